@@ -1,0 +1,225 @@
+"""From measurements to statistics per memory size, a decision, the savings and the run's own cost."""
+
+import base64
+import math
+import struct
+from collections import Counter
+from collections.abc import Sequence
+
+from pydantic import Field
+
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.contracts import (
+    AppliedChange,
+    Outcome,
+    ReferenceStat,
+    Savings,
+    StateMachineCost,
+    Trigger,
+    TuningInput,
+    TuningOutput,
+)
+from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.pricing import Architecture, PriceSheet, per_million, report_cost
+from autotuner.domain.report import InvocationReport
+from autotuner.domain.selection import CandidateStats, Decision
+from autotuner.domain.statistics import bootstrap_interval, summarize, trimmed_mean_estimator
+
+
+class PricingContext(CamelModel):
+    """What pricing one invocation of the target needs."""
+
+    region: str
+    architecture: Architecture
+    prices: PriceSheet
+    ephemeral_storage_mb: int = 512
+    init_billed: bool = True
+
+    def cost(self, report: InvocationReport) -> float:
+        return report_cost(
+            report,
+            self.prices,
+            self.architecture,
+            ephemeral_storage_mb=self.ephemeral_storage_mb,
+            init_billed=self.init_billed,
+        )
+
+
+def candidate_stats(
+    measurement: BatchMeasurement,
+    pricing: PricingContext,
+    *,
+    trim_fraction: float,
+    only_cold_starts: bool = False,
+    seed: int = 0,
+    resamples: int = 1000,
+) -> CandidateStats:
+    """Statistics of one memory size. Cold starts are left out of the steady-state sample (and reported
+    separately) unless the run measures cold starts only."""
+    reports = measurement.reports()
+    total_cost = math.fsum(pricing.cost(r) for r in [*reports, *measurement.failed_reports])
+    cold = [r for r in reports if r.is_cold_start]
+    steady = reports if only_cold_starts else ([r for r in reports if not r.is_cold_start] or reports)
+    stats = CandidateStats(
+        memory_mb=measurement.memory_mb,
+        invocations=measurement.attempted,
+        cold_starts=len(cold),
+        failures=len(measurement.failures),
+        failure_reason=_failure_reason(measurement),
+        max_memory_used_mb=max((r.max_memory_used_mb for r in [*reports, *measurement.failed_reports]), default=0),
+        mean_init_duration_ms=_mean_init(cold),
+        total_cost=total_cost,
+    )
+    if not steady or stats.failure_reason is not None:
+        return stats
+    durations = [_observed_duration(r, only_cold_starts) for r in steady]
+    costs = [pricing.cost(r) for r in steady]
+    estimator = trimmed_mean_estimator(trim_fraction)
+    return stats.model_copy(
+        update={
+            "duration_ms": summarize(durations, trim_fraction),
+            "duration_interval": bootstrap_interval(durations, estimator, seed=seed, resamples=resamples),
+            "cost": summarize(costs, trim_fraction),
+            "cost_interval": bootstrap_interval(costs, estimator, seed=seed + 1, resamples=resamples),
+        }
+    )
+
+
+def _observed_duration(report: InvocationReport, include_start: bool) -> float:
+    if not include_start:
+        return report.duration_ms
+    return report.duration_ms + (report.init_duration_ms or 0) + (report.restore_duration_ms or 0)
+
+
+def _mean_init(cold: Sequence[InvocationReport]) -> float | None:
+    inits = [r.init_duration_ms or r.restore_duration_ms or 0.0 for r in cold]
+    return math.fsum(inits) / len(inits) if inits else None
+
+
+def _failure_reason(measurement: BatchMeasurement) -> str | None:
+    if not measurement.failures:
+        return None
+    counts = Counter(failure.describe() for failure in measurement.failures)
+    parts = [f"{n} of {measurement.attempted} invocations {what}" for what, n in counts.most_common()]
+    if measurement.stopped_early:
+        parts.append("measuring stopped at the first failure")
+    return "; ".join(parts)
+
+
+def visualization_url(base_url: str, candidates: Sequence[CandidateStats], region: str) -> str:
+    """The link aws-lambda-power-tuning's visualization page reads: sizes (Int16), durations and costs
+    (Float32), little-endian, base64, joined by ';' after '#'."""
+    measured = sorted((c for c in candidates if c.duration_ms and c.cost), key=lambda c: c.memory_mb)
+    sizes = [c.memory_mb for c in measured]
+    durations = [c.duration_estimate for c in measured]
+    costs = [c.cost_estimate for c in measured]
+
+    def encode(fmt: str, values: Sequence[float]) -> str:
+        return base64.b64encode(struct.pack(f"<{len(values)}{fmt}", *values)).decode()
+
+    query = "?currency=CNY" if region.startswith("cn-") else ""
+    return f"{base_url}{query}#{encode('h', sizes)};{encode('f', durations)};{encode('f', costs)}"
+
+
+def savings_against(
+    current_memory_mb: int, chosen: CandidateStats, candidates: Sequence[CandidateStats]
+) -> Savings | None:
+    """What the choice saves per million invocations against the function's current memory, if measured."""
+    current = next((c for c in candidates if c.memory_mb == current_memory_mb and c.cost), None)
+    if current is None or chosen.cost is None or current.duration_ms is None or chosen.duration_ms is None:
+        return None
+    current_cost, chosen_cost = per_million(current.cost_estimate), per_million(chosen.cost_estimate)
+    return Savings(
+        current_memory_mb=current_memory_mb,
+        current_cost_per_million=current_cost,
+        chosen_cost_per_million=chosen_cost,
+        savings_per_million=current_cost - chosen_cost,
+        savings_percent=(current_cost - chosen_cost) / current_cost * 100 if current_cost else 0.0,
+        current_duration_ms=current.duration_estimate,
+        chosen_duration_ms=chosen.duration_estimate,
+    )
+
+
+class RunCost(CamelModel):
+    """What a tuning run itself cost."""
+
+    target_invocations: int
+    target_cost: float
+    tuner_lambda_cost: float
+    transitions: int
+    transitions_cost: float
+    breakdown: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.target_cost + self.tuner_lambda_cost + self.transitions_cost
+
+
+def confidence_statement(decision: Decision, candidates: Sequence[CandidateStats]) -> str:
+    """How sure the decision is, in one sentence."""
+    if decision.chosen_memory_mb is None:
+        return "no decision"
+    rivals = [m for m in decision.indistinguishable_from_best if m != decision.chosen_memory_mb]
+    chosen = next(c for c in candidates if c.memory_mb == decision.chosen_memory_mb)
+    interval = chosen.cost_interval
+    spread = ""
+    if interval is not None and chosen.cost_estimate:
+        spread = f" (cost known to ±{interval.half_width / chosen.cost_estimate:.1%} at 95%)"
+    if not rivals:
+        return f"{decision.chosen_memory_mb} MB is distinguishable from every other candidate at 95%{spread}"
+    sizes = ", ".join(f"{m} MB" for m in rivals)
+    return f"{decision.chosen_memory_mb} MB; statistically tied with {sizes}{spread}"
+
+
+def build_output(
+    tuning: TuningInput,
+    candidates: Sequence[CandidateStats],
+    decision: Decision,
+    *,
+    current_memory_mb: int,
+    run_cost: RunCost,
+    visualization_base_url: str,
+    region: str,
+    applied: AppliedChange | None = None,
+    trigger: Trigger | None = None,
+    warnings: Sequence[str] = (),
+) -> TuningOutput:
+    chosen = next((c for c in candidates if c.memory_mb == decision.chosen_memory_mb), None)
+    if chosen is None:
+        outcome = Outcome.NO_CANDIDATE
+    elif tuning.dry_run:
+        outcome = Outcome.DRY_RUN
+    else:
+        outcome = Outcome.APPLIED if applied else Outcome.RECOMMENDED
+    measured = [c for c in candidates if c.cost is not None and c.duration_ms is not None]
+    return TuningOutput(
+        power=chosen.memory_mb if chosen else None,
+        cost=chosen.cost_estimate if chosen else None,
+        duration=chosen.duration_estimate if chosen else None,
+        state_machine=StateMachineCost(
+            execution_cost=run_cost.transitions_cost,
+            lambda_cost=run_cost.target_cost,
+            visualization=visualization_url(visualization_base_url, candidates, region),
+            tuner_lambda_cost=run_cost.tuner_lambda_cost,
+            total_cost=run_cost.total,
+            invocations=run_cost.target_invocations,
+        ),
+        stats=[
+            ReferenceStat(
+                value=c.memory_mb,
+                average_price=c.cost_estimate,
+                average_duration=c.duration_estimate,
+                total_cost=c.total_cost,
+            )
+            for c in sorted(measured, key=lambda c: c.memory_mb)
+        ],
+        function_arn=tuning.lambda_arn,
+        outcome=outcome,
+        decision=decision,
+        candidates=sorted(candidates, key=lambda c: c.memory_mb),
+        savings=savings_against(current_memory_mb, chosen, candidates) if chosen else None,
+        applied=applied,
+        confidence=confidence_statement(decision, candidates),
+        trigger=trigger or tuning.trigger,
+        warnings=list(warnings),
+    )

@@ -1,0 +1,296 @@
+"""The tuning workflow's contract: what a caller starts it with, and what it returns.
+
+The input accepts aws-lambda-power-tuning's documented input unchanged (same names, same defaults), plus ours.
+The output is a superset of that tool's output.
+"""
+
+import json
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError
+
+from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.errors import InvalidInputError
+from autotuner.domain.pricing import PriceSheet
+from autotuner.domain.selection import CandidateStats, Constraints, Decision, Strategy
+from autotuner.domain.statistics import clamp_trim_fraction
+from autotuner.domain.sweep import (
+    DEFAULT_POWER_VALUES,
+    MAX_MEMORY_MB,
+    MIN_MEMORY_MB,
+    all_power_values,
+    is_weighted,
+    validate_memory_sizes,
+)
+
+MIN_NUM = 5
+MAX_NUM = 1000
+DEFAULT_NUM = 10
+DEFAULT_MAX_CONCURRENCY = 10
+MAX_INLINE_MAP_CONCURRENCY = 40  # Step Functions runs at most 40 inline Map iterations at once
+MAX_INLINE_PAYLOAD_BYTES = 64 * 1024  # state documents are capped at 256 KB; larger payloads go through S3
+_ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+
+
+class SearchMode(StrEnum):
+    SWEEP = "sweep"
+    ADAPTIVE = "adaptive"
+
+
+class TriggerSource(StrEnum):
+    MANUAL = "manual"
+    ALARM = "alarm"
+    SCHEDULE = "schedule"
+
+
+class Trigger(CamelModel):
+    """What started a run; set by the alarm subscriber and the fleet scheduler."""
+
+    source: TriggerSource = TriggerSource.MANUAL
+    alarm_name: str | None = None
+    reason: str | None = None
+    time: str | None = None
+
+
+class TuningDefaults(CamelModel):
+    """Deployment-level defaults (template parameters) that the input may override."""
+
+    power_values: list[int] = Field(default_factory=lambda: list(DEFAULT_POWER_VALUES))
+    max_memory_mb: int = MAX_MEMORY_MB
+
+
+class TuningInput(CamelModel):
+    """The state machine's input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # aws-lambda-power-tuning's input
+    lambda_arn: str = Field(alias="lambdaARN")
+    num: int = Field(default=DEFAULT_NUM, ge=1, le=MAX_NUM)
+    power_values: list[Any] | Literal["ALL"] | None = None
+    payload: Any = None
+    payload_s3: str | None = None
+    parallel_invocation: bool = False
+    strategy: Strategy = Strategy.COST
+    balanced_weight: float = Field(default=0.5, ge=0, le=1)
+    auto_optimize: bool = False
+    auto_optimize_alias: str | None = None
+    dry_run: bool = False
+    discard_top_bottom: float | None = Field(default=None, ge=0, lt=0.5)
+    sleep_between_runs_ms: int = Field(default=0, ge=0, le=60_000)
+    only_cold_starts: bool = False
+    allowed_exceptions: list[str] = Field(default_factory=list)
+    include_output_results: bool = False
+    disable_payload_logs: bool = False
+    pre_processor_arn: str | None = Field(default=None, alias="preProcessorARN")
+    post_processor_arn: str | None = Field(default=None, alias="postProcessorARN")
+
+    # ours
+    constraints: Constraints = Field(default_factory=Constraints)
+    search: SearchMode = SearchMode.SWEEP
+    budget_usd: float | None = Field(default=None, gt=0)
+    max_invocations: int | None = Field(default=None, gt=0, description="cap on target invocations (adaptive)")
+    noise_threshold: float = Field(default=0.01, ge=0, le=0.5)
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=MAX_INLINE_MAP_CONCURRENCY)
+    max_memory_mb: int | None = Field(default=None, ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)
+    include_current: bool = Field(default=True, description="also measure the current memory, for the savings")
+    prices: PriceSheet | None = None
+    trigger: Trigger = Field(default_factory=Trigger)
+
+    @property
+    def function(self) -> FunctionArn:
+        return parse_function_arn(self.lambda_arn)
+
+    @property
+    def trim_fraction(self) -> float:
+        if self.discard_top_bottom is None:
+            return 0.0 if self.only_cold_starts else 0.2
+        return clamp_trim_fraction(self.discard_top_bottom)
+
+    @property
+    def resolved_power_values(self) -> list[int]:
+        """Set by ``parse_tuning_input``: the validated, sorted sizes."""
+        if not isinstance(self.power_values, list):
+            raise RuntimeError("power values are resolved by parse_tuning_input")
+        return [int(v) for v in self.power_values]
+
+    @property
+    def apply_alias(self) -> str | None:
+        """The alias an applied choice goes to: autoOptimizeAlias, else the alias the ARN names."""
+        return self.auto_optimize_alias or self.function.alias
+
+    @property
+    def applies(self) -> bool:
+        return self.auto_optimize and not self.dry_run
+
+
+def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> TuningInput:
+    """Validate ``raw`` and resolve its defaults; every problem is reported at once, each naming its field."""
+    defaults = defaults or TuningDefaults()
+    if not isinstance(raw, dict):
+        raise InvalidInputError([f"input: expected a JSON object, got {type(raw).__name__}"])
+    try:
+        parsed = TuningInput.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidInputError([_describe(e) for e in error.errors()]) from None
+    problems = _cross_field_problems(parsed)
+    max_memory = min(parsed.max_memory_mb or defaults.max_memory_mb, defaults.max_memory_mb)
+    requested = parsed.power_values
+    if requested == "ALL":
+        sizes = all_power_values(max_memory)
+    else:
+        sizes, size_problems = validate_memory_sizes(
+            defaults.power_values if requested is None else requested, max_memory_mb=max_memory
+        )
+        problems += size_problems
+    if problems:
+        raise InvalidInputError(problems)
+    return parsed.model_copy(
+        update={"power_values": sizes, "num": 1 if parsed.dry_run else parsed.num, "max_memory_mb": max_memory}
+    )
+
+
+def _describe(error: Any) -> str:
+    location = ".".join(str(part) for part in error["loc"]) or "input"
+    if error["type"] == "extra_forbidden":
+        return f"{location}: unknown field (check its spelling against the documented input)"
+    return f"{location}: {error['msg']}"
+
+
+def _cross_field_problems(tuning: TuningInput) -> list[str]:
+    problems: list[str] = []
+    function: FunctionArn | None = None
+    try:
+        function = tuning.function
+    except ValueError as error:
+        problems.append(f"lambdaARN: {error}")
+    for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
+        if arn is not None:
+            try:
+                parse_function_arn(arn)
+            except ValueError as error:
+                problems.append(f"{field}: {error}")
+    if not tuning.dry_run and tuning.num < MIN_NUM:
+        problems.append(f"num: must be at least {MIN_NUM} (got {tuning.num}); fewer invocations cannot be trusted")
+    problems += _payload_problems(tuning)
+    if tuning.parallel_invocation and tuning.sleep_between_runs_ms:
+        problems.append("sleepBetweenRunsMs: applies to serial runs only; drop it or set parallelInvocation false")
+    alias = tuning.auto_optimize_alias
+    if alias is not None and not _ALIAS_NAME.match(alias):
+        problems.append(f"autoOptimizeAlias: {alias!r} is not a valid alias name")
+    if function is not None:
+        problems += _qualifier_problems(tuning, function)
+    if tuning.search is SearchMode.SWEEP and tuning.max_invocations is not None:
+        planned = tuning.num * (len(tuning.power_values) if isinstance(tuning.power_values, list) else 1)
+        if planned > tuning.max_invocations:
+            problems.append(f"maxInvocations: a sweep of this input needs {planned} invocations")
+    return problems
+
+
+def _payload_problems(tuning: TuningInput) -> list[str]:
+    problems: list[str] = []
+    if tuning.payload is not None and tuning.payload_s3 is not None:
+        problems.append("payloadS3: give either payload or payloadS3, not both")
+    if tuning.payload_s3 is not None and not _S3_URI.match(tuning.payload_s3):
+        problems.append(f"payloadS3: {tuning.payload_s3!r} is not an s3://bucket/key URI")
+    if is_weighted(tuning.payload):
+        weights = [p["weight"] for p in tuning.payload]
+        bad = [i for i, w in enumerate(weights) if isinstance(w, bool) or not isinstance(w, int | float) or w <= 0]
+        problems += [f"payload[{i}].weight: must be a positive number" for i in bad]
+        if not tuning.dry_run and tuning.num < len(weights):
+            problems.append(f"num: {tuning.num} is less than the {len(weights)} weighted payloads")
+    size = len(json.dumps(tuning.payload).encode()) if tuning.payload is not None else 0
+    if size > MAX_INLINE_PAYLOAD_BYTES:
+        problems.append(
+            f"payload: {size // 1024} KB inline is more than a Step Functions state can carry; upload it and use "
+            "payloadS3"
+        )
+    return problems
+
+
+def _qualifier_problems(tuning: TuningInput, function: FunctionArn) -> list[str]:
+    problems: list[str] = []
+    if function.alias and tuning.auto_optimize_alias and function.alias != tuning.auto_optimize_alias:
+        problems.append(
+            f"autoOptimizeAlias: {tuning.auto_optimize_alias!r} differs from the alias in lambdaARN "
+            f"({function.alias!r}); give one"
+        )
+    if tuning.auto_optimize and function.version is not None and not tuning.auto_optimize_alias:
+        problems.append(
+            f"lambdaARN: version {function.version} is immutable and cannot be optimized; pass an alias or the "
+            "unqualified ARN, or set autoOptimizeAlias"
+        )
+    return problems
+
+
+# ---- output ---------------------------------------------------------------------------------------------
+
+
+class StateMachineCost(CamelModel):
+    """aws-lambda-power-tuning's ``stateMachine`` block, with the rest of what the run cost."""
+
+    execution_cost: float = Field(description="state transitions, USD")
+    lambda_cost: float = Field(description="invocations of the target, USD")
+    visualization: str
+    tuner_lambda_cost: float = Field(default=0.0, description="the tuner's own Lambdas, USD")
+    total_cost: float = 0.0
+    invocations: int = 0
+
+
+class ReferenceStat(CamelModel):
+    """One entry of aws-lambda-power-tuning's ``stats`` list."""
+
+    value: int
+    average_price: float
+    average_duration: float
+    total_cost: float
+
+
+class Savings(CamelModel):
+    current_memory_mb: int
+    current_cost_per_million: float
+    chosen_cost_per_million: float
+    savings_per_million: float
+    savings_percent: float
+    current_duration_ms: float
+    chosen_duration_ms: float
+
+
+class AppliedChange(CamelModel):
+    target: str = Field(description="'$LATEST' or the alias that now points at the chosen configuration")
+    memory_mb: int
+    previous_memory_mb: int
+    version: str | None = None
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    RECOMMENDED = "recommended"
+    DRY_RUN = "dry-run"
+    NO_CANDIDATE = "no-candidate"
+
+
+class TuningOutput(CamelModel):
+    """The state machine's output."""
+
+    # aws-lambda-power-tuning's output
+    power: int | None
+    cost: float | None = Field(description="average cost per invocation of the chosen size, USD")
+    duration: float | None = Field(description="average duration of the chosen size, ms")
+    state_machine: StateMachineCost
+    stats: list[ReferenceStat]
+
+    # ours
+    function_arn: str
+    outcome: Outcome
+    decision: Decision
+    candidates: list[CandidateStats]
+    savings: Savings | None = None
+    applied: AppliedChange | None = None
+    confidence: str = ""
+    trigger: Trigger = Field(default_factory=Trigger)
+    warnings: list[str] = Field(default_factory=list)

@@ -1,0 +1,40 @@
+"""Shared test set-up: fixtures directory, real-format events, and credentials that can never reach AWS."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EVENTS = ROOT / "events"
+
+# boto3 must never find real credentials or a real region in a test run.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SECURITY_TOKEN="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="LambdaAutotuner",
+    POWERTOOLS_SERVICE_NAME="autotuner-tests",
+)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def fixture_text(relative: str) -> str:
+    return (FIXTURES / relative).read_text()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
