@@ -6,8 +6,6 @@ import struct
 from collections import Counter
 from collections.abc import Sequence
 
-from pydantic import Field
-
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import (
     AppliedChange,
@@ -22,6 +20,7 @@ from autotuner.domain.contracts import (
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.pricing import Architecture, PriceSheet, per_million, report_cost
 from autotuner.domain.report import InvocationReport
+from autotuner.domain.run_cost import RunCost
 from autotuner.domain.selection import CandidateStats, Decision
 from autotuner.domain.statistics import bootstrap_interval, summarize, trimmed_mean_estimator
 
@@ -138,21 +137,6 @@ def savings_against(
         current_duration_ms=current.duration_estimate,
         chosen_duration_ms=chosen.duration_estimate,
     )
-
-
-class RunCost(CamelModel):
-    """What a tuning run itself cost."""
-
-    target_invocations: int
-    target_cost: float
-    tuner_lambda_cost: float
-    transitions: int
-    transitions_cost: float
-    breakdown: dict[str, float] = Field(default_factory=dict)
-
-    @property
-    def total(self) -> float:
-        return self.target_cost + self.tuner_lambda_cost + self.transitions_cost
 
 
 def confidence_statement(decision: Decision, candidates: Sequence[CandidateStats]) -> str:

@@ -265,6 +265,7 @@ class AppliedChange(CamelModel):
     memory_mb: int
     previous_memory_mb: int
     version: str | None = None
+    elapsed_ms: float = 0.0
 
 
 class Outcome(StrEnum):

@@ -23,3 +23,7 @@ class InvalidInputError(DomainError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid input: " + "; ".join(problems))
+
+
+class BudgetExceededError(DomainError):
+    """The run's estimated cost is above the caller's budgetUsd."""

@@ -6,7 +6,6 @@ import pytest
 
 from autotuner.domain.analysis import (
     PricingContext,
-    RunCost,
     build_output,
     candidate_stats,
     savings_against,
@@ -16,6 +15,7 @@ from autotuner.domain.contracts import AppliedChange, Outcome, parse_tuning_inpu
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure, classify
 from autotuner.domain.pricing import Architecture, prices_for_region
 from autotuner.domain.report import InvocationReport, InvocationStatus
+from autotuner.domain.run_cost import RunCost
 from autotuner.domain.selection import choose
 
 PRICING = PricingContext(region="us-east-1", architecture=Architecture.X86_64, prices=prices_for_region("us-east-1"))

@@ -1,0 +1,1 @@
+"""Every boto3 call of the product lives below this package."""

@@ -1,0 +1,258 @@
+"""The target function's control plane and invocations: every Lambda API call the workflow makes."""
+
+import json
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError, WaiterError
+
+from autotuner.adapters.clients import lambda_client
+from autotuner.adapters.errors import (
+    ACCESS_DENIED_CODES,
+    NOT_FOUND_CODES,
+    THROTTLING_CODES,
+    AccessDeniedError,
+    TargetNotFoundError,
+    TargetStateError,
+    TargetThrottledError,
+    UpdateConflictError,
+    describe,
+    is_code,
+)
+from autotuner.domain.arn import FunctionArn
+from autotuner.domain.backoff import full_jitter_delays
+from autotuner.domain.pricing import Architecture
+from autotuner.domain.run import FunctionConfiguration
+from autotuner.workflow.ports import InvocationResult, VersionInfo
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+
+Sleep = Callable[[float], None]
+
+
+def _translate(error: ClientError, what: str) -> Exception:
+    if is_code(error, *NOT_FOUND_CODES):
+        return TargetNotFoundError(f"{what}: not found ({describe(error)})")
+    if is_code(error, *ACCESS_DENIED_CODES):
+        return AccessDeniedError(
+            f"{what}: access denied ({describe(error)}); check the TargetFunctionArnPattern parameter of the stack"
+        )
+    if is_code(error, *THROTTLING_CODES):
+        return TargetThrottledError(f"{what}: throttled ({describe(error)})")
+    if is_code(error, "ResourceConflictException"):
+        return UpdateConflictError(f"{what}: another update is in progress ({describe(error)})")
+    return error
+
+
+class LambdaFunction:
+    """Control-plane operations on one function, each waiting until Lambda has finished applying it."""
+
+    def __init__(
+        self,
+        arn: FunctionArn,
+        client: "LambdaClient | None" = None,
+        *,
+        sleep: Sleep = time.sleep,
+        conflict_attempts: int = 8,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.arn = arn
+        self._client = client or lambda_client(arn.region)
+        self._sleep = sleep
+        self._conflict_attempts = conflict_attempts
+        self._rng = rng or random.Random()
+
+    @property
+    def name(self) -> str:
+        return self.arn.unqualified
+
+    def configuration(self, qualifier: str | None = None) -> FunctionConfiguration:
+        try:
+            raw = self._client.get_function_configuration(FunctionName=self.name, **_qualifier(qualifier))
+        except ClientError as error:
+            raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
+        return _configuration(raw)
+
+    def wait_until_updated(self) -> None:
+        """Wait for LastUpdateStatus to leave InProgress (an update in flight makes the next one fail)."""
+        try:
+            self._client.get_waiter("function_updated_v2").wait(
+                FunctionName=self.name, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+            )
+        except WaiterError as error:
+            raise TargetStateError(f"function {self.arn.name} did not finish updating: {error}") from error
+
+    def update(self, *, memory_mb: int, description: str) -> None:
+        """Set memory and description on $LATEST and wait until the update is applied."""
+        self._with_conflict_retry(
+            lambda: self._client.update_function_configuration(
+                FunctionName=self.name, MemorySize=memory_mb, Description=description
+            ),
+            f"updating {self.arn.name} to {memory_mb} MB",
+        )
+        self.wait_until_updated()
+
+    def publish_version(self, description: str) -> VersionInfo:
+        raw = self._with_conflict_retry(
+            lambda: self._client.publish_version(FunctionName=self.name, Description=description),
+            f"publishing a version of {self.arn.name}",
+        )
+        return VersionInfo(version=str(raw["Version"]), description=raw.get("Description", ""))
+
+    def point_alias(self, alias: str, version: str) -> None:
+        """Create ``alias`` at ``version``, or move it there if it exists."""
+        exists = self.alias_version(alias) is not None
+        try:
+            if exists:
+                self._client.update_alias(FunctionName=self.name, Name=alias, FunctionVersion=version)
+            else:
+                self._client.create_alias(FunctionName=self.name, Name=alias, FunctionVersion=version)
+        except ClientError as error:
+            raise _translate(error, f"pointing alias {alias} at version {version}") from error
+
+    def alias_version(self, alias: str) -> str | None:
+        try:
+            return str(self._client.get_alias(FunctionName=self.name, Name=alias)["FunctionVersion"])
+        except ClientError as error:
+            if is_code(error, *NOT_FOUND_CODES):
+                return None
+            raise _translate(error, f"reading alias {alias}") from error
+
+    def aliases(self) -> dict[str, str]:
+        """Every alias of the function and the version it points at."""
+        pages = self._pages("list_aliases", "Aliases")
+        return {alias["Name"]: str(alias["FunctionVersion"]) for alias in pages}
+
+    def versions(self) -> list[VersionInfo]:
+        return [
+            VersionInfo(version=str(v["Version"]), description=v.get("Description", ""))
+            for v in self._pages("list_versions_by_function", "Versions")
+            if v["Version"] != "$LATEST"
+        ]
+
+    def _pages(self, operation: str, key: str) -> list[Any]:
+        # List operations take the plain name: some emulators do not accept an ARN there.
+        paginator = self._client.get_paginator(operation)  # type: ignore[call-overload]
+        try:
+            return [item for page in paginator.paginate(FunctionName=self.arn.name) for item in page[key]]
+        except ClientError as error:
+            raise _translate(error, f"listing {key.lower()} of {self.arn.name}") from error
+
+    def delete_alias(self, alias: str) -> bool:
+        """Delete ``alias``; False when it was already gone (clean-up is idempotent)."""
+        return self._delete(lambda: self._client.delete_alias(FunctionName=self.name, Name=alias))
+
+    def delete_version(self, version: str) -> bool:
+        if not version.isdigit():
+            raise ValueError(f"refusing to delete {version!r}: only numbered versions are deleted")
+        return self._delete(lambda: self._client.delete_function(FunctionName=self.name, Qualifier=version))
+
+    def _delete(self, call: Callable[[], Any]) -> bool:
+        try:
+            self._with_conflict_retry(call, f"deleting from {self.arn.name}")
+        except TargetNotFoundError:
+            return False
+        return True
+
+    def _with_conflict_retry(self, call: Callable[[], Any], what: str) -> Any:
+        """Run a control-plane call, waiting out ResourceConflictException (an update still in progress)."""
+        delays = full_jitter_delays(1.0, 20.0, self._conflict_attempts, self._rng)
+        while True:
+            try:
+                return call()
+            except ClientError as error:
+                if not is_code(error, "ResourceConflictException"):
+                    raise _translate(error, what) from error
+                delay = next(delays, None)
+                if delay is None:
+                    raise _translate(error, what) from error
+                self._sleep(delay)
+                self.wait_until_updated()
+
+
+def _qualifier(qualifier: str | None) -> dict[str, str]:
+    return {"Qualifier": qualifier} if qualifier else {}
+
+
+def _configuration(raw: Any) -> FunctionConfiguration:
+    architectures = raw.get("Architectures") or ["x86_64"]
+    return FunctionConfiguration(
+        function_arn=raw["FunctionArn"],
+        memory_mb=int(raw["MemorySize"]),
+        description=raw.get("Description", ""),
+        timeout_s=int(raw.get("Timeout", 3)),
+        architecture=Architecture(architectures[0]),
+        ephemeral_storage_mb=int(raw.get("EphemeralStorage", {}).get("Size", 512)),
+        code_sha256=raw.get("CodeSha256", ""),
+        runtime=raw.get("Runtime"),
+        package_type=raw.get("PackageType", "Zip"),
+        state=raw.get("State"),
+        last_update_status=raw.get("LastUpdateStatus"),
+        snap_start=raw.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
+    )
+
+
+class LambdaInvoker:
+    """Synchronous invocations with the log tail, retrying throttles with jittered exponential backoff."""
+
+    def __init__(
+        self,
+        region: str,
+        client: "LambdaClient | None" = None,
+        *,
+        sleep: Sleep = time.sleep,
+        throttle_attempts: int = 8,
+        base_delay_s: float = 0.2,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._client = client or lambda_client(region, for_invoke=True)
+        self._sleep = sleep
+        self._attempts = throttle_attempts
+        self._base_delay_s = base_delay_s
+        self._rng = rng or random.Random()
+        self.throttles = 0
+
+    def invoke(self, function: str, payload: bytes) -> InvocationResult:
+        """Invoke ``function`` (a name or ARN, qualified as ``name:alias`` since emulators ignore Qualifier)."""
+        delays = full_jitter_delays(self._base_delay_s, 10.0, self._attempts, self._rng)
+        while True:
+            try:
+                response = self._client.invoke(
+                    FunctionName=function, Payload=payload, LogType="Tail", InvocationType="RequestResponse"
+                )
+                break
+            except ClientError as error:
+                if not is_code(error, *THROTTLING_CODES):
+                    raise _translate(error, f"invoking {function}") from error
+                self.throttles += 1
+                delay = next(delays, None)
+                if delay is None:
+                    raise TargetThrottledError(
+                        f"invoking {function}: still throttled after {self._attempts} attempts "
+                        f"({describe(error)}); lower maxConcurrency, use serial invocations, or raise the "
+                        "function's reserved concurrency"
+                    ) from error
+                self._sleep(delay)
+        body = response["Payload"].read()
+        error_type, message = _function_error(response.get("FunctionError"), body)
+        return InvocationResult(
+            log_tail_base64=response.get("LogResult", ""),
+            error_type=error_type,
+            error_message=message,
+            payload=body,
+        )
+
+
+def _function_error(function_error: str | None, body: bytes) -> tuple[str | None, str]:
+    if not function_error:
+        return None, ""
+    try:
+        parsed = json.loads(body or b"{}")
+    except json.JSONDecodeError:
+        return function_error, body.decode(errors="replace")[:500]
+    if not isinstance(parsed, dict):
+        return function_error, str(parsed)[:500]
+    return str(parsed.get("errorType") or function_error), str(parsed.get("errorMessage", ""))[:500]

@@ -1,0 +1,164 @@
+"""The documents that flow between the workflow's states.
+
+The state machine carries one ``RunDocument``. Plan creates it; Prepare, Measure and Apply fill one slot each
+(``prepared``, ``measurements``, ``applied``); Analyze folds a round's measurements into ``analysis`` and plans
+the next round; Cleanup and Notify finish. Every slot is always present (null until filled) so that every
+JSONPath in the state machine resolves.
+"""
+
+from typing import Any
+
+from pydantic import Field
+
+from autotuner.domain.analysis import PricingContext
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.contracts import AppliedChange, Trigger, TuningInput
+from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.pricing import Architecture
+from autotuner.domain.run_cost import RunCost
+from autotuner.domain.selection import CandidateStats, Decision
+from autotuner.domain.sweep import Batch
+
+
+class FunctionConfiguration(CamelModel):
+    """What the run reads of the target before touching it, and restores afterwards."""
+
+    function_arn: str
+    memory_mb: int
+    description: str = ""
+    timeout_s: int
+    architecture: Architecture = Architecture.X86_64
+    ephemeral_storage_mb: int = 512
+    code_sha256: str = ""
+    runtime: str | None = None
+    package_type: str = "Zip"
+    state: str | None = None
+    last_update_status: str | None = None
+    snap_start: bool = False
+
+
+class TunerPricing(CamelModel):
+    """The tuner's own Lambdas, for the run's own cost."""
+
+    memory_mb: int = 256
+    architecture: Architecture = Architecture.ARM64
+
+
+class AliasSpec(CamelModel):
+    memory_mb: int
+    alias: str
+
+
+class Round(CamelModel):
+    """One round of measuring: aliases to create, aliases no longer needed, and the invocations to perform."""
+
+    number: int = 1
+    prepare: list[AliasSpec] = Field(default_factory=list)
+    retire: list[str] = Field(default_factory=list)
+    batches: list[Batch] = Field(default_factory=list)
+
+    @property
+    def invocations(self) -> int:
+        return sum(batch.invocations for batch in self.batches)
+
+
+class PreparedAlias(CamelModel):
+    alias: str
+    version: str
+    memory_mb: int
+
+
+class Prepared(CamelModel):
+    aliases: list[PreparedAlias] = Field(default_factory=list)
+    retired: list[str] = Field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+
+class Plan(CamelModel):
+    """Everything decided before anything in the account is touched."""
+
+    run_id: str
+    execution_id: str
+    started_at: str | None = None
+    tuning: TuningInput
+    function_arn: str = Field(description="unqualified ARN of the target")
+    function_name: str
+    region: str
+    original: FunctionConfiguration
+    pricing: PricingContext
+    tuner: TunerPricing = Field(default_factory=TunerPricing)
+    payload_schedule: list[int] | None = Field(
+        default=None, description="for weighted payloads: which payload each invocation sends"
+    )
+    per_batch: int
+    max_concurrency: int
+    applies: bool
+    apply_alias: str | None = None
+    estimate: RunCost
+    preflight_cost: float = 0.0
+    preflight_invocations: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def trigger(self) -> Trigger:
+        return self.tuning.trigger
+
+
+class Analysis(CamelModel):
+    """Measurements folded across rounds, and the decision they support."""
+
+    measurements: list[BatchMeasurement] = Field(default_factory=list, description="one per memory size")
+    candidates: list[CandidateStats] = Field(default_factory=list)
+    decision: Decision | None = None
+    complete: bool = False
+    rounds: int = 0
+    tuner_elapsed_ms: float = Field(default=0.0, description="summed wall time of the tuner's own Lambdas")
+    tuner_invocations: int = 0
+    batches: int = Field(default=0, description="Measure tasks run so far")
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def invocations(self) -> int:
+        return sum(m.attempted for m in self.measurements)
+
+
+class CleanupReport(CamelModel):
+    skipped: str | None = Field(default=None, description="why nothing needed cleaning")
+    deleted_aliases: list[str] = Field(default_factory=list)
+    deleted_versions: list[str] = Field(default_factory=list)
+    kept_versions: list[str] = Field(default_factory=list, description="run versions an alias still uses")
+    restored_memory_mb: int | None = None
+    restored_description: bool = False
+    final_memory_mb: int | None = None
+    elapsed_ms: float = 0.0
+
+
+class Failure(CamelModel):
+    """A failed run, in words."""
+
+    error: str
+    message: str
+
+
+class StepError(CamelModel):
+    """What a Catch puts in ``$.error``."""
+
+    error: str = Field(alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class RunDocument(CamelModel):
+    plan: Plan | None = None
+    round: Round | None = None
+    analysis: Analysis = Field(default_factory=Analysis)
+    prepared: Prepared | None = None
+    measurements: list[BatchMeasurement] | None = None
+    applied: AppliedChange | None = None
+    cleanup: CleanupReport | None = None
+    error: StepError | None = None
+    cleanup_error: StepError | None = None
+    lambda_arn: str | None = Field(default=None, alias="lambdaARN", description="raw input, on a failed Plan")
+
+    def state(self) -> dict[str, Any]:
+        """The JSON the state machine carries: every slot present, null until filled."""
+        return self.model_dump(mode="json", exclude={"error", "cleanup_error", "lambda_arn"})

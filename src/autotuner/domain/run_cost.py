@@ -1,0 +1,93 @@
+"""What a tuning run itself costs: the target's invocations, the tuner's own Lambdas, the state transitions.
+
+Transitions follow the structure of statemachine/tuner.asl.json (a test counts them in an executed run):
+Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatch per batch, then
+ShouldApply, Apply (when applying), Cleanup, Notify and Done.
+"""
+
+from pydantic import Field
+
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
+
+FIXED_TRANSITIONS = 5  # Plan, ShouldApply, Cleanup, Notify, Done
+TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
+# Rough wall time of the tuner's steps that do not invoke the target, for estimates before a run.
+ESTIMATED_STEP_MS = 800.0
+ESTIMATED_ALIAS_MS = 3000.0  # update, wait, publish and alias one memory size
+
+
+class RunCost(CamelModel):
+    target_invocations: int
+    target_cost: float
+    tuner_lambda_cost: float
+    transitions: int
+    transitions_cost: float
+    breakdown: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.target_cost + self.tuner_lambda_cost + self.transitions_cost
+
+
+def transitions(rounds: int, batches: int, applied: bool) -> int:
+    return FIXED_TRANSITIONS + TRANSITIONS_PER_ROUND * rounds + batches + int(applied)
+
+
+def tuner_cost(
+    elapsed_ms: float, invocations: int, memory_mb: int, architecture: Architecture, prices: PriceSheet
+) -> float:
+    """The tuner's own Lambdas: their summed wall time at their memory, plus a request charge each."""
+    duration_only = invocation_cost(memory_mb, elapsed_ms, prices, architecture) - prices.request
+    return duration_only + invocations * prices.request
+
+
+def run_cost(
+    *,
+    target_invocations: int,
+    target_cost: float,
+    tuner_elapsed_ms: float,
+    tuner_invocations: int,
+    tuner_memory_mb: int,
+    tuner_architecture: Architecture,
+    transition_count: int,
+    prices: PriceSheet,
+) -> RunCost:
+    tuner = tuner_cost(tuner_elapsed_ms, tuner_invocations, tuner_memory_mb, tuner_architecture, prices)
+    transitions_cost = step_functions_cost(transition_count, prices)
+    return RunCost(
+        target_invocations=target_invocations,
+        target_cost=target_cost,
+        tuner_lambda_cost=tuner,
+        transitions=transition_count,
+        transitions_cost=transitions_cost,
+        breakdown={"target": target_cost, "tunerLambdas": tuner, "stateTransitions": transitions_cost},
+    )
+
+
+def estimate_target_cost(
+    sizes: list[int],
+    invocations_per_size: int,
+    *,
+    observed_billed_ms: float,
+    observed_memory_mb: int,
+    cold_start_ms: float,
+    cold_starts_per_size: int,
+    prices: PriceSheet,
+    architecture: Architecture,
+    ephemeral_storage_mb: int = 512,
+) -> float:
+    """An upper-bound estimate from one invocation observed at the current memory.
+
+    A CPU-bound function costs about the same at any memory (duration shrinks as memory grows); an I/O-bound one
+    costs in proportion to memory (duration does not shrink). Taking the larger of the two bounds each size.
+    """
+    total = 0.0
+    for size in sizes:
+        scale = max(1.0, size / observed_memory_mb)
+        warm = invocation_cost(
+            observed_memory_mb, observed_billed_ms, prices, architecture, ephemeral_storage_mb=ephemeral_storage_mb
+        )
+        cold_extra = invocation_cost(size, cold_start_ms, prices, architecture) - prices.request
+        total += invocations_per_size * warm * scale + cold_starts_per_size * cold_extra
+    return total

@@ -1,0 +1,17 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner.handlers import wiring
+from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.workflow.apply import ApplyRequest, apply_choice
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = ApplyRequest.model_validate(event)
+    applied = apply_choice(request, wiring.function_control(request.plan.function_arn))
+    metrics.add_metric(name="ConfigurationsApplied", unit="Count", value=1)
+    return applied.model_dump(mode="json")

@@ -1,0 +1,19 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner.handlers import wiring
+from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.workflow.cleanup import CleanupRequest, clean_up
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Runs on success (with plan and applied) and on every failure path (with whatever the run got to)."""
+    request = CleanupRequest.model_validate(event)
+    control = wiring.function_control(request.plan.function_arn) if request.plan else None
+    report = clean_up(request, control)
+    metrics.add_metric(name="VersionsDeleted", unit="Count", value=len(report.deleted_versions))
+    return report.model_dump(mode="json")

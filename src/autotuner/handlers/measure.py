@@ -1,0 +1,20 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner.handlers import wiring
+from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.settings import Settings
+from autotuner.workflow.measure import MeasureRequest, measure_batch
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = MeasureRequest.model_validate(event)
+    invoker = wiring.invoker(request.plan.region, Settings.from_environ())
+    measurement = measure_batch(request, invoker, wiring.payload_source())
+    metrics.add_metric(name="TargetInvocations", unit="Count", value=measurement.attempted)
+    metrics.add_metric(name="TargetThrottles", unit="Count", value=invoker.throttles)
+    return measurement.model_dump(mode="json")

@@ -1,0 +1,31 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner.domain.run import RunDocument
+from autotuner.handlers import wiring
+from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.settings import Settings
+from autotuner.workflow.notify import NotifyRequest, describe_failure, finish
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = Settings.from_environ()
+    request = NotifyRequest.model_validate(event)
+    output = finish(request, wiring.notifier(settings), visualization_base_url=settings.visualization_url)
+    if output.savings is not None:
+        metrics.add_metric(name="SavingsPercent", unit="Percent", value=output.savings.savings_percent)
+    return output.model_dump(mode="json")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    failure = describe_failure(RunDocument.model_validate(event), wiring.notifier(Settings.from_environ()))
+    logger.error("tuning failed", extra={"error": failure.error, "reason": failure.message})
+    metrics.add_metric(name="FailedRuns", unit="Count", value=1)
+    return failure.model_dump(mode="json")

@@ -1,0 +1,25 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner.handlers import wiring
+from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.settings import Settings
+from autotuner.workflow.plan import PlanRequest, plan_run
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = Settings.from_environ()
+    document = plan_run(
+        PlanRequest.model_validate(event),
+        settings.plan_settings(),
+        function_for=wiring.function_control,
+        invoker_for=lambda region: wiring.invoker(region, settings),
+        payloads=wiring.payload_source(),
+    )
+    planned = document.round.invocations if document.round else 0
+    metrics.add_metric(name="PlannedInvocations", unit="Count", value=planned)
+    return document.state()

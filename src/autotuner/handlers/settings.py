@@ -1,0 +1,56 @@
+"""Deployment settings, read from the environment the template gives each function."""
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field, field_validator
+
+from autotuner.domain.contracts import TuningDefaults
+from autotuner.domain.pricing import Architecture
+from autotuner.domain.run import TunerPricing
+from autotuner.domain.sweep import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, validate_memory_sizes
+from autotuner.workflow.plan import PlanSettings
+
+DEFAULT_VISUALIZATION_URL = "https://lambda-power-tuning.show/"
+
+
+class Settings(BaseModel):
+    power_values: list[int] = Field(default_factory=lambda: list(DEFAULT_POWER_VALUES))
+    max_memory_mb: int = Field(default=MAX_MEMORY_MB, ge=128, le=MAX_MEMORY_MB)
+    target_function_arn_pattern: str = "*"
+    results_topic_arn: str | None = None
+    visualization_url: str = DEFAULT_VISUALIZATION_URL
+    tuner_memory_mb: int = 256
+    tuner_architecture: Architecture = Architecture.ARM64
+    throttle_base_delay_ms: float = Field(default=200, ge=0)
+
+    @field_validator("power_values", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            sizes, problems = validate_memory_sizes([v.strip() for v in value.split(",") if v.strip()])
+            if problems:
+                raise ValueError("POWER_VALUES: " + "; ".join(problems))
+            return sizes
+        return value
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        names = {
+            "power_values": "POWER_VALUES",
+            "max_memory_mb": "MAX_MEMORY_MB",
+            "target_function_arn_pattern": "TARGET_FUNCTION_ARN_PATTERN",
+            "results_topic_arn": "RESULTS_TOPIC_ARN",
+            "visualization_url": "VISUALIZATION_URL",
+            "tuner_memory_mb": "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            "tuner_architecture": "TUNER_ARCHITECTURE",
+            "throttle_base_delay_ms": "THROTTLE_BASE_DELAY_MS",
+        }
+        return cls.model_validate({field: environ[var] for field, var in names.items() if environ.get(var)})
+
+    def plan_settings(self) -> PlanSettings:
+        return PlanSettings(
+            defaults=TuningDefaults(power_values=self.power_values, max_memory_mb=self.max_memory_mb),
+            target_arn_pattern=self.target_function_arn_pattern,
+            tuner=TunerPricing(memory_mb=self.tuner_memory_mb, architecture=self.tuner_architecture),
+        )

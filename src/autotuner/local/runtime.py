@@ -1,0 +1,263 @@
+"""Running Lambda functions inside this process when the local emulator (moto) invokes them.
+
+moto cannot run Lambda code without Docker. Its invoke path goes through ``LambdaFunction._invoke_lambda(self,
+event) -> (payload, errored, logs)``, and Step Functions' Lambda tasks go through the same path; replacing it
+runs the whole workflow here: the state machine calls our real handlers, which invoke emulated targets whose
+log tails carry real REPORT lines. ``self`` is the invoked version (its memory is the version's memory).
+
+This is a private moto API; requirements pin moto's version, and this module is the only place that touches it.
+"""
+
+import importlib
+import json
+import os
+import random
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+from autotuner.domain.report import (
+    InvocationReport,
+    InvocationStatus,
+    format_platform_report,
+    format_report_line,
+)
+from autotuner.local.workloads import WORKLOADS, Workload
+
+WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
+LOG_FORMAT_VARIABLE = "AUTOTUNER_LOG_FORMAT"
+WARMUP_MARKER = {"autotuner": "warmup"}
+# Locally there is no X-Ray daemon and no CloudWatch agent to read metrics from stdout.
+LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "THROTTLE_BASE_DELAY_MS": "1"}
+QUIET_ENVIRONMENT = {"POWERTOOLS_LOG_LEVEL": "CRITICAL", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+Hook = Callable[[LambdaFunction, Any], None]
+
+
+class ThrottledError(JsonRESTError):
+    """What Lambda answers when concurrency runs out; hooks raise it to emulate throttling."""
+
+    code = 429
+
+    def __init__(self) -> None:
+        super().__init__("TooManyRequestsException", "Rate exceeded")
+
+
+@dataclass
+class LocalContext:
+    """The Lambda context object, as much of it as handlers and Powertools read."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class Invocation:
+    """One invocation the runtime served (tests and the demo's progress display read these)."""
+
+    function_name: str
+    version: str
+    memory_mb: int
+    cold: bool
+    warmup: bool
+    status: str
+
+
+class InProcessRuntime:
+    """Serves every invocation the emulator makes: tuner handlers by their Handler string, emulated targets by
+    their AUTOTUNER_WORKLOAD variable. Seeded, so a run is reproducible up to thread scheduling."""
+
+    def __init__(self, *, seed: int = 0, quiet: bool = False, retry_time_scale: float = 0.01) -> None:
+        self._rng = random.Random(seed)
+        self._quiet = quiet
+        self._retry_time_scale = retry_time_scale
+        self._lock = threading.Lock()
+        self._idle_environments: Counter[tuple[str, str, int, str]] = Counter()
+        self.hooks: list[Hook] = []
+        self.invocations: list[Invocation] = []
+        self.listeners: list[Callable[[Invocation], None]] = []
+
+    @contextmanager
+    def installed(self) -> Iterator["InProcessRuntime"]:
+        original = LambdaFunction._invoke_lambda
+        saved_environment = dict(os.environ)
+        os.environ.update(LOCAL_ENVIRONMENT | (QUIET_ENVIRONMENT if self._quiet else {}))
+        runtime = self
+
+        def invoke(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            return runtime.invoke(function, event)
+
+        setattr(LambdaFunction, "_invoke_lambda", invoke)  # noqa: B010 - replacing moto's private hook
+        # Step Functions' Retry waits (seconds to minutes in AWS) are scaled down locally.
+        original_time = getattr(retrier_decl, "time")  # noqa: B009
+        setattr(retrier_decl, "time", _ScaledTime(self._retry_time_scale))  # noqa: B010
+        try:
+            yield self
+        finally:
+            setattr(LambdaFunction, "_invoke_lambda", original)  # noqa: B010
+            setattr(retrier_decl, "time", original_time)  # noqa: B010
+            os.environ.clear()
+            os.environ.update(saved_environment)
+
+    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+        payload = _decode_event(event)
+        for hook in self.hooks:
+            hook(function, payload)
+        workload = function.environment_vars.get(WORKLOAD_VARIABLE)
+        if workload is not None:
+            return self._emulate(function, WORKLOADS[workload], payload)
+        return self._run_handler(function, payload)
+
+    def targets_invoked(self, function_name: str, *, include_warmups: bool = False) -> list[Invocation]:
+        return [i for i in self.invocations if i.function_name == function_name and (include_warmups or not i.warmup)]
+
+    def _record(self, invocation: Invocation) -> None:
+        with self._lock:
+            self.invocations.append(invocation)
+        for listener in self.listeners:
+            listener(invocation)
+
+    def _emulate(self, function: LambdaFunction, workload: Workload, payload: Any) -> tuple[str, bool, str]:
+        environment = (function.function_name, str(function.version), int(function.memory_size), function.description)
+        with self._lock:
+            cold = self._idle_environments[environment] == 0
+            if not cold:
+                self._idle_environments[environment] -= 1
+            rng = random.Random(self._rng.random())
+        request_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        warmup = isinstance(payload, dict) and payload.get("autotuner") == WARMUP_MARKER["autotuner"]
+        work = float(payload.get("work", 1.0)) if isinstance(payload, dict) else 1.0
+        report = workload.sample(
+            int(function.memory_size), rng, cold=cold, timeout_ms=float(function.timeout) * 1000, work=work,
+            request_id=request_id,
+        )  # fmt: skip
+        if warmup:
+            report = report.model_copy(
+                update={"duration_ms": 1.0, "billed_duration_ms": 1 + int(report.init_duration_ms or 0)}
+            )
+        rejected = isinstance(payload, dict) and "fail" in payload
+        if rejected:
+            report = report.model_copy(update={"status": InvocationStatus.ERROR, "error_type": None})
+        with self._lock:
+            self._idle_environments[environment] += 1
+        self._record(
+            Invocation(
+                function.function_name,
+                str(function.version),
+                int(function.memory_size),
+                cold,
+                warmup,
+                report.status.value,
+            )
+        )
+        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"))
+        if rejected:
+            error = {"errorType": "ValueError", "errorMessage": str(payload["fail"]), "requestId": request_id}
+            return json.dumps(error), True, logs
+        if report.status is InvocationStatus.TIMEOUT:
+            error = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"Task timed out after {function.timeout}.00 seconds",
+            }
+            return json.dumps(error), True, logs
+        if report.status is InvocationStatus.OUT_OF_MEMORY:
+            error = {"errorType": "Runtime.OutOfMemory", "errorMessage": "Runtime exited with error: signal: killed"}
+            return json.dumps(error), True, logs
+        body = {"emulated": workload.name, "memoryMb": function.memory_size, "warmup": warmup}
+        return json.dumps(body), False, logs
+
+    def _run_handler(self, function: LambdaFunction, payload: Any) -> tuple[str, bool, str]:
+        module_name, attribute = str(function.handler).rsplit(".", 1)
+        os.environ.update({k: str(v) for k, v in function.environment_vars.items()})
+        os.environ.update(LOCAL_ENVIRONMENT | (QUIET_ENVIRONMENT if self._quiet else {}))
+        context = LocalContext(
+            function_name=function.function_name,
+            function_version=str(function.version),
+            invoked_function_arn=function.function_arn,
+            memory_limit_in_mb=int(function.memory_size),
+            timeout_s=int(function.timeout),
+        )
+        started = time.perf_counter()
+        try:
+            handler = getattr(importlib.import_module(module_name), attribute)
+            body, errored = json.dumps(handler(payload, context)), False
+        except Exception as error:
+            trace = traceback.format_exception(error)[-6:]
+            body, errored = (
+                json.dumps({"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": trace}),
+                True,
+            )
+        elapsed = (time.perf_counter() - started) * 1000
+        self._record(
+            Invocation(
+                function.function_name,
+                str(function.version),
+                int(function.memory_size),
+                False,
+                False,
+                "error" if errored else "success",
+            )
+        )
+        report = InvocationReport(
+            request_id=context.aws_request_id,
+            duration_ms=round(elapsed, 2),
+            billed_duration_ms=max(1, round(elapsed)),
+            memory_size_mb=int(function.memory_size),
+            max_memory_used_mb=min(int(function.memory_size), 90),
+        )
+        return body, errored, _log_tail(report, "Text")
+
+
+class _ScaledTime:
+    def __init__(self, scale: float) -> None:
+        self._scale = scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * self._scale)
+
+
+def _decode_event(event: Any) -> Any:
+    if isinstance(event, bytes | bytearray):
+        event = event.decode()
+    if isinstance(event, str):
+        try:
+            return json.loads(event) if event else {}
+        except json.JSONDecodeError:
+            return event
+    return {} if event is None else event
+
+
+def _log_tail(report: InvocationReport, log_format: str) -> str:
+    if log_format.upper() == "JSON":
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        start = json.dumps({"time": now, "type": "platform.start", "record": {"requestId": report.request_id}})
+        return f"{start}\n{format_platform_report(report, now)}\n"
+    return (
+        f"START RequestId: {report.request_id} Version: $LATEST\n"
+        f"END RequestId: {report.request_id}\n"
+        f"{format_report_line(report)}\n"
+    )

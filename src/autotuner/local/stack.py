@@ -1,0 +1,221 @@
+"""Deploying template.yaml into a local AWS emulator (moto), resource by resource, with the template's own
+parameters, conditions, Globals and DefinitionSubstitutions. What the tests and the demo execute is therefore
+what `sam deploy` creates: the same functions, handlers, environment, topic and state machine definition."""
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from autotuner.local.template import (
+    Resolver,
+    TemplateError,
+    function_properties,
+    load_template,
+    placeholders,
+)
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+TEMPLATE = REPOSITORY / "template.yaml"
+LOCAL_ACCOUNT = "123456789012"
+# Created first, so that later resources can reference them (the template's own order is free-form).
+DEPLOY_ORDER = (
+    "AWS::Logs::LogGroup",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+    "AWS::DynamoDB::Table",
+    "AWS::Serverless::Function",
+    "AWS::Serverless::StateMachine",
+    "AWS::Events::Rule",
+)
+
+
+@dataclass
+class LocalStack:
+    name: str
+    region: str
+    template_dir: Path
+    functions: dict[str, str] = field(default_factory=dict)  # logical id -> function ARN
+    function_environment: dict[str, dict[str, str]] = field(default_factory=dict)
+    state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    topics: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # logical id -> why it was not created
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.outputs["StateMachineArn"]
+
+    @property
+    def topic_arn(self) -> str:
+        return self.outputs["ResultsTopicArn"]
+
+
+def deploy(
+    *,
+    template_path: Path = TEMPLATE,
+    stack_name: str = "lambda-autotuner",
+    parameters: dict[str, str] | None = None,
+    region: str = "us-east-1",
+) -> LocalStack:
+    """Create the template's resources in the emulator that boto3 currently talks to."""
+    template = load_template(template_path)
+    pseudo = {
+        "AWS::Region": region,
+        "AWS::AccountId": LOCAL_ACCOUNT,
+        "AWS::Partition": "aws",
+        "AWS::StackName": stack_name,
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::NoValue": "",
+    }
+    resolver = Resolver.for_template(template, parameters or {}, pseudo)
+    stack = LocalStack(name=stack_name, region=region, template_dir=template_path.parent)
+    deployer = _Deployer(stack, template, resolver)
+    deployer.deploy_all()
+    stack.outputs = {name: str(resolver.resolve(spec["Value"])) for name, spec in template.get("Outputs", {}).items()}
+    return stack
+
+
+class _Deployer:
+    def __init__(self, stack: LocalStack, template: dict[str, Any], resolver: Resolver) -> None:
+        self.stack, self.template, self.resolver = stack, template, resolver
+        self.session = boto3.session.Session(region_name=stack.region)
+        self.role_arn = self._role()
+
+    def deploy_all(self) -> None:
+        resources: dict[str, Any] = self.template["Resources"]
+        unknown = {spec["Type"] for spec in resources.values()} - set(DEPLOY_ORDER)
+        if unknown:
+            raise TemplateError(f"the local emulator cannot deploy resource types {sorted(unknown)}")
+        for resource_type in DEPLOY_ORDER:
+            for logical_id, spec in resources.items():
+                if spec["Type"] != resource_type:
+                    continue
+                condition = spec.get("Condition")
+                if condition and not self.resolver.condition(condition):
+                    self.stack.skipped[logical_id] = f"condition {condition} is false"
+                    continue
+                getattr(self, "_" + resource_type.split("::")[-1].lower())(logical_id, spec)
+
+    def _physical_name(self, logical_id: str, limit: int = 64) -> str:
+        return f"{self.stack.name}-{logical_id}"[:limit]
+
+    def _role(self) -> str:
+        iam = self.session.client("iam")
+        name = f"{self.stack.name}-local-role"
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+        try:
+            return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+        except iam.exceptions.EntityAlreadyExistsException:
+            return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+
+    def _loggroup(self, logical_id: str, _spec: dict[str, Any]) -> None:
+        name = f"/{self.stack.name}/{logical_id}"
+        self.resolver.refs[logical_id] = name
+        arn = f"arn:aws:logs:{self.stack.region}:{LOCAL_ACCOUNT}:log-group:{name}:*"
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+
+    def _topic(self, logical_id: str, _spec: dict[str, Any]) -> None:
+        name = self._physical_name(logical_id, 256)
+        arn = self.session.client("sns").create_topic(Name=name)["TopicArn"]
+        self.resolver.refs[logical_id] = arn
+        self.resolver.attributes[(logical_id, "TopicName")] = name
+        self.resolver.attributes[(logical_id, "TopicArn")] = arn
+        self.stack.topics[logical_id] = arn
+
+    def _subscription(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec.get("Properties", {}))
+        if properties.get("Protocol") == "email":
+            self.stack.skipped[logical_id] = "e-mail subscriptions need a person to confirm them"
+            return
+        self.session.client("sns").subscribe(
+            TopicArn=properties["TopicArn"], Protocol=properties["Protocol"], Endpoint=properties["Endpoint"]
+        )
+
+    def _table(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec.get("Properties", {}))
+        name = properties.get("TableName") or self._physical_name(logical_id, 255)
+        dynamodb = self.session.client("dynamodb")
+        arguments: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": properties["KeySchema"],
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        arn = dynamodb.create_table(**arguments)["TableDescription"]["TableArn"]
+        if "TimeToLiveSpecification" in properties:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.stack.tables[logical_id] = name
+
+    def _function(self, logical_id: str, _spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(function_properties(self.template, logical_id))
+        name = self._physical_name(logical_id)
+        environment = {k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()}
+        response = self.session.client("lambda").create_function(
+            FunctionName=name,
+            Runtime=properties["Runtime"],
+            Role=self.role_arn,
+            Handler=properties["Handler"],
+            Code={"ZipFile": _placeholder_code()},
+            MemorySize=int(properties.get("MemorySize", 128)),
+            Timeout=int(properties.get("Timeout", 3)),
+            Architectures=properties.get("Architectures", ["x86_64"]),
+            Environment={"Variables": environment},
+            Description=str(properties.get("Description", ""))[:256],
+        )
+        arn = response["FunctionArn"]
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.stack.functions[logical_id] = arn
+        self.stack.function_environment[logical_id] = environment
+
+    def _statemachine(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = spec["Properties"]
+        definition = (self.stack.template_dir / properties["DefinitionUri"]).read_text()
+        substitutions = {
+            k: str(self.resolver.resolve(v)) for k, v in properties.get("DefinitionSubstitutions", {}).items()
+        }
+        missing = placeholders(definition) - set(substitutions)
+        if missing:
+            raise TemplateError(
+                f"{properties['DefinitionUri']} expects substitutions the template lacks: {sorted(missing)}"
+            )
+        for name, value in substitutions.items():
+            definition = definition.replace("${" + name + "}", value)
+        json.loads(definition)  # a substitution that breaks the JSON fails here, not in an execution
+        name = self._physical_name(logical_id, 80)
+        arn = self.session.client("stepfunctions").create_state_machine(
+            name=name, definition=definition, roleArn=self.role_arn, type=properties.get("Type", "STANDARD")
+        )["stateMachineArn"]
+        self.resolver.refs[logical_id] = arn
+        self.resolver.attributes[(logical_id, "Name")] = name
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.stack.state_machines[logical_id] = arn
+
+    def _rule(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec.get("Properties", {}))
+        events = self.session.client("events")
+        name = properties.get("Name") or self._physical_name(logical_id)
+        arguments: dict[str, Any] = {"Name": name, "State": properties.get("State", "ENABLED")}
+        if "EventPattern" in properties:
+            arguments["EventPattern"] = json.dumps(properties["EventPattern"])
+        if "ScheduleExpression" in properties:
+            arguments["ScheduleExpression"] = properties["ScheduleExpression"]
+        arn = events.put_rule(**arguments)["RuleArn"]
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+
+
+def _placeholder_code() -> bytes:
+    """Functions run in-process (see local.runtime); the emulator only needs some code to hold."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Run in-process by autotuner.local.runtime.")
+    return buffer.getvalue()

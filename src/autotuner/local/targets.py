@@ -1,0 +1,49 @@
+"""Creating emulated target functions in the local emulator."""
+
+from typing import TYPE_CHECKING
+
+from autotuner.local.runtime import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
+from autotuner.local.stack import _placeholder_code
+from autotuner.local.workloads import WORKLOADS
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_lambda import LambdaClient
+
+TARGET_ROLE = "autotuner-emulated-target"
+
+
+def create_target(
+    lambda_client: "LambdaClient",
+    iam_client: "IAMClient",
+    name: str,
+    workload: str,
+    *,
+    memory_mb: int = 1024,
+    timeout_s: int = 30,
+    architecture: str = "x86_64",
+    log_format: str = "Text",
+    description: str = "emulated target",
+    tags: dict[str, str] | None = None,
+) -> str:
+    """An emulated function of ``workload`` (see local.workloads); returns its ARN."""
+    if workload not in WORKLOADS:
+        raise ValueError(f"unknown workload {workload!r}; known: {sorted(WORKLOADS)}")
+    try:
+        role = iam_client.get_role(RoleName=TARGET_ROLE)["Role"]["Arn"]
+    except iam_client.exceptions.NoSuchEntityException:
+        role = iam_client.create_role(RoleName=TARGET_ROLE, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    response = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _placeholder_code()},
+        MemorySize=memory_mb,
+        Timeout=timeout_s,
+        Architectures=[architecture],  # type: ignore[list-item]
+        Description=description,
+        Environment={"Variables": {WORKLOAD_VARIABLE: workload, LOG_FORMAT_VARIABLE: log_format}},
+        Tags=tags or {},
+    )
+    return response["FunctionArn"]

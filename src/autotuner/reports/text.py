@@ -1,0 +1,90 @@
+"""Plain-text summaries of a tuning run, for the terminal and for notifications."""
+
+from autotuner.domain.contracts import Outcome, TuningOutput
+from autotuner.domain.money import usd
+from autotuner.domain.selection import CandidateStats
+
+
+def subject(output: TuningOutput, function_name: str) -> str:
+    if output.outcome is Outcome.NO_CANDIDATE:
+        return f"Autotuner: {function_name}: no memory size meets the constraints"
+    savings = output.savings
+    saving = f" (saves {savings.savings_percent:.0f}%)" if savings and savings.savings_percent > 0 else ""
+    verb = {Outcome.APPLIED: "set to", Outcome.RECOMMENDED: "recommends", Outcome.DRY_RUN: "dry run:"}[output.outcome]
+    return f"Autotuner: {function_name} {verb} {output.power} MB{saving}"
+
+
+def failure_subject(function_name: str) -> str:
+    return f"Autotuner: tuning {function_name} failed"
+
+
+def candidate_table(candidates: list[CandidateStats], chosen: int | None) -> str:
+    header = ("", "Memory", "p50 ms", "p95 ms", "$/invocation", "$/million", "n", "cold", "status")
+    rows = [header]
+    for c in sorted(candidates, key=lambda c: c.memory_mb):
+        mark = "*" if c.memory_mb == chosen else ""
+        if c.duration_ms is None or c.cost is None:
+            counts = (str(c.invocations), str(c.cold_starts))
+            rows.append((mark, f"{c.memory_mb} MB", "-", "-", "-", "-", *counts, "failed"))
+            continue
+        rows.append(
+            (
+                mark,
+                f"{c.memory_mb} MB",
+                f"{c.duration_ms.median:.1f}",
+                f"{c.duration_ms.p95:.1f}",
+                usd(c.cost_estimate),
+                usd(c.cost_estimate * 1e6),
+                str(c.invocations),
+                str(c.cold_starts),
+                "ok",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def summary(output: TuningOutput, function_name: str) -> str:
+    lines = [f"Lambda Autotuner: {function_name}", f"Function: {output.function_arn}", ""]
+    lines.append(_outcome_line(output))
+    lines.append(f"Why: {output.decision.reason}")
+    if output.confidence:
+        lines.append(f"Confidence: {output.confidence}")
+    if output.savings is not None:
+        s = output.savings
+        direction = "saves" if s.savings_per_million >= 0 else "costs"
+        lines.append(
+            f"Against the current {s.current_memory_mb} MB: {direction} {usd(abs(s.savings_per_million))} per million "
+            f"invocations ({abs(s.savings_percent):.1f}%), "
+            f"{s.current_duration_ms:.1f} ms -> {s.chosen_duration_ms:.1f} ms"
+        )
+    lines += ["", candidate_table(output.candidates, output.power)]
+    if output.decision.excluded:
+        lines += ["", "Excluded:"] + [f"  {e.memory_mb} MB: {e.reason}" for e in output.decision.excluded]
+    cost = output.state_machine
+    lines += [
+        "",
+        f"This run cost {usd(cost.total_cost)}: {cost.invocations} invocations of the target {usd(cost.lambda_cost)}, "
+        f"the tuner's Lambdas {usd(cost.tuner_lambda_cost)}, state transitions {usd(cost.execution_cost)}.",
+        f"Chart: {cost.visualization}",
+    ]
+    if output.trigger.source.value != "manual":
+        trigger = output.trigger
+        lines.append(f"Triggered by {trigger.source.value} {trigger.alarm_name or ''}: {trigger.reason or ''}")
+    lines += [f"Note: {warning}" for warning in output.warnings]
+    return "\n".join(lines)
+
+
+def _outcome_line(output: TuningOutput) -> str:
+    match output.outcome:
+        case Outcome.APPLIED:
+            applied = output.applied
+            assert applied is not None
+            return f"Applied {applied.memory_mb} MB to {applied.target} (was {applied.previous_memory_mb} MB)."
+        case Outcome.RECOMMENDED:
+            return f"Recommended {output.power} MB (not applied: autoOptimize was off)."
+        case Outcome.DRY_RUN:
+            return f"Dry run: {output.power} MB would be chosen from one invocation per size; nothing was applied."
+        case _:
+            return "No memory size meets the constraints; nothing was applied."

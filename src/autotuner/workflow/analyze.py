@@ -1,0 +1,69 @@
+"""Analyze: fold a round's measurements into the analysis, compute statistics, decide, plan any next round."""
+
+import time
+from collections import defaultdict
+
+from autotuner.domain.analysis import candidate_stats
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
+from autotuner.domain.selection import CandidateStats, choose
+
+DEFAULT_RESAMPLES = 1000
+
+
+class AnalyzeRequest(CamelModel):
+    plan: Plan
+    round: Round
+    analysis: Analysis
+    prepared: Prepared
+    measurements: list[BatchMeasurement]
+
+
+def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES) -> RunDocument:
+    started = time.monotonic()
+    plan, previous = request.plan, request.analysis
+    merged = merge_by_size([*previous.measurements, *request.measurements])
+    candidates = [score(plan, m, resamples=resamples) for m in merged]
+    tuning = plan.tuning
+    decision = choose(
+        candidates,
+        tuning.strategy,
+        balanced_weight=tuning.balanced_weight,
+        constraints=tuning.constraints,
+        noise_threshold=tuning.noise_threshold,
+    )
+    elapsed = (time.monotonic() - started) * 1000
+    analysis = Analysis(
+        measurements=merged,
+        candidates=candidates,
+        decision=decision,
+        complete=True,
+        rounds=previous.rounds + 1,
+        tuner_elapsed_ms=previous.tuner_elapsed_ms
+        + request.prepared.elapsed_ms
+        + sum(m.elapsed_ms for m in request.measurements)
+        + elapsed,
+        tuner_invocations=previous.tuner_invocations + 2 + len(request.measurements),
+        batches=previous.batches + len(request.measurements),
+        notes=previous.notes,
+    )
+    return RunDocument(plan=plan, round=request.round, analysis=analysis)
+
+
+def merge_by_size(measurements: list[BatchMeasurement]) -> list[BatchMeasurement]:
+    by_size: dict[int, list[BatchMeasurement]] = defaultdict(list)
+    for measurement in measurements:
+        by_size[measurement.memory_mb].append(measurement)
+    return [BatchMeasurement.merge(by_size[size]) for size in sorted(by_size)]
+
+
+def score(plan: Plan, measurement: BatchMeasurement, *, resamples: int) -> CandidateStats:
+    return candidate_stats(
+        measurement,
+        plan.pricing,
+        trim_fraction=plan.tuning.trim_fraction,
+        only_cold_starts=plan.tuning.only_cold_starts,
+        seed=int(plan.run_id[:8], 16) ^ measurement.memory_mb,
+        resamples=resamples,
+    )

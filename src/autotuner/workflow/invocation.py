@@ -1,0 +1,68 @@
+"""One invocation of the target as the reference tool defines it: pre-processor, target, post-processor."""
+
+from pydantic import BaseModel
+
+from autotuner.domain.errors import DomainError
+from autotuner.domain.measurement import InvocationFailure, classify
+from autotuner.domain.report import InvocationReport, decode_log_result, parse_log_tail
+from autotuner.domain.sweep import encode_payload, is_weighted
+from autotuner.workflow.ports import Invoker
+
+
+class ProcessorFailedError(DomainError):
+    """A pre- or post-processor raised; the run stops, since every size would fail alike."""
+
+
+class Outcome(BaseModel):
+    report: InvocationReport | None
+    failure: InvocationFailure | None
+
+
+class InvocationRunner:
+    def __init__(
+        self,
+        invoker: Invoker,
+        *,
+        allowed_exceptions: list[str],
+        pre_processor_arn: str | None = None,
+        post_processor_arn: str | None = None,
+        disable_payload_logs: bool = False,
+    ) -> None:
+        self._invoker = invoker
+        self._allowed = allowed_exceptions
+        self._pre = pre_processor_arn
+        self._post = post_processor_arn
+        self._quiet = disable_payload_logs
+
+    def run(self, function: str, payload: str) -> Outcome:
+        """Invoke ``function`` (``name:alias``) once and read what the platform reported."""
+        if self._pre:
+            produced = self._call_processor(self._pre, payload.encode(), "preProcessorARN")
+            if produced not in (b"", b"null"):
+                payload = produced.decode()
+        result = self._invoker.invoke(function, payload.encode())
+        if self._post:
+            self._call_processor(self._post, result.payload, "postProcessorARN")
+        tail = decode_log_result(result.log_tail_base64) if result.log_tail_base64 else ""
+        report = parse_log_tail(tail) if tail or result.error_type is None else None
+        failure = classify(report, result.error_type, result.error_message, self._allowed)
+        return Outcome(report=report, failure=failure)
+
+    def _call_processor(self, arn: str, payload: bytes, field: str) -> bytes:
+        result = self._invoker.invoke(arn, payload)
+        if result.error_type is not None:
+            shown = "" if self._quiet else f" for payload {payload[:200]!r}"
+            raise ProcessorFailedError(f"{field}: {arn} raised {result.error_type}: {result.error_message}{shown}")
+        return result.payload
+
+
+def payload_for(payloads: list[str], schedule: list[int] | None, index: int) -> str:
+    """The encoded payload of invocation ``index``."""
+    return payloads[schedule[index % len(schedule)]] if schedule else payloads[0]
+
+
+def encoded_payloads(payload: object) -> list[str]:
+    """The distinct payloads a run sends: one, or each of a weighted list."""
+    if isinstance(payload, list) and is_weighted(payload):
+        return [encode_payload(p["payload"]) for p in payload]
+    return [encode_payload(payload if payload is not None else {})]

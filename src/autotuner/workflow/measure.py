@@ -1,0 +1,71 @@
+"""Measure: invoke one alias a batch of times, read every REPORT, stop a size at its first real failure."""
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.run import Plan
+from autotuner.domain.sweep import Batch
+from autotuner.workflow.invocation import InvocationRunner, Outcome, encoded_payloads, payload_for
+from autotuner.workflow.ports import Invoker, PayloadSource
+
+
+class MeasureRequest(CamelModel):
+    plan: Plan
+    batch: Batch
+
+
+def measure_batch(
+    request: MeasureRequest,
+    invoker: Invoker,
+    payloads: PayloadSource,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchMeasurement:
+    started = time.monotonic()
+    plan, batch = request.plan, request.batch
+    tuning = plan.tuning
+    payload = payloads.fetch(tuning.payload_s3) if tuning.payload_s3 else tuning.payload
+    encoded = encoded_payloads(payload)
+    runner = InvocationRunner(
+        invoker,
+        allowed_exceptions=tuning.allowed_exceptions,
+        pre_processor_arn=tuning.pre_processor_arn,
+        post_processor_arn=tuning.post_processor_arn,
+        disable_payload_logs=tuning.disable_payload_logs,
+    )
+    target = f"{plan.function_arn}:{batch.alias}"
+    indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)
+    measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)
+
+    def invoke(index: int) -> Outcome:
+        return runner.run(target, payload_for(encoded, plan.payload_schedule, index))
+
+    if tuning.parallel_invocation:
+        with ThreadPoolExecutor(max_workers=len(indices)) as pool:
+            outcomes = list(pool.map(invoke, indices))
+        for outcome in outcomes:
+            _record(measurement, outcome)
+    else:
+        for position, index in enumerate(indices):
+            if position and tuning.sleep_between_runs_ms:
+                sleep(tuning.sleep_between_runs_ms / 1000)
+            if not _record(measurement, invoke(index)):
+                measurement.stopped_early = position + 1 < len(indices)
+                break
+    measurement.elapsed_ms = (time.monotonic() - started) * 1000
+    return measurement
+
+
+def _record(measurement: BatchMeasurement, outcome: Outcome) -> bool:
+    """Record one outcome; False when it is a failure that disqualifies the size."""
+    if outcome.failure is None and outcome.report is not None:
+        measurement.record(outcome.report)
+        return True
+    if outcome.failure is None:  # an allowed error without a report: nothing to measure, not a failure
+        measurement.attempted += 1
+        return True
+    measurement.record_failure(outcome.failure, outcome.report)
+    return False

@@ -1,0 +1,256 @@
+"""Plan: validate the input, read the target, try the payload, estimate the cost. Nothing is changed here."""
+
+import fnmatch
+import time
+from collections.abc import Callable
+
+from pydantic import Field
+
+from autotuner.domain.analysis import PricingContext
+from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.contracts import TuningDefaults, TuningInput, parse_tuning_input
+from autotuner.domain.errors import BudgetExceededError, InvalidInputError
+from autotuner.domain.money import usd
+from autotuner.domain.pricing import prices_for_region
+from autotuner.domain.report import InvocationReport
+from autotuner.domain.run import AliasSpec, Analysis, FunctionConfiguration, Plan, Round, RunDocument, TunerPricing
+from autotuner.domain.run_cost import (
+    ESTIMATED_ALIAS_MS,
+    ESTIMATED_STEP_MS,
+    RunCost,
+    estimate_target_cost,
+    run_cost,
+    transitions,
+)
+from autotuner.domain.sweep import (
+    invocations_per_batch,
+    is_weighted,
+    payload_schedule,
+    plan_batches,
+    run_id_for,
+)
+from autotuner.workflow.invocation import InvocationRunner, encoded_payloads
+from autotuner.workflow.ports import FunctionControl, Invoker, PayloadSource
+
+
+class PlanRequest(CamelModel):
+    input: object
+    execution_id: str
+    started_at: str | None = None
+
+
+class PlanSettings(CamelModel):
+    defaults: TuningDefaults = Field(default_factory=TuningDefaults)
+    target_arn_pattern: str = "*"
+    tuner: TunerPricing = Field(default_factory=TunerPricing)
+
+
+def plan_run(
+    request: PlanRequest,
+    settings: PlanSettings,
+    *,
+    function_for: Callable[[FunctionArn], FunctionControl],
+    invoker_for: Callable[[str], Invoker],
+    payloads: PayloadSource,
+) -> RunDocument:
+    started = time.monotonic()
+    tuning = parse_tuning_input(request.input, settings.defaults)
+    function = tuning.function
+    _check_allowed(function, settings.target_arn_pattern)
+    control = function_for(function)
+    original = control.configuration()
+    _check_state(original, control)
+    warnings = _alias_warnings(tuning, function, control, original)
+    _check_processors(tuning, function_for)
+
+    prices = prices_for_region(function.region, tuning.prices)
+    pricing = PricingContext(
+        region=function.region,
+        architecture=original.architecture,
+        prices=prices,
+        ephemeral_storage_mb=original.ephemeral_storage_mb,
+    )
+    payload = payloads.fetch(tuning.payload_s3) if tuning.payload_s3 else tuning.payload
+    preflight = _preflight(tuning, function, payload, invoker_for)
+    run_id = run_id_for(request.execution_id)
+    sizes = _sizes(tuning, original.memory_mb)
+    per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
+    batches = plan_batches(
+        sizes, tuning.num, run_id=run_id, per_batch=per_batch, only_cold_starts=tuning.only_cold_starts
+    )
+    estimate = _estimate(
+        tuning=tuning,
+        sizes=sizes,
+        batches=len(batches),
+        preflight=preflight,
+        original=original,
+        pricing=pricing,
+        tuner=settings.tuner,
+    )
+    if tuning.budget_usd is not None and estimate.total > tuning.budget_usd:
+        raise BudgetExceededError(
+            f"budgetUsd: the run is estimated at up to {usd(estimate.total)} ({estimate.target_invocations} "
+            f"invocations of {len(sizes)} sizes), above the budget of {usd(tuning.budget_usd)}; lower num or "
+            "powerValues, or raise budgetUsd"
+        )
+    prepare = _unique([AliasSpec(memory_mb=b.memory_mb, alias=b.alias) for b in batches])
+    plan = Plan(
+        run_id=run_id,
+        execution_id=request.execution_id,
+        started_at=request.started_at,
+        tuning=tuning,
+        function_arn=function.unqualified,
+        function_name=function.name,
+        region=function.region,
+        original=original,
+        pricing=pricing,
+        tuner=settings.tuner,
+        payload_schedule=_schedule(tuning, payload),
+        per_batch=per_batch,
+        max_concurrency=tuning.max_concurrency,
+        applies=tuning.applies,
+        apply_alias=tuning.apply_alias,
+        estimate=estimate,
+        preflight_cost=sum(pricing.cost(r) for r in preflight),
+        preflight_invocations=len(preflight),
+        warnings=warnings,
+    )
+    analysis = Analysis(tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1)
+    return RunDocument(plan=plan, round=Round(number=1, prepare=prepare, batches=batches), analysis=analysis)
+
+
+def _check_allowed(function: FunctionArn, pattern: str) -> None:
+    if not fnmatch.fnmatchcase(function.unqualified, pattern):
+        raise InvalidInputError(
+            [f"lambdaARN: {function.unqualified} is outside the functions this deployment may tune ({pattern})"]
+        )
+
+
+def _check_state(original: FunctionConfiguration, control: FunctionControl) -> None:
+    if original.state == "Failed" or original.last_update_status == "Failed":
+        raise InvalidInputError(
+            [f"lambdaARN: the function is in state {original.state}/{original.last_update_status}; fix it first"]
+        )
+    if original.last_update_status == "InProgress" or original.state == "Pending":
+        control.wait_until_updated()
+
+
+def _alias_warnings(
+    tuning: TuningInput, function: FunctionArn, control: FunctionControl, original: FunctionConfiguration
+) -> list[str]:
+    """Applying to an alias publishes $LATEST's code; refuse when the alias runs different code."""
+    alias = tuning.apply_alias
+    if alias is None:
+        return []
+    version = control.alias_version(alias)
+    if version is None:
+        if function.alias is not None:
+            raise InvalidInputError([f"lambdaARN: alias {alias!r} does not exist on {function.name}"])
+        return [f"alias {alias!r} does not exist yet; applying will create it"]
+    aliased = control.configuration(version)
+    if aliased.code_sha256 == original.code_sha256:
+        return []
+    message = (
+        f"alias {alias!r} points to version {version}, whose code differs from $LATEST; the run measures $LATEST's code"
+    )
+    if tuning.applies:
+        raise InvalidInputError(
+            [f"autoOptimizeAlias: {message}, so applying would also deploy $LATEST's code to the alias"]
+        )
+    return [message]
+
+
+def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionArn], FunctionControl]) -> None:
+    for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
+        if arn is None:
+            continue
+        try:
+            function_for(parse_function_arn(arn)).configuration()
+        except Exception as error:
+            raise InvalidInputError([f"{field}: {error}"]) from error
+
+
+def _preflight(
+    tuning: TuningInput, function: FunctionArn, payload: object, invoker_for: Callable[[str], Invoker]
+) -> list[InvocationReport]:
+    """One invocation per distinct payload, at the current configuration: a payload the target rejects fails
+    the run here, before anything is changed."""
+    runner = InvocationRunner(
+        invoker_for(function.region),
+        allowed_exceptions=tuning.allowed_exceptions,
+        pre_processor_arn=tuning.pre_processor_arn,
+        post_processor_arn=tuning.post_processor_arn,
+        disable_payload_logs=tuning.disable_payload_logs,
+    )
+    reports: list[InvocationReport] = []
+    for index, encoded in enumerate(encoded_payloads(payload)):
+        outcome = runner.run(str(function), encoded)
+        if outcome.failure is not None:
+            which = f"payload[{index}]" if is_weighted(payload) else ("payloadS3" if tuning.payload_s3 else "payload")
+            raise InvalidInputError(
+                [f"{which}: the function at its current configuration {outcome.failure.describe()}"]
+            )
+        if outcome.report is not None:
+            reports.append(outcome.report)
+    return reports
+
+
+def _sizes(tuning: TuningInput, current_memory_mb: int) -> list[int]:
+    sizes = set(tuning.resolved_power_values)
+    if tuning.include_current and not tuning.dry_run:
+        sizes.add(current_memory_mb)
+    return sorted(sizes)
+
+
+def _schedule(tuning: TuningInput, payload: object) -> list[int] | None:
+    if not is_weighted(payload):
+        return None
+    assert isinstance(payload, list)
+    return payload_schedule([float(p["weight"]) for p in payload], tuning.num)
+
+
+def _estimate(
+    *,
+    tuning: TuningInput,
+    sizes: list[int],
+    batches: int,
+    preflight: list[InvocationReport],
+    original: FunctionConfiguration,
+    pricing: PricingContext,
+    tuner: TunerPricing,
+) -> RunCost:
+    warm = [r for r in preflight if not r.is_cold_start] or preflight
+    billed = max((r.billed_duration_ms for r in warm), default=original.timeout_s * 1000)
+    init = max((r.init_duration_ms or 0.0 for r in preflight), default=0.0)
+    cold_starts = tuning.num if tuning.only_cold_starts else 1
+    target = estimate_target_cost(
+        sizes,
+        tuning.num,
+        observed_billed_ms=billed,
+        observed_memory_mb=original.memory_mb,
+        cold_start_ms=init,
+        cold_starts_per_size=cold_starts,
+        prices=pricing.prices,
+        architecture=pricing.architecture,
+        ephemeral_storage_mb=original.ephemeral_storage_mb,
+    )
+    aliases = len(sizes) * cold_starts
+    invoking_ms = len(sizes) * tuning.num * (billed + tuning.sleep_between_runs_ms)
+    return run_cost(
+        target_invocations=len(sizes) * tuning.num,
+        target_cost=target,
+        tuner_elapsed_ms=invoking_ms + aliases * ESTIMATED_ALIAS_MS + 6 * ESTIMATED_STEP_MS,
+        tuner_invocations=batches + 6,
+        tuner_memory_mb=tuner.memory_mb,
+        tuner_architecture=tuner.architecture,
+        transition_count=transitions(1, batches, tuning.applies),
+        prices=pricing.prices,
+    )
+
+
+def _unique(specs: list[AliasSpec]) -> list[AliasSpec]:
+    seen: dict[str, AliasSpec] = {}
+    for spec in specs:
+        seen.setdefault(spec.alias, spec)
+    return list(seen.values())

@@ -1,0 +1,279 @@
+"""The real statemachine/ definition, deployed from template.yaml into moto, executed end to end: our handlers
+run in-process as the Lambdas, and emulated targets answer with real REPORT tails."""
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto.awslambda.exceptions import LambdaClientError
+
+from autotuner.domain.run_cost import transitions
+from autotuner.local.runtime import InProcessRuntime, ThrottledError
+from autotuner.local.stack import LocalStack
+from tests.emulator import MakeTarget, conflict, failing, run_tuning, target_state
+
+pytestmark = pytest.mark.slow
+
+ORIGINAL_DESCRIPTION = "production build 42"
+
+
+def results_queue(stack: LocalStack) -> str:
+    sqs = boto3.client("sqs")
+    url: str = sqs.create_queue(QueueName="results")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns").subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def notifications(url: str) -> list[dict[str, Any]]:
+    messages = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def assert_untouched(name: str, memory_mb: int = 1024) -> None:
+    state = target_state(name)
+    assert state.memory_mb == memory_mb
+    assert state.description == ORIGINAL_DESCRIPTION
+    assert state.aliases == {}
+    assert state.versions == ["$LATEST"]
+
+
+def test_a_sweep_applies_the_choice_cleans_up_and_notifies(
+    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
+) -> None:
+    arn = make_target("resize", "cpu-single-thread", memory_mb=1024, description=ORIGINAL_DESCRIPTION)
+    queue = results_queue(stack)
+
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 10, "powerValues": [128, 512, 1769, 3008], "autoOptimize": True})
+
+    assert run.status == "SUCCEEDED", run.cause
+    output = run.output
+    assert output["outcome"] == "applied"
+    assert output["power"] in {128, 512, 1024, 1769}  # flat cost up to one vCPU, then rising
+    assert output["power"] != 3008
+    assert {c["memoryMb"] for c in output["candidates"]} == {128, 512, 1024, 1769, 3008}  # the current size too
+    assert output["stateMachine"]["visualization"].startswith("https://lambda-power-tuning.show/#")
+    assert output["stateMachine"]["invocations"] == 5 * 10 + 1  # the sweep plus the payload check in Plan
+    assert output["stateMachine"]["totalCost"] > output["stateMachine"]["lambdaCost"] > 0
+    assert output["decision"]["reason"]
+    assert output["savings"]["currentMemoryMb"] == 1024
+
+    state = target_state("resize")
+    assert state.memory_mb == output["power"]
+    assert state.description == ORIGINAL_DESCRIPTION
+    assert state.aliases == {}
+    assert state.versions == ["$LATEST"]
+
+    (message,) = notifications(queue)
+    assert message["Subject"].startswith("Autotuner: resize set to")
+    assert message["MessageAttributes"]["outcome"]["Value"] == "applied"
+    assert message["MessageAttributes"]["function"]["Value"] == "resize"
+    assert "Why: " in message["Message"]
+    assert '"power":' in message["Message"]
+
+
+def test_transitions_charged_match_the_executed_state_machine(stack: LocalStack, make_target: MakeTarget) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
+    assert run.status == "SUCCEEDED", run.cause
+    batches = 3  # 256, 512 and the current 1024 MB, five invocations each
+    assert len(run.states_entered()) == transitions(rounds=1, batches=batches, applied=False)
+    assert run.output["stateMachine"]["executionCost"] == pytest.approx(len(run.states_entered()) * 0.000025)
+
+
+def test_without_auto_optimize_nothing_is_changed(stack: LocalStack, make_target: MakeTarget) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [512, 1769]})
+    assert run.status == "SUCCEEDED", run.cause
+    assert run.output["outcome"] == "recommended"
+    assert_untouched("resize")
+
+
+def test_applying_to_an_alias_publishes_a_version_and_leaves_latest_alone(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    arn = make_target("api", "io-bound", memory_mb=1024, description=ORIGINAL_DESCRIPTION)
+    run = run_tuning(
+        stack,
+        {"lambdaARN": arn, "num": 5, "powerValues": [256, 512], "autoOptimize": True, "autoOptimizeAlias": "live"},
+    )
+    assert run.status == "SUCCEEDED", run.cause
+    applied = run.output["applied"]
+    assert applied["target"] == "live"
+    state = target_state("api")
+    assert state.memory_mb == 1024
+    assert state.description == ORIGINAL_DESCRIPTION
+    assert state.aliases == {"live": applied["version"]}
+    assert state.versions == ["$LATEST", applied["version"]]
+    version = boto3.client("lambda").get_function_configuration(FunctionName="api", Qualifier=applied["version"])
+    assert version["MemorySize"] == run.output["power"] == 256  # I/O-bound: the smallest that does not run out
+
+
+def test_a_qualified_alias_arn_is_tuned_as_the_function_and_applied_to_that_alias(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    arn = make_target("api", "io-bound", memory_mb=1024, description=ORIGINAL_DESCRIPTION)
+    client = boto3.client("lambda")
+    v1 = client.publish_version(FunctionName="api")["Version"]
+    client.create_alias(FunctionName="api", Name="prod", FunctionVersion=v1)
+
+    run = run_tuning(stack, {"lambdaARN": f"{arn}:prod", "num": 5, "powerValues": [256, 1024], "autoOptimize": True})
+
+    assert run.status == "SUCCEEDED", run.cause
+    state = target_state("api")
+    new_version = run.output["applied"]["version"]
+    assert state.aliases == {"prod": new_version}
+    assert sorted(state.versions) == sorted(["$LATEST", v1, new_version])  # the user's own version is kept
+    assert state.memory_mb == 1024
+
+
+def test_sizes_that_run_out_of_memory_are_failed_candidates_not_a_failed_run(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    arn = make_target("model", "memory-floor", memory_mb=1024, description=ORIGINAL_DESCRIPTION)
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512, 1024, 2048]})
+    assert run.status == "SUCCEEDED", run.cause
+    excluded = {e["memoryMb"]: e["reason"] for e in run.output["decision"]["excluded"]}
+    assert set(excluded) == {256, 512}
+    assert excluded[256].startswith("failed: 1 of 1 invocations ran out of memory")
+    assert run.output["power"] in {1024, 2048}
+    assert_untouched("model")
+
+
+def test_json_logs_cold_starts_and_weighted_payloads(
+    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
+) -> None:
+    arn = make_target("orders", "cpu-single-thread", log_format="JSON", description=ORIGINAL_DESCRIPTION)
+    payload = [{"payload": {"work": 1}, "weight": 3}, {"payload": {"work": 4}, "weight": 1}]
+    run = run_tuning(
+        stack, {"lambdaARN": arn, "num": 5, "powerValues": [512, 1769], "onlyColdStarts": True, "payload": payload}
+    )
+    assert run.status == "SUCCEEDED", run.cause
+    measured = [i for i in runtime.targets_invoked("orders") if i.version != "$LATEST"]
+    assert len(measured) == 3 * 5
+    assert all(i.cold for i in measured)
+    candidates = {c["memoryMb"]: c for c in run.output["candidates"]}
+    assert candidates[512]["coldStarts"] == 5
+    assert_untouched("orders")
+
+
+def test_parallel_invocations_and_a_dry_run(stack: LocalStack, make_target: MakeTarget) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    run = run_tuning(
+        stack,
+        {"lambdaARN": arn, "num": 8, "powerValues": [512, 1024], "parallelInvocation": True, "dryRun": True,
+         "autoOptimize": True},
+    )  # fmt: skip
+    assert run.status == "SUCCEEDED", run.cause
+    assert run.output["outcome"] == "dry-run"
+    assert run.output["stateMachine"]["invocations"] == 2 + 1  # dry run: one per size (+ the payload check)
+    assert_untouched("resize")
+
+
+@pytest.mark.parametrize(
+    ("tuning_input", "error", "cause"),
+    [
+        ({"lambdaARN": "arn:aws:lambda:us-east-1:1234:function:resize", "num": 10}, "InvalidInputError",
+         "lambdaARN: 'arn:aws:lambda:us-east-1:1234:function:resize' is not a Lambda function ARN"),
+        ({"lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:nope", "num": 10}, "TargetNotFoundError",
+         "function nope in us-east-1: not found"),
+        ({"lambdaARN": "{arn}", "num": 10, "powerValues": [64, 20480]}, "InvalidInputError",
+         "powerValues[0]: 64 MB is outside 128-10240 MB; powerValues[1]: 20480 MB is outside 128-10240 MB"),
+        ({"lambdaARN": "{arn}", "num": 2}, "InvalidInputError", "num: must be at least 5 (got 2)"),
+        ({"lambdaARN": "{arn}", "num": 5, "payload": {"fail": "missing field 'id'"}}, "InvalidInputError",
+         "payload: the function at its current configuration raised ValueError: missing field 'id'"),
+        ({"lambdaARN": "{arn}", "num": 50, "powerValues": "ALL", "budgetUsd": 0.0001}, "BudgetExceededError",
+         "budgetUsd: the run is estimated at up to"),
+    ],
+    ids=["bad-arn", "missing-function", "memory-out-of-range", "num-too-small", "payload-rejected", "over-budget"],
+)  # fmt: skip
+def test_bad_input_fails_in_plan_with_the_field_named_and_nothing_touched(
+    stack: LocalStack, make_target: MakeTarget, tuning_input: dict[str, Any], error: str, cause: str
+) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    queue = results_queue(stack)
+    tuning_input = {k: (v.format(arn=arn) if isinstance(v, str) else v) for k, v in tuning_input.items()}
+
+    run = run_tuning(stack, tuning_input)
+
+    assert run.status == "FAILED"
+    assert run.error == error
+    assert cause in (run.cause or "")
+    assert "Traceback" not in (run.cause or "")
+    assert "Prepare" not in run.states_entered()
+    assert_untouched("resize")
+    (message,) = notifications(queue)
+    assert message["Subject"].startswith("Autotuner: tuning")
+    assert message["MessageAttributes"]["outcome"]["Value"] == "failed"
+
+
+def test_a_throttle_storm_fails_the_run_and_cleans_up(
+    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
+) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+
+    def throttle_aliases(function: Any, payload: Any) -> None:
+        if function.function_name == "resize" and function.version != "$LATEST":
+            raise ThrottledError()
+
+    runtime.hooks.append(throttle_aliases)
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [512, 1024]})
+
+    assert run.status == "FAILED"
+    assert run.error == "TargetThrottledError"
+    assert "still throttled after 8 attempts" in (run.cause or "")
+    assert "Clean-up removed 2 aliases and 2 versions" in (run.cause or "")
+    assert_untouched("resize")
+
+
+def test_transient_throttling_is_retried_and_the_run_succeeds(
+    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
+) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    throttled = [0]
+
+    def throttle_every_third(function: Any, payload: Any) -> None:
+        if function.function_name == "resize" and function.version != "$LATEST":
+            throttled[0] += 1
+            if throttled[0] % 3 == 0:
+                raise ThrottledError()
+
+    runtime.hooks.append(throttle_every_third)
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 6, "powerValues": [512]})
+    assert run.status == "SUCCEEDED", run.cause
+    assert {c["memoryMb"]: c["invocations"] for c in run.output["candidates"]} == {512: 6, 1024: 6}
+
+
+def test_an_api_error_while_publishing_fails_the_run_and_restores_everything(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    with failing("publish_version", lambda: LambdaClientError("ServiceException", "internal error"), times=99, after=1):
+        run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512, 2048]})
+
+    assert run.status == "FAILED"
+    assert "internal error" in (run.cause or "")
+    assert_untouched("resize")
+
+
+def test_update_conflicts_are_waited_out(stack: LocalStack, make_target: MakeTarget) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    with failing("update_function_configuration", conflict, times=2) as calls:
+        run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256], "autoOptimize": True})
+    assert run.status == "SUCCEEDED", run.cause
+    assert calls[0] > 2
+    assert target_state("resize").aliases == {}
+
+
+def test_a_target_that_times_out_at_every_size_leaves_no_choice_and_no_change(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    arn = make_target("slow", "cpu-multi-thread", timeout_s=3, memory_mb=10240, description=ORIGINAL_DESCRIPTION)
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [128, 256], "autoOptimize": True,
+                             "includeCurrent": False})  # fmt: skip
+    assert run.status == "SUCCEEDED", run.cause
+    assert run.output["outcome"] == "no-candidate"
+    assert run.output["power"] is None
+    assert "timed out" in run.output["decision"]["reason"]
+    assert_untouched("slow", memory_mb=10240)
