@@ -14,6 +14,7 @@ from autotuner.adapters.errors import (
     NOT_FOUND_CODES,
     THROTTLING_CODES,
     AccessDeniedError,
+    AwsError,
     TargetNotFoundError,
     TargetStateError,
     TargetThrottledError,
@@ -44,7 +45,7 @@ def _translate(error: ClientError, what: str) -> Exception:
         return TargetThrottledError(f"{what}: throttled ({describe(error)})")
     if is_code(error, "ResourceConflictException"):
         return UpdateConflictError(f"{what}: another update is in progress ({describe(error)})")
-    return error
+    return AwsError(f"{what}: {describe(error)}")
 
 
 class LambdaFunction:
@@ -143,6 +144,8 @@ class LambdaFunction:
 
     def delete_alias(self, alias: str) -> bool:
         """Delete ``alias``; False when it was already gone (clean-up is idempotent)."""
+        if self.alias_version(alias) is None:
+            return False
         return self._delete(lambda: self._client.delete_alias(FunctionName=self.name, Name=alias))
 
     def delete_version(self, version: str) -> bool:

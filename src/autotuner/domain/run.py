@@ -92,6 +92,9 @@ class Plan(CamelModel):
     )
     per_batch: int
     max_concurrency: int
+    deadline_epoch_s: float | None = Field(
+        default=None, description="measuring stops past this (ExecutionTimeoutSeconds)"
+    )
     applies: bool
     apply_alias: str | None = None
     estimate: RunCost

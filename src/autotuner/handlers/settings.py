@@ -23,6 +23,7 @@ class Settings(BaseModel):
     tuner_memory_mb: int = 256
     tuner_architecture: Architecture = Architecture.ARM64
     throttle_base_delay_ms: float = Field(default=200, ge=0)
+    max_run_seconds: int | None = Field(default=None, ge=60)
 
     @field_validator("power_values", mode="before")
     @classmethod
@@ -45,6 +46,7 @@ class Settings(BaseModel):
             "tuner_memory_mb": "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             "tuner_architecture": "TUNER_ARCHITECTURE",
             "throttle_base_delay_ms": "THROTTLE_BASE_DELAY_MS",
+            "max_run_seconds": "MAX_RUN_SECONDS",
         }
         return cls.model_validate({field: environ[var] for field, var in names.items() if environ.get(var)})
 
@@ -53,4 +55,5 @@ class Settings(BaseModel):
             defaults=TuningDefaults(power_values=self.power_values, max_memory_mb=self.max_memory_mb),
             target_arn_pattern=self.target_function_arn_pattern,
             tuner=TunerPricing(memory_mb=self.tuner_memory_mb, architecture=self.tuner_architecture),
+            max_run_seconds=self.max_run_seconds,
         )

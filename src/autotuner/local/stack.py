@@ -108,7 +108,8 @@ class _Deployer:
     def _role(self) -> str:
         iam = self.session.client("iam")
         name = f"{self.stack.name}-local-role"
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+        statement = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        trust = {"Version": "2012-10-17", "Statement": [statement]}
         try:
             return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
         except iam.exceptions.EntityAlreadyExistsException:

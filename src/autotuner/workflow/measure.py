@@ -5,11 +5,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.errors import DomainError
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Plan
 from autotuner.domain.sweep import Batch
 from autotuner.workflow.invocation import InvocationRunner, Outcome, encoded_payloads, payload_for
 from autotuner.workflow.ports import Invoker, PayloadSource
+
+
+class RunTimedOutError(DomainError):
+    """The run passed its time limit (the stack's ExecutionTimeoutSeconds) while measuring."""
 
 
 class MeasureRequest(CamelModel):
@@ -41,6 +46,7 @@ def measure_batch(
     measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)
 
     def invoke(index: int) -> Outcome:
+        _check_deadline(plan, batch)
         return runner.run(target, payload_for(encoded, plan.payload_schedule, index))
 
     if tuning.parallel_invocation:
@@ -57,6 +63,14 @@ def measure_batch(
                 break
     measurement.elapsed_ms = (time.monotonic() - started) * 1000
     return measurement
+
+
+def _check_deadline(plan: Plan, batch: Batch) -> None:
+    if plan.deadline_epoch_s is not None and time.time() > plan.deadline_epoch_s:
+        raise RunTimedOutError(
+            f"the run passed its time limit (the stack's ExecutionTimeoutSeconds) while measuring {batch.memory_mb} MB;"
+            " raise ExecutionTimeoutSeconds, or lower num or the number of sizes"
+        )
 
 
 def _record(measurement: BatchMeasurement, outcome: Outcome) -> bool:

@@ -3,6 +3,7 @@
 import fnmatch
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from pydantic import Field
 
@@ -44,6 +45,7 @@ class PlanSettings(CamelModel):
     defaults: TuningDefaults = Field(default_factory=TuningDefaults)
     target_arn_pattern: str = "*"
     tuner: TunerPricing = Field(default_factory=TunerPricing)
+    max_run_seconds: int | None = None
 
 
 def plan_run(
@@ -109,6 +111,7 @@ def plan_run(
         payload_schedule=_schedule(tuning, payload),
         per_batch=per_batch,
         max_concurrency=tuning.max_concurrency,
+        deadline_epoch_s=_deadline(request.started_at, settings.max_run_seconds),
         applies=tuning.applies,
         apply_alias=tuning.apply_alias,
         estimate=estimate,
@@ -118,6 +121,13 @@ def plan_run(
     )
     analysis = Analysis(tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1)
     return RunDocument(plan=plan, round=Round(number=1, prepare=prepare, batches=batches), analysis=analysis)
+
+
+def _deadline(started_at: str | None, max_run_seconds: int | None) -> float | None:
+    if max_run_seconds is None:
+        return None
+    start = datetime.fromisoformat(started_at).timestamp() if started_at else time.time()
+    return start + max_run_seconds
 
 
 def _check_allowed(function: FunctionArn, pattern: str) -> None:

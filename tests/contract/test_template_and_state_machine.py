@@ -1,0 +1,203 @@
+"""The deployable artefacts agree with each other and with the code: template.yaml, statemachine/, handlers."""
+
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from autotuner.domain.run import RunDocument
+from autotuner.local.template import function_properties, load_template, placeholders, resources_of_type
+from autotuner.workflow.analyze import AnalyzeRequest
+from autotuner.workflow.apply import ApplyRequest
+from autotuner.workflow.cleanup import CleanupRequest
+from autotuner.workflow.measure import MeasureRequest
+from autotuner.workflow.notify import NotifyRequest
+from autotuner.workflow.plan import PlanRequest
+from autotuner.workflow.prepare import PrepareRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+STATE_MACHINE = TEMPLATE["Resources"]["TunerStateMachine"]["Properties"]
+ASL_PATH = ROOT / STATE_MACHINE["DefinitionUri"]
+ASL_TEXT = ASL_PATH.read_text()
+ASL = json.loads(ASL_TEXT)
+
+# What each handler parses its event into (the state's input model).
+REQUEST_MODELS: dict[str, type[BaseModel]] = {
+    "autotuner.handlers.plan.handler": PlanRequest,
+    "autotuner.handlers.prepare.handler": PrepareRequest,
+    "autotuner.handlers.measure.handler": MeasureRequest,
+    "autotuner.handlers.analyze.handler": AnalyzeRequest,
+    "autotuner.handlers.apply.handler": ApplyRequest,
+    "autotuner.handlers.cleanup.handler": CleanupRequest,
+    "autotuner.handlers.notify.handler": NotifyRequest,
+    "autotuner.handlers.notify.failure_handler": RunDocument,
+}
+
+
+def all_states(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state, nested Map/Parallel ones included."""
+    found = dict(states)
+    for state in states.values():
+        for nested in [state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])]:
+            if nested:
+                found |= all_states(nested["States"])
+    return found
+
+
+STATES = all_states(ASL["States"])
+TASKS = {name: s for name, s in STATES.items() if s["Type"] == "Task"}
+
+
+def handler_of(task: dict[str, Any]) -> str:
+    placeholder = task["Resource"].removeprefix("${").removesuffix("}")
+    logical = STATE_MACHINE["DefinitionSubstitutions"][placeholder]["Fn::GetAtt"][0]
+    return str(function_properties(TEMPLATE, logical)["Handler"])
+
+
+def aliases(model: type[BaseModel]) -> set[str]:
+    return {field.alias or name for name, field in model.model_fields.items()}
+
+
+def test_every_placeholder_has_a_substitution_and_every_substitution_is_used() -> None:
+    substitutions = set(STATE_MACHINE["DefinitionSubstitutions"])
+    assert placeholders(ASL_TEXT) == substitutions
+
+
+def test_every_substitution_names_a_function_of_the_template() -> None:
+    functions = set(resources_of_type(TEMPLATE, "AWS::Serverless::Function"))
+    for name, value in STATE_MACHINE["DefinitionSubstitutions"].items():
+        logical, attribute = value["Fn::GetAtt"]
+        assert logical in functions, f"{name} points at {logical}, which is not a function of the template"
+        assert attribute == "Arn"
+
+
+def test_every_function_of_the_template_is_used_by_the_state_machine() -> None:
+    used = {v["Fn::GetAtt"][0] for v in STATE_MACHINE["DefinitionSubstitutions"].values()}
+    functions = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+    event_driven = {f for f in functions if "Events" in TEMPLATE["Resources"][f]["Properties"]}
+    assert set(functions) - event_driven == used
+
+
+def test_every_transition_target_exists_and_every_state_is_reachable() -> None:
+    def check(scope: dict[str, Any]) -> None:
+        states = scope["States"]
+        assert scope["StartAt"] in states
+        reachable, frontier = set(), [scope["StartAt"]]
+        while frontier:
+            name = frontier.pop()
+            if name in reachable:
+                continue
+            reachable.add(name)
+            state = states[name]
+            targets = [state.get("Next"), state.get("Default")]
+            targets += [c["Next"] for c in state.get("Choices", [])]
+            targets += [c["Next"] for c in state.get("Catch", [])]
+            for target in filter(None, targets):
+                assert target in states, f"{name} goes to {target}, which does not exist"
+                frontier.append(target)
+            assert state.get("End") or state["Type"] in {"Succeed", "Fail", "Choice"} or state.get("Next"), name
+            if nested := state.get("ItemProcessor"):
+                check(nested)
+        assert reachable == set(states), f"unreachable states: {set(states) - reachable}"
+
+    check(ASL)
+
+
+def test_every_task_that_can_fail_is_caught_and_failures_end_in_a_fail_state_with_words() -> None:
+    top = ASL["States"]
+    for name, state in top.items():
+        if state["Type"] in {"Task", "Map"}:
+            assert state.get("Catch"), f"{name} has no Catch: a failure there would skip the clean-up"
+    assert top["Failed"]["Type"] == "Fail"
+    assert top["Failed"]["CausePath"] == "$.failure.message"
+
+
+def test_every_task_resolves_to_an_importable_handler_with_a_request_model() -> None:
+    for name, task in TASKS.items():
+        handler = handler_of(task)
+        module, attribute = handler.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), attribute)), f"{name}: {handler} is not callable"
+        assert handler in REQUEST_MODELS, f"{name}: no request model known for {handler}"
+
+
+def test_task_parameters_match_the_request_model_of_their_handler() -> None:
+    for name, task in TASKS.items():
+        model = REQUEST_MODELS[handler_of(task)]
+        parameters = task.get("Parameters")
+        if parameters is None and name not in ASL["States"]:
+            continue  # an iteration's task: its input is the Map's ItemSelector, checked below
+        if parameters is None:  # the whole state document is the input
+            assert model in {RunDocument, CleanupRequest}, name
+            continue
+        given = {key.removesuffix(".$") for key in parameters}
+        required = {f.alias or n for n, f in model.model_fields.items() if f.is_required()}
+        assert given <= aliases(model), f"{name} passes {given - aliases(model)}, which {model.__name__} lacks"
+        assert required <= given, f"{name} does not pass {required - given}, which {model.__name__} requires"
+    item_selector = {k.removesuffix(".$") for k in STATES["Measure"]["ItemSelector"]}
+    assert item_selector == aliases(MeasureRequest)
+
+
+def test_every_path_read_or_written_after_plan_is_a_slot_of_the_run_document() -> None:
+    slots = aliases(RunDocument) | {"error", "cleanupError", "failure", "reportError"}
+    for name, state in STATES.items():
+        paths = [v for k, v in (state.get("Parameters") or {}).items() if k.endswith(".$")]
+        paths += [v for k, v in (state.get("ItemSelector") or {}).items() if k.endswith(".$")]
+        paths += [state.get("ResultPath"), state.get("ItemsPath"), state.get("MaxConcurrencyPath")]
+        paths += [c.get("ResultPath") for c in state.get("Catch", [])]
+        paths += [c.get("Variable") for c in state.get("Choices", []) for c in [c, *c.get("And", [])]]
+        for path in filter(None, paths):
+            if path in {"$"} or path.startswith("$$."):
+                continue
+            slot = path.removeprefix("$.").split(".")[0]
+            assert slot in slots, f"{name} uses {path}, but the run document has no slot {slot!r}"
+
+
+def _tool(variable: str, fallback: Path) -> str:
+    path = os.environ.get(variable) or (str(fallback) if fallback.exists() else None)
+    if not path:
+        pytest.fail(f"{fallback.name} is not installed; run `make test`, which installs it")
+    return path
+
+
+@pytest.mark.tools
+def test_the_definition_passes_the_asl_validator() -> None:
+    validator = _tool("AUTOTUNER_ASL_VALIDATOR", ROOT / "node_modules" / ".bin" / "asl-validator")
+    result = subprocess.run([validator, "--json-path", str(ASL_PATH)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _sam(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    sam = _tool("AUTOTUNER_SAM", ROOT / ".venv-sam" / "bin" / "sam")
+    environment = os.environ | {
+        "SAM_CLI_TELEMETRY": "0",
+        # `sam build` looks for the function runtime's interpreter on PATH.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    return subprocess.run([sam, *arguments], capture_output=True, text=True, check=False, cwd=cwd, env=environment)
+
+
+@pytest.mark.tools
+def test_sam_validate_lint_passes() -> None:
+    result = _sam("validate", "--lint", "--region", "us-east-1")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.tools
+@pytest.mark.slow
+def test_sam_build_succeeds(tmp_path: Path) -> None:
+    result = _sam("build", "--build-dir", str(tmp_path / "build"), "--cache-dir", str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = tmp_path / "build" / "PlanFunction"
+    assert (built / "autotuner" / "handlers" / "plan.py").exists()
+    assert (built / "aws_lambda_powertools").is_dir()
+    assert list((built / "pydantic_core").glob("*aarch64*.so")), "arm64 functions need arm64 wheels"
+    assert not (built / "moto").exists(), "test-only dependencies must not ship"
+    shutil.rmtree(tmp_path / "build", ignore_errors=True)

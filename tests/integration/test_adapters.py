@@ -1,0 +1,154 @@
+"""The adapters against moto: every boto3 call of the product, with the faults they must absorb."""
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto.awslambda.exceptions import LambdaClientError
+
+from autotuner.adapters.errors import (
+    PayloadNotFoundError,
+    TargetNotFoundError,
+    TargetThrottledError,
+    UpdateConflictError,
+)
+from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
+from autotuner.adapters.notifications import TopicNotifier
+from autotuner.adapters.payloads import S3PayloadSource
+from autotuner.domain.arn import parse_function_arn
+from autotuner.domain.pricing import Architecture
+from autotuner.domain.report import decode_log_result, parse_log_tail
+from autotuner.local.runtime import InProcessRuntime, ThrottledError
+from tests.emulator import MakeTarget, conflict, failing
+
+
+def control(arn: str, sleeps: list[float] | None = None) -> LambdaFunction:
+    record = sleeps if sleeps is not None else []
+    return LambdaFunction(parse_function_arn(arn), sleep=record.append)
+
+
+def test_configuration_reads_what_the_run_must_restore(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    arn = make_target("f", memory_mb=640, timeout_s=12, architecture="arm64", description="v7")
+    configuration = control(arn).configuration()
+    assert (configuration.memory_mb, configuration.timeout_s, configuration.description) == (640, 12, "v7")
+    assert configuration.architecture is Architecture.ARM64
+    assert configuration.ephemeral_storage_mb == 512
+    assert configuration.code_sha256
+
+
+def test_a_missing_function_is_named_in_the_error(runtime: InProcessRuntime) -> None:
+    with pytest.raises(TargetNotFoundError, match="function ghost in us-east-1: not found"):
+        control("arn:aws:lambda:us-east-1:123456789012:function:ghost").configuration()
+
+
+def test_publish_alias_list_and_delete(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    function = control(make_target("f", memory_mb=1024))
+    function.update(memory_mb=512, description="autotuner run r1: measure 512 MB")
+    first = function.publish_version("autotuner run r1: measure 512 MB")
+    function.point_alias("at-r1-512", first.version)
+    function.update(memory_mb=768, description="autotuner run r1: measure 768 MB")
+    second = function.publish_version("autotuner run r1: measure 768 MB")
+    function.point_alias("at-r1-512", second.version)  # moving an existing alias
+
+    assert function.aliases() == {"at-r1-512": second.version}
+    assert [v.version for v in function.versions()] == [first.version, second.version]
+    assert function.configuration(second.version).memory_mb == 768
+    assert function.delete_alias("at-r1-512")
+    assert not function.delete_alias("at-r1-512")  # already gone: clean-up stays idempotent
+    assert function.delete_version(first.version)
+    assert not function.delete_version(first.version)
+    with pytest.raises(ValueError, match="only numbered versions"):
+        function.delete_version("$LATEST")
+
+
+def test_update_conflicts_are_retried_with_jittered_backoff(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    sleeps: list[float] = []
+    function = control(make_target("f"), sleeps)
+    with failing("update_function_configuration", conflict, times=3):
+        function.update(memory_mb=2048, description="d")
+    assert function.configuration().memory_mb == 2048
+    assert len(sleeps) == 3
+    assert all(0 <= s <= 20 for s in sleeps)
+
+
+def test_a_conflict_that_never_clears_is_reported(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    function = control(make_target("f"))
+    with (
+        failing("update_function_configuration", conflict, times=99),
+        pytest.raises(UpdateConflictError, match="another update is in progress"),
+    ):
+        function.update(memory_mb=2048, description="d")
+
+
+def test_invoke_returns_the_log_tail_and_function_errors(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    make_target("f", "io-bound", memory_mb=256)
+    invoker = LambdaInvoker("us-east-1", sleep=lambda _: None)
+    ok = invoker.invoke("f", b"{}")
+    assert ok.error_type is None
+    assert parse_log_tail(decode_log_result(ok.log_tail_base64)).memory_size_mb == 256
+    failed = invoker.invoke("f", json.dumps({"fail": "no id"}).encode())
+    assert (failed.error_type, failed.error_message) == ("ValueError", "no id")
+
+
+def test_throttled_invocations_are_retried_then_reported(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    make_target("f", "io-bound")
+    throttles = [3]
+
+    def throttle(function: Any, payload: Any) -> None:
+        if throttles[0] > 0:
+            throttles[0] -= 1
+            raise ThrottledError()
+
+    runtime.hooks.append(throttle)
+    sleeps: list[float] = []
+    invoker = LambdaInvoker("us-east-1", sleep=sleeps.append, base_delay_s=0.5)
+    assert invoker.invoke("f", b"{}").error_type is None
+    assert invoker.throttles == 3
+    assert len(sleeps) == 3
+    assert sleeps[2] <= 2.0  # full jitter, capped by base * 2**attempt
+
+    throttles[0] = 99
+    with pytest.raises(TargetThrottledError, match="still throttled after 8 attempts"):
+        LambdaInvoker("us-east-1", sleep=lambda _: None).invoke("f", b"{}")
+
+
+def test_other_invoke_errors_are_not_retried(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    make_target("f", "io-bound")
+    sleeps: list[float] = []
+    with (
+        failing("invoke", lambda: LambdaClientError("ResourceNotFoundException", "gone"), times=1),
+        pytest.raises(TargetNotFoundError),
+    ):
+        LambdaInvoker("us-east-1", sleep=sleeps.append).invoke("f", b"{}")
+    assert sleeps == []
+
+
+def test_notifications_carry_subject_attributes_and_fit_sns_limits(aws: None) -> None:
+    topic = boto3.client("sns").create_topic(Name="results")["TopicArn"]
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    TopicNotifier(topic).publish("Résumé → 512 MB\n" + "x" * 200, "y" * 300_000, {"function": "f", "empty": ""})
+
+    body = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+    assert body["Subject"].startswith("R sum")
+    assert len(body["Subject"]) == 100
+    assert body["Message"].endswith("[truncated to fit SNS's 256 KB]")
+    assert body["MessageAttributes"] == {"function": {"Type": "String", "Value": "f"}}
+
+
+def test_payloads_from_s3(aws: None) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="payloads")
+    s3.put_object(Bucket="payloads", Key="a/event.json", Body=b'{"id": 7}')
+    s3.put_object(Bucket="payloads", Key="plain.txt", Body=b"hello")
+    source = S3PayloadSource()
+    assert source.fetch("s3://payloads/a/event.json") == {"id": 7}
+    assert source.fetch("s3://payloads/plain.txt") == "hello"
+    with pytest.raises(PayloadNotFoundError, match=r"payloadS3: s3://payloads/missing\.json does not exist"):
+        source.fetch("s3://payloads/missing.json")
+    with pytest.raises(PayloadNotFoundError, match="not an s3://bucket/key URI"):
+        source.fetch("https://payloads/x")

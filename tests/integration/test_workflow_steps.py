@@ -1,0 +1,221 @@
+"""Each workflow step against moto, for the behaviours the end-to-end runs cannot reach easily."""
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto.awslambda.exceptions import LambdaClientError
+
+from autotuner.adapters.errors import AwsError
+from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
+from autotuner.adapters.payloads import S3PayloadSource
+from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.contracts import AppliedChange
+from autotuner.domain.errors import InvalidInputError
+from autotuner.domain.run import Plan, RunDocument
+from autotuner.domain.selection import Decision, Strategy
+from autotuner.domain.sweep import Batch, alias_name, version_description
+from autotuner.local.runtime import InProcessRuntime
+from autotuner.workflow.apply import ApplyRequest, apply_choice
+from autotuner.workflow.cleanup import CleanupRequest, clean_up
+from autotuner.workflow.invocation import ProcessorFailedError
+from autotuner.workflow.measure import MeasureRequest, RunTimedOutError, measure_batch
+from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
+from autotuner.workflow.prepare import PrepareRequest, prepare_round
+from tests.emulator import MakeTarget, failing, target_state
+
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"
+
+
+def functions(arn: FunctionArn) -> LambdaFunction:
+    return LambdaFunction(arn, sleep=lambda _: None)
+
+
+def plan(tuning_input: dict[str, Any], settings: PlanSettings | None = None) -> RunDocument:
+    return plan_run(
+        PlanRequest(input=tuning_input, execution_id=EXECUTION, started_at="2026-11-27T10:00:00+00:00"),
+        settings or PlanSettings(),
+        function_for=functions,
+        invoker_for=lambda region: LambdaInvoker(region, sleep=lambda _: None),
+        payloads=S3PayloadSource(),
+    )
+
+
+def planned(document: RunDocument) -> Plan:
+    assert document.plan is not None
+    return document.plan
+
+
+def control(arn: str) -> LambdaFunction:
+    return functions(parse_function_arn(arn))
+
+
+def test_plan_refuses_functions_outside_the_allowed_pattern(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    arn = make_target("billing-core")
+    settings = PlanSettings(target_arn_pattern="arn:aws:lambda:*:*:function:sandbox-*")
+    with pytest.raises(InvalidInputError, match=r"lambdaARN: .*billing-core is outside the functions this deployment"):
+        plan({"lambdaARN": arn}, settings)
+    assert runtime.targets_invoked("billing-core") == []
+
+
+def test_plan_refuses_to_apply_to_an_alias_that_runs_other_code(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("api")
+    client = boto3.client("lambda")
+    old = client.publish_version(FunctionName="api")["Version"]
+    client.create_alias(FunctionName="api", Name="live", FunctionVersion=old)
+    client.update_function_code(FunctionName="api", ZipFile=b"PK\x05\x06" + b"\x00" * 18)  # new code on $LATEST
+
+    with pytest.raises(InvalidInputError, match="alias 'live' points to version 1, whose code differs from \\$LATEST"):
+        plan({"lambdaARN": arn, "autoOptimize": True, "autoOptimizeAlias": "live"})
+    recommended = planned(plan({"lambdaARN": arn, "autoOptimizeAlias": "live"}))
+    assert recommended.warnings
+    assert "whose code differs" in recommended.warnings[0]
+
+
+def test_plan_checks_processors_and_reads_payloads_from_s3(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    arn = make_target("f", "io-bound")
+    with pytest.raises(InvalidInputError, match="preProcessorARN: function nope in us-east-1: not found"):
+        plan({"lambdaARN": arn, "preProcessorARN": "arn:aws:lambda:us-east-1:123456789012:function:nope"})
+    boto3.client("s3").create_bucket(Bucket="payloads")
+    boto3.client("s3").put_object(Bucket="payloads", Key="bad.json", Body=json.dumps({"fail": "bad order"}).encode())
+    with pytest.raises(
+        InvalidInputError, match="payloadS3: the function at its current configuration raised ValueError"
+    ):
+        plan({"lambdaARN": arn, "payloadS3": "s3://payloads/bad.json"})
+
+
+def test_plan_sets_the_run_deadline_and_batches_by_the_target_timeout(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("f", timeout_s=300)
+    document = plan({"lambdaARN": arn, "num": 5, "powerValues": [512]}, PlanSettings(max_run_seconds=3600))
+    run = planned(document)
+    started = datetime(2026, 11, 27, 10, tzinfo=UTC).timestamp()
+    assert run.deadline_epoch_s == pytest.approx(started + 3600)
+    assert run.per_batch == 2  # 600 s of worst case per Measure task, at 300 s each
+    assert document.round is not None
+    assert [b.invocations for b in document.round.batches if b.memory_mb == 512] == [2, 2, 1]
+
+
+def test_prepare_is_idempotent_and_restores_latest_even_when_publishing_fails(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("f", memory_mb=1024, description="release 9")
+    document = plan({"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
+    request = PrepareRequest(plan=planned(document), round=document.round)
+
+    first = prepare_round(request, control(arn))
+    again = prepare_round(request, control(arn))  # a retried Prepare: nothing new is published
+    assert [(a.alias, a.version) for a in first.aliases] == [(a.alias, a.version) for a in again.aliases]
+    assert len(target_state("f").versions) == 1 + 3
+    assert (target_state("f").memory_mb, target_state("f").description) == (1024, "release 9")
+
+    other = plan({"lambdaARN": arn, "num": 5, "powerValues": [2048]})
+    failing_publish = failing("publish_version", lambda: LambdaClientError("ServiceException", "boom"), times=1)
+    with failing_publish, pytest.raises(AwsError):
+        prepare_round(PrepareRequest(plan=planned(other), round=other.round), control(arn))
+    assert (target_state("f").memory_mb, target_state("f").description) == (1024, "release 9")
+
+
+def test_measure_runs_processors_stops_at_the_first_failure_and_honours_the_deadline(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("f", "io-bound", memory_mb=512)
+    make_target("pre", "io-bound")
+    document = plan({"lambdaARN": arn, "num": 5, "powerValues": [512], "sleepBetweenRunsMs": 50,
+                     "preProcessorARN": "arn:aws:lambda:us-east-1:123456789012:function:pre"})  # fmt: skip
+    run = planned(document)
+    prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    alias = prepared.aliases[0].alias
+    sleeps: list[float] = []
+    batch = Batch(memory_mb=512, alias=alias, invocations=5, first_invocation=0)
+    invoker = LambdaInvoker("us-east-1")
+
+    measured = measure_batch(MeasureRequest(plan=run, batch=batch), invoker, S3PayloadSource(), sleep=sleeps.append)
+    assert measured.attempted == 5
+    assert sleeps == [0.05] * 4
+    assert len(runtime.targets_invoked("pre")) == 1 + 5  # the pre-processor ran before every invocation
+
+    rejected = run.tuning.model_copy(update={"payload": {"fail": "x"}, "pre_processor_arn": None})
+    failing_run = run.model_copy(update={"tuning": rejected})
+    stopped = measure_batch(
+        MeasureRequest(plan=failing_run, batch=batch), invoker, S3PayloadSource(), sleep=sleeps.append
+    )
+    assert (stopped.attempted, stopped.stopped_early, len(stopped.failures)) == (1, True, 1)
+
+    late = run.model_copy(update={"deadline_epoch_s": time.time() - 1})
+    with pytest.raises(RunTimedOutError, match="ExecutionTimeoutSeconds"):
+        measure_batch(MeasureRequest(plan=late, batch=batch), invoker, S3PayloadSource())
+
+
+def test_a_failing_post_processor_stops_the_run(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    arn = make_target("f", "io-bound")
+    make_target("post", "memory-floor", memory_mb=128)  # runs out of memory whatever it is given
+    document = plan({"lambdaARN": arn, "num": 5, "powerValues": [512]})
+    run = planned(document).model_copy()
+    run.tuning = run.tuning.model_copy(
+        update={"post_processor_arn": "arn:aws:lambda:us-east-1:123456789012:function:post"}
+    )
+    prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    batch = Batch(memory_mb=512, alias=prepared.aliases[0].alias, invocations=2, first_invocation=0)
+    with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*post raised Runtime\.OutOfMemory"):
+        measure_batch(MeasureRequest(plan=run, batch=batch), LambdaInvoker("us-east-1"), S3PayloadSource())
+
+
+def test_cleanup_removes_only_the_runs_own_and_is_idempotent(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("f", memory_mb=1024, description="release 9")
+    client = boto3.client("lambda")
+    users_version = client.publish_version(FunctionName="f", Description="release 9")["Version"]
+    client.create_alias(FunctionName="f", Name="prod", FunctionVersion=users_version)
+    document = plan({"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
+    run = planned(document)
+    prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    other_version = client.publish_version(FunctionName="f", Description=version_description("0123456789", 768))
+    client.create_alias(FunctionName="f", Name=alias_name("0123456789", 768), FunctionVersion=other_version["Version"])
+    client.update_function_configuration(FunctionName="f", MemorySize=3008, Description="autotuner run x")
+
+    report = clean_up(CleanupRequest(plan=run), control(arn))
+
+    state = target_state("f")
+    assert sorted(report.deleted_aliases) == sorted(a for a in report.deleted_aliases if run.run_id in a)
+    assert len(report.deleted_aliases) == 3
+    assert "prod" in state.aliases
+    assert any("0123456789" in alias for alias in state.aliases)  # another run's aliases are not ours to delete
+    assert users_version in state.versions
+    assert (state.memory_mb, state.description) == (1024, "release 9")
+    assert report.restored_memory_mb == 1024
+    assert clean_up(CleanupRequest(plan=run), control(arn)).deleted_aliases == []
+
+
+def test_cleanup_keeps_the_applied_alias_version_and_the_applied_memory(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("f", "io-bound", memory_mb=1024)
+    document = plan(
+        {"lambdaARN": arn, "num": 5, "powerValues": [256], "autoOptimize": True, "autoOptimizeAlias": "live"}
+    )
+    run = planned(document)
+    prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    decision = Decision(strategy=Strategy.COST, chosen_memory_mb=256, reason="chosen for the test")
+    analysis = document.analysis.model_copy(update={"decision": decision})
+    applied = apply_choice(ApplyRequest(plan=run, analysis=analysis), control(arn))
+    report = clean_up(CleanupRequest(plan=run, applied=applied), control(arn))
+    assert report.kept_versions == [applied.version]
+    assert target_state("f").aliases == {"live": applied.version}
+
+    latest = AppliedChange(target="$LATEST", memory_mb=256, previous_memory_mb=1024)
+    boto3.client("lambda").update_function_configuration(FunctionName="f", MemorySize=256)
+    assert clean_up(CleanupRequest(plan=run, applied=latest), control(arn)).final_memory_mb == 256
+    assert target_state("f").memory_mb == 256
+
+
+def test_cleanup_without_a_plan_has_nothing_to_undo() -> None:
+    report = clean_up(CleanupRequest(), None)
+    assert report.skipped == "the run failed while planning, before anything was changed"
