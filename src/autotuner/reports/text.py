@@ -18,7 +18,8 @@ def failure_subject(function_name: str) -> str:
     return f"Autotuner: tuning {function_name} failed"
 
 
-def candidate_table(candidates: list[CandidateStats], chosen: int | None) -> str:
+def candidate_table(candidates: list[CandidateStats], chosen: int | None, excluded: set[int] | None = None) -> str:
+    """Every candidate, the chosen one marked; ``excluded`` sizes (by a constraint) say so."""
     header = ("", "Memory", "p50 ms", "p95 ms", "$/invocation", "$/million", "n", "cold", "status")
     rows = [header]
     for c in sorted(candidates, key=lambda c: c.memory_mb):
@@ -37,7 +38,7 @@ def candidate_table(candidates: list[CandidateStats], chosen: int | None) -> str
                 usd(c.cost_estimate * 1e6),
                 str(c.invocations),
                 str(c.cold_starts),
-                "ok",
+                "excluded" if c.memory_mb in (excluded or set()) else "ok",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -47,7 +48,7 @@ def candidate_table(candidates: list[CandidateStats], chosen: int | None) -> str
 
 def summary(output: TuningOutput, function_name: str) -> str:
     lines = [f"Lambda Autotuner: {function_name}", f"Function: {output.function_arn}", ""]
-    lines.append(_outcome_line(output))
+    lines.append(outcome_line(output))
     lines.append(f"Why: {output.decision.reason}")
     if output.confidence:
         lines.append(f"Confidence: {output.confidence}")
@@ -59,7 +60,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
             f"invocations ({abs(s.savings_percent):.1f}%), "
             f"{s.current_duration_ms:.1f} ms -> {s.chosen_duration_ms:.1f} ms"
         )
-    lines += ["", candidate_table(output.candidates, output.power)]
+    excluded = {e.memory_mb for e in output.decision.excluded}
+    lines += ["", candidate_table(output.candidates, output.power, excluded)]
     if output.decision.excluded:
         lines += ["", "Excluded:"] + [f"  {e.memory_mb} MB: {e.reason}" for e in output.decision.excluded]
     cost = output.state_machine
@@ -76,7 +78,7 @@ def summary(output: TuningOutput, function_name: str) -> str:
     return "\n".join(lines)
 
 
-def _outcome_line(output: TuningOutput) -> str:
+def outcome_line(output: TuningOutput) -> str:
     match output.outcome:
         case Outcome.APPLIED:
             applied = output.applied

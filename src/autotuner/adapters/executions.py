@@ -1,0 +1,116 @@
+"""Starting and reading tuning runs (Step Functions executions)."""
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from autotuner.adapters.clients import stepfunctions_client
+from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+class ExecutionAlreadyStartedError(AwsError):
+    """An execution with this name exists: Step Functions names are unique per state machine for 90 days."""
+
+
+class Execution(BaseModel):
+    arn: str
+    name: str
+    status: str
+    started: datetime
+    stopped: datetime | None = None
+    input: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+class HistoryEvent(BaseModel):
+    id: int
+    type: str
+    state: str | None = None
+    output: dict[str, Any] | None = None
+
+
+class Executions:
+    def __init__(self, state_machine_arn: str, client: "SFNClient | None" = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._client = client or stepfunctions_client(state_machine_arn.split(":")[3])
+
+    def start(self, tuning_input: dict[str, Any], name: str) -> str:
+        try:
+            response = self._client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(tuning_input)
+            )
+        except ClientError as error:
+            if is_code(error, "ExecutionAlreadyExists"):
+                raise ExecutionAlreadyStartedError(f"a run named {name} already exists") from error
+            raise _translate(error, "starting a tuning run") from error
+        return response["executionArn"]
+
+    def describe(self, execution_arn: str) -> Execution:
+        try:
+            raw = self._client.describe_execution(executionArn=execution_arn)
+        except ClientError as error:
+            raise _translate(error, f"reading {execution_arn}") from error
+        return Execution(
+            arn=raw["executionArn"],
+            name=raw["name"],
+            status=raw["status"],
+            started=raw["startDate"],
+            stopped=raw.get("stopDate"),
+            input=_json(raw.get("input")),
+            output=_json(raw.get("output")),
+            error=raw.get("error"),
+            cause=raw.get("cause"),
+        )
+
+    def history(self, execution_arn: str) -> list[HistoryEvent]:
+        events: list[HistoryEvent] = []
+        paginator = self._client.get_paginator("get_execution_history")
+        try:
+            for page in paginator.paginate(executionArn=execution_arn, includeExecutionData=True):
+                events += [_event(e) for e in page["events"]]
+        except ClientError as error:
+            raise _translate(error, f"reading the history of {execution_arn}") from error
+        return events
+
+    def recent(self, limit: int = 100) -> list[Execution]:
+        """The latest executions, newest first (without their input and output)."""
+        try:
+            raw = self._client.list_executions(stateMachineArn=self.state_machine_arn, maxResults=min(limit, 1000))
+        except ClientError as error:
+            raise _translate(error, "listing tuning runs") from error
+        return [
+            Execution(arn=e["executionArn"], name=e["name"], status=e["status"], started=e["startDate"],
+                      stopped=e.get("stopDate"))
+            for e in raw["executions"]
+        ]  # fmt: skip
+
+
+def _event(raw: Any) -> HistoryEvent:
+    details: dict[str, Any] = next((value for key, value in raw.items() if key.endswith("EventDetails")), {})
+    return HistoryEvent(
+        id=int(raw["id"]), type=raw["type"], state=details.get("name"), output=_json(details.get("output"))
+    )
+
+
+def _json(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _translate(error: ClientError, what: str) -> Exception:
+    if is_code(error, *ACCESS_DENIED_CODES):
+        return AccessDeniedError(f"{what}: access denied ({describe(error)})")
+    return AwsError(f"{what}: {describe(error)}")

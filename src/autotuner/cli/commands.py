@@ -1,0 +1,165 @@
+"""The commands that work against an account (or any endpoint, e.g. AWS_ENDPOINT_URL): tune, report, history."""
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from autotuner.adapters.executions import Execution, Executions
+from autotuner.adapters.lambda_functions import resolve_function_arn
+from autotuner.adapters.profiles import ProfileStore
+from autotuner.adapters.stacks import stack_outputs
+from autotuner.cli.progress import follow
+from autotuner.domain.contracts import TuningOutput, parse_tuning_input
+from autotuner.domain.money import usd
+from autotuner.reports.text import summary
+
+
+class RunFailedError(Exception):
+    """The tuning run ended without success; the message is its cause."""
+
+
+def state_machine_for(stack_name: str) -> Executions:
+    outputs = stack_outputs(stack_name)
+    if "StateMachineArn" not in outputs:
+        raise RunFailedError(f"stack {stack_name!r} has no StateMachineArn output; is it a Lambda Autotuner stack?")
+    return Executions(outputs["StateMachineArn"])
+
+
+def tune(
+    function: str,
+    *,
+    stack_name: str,
+    tuning: dict[str, Any],
+    wait: bool,
+    region: str | None,
+    out: TextIO = sys.stdout,
+) -> int:
+    executions = state_machine_for(stack_name)
+    arn = resolve_function_arn(function, region)
+    name = f"cli-{arn.split(':')[6]}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    execution_arn = executions.start({"lambdaARN": arn, **tuning}, name[:80])
+    out.write(f"Started {execution_arn}\n")
+    if not wait:
+        return 0
+    execution = follow(executions, execution_arn, out=out)
+    return show(execution, out=out)
+
+
+def show(execution: Execution, *, out: TextIO = sys.stdout, as_json: bool = False) -> int:
+    if execution.status != "SUCCEEDED" or execution.output is None:
+        raise RunFailedError(
+            f"the run {execution.name} {execution.status.lower()}: {execution.error}: {execution.cause}"
+        )
+    output = TuningOutput.model_validate(execution.output)
+    if as_json:
+        out.write(output.model_dump_json(indent=2) + "\n")
+    else:
+        out.write(summary(output, output.function_arn.split(":")[6]) + "\n")
+    return 0
+
+
+def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: bool, out: TextIO = sys.stdout) -> int:
+    executions = Executions(_state_machine_of(execution_arn))
+    execution = executions.describe(execution_arn)
+    status = show(execution, out=out, as_json=as_json)
+    output = TuningOutput.model_validate(execution.output)
+    function_name = output.function_arn.split(":")[6]
+    if html is not None:
+        from autotuner.reports.html import render_html
+
+        html.write_text(render_html([(function_name, output)], title=f"Lambda Autotuner: {function_name}"))
+        out.write(f"Wrote {html}\n")
+    if png is not None:
+        from autotuner.reports.charts import render_png
+
+        png.write_bytes(render_png(output, function_name))
+        out.write(f"Wrote {png}\n")
+    return status
+
+
+def history(function: str, *, stack_name: str, region: str | None, limit: int, out: TextIO = sys.stdout) -> int:
+    executions = state_machine_for(stack_name)
+    arn = resolve_function_arn(function, region)
+    rows = [("Started", "Status", "Trigger", "Memory", "Saves /M", "Run")]
+    for summary_row in executions.recent(limit):
+        execution = executions.describe(summary_row.arn)
+        if not execution.input or str(execution.input.get("lambdaARN", "")).split(":")[:7] != arn.split(":")[:7]:
+            continue
+        rows.append(_history_row(execution))
+    if len(rows) == 1:
+        out.write(f"No runs for {arn} among the last {limit}.\n")
+        return 0
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    return 0
+
+
+def profile_set(
+    function: str, profile: dict[str, Any], *, stack_name: str, region: str | None, out: TextIO = sys.stdout
+) -> int:
+    store = _profiles(stack_name)
+    arn = resolve_function_arn(function, region).split(":")
+    unqualified = ":".join(arn[:7])
+    parse_tuning_input({**profile, "lambdaARN": unqualified})  # refuse a profile a run would refuse
+    store.set_user_profile(unqualified, profile)
+    out.write(f"Stored the tuning profile of {unqualified}:\n{json.dumps(profile, indent=2)}\n")
+    return 0
+
+
+def profile_show(function: str, *, stack_name: str, region: str | None, out: TextIO = sys.stdout) -> int:
+    store = _profiles(stack_name)
+    unqualified = ":".join(resolve_function_arn(function, region).split(":")[:7])
+    stored = store.get(unqualified)
+    if stored is None or stored.profile is None:
+        out.write(f"{unqualified} has no tuning profile yet: tune it once, or run `autotuner profile set`.\n")
+        return 0
+    out.write(f"Profile of {unqualified} (from the {stored.source}):\n{json.dumps(stored.profile, indent=2)}\n")
+    if stored.last_run_at is not None:
+        when = datetime.fromtimestamp(stored.last_run_at, UTC)
+        power = f", chose {stored.last_run_power} MB" if stored.last_run_power else ""
+        out.write(f"Last successful run: {when:%Y-%m-%d %H:%M} UTC{power} ({stored.last_run_execution})\n")
+    if stored.running_execution and (stored.running_until or 0) > datetime.now(UTC).timestamp():
+        out.write(f"A run is in progress: {stored.running_execution}\n")
+    return 0
+
+
+def _profiles(stack_name: str) -> ProfileStore:
+    outputs = stack_outputs(stack_name)
+    if "ProfilesTableName" not in outputs:
+        raise RunFailedError(f"stack {stack_name!r} has no ProfilesTableName output; redeploy the current template")
+    return ProfileStore(outputs["ProfilesTableName"])
+
+
+def _history_row(execution: Execution) -> tuple[str, str, str, str, str, str]:
+    output = execution.output or {}
+    trigger = (execution.input or {}).get("trigger") or {}
+    trigger_text = trigger.get("source", "manual") + (f" {trigger['alarmName']}" if trigger.get("alarmName") else "")
+    savings = output.get("savings") or {}
+    saved = usd(savings["savingsPerMillion"]) if "savingsPerMillion" in savings else "-"
+    return (
+        f"{execution.started:%Y-%m-%d %H:%M}",
+        execution.status.lower(),
+        trigger_text,
+        f"{output['power']} MB" if output.get("power") else "-",
+        saved,
+        execution.name,
+    )
+
+
+def _state_machine_of(execution_arn: str) -> str:
+    parts = execution_arn.split(":")
+    if len(parts) < 8 or parts[5] != "execution":
+        raise RunFailedError(f"{execution_arn!r} is not a Step Functions execution ARN")
+    return ":".join([*parts[:5], "stateMachine", parts[6]])
+
+
+def parse_payload(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--payload is not JSON: {error}") from error

@@ -1,0 +1,107 @@
+"""`autotuner demo`: the whole product on this machine, no AWS account needed.
+
+The stack from template.yaml is deployed into a local emulator; the state machine runs our real handlers; the
+targets are emulated functions that follow Lambda's documented CPU model (they say so in their description).
+"""
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import boto3
+
+from autotuner.adapters.executions import Executions
+from autotuner.cli.progress import follow
+from autotuner.domain.contracts import TuningOutput
+from autotuner.local.emulator import local_aws
+from autotuner.local.targets import create_target
+from autotuner.local.workloads import WORKLOADS
+from autotuner.reports.text import candidate_table
+
+DEMO_SIZES = [128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 6144, 10240]
+EMULATED_NOTE = (
+    "The target functions in this report are emulated on this machine (Lambda's CPU model: one vCPU at 1,769 MB, "
+    "up to six at 10,240 MB, I/O that memory does not speed up, a memory floor, cold starts and noise). "
+    "The workflow, its state machine and its Lambdas are the real ones from template.yaml."
+)
+
+
+@dataclass(frozen=True)
+class DemoTarget:
+    name: str
+    workload: str
+    memory_mb: int
+
+
+DEMO_TARGETS = (
+    DemoTarget("image-resize", "cpu-single-thread", 1024),
+    DemoTarget("video-transcode", "cpu-multi-thread", 2048),
+    DemoTarget("orders-api", "io-bound", 1024),
+    DemoTarget("ml-inference", "memory-floor", 3008),
+)
+
+
+def run_demo(
+    out_dir: Path, *, num: int = 10, seed: int = 1, stream: TextIO = sys.stdout
+) -> list[tuple[str, TuningOutput]]:
+    started = time.monotonic()
+    say = _printer(stream)
+    say("Lambda Autotuner demo: a local AWS emulator in this process, the stack deployed from template.yaml.")
+    results: list[tuple[str, TuningOutput]] = []
+    with local_aws(seed=seed) as aws:
+        machine = aws.stack.state_machine_arn.split(":")[-1]
+        say(f"Deployed {len(aws.stack.functions)} Lambdas and the state machine {machine}.")
+        executions = Executions(aws.stack.state_machine_arn)
+        for index, target in enumerate(DEMO_TARGETS, start=1):
+            arn = _create(target)
+            say(f"\n[{index}/{len(DEMO_TARGETS)}] {target.name} (emulated: {WORKLOADS[target.workload].description}); "
+                f"now {target.memory_mb} MB")  # fmt: skip
+            tuning = {"lambdaARN": arn, "num": num, "powerValues": DEMO_SIZES, "autoOptimize": True}
+            execution = follow(executions, executions.start(tuning, f"demo-{target.name}"), out=stream, poll_s=0.1)
+            if execution.status != "SUCCEEDED" or execution.output is None:
+                raise RuntimeError(f"the demo run for {target.name} ended {execution.status}: {execution.cause}")
+            output = TuningOutput.model_validate(execution.output)
+            results.append((target.name, output))
+            say(candidate_table(output.candidates, output.power, {e.memory_mb for e in output.decision.excluded}))
+            say(f"  Chosen: {output.power} MB. {output.decision.reason}")
+    paths = write_reports(out_dir, results)
+    say(f"\nReport: {paths[0]}  (chart images beside it)")
+    say(f"Done in {time.monotonic() - started:.1f} s; the emulator has stopped.")
+    return results
+
+
+def write_reports(out_dir: Path, results: list[tuple[str, TuningOutput]]) -> list[Path]:
+    from autotuner.reports.charts import render_png
+    from autotuner.reports.html import render_html
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path = out_dir / "autotuner-demo-report.html"
+    html_path.write_text(render_html(results, title="Lambda Autotuner demo", note=EMULATED_NOTE))
+    written = [html_path]
+    for name, output in results:
+        png = out_dir / f"{name}.png"
+        png.write_bytes(render_png(output, name))
+        written.append(png)
+    return written
+
+
+def _create(target: DemoTarget) -> str:
+    return create_target(
+        boto3.client("lambda"),
+        boto3.client("iam"),
+        target.name,
+        target.workload,
+        memory_mb=target.memory_mb,
+        timeout_s=60,
+        description=f"EMULATED {target.workload} target for the Lambda Autotuner demo",
+    )
+
+
+def _printer(stream: TextIO):  # type: ignore[no-untyped-def]
+    def say(text: str) -> None:
+        stream.write(text + "\n")
+        stream.flush()
+
+    return say

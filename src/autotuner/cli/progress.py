@@ -1,0 +1,80 @@
+"""Following a tuning run as it goes: which states have completed, and invocations done out of planned."""
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from autotuner.adapters.executions import Execution, Executions, HistoryEvent
+
+FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+SHOWN_STATES = ("Plan", "Prepare", "Measure", "Analyze", "Apply", "Cleanup", "Notify")
+
+
+@dataclass
+class Progress:
+    completed: list[str] = field(default_factory=list)
+    planned_invocations: int = 0
+    done_invocations: int = 0
+    rounds: int = 0
+
+    @classmethod
+    def from_history(cls, events: list[HistoryEvent]) -> "Progress":
+        progress = cls()
+        for event in events:
+            if event.type.endswith("StateExited") and event.state in SHOWN_STATES:
+                progress.completed.append(event.state)
+            output = event.output or {}
+            if event.type == "LambdaFunctionSucceeded" and "attempted" in output and "memoryMb" in output:
+                progress.done_invocations += int(output["attempted"])
+            round_ = output.get("round") if event.type == "LambdaFunctionSucceeded" else None
+            if isinstance(round_, dict) and isinstance(output.get("analysis"), dict):
+                rounds_done = int(output["analysis"].get("rounds", 0))
+                if rounds_done >= progress.rounds:  # Plan (round 1) or an Analyze that planned another round
+                    progress.rounds = rounds_done
+                    if not output["analysis"].get("complete"):
+                        progress.planned_invocations = progress.done_invocations + sum(
+                            int(b["invocations"]) for b in round_.get("batches", [])
+                        )
+        return progress
+
+    def line(self) -> str:
+        marks = []
+        for state in SHOWN_STATES:
+            done = state in self.completed
+            if state == "Measure" and (self.planned_invocations or done):
+                marks.append(f"Measure {self.done_invocations}/{max(self.planned_invocations, self.done_invocations)}"
+                             + (" ✓" if done else ""))  # fmt: skip
+            elif done:
+                marks.append(f"{state} ✓")
+        return "  ".join(marks) or "starting…"
+
+
+def follow(
+    executions: Executions,
+    execution_arn: str,
+    *,
+    out: TextIO = sys.stdout,
+    poll_s: float = 1.0,
+    timeout_s: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Execution:
+    """Print progress until the run ends; return its final description."""
+    interactive = out.isatty()
+    shown = ""
+    started = time.monotonic()
+    while True:
+        execution = executions.describe(execution_arn)
+        line = Progress.from_history(executions.history(execution_arn)).line()
+        if line != shown:
+            out.write(f"\r  {line}\033[K" if interactive else f"  {line}\n")
+            out.flush()
+            shown = line
+        if execution.status in FINISHED:
+            if interactive:
+                out.write("\n")
+            return execution
+        if timeout_s is not None and time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"the run is still {execution.status} after {timeout_s:.0f} s: {execution_arn}")
+        sleep(poll_s)

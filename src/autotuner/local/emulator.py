@@ -1,0 +1,76 @@
+"""A local AWS to run the whole product against: moto's server on a free loopback port, in this process, with
+Step Functions execution switched on, our Lambdas run in-process, and the stack deployed from template.yaml."""
+
+import json
+import logging
+import os
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from moto.server import ThreadedMotoServer
+
+from autotuner.adapters.clients import forget_clients
+from autotuner.local.runtime import InProcessRuntime
+from autotuner.local.stack import LocalStack, deploy
+
+LOCAL_REGION = "us-east-1"
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+@dataclass
+class LocalAws:
+    endpoint: str
+    stack: LocalStack
+    runtime: InProcessRuntime
+
+
+@contextmanager
+def local_aws(*, seed: int = 0, quiet: bool = True, parameters: dict[str, str] | None = None) -> Iterator[LocalAws]:
+    """Start the emulator, deploy the stack into it, and point every boto3 client of this process at it.
+    Everything (server thread, environment, moto patches) is undone on exit: no process is left behind."""
+    if quiet:  # the emulator's request log and its traces of caught task failures are noise in a demo
+        for name in ("werkzeug", "moto"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = dict(os.environ)
+    os.environ.update(
+        LOCAL_CREDENTIALS
+        | {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "AWS_REGION": LOCAL_REGION,
+            "MOTO_PORT": str(port),  # moto's Step Functions engine calls Lambda on this port
+        }
+    )
+    for variable in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        os.environ.pop(variable, None)
+    forget_clients()
+    try:
+        _configure(endpoint, {"stepfunctions": {"execute_state_machine": True}})
+        with InProcessRuntime(seed=seed, quiet=quiet).installed() as runtime:
+            yield LocalAws(endpoint=endpoint, stack=deploy(parameters=parameters, region=LOCAL_REGION), runtime=runtime)
+    finally:
+        server.stop()
+        forget_clients()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _configure(endpoint: str, config: dict[str, object]) -> None:
+    request = urllib.request.Request(  # noqa: S310 - the loopback server we started
+        f"{endpoint}/moto-api/config",
+        data=json.dumps(config).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the loopback server we started
+        response.read()

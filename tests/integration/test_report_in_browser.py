@@ -1,0 +1,142 @@
+"""The HTML report as a person sees it: headless Chromium renders it offline and a screenshot is checked."""
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+
+from autotuner.reports.charts import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
+from autotuner.reports.html import render_html
+from tests.unit.reports import io_bound_output, tuned_output
+
+WINDOW = (1200, 1600)
+TIMEOUT_S = 60
+
+
+def chromium() -> str:
+    path = os.environ.get("AUTOTUNER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None and Path("/usr/bin/chromium").exists():
+        path = "/usr/bin/chromium"
+    if path is None:
+        pytest.fail("Chromium is not installed; `.ci/run` installs it (apt-get install chromium)")
+    return path
+
+
+def screenshot(html: Path, png: Path, profile: Path) -> None:
+    """Renders ``html`` into ``png``; every process Chromium started is gone when this returns."""
+    command = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",  # the tests run as root, where Chromium's sandbox refuses to start
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        f"--screenshot={png}",
+        html.as_uri(),
+    ]
+    # Its own process group, so the renderer, zygote and crash handler can be ended with it.
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=os.environ | {"HOME": str(profile.parent)},
+    ) as browser:
+        try:
+            _, stderr = browser.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            end_group(browser.pid)
+            browser.communicate()
+            pytest.fail(f"Chromium did not take the screenshot within {TIMEOUT_S} s")
+        finally:
+            end_group(browser.pid)
+    assert browser.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    assert_no_process_left(profile)
+
+
+def end_group(group: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(group, signal.SIGKILL)
+
+
+def processes_using(profile: Path) -> list[int]:
+    """Live processes whose command line names ``profile`` (a directory only this test's Chromium uses)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(profile) in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue  # it exited while being read
+    return found
+
+
+def assert_no_process_left(profile: Path) -> None:
+    deadline = time.monotonic() + 5
+    while (left := processes_using(profile)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in left:  # started by this test (they carry its profile directory): end them, then fail
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert left == [], f"Chromium processes outlived the screenshot: {left}"
+
+
+def near(image: Image.Image, colour: str, tolerance: int = 30) -> Image.Image:
+    """A mask: white where ``image`` is within ``tolerance`` of ``colour`` in every channel."""
+    difference = ImageChops.difference(image, Image.new("RGB", image.size, colour))
+    red, green, blue = difference.split()
+    distance = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    return distance.point(lambda value: 255 if value <= tolerance else 0)
+
+
+def count(mask: Image.Image) -> int:
+    return mask.histogram()[255]
+
+
+@pytest.mark.tools
+def test_the_report_renders_in_a_browser_with_its_chart(tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    html.write_text(
+        render_html(
+            [("image-resizer", tuned_output()), ("orders-api", io_bound_output())],
+            generated_at="2025-06-01 09:30 UTC",
+            note="Targets in this report are emulated",
+        )
+    )
+    png = tmp_path / "report.png"
+    screenshot(html, png, tmp_path / "profile")
+
+    assert png.exists(), "Chromium wrote no screenshot"
+    with Image.open(png) as opened:
+        image = opened.convert("RGB")
+    assert image.size == WINDOW
+    colours = image.getcolors(maxcolors=WINDOW[0] * WINDOW[1])
+    assert colours is not None
+    assert len(colours) > 500, "the page rendered as a few flat colours"
+    ink = image.convert("L").point(lambda value: 255 if value < 235 else 0)
+    assert count(ink) > 0.03 * WINDOW[0] * WINDOW[1], "the page is almost blank"
+
+    # The first chart is in view: the p50 line's orange appears only in charts, so it locates the plot.
+    chart = near(image, P50_COLOUR).getbbox()
+    assert chart is not None, "no chart was drawn in the first screen"
+    left, top, right, bottom = chart
+    assert right - left > 500, "the chart is narrower than the page suggests"
+    assert bottom - top > 200
+    plot = image.crop(chart)
+    drawn = plot.convert("L").point(lambda value: 255 if value < 235 else 0)
+    assert count(drawn) > 0.02 * plot.width * plot.height, "the chart area is nearly empty"
+    for colour, what in ((COST_COLOUR, "cost line"), (CHOSEN_COLOUR, "chosen mark"), (REJECTED_COLOUR, "failures")):
+        assert count(near(plot, colour)) > 50, f"the {what} is missing from the chart"

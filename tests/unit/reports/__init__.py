@@ -1,0 +1,130 @@
+"""Tuning outputs for the report tests, built through the domain functions so they cannot drift from the model.
+
+``tuned_output`` is a CPU-bound function measured at eight sizes: 128 MB ran out of memory, 256 MB breaks a p95
+limit, the rest are measured, the choice was applied and saves money against the current 3008 MB.
+``io_bound_output`` is a recommendation for a function whose duration does not shrink with memory;
+``failed_output`` is a run in which no size could be chosen.
+"""
+
+import random
+
+from autotuner.domain.analysis import PricingContext, build_output, candidate_stats
+from autotuner.domain.contracts import AppliedChange, Trigger, TriggerSource, TuningOutput, parse_tuning_input
+from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
+from autotuner.domain.pricing import Architecture, prices_for_region
+from autotuner.domain.report import InvocationReport, InvocationStatus
+from autotuner.domain.run_cost import RunCost
+from autotuner.domain.selection import CandidateStats, choose
+
+REGION = "us-east-1"
+PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices=prices_for_region(REGION))
+VISUALIZATION = "https://lambda-power-tuning.show/"
+INVOCATIONS = 20
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
+
+
+def measured(memory: int, typical_ms: float, *, seed: int, cold_start_ms: float = 350.0) -> BatchMeasurement:
+    """``INVOCATIONS`` invocations around ``typical_ms`` with a long tail; the first one is a cold start."""
+    rng = random.Random(seed)
+    batch = BatchMeasurement(memory_mb=memory, alias=f"at-r-{memory}")
+    for i in range(INVOCATIONS):
+        duration = typical_ms * rng.uniform(0.94, 1.06) * (1.25 if rng.random() < 0.1 else 1.0)
+        init = cold_start_ms if i == 0 else None
+        batch.record(
+            InvocationReport(
+                request_id=str(i),
+                duration_ms=duration,
+                billed_duration_ms=int(duration) + 1,
+                memory_size_mb=memory,
+                max_memory_used_mb=min(memory - 8, 180),
+                init_duration_ms=init,
+            )
+        )
+    return batch
+
+
+def out_of_memory(memory: int) -> BatchMeasurement:
+    batch = measured(memory, 2900.0, seed=memory)
+    batch.record_failure(InvocationFailure(status=InvocationStatus.OUT_OF_MEMORY), None)
+    batch.stopped_early = True
+    return batch
+
+
+def statistics(batches: list[BatchMeasurement]) -> list[CandidateStats]:
+    return [candidate_stats(b, PRICING, trim_fraction=0.2, resamples=200) for b in batches]
+
+
+def run_cost(candidates: list[CandidateStats]) -> RunCost:
+    target = sum(c.total_cost for c in candidates)
+    invocations = sum(c.invocations for c in candidates)
+    return RunCost(
+        target_invocations=invocations,
+        target_cost=target,
+        tuner_lambda_cost=4.1e-5,
+        transitions=45,
+        transitions_cost=45 * 0.000025,
+    )
+
+
+def tuned_output(function_name: str = "image-resizer") -> TuningOutput:
+    tuning = parse_tuning_input(
+        {
+            "lambdaARN": arn(function_name),
+            "num": INVOCATIONS,
+            "autoOptimize": True,
+            "autoOptimizeAlias": "live",
+            "constraints": {"maxP95DurationMs": 1500},
+        }
+    )
+    # CPU-bound: duration halves as memory doubles, until the single thread stops getting faster.
+    typical = {256: 1560.0, 512: 790.0, 1024: 396.0, 1536: 268.0, 2048: 230.0, 3008: 205.0, 10240: 190.0}
+    batches = [out_of_memory(128)] + [measured(m, ms, seed=m) for m, ms in typical.items()]
+    candidates = statistics(batches)
+    decision = choose(candidates, tuning.strategy, constraints=tuning.constraints)
+    assert decision.chosen_memory_mb is not None
+    return build_output(
+        tuning,
+        candidates,
+        decision,
+        current_memory_mb=3008,
+        run_cost=run_cost(candidates),
+        visualization_base_url=VISUALIZATION,
+        region=REGION,
+        applied=AppliedChange(target="live", memory_mb=decision.chosen_memory_mb, previous_memory_mb=3008, version="7"),
+        trigger=Trigger(source=TriggerSource.ALARM, alarm_name="image-resizer-cost", reason="cost rose 40% in a week"),
+        warnings=["the first invocation at each size was a cold start and is reported separately"],
+    )
+
+
+def io_bound_output(function_name: str = "orders-api") -> TuningOutput:
+    tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
+    typical = {128: 118.0, 256: 96.0, 512: 88.0, 1024: 85.0, 2048: 84.0}
+    candidates = statistics([measured(m, ms, seed=m, cold_start_ms=220.0) for m, ms in typical.items()])
+    decision = choose(candidates, tuning.strategy)
+    return build_output(
+        tuning,
+        candidates,
+        decision,
+        current_memory_mb=1024,
+        run_cost=run_cost(candidates),
+        visualization_base_url=VISUALIZATION,
+        region=REGION,
+    )
+
+
+def failed_output(function_name: str = "pdf-renderer") -> TuningOutput:
+    tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
+    candidates = statistics([out_of_memory(128), out_of_memory(256)])
+    decision = choose(candidates, tuning.strategy)
+    return build_output(
+        tuning,
+        candidates,
+        decision,
+        current_memory_mb=256,
+        run_cost=run_cost(candidates),
+        visualization_base_url=VISUALIZATION,
+        region=REGION,
+    )

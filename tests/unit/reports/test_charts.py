@@ -1,0 +1,245 @@
+import io
+import math
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from autotuner.domain.contracts import TuningOutput
+from autotuner.reports.charts import (
+    COST_COLOUR,
+    NOTHING_MEASURED,
+    REJECTED_COLOUR,
+    PointStatus,
+    Scale,
+    axis_ticks,
+    chart_geometry,
+    chart_series,
+    cost_label,
+    duration_label,
+    memory_domain,
+    memory_labels,
+    render_png,
+    render_svg,
+)
+from tests.unit.reports import failed_output, io_bound_output, tuned_output
+
+SVG = "{http://www.w3.org/2000/svg}"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TUNED = tuned_output()
+
+
+def test_series_gives_each_size_its_status_and_reason() -> None:
+    series = {p.memory_mb: p for p in chart_series(TUNED)}
+    assert list(series) == sorted(c.memory_mb for c in TUNED.candidates)
+    assert series[128].status is PointStatus.FAILED
+    assert series[128].reason is not None
+    assert "ran out of memory" in series[128].reason
+    assert series[128].cost is None
+    assert series[256].status is PointStatus.EXCLUDED
+    assert series[256].reason is not None
+    assert series[256].reason.startswith("p95 duration")
+    assert TUNED.power is not None
+    assert series[TUNED.power].status is PointStatus.CHOSEN
+    chosen = series[TUNED.power]
+    assert chosen.cost == TUNED.cost
+    assert [p.memory_mb for p in series.values() if p.status is PointStatus.CHOSEN] == [TUNED.power]
+
+
+def test_points_are_placed_left_to_right_by_memory_on_a_log_scale() -> None:
+    geometry = chart_geometry(TUNED)
+    xs = [p.x for p in geometry.points]
+    assert [p.point.memory_mb for p in geometry.points] == sorted(p.point.memory_mb for p in geometry.points)
+    assert xs == sorted(xs)
+    assert len(set(xs)) == len(xs)
+    assert all(geometry.plot.left < x < geometry.plot.right for x in xs)
+    by_memory = {p.point.memory_mb: p.x for p in geometry.points}
+    # Each doubling of memory is the same distance to the right.
+    assert by_memory[256] - by_memory[128] == pytest.approx(by_memory[512] - by_memory[256])
+    assert by_memory[2048] - by_memory[1024] == pytest.approx(by_memory[512] - by_memory[256])
+
+
+def test_larger_values_are_drawn_higher_and_inside_the_plot() -> None:
+    geometry = chart_geometry(TUNED)
+    plot = geometry.plot
+    placed = {p.point.memory_mb: p for p in geometry.points}
+    assert placed[128].cost_y is None  # failed: nothing to plot
+    for p in geometry.points:
+        for y in (p.cost_y, p.p50_y, p.p95_y):
+            assert y is None or plot.top <= y <= plot.bottom
+    cheap, dear = placed[1024].cost_y, placed[10240].cost_y
+    slow, fast = placed[512].p50_y, placed[10240].p50_y
+    assert None not in (cheap, dear, slow, fast)
+    assert cheap is not None
+    assert dear is not None
+    assert slow is not None
+    assert fast is not None
+    assert dear < cheap  # SVG's y grows downwards
+    assert slow < fast
+
+
+def test_y_ticks_start_at_zero_cover_the_data_and_share_grid_lines() -> None:
+    series = chart_series(TUNED)
+    ticks = axis_ticks(series)
+    assert ticks.cost[0] == 0
+    assert ticks.duration[0] == 0
+    assert len(ticks.cost) == len(ticks.duration)
+    assert ticks.cost[-1] >= max(p.cost for p in series if p.cost is not None)
+    assert ticks.duration[-1] >= max(p.p95_ms for p in series if p.p95_ms is not None)
+    geometry = chart_geometry(TUNED)
+    positions = [(c.position, d.position) for c, d in zip(geometry.cost_ticks, geometry.duration_ticks, strict=True)]
+    assert all(c == pytest.approx(d) for c, d in positions)
+
+
+@pytest.mark.parametrize(
+    ("value", "step", "expected"),
+    [(0.0, 5e-6, "$0"), (1e-5, 5e-6, "$0.000010"), (2.5e-6, 2.5e-7, "$0.00000250"), (7.5e-7, 2.5e-7, "$0.00000075")],
+)
+def test_cost_ticks_read_as_dollars(value: float, step: float, expected: str) -> None:
+    assert cost_label(value, step) == expected
+
+
+def test_duration_ticks_are_grouped_and_only_as_precise_as_the_step() -> None:
+    assert duration_label(1500, 500) == "1,500"
+    assert duration_label(0.5, 0.25) == "0.50"
+
+
+@given(
+    st.lists(st.integers(min_value=128, max_value=10240), min_size=1, max_size=40, unique=True),
+    st.data(),
+)
+def test_memory_labels_never_overlap_and_the_chosen_size_keeps_its_label(sizes: list[int], data: st.DataObject) -> None:
+    sizes.sort()
+    chosen = data.draw(st.sampled_from(sizes))
+    low, high = memory_domain(sizes)
+    scale = Scale(low, high, 96, 806, log2=True)
+    positions = [scale(s) for s in sizes]
+    labels = memory_labels(sizes, positions, chosen, char_width=7.2)
+    assert labels[sizes.index(chosen)] == str(chosen)
+    shown = [(x, len(text) * 7.2 / 2) for x, text in zip(positions, labels, strict=True) if text]
+    for i, (x, half) in enumerate(shown):
+        for other_x, other_half in shown[i + 1 :]:
+            assert abs(x - other_x) >= half + other_half
+
+
+def test_sizes_close_together_keep_readable_labels() -> None:
+    sizes = [128, 160, 192, 224, 256, 512, 1024, 10240]
+    low, high = memory_domain(sizes)
+    scale = Scale(low, high, 96, 806, log2=True)
+    labels = memory_labels(sizes, [scale(s) for s in sizes], chosen=192)
+    assert labels[2] == "192"
+    assert "" in labels[:5]  # some of the crowded small sizes give way
+    assert labels[-3:] == ["512", "1024", "10240"]
+
+
+def _svg_tree(svg: str) -> ET.Element:
+    return ET.fromstring(svg)  # also proves the SVG is well-formed XML
+
+
+def test_svg_marks_the_chosen_size_with_a_label() -> None:
+    tree = _svg_tree(render_svg(TUNED, "image-resizer"))
+    texts = ["".join(t.itertext()) for t in tree.iter(f"{SVG}text")]
+    assert f"chosen: {TUNED.power} MB" in texts
+    chosen_groups = [g for g in tree.iter(f"{SVG}g") if g.get("class") == "point chosen"]
+    assert len(chosen_groups) == 1
+    title = chosen_groups[0].find(f"{SVG}title")
+    assert title is not None
+    assert title.text is not None
+    assert title.text.startswith(f"{TUNED.power} MB:")
+
+
+def test_svg_shows_failed_and_excluded_sizes_with_their_reasons() -> None:
+    tree = _svg_tree(render_svg(TUNED, "image-resizer"))
+    tooltips = {
+        g.get("class"): (g.findtext(f"{SVG}title") or "")
+        for g in tree.iter(f"{SVG}g")
+        if g.get("class") in {"failed", "point excluded"}
+    }
+    reasons = {e.memory_mb: e.reason for e in TUNED.decision.excluded}
+    assert tooltips["failed"] == f"128 MB: {reasons[128]}"
+    assert tooltips["point excluded"].endswith(f"Excluded: {reasons[256]}")
+    hollow = [c for c in tree.iter(f"{SVG}circle") if c.get("stroke") == REJECTED_COLOUR and c.get("fill") == "#ffffff"]
+    assert len(hollow) >= 3  # the excluded size on each of the three series (and the legend)
+    legend = {"".join(t.itertext()) for t in tree.iter(f"{SVG}text")}
+    assert {"excluded by a constraint", "failed", "chosen", "current memory"} <= legend
+
+
+def test_svg_is_self_contained_and_escapes_the_function_name() -> None:
+    svg = render_svg(TUNED, '<script>alert("x")</script>')
+    tree = _svg_tree(svg)
+    assert not [e for e in tree.iter() if e.tag in {f"{SVG}script", f"{SVG}image", f"{SVG}foreignObject"}]
+    assert not [k for e in tree.iter() for k in e.attrib if "href" in k or k.startswith("on")]
+    assert tree.findtext(f"{SVG}title") == 'Cost and duration against memory for <script>alert("x")</script>'
+
+
+def test_svg_of_a_run_that_measured_nothing_says_so_without_y_values() -> None:
+    geometry = chart_geometry(failed_output())
+    assert geometry.cost_ticks == []
+    assert geometry.duration_ticks == []
+    assert geometry.chosen is None
+    texts = ["".join(t.itertext()) for t in _svg_tree(render_svg(failed_output(), "pdf")).iter(f"{SVG}text")]
+    assert NOTHING_MEASURED in texts
+    assert texts.count("failed") == 3  # two sizes and the legend
+
+
+def test_current_memory_is_marked_only_when_it_differs_from_the_choice() -> None:
+    assert chart_geometry(io_bound_output()).current_x is not None
+    assert TUNED.savings is not None
+    same = TUNED.model_copy(update={"savings": TUNED.savings.model_copy(update={"current_memory_mb": TUNED.power})})
+    assert chart_geometry(same).current_x is None
+
+
+def _png_image(data: bytes) -> Image.Image:
+    assert data.startswith(PNG_SIGNATURE)
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG"
+    return image.convert("RGB")
+
+
+def _share_near(image: Image.Image, colour: str, tolerance: int = 40) -> float:
+    """The share of ``image``'s pixels within ``tolerance`` (per channel) of ``colour`` ("#rrggbb")."""
+    target = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    near = 0
+    for count, rgb in image.getcolors(maxcolors=image.width * image.height) or []:
+        assert isinstance(rgb, tuple)
+        if all(abs(a - b) <= tolerance for a, b in zip(rgb, target, strict=True)):
+            near += count
+    return near / (image.width * image.height)
+
+
+def test_png_is_a_real_chart() -> None:
+    data = render_png(TUNED, "image-resizer")
+    image = _png_image(data)
+    assert 800 <= image.width <= 2000
+    assert 400 <= image.height <= 1200
+    assert 10_000 < len(data) < 1_000_000
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert colours is not None
+    assert len(colours) > 100  # antialiased lines and text, not a blank or single-colour canvas
+    assert _share_near(image, COST_COLOUR) > 0.002
+    assert _share_near(image, REJECTED_COLOUR) > 0.0005
+
+
+@pytest.mark.parametrize("output", [failed_output(), io_bound_output()], ids=["nothing-measured", "recommended"])
+def test_png_renders_every_kind_of_run(output: TuningOutput) -> None:
+    image = _png_image(render_png(output, "f"))
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert colours is not None
+    assert len(colours) > 50
+
+
+def test_importing_the_reports_does_not_import_matplotlib() -> None:
+    """Lambda handlers may import the reports without shipping matplotlib; only render_png needs it."""
+    code = "import sys, autotuner.reports.charts, autotuner.reports.html; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "False"
+
+
+def test_log_scale_handles_a_single_size() -> None:
+    low, high = memory_domain([1024])
+    assert low < math.log2(1024) < high

@@ -1,0 +1,237 @@
+import re
+from dataclasses import dataclass, field
+from html import escape
+from html.parser import HTMLParser
+
+import pytest
+
+from autotuner.domain.money import usd
+from autotuner.reports.html import render_html
+from tests.unit.reports import failed_output, io_bound_output, tuned_output
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# Attributes through which a browser would fetch something (or navigate, for <a href>).
+URL_ATTRIBUTES = {"src", "href", "xlink:href", "srcset", "action", "formaction", "poster", "data", "background"}
+TUNED = tuned_output()
+IO_BOUND = io_bound_output()
+FAILED = failed_output()
+RUNS = [("image-resizer", TUNED), ("orders-api", IO_BOUND), ("pdf-renderer", FAILED)]
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict[str, str]
+    parents: tuple["Element", ...] = ()
+    text: list[str] = field(default_factory=list)
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    def inside(self, tag: str, css_class: str | None = None) -> bool:
+        return any(p.tag == tag and (css_class is None or css_class in p.classes) for p in self.parents)
+
+
+class Document(HTMLParser):
+    """Every element with the text inside it; nesting is checked as the page is read."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self.open: list[Element] = []
+        self.problems: list[str] = []
+        self.feed(html)
+        self.close()
+        self.problems += [f"<{e.tag}> is never closed" for e in self.open]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {name: value or "" for name, value in attrs}, tuple(self.open))
+        self.elements.append(element)
+        if tag not in VOID:
+            self.open.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append(Element(tag, {name: value or "" for name, value in attrs}, tuple(self.open)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1].tag != tag:
+            self.problems.append(f"</{tag}> closes <{self.open[-1].tag if self.open else 'nothing'}>")
+            return
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for element in self.open:
+            element.text.append(data)
+
+    def find(self, tag: str, css_class: str | None = None) -> list[Element]:
+        return [e for e in self.elements if e.tag == tag and (css_class is None or css_class in e.classes)]
+
+
+def text_of(element: Element) -> str:
+    return " ".join(" ".join(element.text).split())
+
+
+def parse(html: str) -> Document:
+    document = Document(html)
+    assert document.problems == []
+    return document
+
+
+@pytest.fixture(scope="module")
+def report() -> str:
+    return render_html(RUNS, generated_at="2025-06-01 09:30 UTC", note="Targets in this report are emulated")
+
+
+def test_the_report_is_one_well_formed_document(report: str) -> None:
+    document = parse(report)
+    assert report.startswith("<!DOCTYPE html>")
+    assert [len(document.find(tag)) for tag in ("html", "head", "body", "style", "main")] == [1, 1, 1, 1, 1]
+    assert [text_of(t) for t in document.find("title") if t.inside("head")] == ["Lambda Autotuner report"]
+    assert "2025-06-01 09:30 UTC" in text_of(document.find("header")[0])
+
+
+def test_nothing_is_loaded_from_outside_the_file(report: str) -> None:
+    document = parse(report)
+    links = {output.state_machine.visualization for _, output in RUNS}
+    for element in document.elements:
+        for name, value in element.attrs.items():
+            fetches = name in URL_ATTRIBUTES and re.match(r"\s*(https?:)?//", value, re.IGNORECASE)
+            if fetches:
+                assert element.tag == "a", f"<{element.tag} {name}={value!r}> loads from the network"
+                assert value in links
+            assert not name.startswith("on"), f"event handler {name} on <{element.tag}>"
+    assert document.find("script") == []
+    assert [e.tag for e in document.elements if e.tag in {"iframe", "img", "object", "embed", "link"}] == ["link"]
+    assert document.find("link")[0].attrs["href"] == "data:,"  # no favicon request either
+    style = text_of(document.find("style")[0])
+    assert "@import" not in style
+    assert "url(" not in style
+    policy = next(e for e in document.find("meta") if e.attrs.get("http-equiv") == "Content-Security-Policy")
+    assert "default-src 'none'" in policy.attrs["content"]
+
+
+def test_the_visualization_is_linked_for_each_run(report: str) -> None:
+    anchors = [a.attrs["href"] for a in parse(report).find("a") if a.attrs["href"].startswith("https://")]
+    assert anchors == [output.state_machine.visualization for _, output in RUNS]
+
+
+def test_each_run_has_its_own_section_and_chart(report: str) -> None:
+    document = parse(report)
+    sections = document.find("section", "run")
+    assert len(sections) == len(RUNS)
+    assert len(document.find("svg")) == len(RUNS)
+    headings = [text_of(h) for h in document.find("h2")]
+    assert headings[0] == "Overview"
+    assert [h.split()[0] for h in headings[1:]] == [name for name, _ in RUNS]
+
+
+def test_the_chosen_size_is_highlighted_in_the_table_and_the_chart(report: str) -> None:
+    document = parse(report)
+    chosen_rows = document.find("tr", "chosen")
+    assert [text_of(row).split(" MB")[0] for row in chosen_rows] == [str(TUNED.power), str(IO_BOUND.power)]
+    assert "chosen" in text_of(chosen_rows[0])
+    chart_labels = [text_of(t) for t in document.find("text") if text_of(t).startswith("chosen:")]
+    assert chart_labels == [f"chosen: {TUNED.power} MB", f"chosen: {IO_BOUND.power} MB"]
+
+
+def test_every_candidate_has_a_row_with_its_numbers(report: str) -> None:
+    tables = parse(report).find("table", "candidates")
+    assert len(tables) == len(RUNS)
+    rows = [text_of(r) for r in parse(report).find("tr") if text_of(r).startswith(tuple("0123456789"))]
+    for candidate in TUNED.candidates:
+        row = next(r for r in rows if r.startswith(f"{candidate.memory_mb} MB"))
+        if candidate.duration_ms is not None:
+            assert f"{candidate.duration_ms.p95:,.1f}" in row
+            assert usd(candidate.cost_estimate) in row
+        assert f" {candidate.invocations} {candidate.cold_starts} " in f" {row} "
+
+
+def test_every_exclusion_is_listed_with_its_reason(report: str) -> None:
+    document = parse(report)
+    listed = [text_of(li) for li in document.find("li") if li.inside("ul", "excluded")]
+    excluded = [e for _, output in RUNS for e in output.decision.excluded]
+    assert len(excluded) == 4
+    for exclusion in excluded:
+        assert any(item.startswith(f"{exclusion.memory_mb} MB") and exclusion.reason in item for item in listed)
+        assert escape(exclusion.reason) in report
+    statuses = [text_of(td) for td in document.find("td", "status")]
+    assert any(s.startswith("excluded p95 duration") for s in statuses)
+    assert any(s.startswith("failed 1 of 21 invocations ran out of memory") for s in statuses)
+
+
+def test_the_decision_savings_and_run_cost_are_stated(report: str) -> None:
+    section = text_of(parse(report).find("section", "run")[0])
+    assert TUNED.savings is not None
+    assert TUNED.applied is not None
+    cost = TUNED.state_machine
+    expected = [
+        f"Applied {TUNED.power} MB to live (was 3008 MB).",
+        TUNED.decision.reason,
+        TUNED.confidence,
+        f"saves {usd(TUNED.savings.savings_per_million)} per million invocations "
+        f"({TUNED.savings.savings_percent:.1f}%)",
+        f"{cost.invocations} invocations of the target {usd(cost.lambda_cost)}",
+        f"The tuner's Lambdas {usd(cost.tuner_lambda_cost)}",
+        f"State transitions {usd(cost.execution_cost)}",
+        f"Total {usd(cost.total_cost)}",
+        "alarm image-resizer-cost: cost rose 40% in a week",
+        *TUNED.warnings,
+    ]
+    assert [text for text in expected if text not in section] == []
+
+
+def test_a_run_without_a_choice_says_so(report: str) -> None:
+    section = parse(report).find("section", "run")[2]
+    text = text_of(section)
+    assert "No memory size meets the constraints; nothing was applied." in text
+    assert "no candidate" in text
+    assert "chosen" not in text
+
+
+def test_the_note_is_a_banner(report: str) -> None:
+    banners = parse(report).find("div", "banner")
+    assert [text_of(b) for b in banners] == ["Targets in this report are emulated"]
+    assert parse(render_html(RUNS[:1])).find("div", "banner") == []
+
+
+MALICIOUS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_text_from_input_is_escaped_everywhere() -> None:
+    output = TUNED.model_copy(
+        update={
+            "warnings": [MALICIOUS],
+            "function_arn": MALICIOUS,
+            "decision": TUNED.decision.model_copy(update={"reason": MALICIOUS}),
+        }
+    )
+    html = render_html([(MALICIOUS, output)], title=MALICIOUS, note=MALICIOUS)
+    document = parse(html)
+    assert document.find("script") == []
+    assert document.find("img") == []
+    assert not [e for e in document.elements for name in e.attrs if name.startswith("on")]
+    assert text_of(document.find("h2")[0]).startswith(MALICIOUS)
+    assert [text_of(t) for t in document.find("title") if t.inside("head")] == [MALICIOUS]
+    assert escape(MALICIOUS) in html
+    assert MALICIOUS not in html
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<b>x</b>"])
+def test_a_visualization_that_is_not_a_web_address_is_not_a_link(url: str) -> None:
+    output = TUNED.model_copy(update={"state_machine": TUNED.state_machine.model_copy(update={"visualization": url})})
+    document = parse(render_html([("f", output)]))
+    assert [a.attrs["href"] for a in document.find("a") if "#run" not in a.attrs["href"]] == []
+    assert url in text_of(document.find("p", "visualization")[0])
+
+
+def test_an_empty_report_still_renders() -> None:
+    document = parse(render_html([], generated_at="now"))
+    assert document.find("svg") == []
+    assert "No tuning runs to report." in text_of(document.find("main")[0])
+
+
+def test_a_single_run_has_no_overview() -> None:
+    document = parse(render_html([("orders-api", IO_BOUND)], generated_at="now"))
+    assert document.find("section", "overview") == []
+    assert len(document.find("svg")) == 1
