@@ -17,6 +17,7 @@ from autotuner.local.template import function_properties, load_template, placeho
 from autotuner.workflow.analyze import AnalyzeRequest
 from autotuner.workflow.apply import ApplyRequest
 from autotuner.workflow.cleanup import CleanupRequest
+from autotuner.workflow.fleet import FleetClaimRequest, FleetListRequest
 from autotuner.workflow.measure import MeasureRequest
 from autotuner.workflow.notify import NotifyRequest
 from autotuner.workflow.plan import PlanRequest
@@ -24,10 +25,15 @@ from autotuner.workflow.prepare import PrepareRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
-STATE_MACHINE = TEMPLATE["Resources"]["TunerStateMachine"]["Properties"]
+MACHINES = {
+    name: TEMPLATE["Resources"][name]["Properties"]
+    for name in resources_of_type(TEMPLATE, "AWS::Serverless::StateMachine")
+}
+STATE_MACHINE = MACHINES["TunerStateMachine"]
 ASL_PATH = ROOT / STATE_MACHINE["DefinitionUri"]
 ASL_TEXT = ASL_PATH.read_text()
 ASL = json.loads(ASL_TEXT)
+DEFINITIONS = {name: json.loads((ROOT / m["DefinitionUri"]).read_text()) for name, m in MACHINES.items()}
 
 # What each handler parses its event into (the state's input model).
 REQUEST_MODELS: dict[str, type[BaseModel]] = {
@@ -39,6 +45,8 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "autotuner.handlers.cleanup.handler": CleanupRequest,
     "autotuner.handlers.notify.handler": NotifyRequest,
     "autotuner.handlers.notify.failure_handler": RunDocument,
+    "autotuner.handlers.fleet.list_handler": FleetListRequest,
+    "autotuner.handlers.fleet.claim_handler": FleetClaimRequest,
 }
 
 
@@ -54,11 +62,18 @@ def all_states(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 STATES = all_states(ASL["States"])
 TASKS = {name: s for name, s in STATES.items() if s["Type"] == "Task"}
+# Every Lambda task of every state machine: (machine, state name, state).
+LAMBDA_TASKS = [
+    (machine, name, state)
+    for machine, definition in DEFINITIONS.items()
+    for name, state in all_states(definition["States"]).items()
+    if state["Type"] == "Task" and state["Resource"].startswith("${")
+]
 
 
-def handler_of(task: dict[str, Any]) -> str:
+def handler_of(machine: str, task: dict[str, Any]) -> str:
     placeholder = task["Resource"].removeprefix("${").removesuffix("}")
-    logical = STATE_MACHINE["DefinitionSubstitutions"][placeholder]["Fn::GetAtt"][0]
+    logical = MACHINES[machine]["DefinitionSubstitutions"][placeholder]["Fn::GetAtt"][0]
     return str(function_properties(TEMPLATE, logical)["Handler"])
 
 
@@ -66,27 +81,39 @@ def aliases(model: type[BaseModel]) -> set[str]:
     return {field.alias or name for name, field in model.model_fields.items()}
 
 
-def test_every_placeholder_has_a_substitution_and_every_substitution_is_used() -> None:
-    substitutions = set(STATE_MACHINE["DefinitionSubstitutions"])
-    assert placeholders(ASL_TEXT) == substitutions
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_every_placeholder_has_a_substitution_and_every_substitution_is_used(machine: str) -> None:
+    text = (ROOT / MACHINES[machine]["DefinitionUri"]).read_text()
+    assert placeholders(text) == set(MACHINES[machine]["DefinitionSubstitutions"])
 
 
-def test_every_substitution_names_a_function_of_the_template() -> None:
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_every_substitution_names_a_resource_of_the_template(machine: str) -> None:
     functions = set(resources_of_type(TEMPLATE, "AWS::Serverless::Function"))
-    for name, value in STATE_MACHINE["DefinitionSubstitutions"].items():
+    for name, value in MACHINES[machine]["DefinitionSubstitutions"].items():
+        if "Ref" in value:
+            assert value["Ref"] in MACHINES, f"{name} refers to {value['Ref']}, which is not a state machine"
+            continue
         logical, attribute = value["Fn::GetAtt"]
         assert logical in functions, f"{name} points at {logical}, which is not a function of the template"
         assert attribute == "Arn"
 
 
-def test_every_function_of_the_template_is_used_by_the_state_machine() -> None:
-    used = {v["Fn::GetAtt"][0] for v in STATE_MACHINE["DefinitionSubstitutions"].values()}
+def test_every_function_of_the_template_is_used_by_a_state_machine_or_has_events() -> None:
+    used = {
+        v["Fn::GetAtt"][0]
+        for m in MACHINES.values()
+        for v in m["DefinitionSubstitutions"].values()
+        if "Fn::GetAtt" in v
+    }
     functions = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
     event_driven = {f for f in functions if "Events" in TEMPLATE["Resources"][f]["Properties"]}
     assert set(functions) - event_driven == used
+    assert not used & event_driven
 
 
-def test_every_transition_target_exists_and_every_state_is_reachable() -> None:
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_every_transition_target_exists_and_every_state_is_reachable(machine: str) -> None:
     def check(scope: dict[str, Any]) -> None:
         states = scope["States"]
         assert scope["StartAt"] in states
@@ -108,7 +135,7 @@ def test_every_transition_target_exists_and_every_state_is_reachable() -> None:
                 check(nested)
         assert reachable == set(states), f"unreachable states: {set(states) - reachable}"
 
-    check(ASL)
+    check(DEFINITIONS[machine])
 
 
 def test_every_task_that_can_fail_is_caught_and_failures_end_in_a_fail_state_with_words() -> None:
@@ -121,18 +148,18 @@ def test_every_task_that_can_fail_is_caught_and_failures_end_in_a_fail_state_wit
 
 
 def test_every_task_resolves_to_an_importable_handler_with_a_request_model() -> None:
-    for name, task in TASKS.items():
-        handler = handler_of(task)
+    for machine, name, task in LAMBDA_TASKS:
+        handler = handler_of(machine, task)
         module, attribute = handler.rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), attribute)), f"{name}: {handler} is not callable"
         assert handler in REQUEST_MODELS, f"{name}: no request model known for {handler}"
 
 
 def test_task_parameters_match_the_request_model_of_their_handler() -> None:
-    for name, task in TASKS.items():
-        model = REQUEST_MODELS[handler_of(task)]
+    for machine, name, task in LAMBDA_TASKS:
+        model = REQUEST_MODELS[handler_of(machine, task)]
         parameters = task.get("Parameters")
-        if parameters is None and name not in ASL["States"]:
+        if parameters is None and name not in DEFINITIONS[machine]["States"]:
             continue  # an iteration's task: its input is the Map's ItemSelector, checked below
         if parameters is None:  # the whole state document is the input
             assert model in {RunDocument, CleanupRequest}, name
@@ -143,6 +170,10 @@ def test_task_parameters_match_the_request_model_of_their_handler() -> None:
         assert required <= given, f"{name} does not pass {required - given}, which {model.__name__} requires"
     item_selector = {k.removesuffix(".$") for k in STATES["Measure"]["ItemSelector"]}
     assert item_selector == aliases(MeasureRequest)
+    fleet_selector = {
+        k.removesuffix(".$") for k in DEFINITIONS["FleetStateMachine"]["States"]["TuneEach"]["ItemSelector"]
+    }
+    assert fleet_selector == aliases(FleetClaimRequest)
 
 
 def test_every_path_read_or_written_after_plan_is_a_slot_of_the_run_document() -> None:
@@ -168,9 +199,11 @@ def _tool(variable: str, fallback: Path) -> str:
 
 
 @pytest.mark.tools
-def test_the_definition_passes_the_asl_validator() -> None:
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_the_definition_passes_the_asl_validator(machine: str) -> None:
     validator = _tool("AUTOTUNER_ASL_VALIDATOR", ROOT / "node_modules" / ".bin" / "asl-validator")
-    result = subprocess.run([validator, "--json-path", str(ASL_PATH)], capture_output=True, text=True, check=False)
+    path = ROOT / MACHINES[machine]["DefinitionUri"]
+    result = subprocess.run([validator, "--json-path", str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -2,6 +2,7 @@
 run in-process as the Lambdas, and emulated targets answer with real REPORT tails."""
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -277,3 +278,23 @@ def test_a_target_that_times_out_at_every_size_leaves_no_choice_and_no_change(
     assert run.output["power"] is None
     assert "timed out" in run.output["decision"]["reason"]
     assert_untouched("slow", memory_mb=10240)
+
+
+def test_a_second_run_of_the_same_function_waits_its_turn(stack: LocalStack, make_target: MakeTarget) -> None:
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+    sfn = boto3.client("stepfunctions")
+    tuning = json.dumps({"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
+    started = [sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=f"r{i}", input=tuning) for i in (1, 2)]
+    statuses = []
+    for execution in started:
+        while (described := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
+            time.sleep(0.02)
+        statuses.append((described["status"], described.get("error"), described.get("cause", "")))
+    assert sorted(s[0] for s in statuses) == ["FAILED", "SUCCEEDED"]
+    ((_, error, cause),) = [s for s in statuses if s[0] == "FAILED"]
+    assert error == "RunInProgressError"
+    assert "another tuning run of resize is in progress" in cause
+    assert cause.endswith("Nothing was changed.")
+    assert_untouched("resize")
+    third = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256]}, name="r3")
+    assert third.status == "SUCCEEDED", third.cause  # the lock was released with the first run

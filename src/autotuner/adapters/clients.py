@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
 
-# Control-plane calls: botocore's standard mode retries throttling (429) and 5xx with jittered backoff.
-CONTROL_PLANE = Config(retries={"mode": "standard", "total_max_attempts": 8}, connect_timeout=5, read_timeout=60)
+# Control-plane calls: botocore's adaptive mode retries throttling (429) and 5xx with jittered backoff, and
+# slows this client down by itself once throttled (Lambda allows 15 control-plane requests/s per account).
+CONTROL_PLANE = Config(retries={"mode": "adaptive", "total_max_attempts": 8}, connect_timeout=5, read_timeout=60)
 # Invocations: the adapter retries throttles itself (with its own backoff, counted and reported); a target
 # may run up to 900 s.
 INVOKE = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=905)

@@ -176,6 +176,17 @@ class LambdaFunction:
                 self.wait_until_updated()
 
 
+def resolve_function_arn(name_or_arn: str, region: str | None = None, client: "LambdaClient | None" = None) -> str:
+    """The ARN of a function given by name or ARN (qualifier kept), checking that it exists."""
+    name, _, qualifier = name_or_arn.partition(":") if not name_or_arn.startswith("arn:") else (name_or_arn, "", "")
+    api = client or lambda_client(region)
+    try:
+        arn = str(api.get_function_configuration(FunctionName=name)["FunctionArn"])
+    except ClientError as error:
+        raise _translate(error, f"function {name_or_arn}") from error
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
 def _qualifier(qualifier: str | None) -> dict[str, str]:
     return {"Qualifier": qualifier} if qualifier else {}
 

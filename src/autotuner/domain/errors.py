@@ -27,3 +27,7 @@ class InvalidInputError(DomainError):
 
 class BudgetExceededError(DomainError):
     """The run's estimated cost is above the caller's budgetUsd."""
+
+
+class RunInProgressError(DomainError):
+    """Another tuning run of the same function is in progress."""

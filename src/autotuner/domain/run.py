@@ -81,6 +81,7 @@ class Plan(CamelModel):
     execution_id: str
     started_at: str | None = None
     tuning: TuningInput
+    raw_input: dict[str, Any] = Field(default_factory=dict, description="the input as given, for profiles")
     function_arn: str = Field(description="unqualified ARN of the target")
     function_name: str
     region: str

@@ -15,7 +15,12 @@ from autotuner.workflow.notify import NotifyRequest, describe_failure, finish
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environ()
     request = NotifyRequest.model_validate(event)
-    output = finish(request, wiring.notifier(settings), visualization_base_url=settings.visualization_url)
+    output = finish(
+        request,
+        wiring.notifier(settings),
+        visualization_base_url=settings.visualization_url,
+        registry=wiring.profiles(settings),
+    )
     if output.savings is not None:
         metrics.add_metric(name="SavingsPercent", unit="Percent", value=output.savings.savings_percent)
     return output.model_dump(mode="json")

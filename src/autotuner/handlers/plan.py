@@ -19,6 +19,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         function_for=wiring.function_control,
         invoker_for=lambda region: wiring.invoker(region, settings),
         payloads=wiring.payload_source(),
+        registry=wiring.profiles(settings),
     )
     planned = document.round.invocations if document.round else 0
     metrics.add_metric(name="PlannedInvocations", unit="Count", value=planned)

@@ -1,8 +1,10 @@
 """Adapters for the handlers, built from the settings (one place, so each handler stays a few lines)."""
 
+from autotuner.adapters.executions import Executions
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
+from autotuner.adapters.profiles import ProfileStore
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.handlers.settings import Settings
 from autotuner.workflow.ports import FunctionControl, Invoker
@@ -22,3 +24,14 @@ def notifier(settings: Settings) -> TopicNotifier | None:
 
 def payload_source() -> S3PayloadSource:
     return S3PayloadSource()
+
+
+def profiles(settings: Settings) -> ProfileStore | None:
+    """The profiles table; without one (a bare deployment of the tuner) runs are neither locked nor remembered."""
+    return ProfileStore(settings.profiles_table) if settings.profiles_table else None
+
+
+def tuner_executions(settings: Settings) -> Executions:
+    if not settings.tuner_state_machine_arn:
+        raise ValueError("TUNER_STATE_MACHINE_ARN is not set")
+    return Executions(settings.tuner_state_machine_arn)

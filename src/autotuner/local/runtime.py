@@ -23,9 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import botocore.session
 from moto.awslambda.models import LambdaFunction
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
 
 from autotuner.domain.report import (
     InvocationReport,
@@ -115,11 +120,17 @@ class InProcessRuntime:
         # Step Functions' Retry waits (seconds to minutes in AWS) are scaled down locally.
         original_time = getattr(retrier_decl, "time")  # noqa: B009
         setattr(retrier_decl, "time", _ScaledTime(self._retry_time_scale))  # noqa: B010
+        writes = _atomic_dynamodb_writes()
+        sfn_originals = _sfn_integration_as_aws_names()
         try:
             yield self
         finally:
+            for name, method in sfn_originals.items():
+                setattr(StateTaskServiceSfn, name, method)
             setattr(LambdaFunction, "_invoke_lambda", original)  # noqa: B010
             setattr(retrier_decl, "time", original_time)  # noqa: B010
+            for name, method in writes.items():
+                setattr(DynamoDBBackend, name, method)
             os.environ.clear()
             os.environ.update(saved_environment)
 
@@ -230,6 +241,49 @@ class InProcessRuntime:
             max_memory_used_mb=min(int(function.memory_size), 90),
         )
         return body, errored, _log_tail(report, "Text")
+
+
+def _sfn_integration_as_aws_names() -> dict[str, Any]:
+    """moto passes a states:startExecution task's Parameters (StateMachineArn, Name, Input) to boto3 as they are,
+    and its responses back as boto3 names them (executionArn); AWS maps both ways. This maps them as AWS does."""
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    originals = {name: getattr(StateTaskServiceSfn, name) for name in ("_normalise_parameters", "_normalise_response")}
+
+    def operation(task: Any, action: str | None) -> Any:
+        snake = action or task._get_boto_service_action()
+        return model.operation_model("".join(part.title() for part in snake.split("_")))
+
+    def parameters(task: Any, values: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        originals["_normalise_parameters"](task, values, *args, **kwargs)
+        task._to_boto_request(values, operation(task, kwargs.get("service_action_name")).input_shape)
+
+    def response(task: Any, response: Any, *_: Any, service_action_name: str | None = None, **__: Any) -> None:
+        task._from_boto_response(response, operation(task, service_action_name).output_shape)
+
+    setattr(StateTaskServiceSfn, "_normalise_parameters", parameters)  # noqa: B010
+    setattr(StateTaskServiceSfn, "_normalise_response", response)  # noqa: B010
+    return originals
+
+
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+def _atomic_dynamodb_writes() -> dict[str, Any]:
+    """DynamoDB applies a conditional write atomically; moto checks and writes in separate steps that threads
+    can interleave. One lock around moto's writes restores the guarantee the product relies on."""
+    lock = threading.Lock()
+    originals = {name: getattr(DynamoDBBackend, name) for name in _DYNAMODB_WRITES}
+
+    def atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return locked
+
+    for name, method in originals.items():
+        setattr(DynamoDBBackend, name, atomic(method))
+    return originals
 
 
 class _ScaledTime:

@@ -177,3 +177,45 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> list[str]
 def placeholders(definition_text: str) -> set[str]:
     """The ${...} names an ASL definition expects from DefinitionSubstitutions."""
     return set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition_text))
+
+
+def references(value: Any) -> set[str]:
+    """Names a template fragment refers to (Ref, GetAtt, and ${...} inside Sub)."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= references(item)
+    elif isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Ref":
+                found.add(str(argument))
+            elif key == "Fn::GetAtt":
+                found.add(str(argument[0]))
+            elif key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+                if not isinstance(argument, str):
+                    found |= references(argument[1])
+            else:
+                found |= references(argument)
+    return found
+
+
+def deployment_order(template: dict[str, Any], type_order: tuple[str, ...]) -> list[str]:
+    """Resources ordered so that each comes after what it references (type order breaks ties)."""
+    resources: dict[str, Any] = template["Resources"]
+    pending = {
+        name: references(function_properties(template, name) if spec["Type"] == "AWS::Serverless::Function" else spec)
+        & set(resources)
+        for name, spec in resources.items()
+    }
+    rank = {name: type_order.index(spec["Type"]) if spec["Type"] in type_order else len(type_order)
+            for name, spec in resources.items()}  # fmt: skip
+    ordered: list[str] = []
+    while pending:
+        ready = sorted((n for n, deps in pending.items() if deps <= set(ordered)), key=lambda n: (rank[n], n))
+        if not ready:
+            raise TemplateError(f"circular references among {sorted(pending)}")
+        ordered.append(ready[0])
+        del pending[ready[0]]
+    return ordered

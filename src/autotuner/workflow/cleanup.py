@@ -8,7 +8,7 @@ from autotuner.domain.contracts import AppliedChange
 from autotuner.domain.run import CleanupReport, Plan
 from autotuner.domain.sweep import is_run_alias, is_run_version
 from autotuner.workflow.apply import LATEST
-from autotuner.workflow.ports import FunctionControl
+from autotuner.workflow.ports import FunctionControl, RunRegistry
 
 
 class CleanupRequest(CamelModel):
@@ -16,7 +16,9 @@ class CleanupRequest(CamelModel):
     applied: AppliedChange | None = None
 
 
-def clean_up(request: CleanupRequest, control: FunctionControl | None) -> CleanupReport:
+def clean_up(
+    request: CleanupRequest, control: FunctionControl | None, registry: RunRegistry | None = None
+) -> CleanupReport:
     started = time.monotonic()
     plan = request.plan
     if plan is None or control is None:
@@ -35,6 +37,8 @@ def clean_up(request: CleanupRequest, control: FunctionControl | None) -> Cleanu
         elif control.delete_version(version.version):
             report.deleted_versions.append(version.version)
     _restore(control, plan, request.applied, report)
+    if registry is not None:  # only once the function is back as it should be may another run start
+        registry.release_run(plan.function_arn, plan.execution_id)
     report.elapsed_ms = (time.monotonic() - started) * 1000
     return report
 

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import time
+from typing import Any
 
 from autotuner.domain.analysis import build_output
 from autotuner.domain.camel import CamelModel
@@ -10,7 +11,7 @@ from autotuner.domain.contracts import AppliedChange, TuningOutput
 from autotuner.domain.run import Analysis, CleanupReport, Failure, Plan, RunDocument, StepError
 from autotuner.domain.run_cost import run_cost, transitions
 from autotuner.reports.text import failure_subject, subject, summary
-from autotuner.workflow.ports import Notifier
+from autotuner.workflow.ports import Notifier, RunRegistry
 
 
 class NotifyRequest(CamelModel):
@@ -20,7 +21,13 @@ class NotifyRequest(CamelModel):
     cleanup: CleanupReport
 
 
-def finish(request: NotifyRequest, notifier: Notifier | None, *, visualization_base_url: str) -> TuningOutput:
+def finish(
+    request: NotifyRequest,
+    notifier: Notifier | None,
+    *,
+    visualization_base_url: str,
+    registry: RunRegistry | None = None,
+) -> TuningOutput:
     started = time.monotonic()
     plan, analysis = request.plan, request.analysis
     assert analysis.decision is not None, "Analyze always decides"
@@ -46,6 +53,8 @@ def finish(request: NotifyRequest, notifier: Notifier | None, *, visualization_b
         applied=request.applied,
         warnings=[*plan.warnings, *analysis.notes],
     )
+    if registry is not None:
+        registry.record_run(plan.function_arn, profile_of(plan.raw_input), output.power, plan.execution_id)
     if notifier is not None:
         try:
             notifier.publish(
@@ -58,10 +67,15 @@ def finish(request: NotifyRequest, notifier: Notifier | None, *, visualization_b
     return output
 
 
+def profile_of(raw_input: dict[str, Any]) -> dict[str, Any]:
+    """The input a later automatic run reuses: the run's input as given, without the target and the trigger."""
+    return {k: v for k, v in raw_input.items() if k not in {"lambdaARN", "trigger"}}
+
+
 def describe_failure(document: RunDocument, notifier: Notifier | None) -> Failure:
     """The failure in words (not a stack trace), published too."""
     error = document.error or StepError(Error="Unknown", Cause="the run failed without an error record")
-    message = _words(error)
+    message = _sentence(_words(error))
     cleanup = document.cleanup
     if document.cleanup_error is not None:
         message += f" Clean-up failed as well ({_words(document.cleanup_error)}); check the function's aliases."
@@ -79,6 +93,11 @@ def describe_failure(document: RunDocument, notifier: Notifier | None) -> Failur
         with contextlib.suppress(Exception):
             notifier.publish(failure_subject(name), f"{failure.error}: {failure.message}", _attributes(name, "failed"))
     return failure
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _words(error: StepError) -> str:

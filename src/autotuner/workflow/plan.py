@@ -11,7 +11,7 @@ from autotuner.domain.analysis import PricingContext
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import TuningDefaults, TuningInput, parse_tuning_input
-from autotuner.domain.errors import BudgetExceededError, InvalidInputError
+from autotuner.domain.errors import BudgetExceededError, InvalidInputError, RunInProgressError
 from autotuner.domain.money import usd
 from autotuner.domain.pricing import prices_for_region
 from autotuner.domain.report import InvocationReport
@@ -32,7 +32,7 @@ from autotuner.domain.sweep import (
     run_id_for,
 )
 from autotuner.workflow.invocation import InvocationRunner, encoded_payloads
-from autotuner.workflow.ports import FunctionControl, Invoker, PayloadSource
+from autotuner.workflow.ports import FunctionControl, Invoker, PayloadSource, RunRegistry
 
 
 class PlanRequest(CamelModel):
@@ -55,6 +55,7 @@ def plan_run(
     function_for: Callable[[FunctionArn], FunctionControl],
     invoker_for: Callable[[str], Invoker],
     payloads: PayloadSource,
+    registry: RunRegistry | None = None,
 ) -> RunDocument:
     started = time.monotonic()
     tuning = parse_tuning_input(request.input, settings.defaults)
@@ -102,6 +103,7 @@ def plan_run(
         execution_id=request.execution_id,
         started_at=request.started_at,
         tuning=tuning,
+        raw_input=request.input if isinstance(request.input, dict) else {},
         function_arn=function.unqualified,
         function_name=function.name,
         region=function.region,
@@ -119,8 +121,23 @@ def plan_run(
         preflight_invocations=len(preflight),
         warnings=warnings,
     )
+    if registry is not None:  # last: nothing above changed anything, so a refused claim leaves nothing to undo
+        _claim(registry, plan)
     analysis = Analysis(tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1)
     return RunDocument(plan=plan, round=Round(number=1, prepare=prepare, batches=batches), analysis=analysis)
+
+
+LOCK_WITHOUT_DEADLINE_S = 24 * 3600
+LOCK_MARGIN_S = 900  # clean-up and notification after the measuring deadline
+
+
+def _claim(registry: RunRegistry, plan: Plan) -> None:
+    deadline = plan.deadline_epoch_s or time.time() + LOCK_WITHOUT_DEADLINE_S
+    holder = registry.claim_run(plan.function_arn, plan.execution_id, deadline + LOCK_MARGIN_S)
+    if holder is not None:
+        raise RunInProgressError(
+            f"lambdaARN: another tuning run of {plan.function_name} is in progress ({holder}); wait for it to end"
+        )
 
 
 def _deadline(started_at: str | None, max_run_seconds: int | None) -> float | None:

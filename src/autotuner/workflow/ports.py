@@ -1,6 +1,6 @@
 """What the workflow needs from the outside world; the adapters provide it (and moto stands behind them in tests)."""
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -46,3 +46,13 @@ class PayloadSource(Protocol):
 
 class Notifier(Protocol):
     def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str: ...
+
+
+class RunRegistry(Protocol):
+    """One run at a time per function, and the memory of the last successful run (the profiles table)."""
+
+    def claim_run(self, function_arn: str, execution: str, until: float) -> str | None: ...
+    def release_run(self, function_arn: str, execution: str) -> bool: ...
+    def record_run(
+        self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str
+    ) -> None: ...

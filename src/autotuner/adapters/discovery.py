@@ -1,0 +1,69 @@
+"""Finding functions by tag and reading what the warmer must respect, without spending Lambda's
+control-plane quota (15 requests per second per account and region) where another API can answer."""
+
+import time
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from autotuner.adapters.clients import client, lambda_client
+from autotuner.adapters.errors import AwsError, describe, is_code
+from autotuner.domain.rate_limit import TokenBucket
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+
+# Stay well under the account-wide 15 rps, leaving room for tuning runs in flight.
+CONTROL_PLANE_RATE = 5.0
+
+
+class FunctionDirectory:
+    def __init__(
+        self,
+        tagging: "ResourceGroupsTaggingAPIClient | None" = None,
+        lambdas: "LambdaClient | None" = None,
+        *,
+        limiter: TokenBucket | None = None,
+    ) -> None:
+        self._tagging: ResourceGroupsTaggingAPIClient = tagging or client("resourcegroupstaggingapi")
+        self._lambda = lambdas or lambda_client()
+        self._limiter = limiter or TokenBucket(CONTROL_PLANE_RATE, 5, clock=time.monotonic, sleep=time.sleep)
+
+    def tagged(self, key: str) -> dict[str, str]:
+        """Function ARN -> value of tag ``key``, through the tagging API (its own quota, 100 per page)."""
+        found: dict[str, str] = {}
+        paginator = self._tagging.get_paginator("get_resources")
+        try:
+            for page in paginator.paginate(ResourceTypeFilters=["lambda:function"], TagFilters=[{"Key": key}]):
+                for mapping in page["ResourceTagMappingList"]:
+                    tags = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
+                    found[mapping["ResourceARN"]] = tags.get(key, "")
+        except ClientError as error:
+            raise AwsError(f"listing functions tagged {key}: {describe(error)}") from error
+        return found
+
+    def provisioned_concurrency(self, function: str) -> int | None:
+        """Provisioned environments on any alias or version (a warmer must step aside where there are some);
+        None when they cannot be read (no permission, or an emulator without the API)."""
+        self._limiter.acquire()
+        name = function.split(":")[6] if function.startswith("arn:") else function.split(":", maxsplit=1)[0]
+        try:
+            configs = self._lambda.list_provisioned_concurrency_configs(FunctionName=name)
+        except ClientError as error:
+            if is_code(error, "ResourceNotFoundException"):
+                raise AwsError(f"function {name} not found") from error
+            return None
+        return sum(
+            c.get("RequestedProvisionedConcurrentExecutions", 0) for c in configs["ProvisionedConcurrencyConfigs"]
+        )
+
+
+def alarm_tags(alarm_arn: str, cloudwatch: "CloudWatchClient | None" = None) -> dict[str, str]:
+    api: CloudWatchClient = cloudwatch or client("cloudwatch", alarm_arn.split(":")[3])
+    try:
+        tags = api.list_tags_for_resource(ResourceARN=alarm_arn)["Tags"]
+    except ClientError as error:
+        raise AwsError(f"reading the tags of {alarm_arn}: {describe(error)}") from error
+    return {t["Key"]: t["Value"] for t in tags}

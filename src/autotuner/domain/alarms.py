@@ -1,0 +1,207 @@
+"""CloudWatch alarm state changes, as EventBridge and SNS deliver them, and the Lambda functions they are about.
+
+Powertools ships envelopes for EventBridge and SNS but no model of the alarm itself; these are ours. Both
+delivery formats are reduced to one ``AlarmChange``.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LAMBDA_NAMESPACE = "AWS/Lambda"
+
+
+# ---- EventBridge: "CloudWatch Alarm State Change" (detail) --------------------------------------------------
+
+
+class MetricStat(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    metric: dict[str, Any]
+    period: int | None = None
+    stat: str | None = None
+
+
+class AlarmMetric(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    metric_stat: MetricStat | None = Field(default=None, alias="metricStat")
+    expression: str | None = None
+
+
+class AlarmState(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    value: str
+    reason: str = ""
+    timestamp: str = ""
+
+
+class AlarmConfiguration(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    description: str | None = None
+    metrics: list[AlarmMetric] = Field(default_factory=list)
+    alarm_rule: str | None = Field(default=None, alias="alarmRule")
+
+
+class AlarmStateChangeDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    alarm_name: str = Field(alias="alarmName")
+    state: AlarmState
+    previous_state: AlarmState | None = Field(default=None, alias="previousState")
+    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
+
+
+# ---- SNS: the alarm notification message (Records[].Sns.Message, a JSON string) ----------------------------
+
+
+class SnsDimension(BaseModel):
+    name: str
+    value: str
+
+
+class SnsMetric(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(default=None, alias="Id")
+    metric_stat: dict[str, Any] | None = Field(default=None, alias="MetricStat")
+    expression: str | None = Field(default=None, alias="Expression")
+
+
+class SnsTrigger(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    metric_name: str | None = Field(default=None, alias="MetricName")
+    namespace: str | None = Field(default=None, alias="Namespace")
+    dimensions: list[SnsDimension] = Field(default_factory=list, alias="Dimensions")
+    metrics: list[SnsMetric] = Field(default_factory=list, alias="Metrics")
+
+
+class SnsAlarmMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    alarm_name: str = Field(alias="AlarmName")
+    alarm_arn: str = Field(alias="AlarmArn")
+    new_state_value: str = Field(alias="NewStateValue")
+    new_state_reason: str = Field(default="", alias="NewStateReason")
+    state_change_time: str = Field(default="", alias="StateChangeTime")
+    trigger: SnsTrigger = Field(default_factory=SnsTrigger, alias="Trigger")
+
+
+# ---- one model for both --------------------------------------------------------------------------------------
+
+
+class MetricRef(BaseModel):
+    namespace: str
+    name: str
+    dimensions: dict[str, str]
+
+
+class AlarmChange(BaseModel):
+    alarm_name: str
+    alarm_arn: str
+    state: str
+    reason: str
+    time: str
+    metrics: list[MetricRef]
+
+    @property
+    def region(self) -> str:
+        return self.alarm_arn.split(":")[3]
+
+    @property
+    def account(self) -> str:
+        return self.alarm_arn.split(":")[4]
+
+
+def from_eventbridge(detail: AlarmStateChangeDetail, *, alarm_arn: str, time: datetime) -> AlarmChange:
+    metrics = [
+        MetricRef(
+            namespace=str(m.metric_stat.metric.get("namespace", "")),
+            name=str(m.metric_stat.metric.get("name", "")),
+            dimensions={str(k): str(v) for k, v in (m.metric_stat.metric.get("dimensions") or {}).items()},
+        )
+        for m in detail.configuration.metrics
+        if m.metric_stat is not None
+    ]
+    return AlarmChange(
+        alarm_name=detail.alarm_name,
+        alarm_arn=alarm_arn,
+        state=detail.state.value,
+        reason=detail.state.reason,
+        time=detail.state.timestamp or time.isoformat(),
+        metrics=metrics,
+    )
+
+
+def from_sns(message: SnsAlarmMessage) -> AlarmChange:
+    trigger = message.trigger
+    metrics: list[MetricRef] = []
+    if trigger.namespace:
+        metrics.append(
+            MetricRef(
+                namespace=trigger.namespace,
+                name=trigger.metric_name or "",
+                dimensions={d.name: d.value for d in trigger.dimensions},
+            )
+        )
+    for metric in trigger.metrics:
+        stat = (metric.metric_stat or {}).get("Metric") or {}
+        if stat:
+            metrics.append(
+                MetricRef(
+                    namespace=str(stat.get("Namespace", "")),
+                    name=str(stat.get("MetricName", "")),
+                    dimensions={str(d["name"]): str(d["value"]) for d in stat.get("Dimensions", [])},
+                )
+            )
+    return AlarmChange(
+        alarm_name=message.alarm_name,
+        alarm_arn=message.alarm_arn,
+        state=message.new_state_value,
+        reason=message.new_state_reason,
+        time=message.state_change_time,
+        metrics=metrics,
+    )
+
+
+class WatchedFunction(BaseModel):
+    """A function an alarm watches: its unqualified ARN and, for a ``Resource`` dimension, the alias."""
+
+    function_arn: str
+    alias: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.function_arn.split(":")[6]
+
+
+def watched_functions(change: AlarmChange) -> list[WatchedFunction]:
+    """The Lambda functions the alarm's metrics are about, each once (metric-math alarms list several metrics)."""
+    found: dict[str, WatchedFunction] = {}
+    for metric in change.metrics:
+        if metric.namespace != LAMBDA_NAMESPACE:
+            continue
+        resource = metric.dimensions.get("Resource", "")
+        name = metric.dimensions.get("FunctionName") or resource.split(":")[0]
+        if not name:
+            continue
+        alias = resource.split(":", 1)[1] if ":" in resource else None
+        arn = f"arn:aws:lambda:{change.region}:{change.account}:function:{name}"
+        current = found.get(arn)
+        if current is None or (alias and not current.alias):
+            found[arn] = WatchedFunction(function_arn=arn, alias=alias)
+    return list(found.values())
+
+
+def opted_in(alarm_name: str, alarm_tags: dict[str, str] | None, *, name_prefix: str, tag_key: str) -> bool:
+    """An alarm takes part when its name has the prefix, or it carries the tag set to true."""
+    if name_prefix and alarm_name.startswith(name_prefix):
+        return True
+    if tag_key and alarm_tags is not None:
+        return alarm_tags.get(tag_key, "").strip().lower() in {"true", "yes", "1"}
+    return False

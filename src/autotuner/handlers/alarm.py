@@ -1,0 +1,67 @@
+"""Starts a re-tune when an opted-in CloudWatch alarm goes into ALARM (via EventBridge, or via an SNS topic)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from aws_lambda_powertools.utilities.parser.envelopes import EventBridgeEnvelope, SnsEnvelope
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner.adapters.discovery import alarm_tags
+from autotuner.domain.alarms import AlarmChange, AlarmStateChangeDetail, SnsAlarmMessage, from_eventbridge, from_sns
+from autotuner.handlers import wiring
+from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.settings import Settings
+from autotuner.workflow.retune import RetuneResult, Skipped, retune
+
+ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    changes, result = read_alarm_changes(event)
+    settings = Settings.from_environ()
+    for change in changes:
+        store = wiring.profiles(settings)
+        if store is None:
+            raise ValueError("PROFILES_TABLE is not set")
+        outcome = retune(
+            change,
+            settings.retune_settings(),
+            profiles=store,
+            starter=wiring.tuner_executions(settings),
+            alarm_tags=alarm_tags,
+        )
+        result.started += outcome.started
+        result.skipped += outcome.skipped
+    for skipped in result.skipped:
+        logger.warning("not re-tuning", extra={"subject": skipped.subject, "reason": skipped.reason})
+        metrics.add_metric(name=f"RetuneSkipped{skipped.code}", unit="Count", value=1)
+    if result.started:
+        logger.info("re-tuning started", extra={"executions": result.started})
+        metrics.add_metric(name="RetuneStarted", unit="Count", value=len(result.started))
+    return result.model_dump(mode="json")
+
+
+def read_alarm_changes(event: Any) -> tuple[list[AlarmChange], RetuneResult]:
+    """Alarm changes in an EventBridge or SNS event; anything else is a skipped, not a failed, event."""
+    result = RetuneResult()
+    try:
+        if isinstance(event, dict) and "Records" in event:
+            messages = parse(event=event, model=SnsAlarmMessage, envelope=SnsEnvelope)
+            return [from_sns(m) for m in messages or [] if isinstance(m, SnsAlarmMessage)], result
+        envelope = parse(event=event, model=EventBridgeModel)
+        if envelope.detail_type != ALARM_DETAIL_TYPE or not envelope.resources:
+            reason = f"is a {envelope.detail_type!r} event, not an alarm state change"
+            result.skipped.append(Skipped(subject="event", reason=reason, code="NotAnAlarm"))
+            return [], result
+        detail = parse(event=event, model=AlarmStateChangeDetail, envelope=EventBridgeEnvelope)
+        if not isinstance(detail, AlarmStateChangeDetail):
+            raise TypeError("the event has no alarm detail")
+        return [from_eventbridge(detail, alarm_arn=envelope.resources[0], time=envelope.time)], result
+    except (ValidationError, ValueError, TypeError) as error:
+        reason = f"could not be read as an alarm state change ({str(error).splitlines()[0]})"
+        result.skipped.append(Skipped(subject="event", reason=reason, code="Malformed"))
+        return [], result

@@ -1,0 +1,34 @@
+"""Keeps chosen functions warm on a schedule (disabled by default)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner.adapters.discovery import FunctionDirectory
+from autotuner.adapters.lambda_functions import LambdaInvoker
+from autotuner.domain.warming import WarmResult, parse_target_list
+from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.settings import Settings
+from autotuner.workflow.warm import warm, warm_targets
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = Settings.from_environ()
+    result = WarmResult()
+    listed, problems = parse_target_list(settings.warm_targets)
+    for problem in problems:
+        result.skipped[problem.split(":")[0]] = problem
+    directory = FunctionDirectory()
+    targets = warm_targets(settings.warm_tag, listed, directory, result)
+    warm(targets, directory, LambdaInvoker(region=None, throttle_attempts=3), result)  # type: ignore[arg-type]
+    for function, reason in result.skipped.items():
+        logger.info("not warmed", extra={"function": function, "reason": reason})
+    for function, error in result.failed.items():
+        logger.warning("warming failed", extra={"function": function, "error": error})
+    metrics.add_metric(name="Warmed", unit="Count", value=len(result.warmed))
+    metrics.add_metric(name="WarmSkipped", unit="Count", value=len(result.skipped))
+    metrics.add_metric(name="WarmFailed", unit="Count", value=len(result.failed))
+    return result.model_dump(mode="json")

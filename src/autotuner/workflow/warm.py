@@ -1,0 +1,65 @@
+"""The warmer: invoke each target as many times at once as it wants warm environments, skipping functions
+that have provisioned concurrency (the supported way to keep them warm), and never letting one bad target stop
+the others."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from autotuner.domain.warming import WarmResult, WarmTarget, parse_concurrency, warmup_payload
+from autotuner.workflow.ports import Invoker
+
+MAX_PARALLEL_TARGETS = 4
+
+
+class Directory(Protocol):
+    def tagged(self, key: str) -> dict[str, str]: ...
+    def provisioned_concurrency(self, function: str) -> int | None: ...
+
+
+def warm_targets(tag_key: str, listed: list[WarmTarget], directory: Directory, result: WarmResult) -> list[WarmTarget]:
+    """Targets from the tag (value = concurrency) and from the WarmTargets list; the list wins on duplicates."""
+    targets: dict[str, WarmTarget] = {}
+    if tag_key:
+        for arn, value in directory.tagged(tag_key).items():
+            try:
+                targets[arn.split(":")[6]] = WarmTarget(
+                    function=arn, concurrency=parse_concurrency(value, f"tag {tag_key}")
+                )
+            except ValueError as error:
+                result.skipped[arn.split(":")[6]] = str(error)
+    for target in listed:
+        targets[target.function.split(":")[6] if target.function.startswith("arn:") else target.function] = target
+    return list(targets.values())
+
+
+def warm(targets: list[WarmTarget], directory: Directory, invoker: Invoker, result: WarmResult) -> WarmResult:
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_TARGETS) as pool:
+        for target, outcome in zip(targets, pool.map(lambda t: _warm_one(t, directory, invoker), targets), strict=True):
+            kind, detail = outcome
+            if kind == "warmed":
+                result.warmed.append(target.function)
+                if detail:
+                    result.notes[target.function] = detail
+            elif kind == "skipped":
+                result.skipped[target.function] = detail
+            else:
+                result.failed[target.function] = detail
+    return result
+
+
+def _warm_one(target: WarmTarget, directory: Directory, invoker: Invoker) -> tuple[str, str]:
+    try:
+        provisioned = directory.provisioned_concurrency(target.function)
+        if provisioned:
+            return "skipped", f"has {provisioned} provisioned environments; a warmer would only add cost"
+        note = "" if provisioned is not None else "provisioned concurrency could not be read; warmed anyway"
+        with ThreadPoolExecutor(max_workers=target.concurrency) as pool:
+            payloads = [json.dumps(warmup_payload(target.concurrency, i)).encode() for i in range(target.concurrency)]
+            results = list(pool.map(lambda p: invoker.invoke(target.function, p), payloads))
+    except Exception as error:
+        return "failed", str(error)
+    errors = [r.error_type for r in results if r.error_type]
+    if errors:
+        return "failed", f"{len(errors)} of {target.concurrency} warm-up invocations raised {errors[0]}"
+    return "warmed", note
