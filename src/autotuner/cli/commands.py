@@ -34,8 +34,9 @@ def tune(
     tuning: dict[str, Any],
     wait: bool,
     region: str | None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
+    out = out or sys.stdout
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
     name = f"cli-{arn.split(':')[6]}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
@@ -47,7 +48,8 @@ def tune(
     return show(execution, out=out)
 
 
-def show(execution: Execution, *, out: TextIO = sys.stdout, as_json: bool = False) -> int:
+def show(execution: Execution, *, out: TextIO | None = None, as_json: bool = False) -> int:
+    out = out or sys.stdout
     if execution.status != "SUCCEEDED" or execution.output is None:
         raise RunFailedError(
             f"the run {execution.name} {execution.status.lower()}: {execution.error}: {execution.cause}"
@@ -60,7 +62,8 @@ def show(execution: Execution, *, out: TextIO = sys.stdout, as_json: bool = Fals
     return 0
 
 
-def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: bool, out: TextIO = sys.stdout) -> int:
+def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     executions = Executions(_state_machine_of(execution_arn))
     execution = executions.describe(execution_arn)
     status = show(execution, out=out, as_json=as_json)
@@ -79,7 +82,8 @@ def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: 
     return status
 
 
-def history(function: str, *, stack_name: str, region: str | None, limit: int, out: TextIO = sys.stdout) -> int:
+def history(function: str, *, stack_name: str, region: str | None, limit: int, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
     rows = [("Started", "Status", "Trigger", "Memory", "Saves /M", "Run")]
@@ -98,8 +102,9 @@ def history(function: str, *, stack_name: str, region: str | None, limit: int, o
 
 
 def profile_set(
-    function: str, profile: dict[str, Any], *, stack_name: str, region: str | None, out: TextIO = sys.stdout
+    function: str, profile: dict[str, Any], *, stack_name: str, region: str | None, out: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout
     store = _profiles(stack_name)
     arn = resolve_function_arn(function, region).split(":")
     unqualified = ":".join(arn[:7])
@@ -109,7 +114,8 @@ def profile_set(
     return 0
 
 
-def profile_show(function: str, *, stack_name: str, region: str | None, out: TextIO = sys.stdout) -> int:
+def profile_show(function: str, *, stack_name: str, region: str | None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     store = _profiles(stack_name)
     unqualified = ":".join(resolve_function_arn(function, region).split(":")[:7])
     stored = store.get(unqualified)

@@ -4,6 +4,7 @@ The stack from template.yaml is deployed into a local emulator; the state machin
 targets are emulated functions that follow Lambda's documented CPU model (they say so in their description).
 """
 
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -44,8 +45,9 @@ DEMO_TARGETS = (
 
 
 def run_demo(
-    out_dir: Path, *, num: int = 10, seed: int = 1, stream: TextIO = sys.stdout
+    out_dir: Path, *, num: int = 10, seed: int = 1, stream: TextIO | None = None
 ) -> list[tuple[str, TuningOutput]]:
+    stream = stream or sys.stdout
     started = time.monotonic()
     say = _printer(stream)
     say("Lambda Autotuner demo: a local AWS emulator in this process, the stack deployed from template.yaml.")
@@ -79,7 +81,9 @@ def write_reports(out_dir: Path, results: list[tuple[str, TuningOutput]]) -> lis
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / "autotuner-demo-report.html"
     html_path.write_text(render_html(results, title="Lambda Autotuner demo", note=EMULATED_NOTE))
-    written = [html_path]
+    results_path = out_dir / "autotuner-demo-results.json"
+    results_path.write_text(json.dumps({name: o.model_dump(mode="json") for name, o in results}, indent=2))
+    written = [html_path, results_path]
     for name, output in results:
         png = out_dir / f"{name}.png"
         png.write_bytes(render_png(output, name))

@@ -135,6 +135,12 @@ def _dispatch(arguments: argparse.Namespace) -> int:
             return commands.history(
                 arguments.function, stack_name=stack_name, region=arguments.region, limit=arguments.limit
             )
+        case "profile" if arguments.action == "set":
+            return commands.profile_set(
+                arguments.function, _tuning_options(arguments), stack_name=stack_name, region=arguments.region
+            )
+        case "profile":
+            return commands.profile_show(arguments.function, stack_name=stack_name, region=arguments.region)
     raise ValueError(f"unknown command {arguments.command}")
 
 

@@ -55,12 +55,13 @@ def follow(
     executions: Executions,
     execution_arn: str,
     *,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     poll_s: float = 1.0,
     timeout_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Execution:
     """Print progress until the run ends; return its final description."""
+    out = out or sys.stdout
     interactive = out.isatty()
     shown = ""
     started = time.monotonic()

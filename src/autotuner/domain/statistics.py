@@ -5,7 +5,9 @@ import random
 import statistics as stdlib_statistics
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from autotuner.domain.camel import CamelModel
 
 MAX_TRIM_FRACTION = 0.4
 DEFAULT_RESAMPLES = 1000
@@ -13,7 +15,7 @@ DEFAULT_RESAMPLES = 1000
 Estimator = Callable[[Sequence[float]], float]
 
 
-class ConfidenceInterval(BaseModel):
+class ConfidenceInterval(CamelModel):
     model_config = ConfigDict(frozen=True)
 
     low: float
@@ -28,7 +30,7 @@ class ConfidenceInterval(BaseModel):
         return (self.high - self.low) / 2
 
 
-class Summary(BaseModel):
+class Summary(CamelModel):
     """Location and spread of one sample."""
 
     model_config = ConfigDict(frozen=True)

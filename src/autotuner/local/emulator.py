@@ -55,7 +55,8 @@ def local_aws(*, seed: int = 0, quiet: bool = True, parameters: dict[str, str] |
         os.environ.pop(variable, None)
     forget_clients()
     try:
-        _configure(endpoint, {"stepfunctions": {"execute_state_machine": True}})
+        _post(endpoint, "/moto-api/reset", {})  # moto's state lives in this process: start from nothing
+        _post(endpoint, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         with InProcessRuntime(seed=seed, quiet=quiet).installed() as runtime:
             yield LocalAws(endpoint=endpoint, stack=deploy(parameters=parameters, region=LOCAL_REGION), runtime=runtime)
     finally:
@@ -65,10 +66,10 @@ def local_aws(*, seed: int = 0, quiet: bool = True, parameters: dict[str, str] |
         os.environ.update(saved)
 
 
-def _configure(endpoint: str, config: dict[str, object]) -> None:
+def _post(endpoint: str, path: str, body: dict[str, object]) -> None:
     request = urllib.request.Request(  # noqa: S310 - the loopback server we started
-        f"{endpoint}/moto-api/config",
-        data=json.dumps(config).encode(),
+        f"{endpoint}{path}",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )

@@ -4,6 +4,7 @@ what `sam deploy` creates: the same functions, handlers, environment, topic and 
 
 import io
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,22 @@ def deploy(
     deployer = _Deployer(stack, template, resolver)
     deployer.deploy_all()
     stack.outputs = {name: str(resolver.resolve(spec["Value"])) for name, spec in template.get("Outputs", {}).items()}
+    _register_outputs(stack)
     return stack
+
+
+def _register_outputs(stack: LocalStack) -> None:
+    """A CloudFormation stack of the same name holding the outputs, so the CLI finds the local deployment
+    (describe-stacks) exactly as it finds a deployed one."""
+    body = {
+        "Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {name: {"Value": value} for name, value in stack.outputs.items()},
+    }
+    with warnings.catch_warnings():  # moto says it does not model the placeholder resource; it needs not
+        warnings.simplefilter("ignore", UserWarning)
+        boto3.session.Session(region_name=stack.region).client("cloudformation").create_stack(
+            StackName=stack.name, TemplateBody=json.dumps(body)
+        )
 
 
 class _Deployer:

@@ -1,0 +1,150 @@
+"""The `autotuner` command against a local emulator with the application deployed in it (moto's server on a
+loopback port; the CLI talks to it through AWS_ENDPOINT_URL exactly as it talks to AWS)."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.awslambda.exceptions import LambdaClientError
+
+from autotuner.adapters.clients import forget_clients
+from autotuner.cli.main import main
+from autotuner.local.emulator import LocalAws, local_aws
+from autotuner.local.targets import create_target
+from tests.emulator import failing
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def local() -> Iterator[LocalAws]:
+    with local_aws(seed=3) as aws:
+        create_target(boto3.client("lambda"), boto3.client("iam"), "resize", "cpu-single-thread", description="build 7")
+        yield aws
+
+
+def run(*arguments: str) -> int:
+    return main(list(arguments))
+
+
+def test_tune_follows_the_run_and_prints_the_result(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("tune", "resize", "--num", "5", "--memory", "256,512,1769", "--apply") == 0
+    out = capsys.readouterr().out
+    assert "Started arn:aws:states:" in out
+    assert "Measure 20/20 ✓" in out  # three sizes and the current 1024 MB, five invocations each
+    assert "Applied " in out
+    assert "This run cost $" in out
+    memory = boto3.client("lambda").get_function_configuration(FunctionName="resize")["MemorySize"]
+    assert str(memory) in out.split("Applied ")[1].split(" MB")[0]
+
+
+def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run("tune", "resize", "--num", "5", "--memory", "512") == 0
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+
+    html, png = tmp_path / "r.html", tmp_path / "r.png"
+    assert run("report", execution, "--html", str(html), "--png", str(png)) == 0
+    assert f"Wrote {html}" in capsys.readouterr().out
+    HTMLParser().feed(html.read_text())
+    assert "<svg" in html.read_text()
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert run("report", execution, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "recommended"
+
+    assert run("history", "resize") == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].split() == ["Started", "Status", "Trigger", "Memory", "Saves", "/M", "Run"]
+    assert "succeeded  manual" in rows[1]
+
+    assert run("profile", "show", "resize") == 0
+    assert '"powerValues": [\n    "512"\n  ]' in capsys.readouterr().out  # the last run's input
+    assert run("profile", "set", "resize", "--num", "8", "--memory", "256,1024", "--strategy", "speed") == 0
+    assert run("profile", "show", "resize") == 0
+    shown = capsys.readouterr().out
+    assert "(from the user)" in shown
+    assert '"strategy": "speed"' in shown
+
+
+def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("tune", "resize", "--payload", '{"fail": "no order id"}') == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the run cli-resize-")
+    assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_errors_a_person_can_act_on(
+    local: LocalAws, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("tune", "ghost") == 2
+    error = one_line_error(capsys)
+    assert "function ghost: not found" in error
+    assert error.endswith("check the function name and --region")
+
+    assert run("tune", "resize", "--stack-name", "nope") == 2
+    assert "stack 'nope' not found in this region; deploy it with `sam deploy --guided`" in one_line_error(capsys)
+
+    with failing("get_function", _access_denied, times=1):
+        assert run("tune", "resize") == 2
+    assert "access denied" in one_line_error(capsys)
+
+    # Without the emulator's endpoint, as on a machine that was never set up for AWS: both errors come before
+    # any request is sent.
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    forget_clients()
+    assert run("history", "resize") == 2
+    assert one_line_error(capsys) == "error: no AWS region set: pass --region or set AWS_REGION"
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    forget_clients()
+    assert run("history", "resize") == 2
+    assert "no AWS credentials found: run `aws configure`" in one_line_error(capsys)
+
+
+def _access_denied() -> Exception:
+    error = LambdaClientError(
+        "AccessDeniedException", "User is not authorized to perform lambda:GetFunctionConfiguration"
+    )
+    error.code = 403
+    return error
+
+
+def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "autotuner.cli.main", "demo", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=170, env=environment, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "the emulator has stopped" in result.stdout
+    report = tmp_path / "autotuner-demo-report.html"
+    HTMLParser().feed(report.read_text())
+    assert report.read_text().count("<svg") == 4
+    results = json.loads((tmp_path / "autotuner-demo-results.json").read_text())
+    # What the emulated workloads' model predicts:
+    assert results["image-resize"]["power"] <= 1769  # single-threaded: no gain past one vCPU
+    cost = {c["memoryMb"]: c["cost"]["trimmedMean"] for c in results["image-resize"]["candidates"] if c["cost"]}
+    assert cost[3008] > cost[1769] * 1.3 and cost[10240] > cost[3008]  # flat to 1,769 MB, rising after
+    assert results["orders-api"]["power"] == 256  # I/O-bound: the smallest size that does not run out of memory
+    assert 768 <= results["ml-inference"]["power"] <= 1769  # nothing below its memory floor
+    excluded = {e["memoryMb"] for e in results["ml-inference"]["decision"]["excluded"]}
+    assert excluded == {128, 256, 512}
