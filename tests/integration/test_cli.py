@@ -143,7 +143,9 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     # What the emulated workloads' model predicts:
     assert results["image-resize"]["power"] <= 1769  # single-threaded: no gain past one vCPU
     cost = {c["memoryMb"]: c["cost"]["trimmedMean"] for c in results["image-resize"]["candidates"] if c["cost"]}
-    assert cost[3008] > cost[1769] * 1.3 and cost[10240] > cost[3008]  # flat to 1,769 MB, rising after
+    assert max(cost[m] for m in (128, 512, 1024, 1769)) < min(cost[m] for m in (128, 512, 1024, 1769)) * 1.1  # flat
+    assert cost[3008] > cost[1769] * 1.3  # rising past one vCPU
+    assert cost[10240] > cost[3008]
     assert results["orders-api"]["power"] == 256  # I/O-bound: the smallest size that does not run out of memory
     assert 768 <= results["ml-inference"]["power"] <= 1769  # nothing below its memory floor
     excluded = {e["memoryMb"] for e in results["ml-inference"]["decision"]["excluded"]}
