@@ -16,6 +16,7 @@ from autotuner.adapters.errors import (
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
+from autotuner.adapters.profiles import ProfileStore
 from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.report import decode_log_result, parse_log_tail
@@ -152,3 +153,39 @@ def test_payloads_from_s3(aws: None) -> None:
         source.fetch("s3://payloads/missing.json")
     with pytest.raises(PayloadNotFoundError, match="not an s3://bucket/key URI"):
         source.fetch("https://payloads/x")
+
+
+def test_profile_claims_are_exclusive_and_released_only_by_their_holder(aws: None) -> None:
+    boto3.client("dynamodb").create_table(
+        TableName="profiles",
+        KeySchema=[{"AttributeName": "functionArn", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "functionArn", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    now = [1000.0]
+    store = ProfileStore("profiles", clock=lambda: now[0])
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+
+    assert store.claim_run(arn, "run-1", until=2000) is None
+    assert store.claim_run(arn, "run-1", until=2000) is None  # a retried Plan of the same run
+    assert store.claim_run(arn, "run-2", until=2000) == "run-1"
+    assert not store.release_run(arn, "run-2")  # a failed Plan must not free another run's lock
+    assert store.release_run(arn, "run-1")
+    assert store.claim_run(arn, "run-2", until=1500) is None
+    now[0] = 1600.0
+    assert store.claim_run(arn, "run-3", until=2500) is None  # an expired lock is free again
+    store.release_run(arn, "run-3")
+
+    assert not store.claim_automatic(arn, cooldown_s=100, claimant="a")  # no profile yet
+    store.record_run(arn, {"num": 5}, 512, "run-3")
+    assert not store.claim_automatic(arn, cooldown_s=100, claimant="a")  # the run just ended
+    now[0] = 1800.0
+    assert store.claim_automatic(arn, cooldown_s=100, claimant="a")
+    assert not store.claim_automatic(arn, cooldown_s=100, claimant="b")
+    store.release_automatic(arn, "b")  # not b's to give back
+    assert not store.claim_automatic(arn, cooldown_s=100, claimant="b")
+    store.release_automatic(arn, "a")
+    assert store.claim_automatic(arn, cooldown_s=100, claimant="b")
+    stored = store.get(arn)
+    assert stored is not None
+    assert (stored.profile, stored.source, stored.last_run_power) == ({"num": 5}, "last successful run", 512)

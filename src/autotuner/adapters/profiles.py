@@ -95,84 +95,77 @@ class ProfileStore:
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None:
         """Hold the function's run lock until ``until``; None when claimed, else the execution holding it."""
-        try:
-            self._db.update_item(
-                TableName=self.table_name,
-                Key=_key(function_arn),
-                UpdateExpression="SET runningExecution = :execution, runningUntil = :until",
-                ConditionExpression=(
-                    "attribute_not_exists(runningUntil) OR runningUntil < :now OR runningExecution = :execution"
-                ),
-                ExpressionAttributeValues={
-                    ":execution": {"S": execution},
-                    ":until": _n(until),
-                    ":now": _n(self._clock()),
-                },
-            )
-        except ClientError as error:
-            if is_code(error, "ConditionalCheckFailedException"):
-                held = self.get(function_arn)
-                return (held.running_execution if held else None) or "another run"
-            raise AwsError(f"claiming the run lock of {function_arn}: {describe(error)}") from error
-        return None
+        claimed = self._conditional_update(
+            function_arn,
+            "SET runningExecution = :execution, runningUntil = :until",
+            condition="attribute_not_exists(runningUntil) OR runningUntil < :now OR runningExecution = :execution",
+            values={":execution": {"S": execution}, ":until": _n(until), ":now": _n(self._clock())},
+            what="claiming the run lock",
+        )
+        if claimed:
+            return None
+        held = self.get(function_arn)
+        return (held.running_execution if held else None) or "another run"
 
     def release_run(self, function_arn: str, execution: str) -> bool:
         """Release the run lock if this execution holds it (a failed Plan must not free another run's lock)."""
-        try:
-            self._db.update_item(
-                TableName=self.table_name,
-                Key=_key(function_arn),
-                UpdateExpression="REMOVE runningExecution, runningUntil",
-                ConditionExpression="runningExecution = :execution",
-                ExpressionAttributeValues={":execution": {"S": execution}},
-            )
-        except ClientError as error:
-            if is_code(error, "ConditionalCheckFailedException"):
-                return False
-            raise AwsError(f"releasing the run lock of {function_arn}: {describe(error)}") from error
-        return True
+        return self._conditional_update(
+            function_arn,
+            "REMOVE runningExecution, runningUntil",
+            condition="runningExecution = :execution",
+            values={":execution": {"S": execution}},
+            what="releasing the run lock",
+        )
 
     def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool:
         """Claim an automatic run: the function has a profile, no run is going on, and none started or ended
         within the cooldown. Exactly one of many concurrent claimants gets True."""
         now = self._clock()
+        return self._conditional_update(
+            function_arn,
+            "SET autoClaimedUntil = :until, autoClaimedBy = :claimant",
+            condition=(
+                "(attribute_exists(userProfile) OR attribute_exists(lastRunInput))"
+                " AND (attribute_not_exists(autoClaimedUntil) OR autoClaimedUntil < :now)"
+                " AND (attribute_not_exists(lastRunAt) OR lastRunAt < :cutoff)"
+                " AND (attribute_not_exists(runningUntil) OR runningUntil < :now)"
+            ),
+            values={
+                ":until": _n(now + cooldown_s),
+                ":claimant": {"S": claimant},
+                ":now": _n(now),
+                ":cutoff": _n(now - cooldown_s),
+            },
+            what="claiming an automatic run",
+        )
+
+    def release_automatic(self, function_arn: str, claimant: str) -> None:
+        """Give a claim back when the run could not be started, so the next alarm may try."""
+        self._conditional_update(
+            function_arn,
+            "REMOVE autoClaimedUntil, autoClaimedBy",
+            condition="autoClaimedBy = :claimant",
+            values={":claimant": {"S": claimant}},
+            what="releasing the claim",
+        )
+
+    def _conditional_update(
+        self, function_arn: str, expression: str, *, condition: str, values: dict[str, Any], what: str
+    ) -> bool:
+        """One atomic conditional write; False when the condition does not hold."""
         try:
             self._db.update_item(
                 TableName=self.table_name,
                 Key=_key(function_arn),
-                UpdateExpression="SET autoClaimedUntil = :until, autoClaimedBy = :claimant",
-                ConditionExpression=(
-                    "(attribute_exists(userProfile) OR attribute_exists(lastRunInput))"
-                    " AND (attribute_not_exists(autoClaimedUntil) OR autoClaimedUntil < :now)"
-                    " AND (attribute_not_exists(lastRunAt) OR lastRunAt < :cutoff)"
-                    " AND (attribute_not_exists(runningUntil) OR runningUntil < :now)"
-                ),
-                ExpressionAttributeValues={
-                    ":until": _n(now + cooldown_s),
-                    ":claimant": {"S": claimant},
-                    ":now": _n(now),
-                    ":cutoff": _n(now - cooldown_s),
-                },
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if is_code(error, "ConditionalCheckFailedException"):
                 return False
-            raise AwsError(f"claiming an automatic run of {function_arn}: {describe(error)}") from error
+            raise AwsError(f"{what} of {function_arn}: {describe(error)}") from error
         return True
-
-    def release_automatic(self, function_arn: str, claimant: str) -> None:
-        """Give a claim back when the run could not be started, so the next alarm may try."""
-        try:
-            self._db.update_item(
-                TableName=self.table_name,
-                Key=_key(function_arn),
-                UpdateExpression="REMOVE autoClaimedUntil, autoClaimedBy",
-                ConditionExpression="autoClaimedBy = :claimant",
-                ExpressionAttributeValues={":claimant": {"S": claimant}},
-            )
-        except ClientError as error:
-            if not is_code(error, "ConditionalCheckFailedException"):
-                raise AwsError(f"releasing the claim on {function_arn}: {describe(error)}") from error
 
     def _update(self, function_arn: str, expression: str, values: dict[str, Any]) -> None:
         try:
