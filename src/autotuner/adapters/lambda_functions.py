@@ -97,11 +97,22 @@ class LambdaFunction:
         self.wait_until_updated()
 
     def publish_version(self, description: str) -> VersionInfo:
+        """Publish $LATEST and wait until the version can be invoked (SnapStart versions take a while)."""
         raw = self._with_conflict_retry(
             lambda: self._client.publish_version(FunctionName=self.name, Description=description),
             f"publishing a version of {self.arn.name}",
         )
-        return VersionInfo(version=str(raw["Version"]), description=raw.get("Description", ""))
+        version = str(raw["Version"])
+        if raw.get("State", "Active") != "Active":
+            try:
+                self._client.get_waiter("published_version_active").wait(
+                    FunctionName=self.name, Qualifier=version, WaiterConfig={"Delay": 5, "MaxAttempts": 120}
+                )
+            except WaiterError as error:
+                raise TargetStateError(
+                    f"version {version} of {self.arn.name} did not become active: {error}"
+                ) from error
+        return VersionInfo(version=version, description=raw.get("Description", ""))
 
     def point_alias(self, alias: str, version: str) -> None:
         """Create ``alias`` at ``version``, or move it there if it exists."""

@@ -212,7 +212,7 @@ def _preflight(
     )
     reports: list[InvocationReport] = []
     for index, encoded in enumerate(encoded_payloads(payload)):
-        outcome = runner.run(str(function), encoded)
+        outcome = runner.run(function.unqualified, encoded)  # $LATEST: the code the run measures
         if outcome.failure is not None:
             which = f"payload[{index}]" if is_weighted(payload) else ("payloadS3" if tuning.payload_s3 else "payload")
             raise InvalidInputError(
