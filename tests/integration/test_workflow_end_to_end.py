@@ -298,3 +298,34 @@ def test_a_second_run_of_the_same_function_waits_its_turn(stack: LocalStack, mak
     assert_untouched("resize")
     third = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256]}, name="r3")
     assert third.status == "SUCCEEDED", third.cause  # the lock was released with the first run
+
+
+@pytest.mark.parametrize("workload", ["memory-floor", "cpu-single-thread"])
+def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
+    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime, workload: str
+) -> None:
+    arn = make_target("model", workload, memory_mb=2048, description=ORIGINAL_DESCRIPTION)
+
+    run = run_tuning(stack, {"lambdaARN": arn, "search": "adaptive", "maxInvocations": 36, "autoOptimize": True})
+
+    assert run.status == "SUCCEEDED", run.cause
+    search = run.output["search"]
+    assert search["mode"] == "adaptive"
+    assert search["rounds"] >= 2
+    assert run.states_entered().count("Prepare") == search["rounds"]
+    assert search["invocations"] <= 36
+    assert search["log"][0].startswith("Coarse pass:")
+    if workload == "memory-floor":
+        assert run.output["power"] >= 768, json.dumps(
+            [(c["memoryMb"], c["invocations"], c["failureReason"]) for c in run.output["candidates"]]
+        )  # never below the floor
+    state = target_state("model")
+    assert state.memory_mb == run.output["power"]
+    assert (state.aliases, state.versions, state.description) == ({}, ["$LATEST"], ORIGINAL_DESCRIPTION)
+    retired: set[str] = set()
+    for event in run.history:  # no batch ever measures an alias an earlier Prepare retired
+        if "lambdaFunctionSucceededEventDetails" in event:
+            retired |= set(json.loads(event["lambdaFunctionSucceededEventDetails"]["output"]).get("retired") or [])
+        if "lambdaFunctionScheduledEventDetails" in event:
+            batch = json.loads(event["lambdaFunctionScheduledEventDetails"]["input"]).get("batch")
+            assert batch is None or batch["alias"] not in retired

@@ -12,6 +12,7 @@ from autotuner.domain.contracts import (
     Outcome,
     ReferenceStat,
     Savings,
+    SearchSummary,
     StateMachineCost,
     Trigger,
     TuningInput,
@@ -167,6 +168,7 @@ def build_output(
     applied: AppliedChange | None = None,
     trigger: Trigger | None = None,
     warnings: Sequence[str] = (),
+    search: SearchSummary | None = None,
 ) -> TuningOutput:
     chosen = next((c for c in candidates if c.memory_mb == decision.chosen_memory_mb), None)
     if chosen is None:
@@ -204,6 +206,7 @@ def build_output(
         savings=savings_against(current_memory_mb, chosen, candidates) if chosen else None,
         applied=applied,
         confidence=confidence_statement(decision, candidates),
+        search=search,
         trigger=trigger or tuning.trigger,
         warnings=list(warnings),
     )

@@ -91,7 +91,9 @@ class TuningInput(CamelModel):
 
     # ours
     constraints: Constraints = Field(default_factory=Constraints)
-    search: SearchMode = SearchMode.SWEEP
+    search: SearchMode | None = Field(
+        default=None, description="default: adaptive, unless the input asks for a sweep by giving num or powerValues"
+    )
     budget_usd: float | None = Field(default=None, gt=0)
     max_invocations: int | None = Field(default=None, gt=0, description="cap on target invocations (adaptive)")
     noise_threshold: float = Field(default=0.01, ge=0, le=0.5)
@@ -137,6 +139,8 @@ def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> T
         parsed = TuningInput.model_validate(raw)
     except ValidationError as error:
         raise InvalidInputError([_describe(e) for e in error.errors()]) from None
+    if parsed.search is None:
+        parsed = parsed.model_copy(update={"search": _default_search(raw, parsed)})
     problems = _cross_field_problems(parsed)
     max_memory = min(parsed.max_memory_mb or defaults.max_memory_mb, defaults.max_memory_mb)
     requested = parsed.power_values
@@ -152,6 +156,16 @@ def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> T
     return parsed.model_copy(
         update={"power_values": sizes, "num": 1 if parsed.dry_run else parsed.num, "max_memory_mb": max_memory}
     )
+
+
+def _default_search(raw: dict[str, Any], parsed: TuningInput) -> SearchMode:
+    """The adaptive search, which the benchmark shows finds as good a size with fewer invocations; but an input
+    that names its sizes or its invocation count (as every aws-lambda-power-tuning input does) gets the sweep it
+    asks for, and so do runs the adaptive search cannot serve (parallel, cold starts only, dry runs)."""
+    asks_for_sweep = "num" in raw or "powerValues" in raw
+    if asks_for_sweep or parsed.parallel_invocation or parsed.only_cold_starts or parsed.dry_run:
+        return SearchMode.SWEEP
+    return SearchMode.ADAPTIVE
 
 
 def _describe(error: Any) -> str:
@@ -184,6 +198,11 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
         problems.append(f"autoOptimizeAlias: {alias!r} is not a valid alias name")
     if function is not None:
         problems += _qualifier_problems(tuning, function)
+    if tuning.search is SearchMode.ADAPTIVE and (tuning.parallel_invocation or tuning.only_cold_starts):
+        problems.append(
+            "search: the adaptive search compares warm invocations made one at a time; drop parallelInvocation "
+            "and onlyColdStarts, or use search 'sweep'"
+        )
     if tuning.search is SearchMode.SWEEP and tuning.max_invocations is not None:
         planned = tuning.num * (len(tuning.power_values) if isinstance(tuning.power_values, list) else 1)
         if planned > tuning.max_invocations:
@@ -268,6 +287,15 @@ class AppliedChange(CamelModel):
     elapsed_ms: float = 0.0
 
 
+class SearchSummary(CamelModel):
+    """How the answer was reached: the search, its rounds and what each one did."""
+
+    mode: SearchMode
+    rounds: int
+    invocations: int
+    log: list[str] = Field(default_factory=list)
+
+
 class Outcome(StrEnum):
     APPLIED = "applied"
     RECOMMENDED = "recommended"
@@ -293,5 +321,6 @@ class TuningOutput(CamelModel):
     savings: Savings | None = None
     applied: AppliedChange | None = None
     confidence: str = ""
+    search: SearchSummary | None = None
     trigger: Trigger = Field(default_factory=Trigger)
     warnings: list[str] = Field(default_factory=list)

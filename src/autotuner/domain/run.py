@@ -119,6 +119,7 @@ class Analysis(CamelModel):
     tuner_elapsed_ms: float = Field(default=0.0, description="summed wall time of the tuner's own Lambdas")
     tuner_invocations: int = 0
     batches: int = Field(default=0, description="Measure tasks run so far")
+    retired_sizes: list[int] = Field(default_factory=list, description="sizes the search let go (aliases deleted)")
     notes: list[str] = Field(default_factory=list)
 
     @property

@@ -52,6 +52,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
     lines.append(f"Why: {output.decision.reason}")
     if output.confidence:
         lines.append(f"Confidence: {output.confidence}")
+    if output.search is not None and output.search.mode.value == "adaptive":
+        lines.append(f"Search: adaptive, {output.search.rounds} rounds, {output.search.invocations} invocations.")
     if output.savings is not None:
         s = output.savings
         direction = "saves" if s.savings_per_million >= 0 else "costs"

@@ -8,6 +8,7 @@ from autotuner.domain.camel import CamelModel
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import CandidateStats, choose
+from autotuner.workflow import rounds
 
 DEFAULT_RESAMPLES = 1000
 
@@ -33,7 +34,7 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         constraints=tuning.constraints,
         noise_threshold=tuning.noise_threshold,
     )
-    elapsed = (time.monotonic() - started) * 1000
+    spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
         measurements=merged,
         candidates=candidates,
@@ -42,13 +43,20 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         rounds=previous.rounds + 1,
         tuner_elapsed_ms=previous.tuner_elapsed_ms
         + request.prepared.elapsed_ms
-        + sum(m.elapsed_ms for m in request.measurements)
-        + elapsed,
+        + sum(m.elapsed_ms for m in request.measurements),
         tuner_invocations=previous.tuner_invocations + 2 + len(request.measurements),
         batches=previous.batches + len(request.measurements),
         notes=previous.notes,
+        retired_sizes=previous.retired_sizes,
     )
-    return RunDocument(plan=plan, round=request.round, analysis=analysis)
+    upcoming = rounds.following(plan, analysis, candidates, spent)
+    analysis.retired_sizes = [*analysis.retired_sizes, *upcoming.retired_sizes]
+    analysis.complete = upcoming.round is None
+    if upcoming.reason:
+        note = f"Round {analysis.rounds + 1}: " if upcoming.round else f"Stopped after {analysis.rounds} rounds: "
+        analysis.notes = [*analysis.notes, note + upcoming.reason]
+    analysis.tuner_elapsed_ms += (time.monotonic() - started) * 1000
+    return RunDocument(plan=plan, round=upcoming.round or request.round, analysis=analysis)
 
 
 def merge_by_size(measurements: list[BatchMeasurement]) -> list[BatchMeasurement]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from autotuner.domain.analysis import build_output
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import AppliedChange, TuningOutput
+from autotuner.domain.contracts import AppliedChange, SearchSummary, TuningOutput
 from autotuner.domain.run import Analysis, CleanupReport, Failure, Plan, RunDocument, StepError
 from autotuner.domain.run_cost import run_cost, transitions
 from autotuner.reports.text import failure_subject, subject, summary
@@ -51,7 +51,10 @@ def finish(
         visualization_base_url=visualization_base_url,
         region=plan.region,
         applied=request.applied,
-        warnings=[*plan.warnings, *analysis.notes],
+        warnings=plan.warnings,
+        search=SearchSummary(
+            mode=plan.tuning.search, rounds=analysis.rounds, invocations=analysis.invocations, log=analysis.notes
+        ),
     )
     if registry is not None:
         registry.record_run(plan.function_arn, profile_of(plan.raw_input), output.power, plan.execution_id)

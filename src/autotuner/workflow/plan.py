@@ -1,6 +1,7 @@
 """Plan: validate the input, read the target, try the payload, estimate the cost. Nothing is changed here."""
 
 import fnmatch
+import math
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -10,12 +11,12 @@ from pydantic import Field
 from autotuner.domain.analysis import PricingContext
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import TuningDefaults, TuningInput, parse_tuning_input
+from autotuner.domain.contracts import SearchMode, TuningDefaults, TuningInput, parse_tuning_input
 from autotuner.domain.errors import BudgetExceededError, InvalidInputError, RunInProgressError
 from autotuner.domain.money import usd
 from autotuner.domain.pricing import prices_for_region
 from autotuner.domain.report import InvocationReport
-from autotuner.domain.run import AliasSpec, Analysis, FunctionConfiguration, Plan, Round, RunDocument, TunerPricing
+from autotuner.domain.run import Analysis, FunctionConfiguration, Plan, RunDocument, TunerPricing
 from autotuner.domain.run_cost import (
     ESTIMATED_ALIAS_MS,
     ESTIMATED_STEP_MS,
@@ -28,9 +29,9 @@ from autotuner.domain.sweep import (
     invocations_per_batch,
     is_weighted,
     payload_schedule,
-    plan_batches,
     run_id_for,
 )
+from autotuner.workflow import rounds
 from autotuner.workflow.invocation import InvocationRunner, encoded_payloads
 from autotuner.workflow.ports import FunctionControl, Invoker, PayloadSource, RunRegistry
 
@@ -77,15 +78,13 @@ def plan_run(
     payload = payloads.fetch(tuning.payload_s3) if tuning.payload_s3 else tuning.payload
     preflight = _preflight(tuning, function, payload, invoker_for)
     run_id = run_id_for(request.execution_id)
-    sizes = _sizes(tuning, original.memory_mb)
     per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
-    batches = plan_batches(
-        sizes, tuning.num, run_id=run_id, per_batch=per_batch, only_cold_starts=tuning.only_cold_starts
-    )
+    opening, opening_reason = rounds.first(tuning, original.memory_mb, run_id=run_id, per_batch=per_batch)
+    sizes = sorted({b.memory_mb for b in opening.batches})
     estimate = _estimate(
         tuning=tuning,
         sizes=sizes,
-        batches=len(batches),
+        batches=len(opening.batches),
         preflight=preflight,
         original=original,
         pricing=pricing,
@@ -97,7 +96,6 @@ def plan_run(
             f"invocations of {len(sizes)} sizes), above the budget of {usd(tuning.budget_usd)}; lower num or "
             "powerValues, or raise budgetUsd"
         )
-    prepare = _unique([AliasSpec(memory_mb=b.memory_mb, alias=b.alias) for b in batches])
     plan = Plan(
         run_id=run_id,
         execution_id=request.execution_id,
@@ -123,8 +121,10 @@ def plan_run(
     )
     if registry is not None:  # last: nothing above changed anything, so a refused claim leaves nothing to undo
         _claim(registry, plan)
-    analysis = Analysis(tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1)
-    return RunDocument(plan=plan, round=Round(number=1, prepare=prepare, batches=batches), analysis=analysis)
+    analysis = Analysis(
+        tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1, notes=[opening_reason]
+    )
+    return RunDocument(plan=plan, round=opening, analysis=analysis)
 
 
 LOCK_WITHOUT_DEADLINE_S = 24 * 3600
@@ -223,13 +223,6 @@ def _preflight(
     return reports
 
 
-def _sizes(tuning: TuningInput, current_memory_mb: int) -> list[int]:
-    sizes = set(tuning.resolved_power_values)
-    if tuning.include_current and not tuning.dry_run:
-        sizes.add(current_memory_mb)
-    return sorted(sizes)
-
-
 def _schedule(tuning: TuningInput, payload: object) -> list[int] | None:
     if not is_weighted(payload):
         return None
@@ -250,10 +243,11 @@ def _estimate(
     warm = [r for r in preflight if not r.is_cold_start] or preflight
     billed = max((r.billed_duration_ms for r in warm), default=original.timeout_s * 1000)
     init = max((r.init_duration_ms or 0.0 for r in preflight), default=0.0)
-    cold_starts = tuning.num if tuning.only_cold_starts else 1
+    per_size = _invocations_per_size(tuning, sizes, original.memory_mb)
+    cold_starts = per_size if tuning.only_cold_starts else 1
     target = estimate_target_cost(
         sizes,
-        tuning.num,
+        per_size,
         observed_billed_ms=billed,
         observed_memory_mb=original.memory_mb,
         cold_start_ms=init,
@@ -263,9 +257,9 @@ def _estimate(
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
     aliases = len(sizes) * cold_starts
-    invoking_ms = len(sizes) * tuning.num * (billed + tuning.sleep_between_runs_ms)
+    invoking_ms = len(sizes) * per_size * (billed + tuning.sleep_between_runs_ms)
     return run_cost(
-        target_invocations=len(sizes) * tuning.num,
+        target_invocations=len(sizes) * per_size,
         target_cost=target,
         tuner_elapsed_ms=invoking_ms + aliases * ESTIMATED_ALIAS_MS + 6 * ESTIMATED_STEP_MS,
         tuner_invocations=batches + 6,
@@ -276,8 +270,10 @@ def _estimate(
     )
 
 
-def _unique(specs: list[AliasSpec]) -> list[AliasSpec]:
-    seen: dict[str, AliasSpec] = {}
-    for spec in specs:
-        seen.setdefault(spec.alias, spec)
-    return list(seen.values())
+def _invocations_per_size(tuning: TuningInput, sizes: list[int], current_memory_mb: int) -> int:
+    """What the estimate assumes each size gets: ``num``, or for the adaptive search its whole invocation cap
+    spread over the first round's sizes (later rounds add sizes but stay within the cap)."""
+    if tuning.search is not SearchMode.ADAPTIVE:
+        return tuning.num
+    cap = rounds.adaptive_settings(tuning, current_memory_mb).max_invocations or tuning.num * len(sizes)
+    return math.ceil(cap / max(1, len(sizes)))

@@ -151,3 +151,20 @@ def test_output_is_a_superset_of_the_reference_tools_output() -> None:
     assert state_machine is not None
     inner = {f.alias for f in state_machine.model_fields.values()}
     assert {"executionCost", "lambdaCost", "visualization"} <= inner
+
+
+def test_the_adaptive_search_measures_serially_and_warm() -> None:
+    assert problems_of({"lambdaARN": ARN, "search": "adaptive", "parallelInvocation": True}) == [
+        "search: the adaptive search compares warm invocations made one at a time; drop parallelInvocation and "
+        "onlyColdStarts, or use search 'sweep'"
+    ]
+    assert parse_tuning_input({"lambdaARN": ARN, "search": "adaptive"}).search is SearchMode.ADAPTIVE
+
+
+def test_the_search_defaults_to_adaptive_unless_the_input_asks_for_a_sweep() -> None:
+    assert parse_tuning_input({"lambdaARN": ARN}).search is SearchMode.ADAPTIVE
+    assert parse_tuning_input({"lambdaARN": ARN, "strategy": "speed"}).search is SearchMode.ADAPTIVE
+    assert parse_tuning_input(REFERENCE_INPUT).search is SearchMode.SWEEP  # every reference input has num
+    assert parse_tuning_input({"lambdaARN": ARN, "powerValues": [512]}).search is SearchMode.SWEEP
+    assert parse_tuning_input({"lambdaARN": ARN, "onlyColdStarts": True}).search is SearchMode.SWEEP
+    assert parse_tuning_input({"lambdaARN": ARN, "num": 5, "search": "adaptive"}).search is SearchMode.ADAPTIVE

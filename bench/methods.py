@@ -1,0 +1,114 @@
+"""The three ways of tuning the benchmark compares, each run against one simulated target.
+
+* reference: aws-lambda-power-tuning as it ships: sizes 128, 256, 512, 1024, 1536 and 3008 MB, 10 invocations each,
+  a 20% trimmed mean of billed duration, cost = ceil(that mean) x the price of one ms at 128 MB x memory / 128
+  (no request charge), the cheapest wins. It fails the whole run when any invocation errors.
+* sweep: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, our statistics and ``choose``.
+* adaptive: our planner's rounds, then ``choose`` over everything measured.
+"""
+
+import math
+from dataclasses import dataclass
+
+from autotuner.domain.adaptive import AdaptiveSettings, SearchRound, first_round, next_round
+from autotuner.domain.pricing import Architecture
+from autotuner.domain.selection import Strategy, choose
+from autotuner.domain.statistics import trimmed_mean
+from autotuner.domain.sweep import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
+from autotuner.local.workloads import Workload
+from bench.simulate import PRICES, TRIM_FRACTION, SimulatedTarget
+
+REFERENCE_NUM = 10
+SWEEP_STEP_MB = 64
+SWEEP_NUM = 10
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One tuning run: what it chose and what it took."""
+
+    chosen_mb: int | None  # for a failed reference run: what it would choose among the sizes that did not fail
+    invocations: int
+    target_cost: float  # USD for the target's invocations, cold starts and failures included
+    rounds: int
+    sizes: int  # distinct sizes measured: a version and an alias each
+    batches: int  # Measure tasks: one per size and round
+    wall_ms: float  # time the Measure tasks spent waiting for the target
+    failed: bool = False  # the method as shipped ends the run with an error
+
+
+def outcome(
+    target: SimulatedTarget,
+    chosen: int | None,
+    *,
+    rounds: int,
+    batches: int,
+    failed: bool = False,
+) -> Outcome:
+    return Outcome(
+        chosen_mb=chosen,
+        invocations=target.invocations,
+        target_cost=target.spent(),
+        rounds=rounds,
+        sizes=len(target.measurements),
+        batches=batches,
+        wall_ms=target.wall_ms(),
+        failed=failed,
+    )
+
+
+def reference(workload: Workload, seed: int) -> Outcome:
+    """Each size's executor stops at the first error, and the run then fails; the regret is scored on what it would
+    choose among the sizes that did not fail (what a user gets by re-running without them)."""
+    target = SimulatedTarget(workload, seed)
+    for memory in DEFAULT_POWER_VALUES:
+        target.measure(memory, REFERENCE_NUM)
+    failed = any(m.failures for m in target.measurements.values())
+    price_per_ms_at_128 = PRICES.gb_second(Architecture.X86_64) * 128 / 1024 / 1000
+    costs = {
+        memory: math.ceil(trimmed_mean(m.billed_duration_ms, TRIM_FRACTION)) * price_per_ms_at_128 * memory / 128
+        for memory, m in target.measurements.items()
+        if not m.failures and m.billed_duration_ms
+    }
+    chosen = min(costs, key=lambda m: (costs[m], m)) if costs else None
+    return outcome(target, chosen, rounds=1, batches=len(DEFAULT_POWER_VALUES), failed=failed)
+
+
+def sweep(workload: Workload, seed: int) -> Outcome:
+    target = SimulatedTarget(workload, seed)
+    for memory in range(MIN_MEMORY_MB, MAX_MEMORY_MB + 1, SWEEP_STEP_MB):
+        target.measure(memory, SWEEP_NUM)
+    candidates = target.candidates()
+    chosen = choose(candidates, Strategy.COST).chosen_memory_mb
+    return outcome(target, chosen, rounds=1, batches=len(target.measurements))
+
+
+def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = None) -> Outcome:
+    """The workflow's loop: plan, measure (retired sizes never again), score everything, plan the next round."""
+    settings = settings or AdaptiveSettings()
+    target = SimulatedTarget(workload, seed)
+    plan: SearchRound = first_round(settings)
+    rounds, batches, retired = 0, 0, set[int]()
+    while True:
+        for memory, count in sorted(plan.add.items()):
+            if memory in retired or not settings.allows(memory):
+                raise AssertionError(f"the planner asked for {memory} MB, which it must not")
+            target.measure(memory, count)
+        rounds, batches = rounds + 1, batches + len(plan.add)
+        candidates = target.candidates()
+        plan = next_round(
+            settings,
+            candidates,
+            rounds_done=rounds,
+            invocations_done=target.invocations,
+            spent_usd=target.spent(),
+            retired=sorted(retired),
+        )
+        retired |= set(plan.retire)
+        if plan.complete:
+            break
+    chosen = choose(candidates, Strategy.COST, noise_threshold=settings.noise_threshold).chosen_memory_mb
+    return outcome(target, chosen, rounds=rounds, batches=batches)
+
+
+METHODS = {"reference": reference, "sweep": sweep, "adaptive": adaptive}

@@ -1,0 +1,109 @@
+"""The simulated target and the ground truth every method is scored against.
+
+Invocations come from the workload model (``autotuner.local.workloads``) with a seeded ``random.Random``; they
+go through the same classification and statistics code the workflow uses. The first invocation on each new
+memory size is a cold start, as a freshly published version's is in Lambda; later rounds on the same size find
+it warm (a tuning round takes minutes, well inside the time Lambda keeps an idle environment).
+"""
+
+import functools
+import random
+from dataclasses import dataclass, field
+
+from autotuner.domain.analysis import PricingContext, candidate_stats
+from autotuner.domain.measurement import BatchMeasurement, classify
+from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
+from autotuner.domain.selection import CandidateStats
+from autotuner.domain.sweep import MAX_MEMORY_MB, MIN_MEMORY_MB
+from autotuner.local.workloads import Workload
+
+REGION = "us-east-1"
+PRICES = prices_for_region(REGION)
+PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices=PRICES)
+TRIM_FRACTION = 0.2  # the reference tool's default, and ours
+RESAMPLES = 200  # bootstrap resamples per interval: enough for a 95% interval, cheap enough for 1,000s of runs
+ROUNDING_BIAS_MS = 0.5  # billing rounds each invocation up to the next ms: on average half a ms more
+
+
+def true_cost(workload: Workload, memory_mb: int) -> float | None:
+    """Expected cost of one warm invocation at ``memory_mb``; None where the function runs out of memory."""
+    if workload.runs_out_of_memory(memory_mb):
+        return None
+    billed = workload.expected_duration_ms(memory_mb) + ROUNDING_BIAS_MS
+    return invocation_cost(memory_mb, billed, PRICES, Architecture.X86_64)
+
+
+@functools.cache
+def true_optimum(workload: Workload) -> tuple[int, float]:
+    """The cheapest feasible size over every MB Lambda allows, and its cost."""
+    feasible = {m: c for m in range(MIN_MEMORY_MB, MAX_MEMORY_MB + 1) if (c := true_cost(workload, m)) is not None}
+    best = min(feasible, key=lambda m: (feasible[m], m))
+    return best, feasible[best]
+
+
+def regret(workload: Workload, memory_mb: int | None) -> float:
+    """How much more the chosen size costs than the optimum (relative); infinite when nothing was chosen."""
+    cost = true_cost(workload, memory_mb) if memory_mb is not None else None
+    return float("inf") if cost is None else cost / true_optimum(workload)[1] - 1
+
+
+@dataclass
+class SimulatedTarget:
+    """One function under tuning: every size it has run at so far, and what each invocation reported."""
+
+    workload: Workload
+    seed: int
+    rng: random.Random = field(init=False)
+    warm: set[int] = field(default_factory=set)
+    measurements: dict[int, BatchMeasurement] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def measure(self, memory_mb: int, count: int, *, stop_at_failure: bool = True) -> BatchMeasurement:
+        """Invoke ``count`` times at ``memory_mb`` serially, as a Measure task does (stopping at a failure)."""
+        batch = BatchMeasurement(memory_mb=memory_mb, alias=f"at-bench-{memory_mb}")
+        for _ in range(count):
+            report = self.workload.sample(memory_mb, self.rng, cold=memory_mb not in self.warm)
+            self.warm.add(memory_mb)
+            failure = classify(report, report.error_type, "", [])
+            if failure is None:
+                batch.record(report)
+                continue
+            batch.record_failure(failure, report)
+            if stop_at_failure:
+                batch.stopped_early = batch.attempted < count
+                break
+        previous = self.measurements.get(memory_mb)
+        self.measurements[memory_mb] = BatchMeasurement.merge([previous, batch]) if previous else batch
+        return batch
+
+    @property
+    def invocations(self) -> int:
+        return sum(m.attempted for m in self.measurements.values())
+
+    def candidates(self) -> list[CandidateStats]:
+        """Statistics of every size measured so far, through the workflow's own code path."""
+        return [
+            candidate_stats(
+                self.measurements[size],
+                PRICING,
+                trim_fraction=TRIM_FRACTION,
+                seed=self.seed ^ size,
+                resamples=RESAMPLES,
+            )
+            for size in sorted(self.measurements)
+        ]
+
+    def wall_ms(self) -> float:
+        """How long the invocations took, start-ups included: a Measure task waits for every one of them."""
+        reports = [r for m in self.measurements.values() for r in [*m.reports(), *m.failed_reports]]
+        return sum(r.duration_ms + (r.init_duration_ms or 0.0) for r in reports)
+
+    def spent(self) -> float:
+        """What the target's invocations cost so far (cold starts and failures included)."""
+        return sum(self._batch_cost(m) for m in self.measurements.values())
+
+    @staticmethod
+    def _batch_cost(measurement: BatchMeasurement) -> float:
+        return sum(PRICING.cost(r) for r in [*measurement.reports(), *measurement.failed_reports])
