@@ -37,8 +37,8 @@ demo: $(VENV)/.ready
 	$(VENV)/bin/autotuner demo
 
 lint: $(VENV)/.ready
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
 
 typecheck: $(VENV)/.ready
 	$(VENV)/bin/mypy

@@ -1,9 +1,9 @@
 """Choosing a memory size: strategies, constraints, and a reason a person can read.
 
-Estimates are trimmed means (the statistic aws-lambda-power-tuning users know). "Statistically
-indistinguishable" from the best means: the candidate's estimate lies inside the best one's 95% bootstrap
-interval, or within the noise threshold (relative). Among those, the secondary criterion decides ("free speed"
-for the cost strategy: the same money buys a faster function).
+Estimates are trimmed means (the statistic aws-lambda-power-tuning users know). A candidate ties with the best
+when it cannot be told apart from it, statistically (its estimate lies inside the best's 95% bootstrap interval)
+and practically (within the noise threshold, 1% by default). Among ties the secondary criterion decides ("free
+speed" for the cost strategy: the same money buys a faster function).
 """
 
 from collections.abc import Sequence
@@ -140,9 +140,7 @@ def _choose_with_tie_break(
     ranking = sorted(eligible, key=lambda c: (primary(c), secondary(c), c.memory_mb))
     best = ranking[0]
     best_interval = interval(best)
-    upper = primary(best) * (1 + noise_threshold)
-    if best_interval is not None:
-        upper = max(upper, best_interval.high)
+    upper = tie_ceiling(primary(best), best_interval, noise_threshold)
     tied = [c for c in ranking if primary(c) <= upper]
     chosen = min(tied, key=lambda c: (secondary(c), primary(c), c.memory_mb))
     reason = _tie_break_reason(best, chosen, by_cost, best_interval, noise_threshold)
@@ -154,6 +152,17 @@ def _choose_with_tie_break(
         indistinguishable_from_best=[c.memory_mb for c in tied],
         ranking=[chosen.memory_mb] + [c.memory_mb for c in ranking if c is not chosen],
     )
+
+
+def tie_ceiling(best: float, interval: ConfidenceInterval | None, noise_threshold: float) -> float:
+    """The highest estimate still tied with ``best``: statistically indistinguishable (inside the best's 95%
+    interval) and practically equal (within the noise threshold). Noisy samples widen the interval, but "free"
+    speed never costs more than the threshold a user accepted; many samples narrow it, and then a difference the
+    data shows is real is not called a tie."""
+    ceiling = best * (1 + noise_threshold)
+    if interval is not None:
+        ceiling = min(ceiling, max(interval.high, best))
+    return ceiling
 
 
 def _tie_break_reason(
@@ -176,12 +185,12 @@ def _tie_break_reason(
     if by_cost:
         gain = 1 - chosen.duration_estimate / best.duration_estimate
         return (
-            f"{lead}; {chosen.memory_mb} MB costs the same within the 95% interval or {noise_threshold:.0%} "
+            f"{lead}; {chosen.memory_mb} MB costs the same within the 95% interval and {noise_threshold:.0%} "
             f"({usd(chosen.cost_estimate)}) and is {gain:.0%} faster, so it was chosen (free speed)."
         )
     saving = 1 - chosen.cost_estimate / best.cost_estimate
     return (
-        f"{lead}; {chosen.memory_mb} MB is as fast within the 95% interval or {noise_threshold:.0%} "
+        f"{lead}; {chosen.memory_mb} MB is as fast within the 95% interval and {noise_threshold:.0%} "
         f"({chosen.duration_estimate:.1f} ms) and {saving:.0%} cheaper, so it was chosen."
     )
 
