@@ -189,3 +189,19 @@ def test_profile_claims_are_exclusive_and_released_only_by_their_holder(aws: Non
     stored = store.get(arn)
     assert stored is not None
     assert (stored.profile, stored.source, stored.last_run_power) == ({"num": 5}, "last successful run", 512)
+
+
+def test_version_numbers_are_never_reused_after_a_deletion(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
+    function = control(make_target("f", memory_mb=1024))
+    published = []
+    for memory in (256, 512, 768):
+        function.update(memory_mb=memory, description=f"autotuner run r1: measure {memory} MB")
+        published.append(function.publish_version(f"autotuner run r1: measure {memory} MB").version)
+    function.delete_version(published[1])
+    function.update(memory_mb=2048, description="autotuner run r1: measure 2048 MB")
+    newest = function.publish_version("autotuner run r1: measure 2048 MB").version
+    function.point_alias("at-r1-2048", newest)
+    assert newest == str(int(published[-1]) + 1)  # as Lambda numbers them (the emulator is corrected to)
+    assert function.configuration(newest).memory_mb == 2048
+    invoked = LambdaInvoker("us-east-1").invoke("f:at-r1-2048", b"{}")
+    assert parse_log_tail(decode_log_result(invoked.log_tail_base64)).memory_size_mb == 2048

@@ -8,6 +8,7 @@ log tails carry real REPORT lines. ``self`` is the invoked version (its memory i
 This is a private moto API; requirements pin moto's version, and this module is the only place that touches it.
 """
 
+import copy
 import importlib
 import json
 import os
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaFunction, LambdaStorage
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -122,9 +123,12 @@ class InProcessRuntime:
         setattr(retrier_decl, "time", _ScaledTime(self._retry_time_scale))  # noqa: B010
         writes = _atomic_dynamodb_writes()
         sfn_originals = _sfn_integration_as_aws_names()
+        original_publish = LambdaStorage.publish_version
+        setattr(LambdaStorage, "publish_version", _publish_with_unique_numbers)  # noqa: B010
         try:
             yield self
         finally:
+            setattr(LambdaStorage, "publish_version", original_publish)  # noqa: B010
             for name, method in sfn_originals.items():
                 setattr(StateTaskServiceSfn, name, method)
             setattr(LambdaFunction, "_invoke_lambda", original)  # noqa: B010
@@ -241,6 +245,28 @@ class InProcessRuntime:
             max_memory_used_mb=min(int(function.memory_size), 90),
         )
         return body, errored, _log_tail(report, "Text")
+
+
+def _publish_with_unique_numbers(storage: LambdaStorage, name_or_arn: str, description: str = "") -> Any:
+    """moto numbers a new version len(versions) + 1, so after a deletion it reuses a number and aliases resolve to
+    the wrong version; Lambda never reuses one. This is moto's publish_version with Lambda's numbering."""
+    function = storage.get_function_by_name_or_arn_forbid_qualifier(name_or_arn)
+    entry = storage._functions.get(function.function_name)
+    if entry is None or not entry["latest"]:
+        return None
+    versions = entry["versions"]
+    if versions and not function.code_or_config_updated:
+        return versions[-1]  # nothing changed: Lambda returns the latest version
+    function.code_or_config_updated = False
+    number = max([entry.get("highest_version", 0), *(int(v.version) for v in versions)]) + 1
+    entry["highest_version"] = number
+    published = copy.copy(entry["latest"])
+    published.set_version(number)
+    if description:
+        published.description = description
+    versions.append(published)
+    storage._arns[published.function_arn] = published
+    return published
 
 
 def _sfn_integration_as_aws_names() -> dict[str, Any]:
