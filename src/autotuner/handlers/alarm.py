@@ -10,16 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autotuner.adapters.discovery import alarm_tags
 from autotuner.domain.alarms import AlarmChange, AlarmStateChangeDetail, SnsAlarmMessage, from_eventbridge, from_sns
 from autotuner.handlers import wiring
-from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import Settings
 from autotuner.workflow.retune import RetuneResult, Skipped, retune
 
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     changes, result = read_alarm_changes(event)
     settings = Settings.from_environ()

@@ -2,13 +2,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.observability import logger, observed
 from autotuner.workflow.analyze import AnalyzeRequest, analyze_round
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     document = analyze_round(AnalyzeRequest.model_validate(event))
     decision = document.analysis.decision

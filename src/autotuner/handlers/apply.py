@@ -3,13 +3,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.handlers import wiring
-from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.observability import metrics, observed
 from autotuner.workflow.apply import ApplyRequest, apply_choice
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ApplyRequest.model_validate(event)
     applied = apply_choice(request, wiring.function_control(request.plan.function_arn))

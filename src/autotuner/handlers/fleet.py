@@ -7,14 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.handlers import wiring
-from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import Settings
 from autotuner.workflow.fleet import FleetClaimRequest, FleetListRequest, claim_for_fleet
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def list_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = FleetListRequest.model_validate(event)
     settings = Settings.from_environ()
@@ -27,9 +25,7 @@ def list_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
     }
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def claim_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = FleetClaimRequest.model_validate(event)
     settings = Settings.from_environ()

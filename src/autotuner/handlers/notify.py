@@ -4,14 +4,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.domain.run import RunDocument
 from autotuner.handlers import wiring
-from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import Settings
 from autotuner.workflow.notify import NotifyRequest, describe_failure, finish
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environ()
     request = NotifyRequest.model_validate(event)
@@ -26,9 +24,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return output.model_dump(mode="json")
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failure = describe_failure(RunDocument.model_validate(event), wiring.notifier(Settings.from_environ()))
     logger.error("tuning failed", extra={"error": failure.error, "reason": failure.message})

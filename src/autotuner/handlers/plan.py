@@ -3,14 +3,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.handlers import wiring
-from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.observability import metrics, observed
 from autotuner.handlers.settings import Settings
 from autotuner.workflow.plan import PlanRequest, plan_run
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environ()
     document = plan_run(

@@ -7,14 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.lambda_functions import LambdaInvoker
 from autotuner.domain.warming import WarmResult, parse_target_list
-from autotuner.handlers.observability import logger, metrics, tracer
+from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import Settings
 from autotuner.workflow.warm import warm, warm_targets
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environ()
     result = WarmResult()

@@ -186,7 +186,7 @@ class _Deployer:
             Runtime=properties["Runtime"],
             Role=self.role_arn,
             Handler=properties["Handler"],
-            Code={"ZipFile": _placeholder_code()},
+            Code={"ZipFile": placeholder_code()},
             MemorySize=int(properties.get("MemorySize", 128)),
             Timeout=int(properties.get("Timeout", 3)),
             Architectures=properties.get("Architectures", ["x86_64"]),
@@ -249,7 +249,7 @@ class _Deployer:
             self.stack.rule_targets[rule] = target_arn
 
 
-def _placeholder_code() -> bytes:
+def placeholder_code() -> bytes:
     """Functions run in-process (see local.runtime); the emulator only needs some code to hold."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

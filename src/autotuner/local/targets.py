@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from autotuner.local.runtime import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
-from autotuner.local.stack import _placeholder_code
+from autotuner.local.stack import placeholder_code
 from autotuner.local.workloads import WORKLOADS
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def create_target(
         Runtime="python3.13",
         Role=role,
         Handler="index.handler",
-        Code={"ZipFile": _placeholder_code()},
+        Code={"ZipFile": placeholder_code()},
         MemorySize=memory_mb,
         Timeout=timeout_s,
         Architectures=[architecture],  # type: ignore[list-item]

@@ -13,7 +13,7 @@ class ProcessorFailedError(DomainError):
     """A pre- or post-processor raised; the run stops, since every size would fail alike."""
 
 
-class Outcome(BaseModel):
+class InvocationOutcome(BaseModel):
     report: InvocationReport | None
     failure: InvocationFailure | None
 
@@ -34,7 +34,7 @@ class InvocationRunner:
         self._post = post_processor_arn
         self._quiet = disable_payload_logs
 
-    def run(self, function: str, payload: str) -> Outcome:
+    def run(self, function: str, payload: str) -> InvocationOutcome:
         """Invoke ``function`` (``name:alias``) once and read what the platform reported."""
         if self._pre:
             produced = self._call_processor(self._pre, payload.encode(), "preProcessorARN")
@@ -46,7 +46,7 @@ class InvocationRunner:
         tail = decode_log_result(result.log_tail_base64) if result.log_tail_base64 else ""
         report = parse_log_tail(tail) if tail or result.error_type is None else None
         failure = classify(report, result.error_type, result.error_message, self._allowed)
-        return Outcome(report=report, failure=failure)
+        return InvocationOutcome(report=report, failure=failure)
 
     def _call_processor(self, arn: str, payload: bytes, field: str) -> bytes:
         result = self._invoker.invoke(arn, payload)

@@ -9,7 +9,7 @@ from autotuner.domain.errors import DomainError
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Plan
 from autotuner.domain.sweep import Batch
-from autotuner.workflow.invocation import InvocationRunner, Outcome, encoded_payloads, payload_for
+from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, encoded_payloads, payload_for
 from autotuner.workflow.ports import Invoker, PayloadSource
 
 
@@ -45,7 +45,7 @@ def measure_batch(
     indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)
     measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)
 
-    def invoke(index: int) -> Outcome:
+    def invoke(index: int) -> InvocationOutcome:
         _check_deadline(plan, batch)
         return runner.run(target, payload_for(encoded, plan.payload_schedule, index))
 
@@ -73,7 +73,7 @@ def _check_deadline(plan: Plan, batch: Batch) -> None:
         )
 
 
-def _record(measurement: BatchMeasurement, outcome: Outcome) -> bool:
+def _record(measurement: BatchMeasurement, outcome: InvocationOutcome) -> bool:
     """Record one outcome; False when it is a failure that disqualifies the size."""
     if outcome.failure is None and outcome.report is not None:
         measurement.record(outcome.report)
