@@ -63,7 +63,7 @@ def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixt
     assert "succeeded  manual" in rows[1]
 
     assert run("profile", "show", "resize") == 0
-    assert '"powerValues": [\n    "512"\n  ]' in capsys.readouterr().out  # the last run's input
+    assert '"powerValues": [\n    512\n  ]' in capsys.readouterr().out  # the last run's input
     assert run("profile", "set", "resize", "--num", "8", "--memory", "256,1024", "--strategy", "speed") == 0
     assert run("profile", "show", "resize") == 0
     shown = capsys.readouterr().out

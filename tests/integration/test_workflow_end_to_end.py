@@ -3,6 +3,7 @@ run in-process as the Lambdas, and emulated targets answer with real REPORT tail
 
 import json
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -11,7 +12,7 @@ from moto.awslambda.exceptions import LambdaClientError
 
 from autotuner.domain.run_cost import transitions
 from autotuner.local.runtime import InProcessRuntime, ThrottledError
-from autotuner.local.stack import LocalStack
+from autotuner.local.stack import LocalStack, deploy
 from tests.emulator import MakeTarget, conflict, failing, run_tuning, target_state
 
 pytestmark = pytest.mark.slow
@@ -329,3 +330,21 @@ def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
         if "lambdaFunctionScheduledEventDetails" in event:
             batch = json.loads(event["lambdaFunctionScheduledEventDetails"]["input"]).get("batch")
             assert batch is None or batch["alias"] not in retired
+
+
+def test_a_run_past_its_time_limit_stops_measuring_and_cleans_up(
+    runtime: InProcessRuntime, make_target: MakeTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = deploy(parameters={"ExecutionTimeoutSeconds": "600"})
+    arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
+
+    real_time = time.time
+    late_clock = SimpleNamespace(time=lambda: real_time() + 3600, monotonic=time.monotonic)  # an hour on
+    monkeypatch.setattr("autotuner.workflow.measure.time", late_clock)
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
+
+    assert run.status == "FAILED"
+    assert run.error == "RunTimedOutError"
+    assert "passed its time limit (the stack's ExecutionTimeoutSeconds)" in (run.cause or "")
+    assert "Clean-up removed 3 aliases and 3 versions" in (run.cause or "")
+    assert_untouched("resize")

@@ -81,7 +81,9 @@ class Plan(CamelModel):
     execution_id: str
     started_at: str | None = None
     tuning: TuningInput
-    raw_input: dict[str, Any] = Field(default_factory=dict, description="the input as given, for profiles")
+    given_fields: list[str] = Field(
+        default_factory=list, description="the input's own fields (the rest are defaults), for the profile"
+    )
     function_arn: str = Field(description="unqualified ARN of the target")
     function_name: str
     region: str

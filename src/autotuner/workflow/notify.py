@@ -57,7 +57,7 @@ def finish(
         ),
     )
     if registry is not None:
-        registry.record_run(plan.function_arn, profile_of(plan.raw_input), output.power, plan.execution_id)
+        registry.record_run(plan.function_arn, profile_of(plan), output.power, plan.execution_id)
     if notifier is not None:
         try:
             notifier.publish(
@@ -70,9 +70,12 @@ def finish(
     return output
 
 
-def profile_of(raw_input: dict[str, Any]) -> dict[str, Any]:
-    """The input a later automatic run reuses: the run's input as given, without the target and the trigger."""
-    return {k: v for k, v in raw_input.items() if k not in {"lambdaARN", "trigger"}}
+def profile_of(plan: Plan) -> dict[str, Any]:
+    """The input a later automatic run reuses: the fields this run was given (not its defaults, which may
+    change), without the target and the trigger. Kept as field names in the plan so that a large payload is
+    not carried through the state machine twice."""
+    dumped = plan.tuning.model_dump(mode="json", by_alias=True)
+    return {k: dumped[k] for k in plan.given_fields if k in dumped and k not in {"lambdaARN", "trigger"}}
 
 
 def describe_failure(document: RunDocument, notifier: Notifier | None) -> Failure:

@@ -101,7 +101,7 @@ def plan_run(
         execution_id=request.execution_id,
         started_at=request.started_at,
         tuning=tuning,
-        raw_input=request.input if isinstance(request.input, dict) else {},
+        given_fields=sorted(request.input) if isinstance(request.input, dict) else [],
         function_arn=function.unqualified,
         function_name=function.name,
         region=function.region,
