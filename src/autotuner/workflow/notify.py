@@ -56,7 +56,7 @@ def finish(
             mode=plan.tuning.search, rounds=analysis.rounds, invocations=analysis.invocations, log=analysis.notes
         ),
     )
-    if registry is not None:
+    if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
         registry.record_run(plan.function_arn, profile_of(plan), output.power, plan.execution_id)
     if notifier is not None:
         try:
