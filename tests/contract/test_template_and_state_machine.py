@@ -231,6 +231,37 @@ def test_sam_build_succeeds(tmp_path: Path) -> None:
     built = tmp_path / "build" / "PlanFunction"
     assert (built / "autotuner" / "handlers" / "plan.py").exists()
     assert (built / "aws_lambda_powertools").is_dir()
+    assert (built / "aws_xray_sdk").is_dir(), "Powertools' Tracer imports the X-Ray SDK when tracing is active"
     assert list((built / "pydantic_core").glob("*aarch64*.so")), "arm64 functions need arm64 wheels"
     assert not (built / "moto").exists(), "test-only dependencies must not ship"
     shutil.rmtree(tmp_path / "build", ignore_errors=True)
+
+
+@pytest.mark.tools
+@pytest.mark.slow
+def test_every_handler_imports_with_only_the_lambda_requirements(tmp_path: Path) -> None:
+    """What `sam build` installs (src/requirements.txt) is enough to import every handler with tracing on, as
+    the deployed functions run: no test-only package may be needed."""
+    target = tmp_path / "package"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(target),
+         "-r", str(ROOT / "src" / "requirements.txt")],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr[-2000:]
+    shutil.copytree(ROOT / "src" / "autotuner", target / "autotuner")
+    handlers = sorted(
+        {
+            str(function_properties(TEMPLATE, f)["Handler"])
+            for f in resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+        }
+    )
+    script = "import importlib\n" + "".join(
+        f"getattr(importlib.import_module({h.rsplit('.', 1)[0]!r}), {h.rsplit('.', 1)[1]!r})\n" for h in handlers
+    )
+    environment = {"PYTHONPATH": str(target), "AWS_DEFAULT_REGION": "us-east-1", "PATH": os.environ.get("PATH", "")}
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {str(target)!r})\n{script}"],
+        capture_output=True, text=True, check=False, env=environment, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
