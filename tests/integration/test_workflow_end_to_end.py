@@ -185,7 +185,7 @@ def test_parallel_invocations_and_a_dry_run(stack: LocalStack, make_target: Make
         ({"lambdaARN": "{arn}", "num": 2}, "InvalidInputError", "num: must be at least 5 (got 2)"),
         ({"lambdaARN": "{arn}", "num": 5, "payload": {"fail": "missing field 'id'"}}, "InvalidInputError",
          "payload: the function at its current configuration raised ValueError: missing field 'id'"),
-        ({"lambdaARN": "{arn}", "num": 50, "powerValues": "ALL", "budgetUsd": 0.0001}, "BudgetExceededError",
+        ({"lambdaARN": "{arn}", "num": 40, "powerValues": "ALL", "budgetUsd": 0.0001}, "BudgetExceededError",
          "budgetUsd: the run is estimated at up to"),
     ],
     ids=["bad-arn", "missing-function", "memory-out-of-range", "num-too-small", "payload-rejected", "over-budget"],

@@ -32,6 +32,9 @@ DEFAULT_NUM = 10
 DEFAULT_MAX_CONCURRENCY = 10
 MAX_INLINE_MAP_CONCURRENCY = 40  # Step Functions runs at most 40 inline Map iterations at once
 MAX_INLINE_PAYLOAD_BYTES = 64 * 1024  # state documents are capped at 256 KB; larger payloads go through S3
+# Measurements cross the state machine as ~30 bytes of JSON each, twice while a round is analysed: this keeps a
+# run's state well inside Step Functions' 256 KB.
+MAX_RUN_INVOCATIONS = 2000
 _ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
@@ -151,6 +154,15 @@ def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> T
             defaults.power_values if requested is None else requested, max_memory_mb=max_memory
         )
         problems += size_problems
+    planned = parsed.num * (len(sizes) + int(parsed.include_current))
+    if parsed.search is SearchMode.SWEEP and not parsed.dry_run and planned > MAX_RUN_INVOCATIONS:
+        problems.append(
+            f"num: {parsed.num} invocations of {len(sizes)} sizes (and the current one) is more than the "
+            f"{MAX_RUN_INVOCATIONS} a run can carry through Step Functions; lower num or the sizes, or use the "
+            "adaptive search"
+        )
+    if parsed.max_invocations is not None and parsed.max_invocations > MAX_RUN_INVOCATIONS:
+        problems.append(f"maxInvocations: at most {MAX_RUN_INVOCATIONS}")
     if problems:
         raise InvalidInputError(problems)
     return parsed.model_copy(

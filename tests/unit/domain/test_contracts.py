@@ -168,3 +168,12 @@ def test_the_search_defaults_to_adaptive_unless_the_input_asks_for_a_sweep() -> 
     assert parse_tuning_input({"lambdaARN": ARN, "powerValues": [512]}).search is SearchMode.SWEEP
     assert parse_tuning_input({"lambdaARN": ARN, "onlyColdStarts": True}).search is SearchMode.SWEEP
     assert parse_tuning_input({"lambdaARN": ARN, "num": 5, "search": "adaptive"}).search is SearchMode.ADAPTIVE
+
+
+def test_a_run_too_large_for_step_functions_state_is_refused_up_front() -> None:
+    problems = problems_of({"lambdaARN": ARN, "num": 50, "powerValues": "ALL"})
+    assert problems == [
+        "num: 50 invocations of 46 sizes (and the current one) is more than the 2000 a run can carry through "
+        "Step Functions; lower num or the sizes, or use the adaptive search"
+    ]
+    assert parse_tuning_input({"lambdaARN": ARN, "num": 40, "powerValues": "ALL"}).num == 40
