@@ -138,7 +138,7 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     assert "the emulator has stopped" in result.stdout
     report = tmp_path / "autotuner-demo-report.html"
     HTMLParser().feed(report.read_text())
-    assert report.read_text().count("<svg") == 4
+    assert report.read_text().count("<svg") == 5
     results = json.loads((tmp_path / "autotuner-demo-results.json").read_text())
     # What the emulated workloads' model predicts:
     assert results["image-resize"]["power"] <= 1769  # single-threaded: no gain past one vCPU
@@ -150,3 +150,7 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     assert 768 <= results["ml-inference"]["power"] <= 1769  # nothing below its memory floor
     excluded = {e["memoryMb"] for e in results["ml-inference"]["decision"]["excluded"]}
     assert excluded == {128, 256, 512}
+    adaptive = results["ml-inference-adaptive"]
+    assert adaptive["search"]["mode"] == "adaptive"
+    assert 768 <= adaptive["power"] <= 1769
+    assert adaptive["stateMachine"]["invocations"] < results["ml-inference"]["stateMachine"]["invocations"] / 2

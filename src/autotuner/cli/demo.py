@@ -34,6 +34,7 @@ class DemoTarget:
     name: str
     workload: str
     memory_mb: int
+    adaptive: bool = False  # the adaptive search instead of sweeping DEMO_SIZES
 
 
 DEMO_TARGETS = (
@@ -41,6 +42,7 @@ DEMO_TARGETS = (
     DemoTarget("video-transcode", "cpu-multi-thread", 2048),
     DemoTarget("orders-api", "io-bound", 1024),
     DemoTarget("ml-inference", "memory-floor", 3008),
+    DemoTarget("ml-inference-adaptive", "memory-floor", 3008, adaptive=True),
 )
 
 
@@ -58,9 +60,12 @@ def run_demo(
         executions = Executions(aws.stack.state_machine_arn)
         for index, target in enumerate(DEMO_TARGETS, start=1):
             arn = _create(target)
+            search = "adaptive search" if target.adaptive else f"sweep of {len(DEMO_SIZES)} sizes"
             say(f"\n[{index}/{len(DEMO_TARGETS)}] {target.name} (emulated: {WORKLOADS[target.workload].description}); "
-                f"now {target.memory_mb} MB")  # fmt: skip
-            tuning = {"lambdaARN": arn, "num": num, "powerValues": DEMO_SIZES, "autoOptimize": True}
+                f"now {target.memory_mb} MB; {search}")  # fmt: skip
+            tuning: dict[str, object] = {"lambdaARN": arn, "autoOptimize": True}
+            if not target.adaptive:
+                tuning |= {"num": num, "powerValues": DEMO_SIZES}
             execution = follow(executions, executions.start(tuning, f"demo-{target.name}"), out=stream, poll_s=0.1)
             if execution.status != "SUCCEEDED" or execution.output is None:
                 raise RuntimeError(f"the demo run for {target.name} ended {execution.status}: {execution.cause}")
@@ -68,6 +73,8 @@ def run_demo(
             results.append((target.name, output))
             say(candidate_table(output.candidates, output.power, {e.memory_mb for e in output.decision.excluded}))
             say(f"  Chosen: {output.power} MB. {output.decision.reason}")
+            if target.adaptive and output.search is not None:
+                say(f"  Adaptive search: {output.search.rounds} rounds, {output.search.invocations} invocations.")
     paths = write_reports(out_dir, results)
     say(f"\nReport: {paths[0]}  (chart images beside it)")
     say(f"Done in {time.monotonic() - started:.1f} s; the emulator has stopped.")
