@@ -178,6 +178,9 @@ def _explanation(output: TuningOutput) -> str:
         detail = ": ".join(filter(None, [trigger.alarm_name, trigger.reason]))
         rows.append(("Triggered by", f"{trigger.source.value} {detail}".strip()))
     rows.append(("Strategy", output.decision.strategy.value))
+    if (search := output.search) is not None:
+        rows.append(("Search", f"{search.mode.value}: {search.rounds} rounds, {search.invocations} invocations"))
+        rows += [("", step) for step in search.log]
     items = "".join(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>" for label, text in rows)
     return f'<dl class="explanation">{items}</dl>'
 

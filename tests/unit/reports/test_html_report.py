@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from autotuner.domain.contracts import SearchMode, SearchSummary
 from autotuner.domain.money import usd
 from autotuner.reports.html import render_html
 from tests.unit.reports import failed_output, io_bound_output, tuned_output
@@ -235,3 +236,14 @@ def test_a_single_run_has_no_overview() -> None:
     document = parse(render_html([("orders-api", IO_BOUND)], generated_at="now"))
     assert document.find("section", "overview") == []
     assert len(document.find("svg")) == 1
+
+
+def test_the_search_and_its_rounds_are_shown() -> None:
+    output = tuned_output().model_copy(
+        update={
+            "search": SearchSummary(mode=SearchMode.ADAPTIVE, rounds=3, invocations=31, log=["Coarse pass: 7 sizes."])
+        }
+    )
+    page = render_html([("orders", output)])
+    assert "adaptive: 3 rounds, 31 invocations" in page
+    assert "Coarse pass: 7 sizes." in page
