@@ -225,7 +225,7 @@ class LambdaInvoker:
 
     def __init__(
         self,
-        region: str,
+        region: str | None,
         client: "LambdaClient | None" = None,
         *,
         sleep: Sleep = time.sleep,

@@ -7,6 +7,7 @@ targets are emulated functions that follow Lambda's documented CPU model (they s
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -110,7 +111,7 @@ def _create(target: DemoTarget) -> str:
     )
 
 
-def _printer(stream: TextIO):  # type: ignore[no-untyped-def]
+def _printer(stream: TextIO) -> Callable[[str], None]:
     def say(text: str) -> None:
         stream.write(text + "\n")
         stream.flush()

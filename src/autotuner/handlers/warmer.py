@@ -21,7 +21,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result.skipped[problem.split(":")[0]] = problem
     directory = FunctionDirectory()
     targets = warm_targets(settings.warm_tag, listed, directory, result)
-    warm(targets, directory, LambdaInvoker(region=None, throttle_attempts=3), result)  # type: ignore[arg-type]
+    warm(targets, directory, LambdaInvoker(region=None, throttle_attempts=3), result)  # the warmer's own region
     for function, reason in result.skipped.items():
         logger.info("not warmed", extra={"function": function, "reason": reason})
     for function, error in result.failed.items():

@@ -1,6 +1,6 @@
 """Creating emulated target functions in the local emulator."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from autotuner.local.runtime import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
 from autotuner.local.stack import placeholder_code
@@ -21,7 +21,7 @@ def create_target(
     *,
     memory_mb: int = 1024,
     timeout_s: int = 30,
-    architecture: str = "x86_64",
+    architecture: Literal["x86_64", "arm64"] = "x86_64",
     log_format: str = "Text",
     description: str = "emulated target",
     tags: dict[str, str] | None = None,
@@ -41,7 +41,7 @@ def create_target(
         Code={"ZipFile": placeholder_code()},
         MemorySize=memory_mb,
         Timeout=timeout_s,
-        Architectures=[architecture],  # type: ignore[list-item]
+        Architectures=[architecture],
         Description=description,
         Environment={"Variables": {WORKLOAD_VARIABLE: workload, LOG_FORMAT_VARIABLE: log_format}},
         Tags=tags or {},
