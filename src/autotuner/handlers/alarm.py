@@ -12,7 +12,7 @@ from autotuner.domain.alarms import AlarmChange, AlarmStateChangeDetail, SnsAlar
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import Settings
-from autotuner.workflow.retune import RetuneResult, Skipped, retune
+from autotuner.workflow.retune import RetuneResult, RetuneSettings, Skipped, retune
 
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 
@@ -27,7 +27,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             raise ValueError("PROFILES_TABLE is not set")
         outcome = retune(
             change,
-            settings.retune_settings(),
+            RetuneSettings(
+                alarm_name_prefix=settings.retune_alarm_prefix,
+                alarm_tag_key=settings.retune_alarm_tag,
+                cooldown_s=settings.retune_cooldown_hours * 3600,
+                target_arn_pattern=settings.target_function_arn_pattern,
+                defaults=settings.defaults,
+            ),
             profiles=store,
             starter=wiring.tuner_executions(settings),
             alarm_tags=alarm_tags,

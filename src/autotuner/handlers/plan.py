@@ -2,10 +2,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner.domain.run import TunerPricing
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics, observed
 from autotuner.handlers.settings import Settings
-from autotuner.workflow.plan import PlanRequest, plan_run
+from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 
 
 @observed
@@ -13,7 +14,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environ()
     document = plan_run(
         PlanRequest.model_validate(event),
-        settings.plan_settings(),
+        PlanSettings(
+            defaults=settings.defaults,
+            target_arn_pattern=settings.target_function_arn_pattern,
+            tuner=TunerPricing(memory_mb=settings.tuner_memory_mb, architecture=settings.tuner_architecture),
+            max_run_seconds=settings.max_run_seconds,
+        ),
         function_for=wiring.function_control,
         invoker_for=lambda region: wiring.invoker(region, settings),
         payloads=wiring.payload_source(),

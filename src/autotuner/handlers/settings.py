@@ -1,4 +1,8 @@
-"""Deployment settings, read from the environment the template gives each function."""
+"""Deployment settings, read from the environment the template gives each function.
+
+Kept free of workflow imports: every handler reads these at its cold start, and each workflow step builds its own
+settings from them (see the plan and alarm handlers).
+"""
 
 import os
 from collections.abc import Mapping
@@ -7,10 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from autotuner.domain.contracts import TuningDefaults
 from autotuner.domain.pricing import Architecture
-from autotuner.domain.run import TunerPricing
 from autotuner.domain.sweep import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, validate_memory_sizes
-from autotuner.workflow.plan import PlanSettings
-from autotuner.workflow.retune import RetuneSettings
 
 DEFAULT_VISUALIZATION_URL = "https://lambda-power-tuning.show/"
 
@@ -69,19 +70,6 @@ class Settings(BaseModel):
         }
         return cls.model_validate({field: environ[var] for field, var in names.items() if environ.get(var) is not None})
 
-    def plan_settings(self) -> PlanSettings:
-        return PlanSettings(
-            defaults=TuningDefaults(power_values=self.power_values, max_memory_mb=self.max_memory_mb),
-            target_arn_pattern=self.target_function_arn_pattern,
-            tuner=TunerPricing(memory_mb=self.tuner_memory_mb, architecture=self.tuner_architecture),
-            max_run_seconds=self.max_run_seconds,
-        )
-
-    def retune_settings(self) -> RetuneSettings:
-        return RetuneSettings(
-            alarm_name_prefix=self.retune_alarm_prefix,
-            alarm_tag_key=self.retune_alarm_tag,
-            cooldown_s=self.retune_cooldown_hours * 3600,
-            target_arn_pattern=self.target_function_arn_pattern,
-            defaults=TuningDefaults(power_values=self.power_values, max_memory_mb=self.max_memory_mb),
-        )
+    @property
+    def defaults(self) -> TuningDefaults:
+        return TuningDefaults(power_values=self.power_values, max_memory_mb=self.max_memory_mb)
