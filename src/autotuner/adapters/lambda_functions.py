@@ -153,11 +153,10 @@ class LambdaFunction:
         except ClientError as error:
             raise _translate(error, f"listing {key.lower()} of {self.arn.name}") from error
 
-    def delete_alias(self, alias: str) -> bool:
-        """Delete ``alias``; False when it was already gone (clean-up is idempotent)."""
-        if self.alias_version(alias) is None:
-            return False
-        return self._delete(lambda: self._client.delete_alias(FunctionName=self.name, Name=alias))
+    def delete_alias(self, alias: str) -> None:
+        """Delete ``alias``; deleting one that is already gone is not an error (Lambda's DeleteAlias is
+        idempotent), so callers that know which aliases exist need no extra read."""
+        self._delete(lambda: self._client.delete_alias(FunctionName=self.name, Name=alias))
 
     def delete_version(self, version: str) -> bool:
         if not version.isdigit():

@@ -26,7 +26,8 @@ def clean_up(
     report = CleanupReport()
     aliases = control.aliases()
     for name in sorted(aliases):
-        if is_run_alias(name, plan.run_id) and control.delete_alias(name):
+        if is_run_alias(name, plan.run_id):
+            control.delete_alias(name)
             report.deleted_aliases.append(name)
     still_aliased = {version for name, version in aliases.items() if not is_run_alias(name, plan.run_id)}
     for version in control.versions():

@@ -61,7 +61,8 @@ def _retire(control: FunctionControl, alias: str, run_id: str) -> bool:
     if not is_run_alias(alias, run_id):
         raise ValueError(f"refusing to retire {alias!r}: not an alias of run {run_id}")
     version = control.alias_version(alias)
-    deleted = control.delete_alias(alias)
-    if version is not None:
-        control.delete_version(version)
-    return deleted
+    if version is None:
+        return False  # a retried Prepare already retired it
+    control.delete_alias(alias)
+    control.delete_version(version)
+    return True
