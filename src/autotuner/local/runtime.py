@@ -19,7 +19,7 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,8 @@ import botocore.session
 from moto.awslambda.models import LambdaFunction, LambdaStorage
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import DynamoDBBackend
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import iam_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
@@ -39,6 +41,7 @@ from autotuner.domain.report import (
     format_platform_report,
     format_report_line,
 )
+from autotuner.local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, enforcement
 from autotuner.local.workloads import WORKLOADS, Workload
 
 WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
@@ -95,17 +98,25 @@ class Invocation:
 
 class InProcessRuntime:
     """Serves every invocation the emulator makes: tuner handlers by their Handler string, emulated targets by
-    their AUTOTUNER_WORKLOAD variable. Seeded, so a run is reproducible up to thread scheduling."""
+    their AUTOTUNER_WORKLOAD variable. Seeded, so a run is reproducible up to thread scheduling.
 
-    def __init__(self, *, seed: int = 0, quiet: bool = False, retry_time_scale: float = 0.01) -> None:
+    A handler's boto3 calls are authorized against its function's role, as in AWS (see local.authorization);
+    every decision is kept in ``authorizations``."""
+
+    def __init__(
+        self, *, seed: int = 0, quiet: bool = False, retry_time_scale: float = 0.01, enforce_iam: bool = True
+    ) -> None:
         self._rng = random.Random(seed)
         self._quiet = quiet
         self._retry_time_scale = retry_time_scale
+        self._enforce_iam = enforce_iam
         self._lock = threading.Lock()
         self._idle_environments: Counter[tuple[str, str, int, str]] = Counter()
+        self._role_documents: dict[str, list[dict[str, Any]]] = {}
         self.hooks: list[Hook] = []
         self.invocations: list[Invocation] = []
         self.listeners: list[Callable[[Invocation], None]] = []
+        self.authorizations: list[AuthorizationDecision] = []
 
     @contextmanager
     def installed(self) -> Iterator["InProcessRuntime"]:
@@ -126,7 +137,8 @@ class InProcessRuntime:
         original_publish = LambdaStorage.publish_version
         setattr(LambdaStorage, "publish_version", _publish_with_unique_numbers)  # noqa: B010
         try:
-            yield self
+            with enforcement() if self._enforce_iam else nullcontext():
+                yield self
         finally:
             setattr(LambdaStorage, "publish_version", original_publish)  # noqa: B010
             for name, method in sfn_originals.items():
@@ -217,6 +229,7 @@ class InProcessRuntime:
             timeout_s=int(function.timeout),
         )
         started = time.perf_counter()
+        principal = CURRENT_PRINCIPAL.set(self._principal(function))
         try:
             handler = getattr(importlib.import_module(module_name), attribute)
             body, errored = json.dumps(handler(payload, context)), False
@@ -226,6 +239,8 @@ class InProcessRuntime:
                 json.dumps({"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": trace}),
                 True,
             )
+        finally:
+            CURRENT_PRINCIPAL.reset(principal)
         elapsed = (time.perf_counter() - started) * 1000
         self._record(
             Invocation(
@@ -245,6 +260,42 @@ class InProcessRuntime:
             max_memory_used_mb=min(int(function.memory_size), 90),
         )
         return body, errored, _log_tail(report, "Text")
+
+    def authorizations_of(self, function_name: str) -> list[AuthorizationDecision]:
+        with self._lock:
+            return [a for a in self.authorizations if a.function_name == function_name]
+
+    def _principal(self, function: LambdaFunction) -> Principal:
+        """The function's role as moto's IAM holds it; read at the handler's first run (roles do not change)."""
+        role_arn = str(function.role)
+        with self._lock:
+            documents = self._role_documents.get(role_arn)
+        if documents is None:
+            documents = _role_documents(str(function.account_id), role_arn)
+            with self._lock:
+                self._role_documents[role_arn] = documents
+        return Principal(function.function_name, role_arn, str(function.account_id), documents, self._authorized)
+
+    def _authorized(self, decision: AuthorizationDecision) -> None:
+        with self._lock:
+            self.authorizations.append(decision)
+
+
+def _role_documents(account: str, role_arn: str) -> list[dict[str, Any]]:
+    """The role's inline and attached customer-managed policy documents (a role moto does not know has none)."""
+    backend = iam_backends[account]["aws"]
+    try:
+        role = backend.get_role_by_arn(role_arn)
+    except NotFoundException:  # a role that does not exist grants nothing
+        return []
+    inline = [json.loads(document) for document in role.policies.values()]
+    managed = [
+        json.loads(version.document)
+        for policy in role.managed_policies.values()
+        for version in policy.versions
+        if version.is_default and version.document
+    ]
+    return inline + managed
 
 
 def _publish_with_unique_numbers(storage: LambdaStorage, name_or_arn: str, description: str = "") -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from autotuner.local.iam import generated_role, translate
 from autotuner.local.template import (
     Resolver,
     TemplateError,
@@ -19,6 +20,7 @@ from autotuner.local.template import (
     function_properties,
     load_template,
     placeholders,
+    without_events,
 )
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -105,6 +107,9 @@ class _Deployer:
         self.stack, self.template, self.resolver = stack, template, resolver
         self.session = boto3.session.Session(region_name=stack.region)
         self.role_arn = self._role()
+        # What `sam deploy` deploys: each function's and state machine's role comes from SAM's transform.
+        self.translated = translate(template, resolver.parameters, stack.region)
+        self.event_sources: list[tuple[str, str]] = []  # functions whose events are deployed last
 
     def deploy_all(self) -> None:
         resources: dict[str, Any] = self.template["Resources"]
@@ -118,6 +123,9 @@ class _Deployer:
                 self.stack.skipped[logical_id] = f"condition {condition} is false"
                 continue
             getattr(self, "_" + spec["Type"].split("::")[-1].lower())(logical_id, spec)
+        for logical_id, arn in self.event_sources:  # SAM makes them separate resources, created after both ends
+            events = function_properties(self.template, logical_id).get("Events", {})
+            self._events(logical_id, self.resolver.resolve(events), arn)
 
     def _physical_name(self, logical_id: str, limit: int = 64) -> str:
         return f"{self.stack.name}-{logical_id}"[:limit]
@@ -131,6 +139,25 @@ class _Deployer:
             return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
         except iam.exceptions.EntityAlreadyExistsException:
             return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+
+    def _generated_role(self, logical_id: str) -> str:
+        """The role SAM generates for the resource, with its inline policies resolved against the stack; the
+        AWS managed policies SAM attaches (logs, X-Ray) are not in moto, and nothing here calls those APIs."""
+        role = generated_role(self.translated, logical_id)
+        if role is None:
+            return self.role_arn
+        iam = self.session.client("iam")
+        name = self._physical_name(role.logical_id)
+        trust = self.resolver.resolve(role.assume_role_policy)
+        try:
+            arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+        except iam.exceptions.EntityAlreadyExistsException:
+            arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
+        for policy in self.resolver.resolve(role.policies):
+            # SAM leaves Version out of inline statements (IAM then reads them as 2008-10-17); moto requires it.
+            document = {"Version": "2012-10-17"} | policy["PolicyDocument"]
+            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
+        return arn
 
     def _loggroup(self, logical_id: str, _spec: dict[str, Any]) -> None:
         name = f"/{self.stack.name}/{logical_id}"
@@ -178,13 +205,13 @@ class _Deployer:
         self.stack.tables[logical_id] = name
 
     def _function(self, logical_id: str, _spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(function_properties(self.template, logical_id))
+        properties = self.resolver.resolve(without_events(function_properties(self.template, logical_id)))
         name = self._physical_name(logical_id)
         environment = {k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()}
         response = self.session.client("lambda").create_function(
             FunctionName=name,
             Runtime=properties["Runtime"],
-            Role=self.role_arn,
+            Role=self._generated_role(logical_id),
             Handler=properties["Handler"],
             Code={"ZipFile": placeholder_code()},
             MemorySize=int(properties.get("MemorySize", 128)),
@@ -198,7 +225,7 @@ class _Deployer:
         self.resolver.attributes[(logical_id, "Arn")] = arn
         self.stack.functions[logical_id] = arn
         self.stack.function_environment[logical_id] = environment
-        self._events(logical_id, properties.get("Events", {}), arn)
+        self.event_sources.append((logical_id, arn))
 
     def _statemachine(self, logical_id: str, spec: dict[str, Any]) -> None:
         properties = spec["Properties"]
@@ -216,7 +243,10 @@ class _Deployer:
         json.loads(definition)  # a substitution that breaks the JSON fails here, not in an execution
         name = str(self.resolver.resolve(properties.get("Name", self._physical_name(logical_id, 80))))
         arn = self.session.client("stepfunctions").create_state_machine(
-            name=name, definition=definition, roleArn=self.role_arn, type=properties.get("Type", "STANDARD")
+            name=name,
+            definition=definition,
+            roleArn=self._generated_role(logical_id),
+            type=properties.get("Type", "STANDARD"),
         )["stateMachineArn"]
         self.resolver.refs[logical_id] = arn
         self.resolver.attributes[(logical_id, "Name")] = name

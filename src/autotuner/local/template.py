@@ -103,7 +103,9 @@ class Resolver:
             return self.refs[name]
         raise TemplateError(f"Ref {name}: not a parameter and not deployed (yet)")
 
-    def _fn_GetAtt(self, argument: list[str]) -> str:  # noqa: N802
+    def _fn_GetAtt(self, argument: list[str] | str) -> str:  # noqa: N802
+        if isinstance(argument, str):  # the "Resource.Attribute" form (JSON templates, SAM's output)
+            argument = argument.split(".", 1)
         key = (argument[0], argument[1])
         if key not in self.attributes:
             raise TemplateError(f"GetAtt {'.'.join(argument)}: not available locally")
@@ -201,11 +203,19 @@ def references(value: Any) -> set[str]:
     return found
 
 
+def without_events(properties: dict[str, Any]) -> dict[str, Any]:
+    """A function's properties without its event sources: SAM turns those into separate resources (rules,
+    permissions), so a rule may reference a state machine that itself invokes the function."""
+    return {key: value for key, value in properties.items() if key != "Events"}
+
+
 def deployment_order(template: dict[str, Any], type_order: tuple[str, ...]) -> list[str]:
     """Resources ordered so that each comes after what it references (type order breaks ties)."""
     resources: dict[str, Any] = template["Resources"]
     pending = {
-        name: references(function_properties(template, name) if spec["Type"] == "AWS::Serverless::Function" else spec)
+        name: references(
+            without_events(function_properties(template, name)) if spec["Type"] == "AWS::Serverless::Function" else spec
+        )
         & set(resources)
         for name, spec in resources.items()
     }

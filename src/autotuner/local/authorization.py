@@ -1,0 +1,185 @@
+"""Authorizing the boto3 calls a Lambda handler makes against its own role, as AWS does before serving them.
+
+The emulator runs handlers in-process (see local.runtime), so a call is attributed to the function whose handler
+made it through a context variable. Two botocore hooks, registered on every client created while enforcement is
+on, do the rest: one keeps the call's parameters, the other answers a call no policy allows with AWS's own
+AccessDeniedException (HTTP 403) before it reaches the emulator. Calls made outside a handler are not checked.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar, copy_context
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+from botocore.handlers import BUILTIN_HANDLERS
+from botocore.model import OperationModel
+
+from autotuner.adapters.clients import forget_clients
+from autotuner.local.iam import Decision, Request, decide
+
+_PARAMETERS_KEY = "autotuner_local_api_parameters"
+# IAM's service prefix where it is not botocore's signing name.
+_IAM_PREFIXES = {"cloudwatch": "cloudwatch", "resourcegroupstaggingapi": "tag"}
+# IAM action names that differ from the operation's name.
+_ACTION_NAMES = {
+    ("lambda", "Invoke"): "InvokeFunction",
+    ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
+    ("s3", "HeadObject"): "GetObject",
+    ("s3", "HeadBucket"): "ListBucket",
+    ("s3", "ListObjects"): "ListBucket",
+    ("s3", "ListObjectsV2"): "ListBucket",
+}
+
+
+@dataclass(frozen=True)
+class AuthorizationDecision:
+    """One call a handler made, and whether its role allowed it."""
+
+    function_name: str
+    action: str
+    resource: str
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A function's execution role, as its handler's calls present it."""
+
+    function_name: str
+    role_arn: str
+    account: str
+    documents: list[dict[str, Any]]
+    record: Callable[[AuthorizationDecision], None]
+
+    @property
+    def session_arn(self) -> str:
+        role_name = self.role_arn.rsplit("/", 1)[-1]
+        return f"arn:aws:sts::{self.account}:assumed-role/{role_name}/{self.function_name}"
+
+
+CURRENT_PRINCIPAL: ContextVar[Principal | None] = ContextVar("autotuner_local_principal", default=None)
+
+
+def iam_action(model: OperationModel) -> str:
+    service = model.service_model
+    prefix = _IAM_PREFIXES.get(service.service_name) or service.signing_name or service.endpoint_prefix
+    return f"{prefix}:{_ACTION_NAMES.get((service.service_name, model.name), model.name)}"
+
+
+def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], account: str, region: str) -> str:
+    """The ARN IAM checks for a request ("*" for operations on no particular resource)."""
+    if service == "lambda" and "FunctionName" in parameters:
+        return _function_arn(operation, parameters, account, region)
+    if service == "dynamodb" and "TableName" in parameters:
+        table = str(parameters["TableName"])
+        return table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+    if service == "s3" and "Bucket" in parameters:
+        key = parameters.get("Key")
+        return f"arn:aws:s3:::{parameters['Bucket']}" + (f"/{key}" if key is not None else "")
+    for name in _ARN_PARAMETERS.get(service, ()):
+        if name in parameters:
+            return str(parameters[name])
+    return "*"
+
+
+# Operations on a resource named by its ARN; every other operation of these services is on "*" (CloudWatch's
+# GetMetricStatistics, GetMetricData, DescribeAlarms...; tag:GetResources).
+_ARN_PARAMETERS = {
+    "sns": ("TopicArn", "TargetArn"),
+    "stepfunctions": ("stateMachineArn", "executionArn", "mapRunArn", "activityArn"),
+    "cloudwatch": ("ResourceARN",),
+}
+
+
+def _function_arn(operation: str, parameters: Mapping[str, Any], account: str, region: str) -> str:
+    """Lambda authorizes a call with a qualifier (in the name or the Qualifier parameter) against the qualified
+    ARN, otherwise against the function's ARN; alias operations (those naming an alias by Name) against the
+    function's ARN."""
+    name = str(parameters["FunctionName"])
+    parts = name.split(":")
+    if name.startswith("arn:"):
+        region, account, function, qualifier = parts[3], parts[4], parts[6], parts[7] if len(parts) > 7 else None
+    elif len(parts) >= 3 and parts[1] == "function":
+        account, function, qualifier = parts[0], parts[2], parts[3] if len(parts) > 3 else None
+    else:
+        function, qualifier = parts[0], parts[1] if len(parts) > 1 else None
+    qualifier = qualifier or parameters.get("Qualifier")
+    if "Name" in parameters and operation.endswith("Alias"):
+        qualifier = None
+    unqualified = f"arn:aws:lambda:{region}:{account}:function:{function}"
+    return f"{unqualified}:{qualifier}" if qualifier else unqualified
+
+
+def keep_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """before-parameter-build: the call's parameters as given (before-call sees the serialized request only)."""
+    context[_PARAMETERS_KEY] = dict(params)
+
+
+def authorize(model: OperationModel, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    """before-call: None lets an allowed call proceed; a denied one gets AWS's answer without being sent."""
+    principal = CURRENT_PRINCIPAL.get()
+    if principal is None:
+        return None
+    region = str(context.get("client_region") or "us-east-1")
+    action = iam_action(model)
+    resource = resource_arn(
+        model.service_model.service_name, model.name, context.get(_PARAMETERS_KEY, {}), principal.account, region
+    )
+    known_keys = {"aws:requestedregion": region, "aws:principalaccount": principal.account}
+    request = Request(action, resource, known_keys | {"aws:principalarn": principal.role_arn})
+    decision = decide(principal.documents, request)
+    principal.record(AuthorizationDecision(principal.function_name, action, resource, decision is Decision.ALLOWED))
+    if decision is Decision.ALLOWED:
+        return None
+    return _access_denied(principal, request, decision)
+
+
+def _access_denied(principal: Principal, request: Request, decision: Decision) -> tuple[AWSResponse, dict[str, Any]]:
+    reason = (
+        "with an explicit deny in an identity-based policy"
+        if decision is Decision.EXPLICITLY_DENIED
+        else f"because no identity-based policy allows the {request.action} action"
+    )
+    message = (
+        f"User: {principal.session_arn} is not authorized to perform: {request.action} "
+        f"on resource: {request.resource} {reason}"
+    )
+    headers = HTTPHeaders()
+    headers["x-amzn-ErrorType"] = "AccessDeniedException"
+    parsed = {
+        "Error": {"Code": "AccessDeniedException", "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": dict(headers.items())},
+    }
+    return AWSResponse("https://local.emulator/denied", 403, headers, None), parsed
+
+
+@contextmanager
+def enforcement() -> Iterator[None]:
+    """Check every call handlers make from now on: the hooks go on every client created from here (cached
+    clients are dropped so they are recreated), and pool threads a handler starts run in its context."""
+    hooks = [("before-parameter-build", keep_parameters), ("before-call", authorize)]
+    BUILTIN_HANDLERS.extend(hooks)
+    original_submit = ThreadPoolExecutor.submit
+    setattr(ThreadPoolExecutor, "submit", _submit_in_callers_context(original_submit))  # noqa: B010
+    forget_clients()
+    try:
+        yield
+    finally:
+        setattr(ThreadPoolExecutor, "submit", original_submit)  # noqa: B010
+        for hook in hooks:
+            BUILTIN_HANDLERS.remove(hook)
+        forget_clients()
+
+
+def _submit_in_callers_context(submit: Callable[..., Future[Any]]) -> Callable[..., Future[Any]]:
+    """A thread does not inherit its starter's context variables; a task submitted to a pool runs here in a copy
+    of the submitter's, so a handler's worker threads act as that handler (as they do in one Lambda)."""
+
+    def submit_with_context(pool: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return submit(pool, copy_context().run, fn, *args, **kwargs)
+
+    return submit_with_context

@@ -1,0 +1,142 @@
+"""The local emulator's IAM evaluator and request mapping: IAM's wildcard rules, Deny precedence, Not* elements,
+conditions, and which action and ARN a boto3 call is authorized as."""
+
+from typing import Any
+
+import botocore.session
+import pytest
+
+from autotuner.local.authorization import iam_action, resource_arn
+from autotuner.local.iam import Decision, Request, decide, is_allowed
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+
+
+def policy(*statements: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"Version": "2012-10-17", "Statement": list(statements)}]
+
+
+def allow(action: Any, resource: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "resource", "allowed"),
+    [
+        (FUNCTION, FUNCTION, True),
+        (FUNCTION, f"{FUNCTION}:live", False),  # an unqualified ARN does not name a version or alias
+        (f"{FUNCTION}:*", f"{FUNCTION}:live", True),
+        (f"{FUNCTION}:*", FUNCTION, False),  # ...and `:*` names versions and aliases only
+        ("arn:aws:lambda:*:*:function:*", f"{FUNCTION}:3", True),  # `*` crosses `:`
+        ("arn:aws:lambda:us-east-1:123456789012:function:order?", FUNCTION, True),
+        ("arn:aws:lambda:us-east-1:123456789012:function:order?", f"{FUNCTION}s", False),  # `?` is one character
+        ("arn:aws:lambda:us-east-1:123456789012:function:orders.v2", f"{FUNCTION}-v2", False),  # `.` is literal
+        ("arn:aws:lambda:us-east-1:123456789012:function:orders.v2", f"{FUNCTION}.v2", True),
+        ("arn:aws:lambda:us-east-1:123456789012:function:Orders", FUNCTION, False),  # resources are case-sensitive
+        ("arn:aws:lambda:us-east-1:123456789012:function:(orders|x)", FUNCTION, False),  # no regex syntax
+        ("*", FUNCTION, True),
+    ],
+)
+def test_resource_wildcards(pattern: str, resource: str, allowed: bool) -> None:
+    request = Request("lambda:InvokeFunction", resource)
+    assert is_allowed(policy(allow("lambda:InvokeFunction", pattern)), request) is allowed
+    assert is_allowed(policy(allow("lambda:InvokeFunction", ["arn:aws:s3:::b", pattern])), request) is allowed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "action", "allowed"),
+    [
+        ("lambda:InvokeFunction", "lambda:invokefunction", True),  # actions are case-insensitive
+        ("lambda:Get*", "lambda:GetAlias", True),
+        ("lambda:Get*", "lambda:ListAliases", False),
+        ("lambda:Get?lias", "lambda:GetAlias", True),
+        ("lambda:*", "dynamodb:GetItem", False),
+        ("*", "dynamodb:GetItem", True),
+    ],
+)
+def test_action_wildcards(pattern: str, action: str, allowed: bool) -> None:
+    assert is_allowed(policy(allow(pattern, "*")), Request(action, FUNCTION)) is allowed
+
+
+def test_an_explicit_deny_wins_over_any_allow() -> None:
+    documents = policy(
+        allow("lambda:*", "*"),
+        {"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": FUNCTION},
+    )
+    assert decide(documents, Request("lambda:DeleteFunction", FUNCTION)) is Decision.EXPLICITLY_DENIED
+    assert decide(documents, Request("lambda:DeleteFunction", f"{FUNCTION}:3")) is Decision.ALLOWED
+    assert decide(policy(), Request("lambda:GetAlias", FUNCTION)) is Decision.IMPLICITLY_DENIED
+
+
+def test_not_action_and_not_resource() -> None:
+    documents = policy({"Effect": "Allow", "NotAction": ["lambda:Delete*", "iam:*"], "NotResource": f"{FUNCTION}:*"})
+    assert is_allowed(documents, Request("lambda:GetFunction", FUNCTION))
+    assert not is_allowed(documents, Request("lambda:DeleteAlias", FUNCTION))
+    assert not is_allowed(documents, Request("iam:PassRole", FUNCTION))
+    assert not is_allowed(documents, Request("lambda:GetFunction", f"{FUNCTION}:live"))
+
+
+def test_conditions_on_known_keys_are_evaluated_and_others_make_the_statement_not_apply() -> None:
+    in_region = allow("dynamodb:GetItem", "*", Condition={"StringEquals": {"aws:RequestedRegion": REGION}})
+    like = allow("dynamodb:GetItem", "*", Condition={"StringLike": {"aws:RequestedRegion": "eu-*"}})
+    via_sns = allow("kms:Decrypt", "*", Condition={"StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}})
+    numeric = allow("dynamodb:GetItem", "*", Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}})
+    context = {"aws:requestedregion": REGION}
+
+    assert is_allowed(policy(in_region), Request("dynamodb:GetItem", "t", context))
+    assert not is_allowed(policy(in_region), Request("dynamodb:GetItem", "t", {"aws:requestedregion": "eu-west-1"}))
+    assert is_allowed(policy(like), Request("dynamodb:GetItem", "t", {"aws:requestedregion": "eu-west-1"}))
+    assert not is_allowed(policy(via_sns), Request("kms:Decrypt", "k", context))  # a direct call is not via SNS
+    assert not is_allowed(policy(numeric), Request("dynamodb:GetItem", "t", context))
+
+
+def operation(service: str, name: str) -> Any:
+    return botocore.session.get_session().get_service_model(service).operation_model(name)
+
+
+@pytest.mark.parametrize(
+    ("service", "name", "action"),
+    [
+        ("lambda", "Invoke", "lambda:InvokeFunction"),
+        ("lambda", "ListVersionsByFunction", "lambda:ListVersionsByFunction"),
+        ("resourcegroupstaggingapi", "GetResources", "tag:GetResources"),
+        ("cloudwatch", "GetMetricStatistics", "cloudwatch:GetMetricStatistics"),
+        ("stepfunctions", "StartExecution", "states:StartExecution"),
+        ("dynamodb", "UpdateItem", "dynamodb:UpdateItem"),
+        ("s3", "GetObject", "s3:GetObject"),
+    ],
+)
+def test_operations_map_to_iam_actions(service: str, name: str, action: str) -> None:
+    assert iam_action(operation(service, name)) == action
+
+
+@pytest.mark.parametrize(
+    ("service", "name", "parameters", "resource"),
+    [
+        ("lambda", "GetFunctionConfiguration", {"FunctionName": "orders"}, FUNCTION),
+        ("lambda", "Invoke", {"FunctionName": "orders:live"}, f"{FUNCTION}:live"),
+        ("lambda", "Invoke", {"FunctionName": "orders", "Qualifier": "3"}, f"{FUNCTION}:3"),
+        ("lambda", "Invoke", {"FunctionName": f"{ACCOUNT}:function:orders:live"}, f"{FUNCTION}:live"),
+        ("lambda", "DeleteFunction", {"FunctionName": FUNCTION, "Qualifier": "4"}, f"{FUNCTION}:4"),
+        (
+            "lambda",
+            "GetFunction",
+            {"FunctionName": "arn:aws:lambda:eu-west-1:210987654321:function:x:1"},
+            "arn:aws:lambda:eu-west-1:210987654321:function:x:1",
+        ),
+        ("lambda", "DeleteAlias", {"FunctionName": FUNCTION, "Name": "live"}, FUNCTION),
+        ("lambda", "CreateAlias", {"FunctionName": "orders", "Name": "a", "FunctionVersion": "2"}, FUNCTION),
+        ("dynamodb", "GetItem", {"TableName": "t"}, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t"),
+        ("s3", "GetObject", {"Bucket": "b", "Key": "p/q.json"}, "arn:aws:s3:::b/p/q.json"),
+        ("sns", "Publish", {"TopicArn": "arn:aws:sns:us-east-1:1:t"}, "arn:aws:sns:us-east-1:1:t"),
+        ("stepfunctions", "DescribeExecution", {"executionArn": "arn:e"}, "arn:e"),
+        ("cloudwatch", "ListTagsForResource", {"ResourceARN": "arn:alarm"}, "arn:alarm"),
+        ("cloudwatch", "GetMetricStatistics", {"Namespace": "AWS/Lambda"}, "*"),
+        ("resourcegroupstaggingapi", "GetResources", {}, "*"),
+    ],
+)
+def test_requests_are_authorized_against_the_resource_aws_checks(
+    service: str, name: str, parameters: dict[str, Any], resource: str
+) -> None:
+    assert resource_arn(service, name, parameters, ACCOUNT, REGION) == resource
