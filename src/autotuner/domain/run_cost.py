@@ -1,16 +1,18 @@
 """What a tuning run itself costs: the target's invocations, the tuner's own Lambdas, the state transitions.
 
 Transitions follow the structure of statemachine/tuner.asl.json (a test counts them in an executed run):
-Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatch per batch, then
+Receive and Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatch per batch, then
 ShouldApply, Apply (when applying), Cleanup, Notify and Done.
 """
+
+import math
 
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
 
-FIXED_TRANSITIONS = 5  # Plan, ShouldApply, Cleanup, Notify, Done
+FIXED_TRANSITIONS = 6  # Receive, Plan, ShouldApply, Cleanup, Notify, Done
 TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
 # Rough wall time of the tuner's steps that do not invoke the target, for estimates before a run.
 ESTIMATED_STEP_MS = 800.0
@@ -91,3 +93,24 @@ def estimate_target_cost(
         cold_extra = invocation_cost(size, cold_start_ms, prices, architecture) - prices.request
         total += invocations_per_size * warm * scale + cold_starts_per_size * cold_extra
     return total
+
+
+DURATION_HISTORY_DAYS = 7  # how far back a budget check looks at the Duration metric before probing the target
+
+
+class DurationBound(CamelModel):
+    """What one invocation is assumed to bill before the target has been invoked, and what that rests on."""
+
+    billed_ms: int
+    basis: str
+
+
+def duration_bound(recent_max_ms: float | None, timeout_s: int, days: int = DURATION_HISTORY_DAYS) -> DurationBound:
+    """The Maximum of the function's recent Duration metric, rounded up to a billed millisecond; without
+    datapoints, its timeout, which no invocation outlasts."""
+    if recent_max_ms is None:
+        basis = f"its timeout of {timeout_s} s, its Duration metric having no datapoints in the last {days} days"
+        return DurationBound(billed_ms=timeout_s * 1000, basis=basis)
+    billed = max(1, math.ceil(recent_max_ms))
+    basis = f"{billed} ms, the Maximum of its Duration metric over the last {days} days"
+    return DurationBound(billed_ms=billed, basis=basis)

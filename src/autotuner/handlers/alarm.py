@@ -32,6 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 alarm_tag_key=settings.retune_alarm_tag,
                 cooldown_s=settings.retune_cooldown_hours * 3600,
                 target_arn_pattern=settings.target_function_arn_pattern,
+                stack_name=settings.stack_name,
                 defaults=settings.defaults,
             ),
             profiles=store,

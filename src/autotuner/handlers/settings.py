@@ -27,6 +27,7 @@ class Settings(BaseModel):
     throttle_base_delay_ms: float = Field(default=200, ge=0)
     max_run_seconds: int | None = Field(default=None, ge=60)
     profiles_table: str | None = None
+    runs_table: str | None = None
     tuner_state_machine_arn: str | None = None
     retune_alarm_prefix: str = ""
     retune_alarm_tag: str = ""
@@ -35,6 +36,7 @@ class Settings(BaseModel):
     fleet_concurrency: int = Field(default=2, ge=1, le=100)
     warm_tag: str = "autotuner:warm"
     warm_targets: str = ""
+    stack_name: str = Field(default="", description="the deploying stack: its own functions are never tuned")
 
     @field_validator("power_values", mode="before")
     @classmethod
@@ -59,6 +61,7 @@ class Settings(BaseModel):
             "throttle_base_delay_ms": "THROTTLE_BASE_DELAY_MS",
             "max_run_seconds": "MAX_RUN_SECONDS",
             "profiles_table": "PROFILES_TABLE",
+            "runs_table": "RUNS_TABLE",
             "tuner_state_machine_arn": "TUNER_STATE_MACHINE_ARN",
             "retune_alarm_prefix": "RETUNE_ALARM_PREFIX",
             "retune_alarm_tag": "RETUNE_ALARM_TAG",
@@ -67,6 +70,7 @@ class Settings(BaseModel):
             "fleet_concurrency": "FLEET_CONCURRENCY",
             "warm_tag": "WARM_TAG",
             "warm_targets": "WARM_TARGETS",
+            "stack_name": "STACK_NAME",
         }
         return cls.model_validate({field: environ[var] for field, var in names.items() if environ.get(var) is not None})
 

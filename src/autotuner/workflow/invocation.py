@@ -26,13 +26,11 @@ class InvocationRunner:
         allowed_exceptions: list[str],
         pre_processor_arn: str | None = None,
         post_processor_arn: str | None = None,
-        disable_payload_logs: bool = False,
     ) -> None:
         self._invoker = invoker
         self._allowed = allowed_exceptions
         self._pre = pre_processor_arn
         self._post = post_processor_arn
-        self._quiet = disable_payload_logs
 
     def run(self, function: str, payload: str) -> InvocationOutcome:
         """Invoke ``function`` (``name:alias``) once and read what the platform reported."""
@@ -50,9 +48,8 @@ class InvocationRunner:
 
     def _call_processor(self, arn: str, payload: bytes, field: str) -> bytes:
         result = self._invoker.invoke(arn, payload)
-        if result.error_type is not None:
-            shown = "" if self._quiet else f" for payload {payload[:200]!r}"
-            raise ProcessorFailedError(f"{field}: {arn} raised {result.error_type}: {result.error_message}{shown}")
+        if result.error_type is not None:  # the processor's own words; the payload stays private
+            raise ProcessorFailedError(f"{field}: {arn} raised {result.error_type}: {result.error_message}")
         return result.payload
 
 

@@ -39,7 +39,6 @@ def measure_batch(
         allowed_exceptions=tuning.allowed_exceptions,
         pre_processor_arn=tuning.pre_processor_arn,
         post_processor_arn=tuning.post_processor_arn,
-        disable_payload_logs=tuning.disable_payload_logs,
     )
     target = f"{plan.function_arn}:{batch.alias}"
     indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from autotuner.domain.alarms import AlarmChange, WatchedFunction, opted_in, watched_functions
 from autotuner.domain.contracts import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
 from autotuner.domain.errors import InvalidInputError
+from autotuner.domain.scope import is_stack_function
 
 
 class Profiles(Protocol):
@@ -31,6 +32,7 @@ class RetuneSettings(BaseModel):
     alarm_tag_key: str = ""
     cooldown_s: float = 6 * 3600
     target_arn_pattern: str = "*"
+    stack_name: str = ""
     defaults: TuningDefaults = Field(default_factory=TuningDefaults)
 
 
@@ -86,6 +88,8 @@ def _start_one(
     if not fnmatch.fnmatchcase(function.function_arn, settings.target_arn_pattern):
         reason = f"is outside the functions this deployment may tune ({settings.target_arn_pattern})"
         return Skipped(subject=subject, reason=reason, code="OutsidePattern")
+    if is_stack_function(function.name, settings.stack_name):
+        return Skipped(subject=subject, reason="is one of this tuner's own functions", code="OwnFunction")
     stored = profiles.get(function.function_arn)
     profile = stored.profile if stored is not None else None
     if profile is None:
