@@ -1,5 +1,6 @@
 """Test helpers around the local emulator: running a tuning, reading the target's state, injecting faults."""
 
+import contextvars
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +13,8 @@ import boto3
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend
 
+from autotuner.local.authorization import CURRENT_PRINCIPAL
+from autotuner.local.events import deliver_status_change
 from autotuner.local.stack import LocalStack
 
 
@@ -34,9 +37,7 @@ class Execution:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
 
 
-def run_tuning(
-    stack: LocalStack, tuning_input: dict[str, Any], name: str = "run-1", timeout_s: float = 120
-) -> Execution:
+def run_tuning(stack: LocalStack, tuning_input: object, name: str = "run-1", timeout_s: float = 120) -> Execution:
     sfn = boto3.client("stepfunctions", region_name=stack.region)
     arn = sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(tuning_input))[
         "executionArn"
@@ -54,6 +55,82 @@ def run_tuning(
         cause=described.get("cause"),
         history=[dict(event) for event in history],
     )
+
+
+def results_queue(stack: LocalStack) -> str:
+    """An SQS queue subscribed to the results topic, to read what the run published."""
+    sqs = boto3.client("sqs")
+    url: str = sqs.create_queue(QueueName="results")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns").subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def notifications(url: str) -> list[dict[str, Any]]:
+    messages = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def as_operator[T](call: Callable[[], T]) -> T:
+    """Run ``call`` as the person at the console, not as the tuner Lambda whose handler is running (hooks run
+    inside handlers, whose calls the emulator checks against the Lambda's own role)."""
+    return contextvars.Context().run(call)
+
+
+def execution_arn(stack: LocalStack, name: str) -> str:
+    """The ARN Step Functions gives the tuner's execution ``name``."""
+    return stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+@contextmanager
+def janitor_during(stack: LocalStack, execution: str, step: str, operation: str) -> Iterator[list[str]]:
+    """The race a stop makes: when ``step`` (a logical id, e.g. PrepareFunction) first calls moto's Lambda
+    ``operation``, the execution is stopped and the janitor runs to completion; only then is the call served, as a
+    change that lands after the janitor listed the function. Yields the names of the steps it interrupted."""
+    original = getattr(LambdaBackend, operation)
+    interrupted: list[str] = []
+
+    def after_the_janitor(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
+        principal = CURRENT_PRINCIPAL.get()
+        if principal is not None and principal.function_name.endswith(f"-{step}") and not interrupted:
+            interrupted.append(step)
+            arn = execution_arn(stack, execution)
+            as_operator(lambda: boto3.client("stepfunctions").stop_execution(executionArn=arn))
+            # AWS reports a stopped execution ABORTED at once; moto only once the running task returns.
+            (cleaned,) = as_operator(lambda: deliver_status_change(stack, arn, status="ABORTED"))
+            assert cleaned["complete"], cleaned
+        return original(backend, *args, **kwargs)
+
+    with mock.patch.object(LambdaBackend, operation, after_the_janitor):
+        yield interrupted
+
+
+@contextmanager
+def apply_fails_after_moving_the_alias() -> Iterator[None]:
+    """Apply moves the alias, then every attempt botocore makes (eight) to put $LATEST back fails: the run fails
+    with the alias moved and before its run record holds the applied choice."""
+    original_update_alias = LambdaBackend.update_alias
+    original_update = LambdaBackend.update_function_configuration
+    moved: list[bool] = []
+    failures: list[int] = []
+
+    def alias_moved(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
+        moved.append(True)
+        return original_update_alias(backend, *args, **kwargs)
+
+    def fails_once_the_alias_moved(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
+        if moved and len(failures) < 8:
+            failures.append(1)
+            error = LambdaClientError("ServiceException", "internal error")
+            error.code = 500
+            raise error
+        return original_update(backend, *args, **kwargs)
+
+    with (
+        mock.patch.object(LambdaBackend, "update_alias", alias_moved),
+        mock.patch.object(LambdaBackend, "update_function_configuration", fails_once_the_alias_moved),
+    ):
+        yield
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from autotuner.workflow.apply import ApplyRequest
 from autotuner.workflow.cleanup import CleanupRequest
 from autotuner.workflow.fleet import FleetClaimRequest, FleetListRequest
 from autotuner.workflow.measure import MeasureRequest
-from autotuner.workflow.notify import NotifyRequest
+from autotuner.workflow.notify import FailureRequest, NotifyRequest
 from autotuner.workflow.plan import PlanRequest
 from autotuner.workflow.prepare import PrepareRequest
 
@@ -44,7 +44,7 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "autotuner.handlers.apply.handler": ApplyRequest,
     "autotuner.handlers.cleanup.handler": CleanupRequest,
     "autotuner.handlers.notify.handler": NotifyRequest,
-    "autotuner.handlers.notify.failure_handler": RunDocument,
+    "autotuner.handlers.notify.failure_handler": FailureRequest,
     "autotuner.handlers.fleet.list_handler": FleetListRequest,
     "autotuner.handlers.fleet.claim_handler": FleetClaimRequest,
 }
@@ -108,8 +108,8 @@ def test_every_function_of_the_template_is_used_by_a_state_machine_or_has_events
     }
     functions = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
     event_driven = {f for f in functions if "Events" in TEMPLATE["Resources"][f]["Properties"]}
-    assert set(functions) - event_driven == used
-    assert not used & event_driven
+    assert set(functions) == used | event_driven
+    assert used & event_driven == {"CleanupFunction"}, "only the clean-up serves both (the janitor's events)"
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))
@@ -161,9 +161,7 @@ def test_task_parameters_match_the_request_model_of_their_handler() -> None:
         parameters = task.get("Parameters")
         if parameters is None and name not in DEFINITIONS[machine]["States"]:
             continue  # an iteration's task: its input is the Map's ItemSelector, checked below
-        if parameters is None:  # the whole state document is the input
-            assert model in {RunDocument, CleanupRequest}, name
-            continue
+        assert parameters is not None, f"{name} passes the whole document: a step states what it reads"
         given = {key.removesuffix(".$") for key in parameters}
         required = {f.alias or n for n, f in model.model_fields.items() if f.is_required()}
         assert given <= aliases(model), f"{name} passes {given - aliases(model)}, which {model.__name__} lacks"
@@ -177,7 +175,7 @@ def test_task_parameters_match_the_request_model_of_their_handler() -> None:
 
 
 def test_every_path_read_or_written_after_plan_is_a_slot_of_the_run_document() -> None:
-    slots = aliases(RunDocument) | {"error", "cleanupError", "failure", "reportError"}
+    slots = aliases(RunDocument) | {"input", "error", "cleanupError", "failure", "reportError"}
     for name, state in STATES.items():
         paths = [v for k, v in (state.get("Parameters") or {}).items() if k.endswith(".$")]
         paths += [v for k, v in (state.get("ItemSelector") or {}).items() if k.endswith(".$")]
@@ -265,3 +263,12 @@ def test_every_handler_imports_with_only_the_lambda_requirements(tmp_path: Path)
         capture_output=True, text=True, check=False, env=environment, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_clean_up_reads_only_the_execution_id_so_the_input_cannot_steer_it() -> None:
+    """Clean-up works from the run record alone: the document (which a caller's input shapes) is never its input."""
+    for name in ("Cleanup", "CleanupAfterFailure"):
+        assert STATES[name]["Parameters"] == {"executionId.$": "$$.Execution.Id"}, name
+    assert ASL["StartAt"] == "Receive"
+    assert STATES["Receive"]["Parameters"] == {"input.$": "$"}, "the raw input must never stand at the top level"
+    assert STATES["Plan"]["Parameters"]["input.$"] == "$.input"

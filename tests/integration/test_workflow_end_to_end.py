@@ -13,24 +13,11 @@ from moto.awslambda.exceptions import LambdaClientError
 from autotuner.domain.run_cost import transitions
 from autotuner.local.runtime import InProcessRuntime, ThrottledError
 from autotuner.local.stack import LocalStack, deploy
-from tests.emulator import MakeTarget, conflict, failing, run_tuning, target_state
+from tests.emulator import MakeTarget, conflict, failing, notifications, results_queue, run_tuning, target_state
 
 pytestmark = pytest.mark.slow
 
 ORIGINAL_DESCRIPTION = "production build 42"
-
-
-def results_queue(stack: LocalStack) -> str:
-    sqs = boto3.client("sqs")
-    url: str = sqs.create_queue(QueueName="results")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    boto3.client("sns").subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=arn)
-    return url
-
-
-def notifications(url: str) -> list[dict[str, Any]]:
-    messages = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
 
 
 def assert_untouched(name: str, memory_mb: int = 1024) -> None:
@@ -60,6 +47,7 @@ def test_a_sweep_applies_the_choice_cleans_up_and_notifies(
     assert output["stateMachine"]["totalCost"] > output["stateMachine"]["lambdaCost"] > 0
     assert output["decision"]["reason"]
     assert output["savings"]["currentMemoryMb"] == 1024
+    assert not [w for w in output["warnings"] if "read back" in w], "clean-up read back what was applied"
 
     state = target_state("resize")
     assert state.memory_mb == output["power"]
@@ -295,7 +283,7 @@ def test_a_second_run_of_the_same_function_waits_its_turn(stack: LocalStack, mak
     ((_, error, cause),) = [s for s in statuses if s[0] == "FAILED"]
     assert error == "RunInProgressError"
     assert "another tuning run of resize is in progress" in cause
-    assert cause.endswith("Nothing was changed.")
+    assert cause.endswith("Nothing was changed (the run record holds no change to the function).")
     assert_untouched("resize")
     third = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256]}, name="r3")
     assert third.status == "SUCCEEDED", third.cause  # the lock was released with the first run

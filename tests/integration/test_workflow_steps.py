@@ -12,15 +12,17 @@ from moto.awslambda.exceptions import LambdaClientError
 from autotuner.adapters.errors import AwsError
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.payloads import S3PayloadSource
+from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.arn import FunctionArn, parse_function_arn
-from autotuner.domain.contracts import AppliedChange
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.run import Plan, RunDocument
+from autotuner.domain.run import CleanupReport, Plan, RunDocument
 from autotuner.domain.selection import Decision, Strategy
 from autotuner.domain.sweep import Batch, alias_name, version_description
 from autotuner.local.runtime import InProcessRuntime
+from autotuner.local.stack import LocalStack
 from autotuner.workflow.apply import ApplyRequest, apply_choice
-from autotuner.workflow.cleanup import CleanupRequest, clean_up
+from autotuner.workflow.cleanup import NO_RECORD, clean_up_run
+from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.measure import MeasureRequest, RunTimedOutError, measure_batch
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
@@ -28,19 +30,44 @@ from autotuner.workflow.prepare import PrepareRequest, prepare_round
 from tests.emulator import MakeTarget, failing, target_state
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"
+RUNS_TABLE = "lambda-autotuner-RunsTable"  # the template's RunsTable, as the local stack names it
+
+
+@pytest.fixture(autouse=True)
+def _deployed(stack: LocalStack) -> None:
+    """The stack's tables (run records, profiles) exist; the steps are called directly, not through it."""
+
+
+def records() -> RunRecords:
+    return RunRecords(RUNS_TABLE)
+
+
+def guard(run: Plan) -> ChangeGuard:
+    return ChangeGuard(
+        records(), run.execution_id, undo=lambda: clean_up_run(run.execution_id, records(), functions, None, again=True)
+    )
+
+
+def clean_up(run: Plan, *, again: bool = False) -> CleanupReport:
+    return clean_up_run(run.execution_id, records(), functions, None, again=again)
 
 
 def functions(arn: FunctionArn) -> LambdaFunction:
     return LambdaFunction(arn, sleep=lambda _: None)
 
 
-def plan(tuning_input: dict[str, Any], settings: PlanSettings | None = None) -> RunDocument:
+def plan(tuning_input: dict[str, Any], settings: PlanSettings | None = None, execution: str = "run-1") -> RunDocument:
     return plan_run(
-        PlanRequest(input=tuning_input, execution_id=EXECUTION, started_at="2026-11-27T10:00:00+00:00"),
+        PlanRequest(
+            input=tuning_input,
+            execution_id=EXECUTION.replace("run-1", execution),
+            started_at="2026-11-27T10:00:00+00:00",
+        ),
         settings or PlanSettings(),
         function_for=functions,
         invoker_for=lambda region: LambdaInvoker(region, sleep=lambda _: None),
         payloads=S3PayloadSource(),
+        records=records(),
     )
 
 
@@ -109,8 +136,8 @@ def test_prepare_is_idempotent_and_restores_latest_even_when_publishing_fails(
     document = plan({"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
     request = PrepareRequest(plan=planned(document), round=document.round)
 
-    first = prepare_round(request, control(arn))
-    again = prepare_round(request, control(arn))  # a retried Prepare: nothing new is published
+    first = prepare_round(request, control(arn), guard(request.plan))
+    again = prepare_round(request, control(arn), guard(request.plan))  # a retried Prepare: nothing new is published
     assert [(a.alias, a.version) for a in first.aliases] == [(a.alias, a.version) for a in again.aliases]
     assert len(target_state("f").versions) == 1 + 3
     assert (target_state("f").memory_mb, target_state("f").description) == (1024, "release 9")
@@ -118,7 +145,7 @@ def test_prepare_is_idempotent_and_restores_latest_even_when_publishing_fails(
     other = plan({"lambdaARN": arn, "num": 5, "powerValues": [2048]})
     failing_publish = failing("publish_version", lambda: LambdaClientError("ServiceException", "boom"), times=1)
     with failing_publish, pytest.raises(AwsError):
-        prepare_round(PrepareRequest(plan=planned(other), round=other.round), control(arn))
+        prepare_round(PrepareRequest(plan=planned(other), round=other.round), control(arn), guard(planned(other)))
     assert (target_state("f").memory_mb, target_state("f").description) == (1024, "release 9")
 
 
@@ -130,7 +157,7 @@ def test_measure_runs_processors_stops_at_the_first_failure_and_honours_the_dead
     document = plan({"lambdaARN": arn, "num": 5, "powerValues": [512], "sleepBetweenRunsMs": 50,
                      "preProcessorARN": "arn:aws:lambda:us-east-1:123456789012:function:pre"})  # fmt: skip
     run = planned(document)
-    prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     alias = prepared.aliases[0].alias
     sleeps: list[float] = []
     batch = Batch(memory_mb=512, alias=alias, invocations=5, first_invocation=0)
@@ -161,7 +188,7 @@ def test_a_failing_post_processor_stops_the_run(runtime: InProcessRuntime, make_
     run.tuning = run.tuning.model_copy(
         update={"post_processor_arn": "arn:aws:lambda:us-east-1:123456789012:function:post"}
     )
-    prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     batch = Batch(memory_mb=512, alias=prepared.aliases[0].alias, invocations=2, first_invocation=0)
     with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*post raised Runtime\.OutOfMemory"):
         measure_batch(MeasureRequest(plan=run, batch=batch), LambdaInvoker("us-east-1"), S3PayloadSource())
@@ -176,12 +203,12 @@ def test_cleanup_removes_only_the_runs_own_and_is_idempotent(
     client.create_alias(FunctionName="f", Name="prod", FunctionVersion=users_version)
     document = plan({"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
     run = planned(document)
-    prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     other_version = client.publish_version(FunctionName="f", Description=version_description("0123456789", 768))
     client.create_alias(FunctionName="f", Name=alias_name("0123456789", 768), FunctionVersion=other_version["Version"])
     client.update_function_configuration(FunctionName="f", MemorySize=3008, Description="autotuner run x")
 
-    report = clean_up(CleanupRequest(plan=run), control(arn))
+    report = clean_up(run)
 
     state = target_state("f")
     assert sorted(report.deleted_aliases) == sorted(a for a in report.deleted_aliases if run.run_id in a)
@@ -191,7 +218,10 @@ def test_cleanup_removes_only_the_runs_own_and_is_idempotent(
     assert users_version in state.versions
     assert (state.memory_mb, state.description) == (1024, "release 9")
     assert report.restored_memory_mb == 1024
-    assert clean_up(CleanupRequest(plan=run), control(arn)).deleted_aliases == []
+    assert (report.final_memory_mb, report.final_description_is_original) == (1024, True)  # read back
+    assert clean_up(run) == report  # a second clean-up (the janitor after the workflow's) repeats nothing
+    assert clean_up(run, again=True).deleted_aliases == []
+    assert target_state("f") == state
 
 
 def test_cleanup_keeps_the_applied_alias_version_and_the_applied_memory(
@@ -202,20 +232,23 @@ def test_cleanup_keeps_the_applied_alias_version_and_the_applied_memory(
         {"lambdaARN": arn, "num": 5, "powerValues": [256], "autoOptimize": True, "autoOptimizeAlias": "live"}
     )
     run = planned(document)
-    prepare_round(PrepareRequest(plan=run, round=document.round), control(arn))
+    prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     decision = Decision(strategy=Strategy.COST, chosen_memory_mb=256, reason="chosen for the test")
     analysis = document.analysis.model_copy(update={"decision": decision})
-    applied = apply_choice(ApplyRequest(plan=run, analysis=analysis), control(arn))
-    report = clean_up(CleanupRequest(plan=run, applied=applied), control(arn))
+    applied = apply_choice(ApplyRequest(plan=run, analysis=analysis), control(arn), guard(run))
+    report = clean_up(run)
     assert report.kept_versions == [applied.version]
+    assert (report.alias_name, report.final_alias_version) == ("live", applied.version)
     assert target_state("f").aliases == {"live": applied.version}
 
-    latest = AppliedChange(target="$LATEST", memory_mb=256, previous_memory_mb=1024)
-    boto3.client("lambda").update_function_configuration(FunctionName="f", MemorySize=256)
-    assert clean_up(CleanupRequest(plan=run, applied=latest), control(arn)).final_memory_mb == 256
+    on_latest = plan({"lambdaARN": arn, "num": 5, "powerValues": [256], "autoOptimize": True}, execution="run-2")
+    latest_run = planned(on_latest)
+    prepare_round(PrepareRequest(plan=latest_run, round=on_latest.round), control(arn), guard(latest_run))
+    apply_choice(ApplyRequest(plan=latest_run, analysis=analysis), control(arn), guard(latest_run))
+    assert clean_up(latest_run).final_memory_mb == 256
     assert target_state("f").memory_mb == 256
 
 
 def test_cleanup_without_a_plan_has_nothing_to_undo() -> None:
-    report = clean_up(CleanupRequest(), None)
-    assert report.skipped == "the run failed while planning, before anything was changed"
+    report = clean_up_run(EXECUTION + "-never-planned", records(), functions, None)
+    assert (report.skipped, report.complete) == (NO_RECORD, True)

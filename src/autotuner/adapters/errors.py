@@ -7,13 +7,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+# Raised here, caught by the workflow (which must not import adapters): it lives in the domain.
+from autotuner.domain.errors import TargetNotFoundError
+
+__all__ = ["AwsError", "TargetNotFoundError"]  # and the classes below
+
 
 class AwsError(Exception):
     """Base: an AWS call failed in a way the message explains."""
-
-
-class TargetNotFoundError(AwsError):
-    pass
 
 
 class AccessDeniedError(AwsError):
@@ -26,6 +27,10 @@ class TargetThrottledError(AwsError):
 
 class UpdateConflictError(AwsError):
     pass
+
+
+class TargetUnavailableError(AwsError):
+    """Lambda kept answering an invocation with 5xx errors or dropped connections, after retries."""
 
 
 class TargetStateError(AwsError):

@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError, HTTPClientError, WaiterError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from autotuner.adapters.clients import lambda_client
 from autotuner.adapters.errors import (
@@ -18,6 +19,7 @@ from autotuner.adapters.errors import (
     TargetNotFoundError,
     TargetStateError,
     TargetThrottledError,
+    TargetUnavailableError,
     UpdateConflictError,
     describe,
     is_code,
@@ -26,10 +28,12 @@ from autotuner.domain.arn import FunctionArn
 from autotuner.domain.backoff import full_jitter_delays
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run import FunctionConfiguration
+from autotuner.domain.run_record import AliasSnapshot
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_lambda.type_defs import AliasRoutingConfigurationTypeDef
 
 Sleep = Callable[[float], None]
 
@@ -123,15 +127,46 @@ class LambdaFunction:
             else:
                 self._client.create_alias(FunctionName=self.name, Name=alias, FunctionVersion=version)
         except ClientError as error:
+            # A retried create whose first response was lost finds the alias it created ("already exists"):
+            # whatever the error, an alias that now points where it should is done.
+            if self.alias_version(alias) == version:
+                return
             raise _translate(error, f"pointing alias {alias} at version {version}") from error
 
     def alias_version(self, alias: str) -> str | None:
+        return self.alias_snapshot(alias).version
+
+    def alias_snapshot(self, alias: str) -> AliasSnapshot:
+        """The alias's version and routing weights as they are now (version None: no such alias)."""
         try:
-            return str(self._client.get_alias(FunctionName=self.name, Name=alias)["FunctionVersion"])
+            raw = self._client.get_alias(FunctionName=self.name, Name=alias)
         except ClientError as error:
             if is_code(error, *NOT_FOUND_CODES):
-                return None
+                return AliasSnapshot(name=alias)
             raise _translate(error, f"reading alias {alias}") from error
+        weights = (raw.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        return AliasSnapshot(name=alias, version=str(raw["FunctionVersion"]), routing=dict(weights))
+
+    def restore_alias(self, snapshot: AliasSnapshot) -> None:
+        """Put an alias back exactly as ``snapshot`` holds it: its version and routing, or gone if it was."""
+        current = self.alias_snapshot(snapshot.name)
+        if current == snapshot:
+            return
+        if snapshot.version is None:
+            self.delete_alias(snapshot.name)
+            return
+        routing: AliasRoutingConfigurationTypeDef = {"AdditionalVersionWeights": snapshot.routing}
+        try:
+            if current.version is None:
+                self._client.create_alias(
+                    FunctionName=self.name, Name=snapshot.name, FunctionVersion=snapshot.version, RoutingConfig=routing
+                )
+            else:
+                self._client.update_alias(
+                    FunctionName=self.name, Name=snapshot.name, FunctionVersion=snapshot.version, RoutingConfig=routing
+                )
+        except ClientError as error:
+            raise _translate(error, f"restoring alias {snapshot.name} to version {snapshot.version}") from error
 
     def aliases(self) -> dict[str, str]:
         """Every alias of the function and the version it points at."""
@@ -248,17 +283,14 @@ class LambdaInvoker:
                     FunctionName=function, Payload=payload, LogType="Tail", InvocationType="RequestResponse"
                 )
                 break
-            except ClientError as error:
-                if not is_code(error, *THROTTLING_CODES):
+            except (ClientError, HTTPClientError, BotocoreConnectionError) as error:
+                if isinstance(error, ClientError) and not _transient(error):
                     raise _translate(error, f"invoking {function}") from error
-                self.throttles += 1
+                throttled = is_code(error, *THROTTLING_CODES)
+                self.throttles += int(throttled)
                 delay = next(delays, None)
                 if delay is None:
-                    raise TargetThrottledError(
-                        f"invoking {function}: still throttled after {self._attempts} attempts "
-                        f"({describe(error)}); lower maxConcurrency, use serial invocations, or raise the "
-                        "function's reserved concurrency"
-                    ) from error
+                    raise _gave_up(function, error, self._attempts, throttled=throttled) from error
                 self._sleep(delay)
         body = response["Payload"].read()
         error_type, message = _function_error(response.get("FunctionError"), body)
@@ -268,6 +300,26 @@ class LambdaInvoker:
             error_message=message,
             payload=body,
         )
+
+
+def _transient(error: Exception) -> bool:
+    """Errors of the platform, not of the target: throttles, update conflicts, Lambda's 5xx, and a connection
+    that failed or timed out. The invocation is repeated; at worst a size gets one more measurement."""
+    if not isinstance(error, ClientError):
+        return True
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    # ResourceConflictException: the function is still being updated (Pending); it becomes invocable shortly.
+    return is_code(error, *THROTTLING_CODES, "ResourceConflictException") or status >= 500
+
+
+def _gave_up(function: str, error: Exception, attempts: int, *, throttled: bool) -> Exception:
+    what = describe(error) if isinstance(error, ClientError) else str(error)
+    if throttled:
+        return TargetThrottledError(
+            f"invoking {function}: still throttled after {attempts} attempts ({what}); lower maxConcurrency, use "
+            "serial invocations, or raise the function's reserved concurrency"
+        )
+    return TargetUnavailableError(f"invoking {function}: Lambda kept failing after {attempts} attempts ({what})")
 
 
 def _function_error(function_error: str | None, body: bytes) -> tuple[str | None, str]:

@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from autotuner.adapters.clients import client
-from autotuner.adapters.errors import AwsError, describe, is_code
+from autotuner.adapters.conditional_writes import conditional_update, number
+from autotuner.adapters.errors import AwsError, describe
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -76,7 +77,7 @@ class ProfileStore:
         self._update(
             function_arn,
             "SET userProfile = :profile, userProfileUpdatedAt = :now",
-            {":profile": {"S": json.dumps(profile)}, ":now": _n(self._clock())},
+            {":profile": {"S": json.dumps(profile)}, ":now": number(self._clock())},
         )
 
     def record_run(self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str) -> None:
@@ -84,13 +85,13 @@ class ProfileStore:
         stored one) and its end starts the cooldown."""
         values: dict[str, Any] = {
             ":input": {"S": json.dumps(tuning_input)},
-            ":now": _n(self._clock()),
+            ":now": number(self._clock()),
             ":execution": {"S": execution},
         }
         expression = "SET lastRunInput = :input, lastRunAt = :now, lastRunExecution = :execution"
         if power is not None:
             expression += ", lastRunPower = :power"
-            values[":power"] = _n(power)
+            values[":power"] = number(power)
         self._update(function_arn, expression, values)
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None:
@@ -99,7 +100,7 @@ class ProfileStore:
             function_arn,
             "SET runningExecution = :execution, runningUntil = :until",
             condition="attribute_not_exists(runningUntil) OR runningUntil < :now OR runningExecution = :execution",
-            values={":execution": {"S": execution}, ":until": _n(until), ":now": _n(self._clock())},
+            values={":execution": {"S": execution}, ":until": number(until), ":now": number(self._clock())},
             what="claiming the run lock",
         )
         if claimed:
@@ -131,10 +132,10 @@ class ProfileStore:
                 " AND (attribute_not_exists(runningUntil) OR runningUntil < :now)"
             ),
             values={
-                ":until": _n(now + cooldown_s),
+                ":until": number(now + cooldown_s),
                 ":claimant": {"S": claimant},
-                ":now": _n(now),
-                ":cutoff": _n(now - cooldown_s),
+                ":now": number(now),
+                ":cutoff": number(now - cooldown_s),
             },
             what="claiming an automatic run",
         )
@@ -153,19 +154,11 @@ class ProfileStore:
         self, function_arn: str, expression: str, *, condition: str, values: dict[str, Any], what: str
     ) -> bool:
         """One atomic conditional write; False when the condition does not hold."""
-        try:
-            self._db.update_item(
-                TableName=self.table_name,
-                Key=_key(function_arn),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if is_code(error, "ConditionalCheckFailedException"):
-                return False
-            raise AwsError(f"{what} of {function_arn}: {describe(error)}") from error
-        return True
+        written = conditional_update(
+            self._db, self.table_name, _key(function_arn), expression,
+            condition=condition, values=values, what=f"{what} of {function_arn}",
+        )  # fmt: skip
+        return written is not None
 
     def _update(self, function_arn: str, expression: str, values: dict[str, Any]) -> None:
         try:
@@ -181,10 +174,6 @@ class ProfileStore:
 
 def _key(function_arn: str) -> dict[str, Any]:
     return {KEY: {"S": function_arn}}
-
-
-def _n(value: float) -> dict[str, str]:
-    return {"N": repr(round(value, 3))}
 
 
 def _number(item: dict[str, Any], name: str) -> float | None:

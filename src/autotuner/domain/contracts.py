@@ -35,6 +35,12 @@ MAX_INLINE_PAYLOAD_BYTES = 64 * 1024  # state documents are capped at 256 KB; la
 # Measurements cross the state machine as ~30 bytes of JSON each, twice while a round is analysed: this keeps a
 # run's state well inside Step Functions' 256 KB.
 MAX_RUN_INVOCATIONS = 2000
+# The slots of the state machine's document (domain/run.py) and the names its failure path writes: an input
+# that carries one is refused by name, whatever the state machine does with the input.
+INTERNAL = frozenset(
+    {"input", "executionId", "plan", "round", "analysis", "prepared", "measurements", "applied", "cleanup", "error",
+     "cleanupError", "failure", "reportError", "document"}
+)  # fmt: skip
 _ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
@@ -137,7 +143,10 @@ def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> T
     """Validate ``raw`` and resolve its defaults; every problem is reported at once, each naming its field."""
     defaults = defaults or TuningDefaults()
     if not isinstance(raw, dict):
-        raise InvalidInputError([f"input: expected a JSON object, got {type(raw).__name__}"])
+        raise InvalidInputError([f"input: expected a JSON object with lambdaARN, got {_json_type(raw)}"])
+    internal = [f"{key}: the workflow uses this name internally; it cannot be given" for key in raw if key in INTERNAL]
+    if internal:
+        raise InvalidInputError(internal)
     try:
         parsed = TuningInput.model_validate(raw)
     except ValidationError as error:
@@ -168,6 +177,12 @@ def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> T
     return parsed.model_copy(
         update={"power_values": sizes, "num": 1 if parsed.dry_run else parsed.num, "max_memory_mb": max_memory}
     )
+
+
+def _json_type(value: object) -> str:
+    names = {type(None): "null", bool: "a boolean", str: "a string", list: "an array", int: "a number"}
+    names[float] = "a number"
+    return names.get(type(value), type(value).__name__)
 
 
 def _default_search(raw: dict[str, Any], parsed: TuningInput) -> SearchMode:
@@ -289,6 +304,9 @@ class Savings(CamelModel):
     savings_percent: float
     current_duration_ms: float
     chosen_duration_ms: float
+
+
+LATEST = "$LATEST"
 
 
 class AppliedChange(CamelModel):

@@ -31,3 +31,12 @@ class BudgetExceededError(DomainError):
 
 class RunInProgressError(DomainError):
     """Another tuning run of the same function is in progress."""
+
+
+class RunStoppedError(DomainError):
+    """The run was closed (stopped, timed out, or cleaned up after a failure) while a step meant to change the
+    target; the step changed nothing, or undid what it had just changed."""
+
+
+class TargetNotFoundError(DomainError):
+    """A function (or another resource) the run needs does not exist."""

@@ -130,13 +130,21 @@ class Analysis(CamelModel):
 
 
 class CleanupReport(CamelModel):
+    """What clean-up did, and what it read back afterwards: the only basis of what a run says about the end state."""
+
     skipped: str | None = Field(default=None, description="why nothing needed cleaning")
     deleted_aliases: list[str] = Field(default_factory=list)
     deleted_versions: list[str] = Field(default_factory=list)
     kept_versions: list[str] = Field(default_factory=list, description="run versions an alias still uses")
     restored_memory_mb: int | None = None
     restored_description: bool = False
-    final_memory_mb: int | None = None
+    restored_alias: str | None = Field(default=None, description="an alias put back as the run found it")
+    final_memory_mb: int | None = Field(default=None, description="read back from the function after clean-up")
+    final_description_is_original: bool | None = Field(default=None, description="read back")
+    alias_name: str | None = None
+    final_alias_version: str | None = Field(default=None, description="read back: where that alias points")
+    lock_released: bool = False
+    complete: bool = False
     elapsed_ms: float = 0.0
 
 

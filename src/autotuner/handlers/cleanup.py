@@ -1,18 +1,36 @@
 from typing import Any
 
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.handlers import wiring
-from autotuner.handlers.observability import metrics, observed
+from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import Settings
-from autotuner.workflow.cleanup import CleanupRequest, clean_up
+from autotuner.workflow.cleanup import (
+    EXECUTION_STATUS_CHANGE,
+    CleanupRequest,
+    ExecutionStatusChange,
+    clean_up_run,
+    janitor_execution,
+)
 
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Runs on success (with plan and applied) and on every failure path (with whatever the run got to)."""
-    request = CleanupRequest.model_validate(event)
-    control = wiring.function_control(request.plan.function_arn) if request.plan else None
-    report = clean_up(request, control, wiring.profiles(Settings.from_environ()))
+    """The workflow's clean-up (success and failure paths), and the janitor of executions that ended outside the
+    workflow (stopped, timed out), which EventBridge delivers here. Both work from the run record alone."""
+    if isinstance(event, dict) and event.get("detail-type") == EXECUTION_STATUS_CHANGE:
+        change = ExecutionStatusChange.model_validate(EventBridgeModel.model_validate(event).detail)
+        execution_id = janitor_execution(change)
+        if execution_id is None:
+            return {"skipped": f"the execution is {change.status}; its own workflow cleans up"}
+        metrics.add_metric(name="JanitorRuns", unit="Count", value=1)
+    else:
+        execution_id = CleanupRequest.model_validate(event).execution_id
+    settings = Settings.from_environ()
+    report = clean_up_run(
+        execution_id, wiring.run_records(settings), wiring.function_control, wiring.profiles(settings)
+    )
+    logger.info("cleaned up", extra={"execution": execution_id, "skipped": report.skipped})
     metrics.add_metric(name="VersionsDeleted", unit="Count", value=len(report.deleted_versions))
     return report.model_dump(mode="json")

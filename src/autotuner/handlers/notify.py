@@ -2,11 +2,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner.domain.run import RunDocument
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import Settings
-from autotuner.workflow.notify import NotifyRequest, describe_failure, finish
+from autotuner.workflow.notify import FailureRequest, NotifyRequest, describe_failure, finish
 
 
 @observed
@@ -26,7 +25,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 @observed
 def failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    failure = describe_failure(RunDocument.model_validate(event), wiring.notifier(Settings.from_environ()))
+    settings = Settings.from_environ()
+    request = FailureRequest.model_validate(event)
+    record = wiring.run_records(settings).read(request.execution_id)
+    failure = describe_failure(request, record, wiring.notifier(settings))
     logger.error("tuning failed", extra={"error": failure.error, "reason": failure.message})
     metrics.add_metric(name="FailedRuns", unit="Count", value=1)
     return failure.model_dump(mode="json")

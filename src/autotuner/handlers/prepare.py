@@ -4,12 +4,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics, observed
+from autotuner.handlers.settings import Settings
 from autotuner.workflow.prepare import PrepareRequest, prepare_round
 
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = PrepareRequest.model_validate(event)
-    prepared = prepare_round(request, wiring.function_control(request.plan.function_arn))
+    control = wiring.function_control(request.plan.function_arn)
+    guard = wiring.change_guard(Settings.from_environ(), request.plan.execution_id, control)
+    prepared = prepare_round(request, control, guard)
     metrics.add_metric(name="AliasesPrepared", unit="Count", value=len(prepared.aliases))
     return prepared.model_dump(mode="json")

@@ -1,14 +1,17 @@
-"""Apply: put the chosen memory on $LATEST, or on an alias through a new version (then $LATEST back)."""
+"""Apply: put the chosen memory on $LATEST, or on an alias through a new version (then $LATEST back).
+
+The change is recorded as an intent first and kept only once the run record holds it; a clean-up that closed the
+record meanwhile makes this step undo it (see workflow/guard.py)."""
 
 import time
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import AppliedChange
+from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.run import Analysis, Plan
+from autotuner.domain.run_record import Intent
 from autotuner.domain.sweep import version_description
+from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
-
-LATEST = "$LATEST"
 
 
 class ApplyRequest(CamelModel):
@@ -20,20 +23,24 @@ class NothingToApplyError(Exception):
     pass
 
 
-def apply_choice(request: ApplyRequest, control: FunctionControl) -> AppliedChange:
+def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeGuard) -> AppliedChange:
     started = time.monotonic()
     plan = request.plan
     decision = request.analysis.decision
     if decision is None or decision.chosen_memory_mb is None:
         raise NothingToApplyError("no configuration was chosen, so none can be applied")
     memory = decision.chosen_memory_mb
-    original = plan.original
+    target = plan.apply_alias or LATEST
+    guard.intend(
+        Intent(step="apply", action=f"apply {memory} MB to {target}", memory_mb=memory, alias=plan.apply_alias)
+    )
     if plan.apply_alias is None:
-        control.update(memory_mb=memory, description=original.description)
-        change = AppliedChange(target=LATEST, memory_mb=memory, previous_memory_mb=original.memory_mb)
+        control.update(memory_mb=memory, description=plan.original.description)
+        change = AppliedChange(target=LATEST, memory_mb=memory, previous_memory_mb=plan.original.memory_mb)
     else:
         change = _apply_to_alias(control, plan, plan.apply_alias, memory)
     change.elapsed_ms = (time.monotonic() - started) * 1000
+    guard.keep(change)
     return change
 
 

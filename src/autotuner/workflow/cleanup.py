@@ -1,56 +1,119 @@
-"""Clean up: delete every alias and version the run created (and only those); leave $LATEST as it was, or at the
-applied choice. Idempotent: it runs on success and on every failure path, possibly twice."""
+"""Clean up a run from its run record alone: delete every alias and version the run created (and only those),
+put an alias it moved back as it was, and leave $LATEST as it was or at the applied choice; then release the run
+lock. The same code serves the successful path, every failure path and the janitor of stopped executions; it is
+idempotent, and what it reports about the function is what it read back afterwards."""
 
 import time
+from collections.abc import Callable
 
+from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import AppliedChange
-from autotuner.domain.run import CleanupReport, Plan
+from autotuner.domain.contracts import LATEST
+from autotuner.domain.run import CleanupReport
+from autotuner.domain.run_record import RunRecord
 from autotuner.domain.sweep import is_run_alias, is_run_version
-from autotuner.workflow.apply import LATEST
-from autotuner.workflow.ports import FunctionControl, RunRegistry
+from autotuner.workflow.ports import FunctionControl, RunRecords, RunRegistry
+
+NO_RECORD = "the run stopped before it recorded any change to make"
+NO_CHANGE = "the run record holds no change to the function"
 
 
 class CleanupRequest(CamelModel):
-    plan: Plan | None = None
-    applied: AppliedChange | None = None
+    execution_id: str
 
 
-def clean_up(
-    request: CleanupRequest, control: FunctionControl | None, registry: RunRegistry | None = None
+def clean_up_run(
+    execution_id: str,
+    records: RunRecords,
+    control_for: Callable[[FunctionArn], FunctionControl],
+    registry: RunRegistry | None,
+    *,
+    again: bool = False,
 ) -> CleanupReport:
+    """Close the run's record and undo what it did. ``again``: a step that changed the target after a clean-up
+    had closed the record undoes that change, even though the record says the clean-up is complete."""
     started = time.monotonic()
-    plan = request.plan
-    if plan is None or control is None:
-        return CleanupReport(skipped="the run failed while planning, before anything was changed")
+    record = records.close(execution_id)
+    if record is None:
+        return CleanupReport(skipped=NO_RECORD, complete=True)
+    if record.cleanup is not None and record.cleanup.complete and not again:
+        return record.cleanup
     report = CleanupReport()
+    if record.changed_target or again:
+        control = control_for(parse_function_arn(record.function_arn))
+        _undo_changes(control, record, report)
+    else:
+        report.skipped = NO_CHANGE
+    if registry is not None:  # only once the function is as it should be may another run start
+        registry.release_run(record.function_arn, execution_id)  # a lock not (or no longer) ours stays as it is
+        report.lock_released = True
+    report.complete = True
+    report.elapsed_ms = (time.monotonic() - started) * 1000
+    records.save_cleanup(execution_id, report)
+    return report
+
+
+def _undo_changes(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
+    _settle_alias(control, record, report)
     aliases = control.aliases()
     for name in sorted(aliases):
-        if is_run_alias(name, plan.run_id):
+        if is_run_alias(name, record.run_id):
             control.delete_alias(name)
             report.deleted_aliases.append(name)
-    still_aliased = {version for name, version in aliases.items() if not is_run_alias(name, plan.run_id)}
+    still_aliased = {version for name, version in aliases.items() if not is_run_alias(name, record.run_id)}
     for version in control.versions():
-        if not is_run_version(version.description, plan.run_id):
+        if not is_run_version(version.description, record.run_id):
             continue
         if version.version in still_aliased:
             report.kept_versions.append(version.version)  # the applied alias points at it
         elif control.delete_version(version.version):
             report.deleted_versions.append(version.version)
-    _restore(control, plan, request.applied, report)
-    if registry is not None:  # only once the function is back as it should be may another run start
-        registry.release_run(plan.function_arn, plan.execution_id)
-    report.elapsed_ms = (time.monotonic() - started) * 1000
-    return report
+    _restore_latest(control, record, report)
 
 
-def _restore(control: FunctionControl, plan: Plan, applied: AppliedChange | None, report: CleanupReport) -> None:
-    original = plan.original
-    wanted_memory = applied.memory_mb if applied is not None and applied.target == LATEST else original.memory_mb
+def _settle_alias(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
+    """The alias an apply moves ends at the applied version if the record holds one, else as it was found."""
+    snapshot = record.alias
+    if snapshot is None:
+        return
+    applied = record.applied
+    if applied is not None and applied.target == snapshot.name and applied.version is not None:
+        if control.alias_version(snapshot.name) != applied.version:
+            control.point_alias(snapshot.name, applied.version)
+    elif control.alias_snapshot(snapshot.name) != snapshot:
+        control.restore_alias(snapshot)
+        report.restored_alias = snapshot.name
+    report.alias_name = snapshot.name
+    report.final_alias_version = control.alias_version(snapshot.name)
+
+
+def _restore_latest(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
+    applied = record.applied
+    wanted = applied.memory_mb if applied is not None and applied.target == LATEST else record.original_memory_mb
     control.wait_until_updated()
     current = control.configuration()
-    if (current.memory_mb, current.description) != (wanted_memory, original.description):
-        control.update(memory_mb=wanted_memory, description=original.description)
-        report.restored_memory_mb = wanted_memory if current.memory_mb != wanted_memory else None
-        report.restored_description = current.description != original.description
-    report.final_memory_mb = wanted_memory
+    if (current.memory_mb, current.description) != (wanted, record.original_description):
+        control.update(memory_mb=wanted, description=record.original_description)
+        report.restored_memory_mb = wanted if current.memory_mb != wanted else None
+        report.restored_description = current.description != record.original_description
+        current = control.configuration()
+    report.final_memory_mb = current.memory_mb
+    report.final_description_is_original = current.description == record.original_description
+
+
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+ENDED_OUTSIDE_THE_WORKFLOW = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
+
+
+class ExecutionStatusChange(CamelModel):
+    """The detail of Step Functions' status-change event, which the janitor receives through EventBridge."""
+
+    execution_arn: str
+    state_machine_arn: str
+    status: str
+
+
+def janitor_execution(change: ExecutionStatusChange) -> str | None:
+    """The execution the janitor cleans up after: one that ended without (or despite) its own clean-up. A FAILED
+    run normally cleaned up already; its record then says so and the janitor repeats nothing."""
+    return change.execution_arn if change.status in ENDED_OUTSIDE_THE_WORKFLOW else None

@@ -5,12 +5,17 @@ import json
 import time
 from typing import Any
 
+from pydantic import ConfigDict, Field
+
 from autotuner.domain.analysis import build_output
+from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import AppliedChange, SearchSummary, TuningOutput
-from autotuner.domain.run import Analysis, CleanupReport, Failure, Plan, RunDocument, StepError
+from autotuner.domain.contracts import LATEST, AppliedChange, SearchSummary, TuningOutput
+from autotuner.domain.run import Analysis, CleanupReport, Failure, Plan, StepError
 from autotuner.domain.run_cost import run_cost, transitions
+from autotuner.domain.run_record import RunRecord
 from autotuner.reports.text import failure_subject, subject, summary
+from autotuner.workflow.cleanup import NO_RECORD
 from autotuner.workflow.ports import Notifier, RunRegistry
 
 
@@ -56,8 +61,12 @@ def finish(
             mode=plan.tuning.search, rounds=analysis.rounds, invocations=analysis.invocations, log=analysis.notes
         ),
     )
+    output.warnings += _read_back_differs(request.applied, request.cleanup)
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
-        registry.record_run(plan.function_arn, profile_of(plan), output.power, plan.execution_id)
+        try:
+            registry.record_run(plan.function_arn, profile_of(plan), output.power, plan.execution_id)
+        except Exception as error:  # the run itself succeeded; only later automatic runs miss its profile
+            output.warnings.append(f"this run could not be stored as the function's profile: {error}")
     if notifier is not None:
         try:
             notifier.publish(
@@ -70,6 +79,18 @@ def finish(
     return output
 
 
+def _read_back_differs(applied: AppliedChange | None, cleanup: CleanupReport) -> list[str]:
+    """What the output says was applied must be what clean-up read back from the function afterwards."""
+    if applied is None:
+        return []
+    if applied.target == LATEST and cleanup.final_memory_mb != applied.memory_mb:
+        return [f"read back after clean-up, the function has {cleanup.final_memory_mb} MB, not {applied.memory_mb} MB"]
+    if applied.target != LATEST and cleanup.final_alias_version != applied.version:
+        where = cleanup.final_alias_version or "no version"
+        return [f"read back after clean-up, alias {applied.target} points to {where}, not version {applied.version}"]
+    return []
+
+
 def profile_of(plan: Plan) -> dict[str, Any]:
     """The input a later automatic run reuses: the fields this run was given (not its defaults, which may
     change), without the target and the trigger. Kept as field names in the plan so that a large payload is
@@ -78,27 +99,81 @@ def profile_of(plan: Plan) -> dict[str, Any]:
     return {k: dumped[k] for k in plan.given_fields if k in dumped and k not in {"lambdaARN", "trigger"}}
 
 
-def describe_failure(document: RunDocument, notifier: Notifier | None) -> Failure:
-    """The failure in words (not a stack trace), published too."""
+class FailedRun(CamelModel):
+    """What the failure path reads of the execution's document: only what Step Functions' Catch wrote there, and
+    the raw input when Plan failed (it carries no plan then). Everything about the function comes from the record."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    error: StepError | None = None
+    cleanup_error: StepError | None = None
+    input: Any = None
+
+
+class FailureRequest(CamelModel):
+    execution_id: str
+    document: FailedRun = Field(default_factory=FailedRun)
+
+
+def describe_failure(request: FailureRequest, record: RunRecord | None, notifier: Notifier | None) -> Failure:
+    """The failure in words (not a stack trace), published too. What it says about the function is what clean-up
+    read back, as the run record holds it."""
+    document = request.document
     error = document.error or StepError(Error="Unknown", Cause="the run failed without an error record")
-    message = _sentence(_words(error))
-    cleanup = document.cleanup
-    if document.cleanup_error is not None:
-        message += f" Clean-up failed as well ({_words(document.cleanup_error)}); check the function's aliases."
-    elif cleanup is not None and cleanup.skipped:
-        message += " Nothing was changed."
-    elif cleanup is not None:
-        message += (
-            f" Clean-up removed {len(cleanup.deleted_aliases)} aliases and {len(cleanup.deleted_versions)} versions; "
-            f"the function is back at {cleanup.final_memory_mb} MB."
-        )
+    message = _sentence(_words(error)) + " " + _end_state(record, document.cleanup_error)
     failure = Failure(error=error.error, message=message)
-    name = document.plan.function_name if document.plan else (document.lambda_arn or "unknown").split(":")[-1]
+    name = record.function_name if record is not None else _named_function(document.input)
     if notifier is not None:
         # The failure itself is what the execution reports; a notification that cannot be sent changes nothing.
         with contextlib.suppress(Exception):
             notifier.publish(failure_subject(name), f"{failure.error}: {failure.message}", _attributes(name, "failed"))
     return failure
+
+
+def _end_state(record: RunRecord | None, cleanup_error: StepError | None) -> str:
+    if record is None and cleanup_error is None:
+        return f"Nothing was changed ({NO_RECORD})."
+    cleanup = record.cleanup if record is not None else None
+    if record is None or cleanup is None or not cleanup.complete:
+        why = f" ({_words(cleanup_error)})" if cleanup_error is not None else ""
+        return (
+            f"Clean-up did not finish{why}; the janitor retries it when the execution ends. Check the function's "
+            "aliases and versions if this persists."
+        )
+    if cleanup.skipped:
+        return f"Nothing was changed ({cleanup.skipped})."
+    return _read_back(record, cleanup) + (
+        " This run no longer holds the function's run lock." if cleanup.lock_released else ""
+    )
+
+
+def _read_back(record: RunRecord, cleanup: CleanupReport) -> str:
+    memory = cleanup.final_memory_mb
+    if memory == record.original_memory_mb:
+        which = "its memory before the run"
+    elif record.applied is not None and memory == record.applied.memory_mb:
+        which = "the applied choice"
+    else:
+        which = f"neither its original {record.original_memory_mb} MB nor an applied choice"
+    text = (
+        f"Clean-up removed {len(cleanup.deleted_aliases)} aliases and {len(cleanup.deleted_versions)} versions; read "
+        f"back afterwards, {record.function_name} has {memory} MB ({which})"
+    )
+    if cleanup.final_description_is_original:
+        text += " and its original description"
+    if cleanup.alias_name is not None:
+        where = cleanup.final_alias_version or "nothing (the alias does not exist)"
+        text += f", and alias {cleanup.alias_name} points to {where}"
+    return text + "."
+
+
+def _named_function(raw_input: object) -> str:
+    """The function a failed Plan was asked to tune, if the input names one that is a valid ARN."""
+    arn = raw_input.get("lambdaARN") if isinstance(raw_input, dict) else None
+    if isinstance(arn, str):
+        with contextlib.suppress(ValueError):
+            return parse_function_arn(arn).name
+    return "an unnamed function"
 
 
 def _sentence(text: str) -> str:

@@ -1,6 +1,5 @@
 """Plan: validate the input, read the target, try the payload, estimate the cost. Nothing is changed here."""
 
-import fnmatch
 import math
 import time
 from collections.abc import Callable
@@ -12,19 +11,29 @@ from autotuner.domain.analysis import PricingContext
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import SearchMode, TuningDefaults, TuningInput, parse_tuning_input
-from autotuner.domain.errors import BudgetExceededError, InvalidInputError, RunInProgressError
+from autotuner.domain.errors import (
+    BudgetExceededError,
+    InvalidInputError,
+    RunInProgressError,
+    RunStoppedError,
+    TargetNotFoundError,
+)
 from autotuner.domain.money import usd
 from autotuner.domain.pricing import prices_for_region
 from autotuner.domain.report import InvocationReport
 from autotuner.domain.run import Analysis, FunctionConfiguration, Plan, RunDocument, TunerPricing
 from autotuner.domain.run_cost import (
+    DURATION_HISTORY_DAYS,
     ESTIMATED_ALIAS_MS,
     ESTIMATED_STEP_MS,
     RunCost,
+    duration_bound,
     estimate_target_cost,
     run_cost,
     transitions,
 )
+from autotuner.domain.run_record import Intent, RunRecord
+from autotuner.domain.scope import processor_problems, target_problems
 from autotuner.domain.sweep import (
     invocations_per_batch,
     is_weighted,
@@ -33,7 +42,14 @@ from autotuner.domain.sweep import (
 )
 from autotuner.workflow import rounds
 from autotuner.workflow.invocation import InvocationRunner, encoded_payloads
-from autotuner.workflow.ports import FunctionControl, Invoker, PayloadSource, RunRegistry
+from autotuner.workflow.ports import (
+    DurationHistory,
+    FunctionControl,
+    Invoker,
+    PayloadSource,
+    RunRecords,
+    RunRegistry,
+)
 
 
 class PlanRequest(CamelModel):
@@ -45,6 +61,7 @@ class PlanRequest(CamelModel):
 class PlanSettings(CamelModel):
     defaults: TuningDefaults = Field(default_factory=TuningDefaults)
     target_arn_pattern: str = "*"
+    stack_name: str = ""
     tuner: TunerPricing = Field(default_factory=TunerPricing)
     max_run_seconds: int | None = None
 
@@ -56,14 +73,16 @@ def plan_run(
     function_for: Callable[[FunctionArn], FunctionControl],
     invoker_for: Callable[[str], Invoker],
     payloads: PayloadSource,
+    records: RunRecords,
     registry: RunRegistry | None = None,
+    durations: DurationHistory | None = None,
 ) -> RunDocument:
     started = time.monotonic()
     tuning = parse_tuning_input(request.input, settings.defaults)
     function = tuning.function
-    _check_allowed(function, settings.target_arn_pattern)
+    _check_allowed(tuning, settings)
     control = function_for(function)
-    original = control.configuration()
+    original = _read_target(control)
     _check_state(original, control)
     warnings = _alias_warnings(tuning, function, control, original)
     _check_processors(tuning, function_for)
@@ -76,6 +95,7 @@ def plan_run(
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
     payload = payloads.fetch(tuning.payload_s3) if tuning.payload_s3 else tuning.payload
+    _check_budget_before_probing(tuning, original, pricing, settings.tuner, durations)
     preflight = _preflight(tuning, function, payload, invoker_for)
     run_id = run_id_for(request.execution_id)
     per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
@@ -119,12 +139,29 @@ def plan_run(
         preflight_invocations=len(preflight),
         warnings=warnings,
     )
-    if registry is not None:  # last: nothing above changed anything, so a refused claim leaves nothing to undo
+    _open_record(records, plan, control)  # nothing above changed anything; from here on, the record says what
+    if registry is not None:
         _claim(registry, plan)
     analysis = Analysis(
         tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1, notes=[opening_reason]
     )
     return RunDocument(plan=plan, round=opening, analysis=analysis)
+
+
+def _open_record(records: RunRecords, plan: Plan, control: FunctionControl) -> None:
+    """The run record, before the run's first change (the lock): the target as found, and the alias an applied
+    choice would move, with its routing, so that any clean-up can put it back exactly."""
+    record = RunRecord(
+        execution_id=plan.execution_id,
+        run_id=plan.run_id,
+        function_arn=plan.function_arn,
+        original_memory_mb=plan.original.memory_mb,
+        original_description=plan.original.description,
+        alias=control.alias_snapshot(plan.apply_alias) if plan.applies and plan.apply_alias else None,
+        intents=[Intent(step="plan", action="claim the run lock")],
+    )
+    if not records.open(record):
+        raise RunStoppedError("the run was stopped while planning; nothing was changed")
 
 
 LOCK_WITHOUT_DEADLINE_S = 24 * 3600
@@ -147,11 +184,24 @@ def _deadline(started_at: str | None, max_run_seconds: int | None) -> float | No
     return start + max_run_seconds
 
 
-def _check_allowed(function: FunctionArn, pattern: str) -> None:
-    if not fnmatch.fnmatchcase(function.unqualified, pattern):
-        raise InvalidInputError(
-            [f"lambdaARN: {function.unqualified} is outside the functions this deployment may tune ({pattern})"]
-        )
+def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
+    """The target and its processors are within the deployment's reach and are not the tuner's own functions;
+    checked before any of them is read or invoked."""
+    target = tuning.function
+    pattern, stack = settings.target_arn_pattern, settings.stack_name
+    problems = target_problems("lambdaARN", target, pattern, stack)
+    for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
+        if arn is not None:
+            problems += processor_problems(field, parse_function_arn(arn), target, pattern, stack)
+    if problems:
+        raise InvalidInputError(problems)
+
+
+def _read_target(control: FunctionControl) -> FunctionConfiguration:
+    try:
+        return control.configuration()
+    except TargetNotFoundError as error:  # the same error, so that it is named as every refusal is: by field
+        raise TargetNotFoundError(f"lambdaARN: {error}") from error
 
 
 def _check_state(original: FunctionConfiguration, control: FunctionControl) -> None:
@@ -189,6 +239,7 @@ def _alias_warnings(
 
 
 def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionArn], FunctionControl]) -> None:
+    """The processors exist (``_check_allowed`` has checked that they are within reach), read, not invoked."""
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is None:
             continue
@@ -196,6 +247,46 @@ def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionArn],
             function_for(parse_function_arn(arn)).configuration()
         except Exception as error:
             raise InvalidInputError([f"{field}: {error}"]) from error
+
+
+def _check_budget_before_probing(
+    tuning: TuningInput,
+    original: FunctionConfiguration,
+    pricing: PricingContext,
+    tuner: TunerPricing,
+    durations: DurationHistory | None,
+) -> None:
+    """A refused run never invokes the target: before the probe, every invocation is taken at the function's
+    longest recent duration (or its timeout), and the run refused if even that estimate is over budget."""
+    if tuning.budget_usd is None:
+        return
+    recent_max_ms = durations.max_duration_ms(tuning.function, DURATION_HISTORY_DAYS) if durations else None
+    bound = duration_bound(recent_max_ms, original.timeout_s)
+    per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
+    opening, _ = rounds.first(tuning, original.memory_mb, run_id="budget", per_batch=per_batch)
+    sizes = sorted({b.memory_mb for b in opening.batches})
+    at_bound = InvocationReport(  # stands in for the probe's report in the estimate
+        request_id="duration-bound",
+        duration_ms=bound.billed_ms,
+        billed_duration_ms=bound.billed_ms,
+        memory_size_mb=original.memory_mb,
+        max_memory_used_mb=0,
+    )
+    estimate = _estimate(
+        tuning=tuning,
+        sizes=sizes,
+        batches=len(opening.batches),
+        preflight=[at_bound],
+        original=original,
+        pricing=pricing,
+        tuner=tuner,
+    )
+    if estimate.total > tuning.budget_usd:
+        raise BudgetExceededError(
+            f"budgetUsd: the run is estimated at up to {usd(estimate.total)} before invoking the function "
+            f"({estimate.target_invocations} invocations of {len(sizes)} sizes, each taken at {bound.basis}), above "
+            f"the budget of {usd(tuning.budget_usd)}; lower num or powerValues, or raise budgetUsd"
+        )
 
 
 def _preflight(
@@ -208,7 +299,6 @@ def _preflight(
         allowed_exceptions=tuning.allowed_exceptions,
         pre_processor_arn=tuning.pre_processor_arn,
         post_processor_arn=tuning.post_processor_arn,
-        disable_payload_logs=tuning.disable_payload_logs,
     )
     reports: list[InvocationReport] = []
     for index, encoded in enumerate(encoded_payloads(payload)):

@@ -1,10 +1,13 @@
-"""Prepare: one version and alias per memory size, one update at a time, then $LATEST back as it was."""
+"""Prepare: one version and alias per memory size, one update at a time, then $LATEST back as it was. Each is
+recorded as an intent before it is made (see workflow/guard.py)."""
 
 import time
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.run import Plan, Prepared, PreparedAlias, Round
+from autotuner.domain.run_record import Intent
 from autotuner.domain.sweep import is_run_alias, is_run_version, version_description
+from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
 
 
@@ -17,7 +20,7 @@ class UnexpectedVersionError(Exception):
     """Lambda returned a version the run did not create (its configuration matched an existing one)."""
 
 
-def prepare_round(request: PrepareRequest, control: FunctionControl) -> Prepared:
+def prepare_round(request: PrepareRequest, control: FunctionControl, guard: ChangeGuard) -> Prepared:
     started = time.monotonic()
     plan, round_ = request.plan, request.round
     retired = [alias for alias in round_.retire if _retire(control, alias, plan.run_id)]
@@ -27,7 +30,10 @@ def prepare_round(request: PrepareRequest, control: FunctionControl) -> Prepared
         for spec in sorted(round_.prepare, key=lambda s: (s.memory_mb, s.alias)):
             version = existing.get(spec.alias)
             if version is None:
+                action = f"publish {spec.memory_mb} MB behind alias {spec.alias}"
+                guard.intend(Intent(step="prepare", action=action, memory_mb=spec.memory_mb, alias=spec.alias))
                 version = _publish(control, plan, spec.memory_mb, spec.alias)
+                guard.confirm(f"published {spec.memory_mb} MB behind alias {spec.alias}")
             prepared.append(PreparedAlias(alias=spec.alias, version=version, memory_mb=spec.memory_mb))
     finally:
         _restore_latest(control, plan)

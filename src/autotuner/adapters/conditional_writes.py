@@ -1,0 +1,50 @@
+"""One DynamoDB conditional write, shared by the profiles table and the run records.
+
+Each claim, release and record step is a single UpdateItem whose condition DynamoDB checks atomically, so it holds
+under races in AWS; a retried write whose first response was lost finds its own effect and still succeeds,
+because every condition here accepts the writer's own earlier write.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from autotuner.adapters.errors import AwsError, describe, is_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def conditional_update(
+    db: "DynamoDBClient",
+    table: str,
+    key: dict[str, Any],
+    expression: str,
+    *,
+    condition: str,
+    values: dict[str, Any],
+    what: str,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """Apply ``expression`` if ``condition`` holds: the item as it is afterwards, or None when it does not hold."""
+    arguments: dict[str, Any] = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "ALL_NEW",
+    }
+    if names:
+        arguments["ExpressionAttributeNames"] = names
+    try:
+        response = db.update_item(**arguments)
+    except ClientError as error:
+        if is_code(error, "ConditionalCheckFailedException"):
+            return None
+        raise AwsError(f"{what}: {describe(error)}") from error
+    return dict(response.get("Attributes", {}))
+
+
+def number(value: float) -> dict[str, str]:
+    return {"N": repr(round(value, 3))}

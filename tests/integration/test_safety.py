@@ -1,0 +1,205 @@
+"""What a hostile input or a run stopped from outside can do to the account: nothing that lasts. The real state
+machine runs in the emulator with every Lambda's own IAM policy enforced."""
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
+from autotuner.adapters.payloads import S3PayloadSource
+from autotuner.adapters.run_records import RunRecords
+from autotuner.domain.arn import parse_function_arn
+from autotuner.local.events import deliver_status_change
+from autotuner.local.runtime import InProcessRuntime
+from autotuner.local.stack import LocalStack
+from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
+from tests.emulator import (
+    MakeTarget,
+    apply_fails_after_moving_the_alias,
+    as_operator,
+    janitor_during,
+    notifications,
+    results_queue,
+    run_tuning,
+    target_state,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.type_defs import AliasRoutingConfigurationTypeDef
+
+pytestmark = pytest.mark.slow
+
+ORIGINAL = "production build 42"
+
+
+def forged_plan(stack: LocalStack, arn: str) -> dict[str, Any]:
+    """A well-formed plan for ``arn`` (as Plan itself would write it), then edited by an attacker."""
+    document = plan_run(
+        PlanRequest(input={"lambdaARN": arn, "num": 5, "powerValues": [256]}, execution_id="forged"),
+        PlanSettings(),
+        function_for=LambdaFunction,
+        invoker_for=LambdaInvoker,
+        payloads=S3PayloadSource(),
+        records=RunRecords(stack.tables["RunsTable"]),
+    )
+    assert document.plan is not None
+    plan: dict[str, Any] = document.plan.model_dump(mode="json")
+    plan["original"] |= {"memoryMb": 10240, "description": "owned"}
+    return plan
+
+
+def test_an_input_carrying_the_workflows_own_slots_is_refused_and_changes_nothing(
+    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
+) -> None:
+    arn = make_target("victim", memory_mb=1024, description=ORIGINAL)
+    users_version = boto3.client("lambda").publish_version(FunctionName="victim")["Version"]
+    hostile = {
+        "lambdaARN": arn,
+        "plan": forged_plan(stack, arn),
+        "applied": {"target": "$LATEST", "memoryMb": 10240, "previousMemoryMb": 1024},
+        "cleanup": {"finalMemoryMb": 128},
+    }
+    probes = len(runtime.targets_invoked("victim"))
+
+    run = run_tuning(stack, hostile)
+
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    assert run.cause is not None
+    for field in ("plan", "applied", "cleanup"):
+        assert f"{field}: the workflow uses this name internally" in run.cause
+    assert "Nothing was changed" in run.cause
+    assert target_state("victim").memory_mb == 1024
+    assert target_state("victim").description == ORIGINAL
+    assert target_state("victim").versions == ["$LATEST", users_version]
+    assert len(runtime.targets_invoked("victim")) == probes  # refused before Plan's probe
+
+
+@pytest.mark.parametrize("tuning_input", [[], "orders", None, 42, [{"lambdaARN": "x"}]], ids=repr)
+def test_an_input_that_is_not_an_object_fails_in_plan_and_is_notified(stack: LocalStack, tuning_input: object) -> None:
+    queue = results_queue(stack)
+    run = run_tuning(stack, tuning_input)
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    assert run.cause is not None
+    assert run.cause.startswith("invalid input: input: expected a JSON object with lambdaARN, got ")
+    assert "ReportFailure" in run.states_entered()
+    (message,) = notifications(queue)
+    assert message["MessageAttributes"]["outcome"]["Value"] == "failed"
+    assert "expected a JSON object" in message["Message"]
+
+
+@pytest.mark.parametrize("lambda_arn", [42, {"arn": "x"}, ["arn:aws:lambda:us-east-1:123456789012:function:f"]])
+def test_a_lambda_arn_that_is_not_a_string_is_named_and_notified(stack: LocalStack, lambda_arn: object) -> None:
+    queue = results_queue(stack)
+    run = run_tuning(stack, {"lambdaARN": lambda_arn, "num": 5})
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    assert run.cause is not None
+    assert "lambdaARN: " in run.cause
+    (message,) = notifications(queue)
+    assert message["Subject"].startswith("Autotuner: tuning an unnamed function failed")
+
+
+def running_execution(stack: LocalStack) -> str:
+    sfn = boto3.client("stepfunctions")
+    (running,) = sfn.list_executions(stateMachineArn=stack.state_machine_arn, statusFilter="RUNNING")["executions"]
+    return str(running["executionArn"])
+
+
+def wait_for(condition: Any, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def settled(runtime: InProcessRuntime) -> bool:
+    """No handler still finishing: the runtime served nothing new for a while."""
+    before = len(runtime.invocations)
+    time.sleep(0.3)
+    return len(runtime.invocations) == before
+
+
+def test_a_stopped_run_is_cleaned_by_the_janitor_and_the_next_run_can_start(
+    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
+) -> None:
+    arn = make_target("resize", memory_mb=1024, description=ORIGINAL)
+    sfn = boto3.client("stepfunctions")
+    stopped: list[str] = []
+
+    def stop_while_preparing(function: Any, _payload: Any) -> None:
+        # As the Prepare Lambda starts: it goes on publishing after the stop, as a Lambda does in AWS.
+        if function.function_name.endswith("-PrepareFunction") and not stopped:
+            stopped.append(as_operator(lambda: running_execution(stack)))
+            as_operator(lambda: sfn.stop_execution(executionArn=stopped[0], error="Operator", cause="by hand"))
+
+    runtime.hooks.append(stop_while_preparing)
+    sfn.start_execution(
+        stateMachineArn=stack.state_machine_arn,
+        name="stopped",
+        input=json.dumps({"lambdaARN": arn, "num": 5, "powerValues": [256, 512], "autoOptimize": True}),
+    )
+    wait_for(lambda: bool(stopped) and sfn.describe_execution(executionArn=stopped[0])["status"] == "ABORTED")
+    runtime.hooks.remove(stop_while_preparing)
+    wait_for(lambda: settled(runtime))
+    assert target_state("resize").aliases, "the stopped run had left its aliases behind"
+
+    started = time.monotonic()
+    (report,) = deliver_status_change(stack, stopped[0])
+
+    assert time.monotonic() - started < 60
+    assert report["complete"]
+    assert report["lockReleased"]
+    assert (report["finalMemoryMb"], report["finalDescriptionIsOriginal"]) == (1024, True)
+    state = target_state("resize")
+    assert (state.memory_mb, state.description, state.aliases, state.versions) == (1024, ORIGINAL, {}, ["$LATEST"])
+    assert deliver_status_change(stack, stopped[0]) == [report]  # delivered twice: the record says it is done
+    after = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256]}, name="after")
+    assert after.status == "SUCCEEDED", after.cause
+
+
+@pytest.mark.parametrize(
+    ("step", "applying"),
+    [("PrepareFunction", {}), ("ApplyFunction", {"autoOptimize": True, "autoOptimizeAlias": "live"})],
+)
+def test_a_step_that_changes_the_function_after_the_janitor_closed_the_run_undoes_it(
+    stack: LocalStack, make_target: MakeTarget, step: str, applying: dict[str, Any]
+) -> None:
+    """The race a stop makes: the step is between its intent and its change when the janitor lists the function;
+    the change lands after the janitor is done, and the step, finding the run closed, undoes it itself."""
+    arn = make_target("resize", memory_mb=1024, description=ORIGINAL)
+    with janitor_during(stack, "raced", step, "update_function_configuration") as interrupted:
+        run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512], **applying}, name="raced")
+    assert interrupted == [step]
+    assert run.status in {"ABORTED", "FAILED"}  # moto ends it FAILED when the stopped task raises; AWS, ABORTED
+    state = target_state("resize")
+    assert (state.memory_mb, state.description, state.aliases, state.versions) == (1024, ORIGINAL, {}, ["$LATEST"])
+
+
+def test_a_failure_after_the_alias_moved_puts_it_back_with_its_routing_and_says_so(
+    stack: LocalStack, make_target: MakeTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = make_target("api", "io-bound", memory_mb=1024, description=ORIGINAL)
+    client = boto3.client("lambda")
+    old = client.publish_version(FunctionName="api", Description="v-old")["Version"]
+    client.update_function_configuration(FunctionName="api", Description="v-new")
+    live = client.publish_version(FunctionName="api", Description="v-new")["Version"]
+    client.update_function_configuration(FunctionName="api", Description=ORIGINAL)
+    routing: AliasRoutingConfigurationTypeDef = {"AdditionalVersionWeights": {old: 0.2}}
+    client.create_alias(FunctionName="api", Name="live", FunctionVersion=live, RoutingConfig=routing)
+    with apply_fails_after_moving_the_alias():
+        run = run_tuning(
+            stack, {"lambdaARN": arn, "num": 5, "powerValues": [256], "autoOptimize": True, "autoOptimizeAlias": "live"}
+        )
+
+    assert run.status == "FAILED"
+    alias = client.get_alias(FunctionName="api", Name="live")
+    assert (alias["FunctionVersion"], alias["RoutingConfig"]["AdditionalVersionWeights"]) == (live, {old: 0.2})
+    state = target_state("api")
+    assert (state.memory_mb, state.description) == (1024, ORIGINAL)
+    assert sorted(state.versions) == sorted(["$LATEST", old, live])
+    assert run.cause is not None
+    assert f"alias live points to {live}" in run.cause
+    assert "api has 1024 MB (its memory before the run)" in run.cause
+    assert parse_function_arn(arn).name == "api"
