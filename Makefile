@@ -10,17 +10,19 @@ PY        := $(VENV)/bin/python
 SAM       := $(SAM_VENV)/bin/sam
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help demo test lint typecheck unit checks-tools sam-build bench lock clean
+.PHONY: help demo test lint typecheck unit checks-tools sam-build bench fuzz lock clean
 
 help:
 	@echo "make demo    run the whole tuning workflow locally, against an in-process AWS emulator"
 	@echo "make test    every check: ruff, mypy, pytest (unit, contract, end-to-end), sam validate/build"
 	@echo "make bench   the adaptive-search benchmark (table + chart)"
+	@echo "make fuzz    thousands of generated hostile inputs against Plan"
 
-$(VENV)/.ready: requirements/dev.txt src/requirements.txt pyproject.toml
+$(VENV)/.ready: requirements/dev.txt requirements/translator.txt src/requirements.txt pyproject.toml
 	@test -x "$(PYTHON313)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set PYTHON313=/path/to/python3.13"; exit 1; }
 	$(PYTHON313) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_QUIET) -r requirements/dev.txt
+	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -r requirements/translator.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -e .
 	@touch $@
 
@@ -52,6 +54,10 @@ checks-tools: $(SAM_VENV)/.ready node_modules/.ready
 test: $(VENV)/.ready checks-tools lint typecheck
 	AUTOTUNER_SAM=$(abspath $(SAM)) AUTOTUNER_ASL_VALIDATOR=$(abspath node_modules/.bin/asl-validator) \
 		$(VENV)/bin/pytest
+
+# Thousands of generated hostile inputs against Plan (make test runs a few hundred).
+fuzz: $(VENV)/.ready
+	AUTOTUNER_FUZZ_EXAMPLES=3000 $(VENV)/bin/pytest -q tests/integration/test_input_fuzzing.py
 
 bench: $(VENV)/.ready
 	$(VENV)/bin/python -m bench

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.faults import FIGURES
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 EVENTS = ROOT / "events"
@@ -38,3 +40,9 @@ def load_event(name: str) -> dict[str, Any]:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Figures that tests measure (the fault matrix), printed where the tests run."""
+    for line in FIGURES:
+        terminalreporter.write_line(line)
