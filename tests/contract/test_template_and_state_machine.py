@@ -3,6 +3,7 @@
 import importlib
 import json
 import os
+import pkgutil
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+import autotuner
 from autotuner.domain.run import RunDocument
 from autotuner.local.template import function_properties, load_template, placeholders, resources_of_type
 from autotuner.workflow.analyze import AnalyzeRequest
@@ -272,3 +274,30 @@ def test_clean_up_reads_only_the_execution_id_so_the_input_cannot_steer_it() -> 
     assert ASL["StartAt"] == "Receive"
     assert STATES["Receive"]["Parameters"] == {"input.$": "$"}, "the raw input must never stand at the top level"
     assert STATES["Plan"]["Parameters"]["input.$"] == "$.input"
+
+
+def _exception_classes() -> set[str]:
+    """Every exception class the product defines (their names are what Step Functions' ErrorEquals match)."""
+    for module in pkgutil.walk_packages(autotuner.__path__, "autotuner."):
+        if not module.name.startswith(("autotuner.local", "autotuner.cli")):
+            importlib.import_module(module.name)
+    found: set[str] = set()
+    pending: list[type[BaseException]] = [Exception]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            pending.append(subclass)
+            if subclass.__module__.startswith("autotuner."):
+                found.add(subclass.__name__)
+    return found
+
+
+def test_every_error_a_retry_or_catch_names_is_an_exception_the_product_raises() -> None:
+    """Renaming an exception class would silently disable the Retry that names it."""
+    known = _exception_classes()
+    for machine, definition in DEFINITIONS.items():
+        for name, state in all_states(definition["States"]).items():
+            for rule in [*state.get("Retry", []), *state.get("Catch", [])]:
+                for error in rule["ErrorEquals"]:
+                    if error.startswith(("States.", "Lambda.")):
+                        continue
+                    assert error in known, f"{machine}.{name} names {error}, which no exception class is called"

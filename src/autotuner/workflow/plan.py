@@ -245,7 +245,7 @@ def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionArn],
             continue
         try:
             function_for(parse_function_arn(arn)).configuration()
-        except Exception as error:
+        except TargetNotFoundError as error:  # a throttle or a denied read is not bad input: it stays what it is
             raise InvalidInputError([f"{field}: {error}"]) from error
 
 
