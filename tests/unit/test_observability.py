@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from autotuner.handlers.observability import observed
+from autotuner.handlers.observability import UnreadableDocumentError, observed
 from autotuner.local.runtime import LocalContext
+from autotuner.workflow.measure import MeasureRequest
 
 SECRET = "4111111111111111"
 
@@ -22,3 +23,17 @@ def test_an_observed_handler_never_logs_its_event_or_result(
     context = LocalContext("orders", "$LATEST", "arn:aws:lambda:us-east-1:123456789012:function:orders", 256, 30)
     assert handler({"payload": {"cardNumber": SECRET}}, context) == {"payload": {"cardNumber": SECRET}}
     assert SECRET not in capfd.readouterr().out
+
+
+def test_a_document_a_step_cannot_read_fails_without_quoting_its_values() -> None:
+    @observed
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return MeasureRequest.model_validate(event).model_dump()
+
+    context = LocalContext("measure", "$LATEST", "arn:aws:lambda:us-east-1:123456789012:function:measure", 256, 30)
+    with pytest.raises(UnreadableDocumentError) as raised:
+        handler({"plan": {"tuning": {"payload": {"cardNumber": SECRET}}}, "batch": SECRET}, context)
+    assert "MeasureRequest: " in str(raised.value)
+    assert "batch: " in str(raised.value)
+    assert SECRET not in str(raised.value)
+    assert raised.value.__cause__ is None
