@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 from autotuner.domain.alarms import WatchedFunction
 from autotuner.domain.contracts import Trigger, TriggerSource
-from autotuner.workflow.retune import Profiles, automatic_input
+from autotuner.workflow.ports import Profiles
+from autotuner.workflow.retune import automatic_input
 
 
 class FleetMember(BaseModel):

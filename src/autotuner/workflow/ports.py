@@ -69,6 +69,34 @@ class RunRegistry(Protocol):
     ) -> None: ...
 
 
+class StoredProfileView(Protocol):
+    """What the workflow reads of a function's stored profile."""
+
+    @property
+    def profile(self) -> dict[str, Any] | None: ...
+
+
+class Profiles(Protocol):
+    """Tuning profiles and the claims of automatic runs (the profiles table)."""
+
+    def get(self, function_arn: str) -> StoredProfileView | None: ...
+    def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool: ...
+    def release_automatic(self, function_arn: str, claimant: str) -> None: ...
+
+
+class Starter(Protocol):
+    """Starts a tuning execution."""
+
+    def start(self, tuning_input: dict[str, Any], name: str) -> str: ...
+
+
+class Directory(Protocol):
+    """Finds functions by tag and reads their provisioned concurrency (the warmer)."""
+
+    def tagged(self, key: str) -> dict[str, str]: ...
+    def provisioned_concurrency(self, function: str) -> int | None: ...
+
+
 class RunRecords(Protocol):
     """The run record of each execution (what the target was, what the run set out to change)."""
 

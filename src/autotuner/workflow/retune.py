@@ -7,7 +7,7 @@ otherwise deliver a poison event again and again. Only AWS faults (which a retry
 import fnmatch
 import hashlib
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -15,16 +15,7 @@ from autotuner.domain.alarms import AlarmChange, WatchedFunction, opted_in, watc
 from autotuner.domain.contracts import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.scope import is_stack_function
-
-
-class Profiles(Protocol):
-    def get(self, function_arn: str) -> Any: ...
-    def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool: ...
-    def release_automatic(self, function_arn: str, claimant: str) -> None: ...
-
-
-class Starter(Protocol):
-    def start(self, tuning_input: dict[str, Any], name: str) -> str: ...
+from autotuner.workflow.ports import Profiles, Starter
 
 
 class RetuneSettings(BaseModel):

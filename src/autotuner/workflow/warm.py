@@ -4,17 +4,11 @@ the others."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
 
 from autotuner.domain.warming import WarmResult, WarmTarget, parse_concurrency, warmup_payload
-from autotuner.workflow.ports import Invoker
+from autotuner.workflow.ports import Directory, Invoker
 
 MAX_PARALLEL_TARGETS = 4
-
-
-class Directory(Protocol):
-    def tagged(self, key: str) -> dict[str, str]: ...
-    def provisioned_concurrency(self, function: str) -> int | None: ...
 
 
 def warm_targets(tag_key: str, listed: list[WarmTarget], directory: Directory, result: WarmResult) -> list[WarmTarget]:
