@@ -2,8 +2,6 @@
 
 from pydantic import BaseModel, Field
 
-WARMUP_KEY = "autotuner"
-WARMUP_VALUE = "warmup"
 MAX_WARM_CONCURRENCY = 50
 
 
@@ -42,11 +40,3 @@ def parse_target_list(text: str) -> tuple[list[WarmTarget], list[str]]:
         except ValueError as error:
             problems.append(str(error))
     return targets, problems
-
-
-def warmup_payload(concurrency: int, index: int) -> dict[str, object]:
-    return {WARMUP_KEY: WARMUP_VALUE, "concurrency": concurrency, "index": index}
-
-
-def is_warmup(event: object) -> bool:
-    return isinstance(event, dict) and event.get(WARMUP_KEY) == WARMUP_VALUE

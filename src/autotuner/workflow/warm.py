@@ -5,7 +5,8 @@ the others."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from autotuner.domain.warming import WarmResult, WarmTarget, parse_concurrency, warmup_payload
+from autotuner.domain.warming import WarmResult, WarmTarget, parse_concurrency
+from autotuner.domain.warmup_ping import warmup_payload
 from autotuner.workflow.ports import Directory, Invoker
 
 MAX_PARALLEL_TARGETS = 4

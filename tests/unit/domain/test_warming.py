@@ -1,7 +1,11 @@
+import subprocess
+import sys
+
 import pytest
 
 from autotuner.domain.rate_limit import TokenBucket
-from autotuner.domain.warming import is_warmup, parse_concurrency, parse_target_list, warmup_payload
+from autotuner.domain.warming import parse_concurrency, parse_target_list
+from autotuner.domain.warmup_ping import is_warmup, warmup_payload
 from autotuner.warmup import answers_warmups
 
 
@@ -47,3 +51,12 @@ def test_the_token_bucket_spaces_calls_out_after_a_burst() -> None:
         bucket.acquire()
     assert waits == pytest.approx([0.1, 0.1, 0.1, 0.1])
     assert now[0] == pytest.approx(0.4)  # 6 calls: a burst of 2, then 10 per second
+
+
+def test_the_users_decorator_needs_only_the_standard_library() -> None:
+    """autotuner.warmup runs inside users' own functions: importing it must not pull in pydantic or boto3."""
+    script = (
+        "import sys, autotuner.warmup; print(sorted(m for m in ('pydantic', 'boto3', 'botocore') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
