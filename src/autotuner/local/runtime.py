@@ -19,10 +19,11 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import botocore.session
 from moto.awslambda.models import LambdaFunction, LambdaStorage
@@ -120,35 +121,23 @@ class InProcessRuntime:
 
     @contextmanager
     def installed(self) -> Iterator["InProcessRuntime"]:
-        original = LambdaFunction._invoke_lambda
-        saved_environment = dict(os.environ)
-        os.environ.update(LOCAL_ENVIRONMENT | (QUIET_ENVIRONMENT if self._quiet else {}))
+        """Every patch below goes on as one unit and comes off as one, even if installing a later one fails."""
         runtime = self
 
         def invoke(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
             return runtime.invoke(function, event)
 
-        setattr(LambdaFunction, "_invoke_lambda", invoke)  # noqa: B010 - replacing moto's private hook
-        # Step Functions' Retry waits (seconds to minutes in AWS) are scaled down locally.
-        original_time = getattr(retrier_decl, "time")  # noqa: B009
-        setattr(retrier_decl, "time", _ScaledTime(self._retry_time_scale))  # noqa: B010
-        writes = _atomic_dynamodb_writes()
-        sfn_originals = _sfn_integration_as_aws_names()
-        original_publish = LambdaStorage.publish_version
-        setattr(LambdaStorage, "publish_version", _publish_with_unique_numbers)  # noqa: B010
-        try:
-            with enforcement() if self._enforce_iam else nullcontext():
-                yield self
-        finally:
-            setattr(LambdaStorage, "publish_version", original_publish)  # noqa: B010
-            for name, method in sfn_originals.items():
-                setattr(StateTaskServiceSfn, name, method)
-            setattr(LambdaFunction, "_invoke_lambda", original)  # noqa: B010
-            setattr(retrier_decl, "time", original_time)  # noqa: B010
-            for name, method in writes.items():
-                setattr(DynamoDBBackend, name, method)
-            os.environ.clear()
-            os.environ.update(saved_environment)
+        with ExitStack() as patches:
+            environment = LOCAL_ENVIRONMENT | (QUIET_ENVIRONMENT if self._quiet else {})
+            patches.enter_context(mock.patch.dict(os.environ, environment))  # restored whole on exit
+            patches.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
+            # Step Functions' Retry waits (seconds to minutes in AWS) are scaled down locally.
+            patches.enter_context(mock.patch.object(retrier_decl, "time", _ScaledTime(self._retry_time_scale)))
+            patches.enter_context(mock.patch.object(LambdaStorage, "publish_version", _publish_with_unique_numbers))
+            for owner, name, replacement in [*_atomic_dynamodb_writes(), *_sfn_integration_as_aws_names()]:
+                patches.enter_context(mock.patch.object(owner, name, replacement))
+            patches.enter_context(enforcement() if self._enforce_iam else nullcontext())
+            yield self
 
     def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         payload = _decode_event(event)
@@ -320,36 +309,36 @@ def _publish_with_unique_numbers(storage: LambdaStorage, name_or_arn: str, descr
     return published
 
 
-def _sfn_integration_as_aws_names() -> dict[str, Any]:
+def _sfn_integration_as_aws_names() -> list[tuple[Any, str, Any]]:
     """moto passes a states:startExecution task's Parameters (StateMachineArn, Name, Input) to boto3 as they are,
     and its responses back as boto3 names them (executionArn); AWS maps both ways. This maps them as AWS does."""
     model = botocore.session.get_session().get_service_model("stepfunctions")
-    originals = {name: getattr(StateTaskServiceSfn, name) for name in ("_normalise_parameters", "_normalise_response")}
+    original_parameters = StateTaskServiceSfn._normalise_parameters
 
     def operation(task: Any, action: str | None) -> Any:
         snake = action or task._get_boto_service_action()
         return model.operation_model("".join(part.title() for part in snake.split("_")))
 
     def parameters(task: Any, values: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        originals["_normalise_parameters"](task, values, *args, **kwargs)
+        original_parameters(task, values, *args, **kwargs)
         task._to_boto_request(values, operation(task, kwargs.get("service_action_name")).input_shape)
 
     def response(task: Any, response: Any, *_: Any, service_action_name: str | None = None, **__: Any) -> None:
         task._from_boto_response(response, operation(task, service_action_name).output_shape)
 
-    setattr(StateTaskServiceSfn, "_normalise_parameters", parameters)  # noqa: B010
-    setattr(StateTaskServiceSfn, "_normalise_response", response)  # noqa: B010
-    return originals
+    return [
+        (StateTaskServiceSfn, "_normalise_parameters", parameters),
+        (StateTaskServiceSfn, "_normalise_response", response),
+    ]
 
 
 _DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
-def _atomic_dynamodb_writes() -> dict[str, Any]:
+def _atomic_dynamodb_writes() -> list[tuple[Any, str, Any]]:
     """DynamoDB applies a conditional write atomically; moto checks and writes in separate steps that threads
     can interleave. One lock around moto's writes restores the guarantee the product relies on."""
     lock = threading.Lock()
-    originals = {name: getattr(DynamoDBBackend, name) for name in _DYNAMODB_WRITES}
 
     def atomic(method: Callable[..., Any]) -> Callable[..., Any]:
         def locked(*args: Any, **kwargs: Any) -> Any:
@@ -358,9 +347,7 @@ def _atomic_dynamodb_writes() -> dict[str, Any]:
 
         return locked
 
-    for name, method in originals.items():
-        setattr(DynamoDBBackend, name, atomic(method))
-    return originals
+    return [(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name))) for name in _DYNAMODB_WRITES]
 
 
 class _ScaledTime:
