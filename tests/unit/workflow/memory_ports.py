@@ -1,0 +1,458 @@
+"""In-memory implementations of the workflow's ports (src/autotuner/workflow/ports.py).
+
+Each behaves as the service behind the real adapter does, for what the workflow uses: Lambda's versions, aliases
+and REPORT lines; the run records' conditional writes (adapters/run_records.py); the profiles table's run lock.
+They stand in for the services, not for boto3, so the steps can be unit-tested in milliseconds; the adapters
+themselves stay tested against moto.
+"""
+
+import base64
+import json
+import math
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autotuner.adapters.errors import PayloadNotFoundError, UpdateConflictError
+from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.contracts import LATEST, AppliedChange
+from autotuner.domain.errors import TargetNotFoundError
+from autotuner.domain.report import InvocationReport, InvocationStatus, format_report_line
+from autotuner.domain.run import CleanupReport, FunctionConfiguration
+from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
+from autotuner.workflow.ports import InvocationResult, VersionInfo
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+# ---- Lambda's control plane -------------------------------------------------------------------------------
+
+
+@dataclass
+class PublishedVersion:
+    number: str
+    description: str
+    configuration: FunctionConfiguration  # $LATEST's, as it was when published
+
+
+class MemoryFunction:
+    """One function: $LATEST, numbered versions (a number is never reused, even after its version is deleted)
+    and aliases with routing weights. Any operation can be made to fail, or to run something first, on demand."""
+
+    def __init__(
+        self,
+        arn: str,
+        *,
+        memory_mb: int = 1024,
+        description: str = "",
+        timeout_s: int = 30,
+        code_sha256: str = "code-1",
+        state: str = "Active",
+        last_update_status: str = "Successful",
+        exists: bool = True,
+    ) -> None:
+        self.arn = parse_function_arn(arn)
+        self.exists = exists  # a handle on a function that does not exist fails every call, as Lambda does
+        self.latest = FunctionConfiguration(
+            function_arn=self.arn.unqualified,
+            memory_mb=memory_mb,
+            description=description,
+            timeout_s=timeout_s,
+            code_sha256=code_sha256,
+            state=state,
+            last_update_status=last_update_status,
+        )
+        self.published: dict[str, PublishedVersion] = {}
+        self.alias_table: dict[str, AliasSnapshot] = {}
+        self.changes: list[str] = []  # every change made, in order
+        self.waits = 0
+        self._last_number = 0
+        self._before: dict[str, list[Callable[[], object]]] = defaultdict(list)
+
+    # -- test controls --
+
+    def fail(self, operation: str, error: Exception, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``operation`` raise ``error`` without changing anything."""
+
+        def raise_error() -> None:
+            raise error
+
+        self._before[operation] += [raise_error] * times
+
+    def before_next(self, operation: str, action: Callable[[], object]) -> None:
+        """Run ``action`` just before the next call of ``operation`` (e.g. a clean-up closing the record)."""
+        self._before[operation].append(action)
+
+    def deploy_code(self, code_sha256: str) -> None:
+        self.latest = self.latest.model_copy(update={"code_sha256": code_sha256})
+
+    # -- FunctionControl --
+
+    def configuration(self, qualifier: str | None = None) -> FunctionConfiguration:
+        self._hooks("configuration")
+        if qualifier is None or qualifier == LATEST:
+            return self.latest.model_copy()
+        number = self.alias_table[qualifier].version if qualifier in self.alias_table else qualifier
+        version = self.published.get(number or "")
+        if version is None:
+            raise TargetNotFoundError(f"function {self.arn.name}:{qualifier} in {self.arn.region}: not found")
+        return version.configuration.model_copy(
+            update={"function_arn": self.arn.qualified(version.number), "description": version.description}
+        )
+
+    def wait_until_updated(self) -> None:
+        self._hooks("wait_until_updated")
+        self.waits += 1
+        self.latest = self.latest.model_copy(update={"last_update_status": "Successful", "state": "Active"})
+
+    def update(self, *, memory_mb: int, description: str) -> None:
+        self._hooks("update")
+        self.latest = self.latest.model_copy(update={"memory_mb": memory_mb, "description": description})
+        self.changes.append(f"update {memory_mb} MB {description!r}")
+
+    def publish_version(self, description: str) -> VersionInfo:
+        """Lambda publishes nothing when $LATEST is unchanged since the last version: it returns that version."""
+        self._hooks("publish_version")
+        if self.published:
+            newest = self.published[max(self.published, key=int)]
+            if newest.configuration == self.latest:
+                return VersionInfo(version=newest.number, description=newest.description)
+        self._last_number += 1
+        number = str(self._last_number)
+        self.published[number] = PublishedVersion(number, description, self.latest.model_copy())
+        self.changes.append(f"publish {number} ({self.latest.memory_mb} MB)")
+        return VersionInfo(version=number, description=description)
+
+    def point_alias(self, alias: str, version: str) -> None:
+        """Create the alias, or move it; UpdateAlias without RoutingConfig leaves the routing as it was."""
+        self._hooks("point_alias")
+        self._require_version(version)
+        routing = self.alias_table[alias].routing if alias in self.alias_table else {}
+        self.alias_table[alias] = AliasSnapshot(name=alias, version=version, routing=dict(routing))
+        self.changes.append(f"alias {alias} -> {version}")
+
+    def alias_version(self, alias: str) -> str | None:
+        return self.alias_snapshot(alias).version
+
+    def alias_snapshot(self, alias: str) -> AliasSnapshot:
+        self._hooks("alias_snapshot")
+        found = self.alias_table.get(alias)
+        return found.model_copy(deep=True) if found else AliasSnapshot(name=alias)
+
+    def restore_alias(self, snapshot: AliasSnapshot) -> None:
+        self._hooks("restore_alias")
+        if snapshot.version is None:
+            self.delete_alias(snapshot.name)
+            return
+        self._require_version(snapshot.version)
+        self.alias_table[snapshot.name] = snapshot.model_copy(deep=True)
+        self.changes.append(f"alias {snapshot.name} -> {snapshot.version} routing {snapshot.routing}")
+
+    def aliases(self) -> dict[str, str]:
+        self._hooks("aliases")
+        return {name: alias.version for name, alias in self.alias_table.items() if alias.version is not None}
+
+    def versions(self) -> list[VersionInfo]:
+        self._hooks("versions")
+        return [VersionInfo(version=v.number, description=v.description) for v in self.published.values()]
+
+    def delete_alias(self, alias: str) -> None:
+        """Idempotent, as DeleteAlias is."""
+        self._hooks("delete_alias")
+        if self.alias_table.pop(alias, None) is not None:
+            self.changes.append(f"delete alias {alias}")
+
+    def delete_version(self, version: str) -> bool:
+        """False when already gone; Lambda refuses to delete a version an alias routes to."""
+        self._hooks("delete_version")
+        if not version.isdigit():
+            raise ValueError(f"refusing to delete {version!r}: only numbered versions are deleted")
+        if version not in self.published:
+            return False
+        users = [a.name for a in self.alias_table.values() if a.version == version or version in a.routing]
+        if users:
+            raise UpdateConflictError(f"deleting version {version}: aliases {users} point to it")
+        del self.published[version]
+        self.changes.append(f"delete version {version}")
+        return True
+
+    def _require_version(self, version: str) -> None:
+        if version not in self.published:
+            raise TargetNotFoundError(f"version {version} of {self.arn.name}: not found")
+
+    def _hooks(self, operation: str) -> None:
+        if not self.exists:
+            raise TargetNotFoundError(f"function {self.arn.name} in {self.arn.region}: not found")
+        pending = self._before[operation]
+        if pending:
+            pending.pop(0)()
+
+
+class Functions:
+    """Every function of the account, by unqualified ARN: what ``function_for`` / ``control_for`` resolve."""
+
+    def __init__(self, *functions: MemoryFunction) -> None:
+        self.by_arn = {f.arn.unqualified: f for f in functions}
+
+    def add(self, function: MemoryFunction) -> MemoryFunction:
+        self.by_arn[function.arn.unqualified] = function
+        return function
+
+    def __call__(self, arn: FunctionArn) -> MemoryFunction:
+        """A handle on the function, as LambdaFunction is: a missing one fails only when it is read."""
+        found = self.by_arn.get(arn.unqualified)
+        return found if found is not None else MemoryFunction(arn.unqualified, exists=False)
+
+
+# ---- Lambda's invocations -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invocation:
+    function: str  # as invoked: an ARN, qualified or not
+    memory_mb: int
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How one invocation ends: a success, a raised error, a timeout or running out of memory."""
+
+    duration_ms: float
+    error_type: str | None = None
+    error_message: str = ""
+    status: InvocationStatus = InvocationStatus.SUCCESS
+    max_memory_used_mb: int = 80
+    payload: bytes = b'{"ok": true}'
+
+
+Respond = Callable[[Invocation], Reply]
+
+
+def cpu_bound(duration_at_1024_ms: float = 400.0) -> Respond:
+    """A function twice as fast at twice the memory."""
+    return lambda call: Reply(duration_ms=duration_at_1024_ms * 1024 / call.memory_mb)
+
+
+def steady(duration_ms: float) -> Respond:
+    """A function that takes as long at any memory size."""
+    return lambda _: Reply(duration_ms=duration_ms)
+
+
+def raising(error_type: str, message: str, *, when: Callable[[Invocation], bool] = lambda _: True) -> Respond:
+    """Raises ``error_type`` for the invocations ``when`` selects, else answers as ``cpu_bound`` does."""
+    normal = cpu_bound()
+    return lambda call: Reply(10.0, error_type=error_type, error_message=message) if when(call) else normal(call)
+
+
+class MemoryInvoker:
+    """Invokes the functions of ``functions`` synchronously with LogType=Tail: the log tail, base64, ends with the
+    REPORT line Lambda writes, and each version's first invocation is a cold start."""
+
+    def __init__(self, functions: Functions, respond: Respond | None = None, *, init_ms: float = 250.0) -> None:
+        self.functions = functions
+        self.respond: Respond = respond or cpu_bound()
+        self.calls: list[Invocation] = []
+        self.throttles = 0
+        self._init_ms = init_ms
+        self._warm: set[str] = set()
+        self._lock = threading.Lock()  # Measure invokes from a thread pool for parallel runs
+
+    def invoke(self, function: str, payload: bytes) -> InvocationResult:
+        arn = parse_function_arn(function)
+        configuration = self.functions(arn).configuration(arn.qualifier)
+        call = Invocation(function=function, memory_mb=configuration.memory_mb, payload=payload)
+        reply = self.respond(call)
+        with self._lock:
+            self.calls.append(call)
+            number = len(self.calls)
+            cold = configuration.function_arn not in self._warm
+            self._warm.add(configuration.function_arn)
+        timed_out = reply.status is InvocationStatus.TIMEOUT
+        report = InvocationReport(
+            request_id=f"request-{number}",
+            duration_ms=configuration.timeout_s * 1000 if timed_out else reply.duration_ms,
+            billed_duration_ms=math.ceil(configuration.timeout_s * 1000 if timed_out else reply.duration_ms),
+            memory_size_mb=configuration.memory_mb,
+            max_memory_used_mb=min(reply.max_memory_used_mb, configuration.memory_mb),
+            init_duration_ms=self._init_ms if cold else None,
+            status=reply.status,
+            error_type=reply.error_type if reply.status is not InvocationStatus.SUCCESS else None,
+        )
+        lines = [f"START RequestId: {report.request_id} Version: {configuration.function_arn.rsplit(':', 1)[-1]}"]
+        if timed_out:
+            lines.append(f"{report.request_id} Task timed out after {configuration.timeout_s:.2f} seconds")
+        lines += [f"END RequestId: {report.request_id}", format_report_line(report), ""]
+        tail = base64.b64encode("\n".join(lines).encode()).decode()
+        error_type = "Sandbox.Timedout" if timed_out else reply.error_type
+        if error_type is None:
+            return InvocationResult(log_tail_base64=tail, payload=reply.payload)
+        body = json.dumps({"errorType": error_type, "errorMessage": reply.error_message}).encode()
+        return InvocationResult(
+            log_tail_base64=tail, error_type=error_type, error_message=reply.error_message, payload=body
+        )
+
+    def targets(self, name: str) -> list[Invocation]:
+        """The invocations of function ``name`` (any qualifier)."""
+        return [c for c in self.calls if parse_function_arn(c.function).name == name]
+
+
+# ---- the run records (DynamoDB) -----------------------------------------------------------------------------
+
+
+@dataclass
+class _StoredRecord:
+    record: RunRecord | None  # None: the closed stub a clean-up leaves for a run that never wrote its record
+    closed: bool
+
+
+class MemoryRunRecords:
+    """adapters/run_records.py's conditional writes: once closed, a record takes no more intents or changes."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, _StoredRecord] = {}
+
+    def open(self, record: RunRecord) -> bool:
+        stored = self._items.get(record.execution_id)
+        if stored is not None and stored.closed:
+            return False
+        written = record.model_copy(deep=True)
+        if stored is not None and stored.record is not None:  # a retried Plan: what later steps wrote stays
+            written.applied, written.cleanup = stored.record.applied, stored.record.cleanup
+        self._items[record.execution_id] = _StoredRecord(written, closed=False)
+        return True
+
+    def note_intent(self, execution_id: str, intent: Intent) -> bool:
+        record = self._open_record(execution_id)
+        if record is None:
+            return False
+        record.intents.append(intent.model_copy())
+        return True
+
+    def still_open(self, execution_id: str) -> bool:
+        return self._open_record(execution_id) is not None
+
+    def record_applied(self, execution_id: str, applied: AppliedChange) -> bool:
+        record = self._open_record(execution_id)
+        if record is None:
+            return False
+        record.applied = applied.model_copy()
+        return True
+
+    def close(self, execution_id: str) -> RunRecord | None:
+        stored = self._items.setdefault(execution_id, _StoredRecord(None, closed=True))
+        stored.closed = True
+        return self._as_read(stored)
+
+    def save_cleanup(self, execution_id: str, report: CleanupReport) -> None:
+        stored = self._items.get(execution_id)
+        if stored is not None and stored.record is not None:
+            stored.record.cleanup = report.model_copy(deep=True)
+
+    def read(self, execution_id: str) -> RunRecord | None:
+        stored = self._items.get(execution_id)
+        return self._as_read(stored) if stored is not None else None
+
+    def _open_record(self, execution_id: str) -> RunRecord | None:
+        stored = self._items.get(execution_id)
+        return stored.record if stored is not None and not stored.closed else None
+
+    @staticmethod
+    def _as_read(stored: _StoredRecord) -> RunRecord | None:
+        """A copy, as a read from a table is: the caller's changes do not reach the stored record."""
+        if stored.record is None:
+            return None
+        return stored.record.model_copy(deep=True, update={"closed": stored.closed})
+
+
+# ---- the profiles table: run lock and profiles --------------------------------------------------------------
+
+
+@dataclass
+class RecordedRun:
+    tuning_input: dict[str, Any]
+    power: int | None
+    execution: str
+
+
+class MemoryRegistry:
+    """One run at a time per function (a lock that expires), and the last successful run of each."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.locks: dict[str, tuple[str, float]] = {}  # function ARN -> (execution, until)
+        self.runs: dict[str, RecordedRun] = {}
+        self.record_failure: Exception | None = None
+        self._clock = clock
+
+    def claim_run(self, function_arn: str, execution: str, until: float) -> str | None:
+        held = self.locks.get(function_arn)
+        if held is not None and held[1] >= self._clock() and held[0] != execution:
+            return held[0]
+        self.locks[function_arn] = (execution, until)
+        return None
+
+    def release_run(self, function_arn: str, execution: str) -> bool:
+        held = self.locks.get(function_arn)
+        if held is None or held[0] != execution:
+            return False
+        del self.locks[function_arn]
+        return True
+
+    def record_run(self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str) -> None:
+        if self.record_failure is not None:
+            raise self.record_failure
+        self.runs[function_arn] = RecordedRun(dict(tuning_input), power, execution)
+
+
+# ---- SNS, S3, CloudWatch ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    subject: str
+    message: str
+    attributes: dict[str, str]
+
+
+@dataclass
+class MemoryNotifier:
+    published: list[Published] = field(default_factory=list)
+    failure: Exception | None = None
+
+    def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str:
+        if self.failure is not None:
+            raise self.failure
+        self.published.append(Published(subject, message, dict(attributes)))
+        return f"message-{len(self.published)}"
+
+
+@dataclass
+class MemoryPayloads:
+    """S3 objects by URI, already parsed as the real source parses them (JSON, else text)."""
+
+    objects: dict[str, object] = field(default_factory=dict)
+
+    def fetch(self, uri: str) -> object:
+        if uri not in self.objects:
+            raise PayloadNotFoundError(f"payloadS3: {uri} does not exist (NoSuchKey)")
+        return self.objects[uri]
+
+
+@dataclass
+class MemoryDurations:
+    """The Maximum of the AWS/Lambda Duration metric over the days asked; None: no datapoints."""
+
+    max_ms: float | None = None
+    asked: list[tuple[str, int]] = field(default_factory=list)
+
+    def max_duration_ms(self, function: FunctionArn, days: int) -> float | None:
+        self.asked.append((function.unqualified, days))
+        return self.max_ms

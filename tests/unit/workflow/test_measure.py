@@ -1,0 +1,146 @@
+"""Measure: every REPORT read; the first real failure stops a size; the run's deadline is honoured."""
+
+import itertools
+import json
+import time
+
+import pytest
+
+from autotuner.domain.report import InvocationStatus
+from autotuner.domain.run import Plan
+from autotuner.domain.sweep import Batch, alias_name
+from autotuner.workflow.invocation import ProcessorFailedError
+from autotuner.workflow.measure import MeasureRequest, RunTimedOutError, measure_batch
+from tests.unit.workflow.memory_ports import Invocation, MemoryFunction, Reply, cpu_bound, function_arn, raising
+from tests.unit.workflow.scenario import SWEEP, TARGET, World
+
+
+def prepared_512(world: World, **tuning: object) -> tuple[Plan, Batch]:
+    plan, round_ = world.planned({**SWEEP, "powerValues": [512], **tuning})
+    world.prepare(plan, round_)
+    world.invoker.calls.clear()  # the payload probe of Plan
+    return plan, Batch(memory_mb=512, alias=alias_name(plan.run_id, 512), invocations=5, first_invocation=0)
+
+
+def test_a_batch_reads_every_report_of_its_alias(world: World) -> None:
+    plan, batch = prepared_512(world, sleepBetweenRunsMs=50)
+    sleeps: list[float] = []
+
+    measured = measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads, sleep=sleeps.append)
+
+    assert {call.function for call in world.invoker.calls} == {f"{TARGET}:{batch.alias}"}
+    assert (measured.attempted, measured.failures, measured.stopped_early) == (5, [], False)
+    assert measured.duration_ms == [800.0] * 5  # cpu_bound: 400 ms at 1024 MB
+    assert measured.init_duration_ms == [250.0, None, None, None, None]  # the new version's first is cold
+    assert sleeps == [0.05] * 4
+
+
+def test_the_first_failure_stops_a_size(world: World) -> None:
+    plan, batch = prepared_512(world)
+    world.invoker.respond = raising("ValueError", "bad order", when=lambda _: len(world.invoker.calls) == 1)
+
+    measured = measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+
+    assert len(world.invoker.calls) == 2
+    assert (measured.attempted, measured.stopped_early, len(measured.duration_ms)) == (2, True, 1)
+    assert [(f.status, f.error_type, f.message) for f in measured.failures] == [
+        (InvocationStatus.ERROR, "ValueError", "bad order")
+    ]
+    assert len(measured.failed_reports) == 1  # billed too
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        (Reply(0.0, status=InvocationStatus.TIMEOUT), InvocationStatus.TIMEOUT),
+        (
+            Reply(
+                90.0, error_type="Runtime.OutOfMemory", status=InvocationStatus.OUT_OF_MEMORY, max_memory_used_mb=512
+            ),
+            InvocationStatus.OUT_OF_MEMORY,
+        ),
+    ],
+)
+def test_timeouts_and_running_out_of_memory_fail_a_size_whatever_is_allowed(
+    world: World, reply: Reply, status: InvocationStatus
+) -> None:
+    plan, batch = prepared_512(world, allowedExceptions=["Sandbox.Timedout", "Runtime.OutOfMemory"])
+    world.invoker.respond = lambda _: reply
+    measured = measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+    assert (measured.attempted, measured.stopped_early) == (1, True)
+    assert [f.status for f in measured.failures] == [status]
+
+
+def test_an_allowed_exception_is_a_measurement(world: World) -> None:
+    plan, batch = prepared_512(world, allowedExceptions=["NotFound"])
+    world.invoker.respond = raising("NotFound", "no such order")
+    measured = measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+    assert (measured.attempted, measured.failures, len(measured.duration_ms)) == (5, [], 5)
+
+
+def test_a_failure_on_the_last_invocation_does_not_count_as_stopping_early(world: World) -> None:
+    plan, batch = prepared_512(world)
+    world.invoker.respond = raising("ValueError", "late", when=lambda _: len(world.invoker.calls) == 4)
+    measured = measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+    assert (measured.attempted, measured.stopped_early, len(measured.failures)) == (5, False, 1)
+
+
+def test_parallel_invocations_all_run_even_when_one_fails(world: World) -> None:
+    plan, batch = prepared_512(world, parallelInvocation=True)
+    started = itertools.count()  # atomic under the GIL: exactly one invocation is the first
+    world.invoker.respond = raising("ValueError", "first", when=lambda _: next(started) == 0)
+    measured = measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+    assert (len(world.invoker.calls), measured.attempted, measured.stopped_early) == (5, 5, False)
+    assert [f.message for f in measured.failures] == ["first"]
+    assert len(measured.duration_ms) == 4
+
+
+def test_a_passed_deadline_stops_before_invoking(world: World) -> None:
+    plan, batch = prepared_512(world)
+    late = plan.model_copy(update={"deadline_epoch_s": time.time() - 1})
+    with pytest.raises(RunTimedOutError, match="while measuring 512 MB; raise ExecutionTimeoutSeconds"):
+        measure_batch(MeasureRequest(plan=late, batch=batch), world.invoker, world.payloads)
+    assert world.invoker.calls == []
+
+
+def test_weighted_payloads_follow_the_plans_schedule(world: World) -> None:
+    payload = [{"payload": {"kind": "small"}, "weight": 4}, {"payload": {"kind": "large"}, "weight": 1}]
+    plan, batch = prepared_512(world, payload=payload)
+    measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+    sent = [json.loads(call.payload)["kind"] for call in world.invoker.calls]
+    assert plan.payload_schedule is not None
+    assert sent == [["small", "large"][i] for i in plan.payload_schedule]
+
+
+def test_a_payload_from_s3_and_a_pre_processor_shape_what_is_sent(world: World) -> None:
+    world.payloads.objects["s3://payloads/order.json"] = {"order": 7}
+    world.functions.add(MemoryFunction(function_arn("pre")))
+
+    def respond(call: Invocation) -> Reply:
+        if call.function == function_arn("pre"):
+            return Reply(5.0, payload=json.dumps({"order": 7, "enriched": True}).encode())
+        return cpu_bound()(call)
+
+    world.invoker.respond = respond
+    plan, batch = prepared_512(world, payloadS3="s3://payloads/order.json", preProcessorARN=function_arn("pre"))
+    measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+    assert [json.loads(c.payload) for c in world.invoker.targets("orders")] == [{"order": 7, "enriched": True}] * 5
+    assert [json.loads(c.payload) for c in world.invoker.targets("pre")] == [{"order": 7}] * 5
+
+
+def test_a_failing_post_processor_stops_the_run(world: World) -> None:
+    world.functions.add(MemoryFunction(function_arn("post")))
+    plan, batch = prepared_512(world, postProcessorARN=function_arn("post"))
+    world.invoker.respond = raising("KeyError", "result", when=lambda call: call.function == function_arn("post"))
+    with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*:function:post raised KeyError: result"):
+        measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+    assert len(world.invoker.targets("orders")) == 1
+
+
+def test_each_alias_runs_at_the_memory_prepare_published_behind_it(world: World) -> None:
+    plan, round_ = world.planned()
+    prepared = world.prepare(plan, round_)
+    for alias in prepared.aliases:
+        batch = Batch(memory_mb=alias.memory_mb, alias=alias.alias, invocations=1, first_invocation=0)
+        measured = measure_batch(MeasureRequest(plan=plan, batch=batch), world.invoker, world.payloads)
+        assert measured.duration_ms == [400.0 * 1024 / alias.memory_mb]  # cpu_bound, at the alias's memory

@@ -1,0 +1,187 @@
+"""Notify: the output (a lost profile or e-mail only warns), and a failure in words from what clean-up read back."""
+
+import json
+
+import pytest
+
+from autotuner.domain.contracts import LATEST, AppliedChange, Outcome
+from autotuner.domain.run import Analysis, CleanupReport, Plan, StepError
+from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
+from tests.unit.workflow.memory_ports import MemoryNotifier, Published
+from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
+
+URL = "https://lambda-power-tuning.show/"
+STOPPED = StepError(
+    Error="RunStoppedError",
+    Cause=json.dumps({"errorType": "RunStoppedError", "errorMessage": "the run was stopped while planning"}),
+)
+
+
+def tuned(world: World, tuning_input: dict[str, object]) -> NotifyRequest:
+    """A whole run in memory: plan, prepare, measure, analyze, apply when asked, clean up."""
+    plan, round_ = world.planned(tuning_input)
+    analysis = world.measure_and_analyze(plan, round_, world.prepare(plan, round_))
+    assert analysis.decision is not None
+    chosen = analysis.decision.chosen_memory_mb
+    assert chosen is not None
+    applied = world.apply(plan, chosen) if plan.applies else None
+    return NotifyRequest(plan=plan, analysis=analysis, applied=applied, cleanup=world.clean_up())
+
+
+def test_a_finished_run_is_stored_as_the_profile_and_published(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True})
+
+    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+
+    assert (output.outcome, output.power, output.warnings) == (Outcome.APPLIED, world.function.latest.memory_mb, [])
+    stored = world.registry.runs[TARGET]
+    assert (stored.tuning_input, stored.power, stored.execution) == (
+        {"num": 5, "powerValues": [256, 512], "autoOptimize": True},
+        output.power,
+        EXECUTION,
+    )
+    assert stored.tuning_input == profile_of(request.plan)
+    [message] = world.notifier.published
+    assert message.subject.startswith(f"Autotuner: orders set to {output.power} MB")
+    assert message.attributes == {"function": "orders", "outcome": "applied", "trigger": "manual"}
+
+
+def test_a_profile_that_cannot_be_stored_is_a_warning(world: World) -> None:
+    request = tuned(world, SWEEP)
+    world.registry.record_failure = RuntimeError("ProvisionedThroughputExceededException")
+    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+    assert output.warnings == [
+        "this run could not be stored as the function's profile: ProvisionedThroughputExceededException"
+    ]
+    assert output.outcome is Outcome.RECOMMENDED
+    assert len(world.notifier.published) == 1  # published all the same
+
+
+def test_a_notification_that_cannot_be_published_is_a_warning(world: World) -> None:
+    request = tuned(world, SWEEP)
+    world.notifier.failure = RuntimeError("AuthorizationError")
+    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+    assert output.warnings == ["the notification could not be published: AuthorizationError"]
+    assert TARGET in world.registry.runs
+
+
+def test_a_dry_run_is_not_stored_as_a_profile(world: World) -> None:
+    request = tuned(world, {**SWEEP, "dryRun": True})
+    output = finish(request, None, visualization_base_url=URL, registry=world.registry)
+    assert output.outcome is Outcome.DRY_RUN
+    assert world.registry.runs == {}
+
+
+def _read_back(plan: Plan, analysis: Analysis, applied: AppliedChange, cleanup: CleanupReport) -> list[str]:
+    request = NotifyRequest(plan=plan, analysis=analysis, applied=applied, cleanup=cleanup)
+    return finish(request, None, visualization_base_url=URL).warnings
+
+
+def test_what_clean_up_read_back_must_match_what_was_applied(world: World) -> None:
+    done = tuned(world, SWEEP)
+    plan, analysis = done.plan, done.analysis
+    on_latest = AppliedChange(target=LATEST, memory_mb=512, previous_memory_mb=1024)
+    on_alias = AppliedChange(target="live", memory_mb=512, previous_memory_mb=1024, version="5")
+
+    assert _read_back(plan, analysis, on_latest, CleanupReport(final_memory_mb=512)) == []
+    assert _read_back(plan, analysis, on_latest, CleanupReport(final_memory_mb=1024)) == [
+        "read back after clean-up, the function has 1024 MB, not 512 MB"
+    ]
+    assert _read_back(plan, analysis, on_alias, CleanupReport(alias_name="live", final_alias_version="5")) == []
+    assert _read_back(plan, analysis, on_alias, CleanupReport(alias_name="live", final_alias_version="4")) == [
+        "read back after clean-up, alias live points to 4, not version 5"
+    ]
+    assert _read_back(plan, analysis, on_alias, CleanupReport(alias_name="live")) == [
+        "read back after clean-up, alias live points to no version, not version 5"
+    ]
+
+
+def failure(world: World, document: FailedRun) -> tuple[str, Published]:
+    record = world.records.read(EXECUTION)
+    result = describe_failure(FailureRequest(execution_id=EXECUTION, document=document), record, world.notifier)
+    [message] = world.notifier.published
+    assert message.message == f"{result.error}: {result.message}"
+    return result.message, message
+
+
+def test_a_failure_before_any_record_changed_nothing(world: World) -> None:
+    message, published = failure(world, FailedRun(error=STOPPED, input={"lambdaARN": TARGET}))
+    assert message == (
+        "the run was stopped while planning. Nothing was changed (the run stopped before it recorded any change to "
+        "make)."
+    )
+    assert (published.subject, published.attributes["outcome"]) == ("Autotuner: tuning orders failed", "failed")
+
+
+def test_a_failed_run_without_a_valid_arn_names_no_function(world: World) -> None:
+    _, published = failure(world, FailedRun(input={"lambdaARN": "orders"}))
+    assert published.subject == "Autotuner: tuning an unnamed function failed"
+
+
+def test_a_clean_up_that_did_not_finish_says_so(world: World) -> None:
+    plan, round_ = world.planned()
+    world.prepare(plan, round_)  # no clean-up ran: the record holds none
+    cleanup_error = StepError(Error="States.Timeout", Cause="the clean-up task timed out")
+    message, _ = failure(world, FailedRun(error=STOPPED, cleanup_error=cleanup_error))
+    assert message.endswith(
+        "Clean-up did not finish (the clean-up task timed out); the janitor retries it when the execution ends. "
+        "Check the function's aliases and versions if this persists."
+    )
+
+
+def test_a_run_that_changed_nothing_says_why(world: World) -> None:
+    world.planned()
+    world.clean_up()
+    error = StepError(Error="InvalidInputError", Cause="payload: the function raised ValueError")
+    message, _ = failure(world, FailedRun(error=error))
+    assert message == (
+        "payload: the function raised ValueError. Nothing was changed (the run record holds no change to the function)."
+    )
+
+
+def test_a_failure_after_an_applied_alias_reports_what_clean_up_read_back(world: World) -> None:
+    world.function.publish_version("release 9")
+    plan, round_ = world.planned({**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live"})
+    world.prepare(plan, round_)
+    applied = world.apply(plan, 512)
+    world.clean_up()
+    message, _ = failure(world, FailedRun(error=StepError(Error="States.TaskFailed", Cause="")))
+    assert message == (
+        "States.TaskFailed. Clean-up removed 3 aliases and 3 versions; read back afterwards, orders has 1024 MB (its "
+        f"memory before the run) and its original description, and alias live points to {applied.version}. This "
+        "run no longer holds the function's run lock."
+    )
+
+
+@pytest.mark.parametrize(
+    ("final_memory_mb", "which"),
+    [
+        (512, "the applied choice"),
+        (1024, "its memory before the run"),
+        (2048, "neither its original 1024 MB nor an applied choice"),
+    ],
+)
+def test_the_memory_read_back_is_named_for_what_it_is(world: World, final_memory_mb: int, which: str) -> None:
+    plan, round_ = world.planned({**SWEEP, "autoOptimize": True})
+    world.prepare(plan, round_)
+    world.apply(plan, 512)
+    world.clean_up()
+    record = world.records.read(EXECUTION)
+    assert record is not None
+    assert record.cleanup is not None
+    assert record.cleanup.final_memory_mb == 512
+    read_back = record.model_copy(
+        update={"cleanup": record.cleanup.model_copy(update={"final_memory_mb": final_memory_mb})}
+    )
+
+    described = describe_failure(FailureRequest(execution_id=EXECUTION), read_back, None)
+
+    assert described.message.startswith("the run failed without an error record. Clean-up removed 3 aliases and 3")
+    assert f"orders has {final_memory_mb} MB ({which}) and its original description." in described.message
+
+
+def test_a_notification_that_cannot_be_sent_changes_no_failure(world: World) -> None:
+    notifier = MemoryNotifier(failure=RuntimeError("AuthorizationError"))
+    request = FailureRequest(execution_id=EXECUTION, document=FailedRun(error=STOPPED))
+    described = describe_failure(request, None, notifier)
+    assert (described.error, notifier.published) == ("RunStoppedError", [])
