@@ -12,10 +12,10 @@ import pytest
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.lambda_functions import LambdaInvoker
 from autotuner.adapters.profiles import ProfileStore
-from autotuner.domain.warming import WarmResult, WarmTarget
+from autotuner.domain.warming import WarmResult, WarmTarget, parse_target_list
 from autotuner.local.runtime import InProcessRuntime
 from autotuner.local.stack import LocalStack, deploy
-from autotuner.workflow.warm import warm
+from autotuner.workflow.warm import warm, warm_targets
 from tests.conftest import load_event
 from tests.emulator import MakeTarget, run_tuning
 
@@ -237,6 +237,26 @@ def test_the_warmer_steps_aside_for_provisioned_concurrency(runtime: InProcessRu
     result = warm(targets, Directory(), LambdaInvoker("us-east-1"), WarmResult())
     assert result.warmed == ["spiky"]
     assert result.skipped == {"steady": "has 5 provisioned environments; a warmer would only add cost"}
+
+
+def test_a_function_and_qualifier_is_one_warm_target_however_it_is_written() -> None:
+    class Tagged:
+        def tagged(self, key: str) -> dict[str, str]:
+            return {ORDERS: "3", ORDERS.replace("orders", "resize"): "lots"}
+
+        def provisioned_concurrency(self, function: str) -> int | None:
+            return 0
+
+    listed, problems = parse_target_list(f"{ORDERS}:live:2,123456789012:function:orders:5,api:0")
+    result = WarmResult(skipped=problems)
+    targets = warm_targets("autotuner:warm", listed, Tagged(), result)
+    # the partial ARN is the tagged function (the list wins); the alias is another target, as "orders:live" is
+    assert [(t.function, t.concurrency) for t in targets] == [
+        ("123456789012:function:orders", 5),
+        (f"{ORDERS}:live", 2),
+    ]
+    assert sorted(result.skipped) == ["api", "resize"]
+    assert result.skipped["api"] == "WarmTargets 'api:0': '0' is not a concurrency between 1 and 50"
 
 
 def test_warmups_never_count_in_a_tuning_run(

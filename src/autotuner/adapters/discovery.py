@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client, lambda_client
 from autotuner.adapters.errors import AwsError, describe, is_code
+from autotuner.domain.arn import function_name_of, parse_arn
 from autotuner.domain.rate_limit import TokenBucket
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class FunctionDirectory:
         """Provisioned environments on any alias or version (a warmer must step aside where there are some);
         None when they cannot be read (no permission, or an emulator without the API)."""
         self._limiter.acquire()
-        name = function.split(":")[6] if function.startswith("arn:") else function.split(":", maxsplit=1)[0]
+        name = function_name_of(function)
         try:
             configs = self._lambda.list_provisioned_concurrency_configs(FunctionName=name)
         except ClientError as error:
@@ -61,7 +62,7 @@ class FunctionDirectory:
 
 
 def alarm_tags(alarm_arn: str, cloudwatch: "CloudWatchClient | None" = None) -> dict[str, str]:
-    api: CloudWatchClient = cloudwatch or client("cloudwatch", alarm_arn.split(":")[3])
+    api: CloudWatchClient = cloudwatch or client("cloudwatch", parse_arn(alarm_arn, service="cloudwatch").region)
     try:
         tags = api.list_tags_for_resource(ResourceARN=alarm_arn)["Tags"]
     except ClientError as error:

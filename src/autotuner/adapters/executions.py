@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from autotuner.adapters.clients import stepfunctions_client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
+from autotuner.domain.arn import parse_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -40,7 +41,7 @@ class HistoryEvent(BaseModel):
 class Executions:
     def __init__(self, state_machine_arn: str, client: "SFNClient | None" = None) -> None:
         self.state_machine_arn = state_machine_arn
-        self._client = client or stepfunctions_client(state_machine_arn.split(":")[3])
+        self._client = client or stepfunctions_client(parse_arn(state_machine_arn, service="states").region)
 
     def start(self, tuning_input: dict[str, Any], name: str) -> str:
         try:

@@ -24,7 +24,7 @@ from autotuner.adapters.errors import (
     describe,
     is_code,
 )
-from autotuner.domain.arn import FunctionArn
+from autotuner.domain.arn import FunctionArn, parse_function_reference
 from autotuner.domain.backoff import full_jitter_delays
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run import FunctionConfiguration
@@ -223,10 +223,14 @@ class LambdaFunction:
 
 def resolve_function_arn(name_or_arn: str, region: str | None = None, client: "LambdaClient | None" = None) -> str:
     """The ARN of a function given by name or ARN (qualifier kept), checking that it exists."""
-    name, _, qualifier = name_or_arn.partition(":") if not name_or_arn.startswith("arn:") else (name_or_arn, "", "")
+    reference = parse_function_reference(name_or_arn)
+    # A full ARN is asked about as given (Lambda then checks its qualifier too and answers with it); a name or
+    # partial ARN without its qualifier, which is put back on the answer.
+    full_arn = reference.arn
+    lookup, qualifier = (str(full_arn), None) if full_arn is not None else (reference.unqualified, reference.qualifier)
     api = client or lambda_client(region)
     try:
-        arn = str(api.get_function_configuration(FunctionName=name)["FunctionArn"])
+        arn = str(api.get_function_configuration(FunctionName=lookup)["FunctionArn"])
     except ClientError as error:
         raise _translate(error, f"function {name_or_arn}") from error
     return f"{arn}:{qualifier}" if qualifier else arn

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from autotuner.adapters.clients import sns_client
+from autotuner.domain.arn import parse_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -14,7 +15,7 @@ MESSAGE_LIMIT = 256 * 1024
 class TopicNotifier:
     def __init__(self, topic_arn: str, client: "SNSClient | None" = None) -> None:
         self.topic_arn = topic_arn
-        self._client = client or sns_client(topic_arn.split(":")[3])
+        self._client = client or sns_client(parse_arn(topic_arn, service="sns").region)
 
     def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str:
         """Publish; the message attributes let subscribers filter by function and outcome."""

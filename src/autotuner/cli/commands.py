@@ -11,6 +11,7 @@ from autotuner.adapters.lambda_functions import resolve_function_arn
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
 from autotuner.cli.progress import follow
+from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_function_arn
 from autotuner.domain.contracts import TuningOutput, parse_tuning_input
 from autotuner.domain.money import usd
 from autotuner.reports.text import summary
@@ -39,7 +40,7 @@ def tune(
     out = out or sys.stdout
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
-    name = f"cli-{arn.split(':')[6]}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    name = f"cli-{parse_function_arn(arn).name}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     execution_arn = executions.start({"lambdaARN": arn, **tuning}, name[:80])
     out.write(f"Started {execution_arn}\n")
     if not wait:
@@ -58,7 +59,7 @@ def show(execution: Execution, *, out: TextIO | None = None, as_json: bool = Fal
     if as_json:
         out.write(output.model_dump_json(indent=2) + "\n")
     else:
-        out.write(summary(output, output.function_arn.split(":")[6]) + "\n")
+        out.write(summary(output, parse_function_arn(output.function_arn).name) + "\n")
     return 0
 
 
@@ -68,7 +69,7 @@ def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: 
     execution = executions.describe(execution_arn)
     status = show(execution, out=out, as_json=as_json)
     output = TuningOutput.model_validate(execution.output)
-    function_name = output.function_arn.split(":")[6]
+    function_name = parse_function_arn(output.function_arn).name
     if html is not None:
         from autotuner.reports.html import render_html
 
@@ -86,10 +87,11 @@ def history(function: str, *, stack_name: str, region: str | None, limit: int, o
     out = out or sys.stdout
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
+    function_arn = parse_function_arn(arn)
     rows = [("Started", "Status", "Trigger", "Memory", "Saves /M", "Run")]
     for summary_row in executions.recent(limit):
         execution = executions.describe(summary_row.arn)
-        if not execution.input or str(execution.input.get("lambdaARN", "")).split(":")[:7] != arn.split(":")[:7]:
+        if not execution.input or not _is_run_of(execution.input, function_arn):
             continue
         rows.append(_history_row(execution))
     if len(rows) == 1:
@@ -106,8 +108,7 @@ def profile_set(
 ) -> int:
     out = out or sys.stdout
     store = _profiles(stack_name)
-    arn = resolve_function_arn(function, region).split(":")
-    unqualified = ":".join(arn[:7])
+    unqualified = parse_function_arn(resolve_function_arn(function, region)).unqualified
     parse_tuning_input({**profile, "lambdaARN": unqualified})  # refuse a profile a run would refuse
     store.set_user_profile(unqualified, profile)
     out.write(f"Stored the tuning profile of {unqualified}:\n{json.dumps(profile, indent=2)}\n")
@@ -117,7 +118,7 @@ def profile_set(
 def profile_show(function: str, *, stack_name: str, region: str | None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     store = _profiles(stack_name)
-    unqualified = ":".join(resolve_function_arn(function, region).split(":")[:7])
+    unqualified = parse_function_arn(resolve_function_arn(function, region)).unqualified
     stored = store.get(unqualified)
     if stored is None or stored.profile is None:
         out.write(f"{unqualified} has no tuning profile yet: tune it once, or run `autotuner profile set`.\n")
@@ -139,6 +140,14 @@ def _profiles(stack_name: str) -> ProfileStore:
     return ProfileStore(outputs["ProfilesTableName"])
 
 
+def _is_run_of(execution_input: dict[str, Any], function: FunctionArn) -> bool:
+    """Whether a run tuned the function, under any qualifier (another run's input may hold anything)."""
+    try:
+        return parse_function_arn(str(execution_input.get("lambdaARN", ""))).unqualified == function.unqualified
+    except ValueError:
+        return False
+
+
 def _history_row(execution: Execution) -> tuple[str, str, str, str, str, str]:
     output = execution.output or {}
     trigger = (execution.input or {}).get("trigger") or {}
@@ -156,10 +165,10 @@ def _history_row(execution: Execution) -> tuple[str, str, str, str, str, str]:
 
 
 def _state_machine_of(execution_arn: str) -> str:
-    parts = execution_arn.split(":")
-    if len(parts) < 8 or parts[5] != "execution":
-        raise RunFailedError(f"{execution_arn!r} is not a Step Functions execution ARN")
-    return ":".join([*parts[:5], "stateMachine", parts[6]])
+    try:
+        return str(parse_execution_arn(execution_arn).state_machine)
+    except ValueError:
+        raise RunFailedError(f"{execution_arn!r} is not a Step Functions execution ARN") from None
 
 
 def parse_payload(text: str | None) -> Any:

@@ -16,6 +16,7 @@ import boto3
 
 from autotuner.adapters.executions import Executions
 from autotuner.cli.progress import follow
+from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
 from autotuner.local.emulator import local_aws
 from autotuner.local.targets import create_target
@@ -56,7 +57,7 @@ def run_demo(
     say("Lambda Autotuner demo: a local AWS emulator in this process, the stack deployed from template.yaml.")
     results: list[tuple[str, TuningOutput]] = []
     with local_aws(seed=seed) as aws:
-        machine = aws.stack.state_machine_arn.split(":")[-1]
+        machine = parse_state_machine_arn(aws.stack.state_machine_arn).name
         say(f"Deployed {len(aws.stack.functions)} Lambdas and the state machine {machine}.")
         executions = Executions(aws.stack.state_machine_arn)
         for index, target in enumerate(DEMO_TARGETS, start=1):

@@ -9,6 +9,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autotuner.domain.arn import (
+    Arn,
+    FunctionArn,
+    FunctionReference,
+    parse_arn,
+    parse_function_arn,
+    parse_function_reference,
+)
+
 LAMBDA_NAMESPACE = "AWS/Lambda"
 
 
@@ -110,12 +119,16 @@ class AlarmChange(BaseModel):
     metrics: list[MetricRef]
 
     @property
+    def arn(self) -> Arn:
+        return parse_arn(self.alarm_arn, service="cloudwatch")
+
+    @property
     def region(self) -> str:
-        return self.alarm_arn.split(":")[3]
+        return self.arn.region
 
     @property
     def account(self) -> str:
-        return self.alarm_arn.split(":")[4]
+        return self.arn.account
 
 
 def from_eventbridge(detail: AlarmStateChangeDetail, *, alarm_arn: str, time: datetime) -> AlarmChange:
@@ -177,7 +190,7 @@ class WatchedFunction(BaseModel):
 
     @property
     def name(self) -> str:
-        return self.function_arn.split(":")[6]
+        return parse_function_arn(self.function_arn).name
 
 
 def watched_functions(change: AlarmChange) -> list[WatchedFunction]:
@@ -186,16 +199,34 @@ def watched_functions(change: AlarmChange) -> list[WatchedFunction]:
     for metric in change.metrics:
         if metric.namespace != LAMBDA_NAMESPACE:
             continue
-        resource = metric.dimensions.get("Resource", "")
-        name = metric.dimensions.get("FunctionName") or resource.split(":")[0]
-        if not name:
+        watched = _function_and_alias(metric.dimensions)
+        if watched is None:
             continue
-        alias = resource.split(":", 1)[1] if ":" in resource else None
-        arn = f"arn:aws:lambda:{change.region}:{change.account}:function:{name}"
+        name, alias = watched
+        alarm = change.arn  # the function is in the alarm's partition, region and account
+        arn = FunctionArn(partition=alarm.partition, region=alarm.region, account=alarm.account, name=name).unqualified
         current = found.get(arn)
         if current is None or (alias and not current.alias):
             found[arn] = WatchedFunction(function_arn=arn, alias=alias)
     return list(found.values())
+
+
+def _function_and_alias(dimensions: dict[str, str]) -> tuple[str, str | None] | None:
+    """The function a Lambda metric is about (its ``FunctionName``, else its ``Resource``), and the alias of a
+    ``Resource`` (``name:alias``); None when neither names a valid function (account-wide metrics name none)."""
+    by_name = _function_reference(dimensions.get("FunctionName", ""))
+    by_resource = _function_reference(dimensions.get("Resource", ""))
+    function = by_name or by_resource
+    if function is None:
+        return None
+    return function.name, by_resource.qualifier if by_resource else None
+
+
+def _function_reference(dimension: str) -> FunctionReference | None:
+    try:
+        return parse_function_reference(dimension) if dimension else None
+    except ValueError:  # not a function name: nothing this alarm could re-tune
+        return None
 
 
 def opted_in(alarm_name: str, alarm_tags: dict[str, str] | None, *, name_prefix: str, tag_key: str) -> bool:

@@ -1,8 +1,13 @@
 """Keeping chosen functions warm: which functions, how many environments, and the payload they recognise."""
 
+import re
+
 from pydantic import BaseModel, Field
 
 MAX_WARM_CONCURRENCY = 50
+
+# A WarmTargets entry: the function, then ":<concurrency>" when the last part is a number ('api:live:2').
+_ENTRY_WITH_COUNT = re.compile(r"(?P<function>.+):(?P<count>[^:]*)")
 
 
 class WarmTarget(BaseModel):
@@ -27,16 +32,18 @@ def parse_concurrency(value: str, where: str) -> int:
     return int(text)
 
 
-def parse_target_list(text: str) -> tuple[list[WarmTarget], list[str]]:
-    """The WarmTargets parameter: 'orders:3,resize,api:live:2' -> targets, plus a problem per bad entry."""
+def parse_target_list(text: str) -> tuple[list[WarmTarget], dict[str, str]]:
+    """The WarmTargets parameter: 'orders:3,resize,api:live:2' -> targets, plus function -> problem for each bad
+    entry (the function as the entry names it)."""
     targets: list[WarmTarget] = []
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     for entry in filter(None, (part.strip() for part in text.split(","))):
-        function, _, last = entry.rpartition(":")
-        if not function or not last.isdigit():
-            function, last = entry, ""
+        match = _ENTRY_WITH_COUNT.fullmatch(entry)
+        function, count = (match["function"], match["count"]) if match and match["count"].isdigit() else (entry, "")
         try:
-            targets.append(WarmTarget(function=function, concurrency=parse_concurrency(last, f"WarmTargets {entry!r}")))
+            targets.append(
+                WarmTarget(function=function, concurrency=parse_concurrency(count, f"WarmTargets {entry!r}"))
+            )
         except ValueError as error:
-            problems.append(str(error))
+            problems[function] = str(error)
     return targets, problems

@@ -17,8 +17,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environ()
     result = WarmResult()
     listed, problems = parse_target_list(settings.warm_targets)
-    for problem in problems:
-        result.skipped[problem.split(":")[0]] = problem
+    result.skipped.update(problems)
     directory = FunctionDirectory()
     targets = warm_targets(settings.warm_tag, listed, directory, result)
     warm(targets, directory, LambdaInvoker(region=None, throttle_attempts=3), result)  # the warmer's own region

@@ -19,6 +19,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from botocore.model import OperationModel
 
 from autotuner.adapters.clients import forget_clients
+from autotuner.domain.arn import FunctionArn, FunctionReference, parse_function_reference
 from autotuner.local.iam import Decision, Request, decide
 
 _PARAMETERS_KEY = "autotuner_local_api_parameters"
@@ -100,18 +101,20 @@ def _function_arn(operation: str, parameters: Mapping[str, Any], account: str, r
     ARN, otherwise against the function's ARN; alias operations (those naming an alias by Name) against the
     function's ARN."""
     name = str(parameters["FunctionName"])
-    parts = name.split(":")
-    if name.startswith("arn:"):
-        region, account, function, qualifier = parts[3], parts[4], parts[6], parts[7] if len(parts) > 7 else None
-    elif len(parts) >= 3 and parts[1] == "function":
-        account, function, qualifier = parts[0], parts[2], parts[3] if len(parts) > 3 else None
-    else:
-        function, qualifier = parts[0], parts[1] if len(parts) > 1 else None
-    qualifier = qualifier or parameters.get("Qualifier")
+    try:
+        reference = parse_function_reference(name)
+    except ValueError:  # Lambda refuses the name itself; authorize it as written, as one that names no qualifier
+        reference = FunctionReference(name=name)
+    qualifier = reference.qualifier or parameters.get("Qualifier")
     if "Name" in parameters and operation.endswith("Alias"):
         qualifier = None
-    unqualified = f"arn:aws:lambda:{region}:{account}:function:{function}"
-    return f"{unqualified}:{qualifier}" if qualifier else unqualified
+    function = FunctionArn(
+        partition=reference.partition or "aws",
+        region=reference.region or region,
+        account=reference.account or account,
+        name=reference.name,
+    )
+    return function.qualified(qualifier) if qualifier else function.unqualified
 
 
 def keep_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

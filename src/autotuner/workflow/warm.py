@@ -5,6 +5,7 @@ the others."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+from autotuner.domain.arn import parse_function_reference
 from autotuner.domain.warming import WarmResult, WarmTarget, parse_concurrency
 from autotuner.domain.warmup_ping import warmup_payload
 from autotuner.workflow.ports import Directory, Invoker
@@ -17,15 +18,23 @@ def warm_targets(tag_key: str, listed: list[WarmTarget], directory: Directory, r
     targets: dict[str, WarmTarget] = {}
     if tag_key:
         for arn, value in directory.tagged(tag_key).items():
+            key = _target_key(arn)
             try:
-                targets[arn.split(":")[6]] = WarmTarget(
-                    function=arn, concurrency=parse_concurrency(value, f"tag {tag_key}")
-                )
+                targets[key] = WarmTarget(function=arn, concurrency=parse_concurrency(value, f"tag {tag_key}"))
             except ValueError as error:
-                result.skipped[arn.split(":")[6]] = str(error)
+                result.skipped[key] = str(error)
     for target in listed:
-        targets[target.function.split(":")[6] if target.function.startswith("arn:") else target.function] = target
+        targets[_target_key(target.function)] = target
     return list(targets.values())
+
+
+def _target_key(function: str) -> str:
+    """``name[:qualifier]``: the same for a name, a partial or a full ARN that invoke the same function and
+    qualifier (tagged functions come as unqualified ARNs, so their key is the bare name)."""
+    try:
+        return parse_function_reference(function).qualified_name
+    except ValueError:  # not a function name: kept as written, and warming it reports Lambda's error
+        return function
 
 
 def warm(targets: list[WarmTarget], directory: Directory, invoker: Invoker, result: WarmResult) -> WarmResult:

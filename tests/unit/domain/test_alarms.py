@@ -63,3 +63,24 @@ def test_opt_in_by_name_prefix_or_tag() -> None:
     )
     assert not opted_in("orders-latency", {"autotuner:retune": "no"}, name_prefix="", tag_key="autotuner:retune")
     assert not opted_in("anything", {}, name_prefix="", tag_key="")
+
+
+def test_the_function_is_in_the_alarms_partition_and_dimensions_that_name_none_are_passed_over() -> None:
+    change = eventbridge("alarm-state-change-alias.json")
+    china = change.model_copy(
+        update={"alarm_arn": change.alarm_arn.replace("arn:aws:", "arn:aws-cn:").replace("us-east-1", "cn-north-1")}
+    )
+    (function,) = watched_functions(china)
+    assert (function.function_arn, function.alias) == (
+        "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders",
+        "live",
+    )
+    metric = change.metrics[0]
+    not_functions = [
+        metric.model_copy(update={"dimensions": {"Resource": "orders:live:extra"}}),
+        metric.model_copy(update={"dimensions": {"FunctionName": "not a function"}}),
+    ]
+    assert watched_functions(change.model_copy(update={"metrics": not_functions})) == []
+    by_resource = [metric.model_copy(update={"dimensions": {"Resource": "orders:live"}})]
+    (function,) = watched_functions(change.model_copy(update={"metrics": by_resource}))
+    assert (function.function_arn, function.alias, function.name) == (ORDERS, "live", "orders")

@@ -12,7 +12,7 @@ from autotuner.warmup import answers_warmups
 def test_target_list_with_aliases_and_concurrency() -> None:
     targets, problems = parse_target_list("orders:3, resize ,api:live:2,bad:999,")
     assert [(t.function, t.concurrency) for t in targets] == [("orders", 3), ("resize", 1), ("api:live", 2)]
-    assert problems == ["WarmTargets 'bad:999': '999' is not a concurrency between 1 and 50"]
+    assert problems == {"bad": "WarmTargets 'bad:999': '999' is not a concurrency between 1 and 50"}
 
 
 def test_tag_values() -> None:
