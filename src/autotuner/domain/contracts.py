@@ -9,11 +9,12 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, JsonValue, ValidationError
 
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import InvalidInputError
+from autotuner.domain.payload import Payload, payload_of, read_payload
 from autotuner.domain.pricing import PriceSheet
 from autotuner.domain.selection import CandidateStats, Constraints, Decision, Strategy
 from autotuner.domain.statistics import clamp_trim_fraction
@@ -22,7 +23,6 @@ from autotuner.domain.sweep import (
     MAX_MEMORY_MB,
     MIN_MEMORY_MB,
     all_power_values,
-    is_weighted,
     validate_memory_sizes,
 )
 
@@ -81,7 +81,7 @@ class TuningInput(CamelModel):
     lambda_arn: str = Field(alias="lambdaARN")
     num: int = Field(default=DEFAULT_NUM, ge=1, le=MAX_NUM)
     power_values: list[Any] | Literal["ALL"] | None = None
-    payload: Any = None
+    payload: JsonValue = None
     payload_s3: str | None = None
     parallel_invocation: bool = False
     strategy: Strategy = Strategy.COST
@@ -115,6 +115,11 @@ class TuningInput(CamelModel):
     @property
     def function(self) -> FunctionArn:
         return parse_function_arn(self.lambda_arn)
+
+    @property
+    def payload_model(self) -> Payload:
+        """What the run sends; read from a validated input, so a weighted list's weights are known good."""
+        return payload_of(self.payload, self.payload_s3)
 
     @property
     def trim_fraction(self) -> float:
@@ -243,12 +248,10 @@ def _payload_problems(tuning: TuningInput) -> list[str]:
         problems.append("payloadS3: give either payload or payloadS3, not both")
     if tuning.payload_s3 is not None and not _S3_URI.match(tuning.payload_s3):
         problems.append(f"payloadS3: {tuning.payload_s3!r} is not an s3://bucket/key URI")
-    if is_weighted(tuning.payload):
-        weights = [p["weight"] for p in tuning.payload]
-        bad = [i for i, w in enumerate(weights) if isinstance(w, bool) or not isinstance(w, int | float) or w <= 0]
-        problems += [f"payload[{i}].weight: must be a positive number" for i in bad]
-        if not tuning.dry_run and tuning.num < len(weights):
-            problems.append(f"num: {tuning.num} is less than the {len(weights)} weighted payloads")
+    try:
+        read_payload(tuning.payload, num=None if tuning.dry_run else tuning.num)
+    except InvalidInputError as error:
+        problems += error.problems
     size = len(json.dumps(tuning.payload).encode()) if tuning.payload is not None else 0
     if size > MAX_INLINE_PAYLOAD_BYTES:
         problems.append(

@@ -1,11 +1,10 @@
-"""Planning a memory sweep: which sizes, which payload for each invocation, how invocations are batched, and
-how the run's versions and aliases are named so that clean-up can find exactly what the run created."""
+"""Planning a memory sweep: which sizes, how invocations are batched, and how the run's versions and aliases
+are named so that clean-up can find exactly what the run created."""
 
 import hashlib
-import json
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -53,59 +52,6 @@ def validate_memory_sizes(
 
 def all_power_values(max_memory_mb: int = MAX_MEMORY_MB) -> list[int]:
     return [size for size in ALL_POWER_VALUES if size <= max_memory_mb]
-
-
-class WeightedPayload(CamelModel):
-    payload: Any
-    weight: float = Field(gt=0)
-
-
-def is_weighted(payload: object) -> bool:
-    """True for a non-empty list whose every item has a payload and a weight, as the reference tool reads it."""
-    return (
-        isinstance(payload, list)
-        and len(payload) > 0
-        and all(isinstance(p, dict) and "payload" in p and "weight" in p for p in payload)
-    )
-
-
-def payload_schedule(weights: Sequence[float], num: int) -> list[int]:
-    """Which payload each of ``num`` invocations sends: every payload at least once, the rest in proportion to
-    ``weights`` (each next invocation goes to the payload furthest below its share), interleaved so that any
-    run of consecutive invocations sees the mix rather than one payload after another."""
-    if num < len(weights):
-        raise ValueError(f"num={num} is smaller than the {len(weights)} weighted payloads; raise num")
-    total = math.fsum(weights)
-    quotas = [w * num / total for w in weights]
-    counts = [1] * len(weights)
-    for _ in range(num - len(weights)):
-        behind = max(range(len(weights)), key=lambda i: (quotas[i] - counts[i], -i))
-        counts[behind] += 1
-    return _interleave(counts)
-
-
-def _interleave(counts: list[int]) -> list[int]:
-    """Smooth weighted round-robin: each step picks the payload furthest behind its share."""
-    total = sum(counts)
-    credit = [0] * len(counts)
-    order: list[int] = []
-    for _ in range(total):
-        credit = [c + n for c, n in zip(credit, counts, strict=True)]
-        chosen = max(range(len(counts)), key=lambda i: credit[i])
-        credit[chosen] -= total
-        order.append(chosen)
-    return order
-
-
-def encode_payload(payload: object) -> str:
-    """The bytes sent to the target: a JSON string is sent as it is, anything else is JSON-encoded."""
-    if isinstance(payload, str):
-        try:
-            json.loads(payload)
-        except json.JSONDecodeError:
-            return json.dumps(payload)
-        return payload
-    return json.dumps(payload)
 
 
 def run_id_for(execution_id: str) -> str:

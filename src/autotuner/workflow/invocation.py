@@ -1,11 +1,13 @@
 """One invocation of the target as the reference tool defines it: pre-processor, target, post-processor."""
 
+from typing import Self
+
 from pydantic import BaseModel
 
+from autotuner.domain.contracts import TuningInput
 from autotuner.domain.errors import DomainError
 from autotuner.domain.measurement import InvocationFailure, classify
 from autotuner.domain.report import InvocationReport, decode_log_result, parse_log_tail
-from autotuner.domain.sweep import encode_payload, is_weighted
 from autotuner.workflow.ports import Invoker
 
 
@@ -32,6 +34,16 @@ class InvocationRunner:
         self._pre = pre_processor_arn
         self._post = post_processor_arn
 
+    @classmethod
+    def for_tuning(cls, tuning: TuningInput, invoker: Invoker) -> Self:
+        """The runner a run's input asks for: its allowed exceptions and its processors."""
+        return cls(
+            invoker,
+            allowed_exceptions=tuning.allowed_exceptions,
+            pre_processor_arn=tuning.pre_processor_arn,
+            post_processor_arn=tuning.post_processor_arn,
+        )
+
     def run(self, function: str, payload: str) -> InvocationOutcome:
         """Invoke ``function`` (``name:alias``) once and read what the platform reported."""
         if self._pre:
@@ -56,10 +68,3 @@ class InvocationRunner:
 def payload_for(payloads: list[str], schedule: list[int] | None, index: int) -> str:
     """The encoded payload of invocation ``index``."""
     return payloads[schedule[index % len(schedule)]] if schedule else payloads[0]
-
-
-def encoded_payloads(payload: object) -> list[str]:
-    """The distinct payloads a run sends: one, or each of a weighted list."""
-    if isinstance(payload, list) and is_weighted(payload):
-        return [encode_payload(p["payload"]) for p in payload]
-    return [encode_payload(payload if payload is not None else {})]

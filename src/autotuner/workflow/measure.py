@@ -9,7 +9,7 @@ from autotuner.domain.errors import DomainError
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Plan
 from autotuner.domain.sweep import Batch
-from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, encoded_payloads, payload_for
+from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, payload_for
 from autotuner.workflow.ports import Invoker, PayloadSource
 
 
@@ -32,14 +32,8 @@ def measure_batch(
     started = time.monotonic()
     plan, batch = request.plan, request.batch
     tuning = plan.tuning
-    payload = payloads.fetch(tuning.payload_s3) if tuning.payload_s3 else tuning.payload
-    encoded = encoded_payloads(payload)
-    runner = InvocationRunner(
-        invoker,
-        allowed_exceptions=tuning.allowed_exceptions,
-        pre_processor_arn=tuning.pre_processor_arn,
-        post_processor_arn=tuning.post_processor_arn,
-    )
+    encoded = tuning.payload_model.resolve(payloads.fetch).encoded()
+    runner = InvocationRunner.for_tuning(tuning, invoker)
     target = f"{plan.function_arn}:{batch.alias}"
     indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)
     measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)

@@ -19,6 +19,7 @@ from autotuner.domain.errors import (
     TargetNotFoundError,
 )
 from autotuner.domain.money import usd
+from autotuner.domain.payload import InlinePayload
 from autotuner.domain.pricing import prices_for_region
 from autotuner.domain.report import InvocationReport
 from autotuner.domain.run import Analysis, FunctionConfiguration, Plan, RunDocument, TunerPricing
@@ -34,14 +35,9 @@ from autotuner.domain.run_cost import (
 )
 from autotuner.domain.run_record import Intent, RunRecord
 from autotuner.domain.scope import processor_problems, target_problems
-from autotuner.domain.sweep import (
-    invocations_per_batch,
-    is_weighted,
-    payload_schedule,
-    run_id_for,
-)
+from autotuner.domain.sweep import invocations_per_batch, run_id_for
 from autotuner.workflow import rounds
-from autotuner.workflow.invocation import InvocationRunner, encoded_payloads
+from autotuner.workflow.invocation import InvocationRunner
 from autotuner.workflow.ports import (
     DurationHistory,
     FunctionControl,
@@ -94,7 +90,7 @@ def plan_run(
         prices=prices,
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
-    payload = payloads.fetch(tuning.payload_s3) if tuning.payload_s3 else tuning.payload
+    payload = tuning.payload_model.resolve(payloads.fetch)
     _check_budget_before_probing(tuning, original, pricing, settings.tuner, durations)
     preflight = _preflight(tuning, function, payload, invoker_for)
     run_id = run_id_for(request.execution_id)
@@ -128,7 +124,7 @@ def plan_run(
         original=original,
         pricing=pricing,
         tuner=settings.tuner,
-        payload_schedule=_schedule(tuning, payload),
+        payload_schedule=payload.schedule(tuning.num),
         per_batch=per_batch,
         max_concurrency=tuning.max_concurrency,
         deadline_epoch_s=_deadline(request.started_at, settings.max_run_seconds),
@@ -290,34 +286,21 @@ def _check_budget_before_probing(
 
 
 def _preflight(
-    tuning: TuningInput, function: FunctionArn, payload: object, invoker_for: Callable[[str], Invoker]
+    tuning: TuningInput, function: FunctionArn, payload: InlinePayload, invoker_for: Callable[[str], Invoker]
 ) -> list[InvocationReport]:
     """One invocation per distinct payload, at the current configuration: a payload the target rejects fails
     the run here, before anything is changed."""
-    runner = InvocationRunner(
-        invoker_for(function.region),
-        allowed_exceptions=tuning.allowed_exceptions,
-        pre_processor_arn=tuning.pre_processor_arn,
-        post_processor_arn=tuning.post_processor_arn,
-    )
+    runner = InvocationRunner.for_tuning(tuning, invoker_for(function.region))
     reports: list[InvocationReport] = []
-    for index, encoded in enumerate(encoded_payloads(payload)):
+    for index, encoded in enumerate(payload.encoded()):
         outcome = runner.run(function.unqualified, encoded)  # $LATEST: the code the run measures
         if outcome.failure is not None:
-            which = f"payload[{index}]" if is_weighted(payload) else ("payloadS3" if tuning.payload_s3 else "payload")
             raise InvalidInputError(
-                [f"{which}: the function at its current configuration {outcome.failure.describe()}"]
+                [f"{payload.field_of(index)}: the function at its current configuration {outcome.failure.describe()}"]
             )
         if outcome.report is not None:
             reports.append(outcome.report)
     return reports
-
-
-def _schedule(tuning: TuningInput, payload: object) -> list[int] | None:
-    if not is_weighted(payload):
-        return None
-    assert isinstance(payload, list)
-    return payload_schedule([float(p["weight"]) for p in payload], tuning.num)
 
 
 def _estimate(

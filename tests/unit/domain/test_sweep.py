@@ -4,16 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from autotuner.domain.payload import encode_payload, is_weighted, payload_schedule
 from autotuner.domain.sweep import (
     ALL_POWER_VALUES,
     alias_name,
     all_power_values,
-    encode_payload,
     invocations_per_batch,
     is_run_alias,
     is_run_version,
-    is_weighted,
-    payload_schedule,
     plan_batches,
     run_id_for,
     validate_memory_sizes,
