@@ -72,3 +72,9 @@ def test_a_weighted_list_in_s3_is_weighted() -> None:
     weighted = S3Payload("s3://bucket/key").resolve(lambda _: MIX)
     assert isinstance(weighted, WeightedPayloads)
     assert weighted.field_of(0) == "payload[0]"
+
+
+def test_a_dry_run_of_weighted_payloads_sends_the_most_common_one() -> None:
+    """A dry run makes one invocation per size, fewer than the payloads: it used to fail Plan with a ValueError."""
+    payload = read_payload([{"payload": {"a": 1}, "weight": 1}, {"payload": {"b": 2}, "weight": 3}])
+    assert payload.schedule(1) == [1]
