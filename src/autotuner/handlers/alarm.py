@@ -6,37 +6,48 @@ from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.parser.envelopes import EventBridgeEnvelope, SnsEnvelope
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from autotuner.adapters.discovery import alarm_tags
 from autotuner.domain.alarms import AlarmChange, AlarmStateChangeDetail, SnsAlarmMessage, from_eventbridge, from_sns
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
-from autotuner.handlers.settings import Settings
+from autotuner.handlers.settings import (
+    ProfilesTableSetting,
+    RetuneCooldownSetting,
+    TargetScopeSettings,
+    TuningDefaultsSettings,
+)
 from autotuner.workflow.retune import RetuneResult, RetuneSettings, Skipped, retune
 
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 
 
+class AlarmSubscriberFunctionSettings(
+    TuningDefaultsSettings, TargetScopeSettings, RetuneCooldownSetting, ProfilesTableSetting
+):
+    tuner_state_machine_arn: str = Field(validation_alias="TUNER_STATE_MACHINE_ARN", min_length=1)
+    retune_alarm_prefix: str = Field(validation_alias="RETUNE_ALARM_PREFIX")
+    retune_alarm_tag: str = Field(validation_alias="RETUNE_ALARM_TAG")
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = AlarmSubscriberFunctionSettings.current()
     changes, result = read_alarm_changes(event)
-    settings = Settings.from_environ()
     for change in changes:
-        store = wiring.profiles(settings)
-        if store is None:
-            raise ValueError("PROFILES_TABLE is not set")
         outcome = retune(
             change,
             RetuneSettings(
                 alarm_name_prefix=settings.retune_alarm_prefix,
                 alarm_tag_key=settings.retune_alarm_tag,
-                cooldown_s=settings.retune_cooldown_hours * 3600,
+                cooldown_s=settings.cooldown_s,
                 target_arn_pattern=settings.target_function_arn_pattern,
                 stack_name=settings.stack_name,
                 defaults=settings.defaults,
             ),
-            profiles=store,
-            starter=wiring.tuner_executions(settings),
+            profiles=wiring.profiles(settings.profiles_table),
+            starter=wiring.tuner_executions(settings.tuner_state_machine_arn),
             alarm_tags=alarm_tags,
         )
         result.started += outcome.started

@@ -4,19 +4,28 @@ import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
-from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
-from autotuner.handlers.settings import Settings
+from autotuner.handlers.settings import FunctionSettings, ProfilesTableSetting, RetuneCooldownSetting
 from autotuner.workflow.fleet import FleetClaimRequest, FleetListRequest, claim_for_fleet
+
+
+class FleetListFunctionSettings(FunctionSettings):
+    fleet_tag: str = Field(validation_alias="FLEET_TAG")
+    fleet_concurrency: int = Field(validation_alias="FLEET_CONCURRENCY", ge=1, le=100)
+
+
+class FleetClaimFunctionSettings(RetuneCooldownSetting, ProfilesTableSetting):
+    pass
 
 
 @observed
 def list_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = FleetListFunctionSettings.current()
     request = FleetListRequest.model_validate(event)
-    settings = Settings.from_environ()
-    functions = sorted(FunctionDirectory().tagged(settings.fleet_tag))
+    functions = sorted(wiring.function_directory().tagged(settings.fleet_tag))
     metrics.add_metric(name="FleetFunctions", unit="Count", value=len(functions))
     return {
         "functions": [{"functionArn": arn} for arn in functions],
@@ -27,13 +36,13 @@ def list_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
 
 @observed
 def claim_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = FleetClaimFunctionSettings.current()
     request = FleetClaimRequest.model_validate(event)
-    settings = Settings.from_environ()
-    store = wiring.profiles(settings)
-    if store is None:
-        raise ValueError("PROFILES_TABLE is not set")
     claim = claim_for_fleet(
-        request.member, profiles=store, cooldown_s=settings.retune_cooldown_hours * 3600, started_at=request.started_at
+        request.member,
+        profiles=wiring.profiles(settings.profiles_table),
+        cooldown_s=settings.cooldown_s,
+        started_at=request.started_at,
     )
     if not claim.start:
         logger.warning("not tuning", extra={"function": claim.function_arn, "reason": claim.reason})

@@ -1,17 +1,33 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
+from autotuner.domain.pricing import Architecture
 from autotuner.domain.run import TunerPricing
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics, observed
-from autotuner.handlers.settings import Settings
+from autotuner.handlers.settings import (
+    ProfilesTableSetting,
+    RunsTableSetting,
+    TargetScopeSettings,
+    TuningDefaultsSettings,
+)
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
+
+
+class PlanFunctionSettings(TuningDefaultsSettings, TargetScopeSettings, RunsTableSetting, ProfilesTableSetting):
+    tuner_architecture: Architecture = Field(validation_alias="TUNER_ARCHITECTURE")
+    max_run_seconds: int = Field(validation_alias="MAX_RUN_SECONDS", ge=60)
+    # The template sets this for Measure only: Plan's few trial invocations keep the usual first wait.
+    throttle_base_delay_ms: float = Field(default=200, validation_alias="THROTTLE_BASE_DELAY_MS", ge=0)
+    # Lambda sets this in every function; locally the emulator does not, and the tuner's default size is 256.
+    tuner_memory_mb: int = Field(default=256, validation_alias="AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
 
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = Settings.from_environ()
+    settings = PlanFunctionSettings.current()
     document = plan_run(
         PlanRequest.model_validate(event),
         PlanSettings(
@@ -22,10 +38,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             max_run_seconds=settings.max_run_seconds,
         ),
         function_for=wiring.function_control,
-        invoker_for=lambda region: wiring.invoker(region, settings),
+        invoker_for=lambda region: wiring.invoker(region, settings.throttle_base_delay_ms),
         payloads=wiring.payload_source(),
-        records=wiring.run_records(settings),
-        registry=wiring.profiles(settings),
+        records=wiring.run_records(settings.runs_table),
+        registry=wiring.profiles(settings.profiles_table),
         durations=wiring.duration_history(),
     )
     planned = document.round.invocations if document.round else 0

@@ -1,42 +1,104 @@
-"""Deployment settings, read from the environment the template gives each function.
+"""Deployment settings: one model per function, its fields named (as aliases) by the variables template.yaml sets.
 
-Kept free of workflow imports: every handler reads these at its cold start, and each workflow step builds its own
-settings from them (see the plan and alarm handlers).
+Read once per cold start, on the first invocation rather than at import: the emulator imports every handler into
+one process and sets a function's environment just before calling it, and tests and `sam build` checks import
+handlers with no environment at all. A misconfigured deployment still fails at once and loudly: its very first
+invocation raises MisconfiguredFunctionError naming each missing or invalid variable.
+
+Kept free of workflow imports: each workflow step builds its own settings from these (see the plan handler).
 """
 
 import os
 from collections.abc import Mapping
+from typing import Self
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from autotuner.domain.contracts import TuningDefaults
-from autotuner.domain.pricing import Architecture
-from autotuner.domain.sweep import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, validate_memory_sizes
-
-DEFAULT_VISUALIZATION_URL = "https://lambda-power-tuning.show/"
+from autotuner.domain.sweep import MAX_MEMORY_MB, validate_memory_sizes
 
 
-class Settings(BaseModel):
-    power_values: list[int] = Field(default_factory=lambda: list(DEFAULT_POWER_VALUES))
-    max_memory_mb: int = Field(default=MAX_MEMORY_MB, ge=128, le=MAX_MEMORY_MB)
-    target_function_arn_pattern: str = "*"
-    results_topic_arn: str | None = None
-    visualization_url: str = DEFAULT_VISUALIZATION_URL
-    tuner_memory_mb: int = 256
-    tuner_architecture: Architecture = Architecture.ARM64
-    throttle_base_delay_ms: float = Field(default=200, ge=0)
-    max_run_seconds: int | None = Field(default=None, ge=60)
-    profiles_table: str | None = None
-    runs_table: str | None = None
-    tuner_state_machine_arn: str | None = None
-    retune_alarm_prefix: str = ""
-    retune_alarm_tag: str = ""
-    retune_cooldown_hours: float = Field(default=6, ge=0)
-    fleet_tag: str = "autotuner:tune"
-    fleet_concurrency: int = Field(default=2, ge=1, le=100)
-    warm_tag: str = "autotuner:warm"
-    warm_targets: str = ""
-    stack_name: str = Field(default="", description="the deploying stack: its own functions are never tuned")
+class MisconfiguredFunctionError(Exception):
+    """The function's environment lacks a variable the template sets, or holds one it cannot read."""
+
+
+# One entry per settings model, so functions sharing a process (the emulator) never share settings.
+_READ: dict[type["FunctionSettings"], "FunctionSettings"] = {}
+
+
+class FunctionSettings(BaseModel):
+    """The base of every function's settings; subclasses declare fields with the variable's name as alias."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
+        try:
+            return cls.model_validate(dict(environ))
+        except ValidationError as error:
+            raise MisconfiguredFunctionError(f"{cls.__name__}: {_problems(error)}") from None
+
+    @classmethod
+    def current(cls) -> Self:
+        """This function's settings, read from the environment on the first call of its execution environment."""
+        read = _READ.get(cls)
+        if not isinstance(read, cls):
+            read = _READ[cls] = cls.from_environment()
+        return read
+
+
+def forget_settings() -> None:
+    """A fresh execution environment: the emulator calls this when it changes the process's environment."""
+    _READ.clear()
+
+
+def _problems(error: ValidationError) -> str:
+    """The variables at fault and why, never their values (pydantic's own message quotes them)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+        for problem in error.errors(include_input=False, include_url=False)
+    )
+
+
+# ---- the pieces functions share (each a field or two, combined by inheritance) ----------------------------------
+
+
+class RunsTableSetting(FunctionSettings):
+    runs_table: str = Field(validation_alias="RUNS_TABLE", min_length=1)
+
+
+class ProfilesTableSetting(FunctionSettings):
+    profiles_table: str = Field(validation_alias="PROFILES_TABLE", min_length=1)
+
+
+class ResultsTopicSetting(FunctionSettings):
+    results_topic_arn: str = Field(validation_alias="RESULTS_TOPIC_ARN", min_length=1)
+
+
+class ThrottleSetting(FunctionSettings):
+    """How long the first retry of a throttled invocation waits."""
+
+    throttle_base_delay_ms: float = Field(validation_alias="THROTTLE_BASE_DELAY_MS", ge=0)
+
+
+class RetuneCooldownSetting(FunctionSettings):
+    retune_cooldown_hours: float = Field(validation_alias="RETUNE_COOLDOWN_HOURS", ge=0)
+
+    @property
+    def cooldown_s(self) -> float:
+        return self.retune_cooldown_hours * 3600
+
+
+class TargetScopeSettings(FunctionSettings):
+    """Which functions may be tuned: those the pattern matches, never the deploying stack's own."""
+
+    target_function_arn_pattern: str = Field(validation_alias="TARGET_FUNCTION_ARN_PATTERN")
+    stack_name: str = Field(validation_alias="STACK_NAME")
+
+
+class TuningDefaultsSettings(FunctionSettings):
+    power_values: list[int] = Field(validation_alias="POWER_VALUES")
+    max_memory_mb: int = Field(validation_alias="MAX_MEMORY_MB", ge=128, le=MAX_MEMORY_MB)
 
     @field_validator("power_values", mode="before")
     @classmethod
@@ -44,35 +106,9 @@ class Settings(BaseModel):
         if isinstance(value, str):
             sizes, problems = validate_memory_sizes([v.strip() for v in value.split(",") if v.strip()])
             if problems:
-                raise ValueError("POWER_VALUES: " + "; ".join(problems))
+                raise ValueError("; ".join(problems))
             return sizes
         return value
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
-        names = {
-            "power_values": "POWER_VALUES",
-            "max_memory_mb": "MAX_MEMORY_MB",
-            "target_function_arn_pattern": "TARGET_FUNCTION_ARN_PATTERN",
-            "results_topic_arn": "RESULTS_TOPIC_ARN",
-            "visualization_url": "VISUALIZATION_URL",
-            "tuner_memory_mb": "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            "tuner_architecture": "TUNER_ARCHITECTURE",
-            "throttle_base_delay_ms": "THROTTLE_BASE_DELAY_MS",
-            "max_run_seconds": "MAX_RUN_SECONDS",
-            "profiles_table": "PROFILES_TABLE",
-            "runs_table": "RUNS_TABLE",
-            "tuner_state_machine_arn": "TUNER_STATE_MACHINE_ARN",
-            "retune_alarm_prefix": "RETUNE_ALARM_PREFIX",
-            "retune_alarm_tag": "RETUNE_ALARM_TAG",
-            "retune_cooldown_hours": "RETUNE_COOLDOWN_HOURS",
-            "fleet_tag": "FLEET_TAG",
-            "fleet_concurrency": "FLEET_CONCURRENCY",
-            "warm_tag": "WARM_TAG",
-            "warm_targets": "WARM_TARGETS",
-            "stack_name": "STACK_NAME",
-        }
-        return cls.model_validate({field: environ[var] for field, var in names.items() if environ.get(var) is not None})
 
     @property
     def defaults(self) -> TuningDefaults:

@@ -3,24 +3,29 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
-from autotuner.adapters.discovery import FunctionDirectory
-from autotuner.adapters.lambda_functions import LambdaInvoker
 from autotuner.domain.warming import WarmResult, parse_target_list
+from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
-from autotuner.handlers.settings import Settings
+from autotuner.handlers.settings import FunctionSettings
 from autotuner.workflow.warm import warm, warm_targets
+
+
+class WarmerFunctionSettings(FunctionSettings):
+    warm_tag: str = Field(validation_alias="WARM_TAG")
+    warm_targets: str = Field(validation_alias="WARM_TARGETS")  # checked entry by entry: a bad one is skipped
 
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = Settings.from_environ()
+    settings = WarmerFunctionSettings.current()
     result = WarmResult()
     listed, problems = parse_target_list(settings.warm_targets)
     result.skipped.update(problems)
-    directory = FunctionDirectory()
+    directory = wiring.function_directory()
     targets = warm_targets(settings.warm_tag, listed, directory, result)
-    warm(targets, directory, LambdaInvoker(region=None, throttle_attempts=3), result)  # the warmer's own region
+    warm(targets, directory, wiring.warming_invoker(), result)
     for function, reason in result.skipped.items():
         logger.info("not warmed", extra={"function": function, "reason": reason})
     for function, error in result.failed.items():

@@ -42,6 +42,7 @@ from autotuner.domain.report import (
     format_platform_report,
     format_report_line,
 )
+from autotuner.handlers.settings import forget_settings
 from autotuner.local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, enforcement
 from autotuner.local.workloads import WORKLOADS, Workload
 
@@ -210,6 +211,9 @@ class InProcessRuntime:
         module_name, attribute = str(function.handler).rsplit(".", 1)
         os.environ.update({k: str(v) for k, v in function.environment_vars.items()})
         os.environ.update(LOCAL_ENVIRONMENT | (QUIET_ENVIRONMENT if self._quiet else {}))
+        # One process serves every function of every stack a test deploys: each invocation starts, for its
+        # settings, as a fresh execution environment would, so none reads another function's or stack's values.
+        forget_settings()
         context = LocalContext(
             function_name=function.function_name,
             function_version=str(function.version),
