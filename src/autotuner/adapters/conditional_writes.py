@@ -21,22 +21,21 @@ def conditional_update(
     key: dict[str, Any],
     expression: str,
     *,
-    condition: str,
+    condition: str | None,
     values: dict[str, Any],
     what: str,
-    names: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """Apply ``expression`` if ``condition`` holds: the item as it is afterwards, or None when it does not hold."""
+    """Apply ``expression`` if ``condition`` holds (always, without one): the item as it is afterwards, or None when
+    it does not hold."""
     arguments: dict[str, Any] = {
         "TableName": table,
         "Key": key,
         "UpdateExpression": expression,
-        "ConditionExpression": condition,
         "ExpressionAttributeValues": values,
         "ReturnValues": "ALL_NEW",
     }
-    if names:
-        arguments["ExpressionAttributeNames"] = names
+    if condition is not None:
+        arguments["ConditionExpression"] = condition
     try:
         response = db.update_item(**arguments)
     except ClientError as error:

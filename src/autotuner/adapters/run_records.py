@@ -75,9 +75,8 @@ class RunRecords:
         item = conditional_update(
             self._db, self.table_name, _key(execution_id),
             "SET isClosed = :true, expiresAt = if_not_exists(expiresAt, :expires)",
-            condition="attribute_not_exists(isClosed) OR isClosed = :true OR isClosed = :false",
-            values={":true": {"BOOL": True}, ":false": {"BOOL": False},
-                    ":expires": number(int(self._clock() + RETENTION_S))},
+            condition=None,
+            values={":true": {"BOOL": True}, ":expires": number(int(self._clock() + RETENTION_S))},
             what=f"closing the run record of {execution_id}",
         )  # fmt: skip
         return _record(item) if item is not None else None

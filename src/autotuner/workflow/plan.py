@@ -91,27 +91,24 @@ def plan_run(
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
     payload = tuning.payload_model.resolve(payloads.fetch)
-    _check_budget_before_probing(tuning, original, pricing, settings.tuner, durations)
-    preflight = _preflight(tuning, function, payload, invoker_for)
     run_id = run_id_for(request.execution_id)
     per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
     opening, opening_reason = rounds.first(tuning, original.memory_mb, run_id=run_id, per_batch=per_batch)
     sizes = sorted({b.memory_mb for b in opening.batches})
-    estimate = _estimate(
-        tuning=tuning,
-        sizes=sizes,
-        batches=len(opening.batches),
-        preflight=preflight,
-        original=original,
-        pricing=pricing,
-        tuner=settings.tuner,
-    )
-    if tuning.budget_usd is not None and estimate.total > tuning.budget_usd:
-        raise BudgetExceededError(
-            f"budgetUsd: the run is estimated at up to {usd(estimate.total)} ({estimate.target_invocations} "
-            f"invocations of {len(sizes)} sizes), above the budget of {usd(tuning.budget_usd)}; lower num or "
-            "powerValues, or raise budgetUsd"
-        )
+
+    def estimate_from(reports: list[InvocationReport]) -> RunCost:
+        return _estimate(tuning=tuning, sizes=sizes, batches=len(opening.batches), preflight=reports,
+                         original=original, pricing=pricing, tuner=settings.tuner)  # fmt: skip
+
+    if tuning.budget_usd is not None:  # a refused run never invokes the target: first a bound, before the probe
+        recent_max_ms = durations.max_duration_ms(function, DURATION_HISTORY_DAYS) if durations else None
+        bound = duration_bound(recent_max_ms, original.timeout_s)
+        _refuse_over_budget(tuning.budget_usd, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
+                            before_probe=f"each taken at {bound.basis}")  # fmt: skip
+    preflight = _preflight(tuning, function, payload, invoker_for)
+    estimate = estimate_from(preflight)
+    if tuning.budget_usd is not None:
+        _refuse_over_budget(tuning.budget_usd, estimate, sizes)
     plan = Plan(
         run_id=run_id,
         execution_id=request.execution_id,
@@ -245,44 +242,26 @@ def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionArn],
             raise InvalidInputError([f"{field}: {error}"]) from error
 
 
-def _check_budget_before_probing(
-    tuning: TuningInput,
-    original: FunctionConfiguration,
-    pricing: PricingContext,
-    tuner: TunerPricing,
-    durations: DurationHistory | None,
-) -> None:
-    """A refused run never invokes the target: before the probe, every invocation is taken at the function's
-    longest recent duration (or its timeout), and the run refused if even that estimate is over budget."""
-    if tuning.budget_usd is None:
-        return
-    recent_max_ms = durations.max_duration_ms(tuning.function, DURATION_HISTORY_DAYS) if durations else None
-    bound = duration_bound(recent_max_ms, original.timeout_s)
-    per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
-    opening, _ = rounds.first(tuning, original.memory_mb, run_id="budget", per_batch=per_batch)
-    sizes = sorted({b.memory_mb for b in opening.batches})
-    at_bound = InvocationReport(  # stands in for the probe's report in the estimate
+def _at_bound(billed_ms: int, original: FunctionConfiguration) -> InvocationReport:
+    """Stands in for the probe's report in the estimate made before probing."""
+    return InvocationReport(
         request_id="duration-bound",
-        duration_ms=bound.billed_ms,
-        billed_duration_ms=bound.billed_ms,
+        duration_ms=billed_ms,
+        billed_duration_ms=billed_ms,
         memory_size_mb=original.memory_mb,
         max_memory_used_mb=0,
     )
-    estimate = _estimate(
-        tuning=tuning,
-        sizes=sizes,
-        batches=len(opening.batches),
-        preflight=[at_bound],
-        original=original,
-        pricing=pricing,
-        tuner=tuner,
+
+
+def _refuse_over_budget(budget: float, estimate: RunCost, sizes: list[int], *, before_probe: str | None = None) -> None:
+    if estimate.total <= budget:
+        return
+    counted = f"{estimate.target_invocations} invocations of {len(sizes)} sizes"
+    basis = f" before invoking the function ({counted}, {before_probe})" if before_probe else f" ({counted})"
+    raise BudgetExceededError(
+        f"budgetUsd: the run is estimated at up to {usd(estimate.total)}{basis}, above the budget of {usd(budget)}; "
+        "lower num or powerValues, or raise budgetUsd"
     )
-    if estimate.total > tuning.budget_usd:
-        raise BudgetExceededError(
-            f"budgetUsd: the run is estimated at up to {usd(estimate.total)} before invoking the function "
-            f"({estimate.target_invocations} invocations of {len(sizes)} sizes, each taken at {bound.basis}), above "
-            f"the budget of {usd(tuning.budget_usd)}; lower num or powerValues, or raise budgetUsd"
-        )
 
 
 def _preflight(
