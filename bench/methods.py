@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 
 from autotuner.domain.adaptive import AdaptiveSettings, SearchRound, first_round, next_round
+from autotuner.domain.memory_sizes import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.selection import Strategy, choose
 from autotuner.domain.statistics import trimmed_mean
-from autotuner.domain.sweep import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.local.workloads import Workload
 from bench.simulate import PRICES, TRIM_FRACTION, SimulatedTarget
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from autotuner.domain.analysis import PricingContext, candidate_stats
 from autotuner.domain.measurement import BatchMeasurement, classify
+from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
 from autotuner.domain.selection import CandidateStats
-from autotuner.domain.sweep import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.local.workloads import Workload
 
 REGION = "us-east-1"

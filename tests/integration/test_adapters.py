@@ -18,8 +18,8 @@ from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.domain.arn import parse_function_arn
+from autotuner.domain.lambda_logs import decode_log_result, parse_log_tail
 from autotuner.domain.pricing import Architecture
-from autotuner.domain.report import decode_log_result, parse_log_tail
 from autotuner.local.runtime import InProcessRuntime, ThrottledError
 from tests.emulator import MakeTarget, conflict, failing
 

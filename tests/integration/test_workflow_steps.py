@@ -14,10 +14,11 @@ from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.batching import Batch
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run import CleanupReport, Plan, RunDocument
+from autotuner.domain.run_naming import alias_name, version_description
 from autotuner.domain.selection import Decision, Strategy
-from autotuner.domain.sweep import Batch, alias_name, version_description
 from autotuner.local.runtime import InProcessRuntime
 from autotuner.local.stack import LocalStack
 from autotuner.workflow.apply import ApplyRequest, apply_choice

@@ -32,6 +32,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import TuningInput
+from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.money import usd
 from autotuner.domain.selection import (
     DEFAULT_NOISE_THRESHOLD,
@@ -41,7 +42,6 @@ from autotuner.domain.selection import (
     choose,
     exclusion_reason,
 )
-from autotuner.domain.sweep import MAX_MEMORY_MB, MIN_MEMORY_MB
 
 Z_95 = 1.96
 # 60% of what the reference tool's default run invokes (6 sizes x 10): the search stops there unless told otherwise.

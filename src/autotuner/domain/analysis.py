@@ -18,9 +18,9 @@ from autotuner.domain.contracts import (
     TuningInput,
     TuningOutput,
 )
+from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.pricing import Architecture, PriceSheet, per_million, report_cost
-from autotuner.domain.report import InvocationReport
 from autotuner.domain.run_cost import RunCost
 from autotuner.domain.selection import CandidateStats, Decision
 from autotuner.domain.statistics import bootstrap_interval, summarize, trimmed_mean_estimator

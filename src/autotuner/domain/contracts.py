@@ -14,17 +14,17 @@ from pydantic import ConfigDict, Field, JsonValue, ValidationError
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.payload import Payload, payload_of, read_payload
-from autotuner.domain.pricing import PriceSheet
-from autotuner.domain.selection import CandidateStats, Constraints, Decision, Strategy
-from autotuner.domain.statistics import clamp_trim_fraction
-from autotuner.domain.sweep import (
+from autotuner.domain.memory_sizes import (
     DEFAULT_POWER_VALUES,
     MAX_MEMORY_MB,
     MIN_MEMORY_MB,
     all_power_values,
     validate_memory_sizes,
 )
+from autotuner.domain.payload import Payload, payload_of, read_payload
+from autotuner.domain.pricing import PriceSheet
+from autotuner.domain.selection import CandidateStats, Constraints, Decision, Strategy
+from autotuner.domain.statistics import clamp_trim_fraction
 
 MIN_NUM = 5
 MAX_NUM = 1000

@@ -9,7 +9,7 @@ from typing import Self
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.report import InvocationReport, InvocationStatus
+from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 
 
 class InvocationFailure(CamelModel):

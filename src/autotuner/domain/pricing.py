@@ -13,7 +13,7 @@ from types import MappingProxyType
 from pydantic import BaseModel, ConfigDict, Field
 
 from autotuner.domain.errors import UnknownRegionError
-from autotuner.domain.report import InvocationReport
+from autotuner.domain.lambda_logs import InvocationReport
 
 MB_PER_GB = 1024
 FREE_EPHEMERAL_STORAGE_MB = 512

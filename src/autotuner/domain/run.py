@@ -11,13 +11,13 @@ from typing import Any
 from pydantic import Field
 
 from autotuner.domain.analysis import PricingContext
+from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import AppliedChange, Trigger, TuningInput
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import RunCost
 from autotuner.domain.selection import CandidateStats, Decision
-from autotuner.domain.sweep import Batch
 
 
 class FunctionConfiguration(CamelModel):

@@ -15,7 +15,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from autotuner.domain.contracts import TuningDefaults
-from autotuner.domain.sweep import MAX_MEMORY_MB, validate_memory_sizes
+from autotuner.domain.memory_sizes import MAX_MEMORY_MB, validate_memory_sizes
 
 
 class MisconfiguredFunctionError(Exception):

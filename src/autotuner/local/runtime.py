@@ -36,7 +36,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceSfn,
 )
 
-from autotuner.domain.report import (
+from autotuner.domain.lambda_logs import (
     InvocationReport,
     InvocationStatus,
     format_platform_report,

@@ -11,7 +11,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from autotuner.domain.report import InvocationReport, InvocationStatus
+from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 
 MB_PER_VCPU = 1769
 MAX_VCPUS = 6

@@ -8,8 +8,8 @@ import time
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.run import Analysis, Plan
+from autotuner.domain.run_naming import version_description
 from autotuner.domain.run_record import Intent
-from autotuner.domain.sweep import version_description
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
 

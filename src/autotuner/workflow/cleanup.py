@@ -10,8 +10,8 @@ from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import LATEST
 from autotuner.domain.run import CleanupReport
+from autotuner.domain.run_naming import is_run_alias, is_run_version
 from autotuner.domain.run_record import RunRecord
-from autotuner.domain.sweep import is_run_alias, is_run_version
 from autotuner.workflow.ports import FunctionControl, RunRecords, RunRegistry
 
 NO_RECORD = "the run stopped before it recorded any change to make"

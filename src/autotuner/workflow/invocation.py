@@ -6,8 +6,8 @@ from pydantic import BaseModel
 
 from autotuner.domain.contracts import TuningInput
 from autotuner.domain.errors import DomainError
+from autotuner.domain.lambda_logs import InvocationReport, decode_log_result, parse_log_tail
 from autotuner.domain.measurement import InvocationFailure, classify
-from autotuner.domain.report import InvocationReport, decode_log_result, parse_log_tail
 from autotuner.workflow.ports import Invoker
 
 

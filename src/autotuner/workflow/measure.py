@@ -4,11 +4,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import DomainError
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Plan
-from autotuner.domain.sweep import Batch
 from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, payload_for
 from autotuner.workflow.ports import Invoker, PayloadSource
 

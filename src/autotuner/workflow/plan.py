@@ -9,6 +9,7 @@ from pydantic import Field
 
 from autotuner.domain.analysis import PricingContext
 from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.batching import invocations_per_batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import SearchMode, TuningDefaults, TuningInput, parse_tuning_input
 from autotuner.domain.errors import (
@@ -18,10 +19,10 @@ from autotuner.domain.errors import (
     RunStoppedError,
     TargetNotFoundError,
 )
+from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.money import usd
 from autotuner.domain.payload import InlinePayload
 from autotuner.domain.pricing import prices_for_region
-from autotuner.domain.report import InvocationReport
 from autotuner.domain.run import Analysis, FunctionConfiguration, Plan, RunDocument, TunerPricing
 from autotuner.domain.run_cost import (
     DURATION_HISTORY_DAYS,
@@ -33,9 +34,9 @@ from autotuner.domain.run_cost import (
     run_cost,
     transitions,
 )
+from autotuner.domain.run_naming import run_id_for
 from autotuner.domain.run_record import Intent, RunRecord
 from autotuner.domain.scope import processor_problems, target_problems
-from autotuner.domain.sweep import invocations_per_batch, run_id_for
 from autotuner.workflow import rounds
 from autotuner.workflow.invocation import InvocationRunner
 from autotuner.workflow.ports import (

@@ -5,8 +5,8 @@ import time
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.run import Plan, Prepared, PreparedAlias, Round
+from autotuner.domain.run_naming import is_run_alias, is_run_version, version_description
 from autotuner.domain.run_record import Intent
-from autotuner.domain.sweep import is_run_alias, is_run_version, version_description
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
 

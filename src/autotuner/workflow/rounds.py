@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from autotuner.domain.adaptive import AdaptiveSettings, first_round, next_round
+from autotuner.domain.batching import Batch, plan_batches
 from autotuner.domain.contracts import SearchMode, TuningInput
 from autotuner.domain.run import AliasSpec, Analysis, Plan, Round
+from autotuner.domain.run_naming import alias_name
 from autotuner.domain.selection import CandidateStats
-from autotuner.domain.sweep import Batch, alias_name, plan_batches
 
 
 class NextRound(BaseModel):

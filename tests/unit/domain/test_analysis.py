@@ -12,9 +12,9 @@ from autotuner.domain.analysis import (
     visualization_url,
 )
 from autotuner.domain.contracts import AppliedChange, Outcome, parse_tuning_input
+from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure, classify
 from autotuner.domain.pricing import Architecture, prices_for_region
-from autotuner.domain.report import InvocationReport, InvocationStatus
 from autotuner.domain.run_cost import RunCost
 from autotuner.domain.selection import choose
 

@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autotuner.domain.errors import UnknownRegionError
+from autotuner.domain.lambda_logs import parse_log_tail
 from autotuner.domain.pricing import (
     REGIONAL_PRICES,
     Architecture,
@@ -14,7 +15,6 @@ from autotuner.domain.pricing import (
     report_cost,
     step_functions_cost,
 )
-from autotuner.domain.report import parse_log_tail
 from tests.conftest import fixture_text
 
 US_EAST_1 = prices_for_region("us-east-1")

@@ -10,9 +10,9 @@ import random
 
 from autotuner.domain.analysis import PricingContext, build_output, candidate_stats
 from autotuner.domain.contracts import AppliedChange, Trigger, TriggerSource, TuningOutput, parse_tuning_input
+from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
 from autotuner.domain.pricing import Architecture, prices_for_region
-from autotuner.domain.report import InvocationReport, InvocationStatus
 from autotuner.domain.run_cost import RunCost
 from autotuner.domain.selection import CandidateStats, choose
 

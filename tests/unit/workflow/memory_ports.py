@@ -20,7 +20,7 @@ from autotuner.adapters.errors import PayloadNotFoundError, UpdateConflictError
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.errors import TargetNotFoundError
-from autotuner.domain.report import InvocationReport, InvocationStatus, format_report_line
+from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus, format_report_line
 from autotuner.domain.run import CleanupReport, FunctionConfiguration
 from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.ports import InvocationResult, VersionInfo

@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from autotuner.domain.report import InvocationStatus
+from autotuner.domain.batching import Batch
+from autotuner.domain.lambda_logs import InvocationStatus
 from autotuner.domain.run import Plan
-from autotuner.domain.sweep import Batch, alias_name
+from autotuner.domain.run_naming import alias_name
 from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.measure import MeasureRequest, RunTimedOutError, measure_batch
 from tests.unit.workflow.memory_ports import Invocation, MemoryFunction, Reply, cpu_bound, function_arn, raising

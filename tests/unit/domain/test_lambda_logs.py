@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autotuner.domain.errors import MalformedReportError, ReportNotFoundError
-from autotuner.domain.report import (
+from autotuner.domain.lambda_logs import (
     InvocationReport,
     InvocationStatus,
     decode_log_result,
