@@ -10,11 +10,13 @@ Kept free of workflow imports: each workflow step builds its own settings from t
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from autotuner.domain.contracts import TuningDefaults
+from autotuner.domain.errors import problems_without_values
 from autotuner.domain.memory_sizes import MAX_MEMORY_MB, validate_memory_sizes
 
 
@@ -22,8 +24,9 @@ class MisconfiguredFunctionError(Exception):
     """The function's environment lacks a variable the template sets, or holds one it cannot read."""
 
 
-# One entry per settings model, so functions sharing a process (the emulator) never share settings.
-_READ: dict[type["FunctionSettings"], "FunctionSettings"] = {}
+# One entry per settings model. In Lambda the process-wide default serves every invocation; the emulator gives each
+# handler call a fresh one (forget_settings), so calls sharing its process never read each other's settings.
+_READ: ContextVar[dict[type["FunctionSettings"], "FunctionSettings"]] = ContextVar("settings_read", default={})  # noqa: B039
 
 
 class FunctionSettings(BaseModel):
@@ -36,28 +39,22 @@ class FunctionSettings(BaseModel):
         try:
             return cls.model_validate(dict(environ))
         except ValidationError as error:
-            raise MisconfiguredFunctionError(f"{cls.__name__}: {_problems(error)}") from None
+            problems = problems_without_values(error, whole="environment")
+            raise MisconfiguredFunctionError(f"{cls.__name__}: {problems}") from None
 
     @classmethod
     def current(cls) -> Self:
         """This function's settings, read from the environment on the first call of its execution environment."""
-        read = _READ.get(cls)
+        cache = _READ.get()
+        read = cache.get(cls)
         if not isinstance(read, cls):
-            read = _READ[cls] = cls.from_environment()
+            read = cache[cls] = cls.from_environment()
         return read
 
 
 def forget_settings() -> None:
-    """A fresh execution environment: the emulator calls this when it changes the process's environment."""
-    _READ.clear()
-
-
-def _problems(error: ValidationError) -> str:
-    """The variables at fault and why, never their values (pydantic's own message quotes them)."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
-        for problem in error.errors(include_input=False, include_url=False)
-    )
+    """A fresh execution environment for the current call (and the threads it starts): the emulator's doing."""
+    _READ.set({})
 
 
 # ---- the pieces functions share (each a field or two, combined by inheritance) ----------------------------------

@@ -7,9 +7,8 @@ AccessDeniedException (HTTP 403) before it reaches the emulator. Calls made outs
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,26 +162,13 @@ def _access_denied(principal: Principal, request: Request, decision: Decision) -
 @contextmanager
 def enforcement() -> Iterator[None]:
     """Check every call handlers make from now on: the hooks go on every client created from here (cached
-    clients are dropped so they are recreated), and pool threads a handler starts run in its context."""
+    clients are dropped so they are recreated). Pool threads act as their handler through ``calls_kept_apart``."""
     hooks = [("before-parameter-build", keep_parameters), ("before-call", authorize)]
     BUILTIN_HANDLERS.extend(hooks)
-    original_submit = ThreadPoolExecutor.submit
-    setattr(ThreadPoolExecutor, "submit", _submit_in_callers_context(original_submit))  # noqa: B010
     forget_clients()
     try:
         yield
     finally:
-        setattr(ThreadPoolExecutor, "submit", original_submit)  # noqa: B010
         for hook in hooks:
             BUILTIN_HANDLERS.remove(hook)
         forget_clients()
-
-
-def _submit_in_callers_context(submit: Callable[..., Future[Any]]) -> Callable[..., Future[Any]]:
-    """A thread does not inherit its starter's context variables; a task submitted to a pool runs here in a copy
-    of the submitter's, so a handler's worker threads act as that handler (as they do in one Lambda)."""
-
-    def submit_with_context(pool: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        return submit(pool, copy_context().run, fn, *args, **kwargs)
-
-    return submit_with_context

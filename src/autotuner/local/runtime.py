@@ -44,6 +44,7 @@ from autotuner.domain.lambda_logs import (
 )
 from autotuner.handlers.settings import forget_settings
 from autotuner.local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, enforcement
+from autotuner.local.call_context import call_environment, calls_kept_apart
 from autotuner.local.workloads import WORKLOADS, Workload
 
 WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
@@ -137,6 +138,7 @@ class InProcessRuntime:
             patches.enter_context(mock.patch.object(LambdaStorage, "publish_version", _publish_with_unique_numbers))
             for owner, name, replacement in [*_atomic_dynamodb_writes(), *_sfn_integration_as_aws_names()]:
                 patches.enter_context(mock.patch.object(owner, name, replacement))
+            patches.enter_context(calls_kept_apart())
             patches.enter_context(enforcement() if self._enforce_iam else nullcontext())
             yield self
 
@@ -209,11 +211,8 @@ class InProcessRuntime:
 
     def _run_handler(self, function: LambdaFunction, payload: Any) -> tuple[str, bool, str]:
         module_name, attribute = str(function.handler).rsplit(".", 1)
-        os.environ.update({k: str(v) for k, v in function.environment_vars.items()})
-        os.environ.update(LOCAL_ENVIRONMENT | (QUIET_ENVIRONMENT if self._quiet else {}))
-        # One process serves every function of every stack a test deploys: each invocation starts, for its
-        # settings, as a fresh execution environment would, so none reads another function's or stack's values.
-        forget_settings()
+        variables = {k: str(v) for k, v in function.environment_vars.items()}
+        variables |= LOCAL_ENVIRONMENT | (QUIET_ENVIRONMENT if self._quiet else {})
         context = LocalContext(
             function_name=function.function_name,
             function_version=str(function.version),
@@ -225,7 +224,11 @@ class InProcessRuntime:
         principal = CURRENT_PRINCIPAL.set(self._principal(function))
         try:
             handler = getattr(importlib.import_module(module_name), attribute)
-            body, errored = json.dumps(handler(payload, context)), False
+            with call_environment(variables):
+                # One process serves every function of every stack a test deploys: each call reads its settings
+                # as a fresh execution environment would, so none reads another function's or stack's values.
+                forget_settings()
+                body, errored = json.dumps(handler(payload, context)), False
         except Exception as error:
             trace = traceback.format_exception(error)[-6:]
             body, errored = (
