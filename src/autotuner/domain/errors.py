@@ -1,5 +1,16 @@
 """Errors the domain raises. Their class names reach Step Functions as the error name of a failed state."""
 
+from pydantic import ValidationError
+
+
+def problems_without_values(error: ValidationError, *, whole: str) -> str:
+    """Each field at fault and why, never its value: pydantic's own message quotes what it rejected, and a
+    failure's cause, logs and traces must not carry a caller's payload or a deployment's settings."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or whole}: {problem['msg']}"
+        for problem in error.errors(include_input=False, include_url=False)
+    )
+
 
 class DomainError(Exception):
     """Base class: a problem stated in words a user can act on."""

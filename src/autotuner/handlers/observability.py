@@ -7,6 +7,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from pydantic import ValidationError
 
+from autotuner.domain.errors import problems_without_values
+
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
@@ -39,10 +41,7 @@ def _without_values(handler: Handler) -> Handler:
         try:
             return handler(event, context)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in e['loc']) or 'document'}: {e['msg']}"
-                for e in error.errors(include_input=False, include_url=False)
-            )
+            problems = problems_without_values(error, whole="document")
             raise UnreadableDocumentError(f"{error.title}: {problems}") from None
 
     return reading_documents
