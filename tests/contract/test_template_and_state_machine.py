@@ -276,17 +276,19 @@ def test_clean_up_reads_only_the_execution_id_so_the_input_cannot_steer_it() -> 
     assert STATES["Plan"]["Parameters"]["input.$"] == "$.input"
 
 
-def _exception_classes() -> set[str]:
-    """Every exception class the product defines (their names are what Step Functions' ErrorEquals match)."""
+def _exception_classes(*, include_cli: bool = False) -> set[str]:
+    """Every exception class the product defines (their names are what Step Functions' ErrorEquals match); the
+    emulator's are never included, the CLI's only on request (they are raised outside the state machines)."""
+    skipped = ("autotuner.local",) if include_cli else ("autotuner.local", "autotuner.cli")
     for module in pkgutil.walk_packages(autotuner.__path__, "autotuner."):
-        if not module.name.startswith(("autotuner.local", "autotuner.cli")):
+        if not module.name.startswith(skipped):
             importlib.import_module(module.name)
     found: set[str] = set()
     pending: list[type[BaseException]] = [Exception]
     while pending:
         for subclass in pending.pop().__subclasses__():
             pending.append(subclass)
-            if subclass.__module__.startswith("autotuner."):
+            if subclass.__module__.startswith("autotuner.") and not subclass.__module__.startswith(skipped):
                 found.add(subclass.__name__)
     return found
 
@@ -301,3 +303,50 @@ def test_every_error_a_retry_or_catch_names_is_an_exception_the_product_raises()
                     if error.startswith(("States.", "Lambda.")):
                         continue
                     assert error in known, f"{machine}.{name} names {error}, which no exception class is called"
+
+
+# Exceptions no Retry or Catch names on purpose: each fails its state at once and reaches the state's
+# States.ALL Catch (clean-up, then a failure notification that quotes its message). Adding an exception class
+# means deciding here or in the ASL whether Step Functions should retry it.
+FAIL_AT_ONCE = {
+    "DomainError": "a base class; its subclasses are raised",
+    "InvalidInputError": "the caller's input is wrong; retrying cannot fix it",
+    "BudgetExceededError": "the run would cost more than the caller allowed",
+    "RunInProgressError": "another run holds the function; its lock expires on its own",
+    "RunStoppedError": "the run was stopped; retrying would resume what was stopped",
+    "RunTimedOutError": "the run's own time limit has passed",
+    "TargetNotFoundError": "the function does not exist",
+    "UnknownRegionError": "no built-in prices for the region; the caller must pass prices",
+    "ReportNotFoundError": "Lambda returned no REPORT line; the invoker already retried the invocation",
+    "MalformedReportError": "Lambda's REPORT line is unreadable; the same line would come back",
+    "ProcessorFailedError": "the caller's pre/post processor raised; its error is quoted",
+    "AccessDeniedError": "a missing permission; retrying cannot grant it",
+    "TargetStateError": "the function is Failed or stuck Pending",
+    "PayloadNotFoundError": "the payload's S3 object does not exist",
+    "NothingToApplyError": "analysis chose nothing",
+    "UnexpectedVersionError": "the function changed under the run; another writer is at work",
+    "MisconfiguredFunctionError": "the deployment lacks a variable; every retry would fail the same way",
+    "UnreadableDocumentError": "the state's input is not the run document; a retry gets the same input",
+    "ExecutionAlreadyStartedError": "the alarm path treats a duplicate start as deduplicated",
+    "StackNotFoundError": "the CLI's lookup of a stack; not raised in a state machine",
+    "RunFailedError": "the CLI's report of a failed run; not raised in a state machine",
+}
+
+
+def _named_in_retry_or_catch() -> set[str]:
+    return {
+        error
+        for definition in DEFINITIONS.values()
+        for state in all_states(definition["States"]).values()
+        for rule in [*state.get("Retry", []), *state.get("Catch", [])]
+        for error in rule["ErrorEquals"]
+    }
+
+
+def test_every_exception_the_product_raises_is_retried_caught_or_deliberately_fails_at_once() -> None:
+    """The other direction: a new exception class must be given a Retry or Catch, or a reason it has neither."""
+    named = _named_in_retry_or_catch()
+    undecided = sorted(_exception_classes(include_cli=True) - named - FAIL_AT_ONCE.keys())
+    assert not undecided, f"no Retry/Catch names these and FAIL_AT_ONCE gives no reason: {undecided}"
+    stale = sorted((FAIL_AT_ONCE.keys() & named) | (FAIL_AT_ONCE.keys() - _exception_classes(include_cli=True)))
+    assert not stale, f"FAIL_AT_ONCE lists classes that are named in the ASL or no longer exist: {stale}"
