@@ -39,8 +39,8 @@ demo: $(VENV)/.ready
 	$(VENV)/bin/autotuner demo
 
 lint: $(VENV)/.ready
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tools tests bench
+	$(VENV)/bin/ruff format --check src tools tests bench
 
 typecheck: $(VENV)/.ready
 	$(VENV)/bin/mypy

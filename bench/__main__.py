@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from multiprocessing import Pool
 from pathlib import Path
 
-from autotuner.local.workloads import WORKLOADS
+from autotuner_local.workloads import WORKLOADS
 from bench import report
 from bench.methods import METHODS, Outcome
 

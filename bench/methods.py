@@ -15,7 +15,7 @@ from autotuner.domain.memory_sizes import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, M
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.selection import Strategy, choose
 from autotuner.domain.statistics import trimmed_mean
-from autotuner.local.workloads import Workload
+from autotuner_local.workloads import Workload
 from bench.simulate import PRICES, TRIM_FRACTION, SimulatedTarget
 
 REFERENCE_NUM = 10

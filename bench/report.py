@@ -11,7 +11,7 @@ from autotuner.domain.money import usd
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, run_cost, transitions
 from autotuner.domain.statistics import percentile
-from autotuner.local.workloads import Workload
+from autotuner_local.workloads import Workload
 from bench.methods import Outcome
 from bench.simulate import PRICES, regret, true_optimum
 
@@ -279,7 +279,7 @@ defaults were tuned on seeds 10000 and up, never on these): {len(rows) * len(see
 
 ## Ground truth
 
-Each workload is the emulated function of `autotuner.local.workloads`. A size's true cost is the expected cost of
+Each workload is the emulated function of `autotuner_local.workloads`. A size's true cost is the expected cost of
 one warm invocation: the model's expected duration plus 0.5 ms (billing rounds each invocation up to the next ms),
 priced at us-east-1 x86_64 rates with the $0.20 per million request charge (`domain.pricing.invocation_cost`). The
 optimum is the cheapest size over every MB from 128 to 10,240 that does not run out of memory. The regret of a run

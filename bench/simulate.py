@@ -1,6 +1,6 @@
 """The simulated target and the ground truth every method is scored against.
 
-Invocations come from the workload model (``autotuner.local.workloads``) with a seeded ``random.Random``; they
+Invocations come from the workload model (``autotuner_local.workloads``) with a seeded ``random.Random``; they
 go through the same classification and statistics code the workflow uses. The first invocation on each new
 memory size is a cold start, as a freshly published version's is in Lambda; later rounds on the same size find
 it warm (a tuning round takes minutes, well inside the time Lambda keeps an idle environment).
@@ -15,7 +15,7 @@ from autotuner.domain.measurement import BatchMeasurement, classify
 from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
 from autotuner.domain.selection import CandidateStats
-from autotuner.local.workloads import Workload
+from autotuner_local.workloads import Workload
 
 REGION = "us-east-1"
 PRICES = prices_for_region(REGION)

@@ -13,9 +13,9 @@ import boto3
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend
 
-from autotuner.local.authorization import CURRENT_PRINCIPAL
-from autotuner.local.events import deliver_status_change
-from autotuner.local.stack import LocalStack
+from autotuner_local.authorization import CURRENT_PRINCIPAL
+from autotuner_local.events import deliver_status_change
+from autotuner_local.stack import LocalStack
 
 
 class MakeTarget(Protocol):

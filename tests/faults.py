@@ -23,7 +23,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
 from autotuner.adapters.clients import forget_clients
-from autotuner.local.authorization import CURRENT_PRINCIPAL
+from autotuner_local.authorization import CURRENT_PRINCIPAL
 
 FIGURES: list[str] = []  # what the fault matrix measured, printed at the end of the test session (tests/conftest.py)
 KINDS = ("throttle", "server", "conflict", "connection", "lost")

@@ -15,7 +15,7 @@ from autotuner.handlers.plan import PlanFunctionSettings
 from autotuner.handlers.prepare import PrepareFunctionSettings
 from autotuner.handlers.settings import FunctionSettings
 from autotuner.handlers.warmer import WarmerFunctionSettings
-from autotuner.local.template import function_properties, load_template, resources_of_type
+from autotuner_local.template import function_properties, load_template, resources_of_type
 
 TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")

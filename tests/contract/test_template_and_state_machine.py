@@ -14,8 +14,8 @@ import pytest
 from pydantic import BaseModel
 
 import autotuner
+import autotuner_cli
 from autotuner.domain.run import RunDocument
-from autotuner.local.template import function_properties, load_template, placeholders, resources_of_type
 from autotuner.workflow.analyze import AnalyzeRequest
 from autotuner.workflow.apply import ApplyRequest
 from autotuner.workflow.cleanup import CleanupRequest
@@ -24,6 +24,7 @@ from autotuner.workflow.measure import MeasureRequest
 from autotuner.workflow.notify import FailureRequest, NotifyRequest
 from autotuner.workflow.plan import PlanRequest
 from autotuner.workflow.prepare import PrepareRequest
+from autotuner_local.template import function_properties, load_template, placeholders, resources_of_type
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -234,6 +235,9 @@ def test_sam_build_succeeds(tmp_path: Path) -> None:
     assert (built / "aws_xray_sdk").is_dir(), "Powertools' Tracer imports the X-Ray SDK when tracing is active"
     assert list((built / "pydantic_core").glob("*aarch64*.so")), "arm64 functions need arm64 wheels"
     assert not (built / "moto").exists(), "test-only dependencies must not ship"
+    shipped = sorted(p.name for p in (built / "autotuner").iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert shipped == ["adapters", "domain", "handlers", "reports", "workflow"], f"the artifact holds {shipped}"
+    assert not list(built.glob("autotuner_*")), "the CLI and the emulator (tools/) must not ship"
     shutil.rmtree(tmp_path / "build", ignore_errors=True)
 
 
@@ -277,18 +281,19 @@ def test_clean_up_reads_only_the_execution_id_so_the_input_cannot_steer_it() -> 
 
 
 def _exception_classes(*, include_cli: bool = False) -> set[str]:
-    """Every exception class the product defines (their names are what Step Functions' ErrorEquals match); the
-    emulator's are never included, the CLI's only on request (they are raised outside the state machines)."""
-    skipped = ("autotuner.local",) if include_cli else ("autotuner.local", "autotuner.cli")
-    for module in pkgutil.walk_packages(autotuner.__path__, "autotuner."):
-        if not module.name.startswith(skipped):
+    """Every exception class the deployed code defines (their names are what Step Functions' ErrorEquals match),
+    and the CLI's on request (raised outside the state machines). The emulator's are never included."""
+    packages = [autotuner, autotuner_cli] if include_cli else [autotuner]
+    for package in packages:
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             importlib.import_module(module.name)
+    prefixes = tuple(f"{package.__name__}." for package in packages)
     found: set[str] = set()
     pending: list[type[BaseException]] = [Exception]
     while pending:
         for subclass in pending.pop().__subclasses__():
             pending.append(subclass)
-            if subclass.__module__.startswith("autotuner.") and not subclass.__module__.startswith(skipped):
+            if subclass.__module__.startswith(prefixes):
                 found.add(subclass.__name__)
     return found
 

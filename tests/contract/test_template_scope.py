@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autotuner.local.template import Resolver, function_properties, load_template, resources_of_type
+from autotuner_local.template import Resolver, function_properties, load_template, resources_of_type
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

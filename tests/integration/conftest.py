@@ -6,9 +6,9 @@ import pytest
 from moto import mock_aws
 
 from autotuner.adapters.clients import forget_clients
-from autotuner.local.runtime import InProcessRuntime
-from autotuner.local.stack import LocalStack, deploy
-from autotuner.local.targets import create_target
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack, deploy
+from autotuner_local.targets import create_target
 from tests.emulator import MakeTarget
 
 

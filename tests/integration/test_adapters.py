@@ -20,7 +20,7 @@ from autotuner.adapters.profiles import ProfileStore
 from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.lambda_logs import decode_log_result, parse_log_tail
 from autotuner.domain.pricing import Architecture
-from autotuner.local.runtime import InProcessRuntime, ThrottledError
+from autotuner_local.runtime import InProcessRuntime, ThrottledError
 from tests.emulator import MakeTarget, conflict, failing
 
 

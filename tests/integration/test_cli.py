@@ -14,9 +14,9 @@ import pytest
 from moto.awslambda.exceptions import LambdaClientError
 
 from autotuner.adapters.clients import forget_clients
-from autotuner.cli.main import main
-from autotuner.local.emulator import LocalAws, local_aws
-from autotuner.local.targets import create_target
+from autotuner_cli.main import main
+from autotuner_local.emulator import LocalAws, local_aws
+from autotuner_local.targets import create_target
 from tests.emulator import failing
 
 pytestmark = pytest.mark.slow
@@ -131,7 +131,7 @@ def _access_denied() -> Exception:
 def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = subprocess.run(
-        [sys.executable, "-m", "autotuner.cli.main", "demo", "--out", str(tmp_path)],
+        [sys.executable, "-m", "autotuner_cli.main", "demo", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=170, env=environment, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

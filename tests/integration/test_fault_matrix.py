@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda.type_defs import AliasRoutingConfigurationTypeDef
 
 from autotuner.adapters.run_records import RunRecords
-from autotuner.local.events import deliver_status_change
-from autotuner.local.stack import LocalStack
+from autotuner_local.events import deliver_status_change
+from autotuner_local.stack import LocalStack
 from tests.emulator import Execution, MakeTarget, run_tuning, target_state
 from tests.faults import FIGURES, KINDS, Fault, applies, injecting
 

@@ -16,11 +16,11 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 
 from autotuner.adapters.profiles import ProfileStore
-from autotuner.local.emulator import local_aws
-from autotuner.local.iam import action_matches, granted_actions
-from autotuner.local.runtime import InProcessRuntime
-from autotuner.local.stack import LocalStack, deploy, placeholder_code
-from autotuner.local.targets import create_target
+from autotuner_local.emulator import local_aws
+from autotuner_local.iam import action_matches, granted_actions
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack, deploy, placeholder_code
+from autotuner_local.targets import create_target
 from tests.conftest import load_event
 from tests.emulator import MakeTarget, apply_fails_after_moving_the_alias, failing, janitor_during, run_tuning
 

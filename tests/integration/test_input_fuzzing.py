@@ -17,9 +17,9 @@ from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.contracts import INTERNAL, TuningInput
 from autotuner.domain.errors import DomainError, InvalidInputError
-from autotuner.local.stack import LocalStack
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
+from autotuner_local.stack import LocalStack
 from tests.emulator import MakeTarget, TargetState, target_state
 
 pytestmark = pytest.mark.slow

@@ -16,10 +16,10 @@ from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.errors import BudgetExceededError, InvalidInputError
 from autotuner.domain.run import RunDocument
-from autotuner.local.runtime import InProcessRuntime
-from autotuner.local.stack import LocalStack
 from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack
 from tests.conftest import load_event
 from tests.emulator import MakeTarget, run_tuning
 

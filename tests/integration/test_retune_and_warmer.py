@@ -13,9 +13,9 @@ from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.lambda_functions import LambdaInvoker
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.domain.warming import WarmResult, WarmTarget, parse_target_list
-from autotuner.local.runtime import InProcessRuntime
-from autotuner.local.stack import LocalStack, deploy
 from autotuner.workflow.warm import warm, warm_targets
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack, deploy
 from tests.conftest import load_event
 from tests.emulator import MakeTarget, run_tuning
 

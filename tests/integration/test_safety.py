@@ -12,10 +12,10 @@ from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.arn import parse_function_arn
-from autotuner.local.events import deliver_status_change
-from autotuner.local.runtime import InProcessRuntime
-from autotuner.local.stack import LocalStack
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
+from autotuner_local.events import deliver_status_change
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack
 from tests.emulator import (
     MakeTarget,
     apply_fails_after_moving_the_alias,

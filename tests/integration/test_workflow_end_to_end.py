@@ -11,8 +11,8 @@ import pytest
 from moto.awslambda.exceptions import LambdaClientError
 
 from autotuner.domain.run_cost import transitions
-from autotuner.local.runtime import InProcessRuntime, ThrottledError
-from autotuner.local.stack import LocalStack, deploy
+from autotuner_local.runtime import InProcessRuntime, ThrottledError
+from autotuner_local.stack import LocalStack, deploy
 from tests.emulator import MakeTarget, conflict, failing, notifications, results_queue, run_tuning, target_state
 
 pytestmark = pytest.mark.slow

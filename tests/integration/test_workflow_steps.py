@@ -19,8 +19,6 @@ from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run import CleanupReport, Plan, RunDocument
 from autotuner.domain.run_naming import alias_name, version_description
 from autotuner.domain.selection import Decision, Strategy
-from autotuner.local.runtime import InProcessRuntime
-from autotuner.local.stack import LocalStack
 from autotuner.workflow.apply import ApplyRequest, apply_choice
 from autotuner.workflow.cleanup import NO_RECORD, clean_up_run
 from autotuner.workflow.guard import ChangeGuard
@@ -28,6 +26,8 @@ from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.measure import MeasureRequest, RunTimedOutError, measure_batch
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner.workflow.prepare import PrepareRequest, prepare_round
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack
 from tests.emulator import MakeTarget, failing, target_state
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from autotuner.local.call_context import call_environment, calls_kept_apart
+from autotuner_local.call_context import call_environment, calls_kept_apart
 
 VARIABLE = "AUTOTUNER_TEST_CALL_VARIABLE"
 

@@ -6,8 +6,8 @@ from typing import Any
 import botocore.session
 import pytest
 
-from autotuner.local.authorization import iam_action, resource_arn
-from autotuner.local.iam import Decision, Request, decide, is_allowed
+from autotuner_local.authorization import iam_action, resource_arn
+from autotuner_local.iam import Decision, Request, decide, is_allowed
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from autotuner.handlers.observability import UnreadableDocumentError, observed
-from autotuner.local.runtime import LocalContext
 from autotuner.workflow.measure import MeasureRequest
+from autotuner_local.runtime import LocalContext
 
 SECRET = "4111111111111111"
 

@@ -20,7 +20,7 @@ from autotuner.domain.contracts import parse_tuning_input
 from autotuner.domain.measurement import BatchMeasurement, classify
 from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
 from autotuner.domain.selection import CandidateStats, Strategy, choose
-from autotuner.local.workloads import WORKLOADS, Workload
+from autotuner_local.workloads import WORKLOADS, Workload
 
 PRICES = prices_for_region("us-east-1")
 PRICING = PricingContext(region="us-east-1", architecture=Architecture.X86_64, prices=PRICES)

@@ -43,3 +43,49 @@ def test_domain_imports_only_domain_modules_of_the_package() -> None:
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("autotuner"):
                 assert node.module.startswith("autotuner.domain"), f"{module.name} imports {node.module}"
+
+
+DEPLOYED = DOMAIN.parent
+RUNTIME_REQUIREMENTS = DEPLOYED.parent / "requirements.txt"
+
+
+# Imported only where the CLI renders a PNG chart, never on a Lambda's path (the artifact does not carry it).
+CLI_ONLY = {"matplotlib"}
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The roots a module imports when it runs (type-checking-only imports excluded)."""
+    tree = ast.parse(path.read_text())
+    checking_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) in {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+    return {
+        alias.name.split(".")[0] if isinstance(node, ast.Import) else str(node.module).split(".")[0]
+        for node in ast.walk(tree)
+        if id(node) not in checking_only
+        and (isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.module and node.level == 0))
+        for alias in node.names
+    }
+
+
+def test_deployed_code_imports_only_what_its_artifact_holds() -> None:
+    """src/ is the Lambdas' artifact: it may import itself and what src/requirements.txt installs, never the CLI,
+    the emulator, or a test-only package (the artifact would fail to import, or carry them)."""
+    shipped = {"autotuner", "aws_lambda_powertools", "aws_xray_sdk", "boto3", "botocore", "pydantic"}
+    declared = {
+        line.split("[")[0].split("=")[0].strip().replace("-", "_")
+        for line in RUNTIME_REQUIREMENTS.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert shipped - {"autotuner", "botocore"} <= declared, (
+        f"{RUNTIME_REQUIREMENTS.name} lacks {sorted(shipped - declared)}"
+    )
+    for module in sorted(DEPLOYED.rglob("*.py")):
+        foreign = runtime_imports(module) - set(sys.stdlib_module_names) - shipped - {"typing_extensions"} - CLI_ONLY
+        assert not foreign, (
+            f"{module.relative_to(DEPLOYED.parent)} imports {sorted(foreign)}, which the Lambda artifact lacks"
+        )

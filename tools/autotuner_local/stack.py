@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 
-from autotuner.local.iam import generated_role, translate
-from autotuner.local.template import (
+from autotuner_local.iam import generated_role, translate
+from autotuner_local.template import (
     Resolver,
     TemplateError,
     deployment_order,
@@ -23,7 +23,7 @@ from autotuner.local.template import (
     without_events,
 )
 
-REPOSITORY = Path(__file__).resolve().parents[3]
+REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATE = REPOSITORY / "template.yaml"
 LOCAL_ACCOUNT = "123456789012"
 # What the emulator can create; after references, this order breaks ties.
@@ -283,5 +283,5 @@ def placeholder_code() -> bytes:
     """Functions run in-process (see local.runtime); the emulator only needs some code to hold."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "Run in-process by autotuner.local.runtime.")
+        archive.writestr("README.txt", "Run in-process by autotuner_local.runtime.")
     return buffer.getvalue()

@@ -9,9 +9,9 @@ from pathlib import Path
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError, PartialCredentialsError
 
 from autotuner.adapters.errors import AccessDeniedError, AwsError, TargetNotFoundError
-from autotuner.cli import commands
-from autotuner.cli.config import default_stack_name
 from autotuner.domain.errors import DomainError
+from autotuner_cli import commands
+from autotuner_cli.config import default_stack_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -115,7 +115,7 @@ def _dispatch(arguments: argparse.Namespace) -> int:
     stack_name = getattr(arguments, "stack_name", None) or default_stack_name()
     match arguments.command:
         case "demo":
-            from autotuner.cli.demo import run_demo
+            from autotuner_cli.demo import run_demo
 
             run_demo(arguments.out, num=arguments.num, seed=arguments.seed)
             return EXIT_OK

@@ -2,9 +2,9 @@
 
 from typing import TYPE_CHECKING, Literal
 
-from autotuner.local.runtime import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
-from autotuner.local.stack import placeholder_code
-from autotuner.local.workloads import WORKLOADS
+from autotuner_local.runtime import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
+from autotuner_local.stack import placeholder_code
+from autotuner_local.workloads import WORKLOADS
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from autotuner.local.stack import LOCAL_ACCOUNT, LocalStack
+from autotuner_local.stack import LOCAL_ACCOUNT, LocalStack
 
 STATUS_CHANGE = "Step Functions Execution Status Change"
 

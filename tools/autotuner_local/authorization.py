@@ -19,7 +19,7 @@ from botocore.model import OperationModel
 
 from autotuner.adapters.clients import forget_clients
 from autotuner.domain.arn import FunctionArn, FunctionReference, parse_function_reference
-from autotuner.local.iam import Decision, Request, decide
+from autotuner_local.iam import Decision, Request, decide
 
 _PARAMETERS_KEY = "autotuner_local_api_parameters"
 # IAM's service prefix where it is not botocore's signing name.

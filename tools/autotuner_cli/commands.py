@@ -10,11 +10,11 @@ from autotuner.adapters.executions import Execution, Executions
 from autotuner.adapters.lambda_functions import resolve_function_arn
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
-from autotuner.cli.progress import follow
 from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_function_arn
 from autotuner.domain.contracts import TuningOutput, parse_tuning_input
 from autotuner.domain.money import usd
 from autotuner.reports.text import summary
+from autotuner_cli.progress import follow
 
 
 class RunFailedError(Exception):

@@ -43,9 +43,9 @@ from autotuner.domain.lambda_logs import (
     format_report_line,
 )
 from autotuner.handlers.settings import forget_settings
-from autotuner.local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, enforcement
-from autotuner.local.call_context import call_environment, calls_kept_apart
-from autotuner.local.workloads import WORKLOADS, Workload
+from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, enforcement
+from autotuner_local.call_context import call_environment, calls_kept_apart
+from autotuner_local.workloads import WORKLOADS, Workload
 
 WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
 LOG_FORMAT_VARIABLE = "AUTOTUNER_LOG_FORMAT"

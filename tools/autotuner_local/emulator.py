@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from moto.server import ThreadedMotoServer
 
 from autotuner.adapters.clients import forget_clients
-from autotuner.local.runtime import InProcessRuntime
-from autotuner.local.stack import LocalStack, deploy
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack, deploy
 
 LOCAL_REGION = "us-east-1"
 LOCAL_CREDENTIALS = {

@@ -15,13 +15,13 @@ from typing import TextIO
 import boto3
 
 from autotuner.adapters.executions import Executions
-from autotuner.cli.progress import follow
 from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
-from autotuner.local.emulator import local_aws
-from autotuner.local.targets import create_target
-from autotuner.local.workloads import WORKLOADS
 from autotuner.reports.text import candidate_table
+from autotuner_cli.progress import follow
+from autotuner_local.emulator import local_aws
+from autotuner_local.targets import create_target
+from autotuner_local.workloads import WORKLOADS
 
 DEMO_SIZES = [128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 6144, 10240]
 EMULATED_NOTE = (
