@@ -6,8 +6,9 @@ Lambda gives a function a share of one vCPU in proportion to memory up to 1,769 
 - I/O and waiting, which memory does not shorten: a constant;
 - serial CPU work, which speeds up with the share of one vCPU and not past it: ``1 / min(memory / 1769, 1)``;
 - parallel CPU work, which keeps speeding up with every vCPU: ``1 / vcpus(memory)``;
-- memory pressure (garbage collection, swapping caches) that fades as memory grows:
-  ``exp(-(memory - 128) / scale) / cpu share``, for a scale chosen from a few (the one that fits best).
+- memory pressure (garbage collection, evicted caches): extra CPU work that fades as memory grows, as a
+  non-negative mix of ``exp(-(memory - 128) / scale) / cpu share`` for a few scales (64, 192 and 576 MB), which
+  follows steep and gentle fades alike.
 
 The weights are fitted by non-negative least squares on each size's median duration (a slow mode - a cache
 miss, a GC pause - moves a median little), weighted by how precisely each median is known. The curve's level is
@@ -38,9 +39,10 @@ MB_PER_VCPU = 1769
 MAX_VCPUS = 6
 MIN_MEMORY_MB = 128
 MAX_MEMORY_MB = 10_240
-PRESSURE_SCALES_MB = (64.0, 128.0, 256.0, 512.0, 1024.0)
+PRESSURE_SCALES_MB = (64.0, 192.0, 576.0)
+SHAPES = 3 + len(PRESSURE_SCALES_MB)  # I/O, serial, parallel, then one per pressure scale
 BILLING_ROUNDING_MS = 0.5  # billing rounds each invocation up to the next ms: on average half a ms more
-MIN_SIZES = 4  # four weights need at least four sizes; fewer leave nothing to check the fit with
+MIN_SIZES = 4  # fewer sizes leave nothing to check the fit with
 DEFAULT_RESAMPLES = 200
 CONFIDENCE = 0.95
 # A median of n normal samples varies 1.25 times as much as their mean.
@@ -70,16 +72,17 @@ def vcpus(memory_mb: float) -> float:
     return 1 + (MAX_VCPUS - 1) * (top - MB_PER_VCPU) / (MAX_MEMORY_MB - MB_PER_VCPU)
 
 
-def _basis(memory_mb: float, scale_mb: float) -> tuple[float, float, float, float]:
-    """The four shapes at ``memory_mb``: I/O, serial CPU, parallel CPU, memory pressure."""
+def _basis(memory_mb: float) -> tuple[float, ...]:
+    """The shapes at ``memory_mb``: I/O, serial CPU, parallel CPU, then memory pressure at each scale."""
     serial = 1 / cpu_share(memory_mb)
-    return 1.0, serial, 1 / vcpus(memory_mb), math.exp(-(memory_mb - MIN_MEMORY_MB) / scale_mb) * serial
+    pressure = (math.exp(-(memory_mb - MIN_MEMORY_MB) / scale) * serial for scale in PRESSURE_SCALES_MB)
+    return (1.0, serial, 1 / vcpus(memory_mb), *pressure)
 
 
 @cache
-def _basis_table(sizes: tuple[int, ...], scale_mb: float) -> tuple[tuple[float, float, float, float], ...]:
+def _basis_table(sizes: tuple[int, ...]) -> tuple[tuple[float, ...], ...]:
     """The shapes at every size (the sizes of one fit, or the grid the optimum is looked for on)."""
-    return tuple(_basis(m, scale_mb) for m in sizes)
+    return tuple(_basis(m) for m in sizes)
 
 
 @dataclass(frozen=True)
@@ -103,22 +106,29 @@ class CurvePricing:
 
 
 class CurveTerms(CamelModel):
-    """The fitted duration model, in ms: ``level * (io + serial / share + parallel / vcpus + pressure term)``."""
+    """The fitted duration model, in ms: ``level * (io + serial / share + parallel / vcpus + pressure terms)``."""
 
     model_config = ConfigDict(frozen=True)
 
     io_ms: float = Field(ge=0, description="waiting that memory does not shorten")
     serial_ms: float = Field(ge=0, description="single-threaded CPU work, at one full vCPU")
     parallel_ms: float = Field(ge=0, description="CPU work that spreads over every vCPU, at one vCPU")
-    pressure_ms: float = Field(ge=0, description="extra CPU work at 128 MB from memory pressure")
-    pressure_scale_mb: float = Field(gt=0, description="memory over which the pressure fades by a factor e")
+    pressure_ms: list[float] = Field(
+        description="extra CPU work at 128 MB from memory pressure, for each fade scale (PRESSURE_SCALES_MB)"
+    )
     level: float = Field(gt=0, description="mean duration over median duration, pooled over every size")
 
     def duration_ms(self, memory_mb: float) -> float:
         """Expected duration at ``memory_mb``."""
-        shapes = _basis(memory_mb, self.pressure_scale_mb)
-        weights = (self.io_ms, self.serial_ms, self.parallel_ms, self.pressure_ms)
-        return self.level * math.fsum(w * s for w, s in zip(weights, shapes, strict=True))
+        return self.level * math.fsum(w * s for w, s in zip(self.weights, _basis(memory_mb), strict=True))
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return (self.io_ms, self.serial_ms, self.parallel_ms, *self.pressure_ms)
+
+    def median_duration_ms(self, memory_mb: float) -> float:
+        """Median duration at ``memory_mb``: what the shape was fitted to, before the level."""
+        return self.duration_ms(memory_mb) / self.level
 
 
 class FitCheck(CamelModel):
@@ -129,6 +139,7 @@ class FitCheck(CamelModel):
     fits: bool
     statistic: float = Field(description="sum of squared standardised residuals")
     limit: float = Field(description="its 99th percentile if the model were right")
+    freedom: int = Field(description="degrees of freedom: sizes less the shapes used")
     worst_mb: int
     worst_residual: float = Field(description="relative: measured median over the fitted one, minus 1")
     relative_noise: float = Field(description="pooled relative standard deviation of one invocation")
@@ -203,20 +214,12 @@ class _Data:
 
 @dataclass(frozen=True)
 class _Fit:
-    weights: tuple[float, float, float, float]
-    scale_mb: float
+    weights: tuple[float, ...]
     level: float
 
     def terms(self) -> CurveTerms:
-        io, serial, parallel, pressure = self.weights
-        return CurveTerms(
-            io_ms=io,
-            serial_ms=serial,
-            parallel_ms=parallel,
-            pressure_ms=pressure,
-            pressure_scale_mb=self.scale_mb,
-            level=self.level,
-        )
+        io, serial, parallel, *pressure = self.weights
+        return CurveTerms(io_ms=io, serial_ms=serial, parallel_ms=parallel, pressure_ms=pressure, level=self.level)
 
 
 def fit_cost_curve(
@@ -255,6 +258,10 @@ def fit_cost_curve(
         cheapest < pricing.cost(optimum, t.duration_ms(optimum)) * (1 - noise_threshold) for t, _, cheapest in resampled
     )
     predicted = terms.duration_ms(optimum)
+    check = _check(data, point, noise_threshold)
+    low, high = _widened(
+        pricing.cost(optimum, predicted), percentile(at_optimum, tail), percentile(at_optimum, 100 - tail), check
+    )
     return CostCurve(
         terms=terms,
         lowest_mb=lowest_mb,
@@ -263,14 +270,19 @@ def fit_cost_curve(
         optimum_mb=optimum,
         optimum_cost=pricing.cost(optimum, predicted),
         optimum_duration_ms=predicted,
-        optimum_band=ConfidenceInterval(
-            low=percentile(at_optimum, tail), high=percentile(at_optimum, 100 - tail), confidence=CONFIDENCE
-        ),
+        optimum_band=ConfidenceInterval(low=low, high=high, confidence=CONFIDENCE),
         optimum_spread_mb=[round(percentile(optima, q)) for q in (tail, 25, 50, 75, 100 - tail)],
         probability_cheaper=cheaper / len(resampled),
         noise_threshold=noise_threshold,
-        check=_check(data, point, noise_threshold),
+        check=check,
     )
+
+
+def _widened(centre: float, low: float, high: float, check: FitCheck) -> tuple[float, float]:
+    """The bootstrap band, widened by the square root of the misfit per degree of freedom when that exceeds 1:
+    residuals larger than the noise say the model explains less than the resampling assumes."""
+    factor = math.sqrt(max(1.0, check.statistic / check.freedom))
+    return centre - (centre - low) * factor, centre + (high - centre) * factor
 
 
 def _pooled_noise(samples: Sequence[Sequence[float]]) -> float:
@@ -289,19 +301,13 @@ def _pooled_noise(samples: Sequence[Sequence[float]]) -> float:
 
 
 def _fit(data: _Data, medians: Sequence[float], samples: Sequence[Sequence[float]]) -> _Fit:
-    """Non-negative weights for the scale that fits the medians best, then the level from every sample."""
-    best: tuple[float, tuple[float, float, float, float], float] | None = None
-    for scale in PRESSURE_SCALES_MB:
-        weights, misfit = _design(data.sizes, data.precision, scale).nnls(medians)
-        if best is None or misfit < best[0] - 1e-12:
-            best = (misfit, weights, scale)
-    assert best is not None  # PRESSURE_SCALES_MB is not empty
-    _, weights, scale = best
-    rows = _basis_table(data.sizes, scale)
-    fitted = [math.fsum(w * b for w, b in zip(weights, row, strict=True)) for row in rows]
+    """Non-negative weights fitted to the medians, then the level from every sample."""
+    design = _design(data.sizes, data.precision)
+    weights, _ = design.nnls(medians)
+    fitted = [math.fsum(w * b for w, b in zip(weights, row, strict=True)) for row in design.rows]
     ratios = [v / f for f, values in zip(fitted, samples, strict=True) for v in values if f > 0]
     level = math.fsum(ratios) / len(ratios) if ratios else 1.0
-    return _Fit(weights=weights, scale_mb=scale, level=max(level, 1e-9))
+    return _Fit(weights=weights, level=max(level, 1e-9))
 
 
 @dataclass(frozen=True)
@@ -309,19 +315,19 @@ class _Design:
     """Weighted least squares on fixed sizes and weights, factored once for every subset of the shapes, so that
     each bootstrap refit is a few dot products."""
 
-    rows: tuple[tuple[float, float, float, float], ...]
+    rows: tuple[tuple[float, ...], ...]
     precision: tuple[float, ...]
     # (subset, inverse of its Gram matrix) for every subset whose shapes are not (nearly) collinear here
     solvers: tuple[tuple[tuple[int, ...], tuple[tuple[float, ...], ...]], ...]
 
-    def nnls(self, targets: Sequence[float]) -> tuple[tuple[float, float, float, float], float]:
+    def nnls(self, targets: Sequence[float]) -> tuple[tuple[float, ...], float]:
         """Weighted least squares with every weight >= 0, exactly: the least-squares solution on each subset of
-        the four shapes, the best one whose weights are all non-negative (four shapes make 15 subsets)."""
+        the shapes, the best one whose weights are all non-negative."""
         weighted = [p * y for p, y in zip(self.precision, targets, strict=True)]
-        moment = [math.fsum(w * r[i] for w, r in zip(weighted, self.rows, strict=True)) for i in range(4)]
+        moment = [math.fsum(w * r[i] for w, r in zip(weighted, self.rows, strict=True)) for i in range(SHAPES)]
         total = math.fsum(w * y for w, y in zip(weighted, targets, strict=True))
         best_gain = 0.0
-        best: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        best: tuple[float, ...] = (0.0,) * SHAPES
         for subset, inverse in self.solvers:
             local = [moment[i] for i in subset]
             solution = [math.fsum(a * m for a, m in zip(row, local, strict=True)) for row in inverse]
@@ -329,22 +335,23 @@ class _Design:
                 continue
             gain = math.fsum(c * m for c, m in zip(solution, local, strict=True))
             if gain > best_gain:
-                weights = [0.0] * 4
+                weights = [0.0] * SHAPES
                 for value, index in zip(solution, subset, strict=True):
                     weights[index] = value
-                best_gain, best = gain, (weights[0], weights[1], weights[2], weights[3])
+                best_gain, best = gain, tuple(weights)
         return best, max(total - best_gain, 0.0)
 
 
 @cache
-def _design(sizes: tuple[int, ...], precision: tuple[float, ...], scale_mb: float) -> _Design:
-    rows = _basis_table(sizes, scale_mb)
+def _design(sizes: tuple[int, ...], precision: tuple[float, ...]) -> _Design:
+    rows = _basis_table(sizes)
     gram = [
-        [math.fsum(p * r[i] * r[j] for r, p in zip(rows, precision, strict=True)) for j in range(4)] for i in range(4)
+        [math.fsum(p * r[i] * r[j] for r, p in zip(rows, precision, strict=True)) for j in range(SHAPES)]
+        for i in range(SHAPES)
     ]
     solvers = []
-    for size in range(1, 5):
-        for subset in combinations(range(4), size):
+    for size in range(1, SHAPES + 1):
+        for subset in combinations(range(SHAPES), size):
             inverse = _inverse([[gram[i][j] for j in subset] for i in subset])
             if inverse is not None:
                 solvers.append((subset, inverse))
@@ -381,15 +388,14 @@ class _Grid:
     sizes: tuple[int, ...]
     per_ms: tuple[float, ...]
     request: float
-    shapes: dict[float, tuple[tuple[float, float, float, float], ...]]  # by pressure scale
+    shapes: tuple[tuple[float, ...], ...]
 
     def costs(self, terms: CurveTerms) -> list[float]:
-        weights = (terms.io_ms, terms.serial_ms, terms.parallel_ms, terms.pressure_ms)
-        level, request = terms.level, self.request
+        weights, level, request = terms.weights, terms.level, self.request
+        used = [i for i, w in enumerate(weights) if w > 0]  # most weights are zero: skip them
         return [
-            rate * (level * (weights[0] + weights[1] * s + weights[2] * p + weights[3] * q) + BILLING_ROUNDING_MS)
-            + request
-            for rate, (_, s, p, q) in zip(self.per_ms, self.shapes[terms.pressure_scale_mb], strict=True)
+            rate * (level * math.fsum(weights[i] * row[i] for i in used) + BILLING_ROUNDING_MS) + request
+            for rate, row in zip(self.per_ms, self.shapes, strict=True)
         ]
 
     def cheapest(self, terms: CurveTerms) -> tuple[int, float]:
@@ -412,7 +418,7 @@ def _grid(pricing: CurvePricing, lowest_mb: int, highest_mb: int) -> _Grid:
         sizes=sizes,
         per_ms=tuple(pricing.per_ms(m) for m in sizes),
         request=pricing.prices.request,
-        shapes={scale: _basis_table(sizes, scale) for scale in PRESSURE_SCALES_MB},
+        shapes=_basis_table(sizes),
     )
 
 
@@ -470,7 +476,7 @@ def _check(data: _Data, point: _Fit, noise_threshold: float) -> FitCheck:
     statistic = math.fsum(
         r * r / (e * e + tolerance * tolerance) for r, e in zip(residuals, data.standard_errors(), strict=True)
     )
-    used = sum(w > 0 for w in point.weights) + (1 if point.weights[3] > 0 else 0)
+    used = sum(w > 0 for w in point.weights)
     freedom = max(1, len(data.sizes) - used)
     limit = _chi_square_quantile(freedom, FIT_QUANTILE_Z)
     worst = max(range(len(residuals)), key=lambda i: abs(residuals[i]))
@@ -478,6 +484,7 @@ def _check(data: _Data, point: _Fit, noise_threshold: float) -> FitCheck:
         fits=statistic <= limit,
         statistic=statistic,
         limit=limit,
+        freedom=freedom,
         worst_mb=data.sizes[worst],
         worst_residual=residuals[worst],
         relative_noise=data.noise,

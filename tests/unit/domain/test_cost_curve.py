@@ -64,7 +64,8 @@ def test_weights_are_never_negative_and_the_same_seed_gives_the_same_curve() -> 
     assert first is not None
     assert first == again
     terms = first.terms
-    assert min(terms.io_ms, terms.serial_ms, terms.parallel_ms, terms.pressure_ms) >= 0
+    assert min(terms.weights) >= 0
+    assert len(terms.weights) == 6
 
 
 def test_parallel_work_past_one_vcpu_is_told_from_serial_work() -> None:
