@@ -1,6 +1,6 @@
 """``python -m bench``: every method on every workload for many seeds; a table, a Markdown page and a chart.
 
-python -m bench                       # 200 seeds, writes docs/benchmarks.md and docs/benchmark.png
+python -m bench                       # 100 seeds, writes docs/benchmarks.md and docs/benchmark.png
 python -m bench --quick               # a smoke test: 3 seeds, writes nothing unless --out/--chart are given
 python -m bench --seeds 50 --workloads io-bound,memory-floor
 """
@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from multiprocessing import Pool
 from pathlib import Path
 
-from autotuner_local.workloads import WORKLOADS
+from autotuner_local.workloads import FAMILIES
 from bench import report
-from bench.methods import METHODS, Outcome
+from bench.methods import METHODS
+from bench.report import Scored, score
 
-DEFAULT_SEEDS = 200
+DEFAULT_SEEDS = 100
 QUICK_SEEDS = 3
 DEFAULT_OUT = Path("docs/benchmarks.md")
 DEFAULT_CHART = Path("docs/benchmark.png")
@@ -39,11 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     started = time.monotonic()
-    outcomes: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
+    outcomes: dict[tuple[str, str], list[Scored]] = defaultdict(list)
     for workload, method, result in _run(tasks, args.workers, started):
         outcomes[(workload, method)].append(result)
     elapsed = time.monotonic() - started
-    rows = [report.figures(WORKLOADS[w], m, outcomes[(w, m)]) for w in workloads for m in METHODS]
+    rows = [report.figures(w, m, outcomes[(w, m)]) for w in workloads for m in METHODS]
     print()
     print(report.terminal_table(rows))
     print()
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     out, chart = _outputs(args)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(report.markdown_page(rows, [WORKLOADS[w] for w in workloads], seeds, elapsed, chart))
+        out.write_text(report.markdown_page(rows, [FAMILIES[w] for w in workloads], seeds, elapsed, chart))
         print(f"wrote {out}")
     if chart is not None:
         report.chart(rows, chart)
@@ -64,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"per workload (default {DEFAULT_SEEDS})")
-    parser.add_argument("--first-seed", type=int, default=0, help="first seed (the planner was tuned on 10000+)")
-    parser.add_argument("--workloads", default="", help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
+    parser.add_argument("--first-seed", type=int, default=0, help="first seed (defaults were tuned on 10000+)")
+    parser.add_argument("--workloads", default="", help=f"comma-separated subset of: {', '.join(FAMILIES)}")
     parser.add_argument("--quick", action="store_true", help=f"a smoke test: {QUICK_SEEDS} seeds, no files by default")
     parser.add_argument("--out", type=Path, default=None, help=f"Markdown page (default {DEFAULT_OUT})")
     parser.add_argument("--chart", type=Path, default=None, help=f"chart PNG (default {DEFAULT_CHART})")
@@ -77,10 +78,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _workloads(selection: str) -> list[str]:
-    names = [n.strip() for n in selection.split(",") if n.strip()] or list(WORKLOADS)
-    unknown = [n for n in names if n not in WORKLOADS]
+    names = [n.strip() for n in selection.split(",") if n.strip()] or list(FAMILIES)
+    unknown = [n for n in names if n not in FAMILIES]
     if unknown:
-        sys.exit(f"unknown workload(s): {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
+        sys.exit(f"unknown workload(s): {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
     return names
 
 
@@ -91,12 +92,14 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     return args.out or DEFAULT_OUT, args.chart or DEFAULT_CHART
 
 
-def _one(task: Task) -> tuple[str, str, Outcome]:
-    workload, method, seed = task
-    return workload, method, METHODS[method](WORKLOADS[workload], seed)
+def _one(task: Task) -> tuple[str, str, Scored]:
+    """One method on the function a family draws for a seed, scored against that function's truth."""
+    family, method, seed = task
+    workload = FAMILIES[family].draw(seed)
+    return family, method, score(workload, METHODS[method](workload, seed))
 
 
-def _run(tasks: list[Task], workers: int, started: float) -> Iterator[tuple[str, str, Outcome]]:
+def _run(tasks: list[Task], workers: int, started: float) -> Iterator[tuple[str, str, Scored]]:
     """Every task, on ``workers`` processes, with a progress line every 5%."""
     step = max(1, len(tasks) // PROGRESS_STEPS)
     with Pool(workers) as pool:

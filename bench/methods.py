@@ -10,7 +10,15 @@
 import math
 from dataclasses import dataclass
 
-from autotuner.domain.adaptive import AdaptiveSettings, SearchRound, first_round, next_round
+from autotuner.domain.adaptive import (
+    AdaptiveSettings,
+    SearchRound,
+    curve_decision,
+    first_round,
+    next_round,
+    search_curve,
+)
+from autotuner.domain.cost_curve import CurvePricing
 from autotuner.domain.memory_sizes import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.selection import Strategy, choose
@@ -21,6 +29,11 @@ from bench.simulate import PRICES, TRIM_FRACTION, SimulatedTarget
 REFERENCE_NUM = 10
 SWEEP_STEP_MB = 64
 SWEEP_NUM = 10
+CURRENT_MEMORY_MB = 1024  # the configuration Plan's probe invokes (one that works: it runs in production)
+CURVE_RESAMPLES = 100  # the workflow uses 200; fewer keep thousands of simulated runs affordable
+CURVE_PRICING = CurvePricing(prices=PRICES, architecture=Architecture.X86_64)
+CLEAR_WINNER_PROBABILITY = 0.05  # "a size more than 1% cheaper exists" with at most this probability
+PARROTFISH_BUDGET = 20
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,9 @@ class Outcome:
     batches: int  # Measure tasks: one per size and round
     wall_ms: float  # time the Measure tasks spent waiting for the target
     failed: bool = False  # the method as shipped ends the run with an error
+    interval: tuple[float, float] | None = None  # the 95% interval it states for the chosen size's cost
+    claims_clear_winner: bool = False  # it states that no size more than 1% cheaper exists, at 95%
+    used_curve: bool = False
 
 
 def outcome(
@@ -44,16 +60,22 @@ def outcome(
     rounds: int,
     batches: int,
     failed: bool = False,
+    interval: tuple[float, float] | None = None,
+    claims_clear_winner: bool = False,
+    used_curve: bool = False,
 ) -> Outcome:
     return Outcome(
         chosen_mb=chosen,
-        invocations=target.invocations,
+        invocations=target.all_invocations,
         target_cost=target.spent(),
         rounds=rounds,
         sizes=len(target.measurements),
         batches=batches,
         wall_ms=target.wall_ms(),
         failed=failed,
+        interval=interval,
+        claims_clear_winner=claims_clear_winner,
+        used_curve=used_curve,
     )
 
 
@@ -84,9 +106,11 @@ def sweep(workload: Workload, seed: int) -> Outcome:
 
 
 def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = None) -> Outcome:
-    """The workflow's loop: plan, measure (retired sizes never again), score everything, plan the next round."""
-    settings = settings or AdaptiveSettings()
+    """The workflow's loop: Plan's probe, then plan, measure (retired sizes never again), score everything, fit
+    the cost curve, plan the next round; the choice is the curve's when it fits and was confirmed."""
+    settings = settings or AdaptiveSettings(preflight_invocations=1)
     target = SimulatedTarget(workload, seed)
+    target.probe(CURRENT_MEMORY_MB)
     plan: SearchRound = first_round(settings)
     rounds, batches, retired = 0, 0, set[int]()
     while True:
@@ -96,6 +120,14 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
             target.measure(memory, count)
         rounds, batches = rounds + 1, batches + len(plan.add)
         candidates = target.candidates()
+        curve = search_curve(
+            settings,
+            candidates,
+            list(target.measurements.values()),
+            CURVE_PRICING,
+            seed=seed,
+            resamples=CURVE_RESAMPLES,
+        )
         plan = next_round(
             settings,
             candidates,
@@ -103,12 +135,38 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
             invocations_done=target.invocations,
             spent_usd=target.spent(),
             retired=sorted(retired),
+            curve=curve,
         )
         retired |= set(plan.retire)
         if plan.complete:
             break
-    chosen = choose(candidates, Strategy.COST, noise_threshold=settings.noise_threshold).chosen_memory_mb
-    return outcome(target, chosen, rounds=rounds, batches=batches)
+    measured = choose(candidates, Strategy.COST, noise_threshold=settings.noise_threshold)
+    decision = curve_decision(curve, measured, candidates, CURVE_PRICING)
+    used_curve = curve is not None and not decision.reason.startswith(measured.reason)  # a fall-back appends
+    interval: tuple[float, float] | None
+    if curve is not None and used_curve:
+        band = curve.optimum_band
+        interval, clear = (band.low, band.high), curve.probability_cheaper <= CLEAR_WINNER_PROBABILITY
+    else:
+        # The measured choice claims a clear winner when nothing else is in its tie set ("distinguishable at 95%").
+        picked = next((c for c in candidates if c.memory_mb == decision.chosen_memory_mb), None)
+        ci = picked.cost_interval if picked else None
+        interval = (ci.low, ci.high) if ci else None
+        clear = picked is not None and set(decision.indistinguishable_from_best) <= {picked.memory_mb}
+    return outcome(
+        target,
+        decision.chosen_memory_mb,
+        rounds=rounds,
+        batches=batches,
+        interval=interval,
+        claims_clear_winner=clear,
+        used_curve=used_curve,
+    )
 
 
-METHODS = {"reference": reference, "sweep": sweep, "adaptive": adaptive}
+def adaptive_capped(workload: Workload, seed: int) -> Outcome:
+    """The adaptive search held to Parrotfish's default budget: 20 invocations in all, Plan's probe included."""
+    return adaptive(workload, seed, AdaptiveSettings(max_invocations=PARROTFISH_BUDGET, preflight_invocations=1))
+
+
+METHODS = {"reference": reference, "sweep": sweep, "adaptive": adaptive, "adaptive-20": adaptive_capped}

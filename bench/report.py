@@ -11,22 +11,58 @@ from autotuner.domain.money import usd
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, run_cost, transitions
 from autotuner.domain.statistics import percentile
-from autotuner_local.workloads import Workload
-from bench.methods import Outcome
-from bench.simulate import PRICES, regret, true_optimum
+from autotuner_local.workloads import Workload, WorkloadFamily
+from bench.methods import PARROTFISH_BUDGET, Outcome
+from bench.simulate import PRICES, regret, true_cost, true_optimum
 
 REFERENCE_INVOCATIONS = 60  # 6 sizes x 10, what the reference tool plans
 TARGET_MEDIAN = 0.01
 TARGET_P95 = 0.03
+TARGET_MEDIAN_OVER_REFERENCE = 0.0025  # median regret at most 0.25 points above the reference tool's
 TARGET_INVOCATION_SHARE = 0.6
+TARGET_COVERAGE = 0.93
+TARGET_WRONG_CLAIMS = 0.05
+CLAIM_MARGIN = 0.01  # a clear-winner claim says no size is more than 1% cheaper
 WITHIN = 0.02
 TUNER_MEMORY_MB = 256  # the tuner's own Lambdas (template default), arm64
-METHOD_LABELS = {"reference": "reference tool", "sweep": "sweep 64 MB", "adaptive": "adaptive (ours)"}
+METHOD_LABELS = {
+    "reference": "reference tool",
+    "sweep": "sweep 64 MB",
+    "adaptive": "adaptive (ours)",
+    "adaptive-20": f"ours, capped at {PARROTFISH_BUDGET}",
+}
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One run and how it did against the true costs of the function it tuned."""
+
+    outcome: Outcome
+    regret: float
+    optimum_mb: int
+    covered: bool | None  # whether the interval it states holds the chosen size's true cost (None: no interval)
+    claim_wrong: bool | None  # for a clear-winner claim: whether a size more than 1% cheaper exists
+
+
+def score(workload: Workload, outcome: Outcome) -> Scored:
+    chosen = outcome.chosen_mb
+    cost = true_cost(workload, chosen) if chosen is not None else None
+    covered = None
+    if outcome.interval is not None and cost is not None:
+        covered = outcome.interval[0] <= cost <= outcome.interval[1]
+    loss = regret(workload, chosen)
+    return Scored(
+        outcome=outcome,
+        regret=loss,
+        optimum_mb=true_optimum(workload)[0],
+        covered=covered,
+        claim_wrong=(loss > CLAIM_MARGIN) if outcome.claims_clear_winner else None,
+    )
 
 
 @dataclass(frozen=True)
 class Figures:
-    """One method on one workload, over every seed."""
+    """One method on one workload family, over every seed."""
 
     workload: str
     method: str
@@ -39,16 +75,24 @@ class Figures:
     within: float  # share of runs within WITHIN of the optimum
     rounds: float
     failed: float  # share of runs that end in an error as the method ships
+    coverage: float | None  # share of stated 95% intervals that hold the chosen size's true cost
+    claims: int  # clear-winner claims
+    wrong_claims: float | None  # share of those claims that were wrong
+    curve_used: float  # share of runs decided on the cost curve
+    optima: tuple[int, int]  # the range of the true optimum over the seeds
 
     @property
     def label(self) -> str:
         return METHOD_LABELS.get(self.method, self.method)
 
 
-def figures(workload: Workload, method: str, outcomes: Sequence[Outcome]) -> Figures:
-    regrets = [regret(workload, o.chosen_mb) for o in outcomes]
+def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
+    outcomes = [s.outcome for s in scored]
+    regrets = [s.regret for s in scored]
+    intervals = [s.covered for s in scored if s.covered is not None]
+    claims = [s.claim_wrong for s in scored if s.claim_wrong is not None]
     return Figures(
-        workload=workload.name,
+        workload=workload,
         method=method,
         runs=len(outcomes),
         invocations=statistics.fmean(o.invocations for o in outcomes),
@@ -59,6 +103,11 @@ def figures(workload: Workload, method: str, outcomes: Sequence[Outcome]) -> Fig
         within=sum(r <= WITHIN for r in regrets) / len(regrets),
         rounds=statistics.fmean(o.rounds for o in outcomes),
         failed=sum(o.failed for o in outcomes) / len(outcomes),
+        coverage=sum(intervals) / len(intervals) if intervals else None,
+        claims=len(claims),
+        wrong_claims=sum(claims) / len(claims) if claims else None,
+        curve_used=sum(o.used_curve for o in outcomes) / len(outcomes),
+        optima=(min(s.optimum_mb for s in scored), max(s.optimum_mb for s in scored)),
     )
 
 
@@ -82,14 +131,26 @@ def _run_cost(outcome: Outcome) -> float:
 
 
 def verdicts(rows: Sequence[Figures]) -> list[str]:
-    """For each workload, which of our targets the adaptive method meets."""
+    """For each workload, which of the targets the adaptive method meets, with the figure behind each."""
+    reference = {r.workload: r for r in rows if r.method == "reference"}
     lines = []
     for row in (r for r in rows if r.method == "adaptive"):
+        ref = reference.get(row.workload)
         checks = [
             _check("median regret", row.median, TARGET_MEDIAN),
             _check("p95 regret", row.p95, TARGET_P95),
             _check_invocations(row.invocations),
         ]
+        if ref is not None:
+            over = row.median - ref.median
+            mark = "met" if over <= TARGET_MEDIAN_OVER_REFERENCE else "MISSED"
+            checks.append(f"median {over * 100:+.2f} points vs the reference's (target <= +0.25, {mark})")
+            mark = "met" if row.run_cost <= ref.run_cost else "MISSED"
+            checks.append(f"run cost {usd(row.run_cost)} vs the reference's {usd(ref.run_cost)} ({mark})")
+        if row.coverage is not None:
+            checks.append(_check_at_least("95% interval coverage", row.coverage, TARGET_COVERAGE))
+        if row.wrong_claims is not None:
+            checks.append(_check(f"wrong clear-winner claims ({row.claims})", row.wrong_claims, TARGET_WRONG_CLAIMS))
         lines.append(f"{row.workload}: " + "; ".join(checks))
     return lines
 
@@ -99,10 +160,15 @@ def _check(what: str, value: float, limit: float) -> str:
     return f"{what} {_percent(value)} (target <= {limit:.0%}, {mark})"
 
 
+def _check_at_least(what: str, value: float, limit: float) -> str:
+    mark = "met" if value >= limit else "MISSED"
+    return f"{what} {value:.0%} (target >= {limit:.0%}, {mark})"
+
+
 def _check_invocations(mean: float) -> str:
     limit = TARGET_INVOCATION_SHARE * REFERENCE_INVOCATIONS
     mark = "met" if mean <= limit else "MISSED"
-    return f"{mean:.1f} invocations (target <= {limit:.0f}, {mark})"
+    return f"{mean:.1f} invocations, probe included (target <= {limit:.0f}, {mark})"
 
 
 def all_met(rows: Sequence[Figures]) -> bool:
@@ -115,12 +181,16 @@ HEADERS = (
     "workload",
     "method",
     "invocations",
+    "% of ref. planned",
     "target $/run",
     "run $/run (est.)",
     "regret median",
     "regret p95",
     f"within {WITHIN:.0%}",
     "rounds",
+    "curve used",
+    "95% coverage",
+    "wrong clear wins",
     "failed runs",
 )
 
@@ -130,12 +200,16 @@ def _cells(row: Figures) -> list[str]:
         row.workload,
         row.label,
         f"{row.invocations:.1f}",
+        f"{row.invocations / REFERENCE_INVOCATIONS:.0%}",
         usd(row.target_cost),
         usd(row.run_cost),
         _percent(row.median),
         _percent(row.p95),
         f"{row.within:.0%}",
         f"{row.rounds:.1f}",
+        f"{row.curve_used:.0%}" if row.method.startswith("adaptive") else "-",
+        f"{row.coverage:.0%}" if row.coverage is not None else "-",
+        f"{row.wrong_claims:.0%} of {row.claims}" if row.wrong_claims is not None else "-",
         f"{row.failed:.0%}" if row.method == "reference" else "-",
     ]
 
@@ -162,11 +236,12 @@ def markdown_table(rows: Sequence[Figures]) -> str:
     return "\n".join(lines)
 
 
-def optimum_table(workloads: Sequence[Workload]) -> str:
-    lines = ["| workload | true optimum | cost per invocation | description |", "|---|---:|---:|---|"]
-    for w in workloads:
-        memory, cost = true_optimum(w)
-        lines.append(f"| {w.name} | {memory} MB | {usd(cost)} | {w.description} |")
+def optimum_table(families: Sequence[WorkloadFamily], rows: Sequence[Figures]) -> str:
+    optima = {r.workload: r.optima for r in rows}
+    lines = ["| workload family | true optimum over the seeds | parameters drawn per seed |", "|---|---:|---|"]
+    for f in families:
+        low, high = optima.get(f.name, (0, 0))
+        lines.append(f"| {f.name} | {low}-{high} MB | {f.description} |")
     return "\n".join(lines)
 
 
@@ -184,7 +259,7 @@ def chart(rows: Sequence[Figures], path: Path) -> None:
     workloads = list(dict.fromkeys(r.workload for r in rows))
     methods = list(dict.fromkeys(r.method for r in rows))
     by_key = {(r.workload, r.method): r for r in rows}
-    fig, axes = plt.subplots(3, 1, figsize=(12, 11.5), constrained_layout=True)
+    fig, axes = plt.subplots(3, 1, figsize=(14, 11.5), constrained_layout=True)
     panels = (
         ("Median regret: how much more the chosen size truly costs than the optimum", "median", TARGET_MEDIAN),
         ("95th-percentile regret", "p95", TARGET_P95),
@@ -196,7 +271,7 @@ def chart(rows: Sequence[Figures], path: Path) -> None:
         ax.axhline(target, color="#c0392b", linestyle="--", linewidth=1)
         target_text = f"{target:.0%}" if is_regret else f"{target:.0f}"
         ax.set_title(f"{title} (dashed: the target for ours, {target_text})", fontsize=11, loc="left")
-        ax.set_xticks(range(len(workloads)), workloads, fontsize=9)
+        ax.set_xticks(range(len(workloads)), workloads, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
         if is_regret:
             ax.set_ylim(0, REGRET_AXIS_TOP * 1.15)
@@ -217,7 +292,7 @@ def chart(rows: Sequence[Figures], path: Path) -> None:
 
 
 REGRET_AXIS_TOP = 0.10
-COLOURS = {"reference": "#9e9e9e", "sweep": "#5b8fd9", "adaptive": "#e07b39"}
+COLOURS = {"reference": "#9e9e9e", "sweep": "#5b8fd9", "adaptive": "#e07b39", "adaptive-20": "#f2c14e"}
 
 
 def _bars(
@@ -249,18 +324,18 @@ def _bars(
 
 
 def markdown_page(
-    rows: Sequence[Figures], workloads: Sequence[Workload], seeds: range, elapsed_s: float, chart: Path | None
+    rows: Sequence[Figures], families: Sequence[WorkloadFamily], seeds: range, elapsed_s: float, chart: Path | None
 ) -> str:
     verdict_lines = "\n".join(f"- {line}" for line in verdicts(rows))
     overall = (
         "Every target is met on every workload."
         if all_met(rows)
-        else "Not every target is met: the lines marked MISSED above say where, and the next section says why."
+        else "Not every target is met: the lines marked MISSED say where, with the figure; the next section says why."
     )
     image = f"\n![Regret and invocations per method and workload]({chart.name})\n" if chart is not None else ""
-    return f"""# Benchmark: adaptive memory search
+    return f"""# Benchmark: adaptive memory search driven by a cost curve
 
-Generated by `python -m bench` ({len(seeds)} seeds per workload, seeds {seeds.start}-{seeds.stop - 1}; the planner's
+Generated by `python -m bench` ({len(seeds)} seeds per workload family, seeds {seeds.start}-{seeds.stop - 1}; the
 defaults were tuned on seeds 10000 and up, never on these): {len(rows) * len(seeds)} simulated tuning runs in
 {elapsed_s:.0f} s on 2 worker processes.
 
@@ -268,75 +343,50 @@ defaults were tuned on seeds 10000 and up, never on these): {len(rows) * len(see
 
 - **reference tool**: aws-lambda-power-tuning as it ships: 128, 256, 512, 1024, 1536 and 3008 MB, 10 invocations
   each, a 20% trimmed mean of billed duration, cost = ceil(that mean) x the price of 1 ms at 128 MB x memory / 128
-  (no request charge), the cheapest wins. It fails the whole run when any invocation errors (an executor stops at
-  its first error). Its regret is scored on what it would choose among the sizes that did not fail, which is
-  what a user gets by re-running without them; the "failed runs" column counts how often it failed as shipped.
-- **sweep 64 MB**: every size from 128 to 10,240 MB in 64 MB steps (160 sizes), 10 invocations each, then our
-  statistics (`candidate_stats`) and `choose`.
-- **adaptive (ours)**: `autotuner.domain.adaptive` with its defaults (a 7-size log-spaced coarse pass at 2
-  invocations each, then at most 5 rounds and {REFERENCE_INVOCATIONS * TARGET_INVOCATION_SHARE:.0f} invocations),
-  then `choose` over every size it measured. All the methods use the cost strategy and a 1% noise threshold.
+  (no request charge), the cheapest wins. It fails the whole run when any invocation errors; its regret is scored
+  on what it would choose among the sizes that did not fail ("failed runs" counts how often it failed as shipped).
+- **sweep 64 MB**: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, then `choose`.
+- **adaptive (ours)**: Plan's probe (one invocation at the current 1,024 MB, counted in the invocations and the
+  cost), then `autotuner.domain.adaptive` with its defaults: a 7-size log-spaced coarse pass at 2 invocations
+  each, then rounds driven by the cost curve (`autotuner.domain.cost_curve`, refitted after every round) within
+  {REFERENCE_INVOCATIONS * TARGET_INVOCATION_SHARE:.0f} invocations in all and 5 rounds; the choice is the curve's
+  cheapest size over every MB when the curve fits and that size was measured (a confirmation batch), otherwise
+  `choose` over the measured sizes. The benchmark refits with 100 resamples, the workflow with 200.
+- **ours, capped at {PARROTFISH_BUDGET}**: the same with `maxInvocations` {PARROTFISH_BUDGET} (probe included),
+  Parrotfish's default budget.
 
-## Ground truth
+## The workloads: families, drawn per seed
 
-Each workload is the emulated function of `autotuner_local.workloads`. A size's true cost is the expected cost of
-one warm invocation: the model's expected duration plus 0.5 ms (billing rounds each invocation up to the next ms),
-priced at us-east-1 x86_64 rates with the $0.20 per million request charge (`domain.pricing.invocation_cost`). The
-optimum is the cheapest size over every MB from 128 to 10,240 that does not run out of memory. The regret of a run
-is the true cost of the size it chose divided by the optimum's, minus 1.
+Each family draws its function's parameters at random for every seed (`autotuner_local.workloads.FAMILIES`), so
+a method is scored on a family of functions, not on one point. A size's true cost is the expected cost of one
+warm invocation (the model's expected duration, slow modes included, plus 0.5 ms of billing rounding, priced at
+us-east-1 x86_64 with the request charge); the optimum is the cheapest size over every MB from 128 to 10,240 that
+does not run out of memory; a run's regret is the true cost of its choice over the optimum's, minus 1.
 
-{optimum_table(workloads)}
-
-## How a run is simulated
-
-Every invocation is a sample from the workload model with a seeded `random.Random` (one per run, so each method
-sees the same seeds). The first invocation on each new size is a cold start, as with a freshly published version;
-later rounds on a size find it warm. A size's batch stops at its first failure, as a Measure task does. Every size
-is scored with the workflow's own `candidate_stats` (cold starts left out of the steady-state statistics;
-{200} bootstrap resamples instead of the workflow's 1,000, for speed) and the decision is `choose`'s.
-The "target $" column is what the target's invocations cost (cold starts and failures included); "run $" adds an
-estimate of the tuner itself: its Lambdas (arm64, {TUNER_MEMORY_MB} MB) wait for every invocation and spend about
-{ESTIMATED_ALIAS_MS / 1000:.0f} s preparing each size and {ESTIMATED_STEP_MS / 1000:.1f} s per step, plus one Step
-Functions transition per state.
+{optimum_table(families, rows)}
 
 ## Results
 {image}
 {markdown_table(rows)}
 
+"% of ref. planned" is the invocations over the reference's planned 60. "run $" adds to the target's cost an
+estimate of the tuner itself (its Lambdas at {TUNER_MEMORY_MB} MB arm64 wait for every invocation and spend about
+{ESTIMATED_ALIAS_MS / 1000:.0f} s preparing each size and {ESTIMATED_STEP_MS / 1000:.1f} s per step; one Step
+Functions transition per state). "curve used": runs decided on the cost curve. "95% coverage": how often the 95%
+interval stated for the chosen size's cost (the curve's band, or the measured bootstrap interval) holds its true
+cost. "wrong clear wins": among runs that claim a clear winner (the curve: probability below 5% that a size more
+than 1% cheaper exists; the measured choice: no other size in its tie set), the share where such a size exists.
+
 ## Targets for the adaptive search
 
-Median regret <= {TARGET_MEDIAN:.0%} and 95th percentile <= {TARGET_P95:.0%} on every workload, using no more than
-{TARGET_INVOCATION_SHARE:.0%} of the reference tool's {REFERENCE_INVOCATIONS} planned invocations on average.
+Median regret <= {TARGET_MEDIAN:.0%} and 95th percentile <= {TARGET_P95:.0%}; a median no more than 0.25 points
+above the reference's; at most {TARGET_INVOCATION_SHARE:.0%} of the reference's {REFERENCE_INVOCATIONS} planned
+invocations, probe included; a run cost no higher than the reference's; 95% intervals that hold the true cost at
+least {TARGET_COVERAGE:.0%} of the time; clear-winner claims wrong at most {TARGET_WRONG_CLAIMS:.0%} of the time.
 
 {verdict_lines}
 
 {overall}
-
-## Where the regret comes from
-
-`choose` calls two sizes tied only when they cannot be told apart both statistically (inside the cheapest size's
-95% bootstrap interval) and practically (within the 1% noise threshold); among ties it takes the faster ("free
-speed"). An earlier rule tied everything inside the interval: with a few percent of noise per invocation and a
-handful of invocations, that interval spans several percent, and the tie-break traded that much cost for speed
-(on noisy-bimodal it reached a 65% regret at the 95th percentile). This benchmark is what showed it.
-
-On the noisy-bimodal workload (one call in five is four times slower) a 20% trimmed mean of a few dozen samples
-still varies by 15-30% from run to run, so no method here reliably tells sizes 2-5% apart within 36 invocations.
-The reference tool does better there at the 95th percentile because it spends 10 invocations on each of 128, 256
-and 512 MB, where the cheap sizes are, while the adaptive search spreads fewer over the whole range. For
-functions known to be this noisy: a larger `maxInvocations`, or a sweep with a larger `num` over the low sizes.
-
-## Other things the table shows
-
-- The reference tool fails every run as shipped on io-bound and memory-floor (128 MB runs out of memory), and
-  even re-run without the failing sizes its list cannot come near a floor at 160 MB (25% regret on io-bound).
-  The 64 MB sweep misses it too (8%); the adaptive search pins it to the MB with one-invocation probes.
-- The adaptive search's own target cost is higher than the reference tool's on memory-floor and cold-start-heavy:
-  its coarse pass reaches 10,240 MB, where a single cold start with a 1.5-2.5 s INIT costs more than ten warm
-  invocations at a small size. Its estimated run cost is also higher on the cheap workloads: it prepares 10-20
-  sizes (each a version and an alias, about 3 s of the tuner's time) where the reference prepares 6. Either way
-  a run costs well under a cent here, except where the target itself is expensive (cpu-multi-thread).
-- Percentiles interpolate linearly between order statistics (`domain.statistics.percentile`).
 
 ## Reproduce
 

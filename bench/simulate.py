@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 from autotuner.domain.analysis import PricingContext, candidate_stats
+from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement, classify
 from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
@@ -56,9 +57,14 @@ class SimulatedTarget:
     rng: random.Random = field(init=False)
     warm: set[int] = field(default_factory=set)
     measurements: dict[int, BatchMeasurement] = field(default_factory=dict)
+    probes: list[InvocationReport] = field(default_factory=list)  # Plan's probe: invoked, not measured
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+
+    def probe(self, memory_mb: int) -> None:
+        """Plan's probe: one invocation of the function as it is configured (a cold start), before any round."""
+        self.probes.append(self.workload.sample(memory_mb, self.rng, cold=True))
 
     def measure(self, memory_mb: int, count: int, *, stop_at_failure: bool = True) -> BatchMeasurement:
         """Invoke ``count`` times at ``memory_mb`` serially, as a Measure task does (stopping at a failure)."""
@@ -80,7 +86,12 @@ class SimulatedTarget:
 
     @property
     def invocations(self) -> int:
+        """Invocations the rounds made (Plan's probe not included)."""
         return sum(m.attempted for m in self.measurements.values())
+
+    @property
+    def all_invocations(self) -> int:
+        return self.invocations + len(self.probes)
 
     def candidates(self) -> list[CandidateStats]:
         """Statistics of every size measured so far, through the workflow's own code path."""
@@ -97,12 +108,12 @@ class SimulatedTarget:
 
     def wall_ms(self) -> float:
         """How long the invocations took, start-ups included: a Measure task waits for every one of them."""
-        reports = [r for m in self.measurements.values() for r in [*m.reports(), *m.failed_reports]]
+        reports = [r for m in self.measurements.values() for r in [*m.reports(), *m.failed_reports]] + self.probes
         return sum(r.duration_ms + (r.init_duration_ms or 0.0) for r in reports)
 
     def spent(self) -> float:
-        """What the target's invocations cost so far (cold starts and failures included)."""
-        return sum(self._batch_cost(m) for m in self.measurements.values())
+        """What the target's invocations cost so far (Plan's probe, cold starts and failures included)."""
+        return sum(self._batch_cost(m) for m in self.measurements.values()) + sum(map(PRICING.cost, self.probes))
 
     @staticmethod
     def _batch_cost(measurement: BatchMeasurement) -> float:

@@ -2,28 +2,22 @@
 
 Lambda allocates CPU in proportion to memory: one vCPU's worth at 1,769 MB, up to six vCPUs at 10,240 MB.
 Single-threaded code gains nothing past one vCPU; parallel code keeps gaining (Amdahl's law); waiting on I/O
-does not speed up with memory at all. Below a memory floor the function runs out of memory. A cold start adds
-an INIT phase. Noise is log-normal, optionally with a slow mode (a cache miss, a GC pause). The demo, the tests
-and the benchmark all use this one model.
+does not speed up with memory at all. Close to its working set a function does extra CPU work (garbage
+collection, evicted caches) that fades as memory grows. Below a memory floor the function runs out of memory. A
+cold start adds an INIT phase. Noise is log-normal, optionally with a slow mode (a cache miss, a GC pause). The
+demo, the tests and the benchmark all use this one model.
+
+``WORKLOADS`` are fixed functions (the demo's and the tests'); ``FAMILIES`` draw a function's parameters at
+random per seed, so that the benchmark scores a method on a family of functions rather than on one point.
 """
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from autotuner.domain.cost_curve import vcpus
 from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
-
-MB_PER_VCPU = 1769
-MAX_VCPUS = 6
-MAX_MEMORY_MB = 10_240
-
-
-def vcpus(memory_mb: int) -> float:
-    """The CPU a function gets at ``memory_mb``: a share of one vCPU up to 1,769 MB, then rising linearly to six
-    vCPUs at 10,240 MB."""
-    if memory_mb <= MB_PER_VCPU:
-        return memory_mb / MB_PER_VCPU
-    return 1 + (MAX_VCPUS - 1) * (min(memory_mb, MAX_MEMORY_MB) - MB_PER_VCPU) / (MAX_MEMORY_MB - MB_PER_VCPU)
 
 
 @dataclass(frozen=True)
@@ -39,13 +33,17 @@ class Workload:
     noise_sigma: float = 0.04  # log-normal sigma of every duration
     slow_probability: float = 0.0  # bimodal workloads: how often the slow mode happens
     slow_factor: float = 1.0
+    pressure_mb: int = 0  # memory pressure: CPU work grows by pressure_factor x (pressure_mb / memory)^2
+    pressure_factor: float = 0.0
 
     def base_duration_ms(self, memory_mb: int, work: float = 1.0) -> float:
-        """Duration before noise: CPU work at the memory's share of CPU, plus I/O wait."""
+        """Duration before noise: CPU work (more of it under memory pressure) at the memory's share of CPU, plus
+        I/O wait."""
         share = vcpus(memory_mb)
+        pressure = 1 + self.pressure_factor * (self.pressure_mb / memory_mb) ** 2
         serial = self.cpu_ms * (1 - self.parallel_fraction) / min(1.0, share)
         parallel = self.cpu_ms * self.parallel_fraction / share
-        return (serial + parallel) * work + self.io_ms
+        return (serial + parallel) * pressure * work + self.io_ms
 
     def expected_duration_ms(self, memory_mb: int, work: float = 1.0) -> float:
         """Mean duration over the noise (the benchmark's ground truth)."""
@@ -144,6 +142,162 @@ WORKLOADS: dict[str, Workload] = {
             noise_sigma=0.12,
             slow_probability=0.2,
             slow_factor=4.0,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class WorkloadFamily:
+    """Functions of one kind, their parameters drawn at random per seed (the same seed, the same function)."""
+
+    name: str
+    description: str
+    draw_parameters: Callable[[random.Random], Workload]
+
+    def draw(self, seed: int) -> Workload:
+        return self.draw_parameters(random.Random(f"{self.name}:{seed}"))
+
+
+def _single_thread(rng: random.Random) -> Workload:
+    return Workload(
+        name="cpu-single-thread",
+        description="image resizing in one thread",
+        cpu_ms=rng.uniform(200, 800),
+        io_ms=rng.uniform(2, 20),
+        memory_used_mb=90,
+        init_ms=220.0,
+    )
+
+
+def _multi_thread(rng: random.Random) -> Workload:
+    return Workload(
+        name="cpu-multi-thread",
+        description="parallel video transcoding",
+        cpu_ms=rng.uniform(3000, 9000),
+        parallel_fraction=rng.uniform(0.85, 0.95),
+        io_ms=rng.uniform(10, 40),
+        memory_used_mb=300,
+        init_ms=400.0,
+    )
+
+
+def _io_bound(rng: random.Random) -> Workload:
+    return Workload(
+        name="io-bound",
+        description="an API call and a database write",
+        cpu_ms=rng.uniform(4, 15),
+        io_ms=rng.uniform(80, 200),
+        memory_floor_mb=rng.randint(140, 200),
+        memory_used_mb=140,
+        init_ms=300.0,
+    )
+
+
+def _memory_floor(rng: random.Random) -> Workload:
+    floor = rng.randint(600, 900)
+    return Workload(
+        name="memory-floor",
+        description="loads a model into memory",
+        cpu_ms=rng.uniform(500, 1500),
+        io_ms=rng.uniform(10, 50),
+        memory_floor_mb=floor,
+        memory_used_mb=floor - 60,
+        init_ms=1500.0,
+    )
+
+
+def _cold_start_heavy(rng: random.Random) -> Workload:
+    return Workload(
+        name="cold-start-heavy",
+        description="a Java-style start-up",
+        cpu_ms=rng.uniform(20, 80),
+        io_ms=rng.uniform(5, 20),
+        memory_used_mb=200,
+        init_ms=rng.uniform(1500, 3500),
+    )
+
+
+def _noisy_bimodal(rng: random.Random) -> Workload:
+    return Workload(
+        name="noisy-bimodal",
+        description="a cache that misses now and then",
+        cpu_ms=rng.uniform(100, 250),
+        io_ms=rng.uniform(20, 60),
+        memory_used_mb=120,
+        noise_sigma=rng.uniform(0.08, 0.15),
+        slow_probability=rng.uniform(0.1, 0.25),
+        slow_factor=rng.uniform(2.5, 4.5),
+    )
+
+
+def _knee_with_pressure(rng: random.Random) -> Workload:
+    return Workload(
+        name="knee-pressure",
+        description="one thread under memory pressure",
+        cpu_ms=rng.uniform(300, 900),
+        io_ms=rng.uniform(5, 40),
+        memory_used_mb=200,
+        pressure_mb=rng.randint(250, 450),
+        pressure_factor=rng.uniform(0.3, 2.0),
+    )
+
+
+def _sublinear_threads(rng: random.Random) -> Workload:
+    return Workload(
+        name="multi-thread-sublinear",
+        description="threads that share a lock",
+        cpu_ms=rng.uniform(1000, 4000),
+        parallel_fraction=rng.uniform(0.5, 0.8),
+        io_ms=rng.uniform(10, 60),
+        memory_used_mb=250,
+        pressure_mb=rng.randint(150, 300),
+        pressure_factor=rng.uniform(0.0, 1.0),
+    )
+
+
+def _floor_off_grid(rng: random.Random) -> Workload:
+    floor = rng.randint(650, 750)
+    return Workload(
+        name="io-floor-off-grid",
+        description="waits on I/O with a large in-memory index",
+        cpu_ms=rng.uniform(10, 40),
+        io_ms=rng.uniform(100, 300),
+        memory_floor_mb=floor,
+        memory_used_mb=floor - 40,
+        init_ms=800.0,
+    )
+
+
+FAMILIES: dict[str, WorkloadFamily] = {
+    f.name: f
+    for f in (
+        WorkloadFamily("cpu-single-thread", "one thread, 200-800 ms at one vCPU, 2-20 ms of I/O", _single_thread),
+        WorkloadFamily(
+            "cpu-multi-thread", "3-9 s of CPU work, 85-95% of it parallel (Amdahl), 10-40 ms of I/O", _multi_thread
+        ),
+        WorkloadFamily("io-bound", "80-200 ms of I/O, 4-15 ms of CPU; out of memory below 140-200 MB", _io_bound),
+        WorkloadFamily(
+            "memory-floor", "0.5-1.5 s of one thread; out of memory below 600-900 MB (off the grid)", _memory_floor
+        ),
+        WorkloadFamily("cold-start-heavy", "20-80 ms handler, 1.5-3.5 s INIT", _cold_start_heavy),
+        WorkloadFamily(
+            "noisy-bimodal",
+            "8-15% noise and a slow mode 2.5-4.5 times slower in 10-25% of calls",
+            _noisy_bimodal,
+        ),
+        WorkloadFamily(
+            "knee-pressure",
+            "one thread, 0.3-0.9 s, memory pressure below 250-450 MB: the optimum sits at or below the one-vCPU knee",
+            _knee_with_pressure,
+        ),
+        WorkloadFamily(
+            "multi-thread-sublinear",
+            "1-4 s of CPU work, only 50-80% of it parallel, some memory pressure: the optimum between grid sizes",
+            _sublinear_threads,
+        ),
+        WorkloadFamily(
+            "io-floor-off-grid", "100-300 ms of I/O; out of memory below 650-750 MB (off the grid)", _floor_off_grid
         ),
     )
 }

@@ -2,8 +2,13 @@
 answer.
 
 A run is a series of rounds. The first measures a log-spaced grid over the allowed memory range, two invocations
-per size (the first is a cold start, which the statistics leave out). Every later round reads the statistics so
-far and plans, in this order of priority:
+per size (the first is a cold start, which the statistics leave out). Every later round first probes a failure
+boundary (a memory floor) if there is one. Then, for the cost strategy, the cost curve (``domain.cost_curve``)
+fitted to every size measured so far drives the search: it measures the curve's cheapest size if that is not
+measured yet (a confirmation batch: a size the curve predicts is never applied unmeasured), then where the
+resampled curves disagree about the cheapest size (the ends of where they put it), and stops once the
+optimum's cost is known within the noise threshold at 95%. When there is no curve (another strategy, too few
+sizes) or it does not fit the data, the search plans per size instead, in this order of priority:
 
 1. boundary probes: when sizes below the best failed (out of memory, timeout) or broke a constraint and the cost
    climbs with memory, probe evenly between the failure and the nearest size that worked, one invocation each
@@ -32,12 +37,15 @@ from pydantic import ConfigDict, Field, model_validator
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import TuningInput
+from autotuner.domain.cost_curve import MEDIAN_EFFICIENCY, CostCurve, CurvePricing, fit_cost_curve
+from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.money import usd
 from autotuner.domain.selection import (
     DEFAULT_NOISE_THRESHOLD,
     CandidateStats,
     Constraints,
+    Decision,
     Strategy,
     choose,
     exclusion_reason,
@@ -88,6 +96,13 @@ class AdaptiveSettings(CamelModel):
     )
     budget_usd: float | None = Field(default=None, gt=0, description="USD for target invocations, on estimates")
     include_sizes: list[int] = Field(default_factory=list, description="also measured in the first round")
+    preflight_invocations: int = Field(
+        default=0, ge=0, description="Plan's probe of the current configuration: counted against max_invocations"
+    )
+    confirm_invocations: int = Field(
+        default=4, ge=2, le=100, description="for the cost curve's cheapest size when it was not measured"
+    )
+    min_optimum_samples: int = Field(default=3, ge=1, le=200, description="warm samples at the curve's optimum")
 
     @model_validator(mode="after")
     def _range_is_ordered(self) -> "AdaptiveSettings":
@@ -99,9 +114,11 @@ class AdaptiveSettings(CamelModel):
         return self.min_memory_mb <= memory_mb <= self.max_memory_mb
 
     @classmethod
-    def for_tuning(cls, tuning: TuningInput, *, current_memory_mb: int | None = None) -> "AdaptiveSettings":
+    def for_tuning(
+        cls, tuning: TuningInput, *, current_memory_mb: int | None = None, preflight_invocations: int = 0
+    ) -> "AdaptiveSettings":
         """Settings for a parsed workflow input; the current memory is measured too when the input asks for it
-        (the savings are computed against it)."""
+        (the savings are computed against it). Plan's probe counts toward the invocation cap."""
         include = [current_memory_mb] if tuning.include_current and current_memory_mb is not None else []
         return cls(
             max_memory_mb=tuning.max_memory_mb or MAX_MEMORY_MB,
@@ -109,7 +126,13 @@ class AdaptiveSettings(CamelModel):
             max_invocations=tuning.max_invocations or DEFAULT_MAX_INVOCATIONS,
             budget_usd=tuning.budget_usd,
             include_sizes=include,
+            preflight_invocations=preflight_invocations,
         )
+
+    @property
+    def search_invocations(self) -> int | None:
+        """What the rounds may spend: the cap less Plan's probe."""
+        return None if self.max_invocations is None else max(0, self.max_invocations - self.preflight_invocations)
 
 
 class SearchRound(CamelModel):
@@ -139,9 +162,10 @@ def first_round(settings: AdaptiveSettings) -> SearchRound:
     """The coarse pass, thinned (keeping both ends) if the invocation cap cannot pay for all of it."""
     sizes = sorted(set(coarse_grid(settings)) | {s for s in settings.include_sizes if settings.allows(s)})
     per_size = settings.initial_invocations
-    if settings.max_invocations is not None:
-        per_size = min(per_size, settings.max_invocations)
-        sizes = _spread(sizes, settings.max_invocations // per_size)
+    room = settings.search_invocations
+    if room is not None:
+        per_size = max(1, min(per_size, room))
+        sizes = _spread(sizes, room // per_size)
     reason = (
         f"Coarse pass: {len(sizes)} sizes from {sizes[0]} to {sizes[-1]} MB, {per_size} invocations each "
         "(the first is a cold start)."
@@ -290,14 +314,15 @@ class _Kind(IntEnum):
 
     BOUNDARY = 1  # a new size between a failure and the best
     CONFIRM = 2  # warm samples for the lowest size known to work above a failure
-    PICKABLE = 3  # a rival choose would take for speed though it may cost more
-    CURVE = 4  # a new size along the curve: where it bottoms out, or (for speed) toward its knee
-    NEIGHBOUR = 5  # a neighbour of the best that might be cheaper
-    BEST = 6  # the best, up to the samples it needs
+    OPTIMUM = 3  # the cost curve's cheapest size: measured before it can be chosen
+    PICKABLE = 4  # a rival choose would take for speed though it may cost more
+    CURVE = 5  # a new size along the curve: where it bottoms out, where resampled curves put it, or a knee
+    NEIGHBOUR = 6  # a neighbour of the best that might be cheaper
+    BEST = 7  # the best, up to the samples it needs
 
     @property
     def new(self) -> bool:
-        return self in (_Kind.BOUNDARY, _Kind.CURVE)
+        return self in (_Kind.BOUNDARY, _Kind.OPTIMUM, _Kind.CURVE)
 
 
 @dataclass(frozen=True)
@@ -319,6 +344,7 @@ def next_round(
     strategy: Strategy = Strategy.COST,
     balanced_weight: float = 0.5,
     constraints: Constraints | None = None,
+    curve: CostCurve | None = None,
 ) -> SearchRound:
     """The next round, from the statistics of every size measured so far.
 
@@ -326,10 +352,13 @@ def next_round(
     them). ``rounds_done``: rounds measured so far, the first included. ``invocations_done``: target invocations so
     far, failures included. ``spent_usd``: what they cost (the candidates' ``total_cost``, plus anything else the
     budget should cover). ``retired``: every size retired so far; none of them is planned again. ``strategy``,
-    ``balanced_weight`` and ``constraints`` are the ones ``choose`` will decide with."""
+    ``balanced_weight`` and ``constraints`` are the ones ``choose`` will decide with. ``curve``: the cost curve
+    fitted to the same measurements (``search_curve``); it drives the search when it fits. Plan's probe
+    (``settings.preflight_invocations``) is added to ``invocations_done``."""
     landscape = _landscape(candidates, strategy, balanced_weight, constraints or Constraints())
     if landscape is None:
         return _nothing_eligible(candidates, retired)
+    invocations_done += settings.preflight_invocations
     stop = _cap_reached(settings, rounds_done, invocations_done, spent_usd)
     if stop is not None:
         return SearchRound(complete=True, reason=stop)
@@ -338,15 +367,21 @@ def next_round(
     probe_rounds = settings.max_rounds - rounds_done - 1
     probes, confirms = _boundary_work(settings, landscape, unavailable, set(retired), probe_rounds)
     wanted = [*probes, *confirms]
-    if not probes:  # while a boundary is probed the best is likely to move: the rest waits for the next round
+    settled: str | None = None
+    steering = curve is not None and curve.fits and strategy is Strategy.COST
+    if not probes and curve is not None and steering:
+        curve_wanted, settled = _curve_driven(settings, landscape, curve, set(retired))
+        wanted += curve_wanted
+    elif not probes:  # while a boundary is probed the best is likely to move: the rest waits for the next round
         wanted += _curve_work(settings, landscape, unavailable) + _top_ups(settings, landscape, set(retired))
     if rounds_done + 1 >= settings.max_rounds:  # a new size measured last could not be confirmed afterwards
-        wanted = [w for w in wanted if not w.kind.new]
+        wanted = [w for w in wanted if not w.kind.new or w.kind is _Kind.OPTIMUM]
     wanted.sort(key=lambda w: w.kind)
     planned = _fit(settings, landscape, wanted, invocations_done, spent_usd)
     retire = _retirements(settings, landscape, planned, set(retired))
     if not planned:
-        return SearchRound(retire=retire, complete=True, reason=_settled(settings, landscape, bool(wanted)))
+        reason = settled if settled and not wanted else _settled(settings, landscape, bool(wanted))
+        return SearchRound(retire=retire, complete=True, reason=reason)
     return SearchRound(
         add={w.memory_mb: w.invocations for w in planned}, retire=retire, reason=_describe(landscape, planned)
     )
@@ -371,6 +406,186 @@ def _nothing_eligible(candidates: Sequence[CandidateStats], retired: Sequence[in
         complete=True,
         reason="Stopped: every measured size failed or broke a constraint, so no size can be recommended.",
     )
+
+
+# ---- the cost curve ------------------------------------------------------------------------------------
+
+# Sizes within this ratio of each other tell the curve the same thing: top up the measured one, add no new one.
+SAME_SIZE_RATIO = 1.05
+
+
+def warm_durations(measurements: Sequence[BatchMeasurement]) -> dict[int, list[float]]:
+    """Each size's warm durations (ms), for sizes without a failure: what the cost curve is fitted to. A size
+    measured by its cold start alone is left out (a first invocation may run slower than the rest)."""
+    durations: dict[int, list[float]] = {}
+    for measurement in measurements:
+        if measurement.failures:
+            continue
+        warm = [r.duration_ms for r in measurement.reports() if not r.is_cold_start]
+        if warm:
+            durations.setdefault(measurement.memory_mb, []).extend(warm)
+    return durations
+
+
+def curve_range(settings: AdaptiveSettings, candidates: Sequence[CandidateStats]) -> tuple[int, int] | None:
+    """The sizes the curve may choose from: above the highest failure below the working sizes (a memory floor
+    lies somewhere between it and the next size that worked, so nothing in between is known to work), below any
+    failure above them."""
+    failed = [c.memory_mb for c in candidates if c.failure_reason is not None]
+    working = sorted(c.memory_mb for c in candidates if c.failure_reason is None and c.cost is not None)
+    if not working:
+        return None
+    below = [f for f in failed if f < working[-1]]
+    lowest = min(w for w in working if w > max(below)) if below else settings.min_memory_mb
+    above = [f for f in failed if f > lowest]
+    highest = max(w for w in working if w < min(above)) if above else settings.max_memory_mb
+    return lowest, highest
+
+
+def search_curve(
+    settings: AdaptiveSettings,
+    candidates: Sequence[CandidateStats],
+    measurements: Sequence[BatchMeasurement],
+    pricing: CurvePricing,
+    *,
+    seed: int,
+    resamples: int,
+) -> CostCurve | None:
+    """The cost curve over the sizes the search may choose from, fitted to every size measured there; None with
+    fewer than four of them."""
+    span = curve_range(settings, candidates)
+    if span is None:
+        return None
+    lowest, highest = span
+    durations = {m: d for m, d in warm_durations(measurements).items() if lowest <= m <= highest}
+    return fit_cost_curve(
+        durations,
+        pricing,
+        lowest_mb=lowest,
+        highest_mb=highest,
+        noise_threshold=settings.noise_threshold,
+        resamples=resamples,
+        seed=seed,
+    )
+
+
+def _curve_driven(
+    settings: AdaptiveSettings, landscape: _Landscape, curve: CostCurve, retired: set[int]
+) -> tuple[list[_Work], str | None]:
+    """What the fitted curve asks for: its cheapest size measured (a confirmation batch), then invocations where
+    the resampled curves put the cheapest size at the ends of their 95% range (that is where a measurement most
+    narrows down which size is cheapest), then the optimum again, until its cost is known within the noise
+    threshold at 95%. With nothing left to ask, the reason the search is done."""
+    optimum = curve.optimum_mb
+    measured = {c.memory_mb: c for c in landscape.eligible}
+    if optimum in retired:
+        return [], None  # let go as clearly worse: the curve and the measurements disagree; the caller falls back
+    work: list[_Work] = []
+    have = landscape.samples(measured[optimum]) if optimum in measured else 0
+    if optimum not in measured:
+        work.append(_Work(_Kind.OPTIMUM, optimum, settings.confirm_invocations, "the cost curve's cheapest size"))
+    elif have < settings.min_optimum_samples:
+        need = settings.min_optimum_samples - have
+        work.append(_Work(_Kind.BEST, optimum, need, "the cost curve's cheapest size, confirming it"))
+    for edge in sorted({curve.optimum_spread_mb[0], curve.optimum_spread_mb[-1]}):
+        if max(edge, optimum) / min(edge, optimum) <= SAME_SIZE_RATIO:
+            continue
+        work += _narrowing(settings, landscape, edge, retired)
+    if work:
+        return work, None
+    band = f"±{curve.relative_band:.1%}"
+    if curve.known_within(settings.noise_threshold):
+        return [], (
+            f"Converged: the cost curve puts the cheapest size at {optimum} MB, measured there, its cost known "
+            f"within {band} at 95% (the noise threshold is {settings.noise_threshold:.0%})."
+        )
+    why = f"the cost curve's cheapest size, its cost known only within {band}"
+    return [_Work(_Kind.BEST, optimum, settings.step_invocations, why)], None
+
+
+def _narrowing(settings: AdaptiveSettings, landscape: _Landscape, edge: int, retired: set[int]) -> list[_Work]:
+    """Invocations near ``edge``: the nearest measured size if it is close enough (and still measured), or a
+    new size there."""
+    near = min(landscape.confirmed, key=lambda c: abs(math.log(c.memory_mb / edge)))
+    why = f"resampled cost curves put the cheapest size as far as {edge} MB"
+    if max(near.memory_mb, edge) / min(near.memory_mb, edge) <= SAME_SIZE_RATIO:
+        if near.memory_mb in retired:
+            return []
+        return [_Work(_Kind.NEIGHBOUR, near.memory_mb, settings.step_invocations, why)]
+    if not settings.allows(edge) or any(c.memory_mb == edge for c in landscape.eligible):
+        return []
+    return [_Work(_Kind.CURVE, edge, settings.initial_invocations + 1, why)]
+
+
+def curve_decision(
+    curve: CostCurve | None,
+    decision: Decision,
+    candidates: Sequence[CandidateStats],
+    pricing: CurvePricing,
+    constraints: Constraints | None = None,
+) -> Decision:
+    """The cost strategy's choice over every MB: the curve's cheapest size when the curve fits and that size was
+    measured, works, meets the constraints and measured as the curve predicted; otherwise ``decision`` (the
+    choice among measured sizes), with the reason the curve was not used."""
+    if curve is None or decision.strategy is not Strategy.COST:
+        return decision
+    optimum = curve.optimum_mb
+    chosen = next((c for c in candidates if c.memory_mb == optimum), None)
+    predicted = f"{optimum} MB at {usd(curve.optimum_cost)} per invocation"
+    if not curve.fits:
+        return _fall_back(decision, f"{curve.check.describe()}, so it was not used")
+    if chosen is None or chosen.duration_ms is None or not _warm_samples(chosen):
+        return _fall_back(decision, f"the cost curve predicts the cheapest at {predicted}, not yet measured")
+    excluded = exclusion_reason(chosen, constraints or Constraints())
+    if excluded is not None:
+        return _fall_back(decision, f"the cost curve's cheapest size {optimum} MB cannot be chosen: {excluded}")
+    miss = _confirmation_miss(curve, chosen)
+    if miss is not None:
+        return _fall_back(decision, miss)
+    tied = [
+        c.memory_mb
+        for c in sorted(candidates, key=lambda c: c.memory_mb)
+        if c.memory_mb != optimum
+        and exclusion_reason(c, constraints or Constraints()) is None
+        and curve.cost(c.memory_mb, pricing)
+        <= max(curve.optimum_band.high, curve.optimum_cost * (1 + curve.noise_threshold))
+    ]
+    band = curve.optimum_band
+    reason = (
+        f"The cost curve fitted to {len(curve.sizes)} measured sizes puts the cheapest size over every MB from "
+        f"{curve.lowest_mb} to {curve.highest_mb} at {predicted} (95% band {usd(band.low)}-{usd(band.high)}); "
+        f"{chosen.duration_ms.count} warm invocations there measured {usd(chosen.cost_estimate)} (trimmed mean)."
+    )
+    ranking = [optimum] + [m for m in decision.ranking if m != optimum]
+    return Decision(
+        strategy=Strategy.COST,
+        chosen_memory_mb=optimum,
+        reason=reason,
+        excluded=decision.excluded,
+        indistinguishable_from_best=[optimum, *tied],
+        ranking=ranking,
+    )
+
+
+def _confirmation_miss(curve: CostCurve, chosen: CandidateStats) -> str | None:
+    """Why the measurements at the curve's optimum contradict it, if they do: their median duration further from
+    the curve's than their noise and the noise threshold allow (at 99%)."""
+    assert chosen.duration_ms is not None
+    measured = chosen.duration_ms.median
+    predicted = curve.terms.median_duration_ms(chosen.memory_mb)
+    error = curve.check.relative_noise * MEDIAN_EFFICIENCY / math.sqrt(chosen.duration_ms.count)
+    allowed = 2.576 * math.hypot(error, curve.noise_threshold)
+    off = measured / predicted - 1 if predicted > 0 else math.inf
+    if abs(off) <= allowed:
+        return None
+    return (
+        f"the cost curve's cheapest size {chosen.memory_mb} MB measured {off:+.1%} from the curve's prediction "
+        f"(more than the ±{allowed:.1%} its noise allows), so the curve was not used"
+    )
+
+
+def _fall_back(decision: Decision, why: str) -> Decision:
+    return decision.model_copy(update={"reason": f"{decision.reason} The choice is among measured sizes: {why}."})
 
 
 # ---- exploration: new sizes ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from autotuner.domain.analysis import PricingContext
 from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import AppliedChange, Trigger, TuningInput
+from autotuner.domain.cost_curve import CostCurve
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import RunCost
@@ -123,6 +124,7 @@ class Analysis(CamelModel):
     batches: int = Field(default=0, description="Measure tasks run so far")
     retired_sizes: list[int] = Field(default_factory=list, description="sizes the search let go (aliases deleted)")
     notes: list[str] = Field(default_factory=list)
+    curve: CostCurve | None = Field(default=None, description="the cost curve over every MB (adaptive, cost)")
 
     @property
     def invocations(self) -> int:

@@ -3,14 +3,18 @@
 import time
 from collections import defaultdict
 
+from autotuner.domain.adaptive import curve_decision, search_curve
 from autotuner.domain.analysis import candidate_stats
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.contracts import SearchMode
+from autotuner.domain.cost_curve import CostCurve, CurvePricing
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
-from autotuner.domain.selection import CandidateStats, choose
+from autotuner.domain.selection import CandidateStats, Strategy, choose
 from autotuner.workflow import rounds
 
 DEFAULT_RESAMPLES = 1000
+CURVE_RESAMPLES = 200  # refits of the cost curve: a few tenths of a second in the Analyze Lambda
 
 
 class AnalyzeRequest(CamelModel):
@@ -34,6 +38,8 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         constraints=tuning.constraints,
         noise_threshold=tuning.noise_threshold,
     )
+    curve = cost_curve(plan, candidates, merged, resamples=min(resamples, CURVE_RESAMPLES))
+    decision = curve_decision(curve, decision, candidates, curve_pricing(plan), tuning.constraints)
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
         measurements=merged,
@@ -48,8 +54,9 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         batches=previous.batches + len(request.measurements),
         notes=previous.notes,
         retired_sizes=previous.retired_sizes,
+        curve=curve,
     )
-    upcoming = rounds.following(plan, analysis, candidates, spent)
+    upcoming = rounds.following(plan, analysis, candidates, spent, curve)
     analysis.retired_sizes = [*analysis.retired_sizes, *upcoming.retired_sizes]
     analysis.complete = upcoming.round is None
     if upcoming.reason:
@@ -74,4 +81,30 @@ def score(plan: Plan, measurement: BatchMeasurement, *, resamples: int) -> Candi
         only_cold_starts=plan.tuning.only_cold_starts,
         seed=int(plan.run_id[:8], 16) ^ measurement.memory_mb,
         resamples=resamples,
+    )
+
+
+def curve_pricing(plan: Plan) -> CurvePricing:
+    pricing = plan.pricing
+    return CurvePricing(
+        prices=pricing.prices, architecture=pricing.architecture, ephemeral_storage_mb=pricing.ephemeral_storage_mb
+    )
+
+
+def cost_curve(
+    plan: Plan, candidates: list[CandidateStats], measurements: list[BatchMeasurement], *, resamples: int
+) -> CostCurve | None:
+    """The cost curve, for the adaptive search with the cost strategy (the curve prices memory; it says nothing
+    about the other strategies' objectives)."""
+    tuning = plan.tuning
+    if tuning.search is not SearchMode.ADAPTIVE or tuning.strategy is not Strategy.COST:
+        return None
+    settings = rounds.adaptive_settings(tuning, plan.original.memory_mb, plan.preflight_invocations)
+    return search_curve(
+        settings,
+        candidates,
+        measurements,
+        curve_pricing(plan),
+        seed=int(plan.run_id[:8], 16),
+        resamples=max(1, resamples),
     )

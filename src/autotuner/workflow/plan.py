@@ -94,7 +94,10 @@ def plan_run(
     payload = tuning.payload_model.resolve(payloads.fetch)
     run_id = run_id_for(request.execution_id)
     per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
-    opening, opening_reason = rounds.first(tuning, original.memory_mb, run_id=run_id, per_batch=per_batch)
+    probes = len(payload.encoded())  # _preflight invokes once per distinct payload
+    opening, opening_reason = rounds.first(
+        tuning, original.memory_mb, run_id=run_id, per_batch=per_batch, preflight_invocations=probes
+    )
     sizes = sorted({b.memory_mb for b in opening.batches})
 
     def estimate_from(reports: list[InvocationReport]) -> RunCost:
@@ -328,5 +331,5 @@ def _invocations_per_size(tuning: TuningInput, sizes: list[int], current_memory_
     spread over the first round's sizes (later rounds add sizes but stay within the cap)."""
     if tuning.search is not SearchMode.ADAPTIVE:
         return tuning.num
-    cap = rounds.adaptive_settings(tuning, current_memory_mb).max_invocations or tuning.num * len(sizes)
+    cap = rounds.adaptive_settings(tuning, current_memory_mb, 0).max_invocations or tuning.num * len(sizes)
     return math.ceil(cap / max(1, len(sizes)))

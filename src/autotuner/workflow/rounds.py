@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from autotuner.domain.adaptive import AdaptiveSettings, first_round, next_round
 from autotuner.domain.batching import Batch, plan_batches
 from autotuner.domain.contracts import SearchMode, TuningInput
+from autotuner.domain.cost_curve import CostCurve
 from autotuner.domain.run import AliasSpec, Analysis, Plan, Round
 from autotuner.domain.run_naming import alias_name
 from autotuner.domain.selection import CandidateStats
@@ -19,14 +20,19 @@ class NextRound(BaseModel):
     retired_sizes: list[int]
 
 
-def adaptive_settings(tuning: TuningInput, current_memory_mb: int) -> AdaptiveSettings:
-    return AdaptiveSettings.for_tuning(tuning, current_memory_mb=current_memory_mb)
+def adaptive_settings(tuning: TuningInput, current_memory_mb: int, preflight_invocations: int) -> AdaptiveSettings:
+    return AdaptiveSettings.for_tuning(
+        tuning, current_memory_mb=current_memory_mb, preflight_invocations=preflight_invocations
+    )
 
 
-def first(tuning: TuningInput, current_memory_mb: int, *, run_id: str, per_batch: int) -> tuple[Round, str]:
-    """Round 1: every size ``num`` times (sweep), or the adaptive search's coarse pass."""
+def first(
+    tuning: TuningInput, current_memory_mb: int, *, run_id: str, per_batch: int, preflight_invocations: int
+) -> tuple[Round, str]:
+    """Round 1: every size ``num`` times (sweep), or the adaptive search's coarse pass (Plan's probe, made
+    before it, counts toward the invocation cap)."""
     if tuning.search is SearchMode.ADAPTIVE:
-        opening = first_round(adaptive_settings(tuning, current_memory_mb))
+        opening = first_round(adaptive_settings(tuning, current_memory_mb, preflight_invocations))
         additions, reason = opening.add, opening.reason
     else:
         sizes = set(tuning.resolved_power_values)
@@ -39,13 +45,19 @@ def first(tuning: TuningInput, current_memory_mb: int, *, run_id: str, per_batch
     return Round(number=1, prepare=prepare, batches=batches), reason
 
 
-def following(plan: Plan, analysis: Analysis, candidates: Sequence[CandidateStats], spent_usd: float) -> NextRound:
+def following(
+    plan: Plan,
+    analysis: Analysis,
+    candidates: Sequence[CandidateStats],
+    spent_usd: float,
+    curve: CostCurve | None = None,
+) -> NextRound:
     """After a round: the adaptive search's next round, or None when the search (or the sweep) is complete."""
     tuning = plan.tuning
     if tuning.search is not SearchMode.ADAPTIVE:
         return NextRound(round=None, reason="", retired_sizes=[])
     step = next_round(
-        adaptive_settings(tuning, plan.original.memory_mb),
+        adaptive_settings(tuning, plan.original.memory_mb, plan.preflight_invocations),
         candidates,
         rounds_done=analysis.rounds,
         invocations_done=analysis.invocations,
@@ -54,6 +66,7 @@ def following(plan: Plan, analysis: Analysis, candidates: Sequence[CandidateStat
         strategy=tuning.strategy,
         balanced_weight=tuning.balanced_weight,
         constraints=tuning.constraints,
+        curve=curve,
     )
     revisited = set(step.add) & set(analysis.retired_sizes)
     if revisited:  # their aliases are gone: measuring them again would invoke nothing, or something else

@@ -12,14 +12,17 @@ from autotuner.domain.adaptive import (
     AdaptiveSettings,
     SearchRound,
     coarse_grid,
+    curve_decision,
     first_round,
     next_round,
+    search_curve,
 )
 from autotuner.domain.analysis import PricingContext, candidate_stats
 from autotuner.domain.contracts import parse_tuning_input
+from autotuner.domain.cost_curve import CostCurve, CurvePricing
 from autotuner.domain.measurement import BatchMeasurement, classify
 from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
-from autotuner.domain.selection import CandidateStats, Strategy, choose
+from autotuner.domain.selection import CandidateStats, Decision, Strategy, choose
 from autotuner_local.workloads import WORKLOADS, Workload
 
 PRICES = prices_for_region("us-east-1")
@@ -269,3 +272,80 @@ def test_settings_follow_the_workflow_input() -> None:
     assert (config.max_memory_mb, config.noise_threshold, config.budget_usd) == (3008, 0.02, 1.0)
     assert config.max_invocations == DEFAULT_MAX_INVOCATIONS
     assert 512 in first_round(config).add
+
+
+# ---- the cost curve drives the search --------------------------------------------------------------------
+
+CURVE_PRICING = CurvePricing(prices=PRICES, architecture=Architecture.X86_64)
+
+
+def curve_run(workload: Workload, seed: int, config: AdaptiveSettings) -> tuple[Run, Decision, CostCurve | None]:
+    """A run whose rounds are planned with the cost curve, as the workflow's Analyze step plans them."""
+    run = Run(workload, seed=seed, settings=config)
+    rng = random.Random(seed)
+    plan = first_round(config)
+    while True:
+        run.plans.append(plan)
+        for memory, count in sorted(plan.add.items()):
+            run._measure(memory, count, rng)
+        curve = search_curve(
+            config, run.candidates, list(run.measurements.values()), CURVE_PRICING, seed=seed, resamples=60
+        )
+        plan = next_round(
+            config, run.candidates, rounds_done=len(run.plans), invocations_done=run.invocations, spent_usd=run.spent,
+            retired=sorted(run.retired), curve=curve,
+        )  # fmt: skip
+        run.retired |= set(plan.retire)
+        if plan.complete:
+            run.plans.append(plan)
+            break
+    measured = choose(run.candidates, Strategy.COST, noise_threshold=config.noise_threshold)
+    return run, curve_decision(curve, measured, run.candidates, CURVE_PRICING), curve
+
+
+KNEE = Workload(
+    name="knee",
+    description="one thread under memory pressure below 400 MB",
+    cpu_ms=600.0,
+    io_ms=20.0,
+    pressure_mb=400,
+    pressure_factor=1.0,
+)
+
+
+def test_the_curve_finds_an_optimum_off_the_grid_and_measures_it_before_choosing_it() -> None:
+    optimum = min(range(128, 10_241), key=lambda m: true_cost(KNEE, m))
+    config = AdaptiveSettings(preflight_invocations=1)
+    run, decision, curve = curve_run(KNEE, seed=3, config=config)
+    assert curve is not None
+    assert curve.fits
+    assert decision.chosen_memory_mb == curve.optimum_mb
+    assert decision.chosen_memory_mb not in coarse_grid(config)
+    assert decision.chosen_memory_mb in run.measurements, "a predicted size is measured before it is chosen"
+    assert "cost curve" in decision.reason
+    assert regret(KNEE, decision.chosen_memory_mb, optimum) <= 0.01
+    assert run.invocations + 1 <= DEFAULT_MAX_INVOCATIONS, "Plan's probe counts toward the cap"
+
+
+def test_plans_probe_counts_toward_the_cap() -> None:
+    with_probe = first_round(AdaptiveSettings(max_invocations=9, preflight_invocations=3))
+    assert with_probe.invocations <= 6
+    run, _, _ = curve_run(WORKLOADS["io-bound"], seed=2, config=AdaptiveSettings(preflight_invocations=2))
+    assert run.invocations + 2 <= DEFAULT_MAX_INVOCATIONS
+
+
+def test_a_curve_that_does_not_fit_falls_back_to_the_measured_choice_and_says_so() -> None:
+    run = Run(WORKLOADS["cpu-single-thread"], seed=1, settings=AdaptiveSettings(max_rounds=1)).go()
+    measured = choose(run.candidates, Strategy.COST)
+    curve = search_curve(
+        AdaptiveSettings(), run.candidates, list(run.measurements.values()), CURVE_PRICING, seed=1, resamples=20
+    )
+    assert curve is not None
+    unfit = curve.model_copy(update={"check": curve.check.model_copy(update={"fits": False})})
+    decision = curve_decision(unfit, measured, run.candidates, CURVE_PRICING)
+    assert decision.chosen_memory_mb == measured.chosen_memory_mb
+    assert "does not fit" in decision.reason
+    unmeasured = curve.model_copy(update={"optimum_mb": 1000})
+    decision = curve_decision(unmeasured, measured, run.candidates, CURVE_PRICING)
+    assert decision.chosen_memory_mb == measured.chosen_memory_mb
+    assert "not yet measured" in decision.reason

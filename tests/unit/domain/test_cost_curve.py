@@ -1,0 +1,148 @@
+"""The cost curve: fitted on Lambda's CPU model, priced over every MB, bootstrapped, and checked against the data."""
+
+import math
+import random
+
+import pytest
+
+from autotuner.domain.cost_curve import CurvePricing, cpu_share, fit_cost_curve, vcpus
+from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
+
+PRICING = CurvePricing(prices=prices_for_region("us-east-1"), architecture=Architecture.X86_64)
+GRID = (128, 256, 512, 1024, 1536, 3008)  # the reference tool's sizes
+SPREAD = (128, 210, 346, 568, 933, 1532, 2516, 4132, 6787, 10240)
+
+
+def knee_with_pressure(memory_mb: float) -> float:
+    """One thread of 400 ms, 30 ms of I/O, and memory pressure (a power law, not the fit's own shape)."""
+    pressure = 1 + 0.8 * (160 / memory_mb) ** 2
+    return 30 + 400 * pressure / cpu_share(memory_mb)
+
+
+def true_optimum(duration: object, lowest: int = 128, highest: int = 10_240) -> int:
+    assert callable(duration)
+    return min(range(lowest, highest + 1), key=lambda m: PRICING.cost(m, duration(m)))
+
+
+def samples(duration: object, sizes: tuple[int, ...], n: int, seed: int, sigma: float = 0.04) -> dict[int, list[float]]:
+    assert callable(duration)
+    rng = random.Random(seed)
+    return {m: [duration(m) * rng.lognormvariate(0, sigma) for _ in range(n)] for m in sizes}
+
+
+def test_lambda_cpu_model() -> None:
+    assert cpu_share(884.5) == pytest.approx(0.5)
+    assert cpu_share(3008) == 1.0
+    assert vcpus(1769) == pytest.approx(1.0)
+    assert vcpus(10_240) == pytest.approx(6.0)
+    assert vcpus(20_000) == pytest.approx(6.0)
+
+
+def test_pricing_matches_the_price_model_with_half_a_ms_of_rounding() -> None:
+    expected = invocation_cost(1000, 250.5, PRICING.prices, Architecture.X86_64)
+    assert PRICING.cost(1000, 250.0) == pytest.approx(expected)
+
+
+def test_finds_an_optimum_between_the_reference_grid_points() -> None:
+    truth = true_optimum(knee_with_pressure)
+    assert truth not in GRID  # the point of the test: no measured size is the answer
+    curve = fit_cost_curve(
+        samples(knee_with_pressure, GRID, 6, seed=1), PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01
+    )
+    assert curve is not None
+    assert curve.fits, curve.check.describe()
+    assert curve.optimum_mb not in GRID
+    true_cost = PRICING.cost(truth, knee_with_pressure(truth))
+    chosen_cost = PRICING.cost(curve.optimum_mb, knee_with_pressure(curve.optimum_mb))
+    assert chosen_cost / true_cost - 1 < 0.01
+
+
+def test_weights_are_never_negative_and_the_same_seed_gives_the_same_curve() -> None:
+    data = samples(lambda m: 50 + 2000 / vcpus(m), SPREAD, 3, seed=4, sigma=0.08)
+    first = fit_cost_curve(data, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01, seed=9)
+    again = fit_cost_curve(data, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01, seed=9)
+    assert first is not None
+    assert first == again
+    terms = first.terms
+    assert min(terms.weights) >= 0
+    assert len(terms.weights) == 6
+
+
+def test_parallel_work_past_one_vcpu_is_told_from_serial_work() -> None:
+    def parallel(memory_mb: float) -> float:
+        return 20 + 200 / cpu_share(memory_mb) + 3000 / vcpus(memory_mb)
+
+    curve = fit_cost_curve(
+        samples(parallel, SPREAD, 4, seed=2, sigma=0.02), PRICING, lowest_mb=128, highest_mb=10_240,
+        noise_threshold=0.01,
+    )  # fmt: skip
+    assert curve is not None
+    assert curve.terms.parallel_ms == pytest.approx(3000, rel=0.15)
+    assert curve.terms.serial_ms == pytest.approx(200, rel=0.5)
+
+
+def test_slow_mode_outliers_move_the_level_not_the_shape() -> None:
+    rng = random.Random(7)
+    data = samples(knee_with_pressure, GRID, 10, seed=3)
+    for values in data.values():  # one invocation in five takes four times as long
+        for i in range(len(values)):
+            if rng.random() < 0.2:
+                values[i] *= 4
+    curve = fit_cost_curve(data, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01)
+    assert curve is not None
+    truth = true_optimum(knee_with_pressure)
+    assert (
+        PRICING.cost(curve.optimum_mb, knee_with_pressure(curve.optimum_mb))
+        / PRICING.cost(truth, knee_with_pressure(truth))
+        - 1
+        < 0.02
+    )
+    assert 1.3 < curve.terms.level < 1.9  # the mean over the median: 1 + 0.2 x 3 in expectation
+
+
+def test_the_optimum_stays_within_the_range_it_is_given() -> None:
+    curve = fit_cost_curve(
+        samples(knee_with_pressure, SPREAD, 3, seed=5), PRICING, lowest_mb=700, highest_mb=3008, noise_threshold=0.01
+    )
+    assert curve is not None
+    assert 700 <= curve.optimum_mb <= 3008
+    assert all(700 <= m <= 3008 for m in curve.optimum_spread_mb)
+
+
+def test_a_curve_needs_four_sizes() -> None:
+    data = samples(knee_with_pressure, (128, 512, 2048), 5, seed=1)
+    assert fit_cost_curve(data, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01) is None
+    with pytest.raises(ValueError, match="exceeds"):
+        fit_cost_curve(data, PRICING, lowest_mb=512, highest_mb=256, noise_threshold=0.01)
+
+
+def test_a_shape_the_model_cannot_follow_fails_the_check() -> None:
+    def sawtooth(memory_mb: float) -> float:  # slower at every other size: nothing in Lambda's CPU model
+        return 300 * (1.5 if round(math.log2(memory_mb) * 2) % 2 else 1.0)
+
+    curve = fit_cost_curve(
+        samples(sawtooth, SPREAD, 5, seed=6, sigma=0.02), PRICING, lowest_mb=128, highest_mb=10_240,
+        noise_threshold=0.01,
+    )  # fmt: skip
+    assert curve is not None
+    assert not curve.fits
+    assert "does not fit" in curve.check.describe()
+
+
+def test_the_band_narrows_with_samples_and_covers_the_true_cost() -> None:
+    widths, covered = [], 0
+    for seed in range(12):
+        curve = fit_cost_curve(
+            samples(knee_with_pressure, GRID, 8, seed=seed), PRICING, lowest_mb=128, highest_mb=10_240,
+            noise_threshold=0.01, resamples=100, seed=seed,
+        )  # fmt: skip
+        assert curve is not None
+        true_cost = PRICING.cost(curve.optimum_mb, knee_with_pressure(curve.optimum_mb))
+        covered += curve.optimum_band.low <= true_cost <= curve.optimum_band.high
+        widths.append(curve.relative_band)
+    assert covered >= 10
+    few = fit_cost_curve(
+        samples(knee_with_pressure, GRID, 2, seed=0), PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01
+    )
+    assert few is not None
+    assert few.relative_band > sorted(widths)[len(widths) // 2]
