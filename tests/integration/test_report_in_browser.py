@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from autotuner.reports.charts import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
+from autotuner.reports.charts.marks import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
 from autotuner.reports.html import render_html
 from tests.unit.reports import io_bound_output, tuned_output
 

@@ -7,25 +7,32 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex
 from PIL import Image
 
 from autotuner.domain.contracts import TuningOutput
-from autotuner.reports.charts import (
+from autotuner.reports.charts import render_png, render_svg
+from autotuner.reports.charts.marks import (
     COST_COLOUR,
     NOTHING_MEASURED,
     REJECTED_COLOUR,
+    SERIES_IN_DRAWING_ORDER,
+    legend_entries,
+)
+from autotuner.reports.charts.png import CHOSEN_RING_AREA, chart_figure
+from autotuner.reports.charts.series import (
     PointStatus,
     Scale,
     axis_ticks,
-    chart_geometry,
     chart_series,
     cost_label,
+    current_memory,
     duration_label,
     memory_domain,
     memory_labels,
-    render_png,
-    render_svg,
 )
+from autotuner.reports.charts.svg import chart_geometry
 from tests.unit.reports import failed_output, io_bound_output, tuned_output
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -243,3 +250,35 @@ def test_importing_the_reports_does_not_import_matplotlib() -> None:
 def test_log_scale_handles_a_single_size() -> None:
     low, high = memory_domain([1024])
     assert low < math.log2(1024) < high
+
+
+@pytest.mark.parametrize("output", [TUNED, io_bound_output(), failed_output()], ids=["tuned", "io-bound", "failed"])
+def test_both_renderers_draw_the_one_legend(output: TuningOutput) -> None:
+    """The SVG and the PNG take their legend from one description: same entries, same order."""
+    series = chart_series(output)
+    expected = [
+        e.label for e in legend_entries({p.status for p in series}, current_shown=current_memory(output) is not None)
+    ]
+    geometry = chart_geometry(output)
+    svg_texts = ["".join(t.itertext()) for t in _svg_tree(render_svg(output, "f")).iter(f"{SVG}text")]
+    legend_start = svg_texts.index(expected[0])
+    assert svg_texts[legend_start : legend_start + len(expected)] == expected
+    assert (geometry.current_x is not None) == ("current memory" in expected)
+    legend = chart_figure(output, "f").axes[0].get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == expected
+
+
+def test_both_renderers_ring_the_chosen_size_on_every_series() -> None:
+    tree = _svg_tree(render_svg(TUNED, "f"))
+    chosen_group = next(g for g in tree.iter(f"{SVG}g") if g.get("class") == "point chosen")
+    ringed = [c.get("fill") for c in chosen_group.iter(f"{SVG}circle")]
+    assert ringed == [s.colour for s in SERIES_IN_DRAWING_ORDER]
+    figure = chart_figure(TUNED, "f")
+    rings = [
+        to_hex(tuple(collection.get_facecolors()[0]))  # type: ignore[attr-defined]
+        for axes in figure.axes
+        for collection in axes.collections
+        if isinstance(collection, PathCollection) and list(collection.get_sizes()) == [CHOSEN_RING_AREA]
+    ]
+    assert sorted(rings) == sorted(s.colour for s in SERIES_IN_DRAWING_ORDER)

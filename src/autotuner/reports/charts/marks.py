@@ -1,0 +1,115 @@
+"""How each mark of a chart looks and what its legend says: one description that the SVG and PNG renderers follow.
+
+The renderers decide only sizes in their own units (SVG pixels, matplotlib points); colours, dashes, which marker
+a size gets and which legend entries appear are decided here, once.
+"""
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from enum import StrEnum
+
+from autotuner.reports.charts.series import PointStatus, SeriesPoint
+
+COST_COLOUR = "#2563eb"
+P50_COLOUR = "#ea580c"
+P95_COLOUR = "#f59e0b"
+CHOSEN_COLOUR = "#16a34a"
+REJECTED_COLOUR = "#dc2626"
+CURRENT_COLOUR = "#64748b"
+GRID_COLOUR = "#e5e7eb"
+INK = "#374151"
+BACKGROUND = "#ffffff"
+
+NOTHING_MEASURED = "No memory size completed a successful invocation"
+MEMORY_AXIS_TITLE = "Memory (MB, log scale)"
+COST_AXIS_TITLE = "Cost per invocation"
+DURATION_AXIS_TITLE = "Duration (ms)"
+FAILED_LABEL = "failed"
+CURRENT_LABEL = "current"
+
+
+def chosen_label(memory_mb: int) -> str:
+    return f"chosen: {memory_mb} MB"
+
+
+class Axis(StrEnum):
+    COST = "cost"  # left
+    DURATION = "duration"  # right
+
+
+@dataclass(frozen=True)
+class Series:
+    """One plotted line: a value of each size, on one axis."""
+
+    label: str
+    colour: str
+    axis: Axis
+    value: Callable[[SeriesPoint], float | None]
+    dashed: bool = False
+
+
+def _cost(point: SeriesPoint) -> float | None:
+    return point.cost
+
+
+def _p50(point: SeriesPoint) -> float | None:
+    return point.p50_ms
+
+
+def _p95(point: SeriesPoint) -> float | None:
+    return point.p95_ms
+
+
+COST = Series("Cost per invocation (left)", COST_COLOUR, Axis.COST, _cost)
+P50 = Series("p50 duration (right)", P50_COLOUR, Axis.DURATION, _p50)
+P95 = Series("p95 duration (right)", P95_COLOUR, Axis.DURATION, _p95, dashed=True)
+SERIES_IN_LEGEND_ORDER = (COST, P50, P95)
+SERIES_IN_DRAWING_ORDER = (P95, P50, COST)  # cost last, on top: it is what the decision compares
+
+
+class Marker(StrEnum):
+    """How one measured size is marked on each line."""
+
+    PLAIN = "plain"  # a dot in the line's colour
+    CHOSEN = "chosen"  # a larger dot ringed in the chosen colour
+    HOLLOW = "hollow"  # a white dot ringed in red: a constraint ruled the size out
+
+
+def marker_for(status: PointStatus) -> Marker:
+    match status:
+        case PointStatus.CHOSEN:
+            return Marker.CHOSEN
+        case PointStatus.EXCLUDED | PointStatus.FAILED:
+            return Marker.HOLLOW
+        case PointStatus.ELIGIBLE:
+            return Marker.PLAIN
+
+
+class Symbol(StrEnum):
+    LINE = "line"
+    SWATCH = "swatch"  # a filled square: the chosen size's band
+    HOLLOW = "hollow"  # Marker.HOLLOW's ring
+    CROSS = "cross"  # a failed size
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    symbol: Symbol
+    colour: str
+    label: str
+    dashed: bool = False
+    reference: bool = False  # a thin reference line (the current memory), not a data series
+
+
+def legend_entries(statuses: Collection[PointStatus], *, current_shown: bool) -> list[LegendEntry]:
+    """The legend, in order: the three series, then only the marks this chart actually shows."""
+    entries = [LegendEntry(Symbol.LINE, s.colour, s.label, dashed=s.dashed) for s in SERIES_IN_LEGEND_ORDER]
+    if PointStatus.CHOSEN in statuses:
+        entries.append(LegendEntry(Symbol.SWATCH, CHOSEN_COLOUR, "chosen"))
+    if PointStatus.EXCLUDED in statuses:
+        entries.append(LegendEntry(Symbol.HOLLOW, REJECTED_COLOUR, "excluded by a constraint"))
+    if PointStatus.FAILED in statuses:
+        entries.append(LegendEntry(Symbol.CROSS, REJECTED_COLOUR, FAILED_LABEL))
+    if current_shown:
+        entries.append(LegendEntry(Symbol.LINE, CURRENT_COLOUR, "current memory", dashed=True, reference=True))
+    return entries

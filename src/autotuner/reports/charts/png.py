@@ -1,0 +1,229 @@
+"""The chart as a PNG, for places that do not display SVG (e-mail, chat), drawn with matplotlib's Agg.
+
+matplotlib is imported only inside the functions that draw: importing this module stays cheap for Lambda
+handlers, which do not ship matplotlib.
+"""
+
+import io
+import math
+from typing import TYPE_CHECKING, Literal
+
+from autotuner.domain.contracts import TuningOutput
+from autotuner.reports.charts.marks import (
+    BACKGROUND,
+    CHOSEN_COLOUR,
+    COST_AXIS_TITLE,
+    COST_COLOUR,
+    CURRENT_COLOUR,
+    DURATION_AXIS_TITLE,
+    FAILED_LABEL,
+    GRID_COLOUR,
+    INK,
+    MEMORY_AXIS_TITLE,
+    NOTHING_MEASURED,
+    P50_COLOUR,
+    REJECTED_COLOUR,
+    SERIES_IN_DRAWING_ORDER,
+    Axis,
+    LegendEntry,
+    Marker,
+    Symbol,
+    chosen_label,
+    legend_entries,
+    marker_for,
+)
+from autotuner.reports.charts.series import (
+    PointStatus,
+    SeriesPoint,
+    any_measured,
+    axis_ticks,
+    chart_series,
+    cost_label,
+    current_memory,
+    duration_label,
+    memory_domain,
+    memory_labels,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+_SIZE_INCHES = (9.0, 4.8)
+_DPI = 120
+_CHAR_WIDTH = 8.5  # px per digit of a 9 pt tick label at 120 dpi
+_AXES_SHARE = 0.8  # of the figure's width, roughly, once the two y axes have their labels
+_LINE_WIDTH = 2.2
+CHOSEN_RING_AREA = 120  # pt², the chosen size's dots
+_BAND = 2**0.07  # half the width of a size's band, as a factor on the log2 axis
+
+
+def render_png(output: TuningOutput, function_name: str) -> bytes:
+    """The chart as PNG bytes: the same marks, colours and legend as the SVG."""
+    buffer = io.BytesIO()
+    chart_figure(output, function_name).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(output: TuningOutput, function_name: str) -> "Figure":
+    """The chart as a matplotlib figure, attached to Agg whatever pyplot's backend."""
+    # Imported here so that importing this module does not need matplotlib, which Lambda handlers do not ship.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    series = chart_series(output)
+    figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI, layout="constrained", facecolor=BACKGROUND)
+    FigureCanvasAgg(figure)  # attaches itself
+    cost_axes = figure.add_subplot()
+    duration_axes = cost_axes.twinx()
+    _axes(cost_axes, duration_axes, series, output.power)
+    _bands(cost_axes, series, output)
+    _lines({Axis.COST: cost_axes, Axis.DURATION: duration_axes}, series)
+    entries = legend_entries({p.status for p in series}, current_shown=current_memory(output) is not None)
+    cost_axes.legend(
+        handles=[_legend_handle(e) for e in entries],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.06),
+        ncols=4,
+        frameon=False,
+        fontsize=9,
+    )
+    figure.suptitle(f"{function_name}: cost and duration by memory", x=0.02, ha="left", fontweight="bold")
+    return figure
+
+
+def _axes(cost_axes: "Axes", duration_axes: "Axes", series: list[SeriesPoint], chosen: int | None) -> None:
+    sizes = [p.memory_mb for p in series]
+    low, high = memory_domain(sizes)
+    axes_px = _SIZE_INCHES[0] * _DPI * _AXES_SHARE
+    positions = [(math.log2(s) - low) / (high - low) * axes_px for s in sizes]
+    cost_axes.set_xscale("log", base=2)
+    cost_axes.set_xlim(2**low, 2**high)
+    cost_axes.set_xticks(sizes, labels=memory_labels(sizes, positions, chosen, char_width=_CHAR_WIDTH))
+    cost_axes.minorticks_off()
+    cost_axes.set_xlabel(MEMORY_AXIS_TITLE)
+    ticks = axis_ticks(series)
+    for axes, values, label, title, colour in (
+        (cost_axes, ticks.cost, cost_label, COST_AXIS_TITLE, COST_COLOUR),
+        (duration_axes, ticks.duration, duration_label, DURATION_AXIS_TITLE, P50_COLOUR),
+    ):
+        step = values[1] - values[0]
+        axes.set_ylim(0, values[-1])
+        axes.set_yticks(values, labels=[label(v, step) for v in values])
+        axes.set_ylabel(title, color=colour, fontweight="bold")
+        axes.tick_params(labelsize=9)
+        axes.spines["top"].set_visible(False)
+    if not any_measured(series):
+        for axes in (cost_axes, duration_axes):
+            axes.set_yticks([])
+        cost_axes.text(0.5, 0.5, NOTHING_MEASURED, transform=cost_axes.transAxes, ha="center", color=INK)
+    cost_axes.grid(axis="y", color=GRID_COLOUR)
+    cost_axes.set_axisbelow(True)
+
+
+def _lines(axes_of: dict[Axis, "Axes"], series: list[SeriesPoint]) -> None:
+    """NaN breaks a line where a size failed, as in the SVG; the markers follow ``marker_for`` as in the SVG."""
+    sizes = [p.memory_mb for p in series]
+    for line in SERIES_IN_DRAWING_ORDER:
+        axes = axes_of[line.axis]
+        axes.plot(
+            sizes,
+            [_or_nan(line.value(p)) for p in series],
+            color=line.colour,
+            linewidth=_LINE_WIDTH,
+            linestyle="--" if line.dashed else "-",
+            marker="o",
+        )
+        hollow = [p for p in series if marker_for(p.status) is Marker.HOLLOW]
+        axes.scatter(
+            [p.memory_mb for p in hollow],
+            [_or_nan(line.value(p)) for p in hollow],
+            s=80,
+            facecolors=BACKGROUND,
+            edgecolors=REJECTED_COLOUR,
+            linewidths=_LINE_WIDTH,
+            zorder=4,
+        )
+        chosen = [p for p in series if marker_for(p.status) is Marker.CHOSEN]
+        axes.scatter(
+            [p.memory_mb for p in chosen],
+            [_or_nan(line.value(p)) for p in chosen],
+            s=CHOSEN_RING_AREA,
+            color=line.colour,
+            edgecolors=CHOSEN_COLOUR,
+            linewidths=2.5,
+            zorder=5,
+        )
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _bands(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> None:
+    """Chosen, current and failed sizes, as bands and labels across the whole height."""
+    on_x = axes.get_xaxis_transform()  # x in data, y as a share of the axes' height
+    for p in series:
+        if p.status is PointStatus.FAILED:
+            axes.axvspan(p.memory_mb / _BAND, p.memory_mb * _BAND, color=REJECTED_COLOUR, alpha=0.08, linewidth=0)
+            axes.plot(
+                [p.memory_mb],
+                [0.05],
+                transform=on_x,
+                marker="x",
+                markersize=10,
+                markeredgewidth=2.5,
+                color=REJECTED_COLOUR,
+                clip_on=False,
+            )
+            axes.text(p.memory_mb, 0.11, FAILED_LABEL, transform=on_x, ha="center", fontsize=9, color=REJECTED_COLOUR)
+    if (current := current_memory(output)) is not None:
+        axes.axvline(current, color=CURRENT_COLOUR, linestyle="--", linewidth=1.2)
+    if output.power is not None:
+        axes.axvspan(output.power / _BAND, output.power * _BAND, color=CHOSEN_COLOUR, alpha=0.12, linewidth=0)
+        axes.axvline(output.power, color=CHOSEN_COLOUR, linewidth=1.5)
+        low, high = axes.get_xlim()
+        on_the_left = math.log2(output.power) < (math.log2(low) + math.log2(high)) / 2
+        axes.text(
+            output.power * (_BAND if on_the_left else 1 / _BAND),
+            0.95,
+            chosen_label(output.power),
+            transform=on_x,
+            ha="left" if on_the_left else "right",
+            va="top",
+            fontweight="bold",
+            color=CHOSEN_COLOUR,
+            bbox={"facecolor": BACKGROUND, "edgecolor": "none", "alpha": 0.85, "pad": 1},
+        )
+
+
+def _legend_handle(entry: LegendEntry) -> "Line2D":
+    from matplotlib.lines import Line2D  # noqa: PLC0415 - see render_png
+
+    style: Literal["--", "-"] = "--" if entry.dashed else "-"
+    match entry.symbol:
+        case Symbol.LINE if entry.reference:
+            return Line2D([], [], color=entry.colour, linestyle=style, label=entry.label)
+        case Symbol.LINE:
+            return Line2D(
+                [], [], color=entry.colour, linewidth=_LINE_WIDTH, linestyle=style, marker="o", label=entry.label
+            )
+        case Symbol.SWATCH:
+            return Line2D([], [], color=entry.colour, linewidth=6, alpha=0.5, label=entry.label)
+        case Symbol.HOLLOW:
+            return Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=8,
+                markerfacecolor=BACKGROUND,
+                markeredgecolor=entry.colour,
+                markeredgewidth=2,
+                label=entry.label,
+            )
+        case Symbol.CROSS:
+            return Line2D(
+                [], [], linestyle="", marker="x", markersize=8, markeredgewidth=2, color=entry.colour, label=entry.label
+            )

@@ -1,0 +1,357 @@
+"""The chart as inline SVG for the HTML report, written by hand: no scripts, no external resources, so a report
+opens offline. ``chart_geometry`` places everything in pixels first, so the tests can check the picture without
+rendering it."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+
+from autotuner.domain.contracts import TuningOutput
+from autotuner.reports.charts.marks import (
+    BACKGROUND,
+    CHOSEN_COLOUR,
+    COST,
+    COST_AXIS_TITLE,
+    COST_COLOUR,
+    CURRENT_COLOUR,
+    CURRENT_LABEL,
+    DURATION_AXIS_TITLE,
+    FAILED_LABEL,
+    GRID_COLOUR,
+    INK,
+    MEMORY_AXIS_TITLE,
+    NOTHING_MEASURED,
+    P50,
+    P50_COLOUR,
+    P95,
+    REJECTED_COLOUR,
+    SERIES_IN_DRAWING_ORDER,
+    LegendEntry,
+    Marker,
+    Series,
+    Symbol,
+    chosen_label,
+    legend_entries,
+    marker_for,
+)
+from autotuner.reports.charts.series import (
+    PointStatus,
+    Scale,
+    SeriesPoint,
+    any_measured,
+    axis_ticks,
+    chart_series,
+    cost_label,
+    current_memory,
+    duration_label,
+    memory_domain,
+    memory_labels,
+)
+
+SVG_WIDTH = 880
+SVG_HEIGHT = 420
+FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+_LEGEND_CHAR_WIDTH = 6.6  # px per character of legend text, on average
+_LEGEND_LEFT = 16.0
+_LEGEND_FIRST_ROW = 22.0
+_LEGEND_ROW_HEIGHT = 22.0  # the legend takes up to two rows above the plot
+_LINE_WIDTH = 2.5
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float  # px
+    label: str
+
+
+@dataclass(frozen=True)
+class PlacedPoint:
+    point: SeriesPoint
+    x: float
+    cost_y: float | None
+    p50_y: float | None
+    p95_y: float | None
+
+    def y_of(self, series: Series) -> float | None:
+        return {COST: self.cost_y, P50: self.p50_y, P95: self.p95_y}[series]
+
+
+@dataclass(frozen=True)
+class ChartGeometry:
+    width: int
+    height: int
+    plot: Box
+    points: list[PlacedPoint]
+    x_ticks: list[Tick]
+    cost_ticks: list[Tick]
+    duration_ticks: list[Tick]
+    chosen: PlacedPoint | None
+    current_x: float | None  # the function's memory before tuning, when it was measured
+
+
+def chart_geometry(output: TuningOutput, *, width: int = SVG_WIDTH, height: int = SVG_HEIGHT) -> ChartGeometry:
+    """Where everything goes, in SVG pixels; pure, so the tests can check the picture without rendering it."""
+    series = chart_series(output)
+    plot = Box(left=96, top=_LEGEND_FIRST_ROW + 2 * _LEGEND_ROW_HEIGHT + 8, right=width - 74, bottom=height - 56)
+    low, high = memory_domain([p.memory_mb for p in series])
+    x = Scale(low, high, plot.left, plot.right, log2=True)
+    ticks = axis_ticks(series)
+    cost_y = Scale(0, ticks.cost[-1], plot.bottom, plot.top)
+    duration_y = Scale(0, ticks.duration[-1], plot.bottom, plot.top)
+    points = [
+        PlacedPoint(
+            point=p,
+            x=x(p.memory_mb),
+            cost_y=None if p.cost is None else cost_y(p.cost),
+            p50_y=None if p.p50_ms is None else duration_y(p.p50_ms),
+            p95_y=None if p.p95_ms is None else duration_y(p.p95_ms),
+        )
+        for p in series
+    ]
+    labels = memory_labels([p.memory_mb for p in series], [p.x for p in points], output.power)
+    current = current_memory(output)
+    measured = any_measured(series)
+    return ChartGeometry(
+        width=width,
+        height=height,
+        plot=plot,
+        points=points,
+        x_ticks=[Tick(p.x, label) for p, label in zip(points, labels, strict=True)],
+        # With nothing measured, numbered y axes would only suggest values that do not exist.
+        cost_ticks=_y_ticks(ticks.cost, cost_y, cost_label) if measured else [],
+        duration_ticks=_y_ticks(ticks.duration, duration_y, duration_label) if measured else [],
+        chosen=next((p for p in points if p.point.status is PointStatus.CHOSEN), None),
+        current_x=x(current) if current is not None else None,
+    )
+
+
+def _y_ticks(values: list[float], scale: Scale, label: Callable[[float, float], str]) -> list[Tick]:
+    step = values[1] - values[0]
+    return [Tick(scale(v), label(v, step)) for v in values]
+
+
+def render_svg(output: TuningOutput, function_name: str) -> str:
+    """The chart as an inline SVG element: no scripts, no external references, tooltips in <title>."""
+    geometry = chart_geometry(output)
+    label = f"Cost and duration against memory for {function_name}"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {geometry.width} {geometry.height}" '
+        f'role="img" aria-label="{escape(label)}" font-family="{FONT_STACK}" font-size="12" fill="{INK}">',
+        f"<title>{escape(label)}</title>",
+        f'<rect width="{geometry.width}" height="{geometry.height}" fill="{BACKGROUND}"/>',
+        *_grid_and_axes(geometry),
+        *_failed_sizes(geometry),
+        *_current(geometry),
+        *_chosen_band(geometry),
+        *_series(geometry),
+        *_chosen_label(geometry),
+        *_legend(geometry),
+        *_nothing_measured(geometry),
+        "</svg>",
+    ]
+    return "\n".join(parts)
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _grid_and_axes(g: ChartGeometry) -> list[str]:
+    plot = g.plot
+    parts: list[str] = []
+    for cost, duration in zip(g.cost_ticks, g.duration_ticks, strict=True):
+        y = _f(cost.position)
+        parts.append(f'<line x1="{_f(plot.left)}" x2="{_f(plot.right)}" y1="{y}" y2="{y}" stroke="{GRID_COLOUR}"/>')
+        parts.append(f'<text x="{_f(plot.left - 8)}" y="{y}" dy="4" text-anchor="end">{escape(cost.label)}</text>')
+        parts.append(f'<text x="{_f(plot.right + 8)}" y="{y}" dy="4">{escape(duration.label)}</text>')
+    for tick in g.x_ticks:
+        x = _f(tick.position)
+        parts.append(f'<line x1="{x}" x2="{x}" y1="{_f(plot.bottom)}" y2="{_f(plot.bottom + 5)}" stroke="{INK}"/>')
+        if tick.label:
+            chosen = g.chosen is not None and tick.position == g.chosen.x
+            emphasis = f' font-weight="700" fill="{CHOSEN_COLOUR}"' if chosen else ""
+            parts.append(f'<text x="{x}" y="{_f(plot.bottom + 19)}" text-anchor="middle"{emphasis}>{tick.label}</text>')
+    parts += [
+        f'<line x1="{_f(plot.left)}" x2="{_f(plot.right)}" y1="{_f(plot.bottom)}" y2="{_f(plot.bottom)}" '
+        f'stroke="{INK}"/>',
+        f'<text x="{_f((plot.left + plot.right) / 2)}" y="{_f(plot.bottom + 42)}" text-anchor="middle" '
+        f'font-weight="600">{MEMORY_AXIS_TITLE}</text>',
+        _axis_title(COST_AXIS_TITLE, 16, (plot.top + plot.bottom) / 2, COST_COLOUR),
+        _axis_title(DURATION_AXIS_TITLE, g.width - 14, (plot.top + plot.bottom) / 2, P50_COLOUR),
+    ]
+    return parts
+
+
+def _nothing_measured(g: ChartGeometry) -> list[str]:
+    if g.cost_ticks:
+        return []
+    x, y = (g.plot.left + g.plot.right) / 2, (g.plot.top + g.plot.bottom) / 2
+    return [f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="middle" font-size="14">{NOTHING_MEASURED}</text>']
+
+
+def _axis_title(text: str, x: float, y: float, colour: str) -> str:
+    return (
+        f'<text transform="translate({_f(x)} {_f(y)}) rotate(-90)" text-anchor="middle" font-weight="600" '
+        f'fill="{colour}">{escape(text)}</text>'
+    )
+
+
+def _failed_sizes(g: ChartGeometry) -> list[str]:
+    """Failed sizes have nothing to plot: a faint red band and a cross on the axis mark where they would be."""
+    parts: list[str] = []
+    for placed in g.points:
+        if placed.point.status is not PointStatus.FAILED:
+            continue
+        x, bottom, tip = placed.x, g.plot.bottom, escape(placed.point.describe())
+        parts += [
+            f'<g class="failed"><title>{tip}</title>',
+            f'<rect x="{_f(x - 9)}" y="{_f(g.plot.top)}" width="18" height="{_f(bottom - g.plot.top)}" '
+            f'fill="{REJECTED_COLOUR}" fill-opacity="0.07"/>',
+            _cross(x, bottom - 14, 6),
+            f'<text x="{_f(x)}" y="{_f(bottom - 26)}" text-anchor="middle" font-size="11" '
+            f'fill="{REJECTED_COLOUR}">{FAILED_LABEL}</text>',
+            "</g>",
+        ]
+    return parts
+
+
+def _cross(x: float, y: float, size: float) -> str:
+    return (
+        f'<path d="M{_f(x - size)} {_f(y - size)}L{_f(x + size)} {_f(y + size)}M{_f(x - size)} {_f(y + size)}'
+        f'L{_f(x + size)} {_f(y - size)}" stroke="{REJECTED_COLOUR}" stroke-width="2.5" stroke-linecap="round"/>'
+    )
+
+
+def _current(g: ChartGeometry) -> list[str]:
+    if g.current_x is None:
+        return []
+    x = _f(g.current_x)
+    return [
+        f'<line x1="{x}" x2="{x}" y1="{_f(g.plot.top)}" y2="{_f(g.plot.bottom)}" stroke="{CURRENT_COLOUR}" '
+        f'stroke-dasharray="4 4"/>',
+        f'<text x="{x}" y="{_f(g.plot.bottom - 8)}" dx="-5" text-anchor="end" font-size="11" '
+        f'fill="{CURRENT_COLOUR}">{CURRENT_LABEL}</text>',
+    ]
+
+
+def _chosen_band(g: ChartGeometry) -> list[str]:
+    if g.chosen is None:
+        return []
+    x = g.chosen.x
+    return [
+        f'<rect x="{_f(x - 11)}" y="{_f(g.plot.top)}" width="22" height="{_f(g.plot.bottom - g.plot.top)}" '
+        f'fill="{CHOSEN_COLOUR}" fill-opacity="0.12"/>',
+        f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(g.plot.top)}" y2="{_f(g.plot.bottom)}" stroke="{CHOSEN_COLOUR}" '
+        f'stroke-width="1.5"/>',
+    ]
+
+
+def _series(g: ChartGeometry) -> list[str]:
+    parts = [line for series in SERIES_IN_DRAWING_ORDER for line in _line(g.points, series)]
+    for placed in g.points:
+        parts += _point_markers(placed)
+    return parts
+
+
+def _line(points: Sequence[PlacedPoint], series: Series) -> list[str]:
+    """A polyline per run of measured sizes: a failed size in between breaks the line instead of bridging it."""
+    runs: list[list[str]] = [[]]
+    for placed in points:
+        y = placed.y_of(series)
+        if y is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{_f(placed.x)},{_f(y)}")
+    dash = ' stroke-dasharray="6 4"' if series.dashed else ""
+    return [
+        f'<polyline points="{" ".join(run)}" fill="none" stroke="{series.colour}" stroke-width="{_LINE_WIDTH}" '
+        f'stroke-linejoin="round"{dash}/>'
+        for run in runs
+        if len(run) > 1
+    ]
+
+
+def _point_markers(placed: PlacedPoint) -> list[str]:
+    if placed.cost_y is None or placed.p50_y is None or placed.p95_y is None:
+        return []
+    status = placed.point.status
+    parts = [f'<g class="point {status.value}"><title>{escape(placed.point.describe())}</title>']
+    for series in SERIES_IN_DRAWING_ORDER:
+        y = placed.y_of(series)
+        if y is not None:
+            parts.append(_marker(placed.x, y, series.colour, marker_for(status)))
+    parts.append("</g>")
+    return parts
+
+
+def _marker(x: float, y: float, colour: str, marker: Marker) -> str:
+    match marker:
+        case Marker.HOLLOW:
+            return _hollow_ring(x, y, 5.5)
+        case Marker.CHOSEN:
+            return (
+                f'<circle cx="{_f(x)}" cy="{_f(y)}" r="6.5" fill="{colour}" stroke="{CHOSEN_COLOUR}" stroke-width="3"/>'
+            )
+        case Marker.PLAIN:
+            return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{colour}" stroke="{BACKGROUND}" stroke-width="1.5"/>'
+
+
+def _hollow_ring(x: float, y: float, radius: float) -> str:
+    return (
+        f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{radius}" fill="{BACKGROUND}" stroke="{REJECTED_COLOUR}" '
+        f'stroke-width="2.5"/>'
+    )
+
+
+def _chosen_label(g: ChartGeometry) -> list[str]:
+    if g.chosen is None:
+        return []
+    x = g.chosen.x
+    on_the_left = x < (g.plot.left + g.plot.right) / 2
+    anchor, dx = ("start", 16) if on_the_left else ("end", -16)
+    return [
+        f'<text x="{_f(x + dx)}" y="{_f(g.plot.top + 18)}" text-anchor="{anchor}" font-weight="700" '
+        f'fill="{CHOSEN_COLOUR}" stroke="{BACKGROUND}" stroke-width="4" paint-order="stroke">'
+        f"{chosen_label(g.chosen.point.memory_mb)}</text>"
+    ]
+
+
+def _legend(g: ChartGeometry) -> list[str]:
+    entries = legend_entries({p.point.status for p in g.points}, current_shown=g.current_x is not None)
+    parts: list[str] = []
+    x, y = _LEGEND_LEFT, _LEGEND_FIRST_ROW
+    for entry in entries:
+        item_width = 24 + len(entry.label) * _LEGEND_CHAR_WIDTH
+        if x + item_width > g.width - 16:  # wrap to the second row
+            x, y = _LEGEND_LEFT, y + _LEGEND_ROW_HEIGHT
+        parts.append(_legend_symbol(entry, x, y))
+        parts.append(f'<text x="{_f(x + 24)}" y="{_f(y)}" dy="4">{escape(entry.label)}</text>')
+        x += item_width + 20
+    return parts
+
+
+def _legend_symbol(entry: LegendEntry, x: float, y: float) -> str:
+    """The symbol of ``entry`` with its left edge at ``x``, centred on ``y``."""
+    match entry.symbol:
+        case Symbol.LINE:
+            dash = ' stroke-dasharray="6 4"' if entry.dashed else ""
+            width = 1.5 if entry.reference else _LINE_WIDTH
+            return (
+                f'<line x1="{_f(x)}" x2="{_f(x + 18)}" y1="{_f(y)}" y2="{_f(y)}" stroke="{entry.colour}" '
+                f'stroke-width="{width}"{dash}/>'
+            )
+        case Symbol.SWATCH:
+            return f'<rect x="{_f(x + 3)}" y="{_f(y - 6)}" width="12" height="12" rx="2" fill="{entry.colour}"/>'
+        case Symbol.HOLLOW:
+            return _hollow_ring(x + 9, y, 5)
+        case Symbol.CROSS:
+            return _cross(x + 9, y, 5)
