@@ -3,7 +3,7 @@
 import time
 from collections import defaultdict
 
-from autotuner.domain.analysis import candidate_stats
+from autotuner.domain.analysis import candidate_stats, difference_test
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
@@ -34,6 +34,17 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         constraints=tuning.constraints,
         noise_threshold=tuning.noise_threshold,
     )
+    distinction = difference_test(
+        decision,
+        merged,
+        plan.pricing,
+        trim_fraction=tuning.trim_fraction,
+        only_cold_starts=tuning.only_cold_starts,
+        noise_threshold=tuning.noise_threshold,
+        seed=_run_seed(plan),
+        resamples=resamples,
+    )
+    decision = decision.with_distinction(distinction)
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
         measurements=merged,
@@ -72,6 +83,11 @@ def score(plan: Plan, measurement: BatchMeasurement, *, resamples: int) -> Candi
         plan.pricing,
         trim_fraction=plan.tuning.trim_fraction,
         only_cold_starts=plan.tuning.only_cold_starts,
-        seed=int(plan.run_id[:8], 16) ^ measurement.memory_mb,
+        seed=_run_seed(plan) ^ measurement.memory_mb,
         resamples=resamples,
     )
+
+
+def _run_seed(plan: Plan) -> int:
+    """Every bootstrap of a run draws from its id: the same measurements give the same figures."""
+    return int(plan.run_id[:8], 16)
