@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.distinction import Distinction
+from autotuner.domain.frontier import FrontierPoint, TradeOff
 from autotuner.domain.money import usd
 from autotuner.domain.statistics import ConfidenceInterval, Summary
 
@@ -33,6 +34,12 @@ class Constraints(CamelModel):
     max_cost_per_invocation: float | None = Field(default=None, gt=0)
     min_memory_headroom: float | None = Field(
         default=None, ge=0, lt=1, description="share of Memory Size that Max Memory Used must leave free"
+    )
+    max_slowdown: float | None = Field(
+        default=None,
+        ge=1,
+        description="auto-apply refuses a choice whose p95 duration exceeds this multiple of the current "
+        "configuration's (e.g. 1.5); the choice is still reported",
     )
 
 
@@ -83,6 +90,13 @@ class Decision(CamelModel):
     )
     ranking: list[int] = Field(default_factory=list, description="eligible sizes, best first")
     distinction: Distinction | None = Field(default=None, description="the test on the differences")
+    frontier: list[FrontierPoint] = Field(
+        default_factory=list, description="eligible sizes faster than every cheaper one, cheapest first"
+    )
+    faster_option: TradeOff | None = Field(
+        default=None, description="the next faster frontier size: what it would cost and save beside the choice"
+    )
+    apply_refusal: str | None = Field(default=None, description="why auto-apply must not apply the choice")
 
     def with_distinction(self, distinction: Distinction | None) -> "Decision":
         """This decision with the result of the test on its differences."""

@@ -13,7 +13,7 @@ from autotuner.domain.money import usd
 from autotuner.domain.pricing import per_million
 from autotuner.domain.selection import CandidateStats
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
-from autotuner.reports.text import outcome_line
+from autotuner.reports.text import frontier_line, outcome_line, trade_off_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _LINKABLE_SCHEMES = ("https://", "http://")
@@ -163,6 +163,10 @@ def _explanation(output: TuningOutput) -> str:
     rows = [("Why", output.decision.reason)]
     if output.confidence:
         rows.append(("Confidence", output.confidence))
+    if trade_off := trade_off_line(output):
+        rows.append(("Speed", trade_off))
+    if frontier := frontier_line(output):
+        rows.append(("Frontier", frontier))
     if (s := output.savings) is not None:
         direction = "saves" if s.savings_per_million >= 0 else "costs"
         rows.append(

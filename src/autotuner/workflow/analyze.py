@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from autotuner.domain.analysis import candidate_stats, difference_test
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.frontier import with_trade_offs
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import CandidateStats, choose
@@ -44,7 +45,13 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         seed=_run_seed(plan),
         resamples=resamples,
     )
-    decision = decision.with_distinction(distinction)
+    decision = with_trade_offs(
+        decision.with_distinction(distinction),
+        candidates,
+        current_memory_mb=plan.original.memory_mb,
+        max_slowdown=tuning.constraints.max_slowdown,
+        applies=plan.applies,
+    )
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
         measurements=merged,

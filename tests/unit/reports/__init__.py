@@ -17,6 +17,7 @@ from autotuner.domain.contracts import (
     TuningOutput,
     parse_tuning_input,
 )
+from autotuner.domain.frontier import with_trade_offs
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
 from autotuner.domain.pricing import Architecture, prices_for_region
 from autotuner.domain.report import InvocationReport, InvocationStatus
@@ -64,8 +65,10 @@ def statistics(batches: list[BatchMeasurement]) -> list[CandidateStats]:
     return [candidate_stats(b, PRICING, trim_fraction=0.2, resamples=200) for b in batches]
 
 
-def decide(tuning: TuningInput, batches: list[BatchMeasurement], candidates: list[CandidateStats]) -> Decision:
-    """The decision as Analyze makes it: the choice, then the test on its differences."""
+def decide(
+    tuning: TuningInput, batches: list[BatchMeasurement], candidates: list[CandidateStats], current_memory_mb: int
+) -> Decision:
+    """The decision as Analyze makes it: the choice, the test on its differences, its trade-offs."""
     decision = choose(candidates, tuning.strategy, constraints=tuning.constraints)
     distinction = difference_test(
         decision,
@@ -77,7 +80,13 @@ def decide(tuning: TuningInput, batches: list[BatchMeasurement], candidates: lis
         seed=1,
         resamples=200,
     )
-    return decision.with_distinction(distinction)
+    return with_trade_offs(
+        decision.with_distinction(distinction),
+        candidates,
+        current_memory_mb=current_memory_mb,
+        max_slowdown=tuning.constraints.max_slowdown,
+        applies=tuning.applies,
+    )
 
 
 def run_cost(candidates: list[CandidateStats]) -> RunCost:
@@ -106,7 +115,7 @@ def tuned_output(function_name: str = "image-resizer") -> TuningOutput:
     typical = {256: 1560.0, 512: 790.0, 1024: 396.0, 1536: 268.0, 2048: 230.0, 3008: 205.0, 10240: 190.0}
     batches = [out_of_memory(128)] + [measured(m, ms, seed=m) for m, ms in typical.items()]
     candidates = statistics(batches)
-    decision = decide(tuning, batches, candidates)
+    decision = decide(tuning, batches, candidates, 3008)
     assert decision.chosen_memory_mb is not None
     return build_output(
         tuning,
@@ -127,7 +136,7 @@ def io_bound_output(function_name: str = "orders-api") -> TuningOutput:
     typical = {128: 118.0, 256: 96.0, 512: 88.0, 1024: 85.0, 2048: 84.0}
     batches = [measured(m, ms, seed=m, cold_start_ms=220.0) for m, ms in typical.items()]
     candidates = statistics(batches)
-    decision = decide(tuning, batches, candidates)
+    decision = decide(tuning, batches, candidates, 1024)
     return build_output(
         tuning,
         candidates,
@@ -143,7 +152,7 @@ def failed_output(function_name: str = "pdf-renderer") -> TuningOutput:
     tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
     batches = [out_of_memory(128), out_of_memory(256)]
     candidates = statistics(batches)
-    decision = decide(tuning, batches, candidates)
+    decision = decide(tuning, batches, candidates, 256)
     return build_output(
         tuning,
         candidates,
