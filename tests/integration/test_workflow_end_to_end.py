@@ -336,3 +336,26 @@ def test_a_run_past_its_time_limit_stops_measuring_and_cleans_up(
     assert "passed its time limit (the stack's ExecutionTimeoutSeconds)" in (run.cause or "")
     assert "Clean-up removed 3 aliases and 3 versions" in (run.cause or "")
     assert_untouched("resize")
+
+
+def test_max_slowdown_keeps_auto_apply_from_buying_a_saving_with_speed(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    """A CPU-bound function costs about the same from 128 MB to one vCPU, so the cheapest size is many times
+    slower than the current 1,769 MB: with maxSlowdown 1.5 the run recommends it, says why, and changes nothing."""
+    arn = make_target("slowdown", "cpu-single-thread", memory_mb=1769, description=ORIGINAL_DESCRIPTION)
+    tuning = {"lambdaARN": arn, "num": 10, "powerValues": [128, 256], "autoOptimize": True}
+
+    run = run_tuning(stack, tuning | {"constraints": {"maxSlowdown": 1.5}})
+
+    assert run.status == "SUCCEEDED", run.cause
+    output = run.output
+    assert output["outcome"] == "recommended"
+    assert output["applied"] is None
+    refusal = output["decision"]["applyRefusal"]
+    assert refusal.startswith(f"{output['power']} MB's p95 of ")
+    assert "the current 1769 MB's" in refusal
+    assert "beyond maxSlowdown 1.5" in refusal
+    assert [p["memoryMb"] for p in output["decision"]["frontier"]][-1] == 1769  # the fastest is on the frontier
+    assert output["decision"]["fasterOption"]["timeSavedMs"] > 0
+    assert_untouched("slowdown", memory_mb=1769)

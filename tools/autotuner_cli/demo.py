@@ -7,7 +7,7 @@ targets are emulated functions that follow Lambda's documented CPU model (they s
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -17,7 +17,7 @@ import boto3
 from autotuner.adapters.executions import Executions
 from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
-from autotuner.reports.text import candidate_table
+from autotuner.reports.text import candidate_table, outcome_line, trade_off_line
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
 from autotuner_local.targets import create_target
@@ -49,8 +49,16 @@ DEMO_TARGETS = (
 
 
 def run_demo(
-    out_dir: Path, *, num: int = 10, seed: int = 1, stream: TextIO | None = None
+    out_dir: Path,
+    *,
+    num: int = 10,
+    seed: int = 1,
+    stream: TextIO | None = None,
+    targets: Sequence[DemoTarget] = DEMO_TARGETS,
+    max_concurrency: int | None = None,
 ) -> list[tuple[str, TuningOutput]]:
+    """Tunes ``targets`` in the local emulator. The same seed gives the same measurements, choices and figures
+    whatever ``max_concurrency`` (how many sizes are measured at once) and however threads interleave."""
     stream = stream or sys.stdout
     started = time.monotonic()
     say = _printer(stream)
@@ -60,12 +68,14 @@ def run_demo(
         machine = parse_state_machine_arn(aws.stack.state_machine_arn).name
         say(f"Deployed {len(aws.stack.functions)} Lambdas and the state machine {machine}.")
         executions = Executions(aws.stack.state_machine_arn)
-        for index, target in enumerate(DEMO_TARGETS, start=1):
+        for index, target in enumerate(targets, start=1):
             arn = _create(target)
             search = "adaptive search" if target.adaptive else f"sweep of {len(DEMO_SIZES)} sizes"
-            say(f"\n[{index}/{len(DEMO_TARGETS)}] {target.name} (emulated: {WORKLOADS[target.workload].description}); "
+            say(f"\n[{index}/{len(targets)}] {target.name} (emulated: {WORKLOADS[target.workload].description}); "
                 f"now {target.memory_mb} MB; {search}")  # fmt: skip
             tuning: dict[str, object] = {"lambdaARN": arn, "autoOptimize": True}
+            if max_concurrency is not None:
+                tuning["maxConcurrency"] = max_concurrency
             if not target.adaptive:
                 tuning |= {"num": num, "powerValues": DEMO_SIZES}
             execution = follow(executions, executions.start(tuning, f"demo-{target.name}"), out=stream, poll_s=0.1)
@@ -74,7 +84,10 @@ def run_demo(
             output = TuningOutput.model_validate(execution.output)
             results.append((target.name, output))
             say(candidate_table(output.candidates, output.power, {e.memory_mb for e in output.decision.excluded}))
-            say(f"  Chosen: {output.power} MB. {output.decision.reason}")
+            say(f"  {outcome_line(output)} {output.decision.reason}")
+            say(f"  Confidence: {output.confidence}")
+            if trade_off := trade_off_line(output):
+                say(f"  Speed: {trade_off}")
             if target.adaptive and output.search is not None:
                 say(f"  Adaptive search: {output.search.rounds} rounds, {output.search.invocations} invocations.")
     paths = write_reports(out_dir, results)

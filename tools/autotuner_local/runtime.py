@@ -101,7 +101,9 @@ class Invocation:
 
 class InProcessRuntime:
     """Serves every invocation the emulator makes: tuner handlers by their Handler string, emulated targets by
-    their AUTOTUNER_WORKLOAD variable. Seeded, so a run is reproducible up to thread scheduling.
+    their AUTOTUNER_WORKLOAD variable. Seeded, and reproducible however threads interleave: each emulated
+    invocation draws from its own generator, derived from the seed, the function, its memory size and how many
+    times that function ran at that size before, never from a stream shared in arrival order.
 
     A handler's boto3 calls are authorized against its function's role, as in AWS (see local.authorization);
     every decision is kept in ``authorizations``."""
@@ -109,7 +111,8 @@ class InProcessRuntime:
     def __init__(
         self, *, seed: int = 0, quiet: bool = False, retry_time_scale: float = 0.01, enforce_iam: bool = True
     ) -> None:
-        self._rng = random.Random(seed)
+        self._seed = seed
+        self._invocations_at_size: Counter[tuple[str, int]] = Counter()
         self._quiet = quiet
         self._retry_time_scale = retry_time_scale
         self._enforce_iam = enforce_iam
@@ -162,11 +165,14 @@ class InProcessRuntime:
 
     def _emulate(self, function: LambdaFunction, workload: Workload, payload: Any) -> tuple[str, bool, str]:
         environment = (function.function_name, str(function.version), int(function.memory_size), function.description)
+        size = (function.function_name, int(function.memory_size))
         with self._lock:
             cold = self._idle_environments[environment] == 0
             if not cold:
                 self._idle_environments[environment] -= 1
-            rng = random.Random(self._rng.random())
+            index = self._invocations_at_size[size]
+            self._invocations_at_size[size] += 1
+        rng = random.Random(f"{self._seed}:{size[0]}:{size[1]}:{index}")  # str seeds hash the same in every run
         request_id = str(uuid.UUID(int=rng.getrandbits(128)))
         warmup = isinstance(payload, dict) and payload.get("autotuner") == WARMUP_MARKER["autotuner"]
         work = float(payload.get("work", 1.0)) if isinstance(payload, dict) else 1.0

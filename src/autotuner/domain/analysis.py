@@ -18,11 +18,13 @@ from autotuner.domain.contracts import (
     TuningInput,
     TuningOutput,
 )
+from autotuner.domain.distinction import Distinction, Metric, MetricSample, distinguish
 from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.money import usd
 from autotuner.domain.pricing import Architecture, PriceSheet, per_million, report_cost
 from autotuner.domain.run_cost import RunCost
-from autotuner.domain.selection import CandidateStats, Decision
+from autotuner.domain.selection import CandidateStats, Decision, Strategy
 from autotuner.domain.statistics import bootstrap_interval, summarize, trimmed_mean_estimator
 
 
@@ -59,7 +61,7 @@ def candidate_stats(
     reports = measurement.reports()
     total_cost = math.fsum(pricing.cost(r) for r in [*reports, *measurement.failed_reports])
     cold = [r for r in reports if r.is_cold_start]
-    steady = reports if only_cold_starts else ([r for r in reports if not r.is_cold_start] or reports)
+    steady = [r for r, keep in zip(reports, _steady_mask(reports, only_cold_starts), strict=True) if keep]
     stats = CandidateStats(
         memory_mb=measurement.memory_mb,
         invocations=measurement.attempted,
@@ -82,6 +84,59 @@ def candidate_stats(
             "cost": summarize(costs, trim_fraction),
             "cost_interval": bootstrap_interval(costs, estimator, seed=seed + 1, resamples=resamples),
         }
+    )
+
+
+def _steady_mask(reports: Sequence[InvocationReport], only_cold_starts: bool) -> list[bool]:
+    """Which reports form the steady-state sample: the warm ones, or every one when there are none or the run
+    measures cold starts only."""
+    warm = [not r.is_cold_start for r in reports]
+    return warm if any(warm) and not only_cold_starts else [True] * len(reports)
+
+
+def metric_sample(
+    measurement: BatchMeasurement, pricing: PricingContext, metric: Metric, *, only_cold_starts: bool
+) -> MetricSample:
+    """One size's steady-state values of ``metric``, one per invocation in invocation order, for the test on
+    the differences."""
+    reports = measurement.reports()
+    values = [
+        (pricing.cost(r) if metric is Metric.COST else _observed_duration(r, only_cold_starts)) if keep else None
+        for r, keep in zip(reports, _steady_mask(reports, only_cold_starts), strict=True)
+    ]
+    return MetricSample(measurement.memory_mb, values, slot_aligned=len(reports) == measurement.attempted)
+
+
+def difference_test(
+    decision: Decision,
+    measurements: Sequence[BatchMeasurement],
+    pricing: PricingContext,
+    *,
+    trim_fraction: float,
+    only_cold_starts: bool,
+    noise_threshold: float,
+    seed: int,
+    resamples: int = 1000,
+) -> Distinction | None:
+    """The bootstrap of the differences between the chosen size and every other eligible one; None for the
+    balanced strategy (a weighted score has no difference a user could read) and when nothing was chosen."""
+    if decision.chosen_memory_mb is None or decision.strategy is Strategy.BALANCED:
+        return None
+    metric = Metric.COST if decision.strategy is Strategy.COST else Metric.DURATION
+    eligible = set(decision.ranking)
+    samples = [
+        metric_sample(m, pricing, metric, only_cold_starts=only_cold_starts)
+        for m in measurements
+        if m.memory_mb in eligible
+    ]
+    return distinguish(
+        samples,
+        decision.chosen_memory_mb,
+        metric=metric,
+        estimator=trimmed_mean_estimator(trim_fraction),
+        threshold=noise_threshold,
+        resamples=resamples,
+        seed=seed,
     )
 
 
@@ -141,19 +196,23 @@ def savings_against(
 
 
 def confidence_statement(decision: Decision, candidates: Sequence[CandidateStats]) -> str:
-    """How sure the decision is, in one sentence."""
+    """How sure the decision is, in words backed by the test on the differences and the chosen size's interval."""
     if decision.chosen_memory_mb is None:
         return "no decision"
-    rivals = [m for m in decision.indistinguishable_from_best if m != decision.chosen_memory_mb]
     chosen = next(c for c in candidates if c.memory_mb == decision.chosen_memory_mb)
+    if decision.distinction is not None:
+        sentences = [decision.distinction.statement()]
+    elif decision.strategy is Strategy.BALANCED:
+        sentences = ["No test of the differences: the balanced strategy ranks a weighted score"]
+    else:
+        sentences = [f"Too few invocations to compare {chosen.memory_mb} MB with the other sizes"]
     interval = chosen.cost_interval
-    spread = ""
     if interval is not None and chosen.cost_estimate:
-        spread = f" (cost known to ±{interval.half_width / chosen.cost_estimate:.1%} at 95%)"
-    if not rivals:
-        return f"{decision.chosen_memory_mb} MB is distinguishable from every other candidate at 95%{spread}"
-    sizes = ", ".join(f"{m} MB" for m in rivals)
-    return f"{decision.chosen_memory_mb} MB; statistically tied with {sizes}{spread}"
+        sentences.append(
+            f"its cost per invocation is known to ±{interval.half_width / chosen.cost_estimate:.1%} "
+            f"(95% bootstrap interval of the trimmed mean, {usd(interval.low)}-{usd(interval.high)})"
+        )
+    return "; ".join(sentences) + "."
 
 
 def build_output(

@@ -1,9 +1,10 @@
 """Choosing a memory size: strategies, constraints, and a reason a person can read.
 
-Estimates are trimmed means (the statistic aws-lambda-power-tuning users know). A candidate ties with the best
-when it cannot be told apart from it, statistically (its estimate lies inside the best's 95% bootstrap interval)
-and practically (within the noise threshold, 1% by default). Among ties the secondary criterion decides ("free
-speed" for the cost strategy: the same money buys a faster function).
+Estimates are trimmed means (the statistic aws-lambda-power-tuning users know). A candidate is treated as tied
+with the best when its estimate lies inside the best's 95% bootstrap interval and within the noise threshold (1%
+by default). Among ties the secondary criterion decides ("free speed" for the cost strategy: the same money buys
+a faster function). Being tied is a rule for choosing, not a claim about the data: what the data can tell apart
+is tested on the differences, in ``distinction``, and recorded with the decision.
 """
 
 from collections.abc import Sequence
@@ -12,6 +13,8 @@ from enum import StrEnum
 from pydantic import ConfigDict, Field
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.distinction import Distinction
+from autotuner.domain.frontier import FrontierPoint, TradeOff
 from autotuner.domain.money import usd
 from autotuner.domain.statistics import ConfidenceInterval, Summary
 
@@ -31,6 +34,12 @@ class Constraints(CamelModel):
     max_cost_per_invocation: float | None = Field(default=None, gt=0)
     min_memory_headroom: float | None = Field(
         default=None, ge=0, lt=1, description="share of Memory Size that Max Memory Used must leave free"
+    )
+    max_slowdown: float | None = Field(
+        default=None,
+        ge=1,
+        description="auto-apply refuses a choice whose p95 duration exceeds this multiple of the current "
+        "configuration's (e.g. 1.5); the choice is still reported",
     )
 
 
@@ -70,9 +79,29 @@ class Decision(CamelModel):
     reason: str
     excluded: list[Exclusion] = Field(default_factory=list)
     indistinguishable_from_best: list[int] = Field(
-        default_factory=list, description="sizes whose primary estimate cannot be told apart from the best"
+        default_factory=list,
+        description="the chosen size and every size whose difference from it the bootstrap of the differences "
+        "cannot sign (its 95% interval includes zero); empty when no such test was made",
+    )
+    tied_with_best: list[int] = Field(
+        default_factory=list,
+        description="sizes treated as equal to the best (inside its 95% interval and within noiseThreshold), "
+        "among which the secondary criterion chose",
     )
     ranking: list[int] = Field(default_factory=list, description="eligible sizes, best first")
+    distinction: Distinction | None = Field(default=None, description="the test on the differences")
+    frontier: list[FrontierPoint] = Field(
+        default_factory=list, description="eligible sizes faster than every cheaper one, cheapest first"
+    )
+    faster_option: TradeOff | None = Field(
+        default=None, description="the next faster frontier size: what it would cost and save beside the choice"
+    )
+    apply_refusal: str | None = Field(default=None, description="why auto-apply must not apply the choice")
+
+    def with_distinction(self, distinction: Distinction | None) -> "Decision":
+        """This decision with the result of the test on its differences."""
+        tested = distinction.indistinguishable if distinction is not None else []
+        return self.model_copy(update={"distinction": distinction, "indistinguishable_from_best": tested})
 
 
 def choose(
@@ -149,16 +178,16 @@ def _choose_with_tie_break(
         chosen_memory_mb=chosen.memory_mb,
         reason=reason,
         excluded=excluded,
-        indistinguishable_from_best=[c.memory_mb for c in tied],
+        tied_with_best=[c.memory_mb for c in tied],
         ranking=[chosen.memory_mb] + [c.memory_mb for c in ranking if c is not chosen],
     )
 
 
 def tie_ceiling(best: float, interval: ConfidenceInterval | None, noise_threshold: float) -> float:
-    """The highest estimate still tied with ``best``: statistically indistinguishable (inside the best's 95%
-    interval) and practically equal (within the noise threshold). Noisy samples widen the interval, but "free"
-    speed never costs more than the threshold a user accepted; many samples narrow it, and then a difference the
-    data shows is real is not called a tie."""
+    """The highest estimate still treated as tied with ``best``: inside the best's 95% interval and within the
+    noise threshold. Noisy samples widen the interval, but "free" speed never costs more than the threshold a user
+    accepted; many samples narrow it, and then a size the interval leaves out is not chosen for its speed. A rule
+    for choosing only: whether two sizes differ is tested on their difference (``distinction``)."""
     ceiling = best * (1 + noise_threshold)
     if interval is not None:
         ceiling = min(ceiling, max(interval.high, best))
@@ -179,19 +208,19 @@ def _tie_break_reason(
     if best_interval is not None:
         low, high = best_interval.low, best_interval.high
         span = f"{usd(low)}-{usd(high)}" if by_cost else f"{low:.1f}-{high:.1f} ms"
-        lead += f" (95% CI {span})"
+        lead += f" (95% bootstrap interval {span})"
     if chosen is best:
         return lead + "."
     if by_cost:
         gain = 1 - chosen.duration_estimate / best.duration_estimate
         return (
-            f"{lead}; {chosen.memory_mb} MB costs the same within the 95% interval and {noise_threshold:.0%} "
-            f"({usd(chosen.cost_estimate)}) and is {gain:.0%} faster, so it was chosen (free speed)."
+            f"{lead}; {chosen.memory_mb} MB costs {usd(chosen.cost_estimate)}, inside that interval and within "
+            f"{noise_threshold:.0%}, and is {gain:.0%} faster, so it was chosen (free speed)."
         )
     saving = 1 - chosen.cost_estimate / best.cost_estimate
     return (
-        f"{lead}; {chosen.memory_mb} MB is as fast within the 95% interval and {noise_threshold:.0%} "
-        f"({chosen.duration_estimate:.1f} ms) and {saving:.0%} cheaper, so it was chosen."
+        f"{lead}; {chosen.memory_mb} MB takes {chosen.duration_estimate:.1f} ms, inside that interval and within "
+        f"{noise_threshold:.0%}, and is {saving:.0%} cheaper, so it was chosen."
     )
 
 
@@ -214,7 +243,7 @@ def _choose_balanced(eligible: list[CandidateStats], weight: float, excluded: li
         chosen_memory_mb=chosen.memory_mb,
         reason=reason,
         excluded=excluded,
-        indistinguishable_from_best=[chosen.memory_mb],
+        tied_with_best=[chosen.memory_mb],
         ranking=[c.memory_mb for c in ranking],
     )
 

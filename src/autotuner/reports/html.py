@@ -13,7 +13,7 @@ from autotuner.domain.money import usd
 from autotuner.domain.pricing import per_million
 from autotuner.domain.selection import CandidateStats
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
-from autotuner.reports.text import outcome_line
+from autotuner.reports.text import frontier_line, outcome_line, trade_off_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _LINKABLE_SCHEMES = ("https://", "http://")
@@ -163,6 +163,10 @@ def _explanation(output: TuningOutput) -> str:
     rows = [("Why", output.decision.reason)]
     if output.confidence:
         rows.append(("Confidence", output.confidence))
+    if trade_off := trade_off_line(output):
+        rows.append(("Speed", trade_off))
+    if frontier := frontier_line(output):
+        rows.append(("Frontier", frontier))
     if (s := output.savings) is not None:
         direction = "saves" if s.savings_per_million >= 0 else "costs"
         rows.append(
@@ -187,9 +191,9 @@ def _explanation(output: TuningOutput) -> str:
 
 def _candidate_table(output: TuningOutput, series: list[SeriesPoint]) -> str:
     by_memory = {c.memory_mb: c for c in output.candidates}
-    tied = set(output.decision.indistinguishable_from_best)
+    unclear = set(output.decision.indistinguishable_from_best)
     current = output.savings.current_memory_mb if output.savings else None
-    rows = [_candidate_row(by_memory[p.memory_mb], p, p.memory_mb in tied, p.memory_mb == current) for p in series]
+    rows = [_candidate_row(by_memory[p.memory_mb], p, p.memory_mb in unclear, p.memory_mb == current) for p in series]
     numbers = ("p50 ms", "p95 ms", "$/invocation", "$/million", "Invocations", "Cold starts")
     header = "<th>Memory</th>" + "".join(f'<th class="num">{h}</th>' for h in numbers)
     return (
@@ -198,7 +202,7 @@ def _candidate_table(output: TuningOutput, series: list[SeriesPoint]) -> str:
     )
 
 
-def _candidate_row(candidate: CandidateStats, point: SeriesPoint, tied: bool, current: bool) -> str:
+def _candidate_row(candidate: CandidateStats, point: SeriesPoint, unclear: bool, current: bool) -> str:
     memory = f"{candidate.memory_mb} MB" + (' <span class="tag current">current</span>' if current else "")
     if point.cost is None or point.p50_ms is None or point.p95_ms is None:
         measured = ["-"] * 4
@@ -207,15 +211,18 @@ def _candidate_row(candidate: CandidateStats, point: SeriesPoint, tied: bool, cu
         measured = [f"{point.p50_ms:,.1f}", f"{point.p95_ms:,.1f}", usd(cost), usd(per_million(cost))]
     cells = [memory, *measured, str(candidate.invocations), str(candidate.cold_starts)]
     row = f"<td>{cells[0]}</td>" + "".join(f'<td class="num">{cell}</td>' for cell in cells[1:])
-    return f'<tr class="{point.status.value}">{row}<td class="status">{_status(point, tied)}</td></tr>'
+    return f'<tr class="{point.status.value}">{row}<td class="status">{_status(point, unclear)}</td></tr>'
 
 
-def _status(point: SeriesPoint, tied: bool) -> str:
+def _status(point: SeriesPoint, unclear: bool) -> str:
+    """``unclear``: the test on the differences cannot tell this size from the chosen one."""
     match point.status:
         case PointStatus.CHOSEN:
             return '<span class="tag chosen">chosen</span>'
         case PointStatus.ELIGIBLE:
-            return "ok" + (' <span class="muted">· statistically tied with the best</span>' if tied else "")
+            return "ok" + (
+                ' <span class="muted">· the data cannot tell it from the chosen size</span>' if unclear else ""
+            )
         case PointStatus.FAILED:
             reason = (point.reason or "").removeprefix("failed: ")
             return f'<span class="tag failed">failed</span> {escape(reason)}'

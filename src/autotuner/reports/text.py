@@ -52,6 +52,10 @@ def summary(output: TuningOutput, function_name: str) -> str:
     lines.append(f"Why: {output.decision.reason}")
     if output.confidence:
         lines.append(f"Confidence: {output.confidence}")
+    if trade_off := trade_off_line(output):
+        lines.append(f"Speed: {trade_off}")
+    if frontier := frontier_line(output):
+        lines.append(f"Frontier: {frontier}")
     if output.search is not None and output.search.mode.value == "adaptive":
         lines.append(f"Search: adaptive, {output.search.rounds} rounds, {output.search.invocations} invocations.")
     if output.savings is not None:
@@ -86,9 +90,31 @@ def outcome_line(output: TuningOutput) -> str:
             applied = output.applied
             assert applied is not None
             return f"Applied {applied.memory_mb} MB to {applied.target} (was {applied.previous_memory_mb} MB)."
+        case Outcome.RECOMMENDED if output.decision.apply_refusal:
+            return f"Recommended {output.power} MB, not applied: {output.decision.apply_refusal}."
         case Outcome.RECOMMENDED:
             return f"Recommended {output.power} MB (not applied: autoOptimize was off)."
         case Outcome.DRY_RUN:
             return f"Dry run: {output.power} MB would be chosen from one invocation per size; nothing was applied."
         case _:
             return "No memory size meets the constraints; nothing was applied."
+
+
+def trade_off_line(output: TuningOutput) -> str:
+    """What the chosen size costs in speed: the next faster frontier size's extra cost and time saved."""
+    decision = output.decision
+    chosen = next((p for p in decision.frontier if p.memory_mb == decision.chosen_memory_mb), None)
+    if chosen is None:
+        return ""
+    if decision.faster_option is None:
+        return f"{chosen.memory_mb} MB is the fastest measured size that meets the constraints."
+    return f"beside {chosen.memory_mb} MB, " + decision.faster_option.describe(chosen) + "."
+
+
+def frontier_line(output: TuningOutput) -> str:
+    """The cost/latency frontier: each size faster than every cheaper one, cheapest first."""
+    points = output.decision.frontier
+    if len(points) < 2:
+        return ""
+    listed = "; ".join(f"{p.memory_mb} MB {usd(p.cost)} {p.duration_ms:,.1f} ms" for p in points)
+    return f"each faster than every cheaper size: {listed}"

@@ -4,10 +4,11 @@ import time
 from collections import defaultdict
 
 from autotuner.domain.adaptive import curve_decision, search_curve
-from autotuner.domain.analysis import candidate_stats
+from autotuner.domain.analysis import candidate_stats, difference_test
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import SearchMode
 from autotuner.domain.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.frontier import with_trade_offs
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import CandidateStats, Strategy, choose
@@ -40,6 +41,23 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
     )
     curve = cost_curve(plan, candidates, merged, resamples=min(resamples, CURVE_RESAMPLES))
     decision = curve_decision(curve, decision, candidates, curve_pricing(plan), tuning.constraints)
+    distinction = difference_test(
+        decision,
+        merged,
+        plan.pricing,
+        trim_fraction=tuning.trim_fraction,
+        only_cold_starts=tuning.only_cold_starts,
+        noise_threshold=tuning.noise_threshold,
+        seed=_run_seed(plan),
+        resamples=resamples,
+    )
+    decision = with_trade_offs(
+        decision.with_distinction(distinction),
+        candidates,
+        current_memory_mb=plan.original.memory_mb,
+        max_slowdown=tuning.constraints.max_slowdown,
+        applies=plan.applies,
+    )
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
         measurements=merged,
@@ -79,7 +97,7 @@ def score(plan: Plan, measurement: BatchMeasurement, *, resamples: int) -> Candi
         plan.pricing,
         trim_fraction=plan.tuning.trim_fraction,
         only_cold_starts=plan.tuning.only_cold_starts,
-        seed=int(plan.run_id[:8], 16) ^ measurement.memory_mb,
+        seed=_run_seed(plan) ^ measurement.memory_mb,
         resamples=resamples,
     )
 
@@ -105,6 +123,11 @@ def cost_curve(
         candidates,
         measurements,
         curve_pricing(plan),
-        seed=int(plan.run_id[:8], 16),
+        seed=_run_seed(plan),
         resamples=max(1, resamples),
     )
+
+
+def _run_seed(plan: Plan) -> int:
+    """Every bootstrap of a run draws from its id: the same measurements give the same figures."""
+    return int(plan.run_id[:8], 16)

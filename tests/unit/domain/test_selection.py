@@ -31,7 +31,7 @@ def test_cost_strategy_picks_the_clearly_cheapest() -> None:
     decision = choose(candidates)
     assert decision.chosen_memory_mb == 512
     assert decision.reason.startswith("512 MB is the cheapest at $0.00000200 per invocation")
-    assert decision.indistinguishable_from_best == [512]
+    assert decision.tied_with_best == [512]
 
 
 def test_free_speed_prefers_the_faster_of_two_indistinguishable_costs() -> None:
@@ -40,7 +40,7 @@ def test_free_speed_prefers_the_faster_of_two_indistinguishable_costs() -> None:
     assert decision.chosen_memory_mb == 1536
     assert "free speed" in decision.reason
     assert "33% faster" in decision.reason
-    assert set(decision.indistinguishable_from_best) == {1024, 1536}
+    assert set(decision.tied_with_best) == {1024, 1536}
 
 
 def test_a_cost_difference_beyond_the_interval_and_the_noise_threshold_is_not_a_tie() -> None:

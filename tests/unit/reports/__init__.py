@@ -8,13 +8,21 @@ limit, the rest are measured, the choice was applied and saves money against the
 
 import random
 
-from autotuner.domain.analysis import PricingContext, build_output, candidate_stats
-from autotuner.domain.contracts import AppliedChange, Trigger, TriggerSource, TuningOutput, parse_tuning_input
+from autotuner.domain.analysis import PricingContext, build_output, candidate_stats, difference_test
+from autotuner.domain.contracts import (
+    AppliedChange,
+    Trigger,
+    TriggerSource,
+    TuningInput,
+    TuningOutput,
+    parse_tuning_input,
+)
+from autotuner.domain.frontier import with_trade_offs
 from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
 from autotuner.domain.pricing import Architecture, prices_for_region
 from autotuner.domain.run_cost import RunCost
-from autotuner.domain.selection import CandidateStats, choose
+from autotuner.domain.selection import CandidateStats, Decision, choose
 
 REGION = "us-east-1"
 PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices=prices_for_region(REGION))
@@ -57,6 +65,30 @@ def statistics(batches: list[BatchMeasurement]) -> list[CandidateStats]:
     return [candidate_stats(b, PRICING, trim_fraction=0.2, resamples=200) for b in batches]
 
 
+def decide(
+    tuning: TuningInput, batches: list[BatchMeasurement], candidates: list[CandidateStats], current_memory_mb: int
+) -> Decision:
+    """The decision as Analyze makes it: the choice, the test on its differences, its trade-offs."""
+    decision = choose(candidates, tuning.strategy, constraints=tuning.constraints)
+    distinction = difference_test(
+        decision,
+        batches,
+        PRICING,
+        trim_fraction=0.2,
+        only_cold_starts=False,
+        noise_threshold=tuning.noise_threshold,
+        seed=1,
+        resamples=200,
+    )
+    return with_trade_offs(
+        decision.with_distinction(distinction),
+        candidates,
+        current_memory_mb=current_memory_mb,
+        max_slowdown=tuning.constraints.max_slowdown,
+        applies=tuning.applies,
+    )
+
+
 def run_cost(candidates: list[CandidateStats]) -> RunCost:
     target = sum(c.total_cost for c in candidates)
     invocations = sum(c.invocations for c in candidates)
@@ -83,7 +115,7 @@ def tuned_output(function_name: str = "image-resizer") -> TuningOutput:
     typical = {256: 1560.0, 512: 790.0, 1024: 396.0, 1536: 268.0, 2048: 230.0, 3008: 205.0, 10240: 190.0}
     batches = [out_of_memory(128)] + [measured(m, ms, seed=m) for m, ms in typical.items()]
     candidates = statistics(batches)
-    decision = choose(candidates, tuning.strategy, constraints=tuning.constraints)
+    decision = decide(tuning, batches, candidates, 3008)
     assert decision.chosen_memory_mb is not None
     return build_output(
         tuning,
@@ -102,8 +134,9 @@ def tuned_output(function_name: str = "image-resizer") -> TuningOutput:
 def io_bound_output(function_name: str = "orders-api") -> TuningOutput:
     tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
     typical = {128: 118.0, 256: 96.0, 512: 88.0, 1024: 85.0, 2048: 84.0}
-    candidates = statistics([measured(m, ms, seed=m, cold_start_ms=220.0) for m, ms in typical.items()])
-    decision = choose(candidates, tuning.strategy)
+    batches = [measured(m, ms, seed=m, cold_start_ms=220.0) for m, ms in typical.items()]
+    candidates = statistics(batches)
+    decision = decide(tuning, batches, candidates, 1024)
     return build_output(
         tuning,
         candidates,
@@ -117,8 +150,9 @@ def io_bound_output(function_name: str = "orders-api") -> TuningOutput:
 
 def failed_output(function_name: str = "pdf-renderer") -> TuningOutput:
     tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
-    candidates = statistics([out_of_memory(128), out_of_memory(256)])
-    decision = choose(candidates, tuning.strategy)
+    batches = [out_of_memory(128), out_of_memory(256)]
+    candidates = statistics(batches)
+    decision = decide(tuning, batches, candidates, 256)
     return build_output(
         tuning,
         candidates,

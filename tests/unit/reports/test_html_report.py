@@ -8,6 +8,7 @@ import pytest
 from autotuner.domain.contracts import SearchMode, SearchSummary
 from autotuner.domain.money import usd
 from autotuner.reports.html import render_html
+from autotuner.reports.text import outcome_line
 from tests.unit.reports import failed_output, io_bound_output, tuned_output
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -180,6 +181,26 @@ def test_the_decision_savings_and_run_cost_are_stated(report: str) -> None:
         *TUNED.warnings,
     ]
     assert [text for text in expected if text not in section] == []
+
+
+def test_the_frontier_and_what_the_next_faster_size_would_cost_are_stated(report: str) -> None:
+    section = text_of(parse(report).find("section", "run")[0])
+    frontier = TUNED.decision.frontier
+    option = TUNED.decision.faster_option
+    assert option is not None
+    assert frontier[0].memory_mb == TUNED.power  # the cheapest eligible size heads the frontier
+    assert f"the next faster option, {option.memory_mb} MB, would cost {option.extra_cost_percent:.1f}% more" in section
+    assert "each faster than every cheaper size: " + "; ".join(f"{p.memory_mb} MB" for p in frontier[:1]) in section
+    assert all(f"{p.memory_mb} MB {usd(p.cost)}" in section for p in frontier)
+
+
+def test_a_refused_apply_is_stated_with_its_figures() -> None:
+    refusal = "256 MB's p95 of 2,698 ms is 3.94x the current 1024 MB's 684 ms, beyond maxSlowdown 1.5"
+    output = io_bound_output().model_copy(deep=True)
+    output.decision.apply_refusal = refusal
+    assert outcome_line(output) == f"Recommended {output.power} MB, not applied: {refusal}."
+    section = parse(render_html([("orders-api", output)])).find("section", "run")[0]
+    assert f"not applied: {refusal}" in text_of(section)
 
 
 def test_a_run_without_a_choice_says_so(report: str) -> None:
