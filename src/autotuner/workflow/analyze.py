@@ -7,7 +7,7 @@ from autotuner.domain.analysis import candidate_stats
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
-from autotuner.domain.selection import CandidateStats, choose
+from autotuner.domain.selection import CandidateStats, Decision, Exclusion, choose
 from autotuner.workflow import rounds
 
 DEFAULT_RESAMPLES = 1000
@@ -26,14 +26,7 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
     plan, previous = request.plan, request.analysis
     merged = merge_by_size([*previous.measurements, *request.measurements])
     candidates = [score(plan, m, resamples=resamples) for m in merged]
-    tuning = plan.tuning
-    decision = choose(
-        candidates,
-        tuning.strategy,
-        balanced_weight=tuning.balanced_weight,
-        constraints=tuning.constraints,
-        noise_threshold=tuning.noise_threshold,
-    )
+    decision = decide(plan, candidates)
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
         measurements=merged,
@@ -57,6 +50,25 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         analysis.notes = [*analysis.notes, note + upcoming.reason]
     analysis.tuner_elapsed_ms += (time.monotonic() - started) * 1000
     return RunDocument(plan=plan, round=upcoming.round or request.round, analysis=analysis)
+
+
+def decide(plan: Plan, candidates: list[CandidateStats]) -> Decision:
+    """The choice among the sizes the input lets the run choose; a size measured only as the savings' baseline
+    is listed as excluded, with why."""
+    tuning = plan.tuning
+    decision = choose(
+        [c for c in candidates if tuning.may_choose(c.memory_mb)],
+        tuning.strategy,
+        balanced_weight=tuning.balanced_weight,
+        constraints=tuning.constraints,
+        noise_threshold=tuning.noise_threshold,
+    )
+    baseline = [
+        Exclusion(memory_mb=c.memory_mb, reason="the current size, measured as the baseline of the savings only")
+        for c in candidates
+        if not tuning.may_choose(c.memory_mb)
+    ]
+    return decision.model_copy(update={"excluded": [*decision.excluded, *baseline]})
 
 
 def merge_by_size(measurements: list[BatchMeasurement]) -> list[BatchMeasurement]:

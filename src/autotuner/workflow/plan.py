@@ -10,7 +10,7 @@ from pydantic import Field
 from autotuner.domain.analysis import PricingContext
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import SearchMode, TuningDefaults, TuningInput, parse_tuning_input
+from autotuner.domain.contracts import SearchMode, TuningDefaults, TuningInput, read_tuning_input
 from autotuner.domain.errors import (
     BudgetExceededError,
     InvalidInputError,
@@ -74,13 +74,14 @@ def plan_run(
     durations: DurationHistory | None = None,
 ) -> RunDocument:
     started = time.monotonic()
-    tuning = parse_tuning_input(request.input, settings.defaults)
+    read = read_tuning_input(request.input, settings.defaults)
+    tuning = read.tuning
     function = tuning.function
     _check_allowed(tuning, settings)
     control = function_for(function)
     original = _read_target(control)
     _check_state(original, control)
-    warnings = _alias_warnings(tuning, function, control, original)
+    warnings = [*read.warnings, *_alias_warnings(tuning, function, control, original)]
     _check_processors(tuning, function_for)
 
     prices = prices_for_region(function.region, tuning.prices)
