@@ -33,9 +33,10 @@ DEFAULT_NUM = 10
 DEFAULT_MAX_CONCURRENCY = 10
 MAX_INLINE_MAP_CONCURRENCY = 40  # Step Functions runs at most 40 inline Map iterations at once
 MAX_INLINE_PAYLOAD_BYTES = 64 * 1024  # state documents are capped at 256 KB; larger payloads go through S3
-# Measurements cross the state machine as ~30 bytes of JSON each, twice while a round is analysed: this keeps a
-# run's state well inside Step Functions' 256 KB.
-MAX_RUN_INVOCATIONS = 2000
+# Invocations' reports never cross the state machine (Measure stores them; see domain/measurement.py); what
+# grows with a run is its list of Measure tasks, about 250 bytes of state each: this keeps a round's state well
+# inside Step Functions' 256 KB.
+MAX_BATCHES_PER_ROUND = 500
 # The slots of the state machine's document (domain/run.py) and the names its failure path writes: an input
 # that carries one is refused by name, whatever the state machine does with the input.
 INTERNAL = frozenset(
@@ -190,15 +191,6 @@ def read_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> Re
             defaults.power_values if requested is None else requested, max_memory_mb=max_memory
         )
         problems += size_problems
-    planned = parsed.num * (len(sizes) + int(parsed.include_current))
-    if parsed.search is SearchMode.SWEEP and not parsed.dry_run and planned > MAX_RUN_INVOCATIONS:
-        problems.append(
-            f"num: {parsed.num} invocations of {len(sizes)} sizes (and the current one) is more than the "
-            f"{MAX_RUN_INVOCATIONS} a run can carry through Step Functions; lower num or the sizes, or use the "
-            "adaptive search"
-        )
-    if parsed.max_invocations is not None and parsed.max_invocations > MAX_RUN_INVOCATIONS:
-        problems.append(f"maxInvocations: at most {MAX_RUN_INVOCATIONS}")
     if problems:
         raise InvalidInputError(problems)
     tuning = parsed.model_copy(

@@ -5,10 +5,11 @@ from collections import defaultdict
 
 from autotuner.domain.analysis import candidate_stats
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import CandidateStats, Decision, Exclusion, choose
 from autotuner.workflow import rounds
+from autotuner.workflow.ports import MeasurementStore
 
 DEFAULT_RESAMPLES = 1000
 
@@ -18,18 +19,20 @@ class AnalyzeRequest(CamelModel):
     round: Round
     analysis: Analysis
     prepared: Prepared
-    measurements: list[BatchMeasurement]
+    measurements: list[MeasuredBatch]
 
 
-def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES) -> RunDocument:
+def analyze_round(
+    request: AnalyzeRequest, store: MeasurementStore, *, resamples: int = DEFAULT_RESAMPLES
+) -> RunDocument:
+    """Every round so far, read back from the run's storage: the state carries only each batch's counts."""
     started = time.monotonic()
     plan, previous = request.plan, request.analysis
-    merged = merge_by_size([*previous.measurements, *request.measurements])
+    merged = merge_by_size(store.load(plan.execution_id))
     candidates = [score(plan, m, resamples=resamples) for m in merged]
     decision = decide(plan, candidates)
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
-        measurements=merged,
         candidates=candidates,
         decision=decision,
         complete=True,

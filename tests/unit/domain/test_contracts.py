@@ -5,6 +5,7 @@ import pytest
 from autotuner.domain.contracts import SearchMode, TuningDefaults, TuningInput, TuningOutput, parse_tuning_input
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.selection import Strategy
+from autotuner.domain.sweep import DEFAULT_POWER_VALUES
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:resize"
 
@@ -166,10 +167,7 @@ def test_the_search_defaults_to_adaptive_unless_the_input_asks_for_a_sweep() -> 
     assert parse_tuning_input({"lambdaARN": ARN, "num": 5, "search": "adaptive"}).search is SearchMode.ADAPTIVE
 
 
-def test_a_run_too_large_for_step_functions_state_is_refused_up_front() -> None:
-    problems = problems_of({"lambdaARN": ARN, "num": 50, "powerValues": "ALL"})
-    assert problems == [
-        "num: 50 invocations of 46 sizes (and the current one) is more than the 2000 a run can carry through "
-        "Step Functions; lower num or the sizes, or use the adaptive search"
-    ]
-    assert parse_tuning_input({"lambdaARN": ARN, "num": 40, "powerValues": "ALL"}).num == 40
+def test_large_sweeps_are_accepted_as_the_reference_runs_them() -> None:
+    """Issue 12: reports no longer cross Step Functions' state, so no invocation cap refuses these."""
+    assert parse_tuning_input({"lambdaARN": ARN, "num": 50, "powerValues": "ALL"}).num == 50
+    assert parse_tuning_input({"lambdaARN": ARN, "num": 500}).resolved_power_values == list(DEFAULT_POWER_VALUES)
