@@ -6,6 +6,7 @@ import pytest
 
 from autotuner.domain.pricing import Architecture
 from autotuner.handlers.alarm import AlarmSubscriberFunctionSettings
+from autotuner.handlers.analyze import AnalyzeFunctionSettings
 from autotuner.handlers.apply import ApplyFunctionSettings
 from autotuner.handlers.cleanup import CleanupFunctionSettings
 from autotuner.handlers.fleet import FleetClaimFunctionSettings, FleetListFunctionSettings
@@ -33,7 +34,12 @@ CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = 
          "profiles_table": "profiles", "throttle_base_delay_ms": 200, "tuner_memory_mb": 256},
     ),
     (PrepareFunctionSettings, {"RUNS_TABLE": "runs"}, {"runs_table": "runs"}),
-    (MeasureFunctionSettings, {"THROTTLE_BASE_DELAY_MS": "50"}, {"throttle_base_delay_ms": 50}),
+    (
+        MeasureFunctionSettings,
+        {"THROTTLE_BASE_DELAY_MS": "50", "MEASUREMENTS_TABLE": "measurements"},
+        {"throttle_base_delay_ms": 50, "measurements_table": "measurements"},
+    ),
+    (AnalyzeFunctionSettings, {"MEASUREMENTS_TABLE": "measurements"}, {"measurements_table": "measurements"}),
     (ApplyFunctionSettings, {"RUNS_TABLE": "runs"}, {"runs_table": "runs"}),
     (
         CleanupFunctionSettings,

@@ -6,6 +6,7 @@ The output is a superset of that tool's output.
 
 import json
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -23,8 +24,8 @@ from autotuner.domain.memory_sizes import (
 )
 from autotuner.domain.payload import Payload, payload_of, read_payload
 from autotuner.domain.pricing import PriceSheet
+from autotuner.domain.reference_reading import MAX_DISCARD_TOP_BOTTOM, read_as_reference
 from autotuner.domain.selection import CandidateStats, Constraints, Decision, Strategy
-from autotuner.domain.statistics import clamp_trim_fraction
 
 MIN_NUM = 5
 MAX_NUM = 1000
@@ -32,9 +33,10 @@ DEFAULT_NUM = 10
 DEFAULT_MAX_CONCURRENCY = 10
 MAX_INLINE_MAP_CONCURRENCY = 40  # Step Functions runs at most 40 inline Map iterations at once
 MAX_INLINE_PAYLOAD_BYTES = 64 * 1024  # state documents are capped at 256 KB; larger payloads go through S3
-# Measurements cross the state machine as ~30 bytes of JSON each, twice while a round is analysed: this keeps a
-# run's state well inside Step Functions' 256 KB.
-MAX_RUN_INVOCATIONS = 2000
+# Invocations' reports never cross the state machine (Measure stores them; see domain/measurement.py); what
+# grows with a run is its list of Measure tasks, about 250 bytes of state each: this keeps a round's state well
+# inside Step Functions' 256 KB.
+MAX_BATCHES_PER_ROUND = 500
 # The slots of the state machine's document (domain/run.py) and the names its failure path writes: an input
 # that carries one is refused by name, whatever the state machine does with the input.
 INTERNAL = frozenset(
@@ -89,7 +91,7 @@ class TuningInput(CamelModel):
     auto_optimize: bool = False
     auto_optimize_alias: str | None = None
     dry_run: bool = False
-    discard_top_bottom: float | None = Field(default=None, ge=0, lt=0.5)
+    discard_top_bottom: float | None = Field(default=None, ge=0, le=MAX_DISCARD_TOP_BOTTOM)
     sleep_between_runs_ms: int = Field(default=0, ge=0, le=60_000)
     only_cold_starts: bool = False
     allowed_exceptions: list[str] = Field(default_factory=list)
@@ -123,9 +125,15 @@ class TuningInput(CamelModel):
 
     @property
     def trim_fraction(self) -> float:
-        if self.discard_top_bottom is None:
-            return 0.0 if self.only_cold_starts else 0.2
-        return clamp_trim_fraction(self.discard_top_bottom)
+        """0 with onlyColdStarts (each cold start counts), else discardTopBottom (clamped when read)."""
+        if self.only_cold_starts:
+            return 0.0
+        return 0.2 if self.discard_top_bottom is None else self.discard_top_bottom
+
+    def may_choose(self, memory_mb: int) -> bool:
+        """A sweep chooses among the sizes it was asked to compare (powerValues, or the deployment's), as the
+        reference tool does; the current size is measured beside them as the baseline of the savings only."""
+        return self.search is not SearchMode.SWEEP or memory_mb in self.resolved_power_values
 
     @property
     def resolved_power_values(self) -> list[int]:
@@ -144,20 +152,35 @@ class TuningInput(CamelModel):
         return self.auto_optimize and not self.dry_run
 
 
+@dataclass(frozen=True)
+class ReadInput:
+    """A validated input, and a warning for every value read as aws-lambda-power-tuning reads it (clamped or
+    ignored) rather than as given."""
+
+    tuning: TuningInput
+    warnings: list[str]
+
+
 def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> TuningInput:
     """Validate ``raw`` and resolve its defaults; every problem is reported at once, each naming its field."""
+    return read_tuning_input(raw, defaults).tuning
+
+
+def read_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> ReadInput:
+    """``parse_tuning_input``, with the warnings of what was read leniently."""
     defaults = defaults or TuningDefaults()
     if not isinstance(raw, dict):
         raise InvalidInputError([f"input: expected a JSON object with lambdaARN, got {_json_type(raw)}"])
     internal = [f"{key}: the workflow uses this name internally; it cannot be given" for key in raw if key in INTERNAL]
     if internal:
         raise InvalidInputError(internal)
+    reading = read_as_reference(raw)
     try:
-        parsed = TuningInput.model_validate(raw)
+        parsed = TuningInput.model_validate(reading.input)
     except ValidationError as error:
         raise InvalidInputError([_describe(e) for e in error.errors()]) from None
     if parsed.search is None:
-        parsed = parsed.model_copy(update={"search": _default_search(raw, parsed)})
+        parsed = parsed.model_copy(update={"search": _default_search(reading.input, parsed)})
     problems = _cross_field_problems(parsed)
     max_memory = min(parsed.max_memory_mb or defaults.max_memory_mb, defaults.max_memory_mb)
     requested = parsed.power_values
@@ -168,20 +191,12 @@ def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> T
             defaults.power_values if requested is None else requested, max_memory_mb=max_memory
         )
         problems += size_problems
-    planned = parsed.num * (len(sizes) + int(parsed.include_current))
-    if parsed.search is SearchMode.SWEEP and not parsed.dry_run and planned > MAX_RUN_INVOCATIONS:
-        problems.append(
-            f"num: {parsed.num} invocations of {len(sizes)} sizes (and the current one) is more than the "
-            f"{MAX_RUN_INVOCATIONS} a run can carry through Step Functions; lower num or the sizes, or use the "
-            "adaptive search"
-        )
-    if parsed.max_invocations is not None and parsed.max_invocations > MAX_RUN_INVOCATIONS:
-        problems.append(f"maxInvocations: at most {MAX_RUN_INVOCATIONS}")
     if problems:
         raise InvalidInputError(problems)
-    return parsed.model_copy(
+    tuning = parsed.model_copy(
         update={"power_values": sizes, "num": 1 if parsed.dry_run else parsed.num, "max_memory_mb": max_memory}
     )
+    return ReadInput(tuning=tuning, warnings=reading.warnings)
 
 
 def _json_type(value: object) -> str:
@@ -223,8 +238,6 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
     if not tuning.dry_run and tuning.num < MIN_NUM:
         problems.append(f"num: must be at least {MIN_NUM} (got {tuning.num}); fewer invocations cannot be trusted")
     problems += _payload_problems(tuning)
-    if tuning.parallel_invocation and tuning.sleep_between_runs_ms:
-        problems.append("sleepBetweenRunsMs: applies to serial runs only; drop it or set parallelInvocation false")
     alias = tuning.auto_optimize_alias
     if alias is not None and not _ALIAS_NAME.match(alias):
         problems.append(f"autoOptimizeAlias: {alias!r} is not a valid alias name")
@@ -244,8 +257,6 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
 
 def _payload_problems(tuning: TuningInput) -> list[str]:
     problems: list[str] = []
-    if tuning.payload is not None and tuning.payload_s3 is not None:
-        problems.append("payloadS3: give either payload or payloadS3, not both")
     if tuning.payload_s3 is not None and not _S3_URI.match(tuning.payload_s3):
         problems.append(f"payloadS3: {tuning.payload_s3!r} is not an s3://bucket/key URI")
     try:

@@ -1,7 +1,8 @@
-"""What one Measure task brings back: the reports of its invocations, compactly, and the failures.
+"""What one Measure task measures: the reports of its invocations, compactly, and the failures.
 
-Measurements travel through Step Functions state (capped at 256 KB), so they are stored as columns of numbers
-rather than a list of objects.
+The reports never travel through Step Functions state (capped at 256 KB): Measure stores each batch's
+measurement in the run's own table (as columns of numbers) and returns a ``MeasuredBatch`` of a fixed size;
+Analyze reads the stored batches back. So a run's state does not grow with its invocations.
 """
 
 from typing import Self
@@ -23,6 +24,21 @@ class InvocationFailure(CamelModel):
         if self.status is InvocationStatus.OUT_OF_MEMORY:
             return "ran out of memory"
         return f"raised {self.error_type or 'an error'}" + (f": {self.message}" if self.message else "")
+
+
+class MeasuredBatch(CamelModel):
+    """What Measure returns through the state: a fixed handful of numbers, however many invocations it made."""
+
+    key: str = Field(description="where the batch's measurement is stored, within the run")
+    memory_mb: int
+    attempted: int
+    failed: int
+    elapsed_ms: float
+
+
+def batch_key(memory_mb: int, alias: str, first_invocation: int) -> str:
+    """A batch's key within its run; the same for every retry of that batch, so a retry overwrites its own."""
+    return f"{alias}#{memory_mb}#{first_invocation:06d}"
 
 
 class BatchMeasurement(CamelModel):
@@ -56,6 +72,15 @@ class BatchMeasurement(CamelModel):
         self.failures.append(failure)
         if report is not None:
             self.failed_reports.append(report)
+
+    def summary(self, key: str) -> MeasuredBatch:
+        return MeasuredBatch(
+            key=key,
+            memory_mb=self.memory_mb,
+            attempted=self.attempted,
+            failed=len(self.failures),
+            elapsed_ms=self.elapsed_ms,
+        )
 
     def reports(self) -> list[InvocationReport]:
         """The successful (or allowed-error) invocations, as reports again."""

@@ -53,7 +53,7 @@ class PlainPayload(InlinePayload):
 
     @override
     def encoded(self) -> list[str]:
-        return [encode_payload(self.value if self.value is not None else {})]  # the reference tool sends {}
+        return [encode_payload(self.value)]  # no payload: null, as the reference tool sends
 
     @override
     def schedule(self, num: int) -> list[int] | None:
@@ -109,13 +109,25 @@ def payload_of(payload: JsonValue, payload_s3: str | None) -> Payload:
     return S3Payload(payload_s3) if payload_s3 is not None else read_payload(payload)
 
 
-def is_weighted(payload: object) -> TypeGuard[list[dict[str, JsonValue]]]:
-    """True for a non-empty list whose every item has a payload and a weight, as the reference tool reads it."""
+def is_truthy(value: object) -> bool:
+    """JavaScript's truthiness of a JSON value, which the reference tool's payload checks rely on: null, false,
+    0 and "" are false; every object and array, even empty, is true (so no set: they are unhashable)."""
+    return value is not None and value is not False and value not in (0, "")
+
+
+def looks_weighted(payload: object) -> TypeGuard[list[dict[str, JsonValue]]]:
+    """A non-empty list whose every item is an object with a payload and a weight."""
     return (
         isinstance(payload, list)
         and len(payload) > 0
         and all(isinstance(p, dict) and "payload" in p and "weight" in p for p in payload)
     )
+
+
+def is_weighted(payload: object) -> TypeGuard[list[dict[str, JsonValue]]]:
+    """True as the reference tool's isWeightedPayload reads it: every item's weight and payload are truthy.
+    A list with a zero weight is therefore one plain payload there, and so it is here."""
+    return looks_weighted(payload) and all(is_truthy(p["weight"]) and is_truthy(p["payload"]) for p in payload)
 
 
 def read_payload(value: JsonValue, *, field: PayloadField = "payload", num: int | None = None) -> InlinePayload:

@@ -1,7 +1,8 @@
 """The documents that flow between the workflow's states.
 
 The state machine carries one ``RunDocument``. Plan creates it; Prepare, Measure and Apply fill one slot each
-(``prepared``, ``measurements``, ``applied``); Analyze folds a round's measurements into ``analysis`` and plans
+(``prepared``, ``measurements``, ``applied``); Measure's slot holds each batch's counts only, its reports being
+stored in the run's own table. Analyze folds every round's stored measurements into ``analysis`` and plans
 the next round; Cleanup and Notify finish. Every slot is always present (null until filled) so that every
 JSONPath in the state machine resolves.
 """
@@ -15,7 +16,7 @@ from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import AppliedChange, Trigger, TuningInput
 from autotuner.domain.cost_curve import CostCurve
-from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.measurement import MeasuredBatch
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import RunCost
 from autotuner.domain.selection import CandidateStats, Decision
@@ -114,8 +115,7 @@ class Plan(CamelModel):
 class Analysis(CamelModel):
     """Measurements folded across rounds, and the decision they support."""
 
-    measurements: list[BatchMeasurement] = Field(default_factory=list, description="one per memory size")
-    candidates: list[CandidateStats] = Field(default_factory=list)
+    candidates: list[CandidateStats] = Field(default_factory=list, description="one per memory size measured")
     decision: Decision | None = None
     complete: bool = False
     rounds: int = 0
@@ -128,7 +128,10 @@ class Analysis(CamelModel):
 
     @property
     def invocations(self) -> int:
-        return sum(m.attempted for m in self.measurements)
+        return sum(c.invocations for c in self.candidates)
+
+    def invocations_by_size(self) -> dict[int, int]:
+        return {c.memory_mb: c.invocations for c in self.candidates}
 
 
 class CleanupReport(CamelModel):
@@ -169,7 +172,7 @@ class RunDocument(CamelModel):
     round: Round | None = None
     analysis: Analysis = Field(default_factory=Analysis)
     prepared: Prepared | None = None
-    measurements: list[BatchMeasurement] | None = None
+    measurements: list[MeasuredBatch] | None = None
     applied: AppliedChange | None = None
     cleanup: CleanupReport | None = None
     error: StepError | None = None

@@ -4,11 +4,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics, observed
-from autotuner.handlers.settings import ThrottleSetting
-from autotuner.workflow.measure import MeasureRequest, measure_batch
+from autotuner.handlers.settings import MeasurementsTableSetting, ThrottleSetting
+from autotuner.workflow.measure import MeasureRequest, measure_and_store
 
 
-class MeasureFunctionSettings(ThrottleSetting):
+class MeasureFunctionSettings(ThrottleSetting, MeasurementsTableSetting):
     pass
 
 
@@ -17,7 +17,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = MeasureFunctionSettings.current()
     request = MeasureRequest.model_validate(event)
     invoker = wiring.invoker(request.plan.region, settings.throttle_base_delay_ms)
-    measurement = measure_batch(request, invoker, wiring.payload_source())
+    store = wiring.measurements(settings.measurements_table)
+    measurement = measure_and_store(request, invoker, wiring.payload_source(), store)
     metrics.add_metric(name="TargetInvocations", unit="Count", value=measurement.attempted)
     metrics.add_metric(name="TargetThrottles", unit="Count", value=invoker.throttles)
     return measurement.model_dump(mode="json")

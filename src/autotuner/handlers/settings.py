@@ -64,6 +64,10 @@ class RunsTableSetting(FunctionSettings):
     runs_table: str = Field(validation_alias="RUNS_TABLE", min_length=1)
 
 
+class MeasurementsTableSetting(FunctionSettings):
+    measurements_table: str = Field(validation_alias="MEASUREMENTS_TABLE", min_length=1)
+
+
 class ProfilesTableSetting(FunctionSettings):
     profiles_table: str = Field(validation_alias="PROFILES_TABLE", min_length=1)
 

@@ -3,6 +3,7 @@
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.executions import Executions
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
+from autotuner.adapters.measurements import MeasurementTable
 from autotuner.adapters.metrics import CloudWatchDurations
 from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
@@ -55,6 +56,10 @@ def change_guard(runs_table: str, execution_id: str, control: FunctionControl) -
     return ChangeGuard(
         records, execution_id, undo=lambda: clean_up_run(execution_id, records, lambda _: control, None, again=True)
     )
+
+
+def measurements(measurements_table: str) -> MeasurementTable:
+    return MeasurementTable(measurements_table)
 
 
 def profiles(profiles_table: str) -> ProfileStore:

@@ -9,10 +9,11 @@ from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import SearchMode
 from autotuner.domain.cost_curve import CostCurve, CurvePricing
 from autotuner.domain.frontier import with_trade_offs
-from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
-from autotuner.domain.selection import CandidateStats, Strategy, choose
+from autotuner.domain.selection import CandidateStats, Decision, Exclusion, Strategy, choose
 from autotuner.workflow import rounds
+from autotuner.workflow.ports import MeasurementStore
 
 DEFAULT_RESAMPLES = 1000
 CURVE_RESAMPLES = 200  # refits of the cost curve: a few tenths of a second in the Analyze Lambda
@@ -23,22 +24,19 @@ class AnalyzeRequest(CamelModel):
     round: Round
     analysis: Analysis
     prepared: Prepared
-    measurements: list[BatchMeasurement]
+    measurements: list[MeasuredBatch]
 
 
-def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES) -> RunDocument:
+def analyze_round(
+    request: AnalyzeRequest, store: MeasurementStore, *, resamples: int = DEFAULT_RESAMPLES
+) -> RunDocument:
+    """Every round so far, read back from the run's storage: the state carries only each batch's counts."""
     started = time.monotonic()
     plan, previous = request.plan, request.analysis
-    merged = merge_by_size([*previous.measurements, *request.measurements])
+    merged = merge_by_size(store.load(plan.execution_id))
     candidates = [score(plan, m, resamples=resamples) for m in merged]
     tuning = plan.tuning
-    decision = choose(
-        candidates,
-        tuning.strategy,
-        balanced_weight=tuning.balanced_weight,
-        constraints=tuning.constraints,
-        noise_threshold=tuning.noise_threshold,
-    )
+    decision = decide(plan, candidates)
     curve = cost_curve(plan, candidates, merged, resamples=min(resamples, CURVE_RESAMPLES))
     decision = curve_decision(curve, decision, candidates, curve_pricing(plan), tuning.constraints)
     distinction = difference_test(
@@ -60,7 +58,6 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
     )
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
-        measurements=merged,
         candidates=candidates,
         decision=decision,
         complete=True,
@@ -82,6 +79,25 @@ def analyze_round(request: AnalyzeRequest, *, resamples: int = DEFAULT_RESAMPLES
         analysis.notes = [*analysis.notes, note + upcoming.reason]
     analysis.tuner_elapsed_ms += (time.monotonic() - started) * 1000
     return RunDocument(plan=plan, round=upcoming.round or request.round, analysis=analysis)
+
+
+def decide(plan: Plan, candidates: list[CandidateStats]) -> Decision:
+    """The choice among the sizes the input lets the run choose; a size measured only as the savings' baseline
+    is listed as excluded, with why."""
+    tuning = plan.tuning
+    decision = choose(
+        [c for c in candidates if tuning.may_choose(c.memory_mb)],
+        tuning.strategy,
+        balanced_weight=tuning.balanced_weight,
+        constraints=tuning.constraints,
+        noise_threshold=tuning.noise_threshold,
+    )
+    baseline = [
+        Exclusion(memory_mb=c.memory_mb, reason="the current size, measured as the baseline of the savings only")
+        for c in candidates
+        if not tuning.may_choose(c.memory_mb)
+    ]
+    return decision.model_copy(update={"excluded": [*decision.excluded, *baseline]})
 
 
 def merge_by_size(measurements: list[BatchMeasurement]) -> list[BatchMeasurement]:

@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import DomainError
-from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch, batch_key
 from autotuner.domain.run import Plan
 from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, payload_for
-from autotuner.workflow.ports import Invoker, PayloadSource
+from autotuner.workflow.ports import Invoker, MeasurementStore, PayloadSource
 
 
 class RunTimedOutError(DomainError):
@@ -20,6 +20,22 @@ class RunTimedOutError(DomainError):
 class MeasureRequest(CamelModel):
     plan: Plan
     batch: Batch
+
+
+def measure_and_store(
+    request: MeasureRequest,
+    invoker: Invoker,
+    payloads: PayloadSource,
+    store: MeasurementStore,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> MeasuredBatch:
+    """Measure the batch and keep its reports in the run's storage; only their counts go back to the state."""
+    measurement = measure_batch(request, invoker, payloads, sleep=sleep)
+    batch = request.batch
+    key = batch_key(batch.memory_mb, batch.alias, batch.first_invocation)
+    store.save(request.plan.execution_id, key, measurement)
+    return measurement.summary(key)
 
 
 def measure_batch(

@@ -11,7 +11,13 @@ from autotuner.domain.analysis import PricingContext
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.batching import invocations_per_batch
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import SearchMode, TuningDefaults, TuningInput, parse_tuning_input
+from autotuner.domain.contracts import (
+    MAX_BATCHES_PER_ROUND,
+    SearchMode,
+    TuningDefaults,
+    TuningInput,
+    read_tuning_input,
+)
 from autotuner.domain.errors import (
     BudgetExceededError,
     InvalidInputError,
@@ -75,13 +81,14 @@ def plan_run(
     durations: DurationHistory | None = None,
 ) -> RunDocument:
     started = time.monotonic()
-    tuning = parse_tuning_input(request.input, settings.defaults)
+    read = read_tuning_input(request.input, settings.defaults)
+    tuning = read.tuning
     function = tuning.function
     _check_allowed(tuning, settings)
     control = function_for(function)
     original = _read_target(control)
     _check_state(original, control)
-    warnings = _alias_warnings(tuning, function, control, original)
+    warnings = [*read.warnings, *_alias_warnings(tuning, function, control, original)]
     _check_processors(tuning, function_for)
 
     prices = prices_for_region(function.region, tuning.prices)
@@ -99,6 +106,7 @@ def plan_run(
         tuning, original.memory_mb, run_id=run_id, per_batch=per_batch, preflight_invocations=probes
     )
     sizes = sorted({b.memory_mb for b in opening.batches})
+    _check_batches(len(opening.batches), per_batch, original.timeout_s)
 
     def estimate_from(reports: list[InvocationReport]) -> RunCost:
         return _estimate(tuning=tuning, sizes=sizes, batches=len(opening.batches), preflight=reports,
@@ -192,6 +200,20 @@ def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
             problems += processor_problems(field, parse_function_arn(arn), target, pattern, stack)
     if problems:
         raise InvalidInputError(problems)
+
+
+def _check_batches(batches: int, per_batch: int, timeout_s: int) -> None:
+    """A round's Measure tasks are listed in the state machine's state: refuse, before anything is changed, a
+    round with more of them than that state holds."""
+    if batches <= MAX_BATCHES_PER_ROUND:
+        return
+    raise InvalidInputError(
+        [
+            f"num: this run needs {batches} Measure tasks in one round (the target's timeout of {timeout_s} s lets "
+            f"one task make {per_batch} invocations); at most {MAX_BATCHES_PER_ROUND} fit a run; lower num or the "
+            "number of sizes, or lower the function's timeout"
+        ]
+    )
 
 
 def _read_target(control: FunctionControl) -> FunctionConfiguration:

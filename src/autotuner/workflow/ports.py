@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from autotuner.domain.arn import FunctionArn
 from autotuner.domain.contracts import AppliedChange
+from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import CleanupReport, FunctionConfiguration
 from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
 
@@ -107,3 +108,11 @@ class RunRecords(Protocol):
     def close(self, execution_id: str) -> RunRecord | None: ...
     def save_cleanup(self, execution_id: str, report: CleanupReport) -> None: ...
     def read(self, execution_id: str) -> RunRecord | None: ...
+
+
+class MeasurementStore(Protocol):
+    """The run's own storage of what each Measure task measured (expiring), so that no invocation's report
+    crosses the state machine's state."""
+
+    def save(self, execution_id: str, key: str, measurement: BatchMeasurement) -> None: ...
+    def load(self, execution_id: str) -> list[BatchMeasurement]: ...

@@ -74,7 +74,7 @@ def following(
     retire = [s for s in step.retire if s not in analysis.retired_sizes]
     if step.complete or not step.add:
         return NextRound(round=None, reason=step.reason, retired_sizes=retire)
-    done = {m.memory_mb: m.attempted for m in analysis.measurements}
+    done = analysis.invocations_by_size()
     batches = _batches(
         step.add, done, run_id=plan.run_id, per_batch=plan.per_batch, only_cold_starts=tuning.only_cold_starts
     )

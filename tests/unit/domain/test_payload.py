@@ -26,10 +26,10 @@ def test_anything_but_a_weighted_list_is_one_plain_payload(value: JsonValue) -> 
     assert payload.field_of(0) == "payload"
 
 
-def test_a_plain_payload_is_sent_as_json_and_null_as_an_empty_object() -> None:
+def test_a_plain_payload_is_sent_as_json_and_no_payload_as_null() -> None:
     assert read_payload({"a": 1}).encoded() == ['{"a": 1}']
     assert read_payload('{"a": 1}').encoded() == ['{"a": 1}']
-    assert read_payload(None).encoded() == ["{}"]
+    assert read_payload(None).encoded() == ["null"]  # as the reference's executor.js sends it
 
 
 def test_a_weighted_list_is_read_into_its_payloads_and_weights() -> None:
@@ -46,7 +46,7 @@ def test_a_weighted_schedule_sends_each_payload_in_proportion() -> None:
 
 
 def test_bad_weights_and_too_few_invocations_are_refused_together() -> None:
-    bad: JsonValue = [{"payload": 1, "weight": 0}, {"payload": 2, "weight": True}, {"payload": 3, "weight": "2"}]
+    bad: JsonValue = [{"payload": 1, "weight": -1}, {"payload": 2, "weight": True}, {"payload": 3, "weight": "2"}]
     with pytest.raises(InvalidInputError) as refused:
         read_payload(bad, num=2)
     assert refused.value.problems == [

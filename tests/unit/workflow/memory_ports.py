@@ -21,6 +21,7 @@ from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.errors import TargetNotFoundError
 from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus, format_report_line
+from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import CleanupReport, FunctionConfiguration
 from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.ports import InvocationResult, VersionInfo
@@ -456,3 +457,18 @@ class MemoryDurations:
     def max_duration_ms(self, function: FunctionArn, days: int) -> float | None:
         self.asked.append((function.unqualified, days))
         return self.max_ms
+
+
+@dataclass
+class MemoryMeasurements:
+    """adapters/measurements.py: each batch's measurement under (execution, key), read back in key order."""
+
+    items: dict[tuple[str, str], BatchMeasurement] = field(default_factory=dict)
+
+    def save(self, execution_id: str, key: str, measurement: BatchMeasurement) -> None:
+        self.items[(execution_id, key)] = measurement.model_copy(deep=True)
+
+    def load(self, execution_id: str) -> list[BatchMeasurement]:
+        return [
+            m.model_copy(deep=True) for (execution, _), m in sorted(self.items.items()) if execution == execution_id
+        ]

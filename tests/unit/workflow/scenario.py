@@ -5,14 +5,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autotuner.domain.contracts import AppliedChange
-from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import Analysis, CleanupReport, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import Decision, Strategy
 from autotuner.workflow.analyze import AnalyzeRequest, analyze_round
 from autotuner.workflow.apply import ApplyRequest, apply_choice
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.guard import ChangeGuard
-from autotuner.workflow.measure import MeasureRequest, measure_batch
+from autotuner.workflow.measure import MeasureRequest, measure_and_store
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner.workflow.prepare import PrepareRequest, prepare_round
 from tests.unit.workflow.memory_ports import (
@@ -20,6 +19,7 @@ from tests.unit.workflow.memory_ports import (
     MemoryDurations,
     MemoryFunction,
     MemoryInvoker,
+    MemoryMeasurements,
     MemoryNotifier,
     MemoryPayloads,
     MemoryRegistry,
@@ -47,6 +47,7 @@ class World:
     payloads: MemoryPayloads = field(default_factory=MemoryPayloads)
     durations: MemoryDurations = field(default_factory=MemoryDurations)
     notifier: MemoryNotifier = field(default_factory=MemoryNotifier)
+    measurements: MemoryMeasurements = field(default_factory=MemoryMeasurements)
 
     def __post_init__(self) -> None:
         self.functions = Functions(self.function)
@@ -84,14 +85,17 @@ class World:
         return prepare_round(PrepareRequest(plan=plan, round=round_), self.function, self.guard(plan))
 
     def measure_and_analyze(self, plan: Plan, round_: Round, prepared: Prepared) -> Analysis:
-        measurements: list[BatchMeasurement] = [
-            measure_batch(MeasureRequest(plan=plan, batch=batch), self.invoker, self.payloads, sleep=lambda _: None)
+        measurements = [
+            measure_and_store(
+                MeasureRequest(plan=plan, batch=batch), self.invoker, self.payloads, self.measurements,
+                sleep=lambda _: None,
+            )
             for batch in round_.batches
-        ]
+        ]  # fmt: skip
         request = AnalyzeRequest(
             plan=plan, round=round_, analysis=Analysis(), prepared=prepared, measurements=measurements
         )
-        return analyze_round(request, resamples=50).analysis
+        return analyze_round(request, self.measurements, resamples=50).analysis
 
     def apply(self, plan: Plan, memory_mb: int) -> AppliedChange:
         request = ApplyRequest(plan=plan, analysis=with_decision(Analysis(), memory_mb))
