@@ -83,15 +83,25 @@ class World:
     def prepare(self, plan: Plan, round_: Round) -> Prepared:
         return prepare_round(PrepareRequest(plan=plan, round=round_), self.function, self.guard(plan))
 
-    def measure_and_analyze(self, plan: Plan, round_: Round, prepared: Prepared) -> Analysis:
-        measurements: list[BatchMeasurement] = [
+    def measure(self, plan: Plan, round_: Round) -> list[BatchMeasurement]:
+        """Every batch of the round, as the Measure Map runs them."""
+        return [
             measure_batch(MeasureRequest(plan=plan, batch=batch), self.invoker, self.payloads, sleep=lambda _: None)
             for batch in round_.batches
         ]
+
+    def analyze(self, plan: Plan, round_: Round, prepared: Prepared, analysis: Analysis | None = None) -> RunDocument:
         request = AnalyzeRequest(
-            plan=plan, round=round_, analysis=Analysis(), prepared=prepared, measurements=measurements
+            plan=plan,
+            round=round_,
+            analysis=analysis or Analysis(),
+            prepared=prepared,
+            measurements=self.measure(plan, round_),
         )
-        return analyze_round(request, resamples=50).analysis
+        return analyze_round(request, resamples=50)
+
+    def measure_and_analyze(self, plan: Plan, round_: Round, prepared: Prepared) -> Analysis:
+        return self.analyze(plan, round_, prepared).analysis
 
     def apply(self, plan: Plan, memory_mb: int) -> AppliedChange:
         request = ApplyRequest(plan=plan, analysis=with_decision(Analysis(), memory_mb))
