@@ -16,6 +16,7 @@ import pytest
 from autotuner.adapters.errors import AwsError
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.handlers import wiring
+from autotuner.handlers.observability import metrics
 from autotuner.handlers.settings import forget_settings
 from autotuner.workflow.ports import FunctionControl, Invoker
 from autotuner_local.runtime import LocalContext
@@ -127,6 +128,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     forget_settings()  # a fresh execution environment: each test reads its own settings
+    metrics.clear_metrics()  # and its own metrics: Powertools buffers them process-wide until a handler flushes
     deployed = Deployment(World())
     deployed.install(monkeypatch)
     yield deployed
