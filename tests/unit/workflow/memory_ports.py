@@ -2,13 +2,14 @@
 
 Each behaves as the service behind the real adapter does, for what the workflow uses: Lambda's versions, aliases
 and REPORT lines; the run records' conditional writes (adapters/run_records.py); the profiles table's run lock.
-They stand in for the services, not for boto3, so the steps can be unit-tested in milliseconds; the adapters
-themselves stay tested against moto.
+They stand in for the services, not for boto3, so the steps and the handlers can be unit-tested in milliseconds;
+the adapters themselves stay tested against moto.
 """
 
 import base64
 import json
 import math
+import re
 import threading
 import time
 from collections import defaultdict
@@ -16,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autotuner.adapters.errors import PayloadNotFoundError, UpdateConflictError
-from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
+from autotuner.adapters.executions import ExecutionAlreadyStartedError
+from autotuner.adapters.profiles import StoredProfile
+from autotuner.domain.arn import FunctionArn, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.errors import TargetNotFoundError
 from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus, format_report_line
@@ -59,9 +62,13 @@ class MemoryFunction:
         state: str = "Active",
         last_update_status: str = "Successful",
         exists: bool = True,
+        tags: dict[str, str] | None = None,
+        provisioned: int | None = 0,
     ) -> None:
         self.arn = parse_function_arn(arn)
         self.exists = exists  # a handle on a function that does not exist fails every call, as Lambda does
+        self.tags = dict(tags or {})
+        self.provisioned = provisioned  # provisioned environments on any alias or version; None: unreadable
         self.latest = FunctionConfiguration(
             function_arn=self.arn.unqualified,
             memory_mb=memory_mb,
@@ -212,6 +219,17 @@ class Functions:
         found = self.by_arn.get(arn.unqualified)
         return found if found is not None else MemoryFunction(arn.unqualified, exists=False)
 
+    def named(self, function: str) -> FunctionArn:
+        """As Lambda reads FunctionName: a name or a partial ARN is a function of the caller's account and region."""
+        reference = parse_function_reference(function)
+        return reference.arn or FunctionArn(
+            partition="aws",
+            region=REGION,
+            account=reference.account or ACCOUNT,
+            name=reference.name,
+            qualifier=reference.qualifier,
+        )
+
 
 # ---- Lambda's invocations -----------------------------------------------------------------------------------
 
@@ -268,7 +286,7 @@ class MemoryInvoker:
         self._lock = threading.Lock()  # Measure invokes from a thread pool for parallel runs
 
     def invoke(self, function: str, payload: bytes) -> InvocationResult:
-        arn = parse_function_arn(function)
+        arn = self.functions.named(function)
         configuration = self.functions(arn).configuration(arn.qualifier)
         call = Invocation(function=function, memory_mb=configuration.memory_mb, payload=payload)
         reply = self.respond(call)
@@ -302,8 +320,8 @@ class MemoryInvoker:
         )
 
     def targets(self, name: str) -> list[Invocation]:
-        """The invocations of function ``name`` (any qualifier)."""
-        return [c for c in self.calls if parse_function_arn(c.function).name == name]
+        """The invocations of function ``name`` (any qualifier, however it was named)."""
+        return [c for c in self.calls if function_name_of(c.function) == name]
 
 
 # ---- the run records (DynamoDB) -----------------------------------------------------------------------------
@@ -382,20 +400,24 @@ class RecordedRun:
     tuning_input: dict[str, Any]
     power: int | None
     execution: str
+    at: float = 0.0
 
 
 class MemoryRegistry:
-    """One run at a time per function (a lock that expires), and the last successful run of each."""
+    """The profiles table (adapters/profiles.py): one run at a time per function (a lock that expires), the last
+    successful run of each, the profiles users store, and the claims of automatic runs with their cooldown."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.locks: dict[str, tuple[str, float]] = {}  # function ARN -> (execution, until)
         self.runs: dict[str, RecordedRun] = {}
+        self.user_profiles: dict[str, dict[str, Any]] = {}
+        self.auto_claims: dict[str, tuple[str, float]] = {}  # function ARN -> (claimant, until)
         self.record_failure: Exception | None = None
-        self._clock = clock
+        self.clock = clock
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None:
         held = self.locks.get(function_arn)
-        if held is not None and held[1] >= self._clock() and held[0] != execution:
+        if held is not None and held[1] >= self.clock() and held[0] != execution:
             return held[0]
         self.locks[function_arn] = (execution, until)
         return None
@@ -410,7 +432,44 @@ class MemoryRegistry:
     def record_run(self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str) -> None:
         if self.record_failure is not None:
             raise self.record_failure
-        self.runs[function_arn] = RecordedRun(dict(tuning_input), power, execution)
+        self.runs[function_arn] = RecordedRun(dict(tuning_input), power, execution, at=self.clock())
+
+    def set_user_profile(self, function_arn: str, profile: dict[str, Any]) -> None:
+        self.user_profiles[function_arn] = dict(profile)
+
+    def get(self, function_arn: str) -> StoredProfile | None:
+        run = self.runs.get(function_arn)
+        user = self.user_profiles.get(function_arn)
+        if run is None and user is None:
+            return None
+        return StoredProfile(
+            function_arn=function_arn,
+            user_profile=dict(user) if user is not None else None,
+            last_run_input=dict(run.tuning_input) if run is not None else None,
+            last_run_at=run.at if run is not None else None,
+        )
+
+    def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool:
+        """The conditional write's conditions: a profile, no live claim, no run ended within the cooldown, no run
+        in progress."""
+        now = self.clock()
+        claim = self.auto_claims.get(function_arn)
+        lock = self.locks.get(function_arn)
+        run = self.runs.get(function_arn)
+        if (
+            self.get(function_arn) is None
+            or (claim is not None and claim[1] >= now)
+            or (run is not None and run.at >= now - cooldown_s)
+            or (lock is not None and lock[1] >= now)
+        ):
+            return False
+        self.auto_claims[function_arn] = (claimant, now + cooldown_s)
+        return True
+
+    def release_automatic(self, function_arn: str, claimant: str) -> None:
+        claim = self.auto_claims.get(function_arn)
+        if claim is not None and claim[0] == claimant:
+            del self.auto_claims[function_arn]
 
 
 # ---- SNS, S3, CloudWatch ------------------------------------------------------------------------------------
@@ -472,3 +531,48 @@ class MemoryMeasurements:
         return [
             m.model_copy(deep=True) for (execution, _), m in sorted(self.items.items()) if execution == execution_id
         ]
+
+
+# ---- Step Functions, the tagging API ------------------------------------------------------------------------
+
+# What Step Functions refuses in an execution name: whitespace, brackets, wildcards, punctuation, control characters.
+_FORBIDDEN_IN_NAMES = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass
+class MemoryStarter:
+    """StartExecution: names are 1 to 80 characters Step Functions accepts, and unique per state machine."""
+
+    state_machine_arn: str
+    started: dict[str, dict[str, Any]] = field(default_factory=dict)  # execution name -> input
+    failure: Exception | None = None
+
+    def start(self, tuning_input: dict[str, Any], name: str) -> str:
+        if self.failure is not None:
+            raise self.failure
+        if not 1 <= len(name) <= 80 or _FORBIDDEN_IN_NAMES.search(name):
+            raise AwsError(f"starting {name!r}: InvalidName")
+        if name in self.started:
+            raise ExecutionAlreadyStartedError(f"a run named {name} already exists")
+        self.started[name] = json.loads(json.dumps(tuning_input))  # what Step Functions keeps is JSON
+        machine = self.state_machine_arn.rsplit(":", 1)[-1]
+        return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:{name}"
+
+
+@dataclass
+class MemoryDirectory:
+    """The functions of ``functions`` by tag (the tagging API), and their provisioned concurrency."""
+
+    functions: Functions
+    tag_failure: Exception | None = None
+
+    def tagged(self, key: str) -> dict[str, str]:
+        if self.tag_failure is not None:
+            raise self.tag_failure
+        return {arn: f.tags[key] for arn, f in self.functions.by_arn.items() if f.exists and key in f.tags}
+
+    def provisioned_concurrency(self, function: str) -> int | None:
+        found = self.functions(self.functions.named(function))
+        if not found.exists:
+            raise AwsError(f"function {found.arn.name} not found")
+        return found.provisioned

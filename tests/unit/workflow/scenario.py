@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autotuner.domain.contracts import AppliedChange
+from autotuner.domain.measurement import MeasuredBatch
 from autotuner.domain.run import Analysis, CleanupReport, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import Decision, Strategy
 from autotuner.workflow.analyze import AnalyzeRequest, analyze_round
@@ -84,18 +85,28 @@ class World:
     def prepare(self, plan: Plan, round_: Round) -> Prepared:
         return prepare_round(PrepareRequest(plan=plan, round=round_), self.function, self.guard(plan))
 
-    def measure_and_analyze(self, plan: Plan, round_: Round, prepared: Prepared) -> Analysis:
-        measurements = [
+    def measure(self, plan: Plan, round_: Round) -> list[MeasuredBatch]:
+        """Every batch of the round, as the Measure Map runs them (each batch's reports kept in the run's storage)."""
+        return [
             measure_and_store(
                 MeasureRequest(plan=plan, batch=batch), self.invoker, self.payloads, self.measurements,
                 sleep=lambda _: None,
             )
             for batch in round_.batches
         ]  # fmt: skip
+
+    def analyze(self, plan: Plan, round_: Round, prepared: Prepared, analysis: Analysis | None = None) -> RunDocument:
         request = AnalyzeRequest(
-            plan=plan, round=round_, analysis=Analysis(), prepared=prepared, measurements=measurements
+            plan=plan,
+            round=round_,
+            analysis=analysis or Analysis(),
+            prepared=prepared,
+            measurements=self.measure(plan, round_),
         )
-        return analyze_round(request, self.measurements, resamples=50).analysis
+        return analyze_round(request, self.measurements, resamples=50)
+
+    def measure_and_analyze(self, plan: Plan, round_: Round, prepared: Prepared) -> Analysis:
+        return self.analyze(plan, round_, prepared).analysis
 
     def apply(self, plan: Plan, memory_mb: int) -> AppliedChange:
         request = ApplyRequest(plan=plan, analysis=with_decision(Analysis(), memory_mb))

@@ -1,0 +1,64 @@
+"""Fleet tuning's claim: a run for each tagged function with a profile and outside its cooldown, named so that
+Step Functions takes it."""
+
+from autotuner.workflow.fleet import FleetClaim, FleetMember, claim_for_fleet
+from tests.unit.workflow.memory_ports import MemoryRegistry, MemoryStarter, function_arn
+
+ORDERS = function_arn("orders")
+PROFILE = {"num": 5, "powerValues": [256, 512]}
+STARTED_AT = "2026-11-27T10:05:00.123Z"  # $$.Execution.StartTime
+NOW = 1_800_000_000.0
+COOLDOWN_S = 3600.0
+
+
+def claim(profiles: MemoryRegistry, arn: str = ORDERS) -> FleetClaim:
+    return claim_for_fleet(
+        FleetMember(functionArn=arn), profiles=profiles, cooldown_s=COOLDOWN_S, started_at=STARTED_AT
+    )
+
+
+def test_a_function_with_a_profile_is_claimed_and_its_run_can_be_started() -> None:
+    profiles = MemoryRegistry(clock=lambda: NOW)
+    profiles.set_user_profile(ORDERS, PROFILE)
+
+    claimed = claim(profiles)
+
+    assert (claimed.start, claimed.function_arn, claimed.reason) == (True, ORDERS, "")
+    assert claimed.input == {
+        **PROFILE,
+        "lambdaARN": ORDERS,
+        "trigger": {"source": "schedule", "alarmName": None, "reason": "scheduled fleet tuning", "time": STARTED_AT},
+    }
+    assert profiles.auto_claims[ORDERS] == (f"fleet-{STARTED_AT}", NOW + COOLDOWN_S)
+    starter = MemoryStarter("arn:aws:states:us-east-1:123456789012:stateMachine:tuner")
+    assert starter.start(claimed.input, claimed.name).endswith(":fleet-orders-2026-11-27T1005"), "a valid name"
+
+
+def test_the_last_run_profile_serves_when_the_user_stored_none() -> None:
+    profiles = MemoryRegistry(clock=lambda: NOW - 2 * COOLDOWN_S)
+    profiles.record_run(ORDERS, {"num": 8}, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1")
+    profiles.clock = lambda: NOW
+    assert claim(profiles).input["num"] == 8
+
+
+def test_a_function_without_a_profile_is_not_tuned_and_not_claimed() -> None:
+    profiles = MemoryRegistry(clock=lambda: NOW)
+    claimed = claim(profiles)
+    assert (claimed.start, claimed.reason) == (
+        False,
+        "no tuning profile: tune it once, or store one with `autotuner profile set`",
+    )
+    assert (claimed.name, claimed.input) == ("", {})
+    assert profiles.auto_claims == {}
+
+
+def test_a_function_tuned_within_the_cooldown_or_claimed_already_is_not_tuned() -> None:
+    profiles = MemoryRegistry(clock=lambda: NOW)
+    profiles.set_user_profile(ORDERS, PROFILE)
+    profiles.set_user_profile(function_arn("resize"), PROFILE)
+    profiles.record_run(function_arn("resize"), PROFILE, 256, "arn:aws:states:us-east-1:123456789012:execution:t:1")
+    assert claim(profiles).start
+
+    for arn in (ORDERS, function_arn("resize")):
+        again = claim(profiles, arn)
+        assert (again.start, again.reason) == (False, "tuned or claimed within the cooldown, or a run is in progress")

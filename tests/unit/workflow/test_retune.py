@@ -1,0 +1,213 @@
+"""Re-tuning on alarms: at most one run per function and alarm transition, a cooldown, and a reason for every skip."""
+
+import pytest
+
+from autotuner.adapters.errors import AwsError
+from autotuner.domain.alarms import AlarmChange, MetricRef
+from autotuner.workflow.retune import RetuneResult, RetuneSettings, retune
+from tests.unit.workflow.memory_ports import MemoryRegistry, MemoryStarter, function_arn
+
+ORDERS = function_arn("orders")
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:tuner"
+PROFILE = {"num": 5, "powerValues": [256, 512], "strategy": "speed"}
+NOW = 1_800_000_000.0
+SIX_HOURS = 6 * 3600
+
+
+def lambda_metric(**dimensions: str) -> MetricRef:
+    return MetricRef(namespace="AWS/Lambda", name="Duration", dimensions=dimensions)
+
+
+def alarm(*metrics: MetricRef, name: str = "autotuner-orders-p95", state: str = "ALARM") -> AlarmChange:
+    return AlarmChange(
+        alarm_name=name,
+        alarm_arn=f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}",
+        state=state,
+        reason="Threshold Crossed: 1 out of the last 1 datapoints [1243.8] was greater than the threshold (800.0)",
+        time="2026-11-27T10:04:40.989+0000",
+        metrics=list(metrics) or [lambda_metric(FunctionName="orders")],
+    )
+
+
+class Account:
+    """The profiles table at a clock the test moves, the tuner state machine, and the alarms' tags."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+        self.profiles = MemoryRegistry(clock=lambda: self.now)
+        self.profiles.set_user_profile(ORDERS, PROFILE)
+        self.starter = MemoryStarter(MACHINE)
+        self.tags: dict[str, dict[str, str]] = {}
+        self.tags_read: list[str] = []
+
+    def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
+        self.tags_read.append(alarm_arn)
+        return self.tags.get(alarm_arn, {})
+
+    def retune(self, change: AlarmChange, settings: RetuneSettings | None = None) -> RetuneResult:
+        return retune(
+            change,
+            settings or RetuneSettings(),
+            profiles=self.profiles,
+            starter=self.starter,
+            alarm_tags=self.alarm_tags,
+        )
+
+
+@pytest.fixture
+def account() -> Account:
+    return Account()
+
+
+def skipped(result: RetuneResult) -> list[tuple[str, str, str]]:
+    return [(s.code, s.subject, s.reason) for s in result.skipped]
+
+
+def test_an_alarm_starts_one_run_with_the_profile_and_the_alarm_as_its_trigger(account: Account) -> None:
+    result = account.retune(alarm())
+
+    [name] = account.starter.started
+    assert result.started == [f"{MACHINE.replace('stateMachine', 'execution')}:{name}"]
+    assert result.skipped == []
+    assert name.startswith("alarm-orders-")
+    assert account.starter.started[name] == {
+        **PROFILE,
+        "lambdaARN": ORDERS,
+        "trigger": {
+            "source": "alarm",
+            "alarmName": "autotuner-orders-p95",
+            "reason": alarm().reason,
+            "time": "2026-11-27T10:04:40.989+0000",
+        },
+    }
+    assert account.profiles.auto_claims[ORDERS][1] == NOW + SIX_HOURS, "claimed for the cooldown"
+
+
+def test_an_alarm_on_an_alias_re_tunes_through_that_alias(account: Account) -> None:
+    account.retune(alarm(lambda_metric(FunctionName="orders", Resource="orders:live")))
+    [tuning_input] = account.starter.started.values()
+    assert tuning_input["lambdaARN"] == f"{ORDERS}:live"
+
+
+def test_the_same_alarm_delivered_twice_starts_one_run(account: Account) -> None:
+    first, again = account.retune(alarm()), account.retune(alarm())
+    assert len(first.started) == 1
+    assert (again.started, skipped(again)) == (
+        [],
+        [("Cooldown", "function orders", "was tuned or claimed within the last 6 h, or a run is in progress")],
+    )
+    assert len(account.starter.started) == 1
+
+
+def test_one_run_per_function_however_many_of_the_alarm_metrics_watch_it(account: Account) -> None:
+    account.profiles.set_user_profile(function_arn("resize"), PROFILE)
+    change = alarm(
+        lambda_metric(FunctionName="orders"),
+        lambda_metric(FunctionName="orders", Resource="orders:live"),
+        lambda_metric(FunctionName="resize"),
+    )
+    result = account.retune(change)
+    assert len(result.started) == 2
+    assert sorted(i["lambdaARN"] for i in account.starter.started.values()) == [
+        f"{ORDERS}:live",
+        function_arn("resize"),
+    ]
+
+
+def test_the_cooldown_runs_from_the_last_successful_run(account: Account) -> None:
+    account.profiles.record_run(ORDERS, PROFILE, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1")
+    account.now += SIX_HOURS - 60
+    assert [code for code, _, _ in skipped(account.retune(alarm()))] == ["Cooldown"]
+    account.now += 120
+    assert len(account.retune(alarm()).started) == 1
+
+
+def test_a_run_in_progress_holds_the_alarm_off(account: Account) -> None:
+    account.profiles.claim_run(ORDERS, "arn:aws:states:us-east-1:123456789012:execution:tuner:manual", NOW + 600)
+    assert [code for code, _, _ in skipped(account.retune(alarm()))] == ["Cooldown"]
+    assert account.starter.started == {}
+
+
+def test_a_run_that_cannot_be_started_gives_its_claim_back(account: Account) -> None:
+    account.starter.failure = AwsError("starting the run: ThrottlingException")
+    with pytest.raises(AwsError, match="ThrottlingException"):
+        account.retune(alarm())
+    assert account.profiles.auto_claims == {}
+
+    account.starter.failure = None
+    assert len(account.retune(alarm()).started) == 1, "the next delivery of the alarm may try again"
+
+
+def test_the_execution_name_of_a_long_function_name_is_one_step_functions_accepts(account: Account) -> None:
+    long_name = "orders-" + "x" * 57  # Lambda's longest function name, 64 characters
+    account.profiles.set_user_profile(function_arn(long_name), PROFILE)
+    result = account.retune(alarm(lambda_metric(FunctionName=long_name)))
+    assert [len(name) for name in account.starter.started] == [80]
+    assert len(result.started) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "settings", "expected"),
+    [
+        (alarm(state="OK"), RetuneSettings(),
+         ("NotInAlarm", "alarm autotuner-orders-p95", "is OK; only ALARM re-tunes")),
+        (alarm(name="orders-p95"), RetuneSettings(),
+         ("NotOptedIn", "alarm orders-p95", "is not opted in: its name does not start with 'autotuner-'")),
+        (alarm(name="orders-p95"), RetuneSettings(alarm_name_prefix=""),
+         ("NotOptedIn", "alarm orders-p95", "is not opted in: re-tuning by alarm is switched off")),
+        (alarm(MetricRef(namespace="AWS/EC2", name="CPUUtilization", dimensions={"InstanceId": "i-0abc"})),
+         RetuneSettings(),
+         ("NoFunction", "alarm autotuner-orders-p95", "watches no Lambda function (metric namespaces: AWS/EC2)")),
+        (alarm(lambda_metric()), RetuneSettings(),
+         ("NoFunction", "alarm autotuner-orders-p95", "watches no Lambda function (metric namespaces: AWS/Lambda)")),
+        (alarm(), RetuneSettings(target_arn_pattern="*:function:billing-*"),
+         ("OutsidePattern", "function orders",
+          "is outside the functions this deployment may tune (*:function:billing-*)")),
+        (alarm(lambda_metric(FunctionName="autotuner-PlanFunction-1A2B")), RetuneSettings(stack_name="autotuner"),
+         ("OwnFunction", "function autotuner-PlanFunction-1A2B", "is one of this tuner's own functions")),
+        (alarm(lambda_metric(FunctionName="billing")), RetuneSettings(),
+         ("NoProfile", "function billing",
+          "has no tuning profile: tune it once, or store one with `autotuner profile set`")),
+    ],
+    ids=["not-in-alarm", "no-prefix", "switched-off", "not-lambda", "account-wide", "outside-pattern", "own-function",
+         "no-profile"],
+)  # fmt: skip
+def test_an_event_that_cannot_start_a_run_is_skipped_with_its_reason_and_claims_nothing(
+    account: Account, change: AlarmChange, settings: RetuneSettings, expected: tuple[str, str, str]
+) -> None:
+    result = account.retune(change, settings)
+    assert (result.started, skipped(result)) == ([], [expected])
+    assert account.starter.started == {}
+    assert account.profiles.auto_claims == {}, "a skipped event must not start the cooldown"
+
+
+def test_a_composite_alarm_watches_no_function(account: Account) -> None:
+    change = alarm().model_copy(update={"metrics": []})
+    assert skipped(account.retune(change)) == [
+        ("NoFunction", "alarm autotuner-orders-p95", "watches no Lambda function (metric namespaces: none (a composite "
+         "alarm?))")
+    ]  # fmt: skip
+
+
+def test_a_profile_that_is_not_a_valid_input_is_skipped_naming_the_problem(account: Account) -> None:
+    account.profiles.set_user_profile(ORDERS, {**PROFILE, "strategy": "fastest"})
+    [(code, subject, reason)] = skipped(account.retune(alarm()))
+    assert (code, subject) == ("InvalidProfile", "function orders")
+    assert reason.startswith("has an invalid profile: ")
+    assert "strategy" in reason
+    assert account.profiles.auto_claims == {}
+
+
+def test_alarms_opt_in_by_tag_and_the_tags_are_read_only_when_that_is_how(account: Account) -> None:
+    by_tag = RetuneSettings(alarm_name_prefix="", alarm_tag_key="autotuner:retune")
+    tagged, untagged = alarm(name="orders-p95"), alarm(name="orders-errors")
+    account.tags[tagged.alarm_arn] = {"autotuner:retune": "true"}
+
+    assert len(account.retune(tagged, by_tag).started) == 1
+    assert skipped(account.retune(untagged, by_tag)) == [
+        ("NotOptedIn", "alarm orders-errors", "is not opted in: it has no tag autotuner:retune=true")
+    ]
+    assert account.tags_read == [tagged.alarm_arn, untagged.alarm_arn]
+
+    account.retune(alarm(), RetuneSettings())
+    assert len(account.tags_read) == 2, "no tag key: the alarm's tags are never read"
