@@ -7,6 +7,7 @@ import pytest
 
 from autotuner.handlers.alarm import AlarmSubscriberFunctionSettings
 from autotuner.handlers.apply import ApplyFunctionSettings
+from autotuner.handlers.canary import CheckCanaryFunctionSettings
 from autotuner.handlers.cleanup import CleanupFunctionSettings
 from autotuner.handlers.fleet import FleetClaimFunctionSettings, FleetListFunctionSettings
 from autotuner.handlers.measure import MeasureFunctionSettings
@@ -27,6 +28,7 @@ HANDLER_SETTINGS: dict[str, type[FunctionSettings] | None] = {
     "autotuner.handlers.measure.handler": MeasureFunctionSettings,
     "autotuner.handlers.analyze.handler": None,
     "autotuner.handlers.apply.handler": ApplyFunctionSettings,
+    "autotuner.handlers.canary.handler": CheckCanaryFunctionSettings,
     "autotuner.handlers.cleanup.handler": CleanupFunctionSettings,
     "autotuner.handlers.notify.handler": NotifyFunctionSettings,
     "autotuner.handlers.notify.failure_handler": ReportFailureFunctionSettings,

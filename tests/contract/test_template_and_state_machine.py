@@ -18,6 +18,7 @@ import autotuner_cli
 from autotuner.domain.run import RunDocument
 from autotuner.workflow.analyze import AnalyzeRequest
 from autotuner.workflow.apply import ApplyRequest
+from autotuner.workflow.canary import CanaryCheckRequest
 from autotuner.workflow.cleanup import CleanupRequest
 from autotuner.workflow.fleet import FleetClaimRequest, FleetListRequest
 from autotuner.workflow.measure import MeasureRequest
@@ -45,6 +46,7 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "autotuner.handlers.measure.handler": MeasureRequest,
     "autotuner.handlers.analyze.handler": AnalyzeRequest,
     "autotuner.handlers.apply.handler": ApplyRequest,
+    "autotuner.handlers.canary.handler": CanaryCheckRequest,
     "autotuner.handlers.cleanup.handler": CleanupRequest,
     "autotuner.handlers.notify.handler": NotifyRequest,
     "autotuner.handlers.notify.failure_handler": FailureRequest,
@@ -329,6 +331,7 @@ FAIL_AT_ONCE = {
     "TargetStateError": "the function is Failed or stuck Pending",
     "PayloadNotFoundError": "the payload's S3 object does not exist",
     "NothingToApplyError": "analysis chose nothing",
+    "NoCanaryError": "CheckCanary was entered without a canary; the same document would come back",
     "UnexpectedVersionError": "the function changed under the run; another writer is at work",
     "MisconfiguredFunctionError": "the deployment lacks a variable; every retry would fail the same way",
     "UnreadableDocumentError": "the state's input is not the run document; a retry gets the same input",

@@ -152,7 +152,12 @@ NOT_EXERCISED = {
     # Clean-up recreates an alias the run found only if someone else deleted it while the run was under way (the
     # record's snapshot is put back exactly); moving an alias back (UpdateAlias) is exercised below.
     ("CleanupFunction", "lambda:CreateAlias"),
-}
+    # CheckCanary undoes its own alias change (a clean-up from the record) only when the janitor closed the record
+    # between its intent and its change; the same guard's undo is exercised above through Prepare and Apply.
+    *(("CheckCanaryFunction", f"lambda:{action}") for action in (
+        "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration", "ListAliases",
+        "ListVersionsByFunction", "CreateAlias", "DeleteAlias", "DeleteFunction")),
+}  # fmt: skip
 
 
 def test_every_granted_action_is_exercised_and_nothing_is_denied(
@@ -192,6 +197,7 @@ def run_every_scenario(stack: LocalStack, tagged: LocalStack, make_target: MakeT
     alarm_opted_in_by_tag(tagged, make_target)
     runs_closed_while_they_change_the_function(stack, make_target)
     an_alias_put_back_after_a_failure(stack, make_target)
+    canaries_rolled_back_by_an_alarm(stack, tagged, make_target)
 
 
 def runs_closed_while_they_change_the_function(stack: LocalStack, make_target: MakeTarget) -> None:
@@ -202,6 +208,25 @@ def runs_closed_while_they_change_the_function(stack: LocalStack, make_target: M
         with janitor_during(stack, f"closed-{step}", step, "update_function_configuration") as interrupted:
             run_tuning(stack, tuning, name=f"closed-{step}")
         assert interrupted == [step]
+
+
+def canaries_rolled_back_by_an_alarm(stack: LocalStack, tagged: LocalStack, make_target: MakeTarget) -> None:
+    """An opted-in alarm (by name, then by tag) already in ALARM: the first check reads it and rolls back."""
+    client, cloudwatch = boto3.client("lambda"), boto3.client("cloudwatch")
+    for deployment, name, alarm in ((stack, "canaried", "autotuner-canaried"), (tagged, "tag-canaried", "latency")):
+        arn = make_target(name, "io-bound", memory_mb=1024)
+        client.create_alias(FunctionName=name, Name="live", FunctionVersion=client.publish_version(FunctionName=name)[
+            "Version"])  # fmt: skip
+        cloudwatch.put_metric_alarm(
+            AlarmName=alarm, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+            Dimensions=[{"Name": "FunctionName", "Value": name}], Tags=[{"Key": "autotuner:retune", "Value": "true"}],
+        )  # fmt: skip
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="Threshold Crossed")
+        tuning = {"lambdaARN": f"{arn}:live", "num": 5, "powerValues": [256], "autoOptimize": True,
+                  "canary": {"durationSeconds": 120}}  # fmt: skip
+        run = run_tuning(deployment, tuning, name=f"canary-{name}")
+        assert run.output["canary"]["verdict"] == "rolled-back", run.cause
 
 
 def an_alias_put_back_after_a_failure(stack: LocalStack, make_target: MakeTarget) -> None:
@@ -288,6 +313,8 @@ def alarm_retune_fleet_and_warmer(stack: LocalStack, make_target: MakeTarget) ->
     )
     started = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change.json"))["started"]
     assert len(started) == 1, started
+    errors = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change-metric-math.json"))  # reads logs
+    assert [s["code"] for s in errors["skipped"]] == ["ErrorsNotMemory"], errors
     wait_for_execution(started[0] if isinstance(started[0], str) else started[0]["executionArn"])
     invoke(stack, "WarmerFunction", load_event("scheduled-event.json"))
     sfn = boto3.client("stepfunctions")

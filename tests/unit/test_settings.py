@@ -59,9 +59,11 @@ CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = 
     (
         AlarmSubscriberFunctionSettings,
         {**TUNING, **SCOPE, "TUNER_STATE_MACHINE_ARN": MACHINE, "RETUNE_ALARM_PREFIX": "autotuner-",
-         "RETUNE_ALARM_TAG": "", "RETUNE_COOLDOWN_HOURS": "6", "PROFILES_TABLE": "profiles"},
+         "RETUNE_ALARM_TAG": "", "RETUNE_COOLDOWN_HOURS": "6", "PROFILES_TABLE": "profiles",
+         "RETUNE_DURATION_MARGIN": "0.8", "RETUNE_THROUGH_CANARY": "true"},
         {"tuner_state_machine_arn": MACHINE, "retune_alarm_prefix": "autotuner-", "retune_alarm_tag": "",
-         "retune_cooldown_hours": 6, "profiles_table": "profiles", "power_values": [128, 512, 1024]},
+         "retune_cooldown_hours": 6, "profiles_table": "profiles", "power_values": [128, 512, 1024],
+         "retune_duration_margin": 0.8, "retune_through_canary": True},
     ),
     (
         FleetListFunctionSettings,

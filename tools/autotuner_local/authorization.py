@@ -77,6 +77,8 @@ def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], ac
     if service == "dynamodb" and "TableName" in parameters:
         table = str(parameters["TableName"])
         return table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+    if service == "logs" and "logGroupName" in parameters:  # IAM checks a log group's events on the group's ARN
+        return f"arn:aws:logs:{region}:{account}:log-group:{parameters['logGroupName']}"
     if service == "s3" and "Bucket" in parameters:
         key = parameters.get("Key")
         return f"arn:aws:s3:::{parameters['Bucket']}" + (f"/{key}" if key is not None else "")

@@ -11,8 +11,10 @@ This is a private moto API; requirements pin moto's version, and this module is 
 import copy
 import importlib
 import json
+import math
 import os
 import random
+import re
 import threading
 import time
 import traceback
@@ -27,6 +29,7 @@ from unittest import mock
 
 import botocore.session
 from moto.awslambda.models import LambdaFunction, LambdaStorage
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import DynamoDBBackend
 from moto.iam.exceptions import NotFoundException
@@ -35,6 +38,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from autotuner.domain.lambda_logs import (
     InvocationReport,
@@ -138,6 +142,12 @@ class InProcessRuntime:
             patches.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
             # Step Functions' Retry waits (seconds to minutes in AWS) are scaled down locally.
             patches.enter_context(mock.patch.object(retrier_decl, "time", _ScaledTime(self._retry_time_scale)))
+            # So are Wait states (a canary's checks, a minute apart in AWS), by the same factor.
+            scaled_wait = _scaled_wait(self._retry_time_scale)
+            patches.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+            patches.enter_context(
+                mock.patch.object(CloudWatchResponse, "get_metric_statistics", _with_percentiles(CloudWatchResponse))
+            )
             patches.enter_context(mock.patch.object(LambdaStorage, "publish_version", _publish_with_unique_numbers))
             for owner, name, replacement in [*_atomic_dynamodb_writes(), *_sfn_integration_as_aws_names()]:
                 patches.enter_context(mock.patch.object(owner, name, replacement))
@@ -369,6 +379,34 @@ class _ScaledTime:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds * self._scale)
+
+
+def _scaled_wait(scale: float) -> Callable[..., None]:
+    def wait_interval(_wait: WaitFunction, env: Any, wait_seconds: int) -> None:
+        env.program_state_event.wait(wait_seconds * scale)  # set when the execution is stopped: the wait ends
+
+    return wait_interval
+
+
+def _with_percentiles(response_class: Any) -> Callable[[Any], Any]:
+    """moto ignores GetMetricStatistics' ExtendedStatistics; CloudWatch answers percentiles such as p95 from the
+    values put. Here they are computed from the raw values moto keeps (nearest rank)."""
+    original = response_class.get_metric_statistics
+
+    def get_metric_statistics(response: Any) -> Any:
+        result = original(response)
+        wanted = [str(s) for s in response._get_param("ExtendedStatistics") or [] if re.fullmatch(r"p\d+(\.\d+)?", s)]
+        for point in result.result["Datapoints"] if wanted else []:
+            values = sorted(point.metric_single_values_list)
+            if values:
+                point.extended_statistics = {stat: _nearest_rank(values, float(stat[1:])) for stat in wanted}
+        return result
+
+    return get_metric_statistics
+
+
+def _nearest_rank(ordered: list[float], percentile: float) -> float:
+    return ordered[max(0, math.ceil(percentile / 100 * len(ordered)) - 1)]
 
 
 def _decode_event(event: Any) -> Any:

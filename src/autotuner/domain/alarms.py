@@ -4,6 +4,7 @@ Powertools ships envelopes for EventBridge and SNS but no model of the alarm its
 delivery formats are reduced to one ``AlarmChange``.
 """
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ class AlarmState(BaseModel):
 
     value: str
     reason: str = ""
+    reason_data: str = Field(default="", alias="reasonData", description="a JSON string with the threshold")
     timestamp: str = ""
 
 
@@ -88,6 +90,9 @@ class SnsTrigger(BaseModel):
     namespace: str | None = Field(default=None, alias="Namespace")
     dimensions: list[SnsDimension] = Field(default_factory=list, alias="Dimensions")
     metrics: list[SnsMetric] = Field(default_factory=list, alias="Metrics")
+    statistic: str | None = Field(default=None, alias="Statistic")
+    extended_statistic: str | None = Field(default=None, alias="ExtendedStatistic")
+    threshold: float | None = Field(default=None, alias="Threshold")
 
 
 class SnsAlarmMessage(BaseModel):
@@ -117,6 +122,8 @@ class AlarmChange(BaseModel):
     reason: str
     time: str
     metrics: list[MetricRef]
+    statistic: str | None = None
+    threshold: float | None = None
 
     @property
     def arn(self) -> Arn:
@@ -141,6 +148,9 @@ def from_eventbridge(detail: AlarmStateChangeDetail, *, alarm_arn: str, time: da
         for m in detail.configuration.metrics
         if m.metric_stat is not None
     ]
+    reason_data = _json_object(detail.state.reason_data)
+    stats = [m.metric_stat.stat for m in detail.configuration.metrics if m.metric_stat is not None]
+    threshold = reason_data.get("threshold")
     return AlarmChange(
         alarm_name=detail.alarm_name,
         alarm_arn=alarm_arn,
@@ -148,7 +158,17 @@ def from_eventbridge(detail: AlarmStateChangeDetail, *, alarm_arn: str, time: da
         reason=detail.state.reason,
         time=detail.state.timestamp or time.isoformat(),
         metrics=metrics,
+        statistic=reason_data.get("statistic") or next((s for s in stats if s), None),
+        threshold=float(threshold) if isinstance(threshold, int | float) else None,
     )
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def from_sns(message: SnsAlarmMessage) -> AlarmChange:
@@ -179,6 +199,8 @@ def from_sns(message: SnsAlarmMessage) -> AlarmChange:
         reason=message.new_state_reason,
         time=message.state_change_time,
         metrics=metrics,
+        statistic=trigger.extended_statistic or trigger.statistic,
+        threshold=trigger.threshold,
     )
 
 
@@ -236,3 +258,56 @@ def opted_in(alarm_name: str, alarm_tags: dict[str, str] | None, *, name_prefix:
     if tag_key and alarm_tags is not None:
         return alarm_tags.get(tag_key, "").strip().lower() in {"true", "yes", "1"}
     return False
+
+
+# ---- an alarm's own definition (DescribeAlarms), for what it watches and where its threshold is -------------
+
+
+class AlarmDefinition(BaseModel):
+    """A metric alarm as CloudWatch describes it: the metric (or metric-math inputs) and the threshold."""
+
+    name: str
+    arn: str
+    state: str
+    reason: str = ""
+    metrics: list[MetricRef]
+    statistic: str | None = Field(default=None, description="e.g. Average, Maximum, p95 (ExtendedStatistic)")
+    threshold: float | None = None
+    comparison: str | None = None
+
+    @property
+    def metric_names(self) -> list[str]:
+        return sorted({m.name for m in self.metrics if m.namespace == LAMBDA_NAMESPACE})
+
+    def as_change(self) -> AlarmChange:
+        return AlarmChange(alarm_name=self.name, alarm_arn=self.arn, state=self.state, reason=self.reason, time="",
+                           metrics=self.metrics)  # fmt: skip
+
+
+def alarm_definition(raw: dict[str, Any]) -> AlarmDefinition:
+    """One ``MetricAlarms`` entry of DescribeAlarms: a single metric, or the metrics of a metric-math alarm."""
+    metrics: list[MetricRef] = []
+    if raw.get("MetricName"):
+        metrics.append(_metric_ref(raw.get("Namespace", ""), raw["MetricName"], raw.get("Dimensions", [])))
+    statistics: list[str] = []
+    for query in raw.get("Metrics", []):
+        stat = query.get("MetricStat") or {}
+        metric = stat.get("Metric") or {}
+        if metric:
+            metrics.append(_metric_ref(metric.get("Namespace", ""), metric.get("MetricName", ""),
+                                       metric.get("Dimensions", [])))  # fmt: skip
+            statistics.append(str(stat.get("Stat", "")))
+    statistic = raw.get("ExtendedStatistic") or raw.get("Statistic") or (statistics[0] if statistics else None)
+    return AlarmDefinition(
+        name=raw["AlarmName"], arn=raw["AlarmArn"], state=raw.get("StateValue", ""),
+        reason=raw.get("StateReason", ""), metrics=metrics, statistic=statistic, threshold=raw.get("Threshold"),
+        comparison=raw.get("ComparisonOperator"),
+    )  # fmt: skip
+
+
+def _metric_ref(namespace: str, name: str, dimensions: list[dict[str, str]]) -> MetricRef:
+    return MetricRef(namespace=namespace, name=name, dimensions={d["Name"]: d["Value"] for d in dimensions})
+
+
+def watches_function(alarm: AlarmDefinition, function_arn: str) -> bool:
+    return any(watched.function_arn == function_arn for watched in watched_functions(alarm.as_change()))

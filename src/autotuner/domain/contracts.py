@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, JsonValue, ValidationError
 
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.canary import CanaryCheck, CanaryConfig, CanaryWindow
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.memory_sizes import (
     DEFAULT_POWER_VALUES,
@@ -41,7 +42,7 @@ MAX_BATCHES_PER_ROUND = 500
 # that carries one is refused by name, whatever the state machine does with the input.
 INTERNAL = frozenset(
     {"input", "executionId", "plan", "round", "analysis", "prepared", "measurements", "applied", "cleanup", "error",
-     "cleanupError", "failure", "reportError", "document"}
+     "cleanupError", "failure", "reportError", "document", "canaryCheck"}
 )  # fmt: skip
 _ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
@@ -65,6 +66,10 @@ class Trigger(CamelModel):
     alarm_name: str | None = None
     reason: str | None = None
     time: str | None = None
+    metric: str | None = Field(default=None, description="the alarm's Lambda metric")
+    statistic: str | None = None
+    threshold: float | None = None
+    constraint: str | None = Field(default=None, description="what the alarm added to the run's constraints")
 
 
 class TuningDefaults(CamelModel):
@@ -113,6 +118,7 @@ class TuningInput(CamelModel):
     include_current: bool = Field(default=True, description="also measure the current memory, for the savings")
     prices: PriceSheet | None = None
     trigger: Trigger = Field(default_factory=Trigger)
+    canary: CanaryConfig | None = Field(default=None, description="apply through a canary on the alias")
 
     @property
     def function(self) -> FunctionArn:
@@ -243,6 +249,8 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
         problems.append(f"autoOptimizeAlias: {alias!r} is not a valid alias name")
     if function is not None:
         problems += _qualifier_problems(tuning, function)
+    if tuning.canary is not None and not (tuning.auto_optimize and tuning.apply_alias):
+        problems.append("canary: applies to an alias; set autoOptimize and autoOptimizeAlias (or alias the lambdaARN)")
     if tuning.search is SearchMode.ADAPTIVE and (tuning.parallel_invocation or tuning.only_cold_starts):
         problems.append(
             "search: the adaptive search compares warm invocations made one at a time; drop parallelInvocation "
@@ -329,6 +337,7 @@ class AppliedChange(CamelModel):
     previous_memory_mb: int
     version: str | None = None
     elapsed_ms: float = 0.0
+    canary: CanaryWindow | None = Field(default=None, description="the version took a share of the traffic first")
 
 
 class SearchSummary(CamelModel):
@@ -345,6 +354,7 @@ class Outcome(StrEnum):
     RECOMMENDED = "recommended"
     DRY_RUN = "dry-run"
     NO_CANDIDATE = "no-candidate"
+    ROLLED_BACK = "rolled-back"
 
 
 class TuningOutput(CamelModel):
@@ -367,4 +377,5 @@ class TuningOutput(CamelModel):
     confidence: str = ""
     search: SearchSummary | None = None
     trigger: Trigger = Field(default_factory=Trigger)
+    canary: CanaryCheck | None = Field(default=None, description="the canary's verdict and the figures behind it")
     warnings: list[str] = Field(default_factory=list)

@@ -14,6 +14,7 @@ from pydantic import Field
 from autotuner.domain.analysis import PricingContext
 from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.canary import CanaryCheck
 from autotuner.domain.contracts import AppliedChange, Trigger, TuningInput
 from autotuner.domain.cost_curve import CostCurve
 from autotuner.domain.measurement import MeasuredBatch
@@ -174,6 +175,7 @@ class RunDocument(CamelModel):
     prepared: Prepared | None = None
     measurements: list[MeasuredBatch] | None = None
     applied: AppliedChange | None = None
+    canary_check: CanaryCheck | None = None
     cleanup: CleanupReport | None = None
     error: StepError | None = None
     cleanup_error: StepError | None = None

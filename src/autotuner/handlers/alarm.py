@@ -29,6 +29,8 @@ class AlarmSubscriberFunctionSettings(
     tuner_state_machine_arn: str = Field(validation_alias="TUNER_STATE_MACHINE_ARN", min_length=1)
     retune_alarm_prefix: str = Field(validation_alias="RETUNE_ALARM_PREFIX")
     retune_alarm_tag: str = Field(validation_alias="RETUNE_ALARM_TAG")
+    retune_duration_margin: float = Field(validation_alias="RETUNE_DURATION_MARGIN", gt=0, le=1)
+    retune_through_canary: bool = Field(validation_alias="RETUNE_THROUGH_CANARY")
 
 
 @observed
@@ -45,10 +47,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 target_arn_pattern=settings.target_function_arn_pattern,
                 stack_name=settings.stack_name,
                 defaults=settings.defaults,
+                duration_margin=settings.retune_duration_margin,
+                canary_for_aliases=settings.retune_through_canary,
             ),
             profiles=wiring.profiles(settings.profiles_table),
             starter=wiring.tuner_executions(settings.tuner_state_machine_arn),
             alarm_tags=alarm_tags,
+            logs=wiring.function_logs(),
         )
         result.started += outcome.started
         result.skipped += outcome.skipped

@@ -1,7 +1,9 @@
 """Every adapter the handlers use, built here from their settings (one place, so each handler stays a few lines)."""
 
+from autotuner.adapters.alarms import CloudWatchAlarms
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.executions import Executions
+from autotuner.adapters.function_logs import CloudWatchFunctionLogs
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.measurements import MeasurementTable
 from autotuner.adapters.metrics import CloudWatchDurations
@@ -68,3 +70,12 @@ def profiles(profiles_table: str) -> ProfileStore:
 
 def tuner_executions(state_machine_arn: str) -> Executions:
     return Executions(state_machine_arn)
+
+
+def alarms(name_prefix: str, tag_key: str) -> CloudWatchAlarms:
+    """The alarms the stack watches (the re-tuning prefix or tag) and the metrics of versions behind an alias."""
+    return CloudWatchAlarms(name_prefix=name_prefix, tag_key=tag_key)
+
+
+def function_logs() -> CloudWatchFunctionLogs:
+    return CloudWatchFunctionLogs()

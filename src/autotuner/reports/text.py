@@ -10,7 +10,9 @@ def subject(output: TuningOutput, function_name: str) -> str:
         return f"Autotuner: {function_name}: no memory size meets the constraints"
     savings = output.savings
     saving = f" (saves {savings.savings_percent:.0f}%)" if savings and savings.savings_percent > 0 else ""
-    verb = {Outcome.APPLIED: "set to", Outcome.RECOMMENDED: "recommends", Outcome.DRY_RUN: "dry run:"}[output.outcome]
+    verbs = {Outcome.APPLIED: "set to", Outcome.RECOMMENDED: "recommends", Outcome.DRY_RUN: "dry run:",
+             Outcome.ROLLED_BACK: "canary rolled back:"}  # fmt: skip
+    verb = verbs[output.outcome]
     return f"Autotuner: {function_name} {verb} {output.power} MB{saving}"
 
 
@@ -49,6 +51,8 @@ def candidate_table(candidates: list[CandidateStats], chosen: int | None, exclud
 def summary(output: TuningOutput, function_name: str) -> str:
     lines = [f"Lambda Autotuner: {function_name}", f"Function: {output.function_arn}", ""]
     lines.append(outcome_line(output))
+    if (canary := output.canary) is not None:
+        lines.append(f"Canary: {canary.verdict.value} after {canary.checks} checks: {canary.reason}.")
     lines.append(f"Why: {output.decision.reason}")
     if output.confidence:
         lines.append(f"Confidence: {output.confidence}")
@@ -94,6 +98,14 @@ def outcome_line(output: TuningOutput) -> str:
             return f"Recommended {output.power} MB, not applied: {output.decision.apply_refusal}."
         case Outcome.RECOMMENDED:
             return f"Recommended {output.power} MB (not applied: autoOptimize was off)."
+        case Outcome.ROLLED_BACK:
+            canary = output.canary
+            assert canary is not None
+            where = f"version {canary.alias_version}" if canary.alias_version else "as the run found it"
+            return (
+                f"Not applied: the canary of {output.power} MB on alias {canary.window.alias} was rolled back; read "
+                f"back, the alias points to {where} with routing {canary.alias_routing or {}}."
+            )
         case Outcome.DRY_RUN:
             return f"Dry run: {output.power} MB would be chosen from one invocation per size; nothing was applied."
         case _:

@@ -6,10 +6,11 @@ record meanwhile makes this step undo it (see workflow/guard.py)."""
 import time
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.canary import CanaryWindow
 from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.run import Analysis, Plan
 from autotuner.domain.run_naming import version_description
-from autotuner.domain.run_record import Intent
+from autotuner.domain.run_record import AliasSnapshot, Intent
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
 
@@ -31,8 +32,9 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
         raise NothingToApplyError("no configuration was chosen, so none can be applied")
     memory = decision.chosen_memory_mb
     target = plan.apply_alias or LATEST
+    how = "start a canary of" if plan.tuning.canary is not None else "apply"
     guard.intend(
-        Intent(step="apply", action=f"apply {memory} MB to {target}", memory_mb=memory, alias=plan.apply_alias)
+        Intent(step="apply", action=f"{how} {memory} MB to {target}", memory_mb=memory, alias=plan.apply_alias)
     )
     if plan.apply_alias is None:
         control.update(memory_mb=memory, description=plan.original.description)
@@ -40,7 +42,10 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
     else:
         change = _apply_to_alias(control, plan, plan.apply_alias, memory)
     change.elapsed_ms = (time.monotonic() - started) * 1000
-    guard.keep(change)
+    if change.canary is None:
+        guard.keep(change)
+    else:  # not kept yet: until the canary is promoted, every clean-up puts the alias back as the record holds it
+        guard.confirm(f"routed {change.canary.config.weight:.0%} of alias {target} to version {change.version}")
     return change
 
 
@@ -49,9 +54,21 @@ def _apply_to_alias(control: FunctionControl, plan: Plan, alias: str, memory: in
     previous_memory = control.configuration(previous_version).memory_mb if previous_version else plan.original.memory_mb
     description = version_description(plan.run_id, memory, "apply")
     control.update(memory_mb=memory, description=description)
+    canary: CanaryWindow | None = None
     try:
         published = control.publish_version(description)
-        control.point_alias(alias, published.version)
+        if plan.tuning.canary is not None and previous_version is not None:
+            canary = CanaryWindow(
+                alias=alias, new_version=published.version, old_version=previous_version,
+                config=plan.tuning.canary, started_epoch_s=time.time(),
+            )  # fmt: skip
+            # The old version stays the alias's main one; the new one takes its weight of the traffic.
+            routed = {published.version: plan.tuning.canary.weight}
+            control.restore_alias(AliasSnapshot(name=alias, version=previous_version, routing=routed))
+        else:
+            control.point_alias(alias, published.version)
     finally:
         control.update(memory_mb=plan.original.memory_mb, description=plan.original.description)
-    return AppliedChange(target=alias, memory_mb=memory, previous_memory_mb=previous_memory, version=published.version)
+    return AppliedChange(
+        target=alias, memory_mb=memory, previous_memory_mb=previous_memory, version=published.version, canary=canary
+    )

@@ -10,7 +10,8 @@ from pydantic import ConfigDict, Field
 from autotuner.domain.analysis import build_output
 from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import LATEST, AppliedChange, SearchSummary, TuningOutput
+from autotuner.domain.canary import CanaryCheck, Verdict
+from autotuner.domain.contracts import LATEST, AppliedChange, Outcome, SearchSummary, TuningOutput
 from autotuner.domain.run import Analysis, CleanupReport, Failure, Plan, StepError
 from autotuner.domain.run_cost import run_cost, transitions
 from autotuner.domain.run_record import RunRecord
@@ -18,11 +19,14 @@ from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.cleanup import NO_RECORD
 from autotuner.workflow.ports import Notifier, RunRegistry
 
+CANARY_TRANSITIONS_PER_CHECK = 3  # WaitForCanary, CheckCanary, CanaryDecided
+
 
 class NotifyRequest(CamelModel):
     plan: Plan
     analysis: Analysis
     applied: AppliedChange | None = None
+    canary_check: CanaryCheck | None = None
     cleanup: CleanupReport
 
 
@@ -36,15 +40,20 @@ def finish(
     started = time.monotonic()
     plan, analysis = request.plan, request.analysis
     assert analysis.decision is not None, "Analyze always decides"
+    canary = request.canary_check
+    rolled_back = canary is not None and canary.verdict is Verdict.ROLLED_BACK
+    applied = None if rolled_back else request.applied  # a rolled-back canary left nothing applied
+    checks = canary.checks if canary is not None else 0
     extra_ms = (request.applied.elapsed_ms if request.applied else 0.0) + request.cleanup.elapsed_ms
     cost = run_cost(
         target_invocations=analysis.invocations + plan.preflight_invocations,
         target_cost=sum(c.total_cost for c in analysis.candidates) + plan.preflight_cost,
         tuner_elapsed_ms=analysis.tuner_elapsed_ms + extra_ms + (time.monotonic() - started) * 1000,
-        tuner_invocations=analysis.tuner_invocations + 2 + int(request.applied is not None),
+        tuner_invocations=analysis.tuner_invocations + 2 + int(request.applied is not None) + checks,
         tuner_memory_mb=plan.tuner.memory_mb,
         tuner_architecture=plan.tuner.architecture,
-        transition_count=transitions(analysis.rounds, analysis.batches, request.applied is not None),
+        transition_count=transitions(analysis.rounds, analysis.batches, request.applied is not None)
+        + CANARY_TRANSITIONS_PER_CHECK * checks,
         prices=plan.pricing.prices,
     )
     output = build_output(
@@ -55,13 +64,16 @@ def finish(
         run_cost=cost,
         visualization_base_url=visualization_base_url,
         region=plan.region,
-        applied=request.applied,
+        applied=applied,
         warnings=plan.warnings,
         search=SearchSummary(
             mode=plan.tuning.search, rounds=analysis.rounds, invocations=analysis.invocations, log=analysis.notes
         ),
     )
-    output.warnings += _read_back_differs(request.applied, request.cleanup)
+    output.canary = canary
+    if rolled_back:
+        output.outcome = Outcome.ROLLED_BACK
+    output.warnings += _read_back_differs(applied, request.cleanup)
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
         try:
             registry.record_run(plan.function_arn, profile_of(plan), output.power, plan.execution_id)

@@ -11,6 +11,7 @@ from autotuner.domain.analysis import PricingContext
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.batching import invocations_per_batch
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.canary import canary_problems
 from autotuner.domain.contracts import (
     MAX_BATCHES_PER_ROUND,
     SearchMode,
@@ -89,6 +90,7 @@ def plan_run(
     original = _read_target(control)
     _check_state(original, control)
     warnings = [*read.warnings, *_alias_warnings(tuning, function, control, original)]
+    _check_canary(tuning, control)
     _check_processors(tuning, function_for)
 
     prices = prices_for_region(function.region, tuning.prices)
@@ -175,7 +177,8 @@ LOCK_MARGIN_S = 900  # clean-up and notification after the measuring deadline
 
 def _claim(registry: RunRegistry, plan: Plan) -> None:
     deadline = plan.deadline_epoch_s or time.time() + LOCK_WITHOUT_DEADLINE_S
-    holder = registry.claim_run(plan.function_arn, plan.execution_id, deadline + LOCK_MARGIN_S)
+    canary = plan.tuning.canary.duration_seconds if plan.tuning.canary is not None and plan.applies else 0
+    holder = registry.claim_run(plan.function_arn, plan.execution_id, deadline + LOCK_MARGIN_S + canary)
     if holder is not None:
         raise RunInProgressError(
             f"lambdaARN: another tuning run of {plan.function_name} is in progress ({holder}); wait for it to end"
@@ -255,6 +258,15 @@ def _alias_warnings(
             [f"autoOptimizeAlias: {message}, so applying would also deploy $LATEST's code to the alias"]
         )
     return [message]
+
+
+def _check_canary(tuning: TuningInput, control: FunctionControl) -> None:
+    if tuning.canary is None or not tuning.applies or tuning.apply_alias is None:
+        return
+    alias = control.alias_snapshot(tuning.apply_alias)
+    problems = canary_problems(alias.name, alias.version, alias.routing)
+    if problems:
+        raise InvalidInputError(problems)
 
 
 def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionArn], FunctionControl]) -> None:

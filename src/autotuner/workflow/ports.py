@@ -5,6 +5,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from autotuner.domain.arn import FunctionArn
+from autotuner.domain.canary import VersionFigures
 from autotuner.domain.contracts import AppliedChange
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import CleanupReport, FunctionConfiguration
@@ -116,3 +117,18 @@ class MeasurementStore(Protocol):
 
     def save(self, execution_id: str, key: str, measurement: BatchMeasurement) -> None: ...
     def load(self, execution_id: str) -> list[BatchMeasurement]: ...
+
+
+class CanaryWatch(Protocol):
+    """What a canary check reads: the alarms the stack watches for a function, and each version's metrics."""
+
+    def alarms_in_alarm(self, function: FunctionArn) -> list[str]: ...
+    def version_figures(
+        self, function: FunctionArn, alias: str, version: str, since_epoch_s: float
+    ) -> VersionFigures: ...
+
+
+class FunctionLogs(Protocol):
+    """A function's recent log events that can show how its invocations ended (REPORT lines, time-outs)."""
+
+    def recent_endings(self, function: FunctionArn, seconds: int) -> list[str]: ...

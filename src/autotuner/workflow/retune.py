@@ -11,11 +11,22 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from autotuner.domain.alarm_semantics import (
+    DEFAULT_DURATION_MARGIN,
+    AlarmMeaning,
+    alarm_meaning,
+    count_failures,
+    merged_constraints,
+    with_failure_evidence,
+)
 from autotuner.domain.alarms import AlarmChange, WatchedFunction, opted_in, watched_functions
+from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.contracts import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.scope import is_stack_function
-from autotuner.workflow.ports import Profiles, Starter
+from autotuner.workflow.ports import FunctionLogs, Profiles, Starter
+
+RECENT_LOGS_S = 3600  # how far back an Errors alarm looks for time-outs and out-of-memory endings
 
 
 class RetuneSettings(BaseModel):
@@ -25,6 +36,8 @@ class RetuneSettings(BaseModel):
     target_arn_pattern: str = "*"
     stack_name: str = ""
     defaults: TuningDefaults = Field(default_factory=TuningDefaults)
+    duration_margin: float = Field(default=DEFAULT_DURATION_MARGIN, gt=0, le=1)
+    canary_for_aliases: bool = Field(default=True, description="profiles applied to an alias go through a canary")
 
 
 class Skipped(BaseModel):
@@ -45,6 +58,7 @@ def retune(
     profiles: Profiles,
     starter: Starter,
     alarm_tags: Callable[[str], dict[str, str]],
+    logs: FunctionLogs | None = None,
 ) -> RetuneResult:
     result = RetuneResult()
     alarm = f"alarm {change.alarm_name}"
@@ -63,8 +77,9 @@ def retune(
         reason = f"watches no Lambda function (metric namespaces: {', '.join(namespaces)})"
         result.skipped.append(Skipped(subject=alarm, reason=reason, code="NoFunction"))
         return result
+    meaning = alarm_meaning(change, duration_margin=settings.duration_margin)
     for function in functions:
-        outcome = _start_one(change, function, settings, profiles=profiles, starter=starter)
+        outcome = _start_one(change, meaning, function, settings, profiles=profiles, starter=starter, logs=logs)
         if isinstance(outcome, Skipped):
             result.skipped.append(outcome)
         else:
@@ -73,20 +88,28 @@ def retune(
 
 
 def _start_one(
-    change: AlarmChange, function: WatchedFunction, settings: RetuneSettings, *, profiles: Profiles, starter: Starter
+    change: AlarmChange,
+    meaning: AlarmMeaning,
+    function: WatchedFunction,
+    settings: RetuneSettings,
+    *,
+    profiles: Profiles,
+    starter: Starter,
+    logs: FunctionLogs | None,
 ) -> str | Skipped:
+    profile = _profile_in_scope(function, settings, profiles)
+    if isinstance(profile, Skipped):
+        return profile
+    if meaning.needs_failure_evidence:
+        endings = logs.recent_endings(parse_function_arn(function.function_arn), RECENT_LOGS_S) if logs else []
+        meaning = with_failure_evidence(meaning, count_failures(endings))
+    if meaning.skip_code is not None:
+        return Skipped(subject=f"alarm {change.alarm_name}", reason=meaning.skip_reason or "", code=meaning.skip_code)
+    tuning_input = automatic_input(function, profile, _trigger(change, meaning))
+    tuning_input["constraints"] = merged_constraints(profile.get("constraints"), meaning.constraints)
+    if settings.canary_for_aliases and _applies_to_alias(tuning_input) and "canary" not in tuning_input:
+        tuning_input["canary"] = {}  # the default window: 10% of the traffic for 30 minutes, checked every minute
     subject = f"function {function.name}"
-    if not fnmatch.fnmatchcase(function.function_arn, settings.target_arn_pattern):
-        reason = f"is outside the functions this deployment may tune ({settings.target_arn_pattern})"
-        return Skipped(subject=subject, reason=reason, code="OutsidePattern")
-    if is_stack_function(function.name, settings.stack_name):
-        return Skipped(subject=subject, reason="is one of this tuner's own functions", code="OwnFunction")
-    stored = profiles.get(function.function_arn)
-    profile = stored.profile if stored is not None else None
-    if profile is None:
-        reason = "has no tuning profile: tune it once, or store one with `autotuner profile set`"
-        return Skipped(subject=subject, reason=reason, code="NoProfile")
-    tuning_input = automatic_input(function, profile, _trigger(change))
     try:
         parse_tuning_input(tuning_input, settings.defaults)
     except InvalidInputError as error:
@@ -103,14 +126,46 @@ def _start_one(
         raise
 
 
+def _profile_in_scope(
+    function: WatchedFunction, settings: RetuneSettings, profiles: Profiles
+) -> dict[str, Any] | Skipped:
+    """The function's profile, when the function is one this deployment may tune and has one."""
+    subject = f"function {function.name}"
+    if not fnmatch.fnmatchcase(function.function_arn, settings.target_arn_pattern):
+        reason = f"is outside the functions this deployment may tune ({settings.target_arn_pattern})"
+        return Skipped(subject=subject, reason=reason, code="OutsidePattern")
+    if is_stack_function(function.name, settings.stack_name):
+        return Skipped(subject=subject, reason="is one of this tuner's own functions", code="OwnFunction")
+    stored = profiles.get(function.function_arn)
+    profile = stored.profile if stored is not None else None
+    if profile is None:
+        reason = "has no tuning profile: tune it once, or store one with `autotuner profile set`"
+        return Skipped(subject=subject, reason=reason, code="NoProfile")
+    return profile
+
+
 def automatic_input(function: WatchedFunction, profile: dict[str, Any], trigger: Trigger) -> dict[str, Any]:
     """The state machine input of an automatic run: the profile, the function (and alarm's alias), the trigger."""
     arn = f"{function.function_arn}:{function.alias}" if function.alias else function.function_arn
     return {**profile, "lambdaARN": arn, "trigger": trigger.model_dump(mode="json")}
 
 
-def _trigger(change: AlarmChange) -> Trigger:
-    return Trigger(source=TriggerSource.ALARM, alarm_name=change.alarm_name, reason=change.reason, time=change.time)
+def _trigger(change: AlarmChange, meaning: AlarmMeaning) -> Trigger:
+    return Trigger(source=TriggerSource.ALARM, alarm_name=change.alarm_name, reason=change.reason, time=change.time,
+                   metric=meaning.metric, statistic=change.statistic, threshold=change.threshold,
+                   constraint=meaning.constraint)  # fmt: skip
+
+
+def _applies_to_alias(tuning_input: dict[str, Any]) -> bool:
+    arn = str(tuning_input.get("lambdaARN", ""))
+    return bool(tuning_input.get("autoOptimize")) and bool(tuning_input.get("autoOptimizeAlias") or _alias_of(arn))
+
+
+def _alias_of(arn: str) -> str | None:
+    try:
+        return parse_function_arn(arn).alias
+    except ValueError:
+        return None
 
 
 def _claimant(change: AlarmChange, function: WatchedFunction) -> str:
