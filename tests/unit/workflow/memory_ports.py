@@ -24,6 +24,7 @@ from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus, for
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import CleanupReport, FunctionConfiguration
 from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
+from autotuner.domain.scope import AssumedRole
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 ACCOUNT = "123456789012"
@@ -202,13 +203,16 @@ class Functions:
 
     def __init__(self, *functions: MemoryFunction) -> None:
         self.by_arn = {f.arn.unqualified: f for f in functions}
+        self.reached_through: dict[str, AssumedRole | None] = {}
 
     def add(self, function: MemoryFunction) -> MemoryFunction:
         self.by_arn[function.arn.unqualified] = function
         return function
 
-    def __call__(self, arn: FunctionArn) -> MemoryFunction:
-        """A handle on the function, as LambdaFunction is: a missing one fails only when it is read."""
+    def __call__(self, arn: FunctionArn, through: AssumedRole | None = None) -> MemoryFunction:
+        """A handle on the function, as LambdaFunction is: a missing one fails only when it is read. ``through``
+        is kept, so tests see which role a step reached it through."""
+        self.reached_through[arn.unqualified] = through
         found = self.by_arn.get(arn.unqualified)
         return found if found is not None else MemoryFunction(arn.unqualified, exists=False)
 
