@@ -213,6 +213,9 @@ class Functions:
         """A handle on the function, as LambdaFunction is: a missing one fails only when it is read. ``through``
         is kept, so tests see which role a step reached it through."""
         self.reached_through[arn.unqualified] = through
+        return self.existing(arn)
+
+    def existing(self, arn: FunctionArn) -> MemoryFunction:
         found = self.by_arn.get(arn.unqualified)
         return found if found is not None else MemoryFunction(arn.unqualified, exists=False)
 
@@ -273,7 +276,7 @@ class MemoryInvoker:
 
     def invoke(self, function: str, payload: bytes) -> InvocationResult:
         arn = parse_function_arn(function)
-        configuration = self.functions(arn).configuration(arn.qualifier)
+        configuration = self.functions.existing(arn).configuration(arn.qualifier)
         call = Invocation(function=function, memory_mb=configuration.memory_mb, payload=payload)
         reply = self.respond(call)
         with self._lock:
