@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from unittest import mock
 
 import boto3
@@ -16,6 +16,9 @@ from moto.awslambda.models import LambdaBackend
 from autotuner_local.authorization import CURRENT_PRINCIPAL
 from autotuner_local.events import deliver_status_change
 from autotuner_local.stack import LocalStack
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
 
 
 class MakeTarget(Protocol):
@@ -141,8 +144,9 @@ class TargetState:
     versions: list[str]
 
 
-def target_state(name: str) -> TargetState:
-    client = boto3.client("lambda")
+def target_state(name: str, client: "LambdaClient | None" = None) -> TargetState:
+    """The function as it is now (``client``: one acting in its account, when that is not the tuner's)."""
+    client = client or boto3.client("lambda")
     configuration = client.get_function_configuration(FunctionName=name)
     return TargetState(
         memory_mb=configuration["MemorySize"],

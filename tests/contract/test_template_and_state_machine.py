@@ -323,6 +323,7 @@ FAIL_AT_ONCE = {
     "RunStoppedError": "the run was stopped; retrying would resume what was stopped",
     "RunTimedOutError": "the run's own time limit has passed",
     "TargetNotFoundError": "the function does not exist",
+    "TargetAccountUnreachableError": "the role in the target's account is missing or does not trust the tuner",
     "UnknownRegionError": "no built-in prices for the region; the caller must pass prices",
     "ReportNotFoundError": "Lambda returned no REPORT line; the invoker already retried the invocation",
     "MalformedReportError": "Lambda's REPORT line is unreadable; the same line would come back",

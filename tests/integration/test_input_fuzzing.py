@@ -105,8 +105,8 @@ def test_plan_refuses_hostile_input_by_field_and_never_changes_the_target(
         plan_run(
             PlanRequest(input=tuning, execution_id=execution),
             PlanSettings(target_arn_pattern=PATTERN, stack_name="lambda-autotuner"),
-            function_for=LambdaFunction,
-            invoker_for=LambdaInvoker,
+            function_for=lambda arn, through: LambdaFunction(arn, through=through),
+            invoker_for=lambda region, through: LambdaInvoker(region, through=through),
             payloads=S3PayloadSource(),
             records=records,
             registry=ProfileStore(stack.tables["ProfilesTable"]),
@@ -114,7 +114,12 @@ def test_plan_refuses_hostile_input_by_field_and_never_changes_the_target(
     except DomainError as error:
         refused = error
     finally:  # as the workflow would, whatever Plan did: the lock is freed for the next example
-        clean_up_run(execution, records, LambdaFunction, ProfileStore(stack.tables["ProfilesTable"]))
+        clean_up_run(
+            execution,
+            records,
+            lambda arn, through: LambdaFunction(arn, through=through),
+            ProfileStore(stack.tables["ProfilesTable"]),
+        )
     if refused is not None:
         assert named_fields(refused, tuning) == [], f"{tuning!r} was refused without naming the field: {refused}"
     assert target_state("fuzzed") == fuzzed, f"{tuning!r} changed the target"

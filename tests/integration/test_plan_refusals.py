@@ -16,6 +16,7 @@ from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.errors import BudgetExceededError, InvalidInputError
 from autotuner.domain.run import RunDocument
+from autotuner.domain.scope import AssumedRole
 from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner_local.runtime import InProcessRuntime
@@ -30,8 +31,8 @@ SETTINGS = PlanSettings(target_arn_pattern=HERE, stack_name=STACK)
 SWEEP = {"num": 5, "powerValues": [512, 1024]}  # 10 invocations at two sizes (1,024 MB is the current one)
 
 
-def functions(arn: FunctionArn) -> LambdaFunction:
-    return LambdaFunction(arn, sleep=lambda _: None)
+def functions(arn: FunctionArn, through: AssumedRole | None = None) -> LambdaFunction:
+    return LambdaFunction(arn, through=through, sleep=lambda _: None)
 
 
 def plan(tuning_input: dict[str, Any], settings: PlanSettings = SETTINGS) -> RunDocument:
@@ -39,7 +40,7 @@ def plan(tuning_input: dict[str, Any], settings: PlanSettings = SETTINGS) -> Run
         PlanRequest(input=tuning_input, execution_id=EXECUTION, started_at="2026-11-27T10:00:00+00:00"),
         settings,
         function_for=functions,
-        invoker_for=lambda region: LambdaInvoker(region, sleep=lambda _: None),
+        invoker_for=lambda region, through: LambdaInvoker(region, through=through, sleep=lambda _: None),
         payloads=S3PayloadSource(),
         records=RunRecords("runs"),  # every run here is refused before its record is written
         durations=CloudWatchDurations(),

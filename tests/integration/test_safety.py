@@ -40,8 +40,8 @@ def forged_plan(stack: LocalStack, arn: str) -> dict[str, Any]:
     document = plan_run(
         PlanRequest(input={"lambdaARN": arn, "num": 5, "powerValues": [256]}, execution_id="forged"),
         PlanSettings(),
-        function_for=LambdaFunction,
-        invoker_for=LambdaInvoker,
+        function_for=lambda arn, through: LambdaFunction(arn, through=through),
+        invoker_for=lambda region, through: LambdaInvoker(region, through=through),
         payloads=S3PayloadSource(),
         records=RunRecords(stack.tables["RunsTable"]),
     )

@@ -18,6 +18,7 @@ from autotuner.domain.batching import Batch
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run import CleanupReport, Plan, RunDocument
 from autotuner.domain.run_naming import alias_name, version_description
+from autotuner.domain.scope import AssumedRole
 from autotuner.domain.selection import Decision, Strategy
 from autotuner.workflow.apply import ApplyRequest, apply_choice
 from autotuner.workflow.cleanup import NO_RECORD, clean_up_run
@@ -53,8 +54,8 @@ def clean_up(run: Plan, *, again: bool = False) -> CleanupReport:
     return clean_up_run(run.execution_id, records(), functions, None, again=again)
 
 
-def functions(arn: FunctionArn) -> LambdaFunction:
-    return LambdaFunction(arn, sleep=lambda _: None)
+def functions(arn: FunctionArn, through: AssumedRole | None = None) -> LambdaFunction:
+    return LambdaFunction(arn, through=through, sleep=lambda _: None)
 
 
 def plan(tuning_input: dict[str, Any], settings: PlanSettings | None = None, execution: str = "run-1") -> RunDocument:
@@ -66,7 +67,7 @@ def plan(tuning_input: dict[str, Any], settings: PlanSettings | None = None, exe
         ),
         settings or PlanSettings(),
         function_for=functions,
-        invoker_for=lambda region: LambdaInvoker(region, sleep=lambda _: None),
+        invoker_for=lambda region, through: LambdaInvoker(region, through=through, sleep=lambda _: None),
         payloads=S3PayloadSource(),
         records=records(),
     )

@@ -7,7 +7,7 @@ import botocore.session
 import pytest
 
 from autotuner_local.authorization import iam_action, resource_arn
-from autotuner_local.iam import Decision, Request, decide, is_allowed
+from autotuner_local.iam import Decision, Request, decide, is_allowed, trusts
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
@@ -140,3 +140,44 @@ def test_requests_are_authorized_against_the_resource_aws_checks(
     service: str, name: str, parameters: dict[str, Any], resource: str
 ) -> None:
     assert resource_arn(service, name, parameters, ACCOUNT, REGION) == resource
+
+
+TUNER = "123456789012"
+PLAN_ROLE = f"arn:aws:iam::{TUNER}:role/lambda-autotuner-PlanFunctionRole-AB12"
+TRUST = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{TUNER}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": [f"arn:aws:iam::{TUNER}:role/lambda-autotuner-Plan*"]}},
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("caller", "account", "trusted"),
+    [
+        (PLAN_ROLE, TUNER, True),
+        (f"arn:aws:iam::{TUNER}:role/lambda-autotuner-NotifyFunctionRole-CD34", TUNER, False),  # not named
+        ("arn:aws:iam::999988887777:role/lambda-autotuner-PlanFunctionRole-AB12", "999988887777", False),
+    ],
+)
+def test_a_trust_policy_lets_only_the_principals_and_roles_it_names_assume_the_role(
+    caller: str, account: str, trusted: bool
+) -> None:
+    context = {"aws:principalarn": caller, "aws:principalaccount": account}
+    assert trusts(TRUST, caller, account, context) is trusted
+
+
+def test_a_trust_policy_for_a_service_trusts_no_role() -> None:
+    service = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "*"}]}
+    assert not trusts(service, PLAN_ROLE, TUNER, {"aws:principalarn": PLAN_ROLE})
+
+
+def test_sts_assume_role_is_authorized_against_the_role_arn() -> None:
+    model = botocore.session.get_session().get_service_model("sts").operation_model("AssumeRole")
+    role = "arn:aws:iam::210987654321:role/lambda-autotuner-target"
+    assert iam_action(model) == "sts:AssumeRole"
+    assert resource_arn("sts", "AssumeRole", {"RoleArn": role, "RoleSessionName": "s"}, TUNER, "us-east-1") == role

@@ -28,10 +28,11 @@ CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = 
     (
         PlanFunctionSettings,
         {**TUNING, **SCOPE, "MAX_RUN_SECONDS": "600", "TUNER_ARCHITECTURE": "x86_64", "RUNS_TABLE": "runs",
-         "PROFILES_TABLE": "profiles"},
+         "PROFILES_TABLE": "profiles", "TUNER_ACCOUNT_ID": "123456789012", "TARGET_ACCOUNT_ROLE_NAME": "tuner-target"},
         {"power_values": [128, 512, 1024], "max_memory_mb": 3008, "max_run_seconds": 600, "stack_name": "autotuner",
          "tuner_architecture": Architecture.X86_64, "target_function_arn_pattern": PATTERN, "runs_table": "runs",
-         "profiles_table": "profiles", "throttle_base_delay_ms": 200, "tuner_memory_mb": 256},
+         "profiles_table": "profiles", "throttle_base_delay_ms": 200, "tuner_memory_mb": 256,
+         "tuner_account": "123456789012", "target_account_role_name": "tuner-target"},
     ),
     (PrepareFunctionSettings, {"RUNS_TABLE": "runs"}, {"runs_table": "runs"}),
     (

@@ -4,6 +4,13 @@ The emulator runs handlers in-process (see local.runtime), so a call is attribut
 made it through a context variable. Two botocore hooks, registered on every client created while enforcement is
 on, do the rest: one keeps the call's parameters, the other answers a call no policy allows with AWS's own
 AccessDeniedException (HTTP 403) before it reaches the emulator. Calls made outside a handler are not checked.
+
+Roles assumed in another account: a handler's sts:AssumeRole is allowed only when its own role's policies allow
+it *and* the role exists and its trust policy names the handler's role (moto itself would let any role, even a
+missing one, be assumed). A third hook notes the credentials AssumeRole returned; a call signed with them is then
+checked against the assumed role's policies, in its account, instead of the handler's. What is not checked: the
+role's MaxSessionDuration, session policies and tags, and trust-policy conditions other than the String and Arn
+operators on aws:PrincipalArn and aws:PrincipalAccount.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -16,10 +23,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.model import OperationModel
+from botocore.signers import RequestSigner
 
 from autotuner.adapters.clients import forget_clients
 from autotuner.domain.arn import FunctionArn, FunctionReference, parse_function_reference
-from autotuner_local.iam import Decision, Request, decide
+from autotuner_local.iam import Decision, Request, decide, trusts
 
 _PARAMETERS_KEY = "autotuner_local_api_parameters"
 # IAM's service prefix where it is not botocore's signing name.
@@ -37,28 +45,60 @@ _ACTION_NAMES = {
 
 @dataclass(frozen=True)
 class AuthorizationDecision:
-    """One call a handler made, and whether its role allowed it."""
+    """One call a handler made, and whether the role it acted as (its own, or one it assumed) allowed it."""
 
     function_name: str
     action: str
     resource: str
     allowed: bool
+    role_arn: str = ""
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role as the emulator's IAM holds it: who may assume it, and what its policies allow."""
+
+    arn: str
+    trust: dict[str, Any]
+    documents: list[dict[str, Any]]
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
 
 
 @dataclass(frozen=True)
 class Principal:
-    """A function's execution role, as its handler's calls present it."""
+    """A function's execution role (or a role its handler assumed), as its handler's calls present it."""
 
     function_name: str
     role_arn: str
     account: str
     documents: list[dict[str, Any]]
     record: Callable[[AuthorizationDecision], None]
+    role_named: Callable[[str], Role | None] = lambda _arn: None  # any account's role, by ARN
+    session_name: str = ""  # a role the handler assumed: the session it named; its own role: the function's name
 
     @property
     def session_arn(self) -> str:
         role_name = self.role_arn.rsplit("/", 1)[-1]
-        return f"arn:aws:sts::{self.account}:assumed-role/{role_name}/{self.function_name}"
+        return f"arn:aws:sts::{self.account}:assumed-role/{role_name}/{self.session_name or self.function_name}"
+
+    def assuming(self, role: Role, session_name: str) -> "Principal":
+        """The same handler, acting with the credentials of ``role`` (its decisions still recorded under it)."""
+        return Principal(
+            self.function_name, role.arn, role.account, role.documents, self.record, self.role_named, session_name
+        )
+
+
+@dataclass(frozen=True)
+class _AssumedSession:
+    role_arn: str
+    session_name: str
+
+
+# Credentials a handler obtained from AssumeRole (access key id -> the role and session), while enforcement is on.
+_ASSUMED_SESSIONS: dict[str, _AssumedSession] = {}
 
 
 CURRENT_PRINCIPAL: ContextVar[Principal | None] = ContextVar("autotuner_local_principal", default=None)
@@ -91,6 +131,7 @@ def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], ac
 # Operations on a resource named by its ARN; every other operation of these services is on "*" (CloudWatch's
 # GetMetricStatistics, GetMetricData, DescribeAlarms...; tag:GetResources).
 _ARN_PARAMETERS = {
+    "sts": ("RoleArn",),
     "sns": ("TopicArn", "TargetArn"),
     "stepfunctions": ("stateMachineArn", "executionArn", "mapRunArn", "activityArn"),
     "cloudwatch": ("ResourceARN",),
@@ -123,9 +164,11 @@ def keep_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -
     context[_PARAMETERS_KEY] = dict(params)
 
 
-def authorize(model: OperationModel, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+def authorize(
+    model: OperationModel, context: dict[str, Any], request_signer: RequestSigner | None = None, **_: Any
+) -> tuple[AWSResponse, dict[str, Any]] | None:
     """before-call: None lets an allowed call proceed; a denied one gets AWS's answer without being sent."""
-    principal = CURRENT_PRINCIPAL.get()
+    principal = _acting_principal(CURRENT_PRINCIPAL.get(), request_signer)
     if principal is None:
         return None
     region = str(context.get("client_region") or "us-east-1")
@@ -136,26 +179,62 @@ def authorize(model: OperationModel, context: dict[str, Any], **_: Any) -> tuple
     known_keys = {"aws:requestedregion": region, "aws:principalaccount": principal.account}
     request = Request(action, resource, known_keys | {"aws:principalarn": principal.role_arn})
     decision = decide(principal.documents, request)
-    principal.record(AuthorizationDecision(principal.function_name, action, resource, decision is Decision.ALLOWED))
+    if decision is Decision.ALLOWED and action == "sts:AssumeRole" and not _trusted(principal, resource):
+        decision = Decision.NOT_TRUSTED
+    allowed = decision is Decision.ALLOWED
+    principal.record(AuthorizationDecision(principal.function_name, action, resource, allowed, principal.role_arn))
     if decision is Decision.ALLOWED:
         return None
     return _access_denied(principal, request, decision)
 
 
+def _acting_principal(principal: Principal | None, signer: RequestSigner | None) -> Principal | None:
+    """The handler's own role, or the role whose assumed credentials sign this call."""
+    if principal is None or signer is None:
+        return principal
+    credentials = signer._credentials  # type: ignore[attr-defined]  # the client's credentials: its session's, or a role assumed with them
+    session = _ASSUMED_SESSIONS.get(credentials.get_frozen_credentials().access_key) if credentials else None
+    if session is None:
+        return principal
+    role = principal.role_named(session.role_arn)
+    if role is None:  # deleted since it was assumed: its credentials keep no permissions here
+        role = Role(session.role_arn, {}, [])
+    return principal.assuming(role, session.session_name)
+
+
+def _trusted(principal: Principal, role_arn: str) -> bool:
+    """Whether the role exists and its trust policy lets the principal's role assume it."""
+    role = principal.role_named(role_arn)
+    if role is None:
+        return False
+    context = {"aws:principalarn": principal.role_arn, "aws:principalaccount": principal.account}
+    return trusts(role.trust, principal.role_arn, principal.account, context)
+
+
+def note_assumed_role(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """after-call of sts:AssumeRole: the credentials it returned to a handler act as that role from now on."""
+    if CURRENT_PRINCIPAL.get() is None or "Credentials" not in parsed:
+        return
+    session = parsed.get("AssumedRoleUser", {}).get("Arn", "").rsplit("/", 1)[-1]
+    role_arn = str(context.get(_PARAMETERS_KEY, {}).get("RoleArn", ""))
+    _ASSUMED_SESSIONS[parsed["Credentials"]["AccessKeyId"]] = _AssumedSession(role_arn, session)
+
+
 def _access_denied(principal: Principal, request: Request, decision: Decision) -> tuple[AWSResponse, dict[str, Any]]:
-    reason = (
-        "with an explicit deny in an identity-based policy"
-        if decision is Decision.EXPLICITLY_DENIED
-        else f"because no identity-based policy allows the {request.action} action"
-    )
+    reasons = {
+        Decision.EXPLICITLY_DENIED: " with an explicit deny in an identity-based policy",
+        Decision.IMPLICITLY_DENIED: f" because no identity-based policy allows the {request.action} action",
+        Decision.NOT_TRUSTED: "",  # AWS says no more when the role is missing or does not trust the caller
+    }
     message = (
         f"User: {principal.session_arn} is not authorized to perform: {request.action} "
-        f"on resource: {request.resource} {reason}"
+        f"on resource: {request.resource}{reasons[decision]}"
     )
+    code = "AccessDenied" if request.action.startswith("sts:") else "AccessDeniedException"  # STS's own name
     headers = HTTPHeaders()
-    headers["x-amzn-ErrorType"] = "AccessDeniedException"
+    headers["x-amzn-ErrorType"] = code
     parsed = {
-        "Error": {"Code": "AccessDeniedException", "Message": message},
+        "Error": {"Code": code, "Message": message},
         "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": dict(headers.items())},
     }
     return AWSResponse("https://local.emulator/denied", 403, headers, None), parsed
@@ -165,7 +244,11 @@ def _access_denied(principal: Principal, request: Request, decision: Decision) -
 def enforcement() -> Iterator[None]:
     """Check every call handlers make from now on: the hooks go on every client created from here (cached
     clients are dropped so they are recreated). Pool threads act as their handler through ``calls_kept_apart``."""
-    hooks = [("before-parameter-build", keep_parameters), ("before-call", authorize)]
+    hooks = [
+        ("before-parameter-build", keep_parameters),
+        ("before-call", authorize),
+        ("after-call.sts.AssumeRole", note_assumed_role),
+    ]
     BUILTIN_HANDLERS.extend(hooks)
     forget_clients()
     try:
@@ -173,4 +256,5 @@ def enforcement() -> Iterator[None]:
     finally:
         for hook in hooks:
             BUILTIN_HANDLERS.remove(hook)
+        _ASSUMED_SESSIONS.clear()
         forget_clients()

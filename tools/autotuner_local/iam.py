@@ -107,6 +107,7 @@ class Decision(Enum):
     ALLOWED = "allowed"
     IMPLICITLY_DENIED = "implicitly denied"  # no statement allows it
     EXPLICITLY_DENIED = "explicitly denied"  # a Deny statement applies: it wins over every Allow
+    NOT_TRUSTED = "not trusted"  # sts:AssumeRole of a role that does not exist or whose trust policy omits the caller
 
 
 def decide(documents: Iterable[Mapping[str, Any]], request: Request) -> Decision:
@@ -175,21 +176,47 @@ def _element_matches(statement: Mapping[str, Any], element: str, value: str, mat
     return False
 
 
+_EQUALS_OPERATORS = {"StringEquals", "ArnEquals"}
+_LIKE_OPERATORS = {"StringLike", "ArnLike"}  # an ARN's wildcards do not cross its colons in IAM; here they may
+
+
 def _conditions_hold(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool:
-    """StringEquals and StringLike on keys the emulator knows. Any other operator makes the statement not apply:
-    for an Allow that is the strict reading; a conditional Deny is then not enforced (the template has none)."""
+    """StringEquals, StringLike, ArnEquals and ArnLike on keys the emulator knows. Any other operator makes the
+    statement not apply: for an Allow that is the strict reading; a conditional Deny is then not enforced (the
+    templates have none)."""
     for operator, tests in condition.items():
-        if operator not in {"StringEquals", "StringLike"}:
+        if operator not in _EQUALS_OPERATORS | _LIKE_OPERATORS:
             return False
         for key, expected in tests.items():
             actual = context.get(key.lower())
-            if actual is None:  # a key absent from the request fails every String operator
+            if actual is None:  # a key absent from the request fails every String and Arn operator
                 return False
-            if operator == "StringEquals" and actual not in {str(value) for value in _as_list(expected)}:
+            if operator in _EQUALS_OPERATORS and actual not in {str(value) for value in _as_list(expected)}:
                 return False
-            if operator == "StringLike" and not any(resource_matches(str(p), actual) for p in _as_list(expected)):
+            if operator in _LIKE_OPERATORS and not any(resource_matches(str(p), actual) for p in _as_list(expected)):
                 return False
     return True
+
+
+def trusts(trust: Mapping[str, Any], caller_role_arn: str, caller_account: str, context: Mapping[str, str]) -> bool:
+    """Whether a role's trust policy lets ``caller_role_arn`` assume it: an Allow of sts:AssumeRole whose AWS
+    principal is the caller's account (``root`` or its id) or the caller's role, with its conditions holding, and no
+    Deny that applies. Service and federated principals never match a role."""
+    allowed = False
+    for statement in statements([trust]):
+        if not _element_matches(statement, "Action", "sts:AssumeRole", action_matches):
+            continue
+        principals = statement.get("Principal", {})
+        names = _as_list(principals.get("AWS", [])) if isinstance(principals, dict) else _as_list(principals)
+        account_root = f"arn:aws:iam::{caller_account}:root"
+        if not any(str(name) in {"*", caller_account, account_root, caller_role_arn} for name in names):
+            continue
+        if not _conditions_hold(statement.get("Condition", {}), context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -47,7 +47,7 @@ from autotuner.domain.lambda_logs import (
     format_report_line,
 )
 from autotuner.handlers.settings import forget_settings
-from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, enforcement
+from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, Role, enforcement
 from autotuner_local.call_context import call_environment, calls_kept_apart
 from autotuner_local.workloads import WORKLOADS, Workload
 
@@ -122,7 +122,7 @@ class InProcessRuntime:
         self._enforce_iam = enforce_iam
         self._lock = threading.Lock()
         self._idle_environments: Counter[tuple[str, str, int, str]] = Counter()
-        self._role_documents: dict[str, list[dict[str, Any]]] = {}
+        self._roles: dict[str, Role] = {}
         self.hooks: list[Hook] = []
         self.invocations: list[Invocation] = []
         self.listeners: list[Callable[[Invocation], None]] = []
@@ -278,28 +278,42 @@ class InProcessRuntime:
             return [a for a in self.authorizations if a.function_name == function_name]
 
     def _principal(self, function: LambdaFunction) -> Principal:
-        """The function's role as moto's IAM holds it; read at the handler's first run (roles do not change)."""
+        """The function's role as moto's IAM holds it (a role moto does not know grants nothing)."""
         role_arn = str(function.role)
+        role = self._role(role_arn)
+        documents = role.documents if role is not None else []
+        return Principal(
+            function.function_name, role_arn, str(function.account_id), documents, self._authorized, self._role
+        )
+
+    def _role(self, role_arn: str) -> Role | None:
+        """Any account's role, read at its first use (roles do not change during a run); None while it does not
+        exist (it may be created later)."""
         with self._lock:
-            documents = self._role_documents.get(role_arn)
-        if documents is None:
-            documents = _role_documents(str(function.account_id), role_arn)
+            known = self._roles.get(role_arn)
+        if known is not None:
+            return known
+        role = _read_role(role_arn)
+        if role is not None:
             with self._lock:
-                self._role_documents[role_arn] = documents
-        return Principal(function.function_name, role_arn, str(function.account_id), documents, self._authorized)
+                self._roles[role_arn] = role
+        return role
 
     def _authorized(self, decision: AuthorizationDecision) -> None:
         with self._lock:
             self.authorizations.append(decision)
 
 
-def _role_documents(account: str, role_arn: str) -> list[dict[str, Any]]:
-    """The role's inline and attached customer-managed policy documents (a role moto does not know has none)."""
-    backend = iam_backends[account]["aws"]
+def _read_role(role_arn: str) -> Role | None:
+    """The role's trust policy, and its inline and attached customer-managed policy documents, in its account."""
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    if not account:
+        return None
     try:
-        role = backend.get_role_by_arn(role_arn)
-    except NotFoundException:  # a role that does not exist grants nothing
-        return []
+        role = iam_backends[account]["aws"].get_role_by_arn(role_arn)
+    except NotFoundException:
+        return None
+    trust = role.assume_role_policy_document
     inline = [json.loads(document) for document in role.policies.values()]
     managed = [
         json.loads(version.document)
@@ -307,7 +321,7 @@ def _role_documents(account: str, role_arn: str) -> list[dict[str, Any]]:
         for version in policy.versions
         if version.is_default and version.document
     ]
-    return inline + managed
+    return Role(role_arn, json.loads(trust) if isinstance(trust, str) and trust else {}, inline + managed)
 
 
 def _publish_with_unique_numbers(storage: LambdaStorage, name_or_arn: str, description: str = "") -> Any:

@@ -1,11 +1,14 @@
-"""boto3 clients, created once per process (a Lambda's cold start) and per region and endpoint."""
+"""boto3 clients, created once per process (a Lambda's cold start) and per region and endpoint; and clients that
+act in another account through a role assumed there, created once per role session."""
 
 import os
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -36,6 +39,54 @@ def lambda_client(region: str | None = None, *, for_invoke: bool = False) -> "La
     return client("lambda", region, INVOKE if for_invoke else CONTROL_PLANE)  # type: ignore[no-any-return]
 
 
+ASSUMED_ROLE_SECONDS = 3600  # botocore renews the credentials 15 minutes before they expire
+ROLE_SESSIONS_KEPT = 16  # a warm Lambda serves a few runs at a time; older runs' sessions are let go
+
+
+def lambda_client_as(
+    role_arn: str, session_name: str, region: str | None, *, for_invoke: bool = False
+) -> "LambdaClient":
+    """A Lambda client acting as ``role_arn`` (in the target's account). The role is assumed at once, so a role
+    that cannot be assumed fails here (a botocore ClientError from STS), before any call for the target."""
+    config = INVOKE if for_invoke else CONTROL_PLANE
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    session = _role_session(role_arn, session_name, endpoint)
+    return _client_in_session(session, "lambda", region, endpoint, config)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=ROLE_SESSIONS_KEPT)
+def _role_session(role_arn: str, session_name: str, _endpoint: str | None) -> boto3.session.Session:
+    """A session whose credentials are the role's, assumed with this function's own credentials and renewed
+    before they expire; one per run (the session name names it), shared by the run's calls in this process.
+    The endpoint is part of the key, so that a local emulator started later gets its own sessions."""
+    sts = client("sts")
+
+    def assume() -> dict[str, str]:
+        credentials = sts.assume_role(
+            RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=ASSUMED_ROLE_SECONDS
+        )["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    core = botocore.session.get_session()
+    # botocore's way to give a session refreshable credentials (boto3 sessions take only static keys).
+    core._credentials = RefreshableCredentials.create_from_metadata(  # type: ignore[attr-defined]
+        assume(), assume, "sts-assume-role"
+    )
+    return boto3.session.Session(botocore_session=core)
+
+
+@lru_cache(maxsize=4 * ROLE_SESSIONS_KEPT)
+def _client_in_session(
+    session: boto3.session.Session, service: str, region: str | None, endpoint: str | None, config: Config
+) -> Any:
+    return session.client(service, region_name=region, endpoint_url=endpoint, config=config)  # type: ignore[call-overload]
+
+
 def sns_client(region: str | None = None) -> "SNSClient":
     return client("sns", region)  # type: ignore[no-any-return]
 
@@ -51,3 +102,5 @@ def stepfunctions_client(region: str | None = None) -> "SFNClient":
 def forget_clients() -> None:
     """Drop cached clients (tests that start a fresh emulator)."""
     _client.cache_clear()
+    _role_session.cache_clear()
+    _client_in_session.cache_clear()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError, HTTPClientError, WaiterError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from autotuner.adapters.clients import lambda_client
+from autotuner.adapters.clients import lambda_client, lambda_client_as
 from autotuner.adapters.errors import (
     ACCESS_DENIED_CODES,
     NOT_FOUND_CODES,
@@ -26,9 +26,11 @@ from autotuner.adapters.errors import (
 )
 from autotuner.domain.arn import FunctionArn, parse_function_reference
 from autotuner.domain.backoff import full_jitter_delays
+from autotuner.domain.errors import TargetAccountUnreachableError
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run import FunctionConfiguration
 from autotuner.domain.run_record import AliasSnapshot
+from autotuner.domain.scope import ROLE_TEMPLATE, AssumedRole
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 if TYPE_CHECKING:
@@ -52,6 +54,23 @@ def _translate(error: ClientError, what: str) -> Exception:
     return AwsError(f"{what}: {describe(error)}")
 
 
+def target_lambda_client(
+    region: str | None, through: AssumedRole | None, *, for_invoke: bool = False
+) -> "LambdaClient":
+    """The Lambda client for a target: the tuner's own, or one acting as the role in the target's account."""
+    if through is None:
+        return lambda_client(region, for_invoke=for_invoke)
+    try:
+        return lambda_client_as(through.role_arn, through.session_name, region, for_invoke=for_invoke)
+    except ClientError as error:
+        account = through.role_arn.split(":")[4]
+        raise TargetAccountUnreachableError(
+            f"the tuner cannot assume the role {through.role_arn} ({describe(error)}); deploy {ROLE_TEMPLATE} in "
+            f"account {account} with this tuner's account and stack name (its role name is the stack's "
+            "TargetAccountRoleName)"
+        ) from error
+
+
 class LambdaFunction:
     """Control-plane operations on one function, each waiting until Lambda has finished applying it."""
 
@@ -60,12 +79,13 @@ class LambdaFunction:
         arn: FunctionArn,
         client: "LambdaClient | None" = None,
         *,
+        through: AssumedRole | None = None,
         sleep: Sleep = time.sleep,
         conflict_attempts: int = 8,
         rng: random.Random | None = None,
     ) -> None:
         self.arn = arn
-        self._client = client or lambda_client(arn.region)
+        self._client = client or target_lambda_client(arn.region, through)
         self._sleep = sleep
         self._conflict_attempts = conflict_attempts
         self._rng = rng or random.Random()
@@ -266,12 +286,13 @@ class LambdaInvoker:
         region: str | None,
         client: "LambdaClient | None" = None,
         *,
+        through: AssumedRole | None = None,
         sleep: Sleep = time.sleep,
         throttle_attempts: int = 8,
         base_delay_s: float = 0.2,
         rng: random.Random | None = None,
     ) -> None:
-        self._client = client or lambda_client(region, for_invoke=True)
+        self._client = client or target_lambda_client(region, through, for_invoke=True)
         self._sleep = sleep
         self._attempts = throttle_attempts
         self._base_delay_s = base_delay_s

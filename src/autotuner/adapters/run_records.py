@@ -37,7 +37,15 @@ class RunRecords:
     def open(self, record: RunRecord) -> bool:
         """Write the record of a run about to change things; False when a clean-up has already closed it (the
         execution was stopped while planning). A retried Plan rewrites its own open record."""
-        kept = {"execution_id", "run_id", "function_arn", "original_memory_mb", "original_description", "alias"}
+        kept = {
+            "execution_id",
+            "run_id",
+            "function_arn",
+            "target_role",
+            "original_memory_mb",
+            "original_description",
+            "alias",
+        }
         snapshot = record.model_dump(mode="json", include=kept)
         written = conditional_update(
             self._db, self.table_name, _key(record.execution_id),

@@ -51,3 +51,7 @@ class RunStoppedError(DomainError):
 
 class TargetNotFoundError(DomainError):
     """A function (or another resource) the run needs does not exist."""
+
+
+class TargetAccountUnreachableError(DomainError):
+    """The role in the target's account cannot be assumed (it does not exist, or does not trust this tuner)."""

@@ -20,6 +20,7 @@ from autotuner.domain.cost_curve import CostCurve
 from autotuner.domain.measurement import MeasuredBatch
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import RunCost
+from autotuner.domain.scope import AssumedRole
 from autotuner.domain.selection import CandidateStats, Decision
 
 
@@ -90,6 +91,9 @@ class Plan(CamelModel):
     function_arn: str = Field(description="unqualified ARN of the target")
     function_name: str
     region: str
+    target_role: AssumedRole | None = Field(
+        default=None, description="the role in the target's account its calls go through; None: the tuner's own"
+    )
     original: FunctionConfiguration
     pricing: PricingContext
     tuner: TunerPricing = Field(default_factory=TunerPricing)

@@ -26,6 +26,12 @@ def version_description(run_id: str, memory_mb: int, purpose: Literal["measure",
     return f"{run_tag(run_id)}: {purpose} {memory_mb} MB"
 
 
+def role_session_name(run_id: str) -> str:
+    """The session of a role assumed in a target's account: the run's id, as its versions' descriptions hold it
+    (at most 64 characters of [\\w+=,.@-], as STS requires)."""
+    return f"{RUN_TAG_PREFIX}-run-{run_id}"
+
+
 def is_run_alias(name: str, run_id: str) -> bool:
     return name.startswith(f"{ALIAS_PREFIX}-{run_id}-")
 

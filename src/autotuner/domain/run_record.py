@@ -13,6 +13,7 @@ from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import AppliedChange
 from autotuner.domain.run import CleanupReport
+from autotuner.domain.scope import AssumedRole
 
 
 class AliasSnapshot(CamelModel):
@@ -35,7 +36,10 @@ class Intent(CamelModel):
 class RunRecord(CamelModel):
     execution_id: str
     run_id: str
-    function_arn: str = Field(description="unqualified ARN of the target")
+    function_arn: str = Field(description="unqualified ARN of the target (its account and region)")
+    target_role: AssumedRole | None = Field(
+        default=None, description="the role in the target's account clean-up goes through; None: the tuner's own"
+    )
     original_memory_mb: int
     original_description: str = ""
     alias: AliasSnapshot | None = Field(default=None, description="the alias an applied choice would move")

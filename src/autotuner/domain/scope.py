@@ -1,8 +1,13 @@
-"""Which functions a deployment may tune or invoke: those matching its TargetFunctionArnPattern, never its own."""
+"""Which functions a deployment may tune or invoke: those matching its TargetFunctionArnPattern, never its own;
+and, for a target in another account, the role there that every call for it goes through."""
 
 import fnmatch
 
 from autotuner.domain.arn import FunctionArn
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.run_naming import role_session_name
+
+ROLE_TEMPLATE = "templates/target-account-role.yaml"
 
 
 def is_stack_function(function_name: str, stack_name: str) -> bool:
@@ -33,3 +38,33 @@ def processor_problems(
             f"({target.account}, {target.region})"
         ]
     return target_problems(field, processor, pattern, stack_name, purpose="invoke")
+
+
+class AssumedRole(CamelModel):
+    """The role in the target's account that the tuner's Lambda calls for it go through, and the session name
+    that names the run (what the target account's CloudTrail shows)."""
+
+    role_arn: str
+    session_name: str
+
+
+def account_problems(field: str, target: FunctionArn, tuner_account: str | None, role_name: str) -> list[str]:
+    """Why a target in another account cannot be reached: the deployment names no role to assume there.
+    ``tuner_account`` None: the account is not known (every target is reached with the tuner's own role)."""
+    if tuner_account is None or target.account == tuner_account or role_name:
+        return []
+    return [
+        f"{field}: {target.unqualified} is in account {target.account}, not this tuner's account {tuner_account}; "
+        f"to tune functions in other accounts, deploy {ROLE_TEMPLATE} there and the tuner with the parameter "
+        "TargetAccountRoleName"
+    ]
+
+
+def target_role(target: FunctionArn, tuner_account: str | None, role_name: str, run_id: str) -> AssumedRole | None:
+    """The role to assume for ``target`` (None: the tuner's own account, reached with its own role)."""
+    if tuner_account is None or target.account == tuner_account or not role_name:
+        return None
+    return AssumedRole(
+        role_arn=f"arn:{target.partition}:iam::{target.account}:role/{role_name}",
+        session_name=role_session_name(run_id),
+    )

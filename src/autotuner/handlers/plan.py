@@ -10,13 +10,16 @@ from autotuner.handlers.observability import metrics, observed
 from autotuner.handlers.settings import (
     ProfilesTableSetting,
     RunsTableSetting,
+    TargetAccountSettings,
     TargetScopeSettings,
     TuningDefaultsSettings,
 )
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 
 
-class PlanFunctionSettings(TuningDefaultsSettings, TargetScopeSettings, RunsTableSetting, ProfilesTableSetting):
+class PlanFunctionSettings(
+    TuningDefaultsSettings, TargetScopeSettings, TargetAccountSettings, RunsTableSetting, ProfilesTableSetting
+):
     tuner_architecture: Architecture = Field(validation_alias="TUNER_ARCHITECTURE")
     max_run_seconds: int = Field(validation_alias="MAX_RUN_SECONDS", ge=60)
     # The template sets this for Measure only: Plan's few trial invocations keep the usual first wait.
@@ -36,9 +39,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             stack_name=settings.stack_name,
             tuner=TunerPricing(memory_mb=settings.tuner_memory_mb, architecture=settings.tuner_architecture),
             max_run_seconds=settings.max_run_seconds,
+            tuner_account=settings.tuner_account,
+            target_account_role_name=settings.target_account_role_name,
         ),
         function_for=wiring.function_control,
-        invoker_for=lambda region: wiring.invoker(region, settings.throttle_base_delay_ms),
+        invoker_for=lambda region, through: wiring.invoker(region, settings.throttle_base_delay_ms, through),
         payloads=wiring.payload_source(),
         records=wiring.run_records(settings.runs_table),
         registry=wiring.profiles(settings.profiles_table),

@@ -97,6 +97,13 @@ class TargetScopeSettings(FunctionSettings):
     stack_name: str = Field(validation_alias="STACK_NAME")
 
 
+class TargetAccountSettings(FunctionSettings):
+    """Targets in other accounts: reached through the role of this name there (empty: this account only)."""
+
+    tuner_account: str = Field(validation_alias="TUNER_ACCOUNT_ID", pattern=r"^\d{12}$")
+    target_account_role_name: str = Field(default="", validation_alias="TARGET_ACCOUNT_ROLE_NAME")
+
+
 class TuningDefaultsSettings(FunctionSettings):
     power_values: list[int] = Field(validation_alias="POWER_VALUES")
     max_memory_mb: int = Field(validation_alias="MAX_MEMORY_MB", ge=128, le=MAX_MEMORY_MB)

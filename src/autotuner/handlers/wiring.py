@@ -12,6 +12,7 @@ from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.scope import AssumedRole
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl, Invoker
@@ -19,12 +20,13 @@ from autotuner.workflow.ports import FunctionControl, Invoker
 WARMING_THROTTLE_ATTEMPTS = 3  # a warm-up that keeps being throttled is retried on the next schedule
 
 
-def function_control(arn: FunctionArn | str) -> FunctionControl:
-    return LambdaFunction(parse_function_arn(arn) if isinstance(arn, str) else arn)
+def function_control(arn: FunctionArn | str, through: AssumedRole | None = None) -> FunctionControl:
+    """The target's control plane; ``through``: the role in the target's account the calls go through."""
+    return LambdaFunction(parse_function_arn(arn) if isinstance(arn, str) else arn, through=through)
 
 
-def invoker(region: str, throttle_base_delay_ms: float) -> Invoker:
-    return LambdaInvoker(region, base_delay_s=throttle_base_delay_ms / 1000)
+def invoker(region: str, throttle_base_delay_ms: float, through: AssumedRole | None = None) -> Invoker:
+    return LambdaInvoker(region, through=through, base_delay_s=throttle_base_delay_ms / 1000)
 
 
 def warming_invoker() -> LambdaInvoker:
@@ -56,7 +58,9 @@ def change_guard(runs_table: str, execution_id: str, control: FunctionControl) -
     """The guard of a step that changes the target; its undo is a clean-up from the run record."""
     records = run_records(runs_table)
     return ChangeGuard(
-        records, execution_id, undo=lambda: clean_up_run(execution_id, records, lambda _: control, None, again=True)
+        records,
+        execution_id,
+        undo=lambda: clean_up_run(execution_id, records, lambda _arn, _through: control, None, again=True),
     )
 
 

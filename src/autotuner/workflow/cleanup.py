@@ -4,15 +4,14 @@ lock. The same code serves the successful path, every failure path and the janit
 idempotent, and what it reports about the function is what it read back afterwards."""
 
 import time
-from collections.abc import Callable
 
-from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import LATEST
 from autotuner.domain.run import CleanupReport
 from autotuner.domain.run_naming import is_run_alias, is_run_version
 from autotuner.domain.run_record import RunRecord
-from autotuner.workflow.ports import FunctionControl, RunRecords, RunRegistry
+from autotuner.workflow.ports import FunctionControl, FunctionsFor, RunRecords, RunRegistry
 
 NO_RECORD = "the run stopped before it recorded any change to make"
 NO_CHANGE = "the run record holds no change to the function"
@@ -25,7 +24,7 @@ class CleanupRequest(CamelModel):
 def clean_up_run(
     execution_id: str,
     records: RunRecords,
-    control_for: Callable[[FunctionArn], FunctionControl],
+    control_for: FunctionsFor,
     registry: RunRegistry | None,
     *,
     again: bool = False,
@@ -40,7 +39,8 @@ def clean_up_run(
         return record.cleanup
     report = CleanupReport()
     if record.changed_target or again:
-        control = control_for(parse_function_arn(record.function_arn))
+        # In another account, through the role the run record names (the account is the recorded ARN's).
+        control = control_for(parse_function_arn(record.function_arn), record.target_role)
         _undo_changes(control, record, report)
     else:
         report.skipped = NO_CHANGE

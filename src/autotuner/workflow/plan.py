@@ -24,6 +24,7 @@ from autotuner.domain.errors import (
     InvalidInputError,
     RunInProgressError,
     RunStoppedError,
+    TargetAccountUnreachableError,
     TargetNotFoundError,
 )
 from autotuner.domain.lambda_logs import InvocationReport
@@ -43,13 +44,15 @@ from autotuner.domain.run_cost import (
 )
 from autotuner.domain.run_naming import run_id_for
 from autotuner.domain.run_record import Intent, RunRecord
-from autotuner.domain.scope import processor_problems, target_problems
+from autotuner.domain.scope import AssumedRole, account_problems, processor_problems, target_problems, target_role
 from autotuner.workflow import rounds
 from autotuner.workflow.invocation import InvocationRunner
 from autotuner.workflow.ports import (
     DurationHistory,
     FunctionControl,
+    FunctionsFor,
     Invoker,
+    InvokerFor,
     PayloadSource,
     RunRecords,
     RunRegistry,
@@ -68,14 +71,16 @@ class PlanSettings(CamelModel):
     stack_name: str = ""
     tuner: TunerPricing = Field(default_factory=TunerPricing)
     max_run_seconds: int | None = None
+    tuner_account: str | None = Field(default=None, description="None: every target is reached with own role")
+    target_account_role_name: str = Field(default="", description="the role assumed in other accounts")
 
 
 def plan_run(
     request: PlanRequest,
     settings: PlanSettings,
     *,
-    function_for: Callable[[FunctionArn], FunctionControl],
-    invoker_for: Callable[[str], Invoker],
+    function_for: FunctionsFor,
+    invoker_for: InvokerFor,
     payloads: PayloadSource,
     records: RunRecords,
     registry: RunRegistry | None = None,
@@ -86,12 +91,14 @@ def plan_run(
     tuning = read.tuning
     function = tuning.function
     _check_allowed(tuning, settings)
-    control = function_for(function)
+    run_id = run_id_for(request.execution_id)
+    through = target_role(function, settings.tuner_account, settings.target_account_role_name, run_id)
+    control = _reach_target(function, through, function_for)
     original = _read_target(control)
     _check_state(original, control)
     warnings = [*read.warnings, *_alias_warnings(tuning, function, control, original)]
     _check_canary(tuning, control)
-    _check_processors(tuning, function_for)
+    _check_processors(tuning, lambda arn: function_for(arn, through))
 
     prices = prices_for_region(function.region, tuning.prices)
     pricing = PricingContext(
@@ -101,7 +108,6 @@ def plan_run(
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
     payload = tuning.payload_model.resolve(payloads.fetch)
-    run_id = run_id_for(request.execution_id)
     per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
     probes = len(payload.encoded())  # _preflight invokes once per distinct payload
     opening, opening_reason = rounds.first(
@@ -119,7 +125,7 @@ def plan_run(
         bound = duration_bound(recent_max_ms, original.timeout_s)
         _refuse_over_budget(tuning.budget_usd, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
                             before_probe=f"each taken at {bound.basis}")  # fmt: skip
-    preflight = _preflight(tuning, function, payload, invoker_for)
+    preflight = _preflight(tuning, function, payload, invoker_for(function.region, through))
     estimate = estimate_from(preflight)
     if tuning.budget_usd is not None:
         _refuse_over_budget(tuning.budget_usd, estimate, sizes)
@@ -132,6 +138,7 @@ def plan_run(
         function_arn=function.unqualified,
         function_name=function.name,
         region=function.region,
+        target_role=through,
         original=original,
         pricing=pricing,
         tuner=settings.tuner,
@@ -162,6 +169,7 @@ def _open_record(records: RunRecords, plan: Plan, control: FunctionControl) -> N
         execution_id=plan.execution_id,
         run_id=plan.run_id,
         function_arn=plan.function_arn,
+        target_role=plan.target_role,
         original_memory_mb=plan.original.memory_mb,
         original_description=plan.original.description,
         alias=control.alias_snapshot(plan.apply_alias) if plan.applies and plan.apply_alias else None,
@@ -198,6 +206,7 @@ def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
     target = tuning.function
     pattern, stack = settings.target_arn_pattern, settings.stack_name
     problems = target_problems("lambdaARN", target, pattern, stack)
+    problems += account_problems("lambdaARN", target, settings.tuner_account, settings.target_account_role_name)
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is not None:
             problems += processor_problems(field, parse_function_arn(arn), target, pattern, stack)
@@ -217,6 +226,14 @@ def _check_batches(batches: int, per_batch: int, timeout_s: int) -> None:
             "number of sizes, or lower the function's timeout"
         ]
     )
+
+
+def _reach_target(function: FunctionArn, through: AssumedRole | None, function_for: FunctionsFor) -> FunctionControl:
+    """The target's control plane; in another account, through its role, which the tuner must be able to assume."""
+    try:
+        return function_for(function, through)
+    except TargetAccountUnreachableError as error:  # named by field, as every refusal is
+        raise TargetAccountUnreachableError(f"lambdaARN: {error}") from error
 
 
 def _read_target(control: FunctionControl) -> FunctionConfiguration:
@@ -303,11 +320,11 @@ def _refuse_over_budget(budget: float, estimate: RunCost, sizes: list[int], *, b
 
 
 def _preflight(
-    tuning: TuningInput, function: FunctionArn, payload: InlinePayload, invoker_for: Callable[[str], Invoker]
+    tuning: TuningInput, function: FunctionArn, payload: InlinePayload, invoker: Invoker
 ) -> list[InvocationReport]:
     """One invocation per distinct payload, at the current configuration: a payload the target rejects fails
     the run here, before anything is changed."""
-    runner = InvocationRunner.for_tuning(tuning, invoker_for(function.region))
+    runner = InvocationRunner.for_tuning(tuning, invoker)
     reports: list[InvocationReport] = []
     for index, encoded in enumerate(payload.encoded()):
         outcome = runner.run(function.unqualified, encoded)  # $LATEST: the code the run measures

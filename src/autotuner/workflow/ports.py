@@ -1,5 +1,6 @@
 """What the workflow needs from the outside world; the adapters provide it (and moto stands behind them in tests)."""
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -10,6 +11,7 @@ from autotuner.domain.contracts import AppliedChange
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import CleanupReport, FunctionConfiguration
 from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
+from autotuner.domain.scope import AssumedRole
 
 
 class VersionInfo(BaseModel):
@@ -45,6 +47,11 @@ class Invoker(Protocol):
     throttles: int
 
     def invoke(self, function: str, payload: bytes) -> InvocationResult: ...
+
+
+# A target's control plane and its invoker, reached through the role in its account (None: the tuner's own role).
+FunctionsFor = Callable[[FunctionArn, AssumedRole | None], FunctionControl]
+InvokerFor = Callable[[str, AssumedRole | None], Invoker]  # the target's region
 
 
 class PayloadSource(Protocol):

@@ -1,7 +1,14 @@
 import pytest
 
 from autotuner.domain.arn import parse_function_arn
-from autotuner.domain.scope import is_stack_function, processor_problems, target_problems
+from autotuner.domain.scope import (
+    AssumedRole,
+    account_problems,
+    is_stack_function,
+    processor_problems,
+    target_problems,
+    target_role,
+)
 
 STACK = "lambda-autotuner"
 HERE = "arn:aws:lambda:us-east-1:123456789012:function:*"
@@ -70,3 +77,29 @@ def test_a_processor_outside_the_pattern_is_refused_as_a_function_the_deployment
     assert processor_problems("postProcessorARN", enrich, ORDERS, pattern, STACK) == [
         f"postProcessorARN: {enrich.unqualified} is outside the functions this deployment may invoke ({pattern})"
     ]
+
+
+ELSEWHERE = parse_function_arn("arn:aws:lambda:us-east-1:210987654321:function:orders")
+
+
+def test_a_target_in_another_account_is_reached_through_the_named_role_with_a_session_naming_the_run() -> None:
+    assert target_role(ELSEWHERE, "123456789012", "autotuner-target", "0a1b2c3d4e") == AssumedRole(
+        role_arn="arn:aws:iam::210987654321:role/autotuner-target", session_name="autotuner-run-0a1b2c3d4e"
+    )
+    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "autotuner-target") == []
+
+
+@pytest.mark.parametrize(("tuner_account", "role_name"), [("123456789012", ""), (None, "r"), ("210987654321", "r")])
+def test_the_tuners_own_role_serves_its_account_an_unknown_account_and_no_role_name(
+    tuner_account: str | None, role_name: str
+) -> None:
+    assert target_role(ELSEWHERE, tuner_account, role_name, "0a1b2c3d4e") is None
+
+
+def test_another_accounts_target_without_a_role_name_is_refused_naming_the_parameter_and_the_template() -> None:
+    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "") == [
+        f"lambdaARN: {ELSEWHERE.unqualified} is in account 210987654321, not this tuner's account 123456789012; "
+        "to tune functions in other accounts, deploy templates/target-account-role.yaml there and the tuner with "
+        "the parameter TargetAccountRoleName"
+    ]
+    assert account_problems("lambdaARN", ORDERS, "123456789012", "") == []

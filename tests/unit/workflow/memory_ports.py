@@ -27,6 +27,7 @@ from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus, for
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.run import CleanupReport, FunctionConfiguration
 from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
+from autotuner.domain.scope import AssumedRole
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 ACCOUNT = "123456789012"
@@ -209,13 +210,19 @@ class Functions:
 
     def __init__(self, *functions: MemoryFunction) -> None:
         self.by_arn = {f.arn.unqualified: f for f in functions}
+        self.reached_through: dict[str, AssumedRole | None] = {}
 
     def add(self, function: MemoryFunction) -> MemoryFunction:
         self.by_arn[function.arn.unqualified] = function
         return function
 
-    def __call__(self, arn: FunctionArn) -> MemoryFunction:
-        """A handle on the function, as LambdaFunction is: a missing one fails only when it is read."""
+    def __call__(self, arn: FunctionArn, through: AssumedRole | None = None) -> MemoryFunction:
+        """A handle on the function, as LambdaFunction is: a missing one fails only when it is read. ``through``
+        is kept, so tests see which role a step reached it through."""
+        self.reached_through[arn.unqualified] = through
+        return self.existing(arn)
+
+    def existing(self, arn: FunctionArn) -> MemoryFunction:
         found = self.by_arn.get(arn.unqualified)
         return found if found is not None else MemoryFunction(arn.unqualified, exists=False)
 
@@ -287,7 +294,7 @@ class MemoryInvoker:
 
     def invoke(self, function: str, payload: bytes) -> InvocationResult:
         arn = self.functions.named(function)
-        configuration = self.functions(arn).configuration(arn.qualifier)
+        configuration = self.functions.existing(arn).configuration(arn.qualifier)
         call = Invocation(function=function, memory_mb=configuration.memory_mb, payload=payload)
         reply = self.respond(call)
         with self._lock:

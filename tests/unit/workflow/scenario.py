@@ -61,7 +61,7 @@ class World:
             PlanRequest(input=tuning_input, execution_id=execution, started_at="2026-11-27T10:00:00+00:00"),
             settings or PlanSettings(),
             function_for=self.functions,
-            invoker_for=lambda _: self.invoker,  # one account: every region's invoker is the same
+            invoker_for=lambda _region, _through: self.invoker,  # every region's and account's invoker is the same
             payloads=self.payloads,
             records=self.records,
             registry=self.registry,

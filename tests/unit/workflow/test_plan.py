@@ -15,6 +15,7 @@ from autotuner.domain.errors import (
     TargetNotFoundError,
 )
 from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
+from autotuner.domain.scope import AssumedRole
 from autotuner.workflow.cleanup import NO_CHANGE
 from autotuner.workflow.plan import LOCK_MARGIN_S, PlanSettings
 from tests.unit.workflow.memory_ports import (
@@ -39,6 +40,10 @@ def _alias_on_old_code(world: World) -> None:
 
 def outside_the_pattern(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
     return SWEEP, PlanSettings(target_arn_pattern="arn:aws:lambda:*:*:function:sandbox-*")
+
+
+def in_another_account_without_a_role(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
+    return SWEEP, PlanSettings(tuner_account="999988887777")
 
 
 def one_of_the_tuners_own(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
@@ -106,6 +111,7 @@ def too_many_measure_tasks(world: World) -> tuple[dict[str, Any], PlanSettings |
     ("arrange", "error", "message", "invokes"),
     [
         (outside_the_pattern, InvalidInputError, r"lambdaARN: .*:function:orders is outside the functions", False),
+        (in_another_account_without_a_role, InvalidInputError, r"lambdaARN: .* is in account 123456789012, not", False),
         (one_of_the_tuners_own, InvalidInputError, r"lambdaARN: tuner-Plan-1a2b is one of this tuner's own", False),
         (missing_target, TargetNotFoundError, r"^lambdaARN: function nope in us-east-1: not found", False),
         (invalid_num, InvalidInputError, r"num: must be at least 5 \(got 2\)", False),
@@ -265,3 +271,23 @@ def test_a_budget_is_checked_again_with_what_the_probe_measured(world: World) ->
     within = world.plan({**SWEEP, "budgetUsd": dear * 1.01}, execution=OTHER_EXECUTION)
     assert within.plan is not None
     assert within.plan.estimate.total <= dear * 1.01
+
+
+def test_a_target_in_another_account_is_read_and_recorded_with_the_role_it_is_reached_through(world: World) -> None:
+    settings = PlanSettings(tuner_account="999988887777", target_account_role_name="autotuner-target")
+
+    document = world.plan(SWEEP, settings)
+
+    assert document.plan is not None
+    role = AssumedRole(
+        role_arn="arn:aws:iam::123456789012:role/autotuner-target",
+        session_name=f"autotuner-run-{document.plan.run_id}",
+    )
+    assert document.plan.target_role == role
+    assert world.functions.reached_through == {TARGET: role}
+    record = world.records.read(EXECUTION)
+    assert record is not None
+    assert record.target_role == role  # what clean-up and the janitor go through
+    world.functions.reached_through.clear()
+    world.clean_up(again=True)
+    assert world.functions.reached_through == {TARGET: role}
