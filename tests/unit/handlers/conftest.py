@@ -15,14 +15,15 @@ import pytest
 
 from autotuner.adapters.errors import AwsError
 from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.scope import AssumedRole
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics
 from autotuner.handlers.settings import forget_settings
 from autotuner.workflow.ports import FunctionControl, Invoker
 from autotuner_local.runtime import LocalContext
-from autotuner_local.template import function_properties, load_template
+from autotuner_local.template import Resolver, function_properties, load_template, resources_of_type
 from tests.unit.handlers.states import FLEET, TUNER, place, resolve
-from tests.unit.workflow.memory_ports import MemoryDirectory, MemoryStarter
+from tests.unit.workflow.memory_ports import MemoryDirectory, MemoryFunctionLogs, MemoryStarter
 from tests.unit.workflow.scenario import EXECUTION, World
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -32,35 +33,34 @@ PROFILES_TABLE = "autotuner-ProfilesTable-4D5E6F"
 MEASUREMENTS_TABLE = "autotuner-MeasurementsTable-2P3Q4R"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:autotuner-ResultsTopic-7G8H"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:TunerStateMachine-9J0K"
-VISUALIZATION_URL = "https://lambda-power-tuning.show/"
 # $$.Execution.StartTime: the execution started a moment ago, so that its deadline (MAX_RUN_SECONDS) lies ahead.
 STARTED_AT = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-# Every variable template.yaml sets, across the functions (each reads only its own).
-ENVIRONMENT = {
-    "RUNS_TABLE": RUNS_TABLE,
-    "PROFILES_TABLE": PROFILES_TABLE,
-    "MEASUREMENTS_TABLE": MEASUREMENTS_TABLE,
-    "STACK_NAME": "autotuner",
-    "TUNER_ARCHITECTURE": "arm64",
-    "POWER_VALUES": "128,256,512,1024",
-    "MAX_MEMORY_MB": "10240",
-    "TARGET_FUNCTION_ARN_PATTERN": "arn:aws:lambda:us-east-1:123456789012:function:*",
-    "MAX_RUN_SECONDS": "3600",
-    "THROTTLE_BASE_DELAY_MS": "200",
-    "RESULTS_TOPIC_ARN": TOPIC,
-    "VISUALIZATION_URL": VISUALIZATION_URL,
-    "TUNER_STATE_MACHINE_ARN": MACHINE,
-    "RETUNE_ALARM_PREFIX": "autotuner-",
-    "RETUNE_ALARM_TAG": "",
-    "RETUNE_COOLDOWN_HOURS": "6",
-    "FLEET_TAG": "autotuner:tune",
-    "FLEET_CONCURRENCY": "4",
-    "WARM_TAG": "autotuner:warm",
-    "WARM_TARGETS": "",
-}
-
 _TEMPLATE = load_template(Path(__file__).resolve().parents[3] / "template.yaml")
+
+# The deployment: its parameters (the rest at the template's defaults), where it runs and what it created.
+PARAMETERS = {"PowerValues": "128,256,512,1024", "FleetConcurrency": "4"}
+PSEUDO = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+          "AWS::StackName": "autotuner", "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
+RESOURCES = {"RunsTable": RUNS_TABLE, "ProfilesTable": PROFILES_TABLE, "MeasurementsTable": MEASUREMENTS_TABLE,
+             "ResultsTopic": TOPIC, "TunerStateMachine": MACHINE}  # fmt: skip
+
+
+def template_environment() -> dict[str, str]:
+    """Every variable template.yaml sets, across the functions (each reads only its own), resolved as
+    CloudFormation would for this deployment: a variable the template adds reaches the handlers here too."""
+    resolver = Resolver.for_template(_TEMPLATE, PARAMETERS, PSEUDO)
+    resolver.refs = dict(RESOURCES)
+    environment: dict[str, str] = {}
+    for logical in resources_of_type(_TEMPLATE, "AWS::Serverless::Function"):
+        variables = resolver.resolve(function_properties(_TEMPLATE, logical)["Environment"]["Variables"])
+        for name, value in variables.items():
+            assert environment.setdefault(name, str(value)) == str(value), f"{name} differs between functions"
+    return environment
+
+
+ENVIRONMENT = template_environment()
+VISUALIZATION_URL = ENVIRONMENT["VISUALIZATION_URL"]
 
 
 def handler_of_state(state: str, machine: str = "TunerStateMachine") -> Handler:
@@ -87,6 +87,7 @@ class Deployment:
         self.world = world
         self.starter = MemoryStarter(MACHINE)
         self.directory = MemoryDirectory(world.functions)
+        self.logs = MemoryFunctionLogs()
         self.invokers: list[tuple[str, float]] = []  # what each handler asked of wiring.invoker
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,6 +99,7 @@ class Deployment:
             "function_directory": lambda: self.directory,
             "payload_source": lambda: world.payloads,
             "duration_history": lambda: world.durations,
+            "function_logs": lambda: self.logs,
             "notifier": lambda topic: _deployed("topic", topic, TOPIC, world.notifier),
             "run_records": lambda table: _deployed("table", table, RUNS_TABLE, world.records),
             "profiles": lambda table: _deployed("table", table, PROFILES_TABLE, world.registry),
@@ -108,10 +110,10 @@ class Deployment:
             assert hasattr(wiring, name), f"wiring has no {name}"
             monkeypatch.setattr(wiring, name, builder)
 
-    def function_control(self, arn: FunctionArn | str) -> FunctionControl:
-        return self.world.functions(parse_function_arn(arn) if isinstance(arn, str) else arn)
+    def function_control(self, arn: FunctionArn | str, through: AssumedRole | None = None) -> FunctionControl:
+        return self.world.functions(parse_function_arn(arn) if isinstance(arn, str) else arn, through)
 
-    def invoker(self, region: str, throttle_base_delay_ms: float) -> Invoker:
+    def invoker(self, region: str, throttle_base_delay_ms: float, through: AssumedRole | None = None) -> Invoker:
         self.invokers.append((region, throttle_base_delay_ms))
         return self.world.invoker
 
