@@ -45,6 +45,19 @@ def test_the_cooldown_is_the_deployment_setting(profiled: Deployment, monkeypatc
     assert again["skipped"][0]["reason"] == "was tuned or claimed within the last 0.5 h, or a run is in progress"
 
 
+def test_the_duration_margin_and_the_canary_for_aliases_are_the_deployment_settings(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment.world.registry.set_user_profile(TARGET, {**PROFILE, "autoOptimize": True})
+    monkeypatch.setenv("RETUNE_DURATION_MARGIN", "0.5")
+    monkeypatch.setenv("RETUNE_THROUGH_CANARY", "false")
+    deployment.call(alarm.handler, load_event("alarm-state-change-alias.json"))  # p95 Duration above 800 ms
+    [tuning_input] = deployment.starter.started.values()
+    assert tuning_input["lambdaARN"] == f"{TARGET}:live"
+    assert tuning_input["constraints"] == {"maxP95DurationMs": 400.0}
+    assert "canary" not in tuning_input
+
+
 @pytest.mark.parametrize(
     ("event_file", "code", "reason"),
     [

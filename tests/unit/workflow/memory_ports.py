@@ -526,6 +526,18 @@ class MemoryDurations:
 
 
 @dataclass
+class MemoryFunctionLogs:
+    """A function's recent log events (REPORT lines, the runtime's time-out lines), by function name."""
+
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    asked: list[tuple[str, int]] = field(default_factory=list)
+
+    def recent_endings(self, function: FunctionArn, seconds: int) -> list[str]:
+        self.asked.append((function.unqualified, seconds))
+        return list(self.messages.get(function.name, []))
+
+
+@dataclass
 class MemoryMeasurements:
     """adapters/measurements.py: each batch's measurement under (execution, key), read back in key order."""
 

@@ -27,7 +27,16 @@ def test_a_function_with_a_profile_is_claimed_and_its_run_can_be_started() -> No
     assert claimed.input == {
         **PROFILE,
         "lambdaARN": ORDERS,
-        "trigger": {"source": "schedule", "alarmName": None, "reason": "scheduled fleet tuning", "time": STARTED_AT},
+        "trigger": {
+            "source": "schedule",
+            "alarmName": None,
+            "reason": "scheduled fleet tuning",
+            "time": STARTED_AT,
+            "metric": None,
+            "statistic": None,
+            "threshold": None,
+            "constraint": None,
+        },  # no alarm's figures
     }
     assert profiles.auto_claims[ORDERS] == (f"fleet-{STARTED_AT}", NOW + COOLDOWN_S)
     starter = MemoryStarter("arn:aws:states:us-east-1:123456789012:stateMachine:tuner")

@@ -1,24 +1,34 @@
-"""Re-tuning on alarms: at most one run per function and alarm transition, a cooldown, and a reason for every skip."""
+"""Re-tuning on alarms: at most one run per function and alarm transition, a cooldown, and a reason for every skip;
+the alarm's own metric and threshold decide the run's constraints, or why no run starts (domain/alarm_semantics.py)."""
 
 import pytest
 
 from autotuner.adapters.errors import AwsError
 from autotuner.domain.alarms import AlarmChange, MetricRef
 from autotuner.workflow.retune import RetuneResult, RetuneSettings, retune
-from tests.unit.workflow.memory_ports import MemoryRegistry, MemoryStarter, function_arn
+from tests.unit.workflow.memory_ports import MemoryFunctionLogs, MemoryRegistry, MemoryStarter, function_arn
 
 ORDERS = function_arn("orders")
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:tuner"
 PROFILE = {"num": 5, "powerValues": [256, 512], "strategy": "speed"}
 NOW = 1_800_000_000.0
 SIX_HOURS = 6 * 3600
+# A p95 Duration alarm at 800 ms: the run keeps p95 under 800 ms x the default margin 0.8.
+DURATION_CONSTRAINTS = {"maxP95DurationMs": 640.0}
+DURATION_CONSTRAINT = "maxP95DurationMs 640 (the alarm's p95 threshold 800 ms x 0.8)"
 
 
-def lambda_metric(**dimensions: str) -> MetricRef:
-    return MetricRef(namespace="AWS/Lambda", name="Duration", dimensions=dimensions)
+def lambda_metric(metric: str = "Duration", **dimensions: str) -> MetricRef:
+    return MetricRef(namespace="AWS/Lambda", name=metric, dimensions=dimensions)
 
 
-def alarm(*metrics: MetricRef, name: str = "autotuner-orders-p95", state: str = "ALARM") -> AlarmChange:
+def alarm(
+    *metrics: MetricRef,
+    name: str = "autotuner-orders-p95",
+    state: str = "ALARM",
+    statistic: str | None = "p95",
+    threshold: float | None = 800.0,
+) -> AlarmChange:
     return AlarmChange(
         alarm_name=name,
         alarm_arn=f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}",
@@ -26,6 +36,8 @@ def alarm(*metrics: MetricRef, name: str = "autotuner-orders-p95", state: str = 
         reason="Threshold Crossed: 1 out of the last 1 datapoints [1243.8] was greater than the threshold (800.0)",
         time="2026-11-27T10:04:40.989+0000",
         metrics=list(metrics) or [lambda_metric(FunctionName="orders")],
+        statistic=statistic,
+        threshold=threshold,
     )
 
 
@@ -39,6 +51,7 @@ class Account:
         self.starter = MemoryStarter(MACHINE)
         self.tags: dict[str, dict[str, str]] = {}
         self.tags_read: list[str] = []
+        self.logs = MemoryFunctionLogs()
 
     def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
         self.tags_read.append(alarm_arn)
@@ -51,6 +64,7 @@ class Account:
             profiles=self.profiles,
             starter=self.starter,
             alarm_tags=self.alarm_tags,
+            logs=self.logs,
         )
 
 
@@ -73,13 +87,19 @@ def test_an_alarm_starts_one_run_with_the_profile_and_the_alarm_as_its_trigger(a
     assert account.starter.started[name] == {
         **PROFILE,
         "lambdaARN": ORDERS,
+        "constraints": DURATION_CONSTRAINTS,
         "trigger": {
             "source": "alarm",
             "alarmName": "autotuner-orders-p95",
             "reason": alarm().reason,
             "time": "2026-11-27T10:04:40.989+0000",
+            "metric": "Duration",
+            "statistic": "p95",
+            "threshold": 800.0,
+            "constraint": DURATION_CONSTRAINT,
         },
     }
+    assert account.logs.asked == [], "a Duration alarm needs no logs"
     assert account.profiles.auto_claims[ORDERS][1] == NOW + SIX_HOURS, "claimed for the cooldown"
 
 
@@ -211,3 +231,99 @@ def test_alarms_opt_in_by_tag_and_the_tags_are_read_only_when_that_is_how(accoun
 
     account.retune(alarm(), RetuneSettings())
     assert len(account.tags_read) == 2, "no tag key: the alarm's tags are never read"
+
+
+# ---- what the alarm watches decides the run (domain/alarm_semantics.py) ------------------------------------------
+
+
+def report_line(status: str = "") -> str:
+    tail = f"\tStatus: {status}" if status else ""
+    return f"REPORT RequestId: 8f5a Duration: 120.00 ms\tBilled Duration: 120 ms\tMemory Size: 1024 MB\t" \
+           f"Max Memory Used: 300 MB{tail}"  # fmt: skip
+
+
+def test_the_stricter_of_the_profile_and_the_alarm_constraint_holds(account: Account) -> None:
+    account.profiles.set_user_profile(ORDERS, {**PROFILE, "constraints": {"maxP95DurationMs": 500, "maxSlowdown": 2}})
+    account.retune(alarm())
+    [tuning_input] = account.starter.started.values()
+    assert tuning_input["constraints"] == {"maxP95DurationMs": 500.0, "maxSlowdown": 2}
+
+
+def test_the_duration_margin_is_the_deployment_setting(account: Account) -> None:
+    account.retune(alarm(), RetuneSettings(duration_margin=0.5))
+    [tuning_input] = account.starter.started.values()
+    assert tuning_input["constraints"] == {"maxP95DurationMs": 400.0}
+
+
+def test_a_duration_alarm_whose_threshold_cannot_be_read_starts_nothing(account: Account) -> None:
+    result = account.retune(alarm(threshold=None))
+    assert skipped(result) == [
+        ("NoThreshold", "alarm autotuner-orders-p95",
+         "watches Duration but its threshold could not be read; no constraint could keep it quiet")
+    ]  # fmt: skip
+    assert (account.starter.started, account.profiles.auto_claims) == ({}, {})
+
+
+def test_an_errors_alarm_re_tunes_with_memory_headroom_only_when_the_logs_show_time_outs_or_oom(
+    account: Account,
+) -> None:
+    errors = alarm(lambda_metric("Errors", FunctionName="orders"), name="autotuner-orders-errors", statistic="Sum",
+                   threshold=1.0)  # fmt: skip
+    account.logs.messages["orders"] = [report_line(), report_line("error"), "ERROR Invoke Error KeyError: 'id'"]
+    [(code, subject, reason)] = skipped(account.retune(errors))
+    assert (code, subject) == ("ErrorsNotMemory", "alarm autotuner-orders-errors")
+    assert "0 time-outs and 0 out-of-memory endings in 2 recent REPORT lines" in reason
+    assert account.profiles.auto_claims == {}
+
+    account.logs.messages["orders"].append(report_line("timeout"))
+    assert len(account.retune(errors).started) == 1
+    [tuning_input] = account.starter.started.values()
+    assert tuning_input["constraints"] == {"minMemoryHeadroom": 0.2}
+    assert tuning_input["trigger"]["metric"] == "Errors"
+    assert "1 time-outs and 0 out-of-memory endings in 3 recent REPORT lines" in tuning_input["trigger"]["constraint"]
+    assert account.logs.asked == [(ORDERS, 3600)] * 2
+
+
+@pytest.mark.parametrize(
+    ("metric", "code", "reason"),
+    [
+        ("Throttles", "Throttles", "watches Throttles: concurrency, not memory, decides throttling; memory left "
+                                   "unchanged"),
+        ("ConcurrentExecutions", "MetricNotMemory", "watches ConcurrentExecutions, which a memory size does not "
+                                                    "decide; memory left unchanged"),
+    ],
+)  # fmt: skip
+def test_an_alarm_on_a_metric_memory_does_not_decide_starts_nothing(
+    account: Account, metric: str, code: str, reason: str
+) -> None:
+    result = account.retune(alarm(lambda_metric(metric, FunctionName="orders"), statistic="Sum", threshold=1.0))
+    assert skipped(result) == [(code, "alarm autotuner-orders-p95", reason)]
+    assert (account.starter.started, account.profiles.auto_claims) == ({}, {})
+
+
+def test_a_profile_applied_to_an_alias_re_tunes_through_a_canary_unless_switched_off(account: Account) -> None:
+    account.profiles.set_user_profile(ORDERS, {**PROFILE, "autoOptimize": True})
+    on_alias = alarm(lambda_metric(FunctionName="orders", Resource="orders:live"))
+    account.retune(on_alias)
+    [tuning_input] = account.starter.started.values()
+    assert (tuning_input["lambdaARN"], tuning_input["canary"]) == (f"{ORDERS}:live", {})
+
+    other = Account()
+    other.profiles.set_user_profile(ORDERS, {**PROFILE, "autoOptimize": True})
+    other.retune(on_alias, RetuneSettings(canary_for_aliases=False))
+    [without] = other.starter.started.values()
+    assert "canary" not in without
+
+
+def test_a_profile_with_its_own_canary_keeps_it_and_one_on_latest_gets_none(account: Account) -> None:
+    own = {"weight": 0.05, "durationSeconds": 600}
+    account.profiles.set_user_profile(ORDERS, {**PROFILE, "autoOptimize": True, "canary": own})
+    account.retune(alarm(lambda_metric(FunctionName="orders", Resource="orders:live")))
+    [tuning_input] = account.starter.started.values()
+    assert tuning_input["canary"] == own
+
+    latest = Account()
+    latest.profiles.set_user_profile(ORDERS, {**PROFILE, "autoOptimize": True})
+    latest.retune(alarm())
+    [on_latest] = latest.starter.started.values()
+    assert "canary" not in on_latest, "a canary needs an alias to split the traffic of"
