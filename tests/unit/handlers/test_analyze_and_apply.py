@@ -23,7 +23,16 @@ def test_analyze_decides_and_returns_the_whole_document_for_the_choice_states(
 
     analyzed = place(document, "$", deployment.call(analyze.handler, run.event("Analyze", document)))
 
-    assert set(analyzed) == {"plan", "round", "analysis", "prepared", "measurements", "applied", "cleanup"}
+    assert set(analyzed) == {
+        "plan",
+        "round",
+        "analysis",
+        "prepared",
+        "measurements",
+        "applied",
+        "canaryCheck",
+        "cleanup",
+    }
     assert analyzed["analysis"]["complete"] is True, "MoreRounds goes on to ShouldApply"
     assert analyzed["analysis"]["decision"]["chosenMemoryMb"] == 256, "ShouldApply goes to Apply"
     assert [c["memoryMb"] for c in analyzed["analysis"]["candidates"]] == [256, 512, 1024]

@@ -20,8 +20,17 @@ def test_plan_returns_every_slot_of_the_run_document_with_the_deployment_setting
 ) -> None:
     document = run.task("Plan", {"input": {"lambdaARN": TARGET, "num": 5}})
 
-    assert set(document) == {"plan", "round", "analysis", "prepared", "measurements", "applied", "cleanup"}
-    assert [document[slot] for slot in ("prepared", "measurements", "applied", "cleanup")] == [None] * 4
+    assert set(document) == {
+        "plan",
+        "round",
+        "analysis",
+        "prepared",
+        "measurements",
+        "applied",
+        "canaryCheck",
+        "cleanup",
+    }
+    assert [document[slot] for slot in ("prepared", "measurements", "applied", "canaryCheck", "cleanup")] == [None] * 5
     planned = document["plan"]
     assert (planned["executionId"], planned["startedAt"]) == (EXECUTION, STARTED_AT)
     started = datetime.fromisoformat(STARTED_AT).timestamp()
