@@ -17,9 +17,9 @@ from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.memory_sizes import ALL_POWER_VALUES, DEFAULT_POWER_VALUES
 from autotuner.domain.run import Plan
 from autotuner.domain.selection import Strategy
-from autotuner.workflow.analyze import decide
+from autotuner.workflow.analyze import decide, merge_by_size
 from tests.unit.workflow.memory_ports import Invocation, MemoryFunction, Reply, function_arn
-from tests.unit.workflow.scenario import EXECUTION, TARGET, World
+from tests.unit.workflow.scenario import EXECUTION, RESAMPLES, TARGET, World
 
 TESTS = "test/unit/test-lambda.js"
 EXECUTE = "README-EXECUTE.md"
@@ -235,4 +235,7 @@ def test_power_values_bound_the_choice_and_the_current_size_is_the_baseline() ->
     assert analysis.decision.chosen_memory_mb in {256, 512}
     assert analysis.decision.excluded[-1].memory_mb == 1024
     assert "baseline of the savings" in analysis.decision.excluded[-1].reason
-    assert decide(plan, analysis.candidates) == analysis.decision
+    measured = merge_by_size(world.measurements.load(plan.execution_id))
+    assert decide(plan, analysis.candidates, measured, resamples=RESAMPLES) == analysis.decision, (
+        "the choice is decide's"
+    )

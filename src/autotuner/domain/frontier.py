@@ -55,12 +55,15 @@ def with_trade_offs(
     current_memory_mb: int,
     max_slowdown: float | None,
     applies: bool,
+    comparable: Sequence[int] | None = None,
 ) -> "Decision":
-    """``decision`` with its frontier, the next faster option and, when the run applies, any refusal."""
+    """``decision`` with its frontier, the next faster option and, when the run applies, any refusal.
+    ``comparable``: the sizes the frontier spans (default: the decision's ranking); a size measured only as the
+    baseline is one of them when it meets the constraints, though it is never chosen."""
     chosen = decision.chosen_memory_mb
     if chosen is None:
         return decision
-    points = frontier(candidates, decision.ranking)
+    points = frontier(candidates, decision.ranking if comparable is None else comparable)
     refusal = slowdown_refusal(candidates, chosen, current_memory_mb, max_slowdown) if applies else None
     return decision.model_copy(
         update={"frontier": points, "faster_option": next_faster(points, chosen), "apply_refusal": refusal}

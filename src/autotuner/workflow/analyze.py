@@ -11,7 +11,7 @@ from autotuner.domain.cost_curve import CostCurve, CurvePricing
 from autotuner.domain.frontier import with_trade_offs
 from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
-from autotuner.domain.selection import CandidateStats, Decision, Exclusion, Strategy, choose
+from autotuner.domain.selection import CandidateStats, Decision, Exclusion, Strategy, choose, exclusion_reason
 from autotuner.workflow import rounds
 from autotuner.workflow.ports import MeasurementStore
 
@@ -35,27 +35,8 @@ def analyze_round(
     plan, previous = request.plan, request.analysis
     merged = merge_by_size(store.load(plan.execution_id))
     candidates = [score(plan, m, resamples=resamples) for m in merged]
-    tuning = plan.tuning
-    decision = decide(plan, candidates)
     curve = cost_curve(plan, candidates, merged, resamples=min(resamples, CURVE_RESAMPLES))
-    decision = curve_decision(curve, decision, candidates, curve_pricing(plan), tuning.constraints)
-    distinction = difference_test(
-        decision,
-        merged,
-        plan.pricing,
-        trim_fraction=tuning.trim_fraction,
-        only_cold_starts=tuning.only_cold_starts,
-        noise_threshold=tuning.noise_threshold,
-        seed=_run_seed(plan),
-        resamples=resamples,
-    )
-    decision = with_trade_offs(
-        decision.with_distinction(distinction),
-        candidates,
-        current_memory_mb=plan.original.memory_mb,
-        max_slowdown=tuning.constraints.max_slowdown,
-        applies=plan.applies,
-    )
+    decision = decide(plan, candidates, merged, curve=curve, resamples=resamples)
     spent = sum(c.total_cost for c in candidates)
     analysis = Analysis(
         candidates=candidates,
@@ -81,9 +62,19 @@ def analyze_round(
     return RunDocument(plan=plan, round=upcoming.round or request.round, analysis=analysis)
 
 
-def decide(plan: Plan, candidates: list[CandidateStats]) -> Decision:
-    """The choice among the sizes the input lets the run choose; a size measured only as the savings' baseline
-    is listed as excluded, with why."""
+def decide(
+    plan: Plan,
+    candidates: list[CandidateStats],
+    measurements: list[BatchMeasurement],
+    *,
+    curve: CostCurve | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> Decision:
+    """The whole decision. The choice is made among the sizes the input lets the run choose; a size measured only
+    as the savings' baseline is listed as excluded, with why. The cost curve may refine it (adaptive search), the
+    bootstrap of the differences states its confidence, and its trade-offs are weighed against every measured size
+    that meets the constraints, the baseline included: the current size is what the choice is compared with (the
+    frontier's status quo, and maxSlowdown's reference), even when it may not be chosen."""
     tuning = plan.tuning
     decision = choose(
         [c for c in candidates if tuning.may_choose(c.memory_mb)],
@@ -97,7 +88,32 @@ def decide(plan: Plan, candidates: list[CandidateStats]) -> Decision:
         for c in candidates
         if not tuning.may_choose(c.memory_mb)
     ]
-    return decision.model_copy(update={"excluded": [*decision.excluded, *baseline]})
+    decision = decision.model_copy(update={"excluded": [*decision.excluded, *baseline]})
+    decision = curve_decision(curve, decision, candidates, curve_pricing(plan), tuning.constraints)
+    distinction = difference_test(
+        decision,
+        measurements,
+        plan.pricing,
+        trim_fraction=tuning.trim_fraction,
+        only_cold_starts=tuning.only_cold_starts,
+        noise_threshold=tuning.noise_threshold,
+        seed=_run_seed(plan),
+        resamples=resamples,
+    )
+    comparable = [*decision.ranking, *(b.memory_mb for b in baseline if _meets_constraints(plan, candidates, b))]
+    return with_trade_offs(
+        decision.with_distinction(distinction),
+        candidates,
+        current_memory_mb=plan.original.memory_mb,
+        max_slowdown=tuning.constraints.max_slowdown,
+        applies=plan.applies,
+        comparable=comparable,
+    )
+
+
+def _meets_constraints(plan: Plan, candidates: list[CandidateStats], baseline: Exclusion) -> bool:
+    measured = next(c for c in candidates if c.memory_mb == baseline.memory_mb)
+    return exclusion_reason(measured, plan.tuning.constraints) is None
 
 
 def merge_by_size(measurements: list[BatchMeasurement]) -> list[BatchMeasurement]:

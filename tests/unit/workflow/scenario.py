@@ -31,6 +31,7 @@ from tests.unit.workflow.memory_ports import (
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"
 TARGET = function_arn("orders")
 SWEEP = {"lambdaARN": TARGET, "num": 5, "powerValues": [256, 512]}
+RESAMPLES = 50  # bootstraps of a unit test: enough to exercise them, few enough to be fast
 
 
 def with_decision(analysis: Analysis, memory_mb: int) -> Analysis:
@@ -103,7 +104,7 @@ class World:
             prepared=prepared,
             measurements=self.measure(plan, round_),
         )
-        return analyze_round(request, self.measurements, resamples=50)
+        return analyze_round(request, self.measurements, resamples=RESAMPLES)
 
     def measure_and_analyze(self, plan: Plan, round_: Round, prepared: Prepared) -> Analysis:
         return self.analyze(plan, round_, prepared).analysis

@@ -93,3 +93,25 @@ def test_an_adaptive_round_plans_the_next_one_and_says_why(world: World) -> None
     assert document.round.number == 2
     assert document.analysis.notes[0] == "opening"
     assert document.analysis.notes[-1].startswith("Round 2: ")
+
+
+def _faster_with_memory(call: Invocation) -> Reply:
+    return Reply(duration_ms={256: 1000.0, 512: 520.0, 1024: 300.0}[call.memory_mb])
+
+
+def test_the_current_size_is_never_chosen_in_a_sweep_but_the_choice_is_weighed_against_it(world: World) -> None:
+    """powerValues bound the choice (aws-lambda-power-tuning's analyzer); the current size, measured as the
+    baseline, is still on the frontier and is what maxSlowdown measures the choice against."""
+    world.invoker.respond = _faster_with_memory  # the current 1024 MB is the dearest and the fastest
+    plan, round_ = world.planned({**SWEEP, "autoOptimize": True, "constraints": {"maxSlowdown": 1.5}})
+    analysis = world.measure_and_analyze(plan, round_, world.prepare(plan, round_))
+
+    decision = analysis.decision
+    assert decision is not None
+    assert (decision.chosen_memory_mb, decision.ranking) == (256, [256, 512])
+    assert [e.memory_mb for e in decision.excluded] == [1024]
+    assert [p.memory_mb for p in decision.frontier] == [256, 512, 1024]
+    assert decision.faster_option is not None
+    assert decision.faster_option.memory_mb == 512
+    assert decision.apply_refusal is not None
+    assert "is 3.33x the current 1024 MB's 300 ms, beyond maxSlowdown 1.5" in decision.apply_refusal
