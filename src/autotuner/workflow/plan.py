@@ -207,11 +207,24 @@ def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
     pattern, stack = settings.target_arn_pattern, settings.stack_name
     problems = target_problems("lambdaARN", target, pattern, stack)
     problems += account_problems("lambdaARN", target, settings.tuner_account, settings.target_account_role_name)
+    problems += canary_account_problems(tuning, settings.tuner_account)
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is not None:
             problems += processor_problems(field, parse_function_arn(arn), target, pattern, stack)
     if problems:
         raise InvalidInputError(problems)
+
+
+def canary_account_problems(tuning: TuningInput, tuner_account: str | None) -> list[str]:
+    """A canary is judged on CloudWatch alarms and metrics, which the tuner reads in its own account only (and
+    its CheckCanary function assumes no role): a target elsewhere would be judged on no data and promoted blind."""
+    target = tuning.function
+    if tuning.canary is None or not tuning.applies or tuner_account is None or target.account == tuner_account:
+        return []
+    return [
+        f"canary: {target.unqualified} is in account {target.account}, whose alarms and metrics this tuner "
+        f"(account {tuner_account}) cannot watch; apply without a canary, or deploy a tuner in that account"
+    ]
 
 
 def _check_batches(batches: int, per_batch: int, timeout_s: int) -> None:

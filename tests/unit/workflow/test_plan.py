@@ -46,6 +46,13 @@ def in_another_account_without_a_role(world: World) -> tuple[dict[str, Any], Pla
     return SWEEP, PlanSettings(tuner_account="999988887777")
 
 
+def a_canary_in_another_account(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
+    world.function.publish_version("release 9")
+    world.function.restore_alias(AliasSnapshot(name="live", version="1"))
+    canary = {**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live", "canary": {}}
+    return canary, PlanSettings(tuner_account="999988887777", target_account_role_name="autotuner-target")
+
+
 def one_of_the_tuners_own(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
     own = world.functions.add(MemoryFunction(function_arn("tuner-Plan-1a2b")))
     return {**SWEEP, "lambdaARN": own.arn.unqualified}, PlanSettings(stack_name="tuner")
@@ -112,6 +119,7 @@ def too_many_measure_tasks(world: World) -> tuple[dict[str, Any], PlanSettings |
     [
         (outside_the_pattern, InvalidInputError, r"lambdaARN: .*:function:orders is outside the functions", False),
         (in_another_account_without_a_role, InvalidInputError, r"lambdaARN: .* is in account 123456789012, not", False),
+        (a_canary_in_another_account, InvalidInputError, r"canary: .* is in account 123456789012, whose alarms", False),
         (one_of_the_tuners_own, InvalidInputError, r"lambdaARN: tuner-Plan-1a2b is one of this tuner's own", False),
         (missing_target, TargetNotFoundError, r"^lambdaARN: function nope in us-east-1: not found", False),
         (invalid_num, InvalidInputError, r"num: must be at least 5 \(got 2\)", False),
