@@ -69,11 +69,14 @@ def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixt
     shown = capsys.readouterr().out
     assert "(from the user)" in shown
     assert '"strategy": "speed"' in shown
+    assert '"powerValues": [\n    256,\n    1024\n  ]' in shown  # numbers, as a run's input holds them
 
 
 def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("tune", "resize", "--payload", '{"fail": "no order id"}') == 1
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "Plan ✗" in out
+    assert "Plan ✓" not in out
     assert err.startswith("error: the run cli-resize-")
     assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
 
@@ -92,6 +95,18 @@ def test_errors_a_person_can_act_on(
     error = one_line_error(capsys)
     assert "function ghost: not found" in error
     assert error.endswith("check the function name and --region")
+
+    for arguments in (["tune", "resize", "--alias", "nope"], ["profile", "set", "resize:nope"]):
+        assert run(*arguments) == 2
+        assert "alias 'nope' of function resize: not found" in one_line_error(capsys)
+    assert not boto3.client("stepfunctions").list_executions(stateMachineArn=local.stack.state_machine_arn)[
+        "executions"
+    ]  # nothing was started
+
+    unknown = local.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":cli-resize-gone"
+    assert run("report", unknown) == 2
+    assert "ExecutionDoesNotExist" in (error := one_line_error(capsys))
+    assert error.endswith("check the ARN and the region (`autotuner history FUNCTION` lists the runs)")
 
     assert run("tune", "resize", "--stack-name", "nope") == 2
     assert "stack 'nope' not found in this region; deploy it with `sam deploy --guided`" in one_line_error(capsys)

@@ -1,30 +1,80 @@
 """The commands that work against an account (or any endpoint, e.g. AWS_ENDPOINT_URL): tune, report, history."""
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from autotuner.adapters.errors import TargetNotFoundError
 from autotuner.adapters.executions import Execution, Executions
-from autotuner.adapters.lambda_functions import resolve_function_arn
+from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function_arn
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
-from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_function_arn
+from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_function_arn, parse_function_reference
 from autotuner.domain.contracts import TuningOutput, parse_tuning_input
+from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.money import usd
 from autotuner.reports.text import summary
 from autotuner_cli.progress import follow
+
+# The input fields the CLI's options set, so that the contract's problems name the option a person typed.
+OPTION_OF_FIELD = {
+    "num": "--num",
+    "powerValues": "--memory",
+    "strategy": "--strategy",
+    "autoOptimizeAlias": "--alias",
+    "payload": "--payload",
+    "budgetUsd": "--budget",
+    "search": "--adaptive",
+    "lambdaARN": "FUNCTION",
+}
 
 
 class RunFailedError(Exception):
     """The tuning run ended without success; the message is its cause."""
 
 
+class InvalidOptionsError(ValueError):
+    """Options the workflow would refuse, refused before anything is sent to AWS."""
+
+
+def check_tuning(function: str, tuning: dict[str, Any]) -> None:
+    """Refuse what Plan would refuse, with the workflow's own contract and words, before any AWS call."""
+    reference = parse_function_reference(function)
+    # Plan checks the real ARN; the contract's rules about a qualifier need only the ARN's shape, so a name is
+    # checked inside a stand-in account and region.
+    arn = reference.arn or FunctionArn(
+        partition="aws", region="us-east-1", account="000000000000", name=reference.name, qualifier=reference.qualifier
+    )
+    try:
+        parse_tuning_input({**tuning, "lambdaARN": str(arn)})
+    except InvalidInputError as error:
+        raise InvalidOptionsError("; ".join(_in_option_names(problem) for problem in error.problems)) from None
+
+
+def _in_option_names(problem: str) -> str:
+    field, _, reason = problem.partition(": ")
+    top = re.split(r"[.\[]", field, maxsplit=1)[0]  # payload.0.weight, powerValues[1]
+    if top not in OPTION_OF_FIELD:
+        return problem
+    return f"{OPTION_OF_FIELD[top]}: {reason}" if field == top else f"{OPTION_OF_FIELD[top]} ({field}): {reason}"
+
+
+def require_aliases(arn: str, tuning: dict[str, Any]) -> None:
+    """The alias a run would apply to must exist now; Plan would find out only after the run had started."""
+    function = parse_function_arn(arn)
+    named = {tuning.get("autoOptimizeAlias"), function.alias}
+    for alias in sorted(a for a in named if a):
+        if LambdaFunction(function).alias_version(alias) is None:
+            raise TargetNotFoundError(f"alias {alias!r} of function {function.name}: not found")
+
+
 def state_machine_for(stack_name: str) -> Executions:
     outputs = stack_outputs(stack_name)
     if "StateMachineArn" not in outputs:
-        raise RunFailedError(f"stack {stack_name!r} has no StateMachineArn output; is it a Lambda Autotuner stack?")
+        raise ValueError(f"stack {stack_name!r} has no StateMachineArn output; is it a Lambda Autotuner stack?")
     return Executions(outputs["StateMachineArn"])
 
 
@@ -38,8 +88,10 @@ def tune(
     out: TextIO | None = None,
 ) -> int:
     out = out or sys.stdout
+    check_tuning(function, tuning)
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
+    require_aliases(arn, tuning)
     name = f"cli-{parse_function_arn(arn).name}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     execution_arn = executions.start({"lambdaARN": arn, **tuning}, name[:80])
     out.write(f"Started {execution_arn}\n")
@@ -107,9 +159,11 @@ def profile_set(
     function: str, profile: dict[str, Any], *, stack_name: str, region: str | None, out: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
+    check_tuning(function, profile)  # refuse a profile a run would refuse
     store = _profiles(stack_name)
-    unqualified = parse_function_arn(resolve_function_arn(function, region)).unqualified
-    parse_tuning_input({**profile, "lambdaARN": unqualified})  # refuse a profile a run would refuse
+    arn = resolve_function_arn(function, region)
+    require_aliases(arn, profile)
+    unqualified = parse_function_arn(arn).unqualified
     store.set_user_profile(unqualified, profile)
     out.write(f"Stored the tuning profile of {unqualified}:\n{json.dumps(profile, indent=2)}\n")
     return 0
@@ -136,7 +190,7 @@ def profile_show(function: str, *, stack_name: str, region: str | None, out: Tex
 def _profiles(stack_name: str) -> ProfileStore:
     outputs = stack_outputs(stack_name)
     if "ProfilesTableName" not in outputs:
-        raise RunFailedError(f"stack {stack_name!r} has no ProfilesTableName output; redeploy the current template")
+        raise ValueError(f"stack {stack_name!r} has no ProfilesTableName output; redeploy the current template")
     return ProfileStore(outputs["ProfilesTableName"])
 
 
@@ -168,7 +222,10 @@ def _state_machine_of(execution_arn: str) -> str:
     try:
         return str(parse_execution_arn(execution_arn).state_machine)
     except ValueError:
-        raise RunFailedError(f"{execution_arn!r} is not a Step Functions execution ARN") from None
+        raise ValueError(
+            f"{execution_arn!r} is not a Step Functions execution ARN (`autotuner tune` prints it; "
+            "`autotuner history FUNCTION` lists them)"
+        ) from None
 
 
 def parse_payload(text: str | None) -> Any:
