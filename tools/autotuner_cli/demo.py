@@ -17,7 +17,7 @@ import boto3
 from autotuner.adapters.executions import Executions
 from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
-from autotuner.reports.text import candidate_table
+from autotuner.reports.text import candidate_table, search_extent
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
 from autotuner_local.targets import create_target
@@ -76,7 +76,7 @@ def run_demo(
             say(candidate_table(output.candidates, output.power, {e.memory_mb for e in output.decision.excluded}))
             say(f"  Chosen: {output.power} MB. {output.decision.reason}")
             if target.adaptive and output.search is not None:
-                say(f"  Adaptive search: {output.search.rounds} rounds, {output.search.invocations} invocations.")
+                say(f"  Adaptive search: {search_extent(output.search)}.")
     paths = write_reports(out_dir, results)
     say(f"\nReport: {paths[0]}  (chart images beside it)")
     say(f"Done in {time.monotonic() - started:.1f} s; the emulator has stopped.")

@@ -1,8 +1,18 @@
 """Plain-text summaries of a tuning run, for the terminal and for notifications."""
 
-from autotuner.domain.contracts import Outcome, TuningOutput
+from autotuner.domain.contracts import Outcome, SearchSummary, TuningOutput
 from autotuner.domain.money import usd
 from autotuner.domain.selection import CandidateStats
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 round', '3 rounds': a count with its noun in the right number (regular plurals only)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def search_extent(search: SearchSummary) -> str:
+    """'3 rounds, 31 invocations'."""
+    return f"{counted(search.rounds, 'round')}, {counted(search.invocations, 'invocation')}"
 
 
 def subject(output: TuningOutput, function_name: str) -> str:
@@ -53,7 +63,7 @@ def summary(output: TuningOutput, function_name: str) -> str:
     if output.confidence:
         lines.append(f"Confidence: {output.confidence}")
     if output.search is not None and output.search.mode.value == "adaptive":
-        lines.append(f"Search: adaptive, {output.search.rounds} rounds, {output.search.invocations} invocations.")
+        lines.append(f"Search: adaptive, {search_extent(output.search)}.")
     if output.savings is not None:
         s = output.savings
         direction = "saves" if s.savings_per_million >= 0 else "costs"
