@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from moto.awslambda.exceptions import LambdaClientError
 
 from autotuner.adapters.clients import forget_clients
+from autotuner.domain.money import usd
 from autotuner_cli.main import main
 from autotuner_local.emulator import LocalAws, local_aws
 from autotuner_local.targets import create_target
@@ -169,3 +171,31 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     assert adaptive["search"]["mode"] == "adaptive"
     assert 768 <= adaptive["power"] <= 1769
     assert adaptive["stateMachine"]["invocations"] < results["ml-inference"]["stateMachine"]["invocations"] / 2
+
+
+def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocations(
+    local: LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("savings") == 0
+    assert "No applied runs among the last 100" in capsys.readouterr().out
+
+    assert run("tune", "resize", "--num", "5", "--memory", "256,512,1769", "--apply") == 0
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+    assert run("report", execution, "--json") == 0
+    output = json.loads(capsys.readouterr().out)
+    boto3.client("cloudwatch").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[{"MetricName": "Invocations", "Dimensions": [{"Name": "FunctionName", "Value": "resize"}],
+                     "Timestamp": datetime.now(UTC) - timedelta(minutes=5), "Value": 2_500_000, "Unit": "Count"}],
+    )  # fmt: skip
+
+    assert run("savings") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("  ")[0] == "Function"
+    row, total = lines[1].split(), lines[2].split()
+    saving = output["savings"]["savingsPerMillion"] / 1e6
+    before, after = output["applied"]["previousMemoryMb"], output["applied"]["memoryMb"]
+    assert row[:5] == ["resize", str(before), "→", str(after), "MB"]
+    assert row[6:] == [usd(saving), "2,500,000", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
+    assert total == ["Total", "1", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
+    assert "Invocations of the last 30 days (CloudWatch AWS/Lambda" in lines[3]

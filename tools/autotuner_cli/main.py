@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=100, help="how many recent runs to look through")
     _account_options(history)
 
+    savings = sub.add_parser(
+        "savings", help="what applied runs save per month, per function and in total (CloudWatch invocations)"
+    )
+    savings.add_argument("--limit", type=int, default=100, help="how many recent runs to look through")
+    _account_options(savings)
+
     profile = sub.add_parser("profile", help="the tuning profile that alarm- and schedule-started runs use")
     actions = profile.add_subparsers(dest="action", required=True, metavar="ACTION")
     profile_set = actions.add_parser("set", help="store FUNCTION's profile (the options of `tune`)")
@@ -129,7 +135,7 @@ def explain(error: Exception) -> str:  # noqa: PLR0911 - one case per kind of er
             return f"{type(error).__name__}: {error}"
 
 
-def _dispatch(arguments: argparse.Namespace) -> int:
+def _dispatch(arguments: argparse.Namespace) -> int:  # noqa: PLR0911 - one case per command
     stack_name = getattr(arguments, "stack_name", None) or default_stack_name()
     match arguments.command:
         case "demo":
@@ -153,6 +159,8 @@ def _dispatch(arguments: argparse.Namespace) -> int:
             return commands.history(
                 arguments.function, stack_name=stack_name, region=arguments.region, limit=arguments.limit
             )
+        case "savings":
+            return commands.savings(stack_name=stack_name, limit=arguments.limit)
         case "profile" if arguments.action == "set":
             return commands.profile_set(
                 arguments.function, _tuning_options(arguments), stack_name=stack_name, region=arguments.region
