@@ -180,7 +180,9 @@ def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocation
     assert "No applied runs among the last 100" in capsys.readouterr().out
 
     assert run("tune", "resize", "--num", "5", "--memory", "256,512,1769", "--apply") == 0
-    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+    tuned = capsys.readouterr().out
+    assert "at the 0 invocations of the last 30 days (CloudWatch)." in tuned  # Notify read the metric: none yet
+    execution = tuned.split("Started ")[1].split()[0]
     assert run("report", execution, "--json") == 0
     output = json.loads(capsys.readouterr().out)
     boto3.client("cloudwatch").put_metric_data(

@@ -309,6 +309,13 @@ class ReferenceStat(CamelModel):
     total_cost: float
 
 
+class MonthlySaving(CamelModel):
+    """The saving per invocation times the function's real invocation count of the last 30 days."""
+
+    invocations_last_30_days: int = Field(description="CloudWatch AWS/Lambda Invocations, every version and alias")
+    usd: float = Field(description="per month, at that count")
+
+
 class Savings(CamelModel):
     current_memory_mb: int
     current_cost_per_million: float
@@ -317,6 +324,7 @@ class Savings(CamelModel):
     savings_percent: float
     current_duration_ms: float
     chosen_duration_ms: float
+    monthly: MonthlySaving | None = Field(default=None, description="set by Notify from CloudWatch")
 
 
 LATEST = "$LATEST"

@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from autotuner.domain.arn import parse_function_arn
-from autotuner.domain.contracts import Outcome, TuningOutput
+from autotuner.domain.contracts import MonthlySaving, Outcome, Savings, TuningOutput
 
 INVOCATION_WINDOW_DAYS = 30  # the month the saving is counted over: CloudWatch's Invocations sum of these days
 PER_MILLION = 1_000_000
@@ -61,6 +61,13 @@ class FunctionSavings(BaseModel):
     @property
     def monthly_saving_usd(self) -> float:
         return self.saving_per_invocation_usd * self.invocations
+
+
+def monthly_saving(savings: Savings, invocations: int) -> MonthlySaving:
+    """What the run's saving per invocation is worth a month at the function's invocations of the window."""
+    return MonthlySaving(
+        invocations_last_30_days=invocations, usd=savings.savings_per_million / PER_MILLION * invocations
+    )
 
 
 def ledger_entry(output: TuningOutput, execution: str, finished_at: datetime) -> LedgerEntry | None:

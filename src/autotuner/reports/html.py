@@ -13,7 +13,7 @@ from autotuner.domain.money import usd
 from autotuner.domain.pricing import per_million
 from autotuner.domain.selection import CandidateStats
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
-from autotuner.reports.text import outcome_line, search_extent
+from autotuner.reports.text import monthly_line, outcome_line, search_extent
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _LINKABLE_SCHEMES = ("https://", "http://")
@@ -173,6 +173,8 @@ def _explanation(output: TuningOutput) -> str:
                 f"{s.chosen_duration_ms:.1f} ms",
             )
         )
+        if (monthly := monthly_line(output)) is not None:
+            rows.append(("Per month", monthly.removeprefix("Per month: ")))
     if output.trigger.source.value != "manual":
         trigger = output.trigger
         detail = ": ".join(filter(None, [trigger.alarm_name, trigger.reason]))

@@ -15,6 +15,17 @@ def search_extent(search: SearchSummary) -> str:
     return f"{counted(search.rounds, 'round')}, {counted(search.invocations, 'invocation')}"
 
 
+def monthly_line(output: TuningOutput) -> str | None:
+    """What the saving is worth a month, with the invocation count it used ('saves' once applied)."""
+    if output.savings is None or (monthly := output.savings.monthly) is None:
+        return None
+    verb = ("saves" if output.outcome is Outcome.APPLIED else "would save") if monthly.usd >= 0 else "costs"
+    return (
+        f"Per month: {verb} {usd(abs(monthly.usd))} at the {monthly.invocations_last_30_days:,} invocations of the "
+        "last 30 days (CloudWatch)."
+    )
+
+
 def subject(output: TuningOutput, function_name: str) -> str:
     if output.outcome is Outcome.NO_CANDIDATE:
         return f"Autotuner: {function_name}: no memory size meets the constraints"
@@ -72,6 +83,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
             f"invocations ({abs(s.savings_percent):.1f}%), "
             f"{s.current_duration_ms:.1f} ms -> {s.chosen_duration_ms:.1f} ms"
         )
+        if (monthly := monthly_line(output)) is not None:
+            lines.append(monthly)
     excluded = {e.memory_mb for e in output.decision.excluded}
     lines += ["", candidate_table(output.candidates, output.power, excluded)]
     if output.decision.excluded:
