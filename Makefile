@@ -18,11 +18,12 @@ help:
 	@echo "make bench   the adaptive-search benchmark (table + chart)"
 	@echo "make fuzz    thousands of generated hostile inputs against Plan"
 
-$(VENV)/.ready: requirements/dev.txt requirements/translator.txt src/requirements.txt pyproject.toml
+$(VENV)/.ready: requirements/dev.txt requirements/translator.txt requirements/build.txt src/requirements.txt pyproject.toml
 	@test -x "$(PYTHON313)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set PYTHON313=/path/to/python3.13"; exit 1; }
 	$(PYTHON313) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_QUIET) -r requirements/dev.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -r requirements/translator.txt
+	$(VENV)/bin/pip install $(PIP_QUIET) -r requirements/build.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -e .
 	@touch $@
 

@@ -339,6 +339,7 @@ FAIL_AT_ONCE = {
     "ExecutionAlreadyStartedError": "the alarm path treats a duplicate start as deduplicated",
     "StackNotFoundError": "the CLI's lookup of a stack; not raised in a state machine",
     "RunFailedError": "the CLI's report of a failed run; not raised in a state machine",
+    "InvalidOptionsError": "the CLI's refusal of its options before any AWS call; not raised in a state machine",
 }
 
 

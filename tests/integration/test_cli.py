@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from moto.awslambda.exceptions import LambdaClientError
 
 from autotuner.adapters.clients import forget_clients
+from autotuner.domain.money import usd
 from autotuner_cli.main import main
 from autotuner_local.emulator import LocalAws, local_aws
 from autotuner_local.targets import create_target
@@ -69,11 +71,14 @@ def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixt
     shown = capsys.readouterr().out
     assert "(from the user)" in shown
     assert '"strategy": "speed"' in shown
+    assert '"powerValues": [\n    256,\n    1024\n  ]' in shown  # numbers, as a run's input holds them
 
 
 def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("tune", "resize", "--payload", '{"fail": "no order id"}') == 1
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "Plan ✗" in out
+    assert "Plan ✓" not in out
     assert err.startswith("error: the run cli-resize-")
     assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
 
@@ -92,6 +97,18 @@ def test_errors_a_person_can_act_on(
     error = one_line_error(capsys)
     assert "function ghost: not found" in error
     assert error.endswith("check the function name and --region")
+
+    for arguments in (["tune", "resize", "--alias", "nope"], ["profile", "set", "resize:nope"]):
+        assert run(*arguments) == 2
+        assert "alias 'nope' of function resize: not found" in one_line_error(capsys)
+    assert not boto3.client("stepfunctions").list_executions(stateMachineArn=local.stack.state_machine_arn)[
+        "executions"
+    ]  # nothing was started
+
+    unknown = local.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":cli-resize-gone"
+    assert run("report", unknown) == 2
+    assert "ExecutionDoesNotExist" in (error := one_line_error(capsys))
+    assert error.endswith("check the ARN and the region (`autotuner history FUNCTION` lists the runs)")
 
     assert run("tune", "resize", "--stack-name", "nope") == 2
     assert "stack 'nope' not found in this region; deploy it with `sam deploy --guided`" in one_line_error(capsys)
@@ -154,3 +171,33 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     assert adaptive["search"]["mode"] == "adaptive"
     assert 768 <= adaptive["power"] <= 1769
     assert adaptive["stateMachine"]["invocations"] < results["ml-inference"]["stateMachine"]["invocations"] / 2
+
+
+def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocations(
+    local: LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("savings") == 0
+    assert "No applied runs among the last 100" in capsys.readouterr().out
+
+    assert run("tune", "resize", "--num", "5", "--memory", "256,512,1769", "--apply") == 0
+    tuned = capsys.readouterr().out
+    assert "at the 0 invocations of the last 30 days (CloudWatch)." in tuned  # Notify read the metric: none yet
+    execution = tuned.split("Started ")[1].split()[0]
+    assert run("report", execution, "--json") == 0
+    output = json.loads(capsys.readouterr().out)
+    boto3.client("cloudwatch").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[{"MetricName": "Invocations", "Dimensions": [{"Name": "FunctionName", "Value": "resize"}],
+                     "Timestamp": datetime.now(UTC) - timedelta(minutes=5), "Value": 2_500_000, "Unit": "Count"}],
+    )  # fmt: skip
+
+    assert run("savings") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("  ")[0] == "Function"
+    row, total = lines[1].split(), lines[2].split()
+    saving = output["savings"]["savingsPerMillion"] / 1e6
+    before, after = output["applied"]["previousMemoryMb"], output["applied"]["memoryMb"]
+    assert row[:5] == ["resize", str(before), "→", str(after), "MB"]
+    assert row[6:] == [usd(saving), "2,500,000", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
+    assert total == ["Total", "1", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
+    assert "Invocations of the last 30 days (CloudWatch AWS/Lambda" in lines[3]

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,16 @@ def chromium() -> str:
 
 def screenshot(html: Path, png: Path, profile: Path) -> None:
     """Renders ``html`` into ``png``; every process Chromium started is gone when this returns."""
+    run_chromium([f"--screenshot={png}", html.as_uri()], profile)
+
+
+def dom_after_scripts(html: Path, profile: Path) -> str:
+    """The page's DOM once its scripts have run, as Chromium lays it out in the test's window."""
+    return run_chromium(["--dump-dom", html.as_uri()], profile)
+
+
+def run_chromium(arguments: list[str], profile: Path) -> str:
+    """Chromium's standard output; every process it started is gone when this returns."""
     command = [
         chromium(),
         "--headless",
@@ -44,8 +55,7 @@ def screenshot(html: Path, png: Path, profile: Path) -> None:
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
         f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        f"--screenshot={png}",
-        html.as_uri(),
+        *arguments,
     ]
     # Its own process group, so the renderer, zygote and crash handler can be ended with it.
     with subprocess.Popen(
@@ -56,7 +66,7 @@ def screenshot(html: Path, png: Path, profile: Path) -> None:
         env=os.environ | {"HOME": str(profile.parent)},
     ) as browser:
         try:
-            _, stderr = browser.communicate(timeout=TIMEOUT_S)
+            stdout, stderr = browser.communicate(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
             end_group(browser.pid)
             browser.communicate()
@@ -65,6 +75,7 @@ def screenshot(html: Path, png: Path, profile: Path) -> None:
             end_group(browser.pid)
     assert browser.returncode == 0, stderr.decode(errors="replace")[-2000:]
     assert_no_process_left(profile)
+    return stdout.decode(errors="replace")
 
 
 def end_group(group: int) -> None:
@@ -140,3 +151,33 @@ def test_the_report_renders_in_a_browser_with_its_chart(tmp_path: Path) -> None:
     assert count(drawn) > 0.02 * plot.width * plot.height, "the chart area is nearly empty"
     for colour, what in ((COST_COLOUR, "cost line"), (CHOSEN_COLOUR, "chosen mark"), (REJECTED_COLOUR, "failures")):
         assert count(near(plot, colour)) > 50, f"the {what} is missing from the chart"
+
+
+# Lines each table header takes as laid out: the distinct tops of its text's line boxes.
+_MEASURE_HEADERS = """<script>
+const headers = [...document.querySelectorAll("thead th")];
+const wrapped = headers.filter((th) => {
+  const range = document.createRange();
+  range.selectNodeContents(th);
+  return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size > 1;
+});
+document.body.dataset.headers = String(headers.length);
+document.body.dataset.wrapped = wrapped.map((th) => th.textContent).join("|");
+</script>"""
+
+
+@pytest.mark.tools
+def test_no_table_header_wraps(tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    page = render_html([("image-resizer", tuned_output()), ("orders-api", io_bound_output())], generated_at="now")
+    # The report's policy forbids every script; this copy drops it to run the measuring one.
+    measured = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    assert measured != page
+    html.write_text(measured.replace("</body>", _MEASURE_HEADERS + "</body>"))
+    dom = dom_after_scripts(html, tmp_path / "profile")
+    headers = re.search(r'data-headers="(\d+)"', dom)
+    assert headers is not None, "the measuring script did not run"
+    assert int(headers[1]) >= 8
+    wrapped = re.search(r'data-wrapped="([^"]*)"', dom)
+    assert wrapped is not None
+    assert wrapped[1] == "", f"headers that wrap: {wrapped[1]}"

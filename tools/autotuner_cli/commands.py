@@ -1,30 +1,90 @@
 """The commands that work against an account (or any endpoint, e.g. AWS_ENDPOINT_URL): tune, report, history."""
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import ValidationError
+
+from autotuner.adapters.errors import TargetNotFoundError
 from autotuner.adapters.executions import Execution, Executions
-from autotuner.adapters.lambda_functions import resolve_function_arn
+from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function_arn
+from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
-from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_function_arn
+from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_function_arn, parse_function_reference
 from autotuner.domain.contracts import TuningOutput, parse_tuning_input
+from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.money import usd
+from autotuner.domain.savings_ledger import (
+    INVOCATION_WINDOW_DAYS,
+    FunctionSavings,
+    LedgerEntry,
+    ledger_entry,
+    savings_by_function,
+)
 from autotuner.reports.text import summary
 from autotuner_cli.progress import follow
+
+# The input fields the CLI's options set, so that the contract's problems name the option a person typed.
+OPTION_OF_FIELD = {
+    "num": "--num",
+    "powerValues": "--memory",
+    "strategy": "--strategy",
+    "autoOptimizeAlias": "--alias",
+    "payload": "--payload",
+    "budgetUsd": "--budget",
+    "search": "--adaptive",
+    "lambdaARN": "FUNCTION",
+}
 
 
 class RunFailedError(Exception):
     """The tuning run ended without success; the message is its cause."""
 
 
+class InvalidOptionsError(ValueError):
+    """Options the workflow would refuse, refused before anything is sent to AWS."""
+
+
+def check_tuning(function: str, tuning: dict[str, Any]) -> None:
+    """Refuse what Plan would refuse, with the workflow's own contract and words, before any AWS call."""
+    reference = parse_function_reference(function)
+    # Plan checks the real ARN; the contract's rules about a qualifier need only the ARN's shape, so a name is
+    # checked inside a stand-in account and region.
+    arn = reference.arn or FunctionArn(
+        partition="aws", region="us-east-1", account="000000000000", name=reference.name, qualifier=reference.qualifier
+    )
+    try:
+        parse_tuning_input({**tuning, "lambdaARN": str(arn)})
+    except InvalidInputError as error:
+        raise InvalidOptionsError("; ".join(_in_option_names(problem) for problem in error.problems)) from None
+
+
+def _in_option_names(problem: str) -> str:
+    field, _, reason = problem.partition(": ")
+    top = re.split(r"[.\[]", field, maxsplit=1)[0]  # payload.0.weight, powerValues[1]
+    if top not in OPTION_OF_FIELD:
+        return problem
+    return f"{OPTION_OF_FIELD[top]}: {reason}" if field == top else f"{OPTION_OF_FIELD[top]} ({field}): {reason}"
+
+
+def require_aliases(arn: str, tuning: dict[str, Any]) -> None:
+    """The alias a run would apply to must exist now; Plan would find out only after the run had started."""
+    function = parse_function_arn(arn)
+    named = {tuning.get("autoOptimizeAlias"), function.alias}
+    for alias in sorted(a for a in named if a):
+        if LambdaFunction(function).alias_version(alias) is None:
+            raise TargetNotFoundError(f"alias {alias!r} of function {function.name}: not found")
+
+
 def state_machine_for(stack_name: str) -> Executions:
     outputs = stack_outputs(stack_name)
     if "StateMachineArn" not in outputs:
-        raise RunFailedError(f"stack {stack_name!r} has no StateMachineArn output; is it a Lambda Autotuner stack?")
+        raise ValueError(f"stack {stack_name!r} has no StateMachineArn output; is it a Lambda Autotuner stack?")
     return Executions(outputs["StateMachineArn"])
 
 
@@ -38,8 +98,10 @@ def tune(
     out: TextIO | None = None,
 ) -> int:
     out = out or sys.stdout
+    check_tuning(function, tuning)
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
+    require_aliases(arn, tuning)
     name = f"cli-{parse_function_arn(arn).name}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     execution_arn = executions.start({"lambdaARN": arn, **tuning}, name[:80])
     out.write(f"Started {execution_arn}\n")
@@ -88,7 +150,7 @@ def history(function: str, *, stack_name: str, region: str | None, limit: int, o
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
     function_arn = parse_function_arn(arn)
-    rows = [("Started", "Status", "Trigger", "Memory", "Saves /M", "Run")]
+    rows: list[tuple[str, ...]] = [("Started", "Status", "Trigger", "Memory", "Saves /M", "Run")]
     for summary_row in executions.recent(limit):
         execution = executions.describe(summary_row.arn)
         if not execution.input or not _is_run_of(execution.input, function_arn):
@@ -97,19 +159,94 @@ def history(function: str, *, stack_name: str, region: str | None, limit: int, o
     if len(rows) == 1:
         out.write(f"No runs for {arn} among the last {limit}.\n")
         return 0
+    _write_table(rows, out)
+    return 0
+
+
+def savings(*, stack_name: str, limit: int, out: TextIO | None = None) -> int:
+    """Per function: what its applied runs save per invocation, times its invocations of the last 30 days."""
+    out = out or sys.stdout
+    executions = state_machine_for(stack_name)
+    entries: list[LedgerEntry] = []
+    tuning_costs: dict[str, float] = {}
+    for row in executions.recent(limit):
+        if row.status != "SUCCEEDED":
+            continue
+        execution = executions.describe(row.arn)
+        output = _tuning_output(execution)
+        if output is None:
+            continue
+        function = parse_function_arn(output.function_arn).unqualified
+        tuning_costs[function] = tuning_costs.get(function, 0.0) + output.state_machine.total_cost
+        if entry := ledger_entry(output, execution.arn, execution.stopped or execution.started):
+            entries.append(entry)
+    if not entries:
+        out.write(f"No applied runs among the last {limit}: nothing saved yet (runs with --apply save).\n")
+        return 0
+    functions = [parse_function_arn(f) for f in sorted({e.function for e in entries})]
+    counts = CloudWatchInvocations().invocations(functions, INVOCATION_WINDOW_DAYS)
+    by_function = savings_by_function(entries, counts, tuning_costs)
+    _write_table([SAVINGS_HEADER, *(_savings_row(f) for f in by_function), _savings_total(by_function)], out)
+    out.write(
+        f"Saves / month: the cost per invocation before minus after, as each applied run measured it, times the "
+        f"function's Invocations of the last {INVOCATION_WINDOW_DAYS} days (CloudWatch AWS/Lambda, every version "
+        "and alias). Tuning cost: what its succeeded runs cost.\n"
+    )
+    return 0
+
+
+SAVINGS_HEADER = (
+    "Function",
+    "Memory",
+    "Runs",
+    "Saves / invocation",
+    "Invocations (30 d)",
+    "Saves / month",
+    "Tuning cost",
+)
+
+
+def _savings_row(row: FunctionSavings) -> tuple[str, ...]:
+    return (
+        parse_function_arn(row.function).name,
+        f"{row.memory_before_mb} → {row.memory_after_mb} MB",
+        str(len(row.entries)),
+        usd(row.saving_per_invocation_usd),
+        f"{row.invocations:,}",
+        usd(row.monthly_saving_usd),
+        usd(row.tuning_cost_usd),
+    )
+
+
+def _savings_total(rows: list[FunctionSavings]) -> tuple[str, ...]:
+    monthly = sum(row.monthly_saving_usd for row in rows)
+    tuning = sum(row.tuning_cost_usd for row in rows)
+    return ("Total", "", str(sum(len(row.entries) for row in rows)), "", "", usd(monthly), usd(tuning))
+
+
+def _tuning_output(execution: Execution) -> TuningOutput | None:
+    """A run's output, or None for one that is not a tuning output (an older format, or another machine's)."""
+    try:
+        return TuningOutput.model_validate(execution.output)
+    except ValidationError:
+        return None
+
+
+def _write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
-    return 0
 
 
 def profile_set(
     function: str, profile: dict[str, Any], *, stack_name: str, region: str | None, out: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
+    check_tuning(function, profile)  # refuse a profile a run would refuse
     store = _profiles(stack_name)
-    unqualified = parse_function_arn(resolve_function_arn(function, region)).unqualified
-    parse_tuning_input({**profile, "lambdaARN": unqualified})  # refuse a profile a run would refuse
+    arn = resolve_function_arn(function, region)
+    require_aliases(arn, profile)
+    unqualified = parse_function_arn(arn).unqualified
     store.set_user_profile(unqualified, profile)
     out.write(f"Stored the tuning profile of {unqualified}:\n{json.dumps(profile, indent=2)}\n")
     return 0
@@ -136,7 +273,7 @@ def profile_show(function: str, *, stack_name: str, region: str | None, out: Tex
 def _profiles(stack_name: str) -> ProfileStore:
     outputs = stack_outputs(stack_name)
     if "ProfilesTableName" not in outputs:
-        raise RunFailedError(f"stack {stack_name!r} has no ProfilesTableName output; redeploy the current template")
+        raise ValueError(f"stack {stack_name!r} has no ProfilesTableName output; redeploy the current template")
     return ProfileStore(outputs["ProfilesTableName"])
 
 
@@ -168,7 +305,10 @@ def _state_machine_of(execution_arn: str) -> str:
     try:
         return str(parse_execution_arn(execution_arn).state_machine)
     except ValueError:
-        raise RunFailedError(f"{execution_arn!r} is not a Step Functions execution ARN") from None
+        raise ValueError(
+            f"{execution_arn!r} is not a Step Functions execution ARN (`autotuner tune` prints it; "
+            "`autotuner history FUNCTION` lists them)"
+        ) from None
 
 
 def parse_payload(text: str | None) -> Any:

@@ -17,7 +17,7 @@ import boto3
 from autotuner.adapters.executions import Executions
 from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
-from autotuner.reports.text import candidate_table, outcome_line, trade_off_line
+from autotuner.reports.text import candidate_table, outcome_line, search_extent, trade_off_line
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
 from autotuner_local.targets import create_target
@@ -89,7 +89,7 @@ def run_demo(
             if trade_off := trade_off_line(output):
                 say(f"  Speed: {trade_off}")
             if target.adaptive and output.search is not None:
-                say(f"  Adaptive search: {output.search.rounds} rounds, {output.search.invocations} invocations.")
+                say(f"  Adaptive search: {search_extent(output.search)}.")
     paths = write_reports(out_dir, results)
     say(f"\nReport: {paths[0]}  (chart images beside it)")
     say(f"Done in {time.monotonic() - started:.1f} s; the emulator has stopped.")

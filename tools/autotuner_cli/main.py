@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError, PartialCredentialsError
@@ -14,12 +15,14 @@ from autotuner_cli import commands
 from autotuner_cli.config import default_stack_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DISTRIBUTION = "lambda-autotuner"  # pyproject.toml's project name
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autotuner", description="Keep AWS Lambda functions at their cheapest good memory."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run the whole workflow locally against an emulator (no AWS account needed)")
@@ -36,31 +39,44 @@ def build_parser() -> argparse.ArgumentParser:
     _account_options(tune)
 
     report = sub.add_parser("report", help="the table and charts of a past run")
-    report.add_argument("execution_arn")
+    report.add_argument(
+        "execution_arn", help="the run's Step Functions execution ARN (printed by `tune`, listed by `history`)"
+    )
     report.add_argument("--html", type=Path, help="write a self-contained HTML report here")
     report.add_argument("--png", type=Path, help="write the chart as a PNG here")
     report.add_argument("--json", action="store_true", help="print the run's output as JSON")
     report.add_argument("--region", help="AWS region (default: from the environment or profile)")
 
     history = sub.add_parser("history", help="past runs for FUNCTION (time, trigger, chosen memory, savings)")
-    history.add_argument("function")
+    history.add_argument("function", help="function name or ARN (runs of any of its aliases are listed)")
     history.add_argument("--limit", type=int, default=100, help="how many recent runs to look through")
     _account_options(history)
+
+    savings = sub.add_parser(
+        "savings", help="what applied runs save per month, per function and in total (CloudWatch invocations)"
+    )
+    savings.add_argument("--limit", type=int, default=100, help="how many recent runs to look through")
+    _account_options(savings)
 
     profile = sub.add_parser("profile", help="the tuning profile that alarm- and schedule-started runs use")
     actions = profile.add_subparsers(dest="action", required=True, metavar="ACTION")
     profile_set = actions.add_parser("set", help="store FUNCTION's profile (the options of `tune`)")
-    profile_set.add_argument("function")
+    profile_set.add_argument("function", help="function name or ARN")
     _tuning_arguments(profile_set)
     _account_options(profile_set)
     profile_show = actions.add_parser("show", help="show FUNCTION's profile and its last run")
-    profile_show.add_argument("function")
+    profile_show.add_argument("function", help="function name or ARN")
     _account_options(profile_show)
     return parser
 
 
 def _tuning_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--strategy", choices=["cost", "speed", "balanced"], default="cost")
+    parser.add_argument(
+        "--strategy",
+        choices=["cost", "speed", "balanced"],
+        default="cost",
+        help="what to minimise: cost per invocation, duration, or a balance of both (default: cost)",
+    )
     parser.add_argument("--num", type=int, default=10, help="invocations per memory size")
     parser.add_argument("--memory", help="comma-separated sizes in MB, or ALL (default: the stack's PowerValues)")
     parser.add_argument("--apply", action="store_true", help="apply the chosen memory (autoOptimize)")
@@ -73,6 +89,14 @@ def _tuning_arguments(parser: argparse.ArgumentParser) -> None:
 def _account_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-name", default=None, help="the deployed stack (default: samconfig.toml's stack_name)")
     parser.add_argument("--region", help="AWS region (default: from the environment or profile)")
+
+
+def installed_version() -> str:
+    """The version pip installed (the package's metadata), so `--version` is what is installed, not a constant."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed: run `pip install .`)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,7 +135,7 @@ def explain(error: Exception) -> str:  # noqa: PLR0911 - one case per kind of er
             return f"{type(error).__name__}: {error}"
 
 
-def _dispatch(arguments: argparse.Namespace) -> int:
+def _dispatch(arguments: argparse.Namespace) -> int:  # noqa: PLR0911 - one case per command
     stack_name = getattr(arguments, "stack_name", None) or default_stack_name()
     match arguments.command:
         case "demo":
@@ -135,6 +159,8 @@ def _dispatch(arguments: argparse.Namespace) -> int:
             return commands.history(
                 arguments.function, stack_name=stack_name, region=arguments.region, limit=arguments.limit
             )
+        case "savings":
+            return commands.savings(stack_name=stack_name, limit=arguments.limit)
         case "profile" if arguments.action == "set":
             return commands.profile_set(
                 arguments.function, _tuning_options(arguments), stack_name=stack_name, region=arguments.region
@@ -144,10 +170,16 @@ def _dispatch(arguments: argparse.Namespace) -> int:
     raise ValueError(f"unknown command {arguments.command}")
 
 
+def _sizes(text: str) -> list[int | str]:
+    """Whole numbers as numbers (stored so in a profile); anything else is left for the contract to name."""
+    parts = [part.strip() for part in text.split(",")]
+    return [int(part) if part.isdigit() else part for part in parts]
+
+
 def _tuning_options(arguments: argparse.Namespace) -> dict[str, object]:
     options: dict[str, object] = {"num": arguments.num, "strategy": arguments.strategy}
     if arguments.memory:
-        options["powerValues"] = "ALL" if arguments.memory.upper() == "ALL" else arguments.memory.split(",")
+        options["powerValues"] = "ALL" if arguments.memory.upper() == "ALL" else _sizes(arguments.memory)
     if arguments.apply:
         options["autoOptimize"] = True
     if arguments.alias:

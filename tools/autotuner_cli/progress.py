@@ -9,12 +9,16 @@ from typing import TextIO
 from autotuner.adapters.executions import Execution, Executions, HistoryEvent
 
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+# Where tuner.asl.json's Catch sends a failed state: a state that exits into these did not complete (a contract
+# test checks this against the definition).
+FAILURE_PATH = frozenset({"CleanupAfterFailure", "ReportFailure"})
 SHOWN_STATES = ("Plan", "Prepare", "Measure", "Analyze", "Apply", "Cleanup", "Notify")
 
 
 @dataclass
 class Progress:
     completed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     planned_invocations: int = 0
     done_invocations: int = 0
     rounds: int = 0
@@ -22,9 +26,13 @@ class Progress:
     @classmethod
     def from_history(cls, events: list[HistoryEvent]) -> "Progress":
         progress = cls()
+        exited: str | None = None  # a shown state that exited; the state entered next says how it ended
         for event in events:
+            if event.type.endswith("StateEntered") and exited is not None:
+                (progress.failed if event.state in FAILURE_PATH else progress.completed).append(exited)
+                exited = None
             if event.type.endswith("StateExited") and event.state in SHOWN_STATES:
-                progress.completed.append(event.state)
+                exited = event.state
             output = event.output or {}
             if event.type == "LambdaFunctionSucceeded" and "attempted" in output and "memoryMb" in output:
                 progress.done_invocations += int(output["attempted"])
@@ -42,12 +50,13 @@ class Progress:
     def line(self) -> str:
         marks = []
         for state in SHOWN_STATES:
-            done = state in self.completed
-            if state == "Measure" and (self.planned_invocations or done):
-                marks.append(f"Measure {self.done_invocations}/{max(self.planned_invocations, self.done_invocations)}"
-                             + (" ✓" if done else ""))  # fmt: skip
-            elif done:
-                marks.append(f"{state} ✓")
+            # A later round's failure outweighs an earlier round's success.
+            ending = " ✗" if state in self.failed else (" ✓" if state in self.completed else "")
+            if state == "Measure" and (self.planned_invocations or ending):
+                done, planned = self.done_invocations, max(self.planned_invocations, self.done_invocations)
+                marks.append(f"Measure {done}/{planned}{ending}")
+            elif ending:
+                marks.append(f"{state}{ending}")
         return "  ".join(marks) or "starting…"
 
 

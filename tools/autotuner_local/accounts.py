@@ -12,10 +12,11 @@ from pathlib import Path
 
 import boto3
 
-from autotuner_local.stack import LOCAL_ACCOUNT, REPOSITORY
+from autotuner_local.stack import LOCAL_ACCOUNT, TEMPLATE
 from autotuner_local.template import Resolver, TemplateError, load_template
 
-TARGET_ACCOUNT_ROLE_TEMPLATE = REPOSITORY / "templates" / "target-account-role.yaml"
+# Beside the stack's template, in a checkout and in the installed package alike (see pyproject.toml's package-data).
+TARGET_ACCOUNT_ROLE_TEMPLATE = TEMPLATE.parent / "templates" / "target-account-role.yaml"
 _OPERATOR_ROLE = "local-operator"  # moto lets any role be assumed; this one names the person at the console
 
 

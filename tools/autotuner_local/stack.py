@@ -23,8 +23,10 @@ from autotuner_local.template import (
     without_events,
 )
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-TEMPLATE = REPOSITORY / "template.yaml"
+# Symbolic links to the repository's template.yaml and statemachine/: the one source of truth, read here in a
+# checkout, and copied into the package when it is built (pyproject.toml's package-data), so an installed
+# `autotuner demo` deploys the same files.
+TEMPLATE = Path(__file__).resolve().parent / "deployment" / "template.yaml"
 LOCAL_ACCOUNT = "123456789012"
 # What the emulator can create; after references, this order breaks ties.
 DEPLOY_ORDER = (

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from autotuner.adapters.clients import stepfunctions_client
-from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
+from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, error_code, is_code
 from autotuner.domain.arn import parse_arn
 
 if TYPE_CHECKING:
@@ -111,7 +111,20 @@ def _json(text: str | None) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+# What to do about the Step Functions errors a person causes (each printed beside its code).
+_HINTS = {
+    "ExecutionDoesNotExist": "no such run in this account and region; check the ARN and the region "
+    "(`autotuner history FUNCTION` lists the runs)",
+    "StateMachineDoesNotExist": "the stack's state machine is gone; redeploy the stack, or check the stack name "
+    "and the region",
+    "InvalidArn": "copy the ARN that `autotuner tune` printed or `autotuner history FUNCTION` lists",
+    "ExecutionAlreadyExists": "a run of this name exists; start it again in a second",
+    "ExecutionLimitExceeded": "too many runs are open in this account and region; wait for some to end",
+}
+
+
 def _translate(error: ClientError, what: str) -> Exception:
     if is_code(error, *ACCESS_DENIED_CODES):
         return AccessDeniedError(f"{what}: access denied ({describe(error)})")
-    return AwsError(f"{what}: {describe(error)}")
+    hint = _HINTS.get(error_code(error))
+    return AwsError(f"{what}: {describe(error)}" + (f"; {hint}" if hint else ""))

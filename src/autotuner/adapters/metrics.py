@@ -1,4 +1,5 @@
-"""A function's recent durations, read from CloudWatch's AWS/Lambda metrics (no invocation of the function)."""
+"""A function's recent durations and invocation counts, read from CloudWatch's AWS/Lambda metrics (no invocation
+of the function)."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from autotuner.domain.arn import FunctionArn
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
 DAY_S = 86_400
 
@@ -47,3 +49,58 @@ class CloudWatchDurations:
                 raise AccessDeniedError(f"{what}: access denied ({describe(error)})") from error
             raise AwsError(f"{what}: {describe(error)}") from error
         return max((point["Maximum"] for point in response["Datapoints"] if "Maximum" in point), default=None)
+
+
+MAX_QUERIES_PER_REQUEST = 500  # GetMetricData's limit on MetricDataQueries
+
+
+class CloudWatchInvocations:
+    """The Sum of the ``Invocations`` metric per function (FunctionName dimension: every version and alias), read
+    with GetMetricData: one request per region and batch of 500 functions."""
+
+    def __init__(self, *, now: Callable[[], datetime] = _utc_now) -> None:
+        self._now = now
+
+    def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]:
+        """Invocations of the last ``days`` days by unqualified ARN (0 for a function with no datapoints: Lambda
+        publishes the metric only when the function is invoked)."""
+        counts: dict[str, int] = {}
+        by_region: dict[str, list[FunctionArn]] = {}
+        for function in functions:
+            by_region.setdefault(function.region, []).append(function)
+        for region, in_region in by_region.items():
+            for start in range(0, len(in_region), MAX_QUERIES_PER_REQUEST):
+                counts |= self._batch(region, in_region[start : start + MAX_QUERIES_PER_REQUEST], days)
+        return counts
+
+    def _batch(self, region: str, functions: list[FunctionArn], days: int) -> dict[str, int]:
+        api: CloudWatchClient = client("cloudwatch", region)
+        end = self._now()
+        queries: list[MetricDataQueryTypeDef] = [
+            {
+                "Id": f"f{index}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": "Invocations",
+                        "Dimensions": [{"Name": "FunctionName", "Value": function.name}],
+                    },
+                    "Period": days * DAY_S,
+                    "Stat": "Sum",
+                },
+            }
+            for index, function in enumerate(functions)
+        ]
+        totals = [0.0] * len(functions)
+        try:
+            for page in api.get_paginator("get_metric_data").paginate(
+                MetricDataQueries=queries, StartTime=end - timedelta(days=days), EndTime=end
+            ):
+                for result in page["MetricDataResults"]:
+                    totals[int(result["Id"][1:])] += sum(result.get("Values", []))
+        except ClientError as error:
+            what = f"reading the Invocations metric in {region}"
+            if is_code(error, *ACCESS_DENIED_CODES):
+                raise AccessDeniedError(f"{what}: access denied ({describe(error)})") from error
+            raise AwsError(f"{what}: {describe(error)}") from error
+        return {function.unqualified: round(total) for function, total in zip(functions, totals, strict=True)}

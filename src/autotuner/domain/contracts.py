@@ -86,7 +86,7 @@ class TuningInput(CamelModel):
 
     # aws-lambda-power-tuning's input
     lambda_arn: str = Field(alias="lambdaARN")
-    num: int = Field(default=DEFAULT_NUM, ge=1, le=MAX_NUM)
+    num: int = DEFAULT_NUM  # bounds checked with the other fields: the minimum depends on dryRun
     power_values: list[Any] | Literal["ALL"] | None = None
     payload: JsonValue = None
     payload_s3: str | None = None
@@ -241,8 +241,7 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
                 parse_function_arn(arn)
             except ValueError as error:
                 problems.append(f"{field}: {error}")
-    if not tuning.dry_run and tuning.num < MIN_NUM:
-        problems.append(f"num: must be at least {MIN_NUM} (got {tuning.num}); fewer invocations cannot be trusted")
+    problems += _num_problems(tuning)
     problems += _payload_problems(tuning)
     alias = tuning.auto_optimize_alias
     if alias is not None and not _ALIAS_NAME.match(alias):
@@ -261,6 +260,17 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
         if planned > tuning.max_invocations:
             problems.append(f"maxInvocations: a sweep of this input needs {planned} invocations")
     return problems
+
+
+def _num_problems(tuning: TuningInput) -> list[str]:
+    """In the contract's words (a bound on the field would say "greater than or equal to 1" where it means 5)."""
+    if tuning.num > MAX_NUM:
+        return [f"num: must be at most {MAX_NUM} (got {tuning.num})"]
+    if tuning.dry_run and tuning.num < 1:
+        return [f"num: must be at least 1 (got {tuning.num})"]
+    if not tuning.dry_run and tuning.num < MIN_NUM:
+        return [f"num: must be at least {MIN_NUM} (got {tuning.num}); fewer invocations cannot be trusted"]
+    return []
 
 
 def _payload_problems(tuning: TuningInput) -> list[str]:
@@ -318,6 +328,13 @@ class ReferenceStat(CamelModel):
     total_cost: float
 
 
+class MonthlySaving(CamelModel):
+    """The saving per invocation times the function's real invocation count of the last 30 days."""
+
+    invocations_last_30_days: int = Field(description="CloudWatch AWS/Lambda Invocations, every version and alias")
+    usd: float = Field(description="per month, at that count")
+
+
 class Savings(CamelModel):
     current_memory_mb: int
     current_cost_per_million: float
@@ -326,6 +343,7 @@ class Savings(CamelModel):
     savings_percent: float
     current_duration_ms: float
     chosen_duration_ms: float
+    monthly: MonthlySaving | None = Field(default=None, description="set by Notify from CloudWatch")
 
 
 LATEST = "$LATEST"

@@ -26,6 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         wiring.notifier(settings.results_topic_arn),
         visualization_base_url=settings.visualization_url,
         registry=wiring.profiles(settings.profiles_table),
+        invocation_counts=wiring.invocation_counts(),
     )
     if output.savings is not None:
         metrics.add_metric(name="SavingsPercent", unit="Percent", value=output.savings.savings_percent)

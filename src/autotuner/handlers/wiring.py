@@ -6,7 +6,7 @@ from autotuner.adapters.executions import Executions
 from autotuner.adapters.function_logs import CloudWatchFunctionLogs
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.measurements import MeasurementTable
-from autotuner.adapters.metrics import CloudWatchDurations
+from autotuner.adapters.metrics import CloudWatchDurations, CloudWatchInvocations
 from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
@@ -48,6 +48,10 @@ def payload_source() -> S3PayloadSource:
 
 def duration_history() -> CloudWatchDurations:
     return CloudWatchDurations()
+
+
+def invocation_counts() -> CloudWatchInvocations:
+    return CloudWatchInvocations()
 
 
 def run_records(runs_table: str) -> RunRecords:

@@ -13,7 +13,7 @@ from autotuner.domain.money import usd
 from autotuner.domain.pricing import per_million
 from autotuner.domain.selection import CandidateStats
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
-from autotuner.reports.text import frontier_line, outcome_line, trade_off_line
+from autotuner.reports.text import frontier_line, monthly_line, outcome_line, search_extent, trade_off_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _LINKABLE_SCHEMES = ("https://", "http://")
@@ -177,13 +177,15 @@ def _explanation(output: TuningOutput) -> str:
                 f"{s.chosen_duration_ms:.1f} ms",
             )
         )
+        if (monthly := monthly_line(output)) is not None:
+            rows.append(("Per month", monthly.removeprefix("Per month: ")))
     if output.trigger.source.value != "manual":
         trigger = output.trigger
         detail = ": ".join(filter(None, [trigger.alarm_name, trigger.reason]))
         rows.append(("Triggered by", f"{trigger.source.value} {detail}".strip()))
     rows.append(("Strategy", output.decision.strategy.value))
     if (search := output.search) is not None:
-        rows.append(("Search", f"{search.mode.value}: {search.rounds} rounds, {search.invocations} invocations"))
+        rows.append(("Search", f"{search.mode.value}: {search_extent(search)}"))
         rows += [("", step) for step in search.log]
     items = "".join(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>" for label, text in rows)
     return f'<dl class="explanation">{items}</dl>'
@@ -309,7 +311,7 @@ th, td { padding: 7px 9px; border-bottom: 1px solid var(--line); text-align: lef
 th.num, td.num { text-align: right; }
 td.num { white-space: nowrap; }
 thead th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase;
-  letter-spacing: 0.04em; background: #f9fafb; vertical-align: bottom; }
+  letter-spacing: 0.04em; background: #f9fafb; vertical-align: bottom; white-space: nowrap; }
 td:first-child { white-space: nowrap; }
 td.status { min-width: 200px; }
 tr.chosen td { background: var(--good-bg); font-weight: 600; }

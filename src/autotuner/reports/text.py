@@ -1,8 +1,29 @@
 """Plain-text summaries of a tuning run, for the terminal and for notifications."""
 
-from autotuner.domain.contracts import Outcome, TuningOutput
+from autotuner.domain.contracts import Outcome, SearchSummary, TuningOutput
 from autotuner.domain.money import usd
 from autotuner.domain.selection import CandidateStats
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 round', '3 rounds': a count with its noun in the right number (regular plurals only)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def search_extent(search: SearchSummary) -> str:
+    """'3 rounds, 31 invocations'."""
+    return f"{counted(search.rounds, 'round')}, {counted(search.invocations, 'invocation')}"
+
+
+def monthly_line(output: TuningOutput) -> str | None:
+    """What the saving is worth a month, with the invocation count it used ('saves' once applied)."""
+    if output.savings is None or (monthly := output.savings.monthly) is None:
+        return None
+    verb = ("saves" if output.outcome is Outcome.APPLIED else "would save") if monthly.usd >= 0 else "costs"
+    return (
+        f"Per month: {verb} {usd(abs(monthly.usd))} at the {monthly.invocations_last_30_days:,} invocations of the "
+        "last 30 days (CloudWatch)."
+    )
 
 
 def subject(output: TuningOutput, function_name: str) -> str:
@@ -61,7 +82,7 @@ def summary(output: TuningOutput, function_name: str) -> str:
     if frontier := frontier_line(output):
         lines.append(f"Frontier: {frontier}")
     if output.search is not None and output.search.mode.value == "adaptive":
-        lines.append(f"Search: adaptive, {output.search.rounds} rounds, {output.search.invocations} invocations.")
+        lines.append(f"Search: adaptive, {search_extent(output.search)}.")
     if output.savings is not None:
         s = output.savings
         direction = "saves" if s.savings_per_million >= 0 else "costs"
@@ -70,6 +91,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
             f"invocations ({abs(s.savings_percent):.1f}%), "
             f"{s.current_duration_ms:.1f} ms -> {s.chosen_duration_ms:.1f} ms"
         )
+        if (monthly := monthly_line(output)) is not None:
+            lines.append(monthly)
     excluded = {e.memory_mb for e in output.decision.excluded}
     lines += ["", candidate_table(output.candidates, output.power, excluded)]
     if output.decision.excluded:

@@ -8,16 +8,17 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from autotuner.domain.analysis import build_output
-from autotuner.domain.arn import parse_function_arn
+from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.canary import CanaryCheck, Verdict
 from autotuner.domain.contracts import LATEST, AppliedChange, Outcome, SearchSummary, TuningOutput
 from autotuner.domain.run import Analysis, CleanupReport, Failure, Plan, StepError
 from autotuner.domain.run_cost import run_cost, transitions
 from autotuner.domain.run_record import RunRecord
+from autotuner.domain.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.cleanup import NO_RECORD
-from autotuner.workflow.ports import Notifier, RunRegistry
+from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry
 
 CANARY_TRANSITIONS_PER_CHECK = 3  # WaitForCanary, CheckCanary, CanaryDecided
 
@@ -36,6 +37,7 @@ def finish(
     *,
     visualization_base_url: str,
     registry: RunRegistry | None = None,
+    invocation_counts: InvocationCounts | None = None,
 ) -> TuningOutput:
     started = time.monotonic()
     plan, analysis = request.plan, request.analysis
@@ -74,6 +76,8 @@ def finish(
     if rolled_back:
         output.outcome = Outcome.ROLLED_BACK
     output.warnings += _read_back_differs(applied, request.cleanup)
+    if invocation_counts is not None and output.savings is not None:
+        _add_monthly_saving(output, invocation_counts, parse_function_arn(plan.function_arn))
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
         try:
             registry.record_run(plan.function_arn, profile_of(plan), output.power, plan.execution_id)
@@ -89,6 +93,16 @@ def finish(
         except Exception as error:  # the tuning itself succeeded; a lost e-mail must not undo it
             output.warnings.append(f"the notification could not be published: {error}")
     return output
+
+
+def _add_monthly_saving(output: TuningOutput, counts: InvocationCounts, function: FunctionArn) -> None:
+    assert output.savings is not None
+    try:
+        invocations = counts.invocations([function], INVOCATION_WINDOW_DAYS)[function.unqualified]
+    except Exception as error:  # the tuning itself succeeded; only the monthly figure is missing
+        output.warnings.append(f"the monthly saving could not be worked out: {error}")
+        return
+    output.savings.monthly = monthly_saving(output.savings, invocations)
 
 
 def _read_back_differs(applied: AppliedChange | None, cleanup: CleanupReport) -> list[str]:

@@ -64,6 +64,12 @@ class DurationHistory(Protocol):
     def max_duration_ms(self, function: FunctionArn, days: int) -> float | None: ...
 
 
+class InvocationCounts(Protocol):
+    """How often functions were invoked (CloudWatch's Invocations metric)."""
+
+    def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]: ...
+
+
 class Notifier(Protocol):
     def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str: ...
 

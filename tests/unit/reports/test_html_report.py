@@ -8,7 +8,7 @@ import pytest
 from autotuner.domain.contracts import SearchMode, SearchSummary
 from autotuner.domain.money import usd
 from autotuner.reports.html import render_html
-from autotuner.reports.text import outcome_line
+from autotuner.reports.text import outcome_line, summary
 from tests.unit.reports import failed_output, io_bound_output, tuned_output
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -268,3 +268,11 @@ def test_the_search_and_its_rounds_are_shown() -> None:
     page = render_html([("orders", output)])
     assert "adaptive: 3 rounds, 31 invocations" in page
     assert "Coarse pass: 7 sizes." in page
+
+
+def test_a_single_round_is_one_round() -> None:
+    output = tuned_output().model_copy(
+        update={"search": SearchSummary(mode=SearchMode.ADAPTIVE, rounds=1, invocations=1, log=[])}
+    )
+    assert "adaptive: 1 round, 1 invocation<" in render_html([("orders", output)])
+    assert "Search: adaptive, 1 round, 1 invocation." in summary(output, "orders")

@@ -502,6 +502,21 @@ class MemoryNotifier:
 
 
 @dataclass
+class MemoryInvocationCounts:
+    """The Sum of the AWS/Lambda Invocations metric by unqualified ARN (0: no datapoints); the windows asked for."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    failure: Exception | None = None
+    windows: list[int] = field(default_factory=list)
+
+    def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]:
+        if self.failure is not None:
+            raise self.failure
+        self.windows.append(days)
+        return {f.unqualified: self.counts.get(f.unqualified, 0) for f in functions}
+
+
+@dataclass
 class MemoryPayloads:
     """S3 objects by URI, already parsed as the real source parses them (JSON, else text)."""
 

@@ -5,9 +5,10 @@ import json
 import pytest
 
 from autotuner.domain.contracts import LATEST, AppliedChange, Outcome
+from autotuner.domain.money import usd
 from autotuner.domain.run import Analysis, CleanupReport, Plan, StepError
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
-from tests.unit.workflow.memory_ports import MemoryNotifier, Published
+from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryNotifier, Published
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
 
 URL = "https://lambda-power-tuning.show/"
@@ -44,6 +45,35 @@ def test_a_finished_run_is_stored_as_the_profile_and_published(world: World) -> 
     [message] = world.notifier.published
     assert message.subject.startswith(f"Autotuner: orders set to {output.power} MB")
     assert message.attributes == {"function": "orders", "outcome": "applied", "trigger": "manual"}
+
+
+def test_the_saving_is_worth_the_functions_invocations_of_the_last_30_days(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True})
+    counts = MemoryInvocationCounts({TARGET: 3_000_000})
+
+    output = finish(request, world.notifier, visualization_base_url=URL, invocation_counts=counts)
+
+    assert counts.windows == [30]
+    assert output.savings is not None
+    assert output.savings.monthly is not None
+    assert output.savings.monthly.invocations_last_30_days == 3_000_000
+    assert output.savings.monthly.usd == pytest.approx(output.savings.savings_per_million * 3)
+    [message] = world.notifier.published
+    verb = "saves" if output.savings.monthly.usd >= 0 else "costs"
+    assert (
+        f"Per month: {verb} {usd(abs(output.savings.monthly.usd))} at the 3,000,000 invocations of the last 30 days "
+        "(CloudWatch)." in message.message
+    )
+
+
+def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None:
+    request = tuned(world, SWEEP)
+    counts = MemoryInvocationCounts(failure=RuntimeError("AccessDenied"))
+    output = finish(request, world.notifier, visualization_base_url=URL, invocation_counts=counts)
+    assert output.warnings == ["the monthly saving could not be worked out: AccessDenied"]
+    assert output.savings is not None
+    assert output.savings.monthly is None
+    assert "Per month" not in world.notifier.published[0].message
 
 
 def test_a_profile_that_cannot_be_stored_is_a_warning(world: World) -> None:
