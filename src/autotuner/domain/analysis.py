@@ -18,6 +18,7 @@ from autotuner.domain.contracts import (
     TuningInput,
     TuningOutput,
 )
+from autotuner.domain.cost_interval import expected_cost_interval
 from autotuner.domain.distinction import Distinction, Metric, MetricSample, distinguish
 from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement
@@ -137,6 +138,7 @@ def difference_test(
         threshold=noise_threshold,
         resamples=resamples,
         seed=seed,
+        pooled=True,
     )
 
 
@@ -206,11 +208,12 @@ def confidence_statement(decision: Decision, candidates: Sequence[CandidateStats
         sentences = ["No test of the differences: the balanced strategy ranks a weighted score"]
     else:
         sentences = [f"Too few invocations to compare {chosen.memory_mb} MB with the other sizes"]
-    interval = chosen.cost_interval
-    if interval is not None and chosen.cost_estimate:
+    interval = expected_cost_interval(chosen, candidates)
+    if interval is not None and chosen.cost is not None:
         sentences.append(
-            f"its cost per invocation is known to ±{interval.half_width / chosen.cost_estimate:.1%} "
-            f"(95% bootstrap interval of the trimmed mean, {usd(interval.low)}-{usd(interval.high)})"
+            f"its mean cost per invocation is known to ±{interval.half_width / chosen.cost.mean:.1%} "
+            "(95% t interval on the mean, simultaneous over the sizes measured and with their spread pooled, "
+            f"{usd(interval.low)}-{usd(interval.high)})"
         )
     return "; ".join(sentences) + "."
 
