@@ -119,7 +119,8 @@ def difference_test(
     seed: int,
     resamples: int = 1000,
 ) -> Distinction | None:
-    """The bootstrap of the differences between the chosen size and every other eligible one; None for the
+    """The test on the differences between the chosen size and every other eligible one, each size's mean drawn
+    with the spread pooled over the sizes (a bootstrap of a few calls is too sure of itself); None for the
     balanced strategy (a weighted score has no difference a user could read) and when nothing was chosen."""
     if decision.chosen_memory_mb is None or decision.strategy is Strategy.BALANCED:
         return None
