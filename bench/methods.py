@@ -13,18 +13,22 @@ from dataclasses import dataclass
 from autotuner.domain.adaptive import (
     AdaptiveSettings,
     SearchRound,
+    curve_cost_interval,
     curve_decision,
     first_round,
     next_round,
     search_curve,
 )
-from autotuner.domain.cost_curve import CurvePricing
+from autotuner.domain.analysis import difference_test
+from autotuner.domain.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.cost_interval import expected_cost_interval
+from autotuner.domain.distinction import Distinction
 from autotuner.domain.memory_sizes import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.pricing import Architecture
-from autotuner.domain.selection import Strategy, choose
+from autotuner.domain.selection import CandidateStats, Decision, Strategy, choose
 from autotuner.domain.statistics import trimmed_mean
 from autotuner_local.workloads import Workload
-from bench.simulate import PRICES, TRIM_FRACTION, SimulatedTarget
+from bench.simulate import PRICES, PRICING, TRIM_FRACTION, SimulatedTarget
 
 REFERENCE_NUM = 10
 SWEEP_STEP_MB = 64
@@ -34,6 +38,7 @@ CURVE_RESAMPLES = 100  # the workflow uses 200; fewer keep thousands of simulate
 CURVE_PRICING = CurvePricing(prices=PRICES, architecture=Architecture.X86_64)
 CLEAR_WINNER_PROBABILITY = 0.05  # "a size more than 1% cheaper exists" with at most this probability
 PARROTFISH_BUDGET = 20
+DISTINCTION_RESAMPLES = 400  # Analyze draws 1,000; 400 put a 5% probability within about 1 point
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ class Outcome:
     wall_ms: float  # time the Measure tasks spent waiting for the target
     failed: bool = False  # the method as shipped ends the run with an error
     interval: tuple[float, float] | None = None  # the 95% interval it states for the chosen size's cost
-    claims_clear_winner: bool = False  # it states that no size more than 1% cheaper exists, at 95%
+    claims_clear_winner: bool = False  # it prints a probability under 5% that a size more than 1% cheaper exists
+    claim_covers: tuple[int, ...] = ()  # the sizes that claim compares the choice with
     used_curve: bool = False
 
 
@@ -62,6 +68,7 @@ def outcome(
     failed: bool = False,
     interval: tuple[float, float] | None = None,
     claims_clear_winner: bool = False,
+    claim_covers: tuple[int, ...] = (),
     used_curve: bool = False,
 ) -> Outcome:
     return Outcome(
@@ -75,6 +82,7 @@ def outcome(
         failed=failed,
         interval=interval,
         claims_clear_winner=claims_clear_winner,
+        claim_covers=claim_covers,
         used_curve=used_curve,
     )
 
@@ -143,16 +151,10 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
     measured = choose(candidates, Strategy.COST, noise_threshold=settings.noise_threshold)
     decision = curve_decision(curve, measured, candidates, CURVE_PRICING)
     used_curve = curve is not None and not decision.reason.startswith(measured.reason)  # a fall-back appends
-    interval: tuple[float, float] | None
-    if curve is not None and used_curve:
-        band = curve.optimum_band
-        interval, clear = (band.low, band.high), curve.probability_cheaper <= CLEAR_WINNER_PROBABILITY
-    else:
-        # The measured choice claims a clear winner when nothing else is in its tie set ("distinguishable at 95%").
-        picked = next((c for c in candidates if c.memory_mb == decision.chosen_memory_mb), None)
-        ci = picked.cost_interval if picked else None
-        interval = (ci.low, ci.high) if ci else None
-        clear = picked is not None and set(decision.indistinguishable_from_best) <= {picked.memory_mb}
+    interval, distinction = stated_claims(
+        target, decision, candidates, curve if used_curve else None, seed=seed, settings=settings
+    )
+    clear = distinction is not None and distinction.probability_better_exists < CLEAR_WINNER_PROBABILITY
     return outcome(
         target,
         decision.chosen_memory_mb,
@@ -160,8 +162,37 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
         batches=batches,
         interval=interval,
         claims_clear_winner=clear,
+        claim_covers=tuple(r.memory_mb for r in distinction.rivals) if distinction else (),
         used_curve=used_curve,
     )
+
+
+def stated_claims(
+    target: SimulatedTarget,
+    decision: Decision,
+    candidates: list[CandidateStats],
+    curve: CostCurve | None,
+    *,
+    seed: int,
+    settings: AdaptiveSettings,
+) -> tuple[tuple[float, float] | None, Distinction | None]:
+    """What the workflow's output prints about the choice: the 95% interval of its cost (the curve's, when the
+    curve decided, else the measured one) and the test on the differences, computed as Analyze computes them."""
+    picked = next((c for c in candidates if c.memory_mb == decision.chosen_memory_mb), None)
+    if picked is None:
+        return None, None
+    ci = curve_cost_interval(curve, picked, candidates) if curve else expected_cost_interval(picked, candidates)
+    distinction = difference_test(
+        decision,
+        [target.measurements[c.memory_mb] for c in candidates if c.memory_mb in set(decision.ranking)],
+        PRICING,
+        trim_fraction=TRIM_FRACTION,
+        only_cold_starts=False,
+        noise_threshold=settings.noise_threshold,
+        seed=seed,
+        resamples=DISTINCTION_RESAMPLES,
+    )
+    return ((ci.low, ci.high) if ci else None), distinction
 
 
 def adaptive_capped(workload: Workload, seed: int) -> Outcome:

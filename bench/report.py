@@ -1,5 +1,6 @@
 """Turning runs into figures: per workload and method, the terminal table, the Markdown page and the chart."""
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Sequence
@@ -41,7 +42,7 @@ class Scored:
     regret: float
     optimum_mb: int
     covered: bool | None  # whether the interval it states holds the chosen size's true cost (None: no interval)
-    claim_wrong: bool | None  # for a clear-winner claim: whether a size more than 1% cheaper exists
+    claim_wrong: bool | None  # for a clear-winner claim: whether a size it covers is truly more than 1% cheaper
 
 
 def score(workload: Workload, outcome: Outcome) -> Scored:
@@ -56,7 +57,42 @@ def score(workload: Workload, outcome: Outcome) -> Scored:
         regret=loss,
         optimum_mb=true_optimum(workload)[0],
         covered=covered,
-        claim_wrong=(loss > CLAIM_MARGIN) if outcome.claims_clear_winner else None,
+        claim_wrong=_claim_wrong(workload, outcome, cost) if outcome.claims_clear_winner else None,
+    )
+
+
+def _claim_wrong(workload: Workload, outcome: Outcome, chosen_cost: float | None) -> bool:
+    """A clear-winner claim is wrong when one of the sizes it compared the choice with is truly more than the
+    margin cheaper."""
+    if chosen_cost is None:
+        return True
+    rivals = [c for m in outcome.claim_covers if (c := true_cost(workload, m)) is not None]
+    return any(c < chosen_cost * (1 - CLAIM_MARGIN) for c in rivals)
+
+
+@dataclass(frozen=True)
+class PathFigures:
+    """The runs one way of deciding (the cost curve, or the choice among measured sizes) decided."""
+
+    runs: int
+    median: float
+    p95: float
+    coverage: float | None
+    wrong_claims: float | None
+    claims: int
+
+
+def _path_figures(scored: Sequence[Scored]) -> PathFigures:
+    regrets = [s.regret for s in scored]
+    intervals = [s.covered for s in scored if s.covered is not None]
+    claims = [s.claim_wrong for s in scored if s.claim_wrong is not None]
+    return PathFigures(
+        runs=len(scored),
+        median=percentile(regrets, 50),
+        p95=percentile(regrets, 95),
+        coverage=sum(intervals) / len(intervals) if intervals else None,
+        wrong_claims=sum(claims) / len(claims) if claims else None,
+        claims=len(claims),
     )
 
 
@@ -80,6 +116,10 @@ class Figures:
     wrong_claims: float | None  # share of those claims that were wrong
     curve_used: float  # share of runs decided on the cost curve
     optima: tuple[int, int]  # the range of the true optimum over the seeds
+    sizes: float = 0.0  # distinct sizes measured per run: a version and an alias each
+    by_path: dict[str, "PathFigures"] = dataclasses.field(
+        default_factory=dict
+    )  # "curve" and "measured" decisions apart
 
     @property
     def label(self) -> str:
@@ -108,6 +148,15 @@ def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
         wrong_claims=sum(claims) / len(claims) if claims else None,
         curve_used=sum(o.used_curve for o in outcomes) / len(outcomes),
         optima=(min(s.optimum_mb for s in scored), max(s.optimum_mb for s in scored)),
+        sizes=statistics.fmean(o.sizes for o in outcomes),
+        by_path={
+            path: _path_figures(runs)
+            for path, runs in (
+                ("curve", [s for s in scored if s.outcome.used_curve]),
+                ("measured", [s for s in scored if not s.outcome.used_curve]),
+            )
+            if runs
+        },
     )
 
 
@@ -173,6 +222,97 @@ def _check_invocations(mean: float) -> str:
 
 def all_met(rows: Sequence[Figures]) -> bool:
     return all("MISSED" not in line for line in verdicts(rows))
+
+
+# ---- why the misses --------------------------------------------------------------------------------------
+
+
+def misses(rows: Sequence[Figures], seeds: range) -> str:
+    """One paragraph per missed target of the adaptive search, each from the figures that explain it, and the
+    capped run against Parrotfish's budget; rewritten on every run, so a rerun never keeps a stale explanation."""
+    reference = {r.workload: r for r in rows if r.method == "reference"}
+    capped = [r for r in rows if r.method == "adaptive-20"]
+    lines: list[str] = []
+    for row in (r for r in rows if r.method == "adaptive"):
+        lines += _workload_misses(row, reference.get(row.workload))
+    lines.append(_capped_summary(capped))
+    if len(lines) == 1:
+        lines.insert(0, "- Every target of the adaptive search is met on every workload family.")
+    return "\n".join(lines) + f"\n\nSeeds {seeds.start}-{seeds.stop - 1}, {len(seeds)} per family."
+
+
+def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
+    lines = []
+    paths = _paths(row)
+    if row.median > TARGET_MEDIAN or row.p95 > TARGET_P95:
+        lines.append(
+            f"- **{row.workload}: regret median {row.median:.2%}, p95 {row.p95:.2%}** (targets {TARGET_MEDIAN:.0%} / "
+            f"{TARGET_P95:.0%}). By how the run decided: {paths}. The curve decided {row.curve_used:.0%} of runs; "
+            "the rest fell back to the trimmed means of the few calls each measured size got "
+            f"({row.invocations:.1f} invocations over {row.sizes:.1f} sizes on average)."
+        )
+    if ref is not None and row.median - ref.median > TARGET_MEDIAN_OVER_REFERENCE:
+        lines.append(
+            f"- **{row.workload}: median {(row.median - ref.median) * 100:+.2f} points over the reference's** "
+            f"({ref.median:.2%}): the reference measures each of its six sizes 10 times; the search spreads "
+            f"{row.invocations:.1f} invocations over {row.sizes:.1f} sizes."
+        )
+    if row.coverage is not None and row.coverage < TARGET_COVERAGE:
+        lines.append(
+            f"- **{row.workload}: 95% intervals hold the true cost {row.coverage:.0%} of the time** "
+            f"(target {TARGET_COVERAGE:.0%}). By how the run decided: {paths}."
+        )
+    if row.wrong_claims is not None and row.wrong_claims > TARGET_WRONG_CLAIMS:
+        lines.append(
+            f"- **{row.workload}: {row.wrong_claims:.0%} of {row.claims} clear-winner claims wrong** "
+            f"(target {TARGET_WRONG_CLAIMS:.0%}). By how the run decided: {paths}."
+        )
+    if row.invocations > TARGET_INVOCATION_SHARE * REFERENCE_INVOCATIONS:
+        lines.append(f"- **{row.workload}: {row.invocations:.1f} invocations on average**, over the cap.")
+    if ref is not None and row.run_cost > ref.run_cost:
+        tuner, ref_tuner = row.run_cost - row.target_cost, ref.run_cost - ref.target_cost
+        lines.append(
+            f"- **{row.workload}: run cost {usd(row.run_cost)} against the reference's {usd(ref.run_cost)}.** The "
+            f"target's invocations cost {usd(row.target_cost)} against {usd(ref.target_cost)}; the tuner's own share "
+            f"is {usd(tuner)} against {usd(ref_tuner)}: {row.rounds:.1f} rounds and {row.sizes:.1f} sizes prepared "
+            f"against one round and {ref.sizes:.0f} sizes. Fewer, larger rounds would close it."
+        )
+    return lines
+
+
+def _paths(row: Figures) -> str:
+    parts = []
+    for path, label in (("curve", "the curve"), ("measured", "the measured choice")):
+        figures = row.by_path.get(path)
+        if figures is None:
+            continue
+        coverage = f"coverage {figures.coverage:.0%}" if figures.coverage is not None else "no interval"
+        claims = (
+            f"{figures.wrong_claims:.0%} of {figures.claims} claims wrong"
+            if figures.wrong_claims is not None
+            else "no claim"
+        )
+        parts.append(
+            f"{label} {figures.runs} runs, regret median {figures.median:.2%} p95 {figures.p95:.2%}, "
+            f"{coverage}, {claims}"
+        )
+    return "; ".join(parts)
+
+
+def _capped_summary(capped: Sequence[Figures]) -> str:
+    """How far a run held to Parrotfish's 20 invocations is from the regret targets."""
+    within = [r.workload for r in capped if r.median <= TARGET_MEDIAN]
+    beyond = [f"{r.workload} (median {r.median:.2%}, p95 {r.p95:.2%})" for r in capped if r.median > TARGET_MEDIAN]
+    tails = [f"{r.workload} {r.p95:.2%}" for r in capped if r.median <= TARGET_MEDIAN and r.p95 > TARGET_P95]
+    text = (
+        f"- **Capped at {PARROTFISH_BUDGET} invocations (Parrotfish's budget):** median within {TARGET_MEDIAN:.0%} on "
+        f"{len(within)} of {len(capped)} families"
+    )
+    if beyond:
+        text += "; beyond it: " + ", ".join(beyond)
+    if tails:
+        text += "; p95 over 3% on " + ", ".join(tails)
+    return text + ". That is the next bar."
 
 
 # ---- tables ----------------------------------------------------------------------------------------------
@@ -373,9 +513,11 @@ does not run out of memory; a run's regret is the true cost of its choice over t
 estimate of the tuner itself (its Lambdas at {TUNER_MEMORY_MB} MB arm64 wait for every invocation and spend about
 {ESTIMATED_ALIAS_MS / 1000:.0f} s preparing each size and {ESTIMATED_STEP_MS / 1000:.1f} s per step; one Step
 Functions transition per state). "curve used": runs decided on the cost curve. "95% coverage": how often the 95%
-interval stated for the chosen size's cost (the curve's band, or the measured bootstrap interval) holds its true
-cost. "wrong clear wins": among runs that claim a clear winner (the curve: probability below 5% that a size more
-than 1% cheaper exists; the measured choice: no other size in its tie set), the share where such a size exists.
+interval the output states for the chosen size's cost holds its true cost: when the curve decided, the curve's
+band widened to hold the measured interval there; otherwise the measured interval of the mean (Student's t,
+simultaneous over the sizes measured, the spread pooled over them). "wrong clear wins": among runs whose test on
+the differences (`autotuner.domain.distinction`, as Analyze runs it) prints a probability under 5% that a size
+more than 1% cheaper exists, the share where one of the sizes that test compared is truly more than 1% cheaper.
 
 ## Targets for the adaptive search
 
@@ -387,6 +529,10 @@ least {TARGET_COVERAGE:.0%} of the time; clear-winner claims wrong at most {TARG
 {verdict_lines}
 
 {overall}
+
+## Why the misses (written by `python -m bench` from this run's figures)
+
+{misses(rows, seeds)}
 
 ## Reproduce
 

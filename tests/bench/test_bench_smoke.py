@@ -17,4 +17,5 @@ def test_the_benchmark_command_runs_and_prints_its_table(tmp_path: Path) -> None
     assert "adaptive (ours)" in result.stdout
     assert "reference tool" in result.stdout
     assert "| workload | method | invocations |" in page.read_text()
+    assert "## Why the misses (written by `python -m bench`" in page.read_text()
     assert chart.read_bytes().startswith(b"\x89PNG")

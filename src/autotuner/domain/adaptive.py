@@ -38,6 +38,7 @@ from pydantic import ConfigDict, Field, model_validator
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import TuningInput
 from autotuner.domain.cost_curve import MEDIAN_EFFICIENCY, CostCurve, CurvePricing, fit_cost_curve
+from autotuner.domain.cost_interval import expected_cost_interval
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.money import usd
@@ -50,6 +51,7 @@ from autotuner.domain.selection import (
     choose,
     exclusion_reason,
 )
+from autotuner.domain.statistics import ConfidenceInterval
 
 Z_95 = 1.96
 # 60% of what the reference tool's default run invokes (6 sizes x 10): the search stops there unless told otherwise.
@@ -550,10 +552,11 @@ def curve_decision(
         and curve.cost(c.memory_mb, pricing)
         <= max(curve.optimum_band.high, curve.optimum_cost * (1 + curve.noise_threshold))
     ]
-    band = curve.optimum_band
+    band = curve_cost_interval(curve, chosen, candidates)
     reason = (
         f"The cost curve fitted to {len(curve.sizes)} measured sizes puts the cheapest size over every MB from "
-        f"{curve.lowest_mb} to {curve.highest_mb} at {predicted} (95% band {usd(band.low)}-{usd(band.high)}); "
+        f"{curve.lowest_mb} to {curve.highest_mb} at {predicted} (95% interval {usd(band.low)}-{usd(band.high)}: "
+        "the curve's band, widened to hold the interval measured there); "
         f"{chosen.duration_ms.count} warm invocations there measured {usd(chosen.cost_estimate)} (trimmed mean)."
     )
     ranking = [optimum] + [m for m in decision.ranking if m != optimum]
@@ -565,6 +568,20 @@ def curve_decision(
         indistinguishable_from_best=[optimum, *tied],
         ranking=ranking,
     )
+
+
+def curve_cost_interval(
+    curve: CostCurve, chosen: CandidateStats, candidates: Sequence[CandidateStats]
+) -> ConfidenceInterval:
+    """The interval stated for the cost at the curve's optimum: the curve's band, widened to hold the measured
+    interval of the mean there. The band comes from resampling a few invocations per size and from a model that
+    may not fit exactly; the measured interval does not depend on the model, so the union is at least as likely
+    to hold the true cost as either."""
+    band = curve.optimum_band
+    measured = expected_cost_interval(chosen, candidates)
+    if measured is None:
+        return band
+    return ConfidenceInterval(low=min(band.low, measured.low), high=max(band.high, measured.high), confidence=0.95)
 
 
 def _confirmation_miss(curve: CostCurve, chosen: CandidateStats) -> str | None:

@@ -18,6 +18,7 @@ from autotuner.domain.contracts import (
     TuningInput,
     TuningOutput,
 )
+from autotuner.domain.cost_interval import expected_cost_interval
 from autotuner.domain.distinction import Distinction, Metric, MetricSample, distinguish
 from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement
@@ -118,7 +119,8 @@ def difference_test(
     seed: int,
     resamples: int = 1000,
 ) -> Distinction | None:
-    """The bootstrap of the differences between the chosen size and every other eligible one; None for the
+    """The test on the differences between the chosen size and every other eligible one, each size's mean drawn
+    with the spread pooled over the sizes (a bootstrap of a few calls is too sure of itself); None for the
     balanced strategy (a weighted score has no difference a user could read) and when nothing was chosen."""
     if decision.chosen_memory_mb is None or decision.strategy is Strategy.BALANCED:
         return None
@@ -137,6 +139,7 @@ def difference_test(
         threshold=noise_threshold,
         resamples=resamples,
         seed=seed,
+        pooled=True,
     )
 
 
@@ -206,11 +209,12 @@ def confidence_statement(decision: Decision, candidates: Sequence[CandidateStats
         sentences = ["No test of the differences: the balanced strategy ranks a weighted score"]
     else:
         sentences = [f"Too few invocations to compare {chosen.memory_mb} MB with the other sizes"]
-    interval = chosen.cost_interval
-    if interval is not None and chosen.cost_estimate:
+    interval = expected_cost_interval(chosen, candidates)
+    if interval is not None and chosen.cost is not None:
         sentences.append(
-            f"its cost per invocation is known to ±{interval.half_width / chosen.cost_estimate:.1%} "
-            f"(95% bootstrap interval of the trimmed mean, {usd(interval.low)}-{usd(interval.high)})"
+            f"its mean cost per invocation is known to ±{interval.half_width / chosen.cost.mean:.1%} "
+            "(95% t interval on the mean, simultaneous over the sizes measured and with their spread pooled, "
+            f"{usd(interval.low)}-{usd(interval.high)})"
         )
     return "; ".join(sentences) + "."
 

@@ -33,7 +33,7 @@ from pydantic import ConfigDict, Field
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.pricing import Architecture, PriceSheet, invocation_cost
-from autotuner.domain.statistics import ConfidenceInterval, median, percentile
+from autotuner.domain.statistics import ConfidenceInterval, mean, median, percentile, pool_relative_spread, stdev
 
 MB_PER_VCPU = 1769
 MAX_VCPUS = 6
@@ -203,13 +203,17 @@ class _Data:
     samples: tuple[tuple[float, ...], ...]
     noise: float  # pooled relative standard deviation of one invocation
     precision: tuple[float, ...]  # what each size's median weighs in the fit: samples over median squared
+    dispersion: float = 0.0  # pooled relative standard deviation about the mean: slow modes included
 
     def medians(self) -> list[float]:
         return [median(s) for s in self.samples]
 
-    def standard_errors(self) -> list[float]:
-        """Relative standard error of each size's median."""
-        return [self.noise * MEDIAN_EFFICIENCY / math.sqrt(len(s)) for s in self.samples]
+    def dispersed_errors(self) -> list[float]:
+        """How far each size's median may stray, for the fit check and for drawing a size too small to resample:
+        the robust noise, or the measured dispersion when that is larger. A median of two to five calls moves with
+        a slow mode one call in five falls into, which the robust spread leaves out: judged against that spread
+        alone, a right curve looks wrong, and its band looks narrower than it is (so the search stopped early)."""
+        return [max(self.noise, self.dispersion) * MEDIAN_EFFICIENCY / math.sqrt(len(s)) for s in self.samples]
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,9 @@ def fit_cost_curve(
         samples=samples,
         noise=_pooled_noise(samples),
         precision=tuple(len(s) / median(s) ** 2 for s in samples),
+        dispersion=pool_relative_spread(
+            ((len(s), mean(s), stdev(s)) for s in samples), prior=PRIOR_NOISE, prior_freedom=PRIOR_WEIGHT
+        ).relative,
     )
     point = _fit(data, data.medians(), data.samples)
     terms = point.terms()
@@ -440,10 +447,10 @@ def _bootstrap(
 ) -> list[tuple[CurveTerms, int, float]]:
     """Refitted curves, each with its cheapest size and that size's cost. Each size's invocations are resampled
     with replacement; a size with fewer than three (whose resample says nothing about its spread) is drawn around
-    its median with the pooled noise instead."""
+    its median with the pooled noise (or the dispersion, when larger) instead."""
     rng = random.Random(seed)
     curves: list[tuple[CurveTerms, int, float]] = []
-    errors = data.standard_errors()
+    errors = data.dispersed_errors()
     grid = _grid(pricing, lowest_mb, highest_mb)
     for _ in range(max(1, resamples)):
         samples: list[tuple[float, ...]] = []
@@ -474,7 +481,7 @@ def _check(data: _Data, point: _Fit, noise_threshold: float) -> FitCheck:
     tolerance = noise_threshold / 2
     residuals = [y / terms.duration_ms(m) - 1 for m, y in zip(data.sizes, data.medians(), strict=True)]
     statistic = math.fsum(
-        r * r / (e * e + tolerance * tolerance) for r, e in zip(residuals, data.standard_errors(), strict=True)
+        r * r / (e * e + tolerance * tolerance) for r, e in zip(residuals, data.dispersed_errors(), strict=True)
     )
     used = sum(w > 0 for w in point.weights)
     freedom = max(1, len(data.sizes) - used)

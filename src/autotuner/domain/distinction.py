@@ -5,6 +5,12 @@ the difference between two estimates, so it is tested on that difference, never 
 replicate resamples invocation slots: sizes measured on the same slots (the same invocation indices, hence the
 same payloads) are resampled together, paired, so what a payload or a moment adds to every size cancels out;
 sizes measured on other slots are resampled on their own. The seed fixes every draw.
+
+A bootstrap of the 2-5 invocations an adaptive search gives most sizes is too sure of itself: it never shows a
+slow mode its sample missed. With ``pooled`` the test draws each size's mean instead, from Student's t around
+the measured mean with the relative spread pooled over every size (what the stated cost interval uses,
+``autotuner.domain.cost_interval``), so a claim rests on what the function's noise allows, not on the luck of a
+few draws. The mean, because the mean is what is billed.
 """
 
 import math
@@ -16,10 +22,21 @@ from enum import StrEnum
 from pydantic import ConfigDict, Field
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.statistics import DEFAULT_RESAMPLES, Estimator, percentile
+from autotuner.domain.statistics import (
+    DEFAULT_RESAMPLES,
+    Estimator,
+    PooledSpread,
+    mean,
+    percentile,
+    pool_relative_spread,
+    stdev,
+)
 
 MIN_PAIRED_SLOTS = 5  # fewer common slots than this and pairing would mostly resample cold starts away
 MIN_SAMPLE = 3  # a bootstrap of fewer values shows spread it never saw: no statement rests on it
+MIN_POOLED_SAMPLE = MIN_SAMPLE  # the same bar as the bootstrap: a claim never rests on one or two calls
+PRIOR_RELATIVE_SPREAD = 0.05  # as the stated cost interval's prior
+PRIOR_FREEDOM = 2.0
 
 
 class Metric(StrEnum):
@@ -78,8 +95,11 @@ class Distinction(CamelModel):
     )
     resamples: int
     rivals: list[RivalOdds] = Field(default_factory=list)
-    untested: list[int] = Field(
-        default_factory=list, description=f"sizes with fewer than {MIN_SAMPLE} steady invocations, not compared"
+    untested: list[int] = Field(default_factory=list, description="sizes with too few steady invocations to compare")
+    pooled_spread: float | None = Field(
+        default=None,
+        description="relative spread of one invocation pooled over the sizes, when the test drew each size's mean "
+        "from Student's t with it instead of bootstrapping",
     )
 
     @property
@@ -93,10 +113,10 @@ class Distinction(CamelModel):
         sentence = (
             f"Probability that a size more than {self.threshold:.0%} {self.metric.better} than "
             f"{self.chosen_memory_mb} MB exists among the {len(self.rivals)} other measured sizes that meet the "
-            f"constraints: {odds} (bootstrap of the differences, {self.resamples:,} resamples"
+            f"constraints: {odds} ({self._method()}, {self.resamples:,} resamples"
         )
         paired = sum(r.paired for r in self.rivals)
-        if self.rivals:
+        if self.rivals and self.pooled_spread is None:
             sentence += f", {paired} of {len(self.rivals)} compared invocation by invocation"
         sentence += ")"
         unclear = [m for m in self.indistinguishable if m != self.chosen_memory_mb]
@@ -105,8 +125,17 @@ class Distinction(CamelModel):
             sentence += f"; the data cannot tell which is {self.metric.better} between it and {sizes}"
         if self.untested:
             sizes = ", ".join(f"{m} MB" for m in self.untested)
-            sentence += f"; not compared (fewer than {MIN_SAMPLE} steady invocations): {sizes}"
+            least = MIN_SAMPLE if self.pooled_spread is None else MIN_POOLED_SAMPLE
+            sentence += f"; not compared (fewer than {least} steady invocations): {sizes}"
         return sentence
+
+    def _method(self) -> str:
+        if self.pooled_spread is None:
+            return "bootstrap of the differences"
+        return (
+            f"each size's mean drawn from Student's t with the {self.pooled_spread:.0%} spread per invocation pooled "
+            "over the sizes"
+        )
 
 
 def _percent(probability: float) -> str:
@@ -128,9 +157,21 @@ def distinguish(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     confidence: float = 0.95,
+    pooled: bool = False,
 ) -> Distinction | None:
-    """Bootstraps every size jointly and compares each rival's estimate with the chosen size's (lower is better).
-    None when the chosen size itself has too few steady invocations to compare anything with."""
+    """Bootstraps every size jointly and compares each rival's estimate with the chosen size's (lower is better);
+    with ``pooled``, draws each size's mean from Student's t instead (see the module). None when the chosen size
+    itself has too few steady invocations to compare anything with."""
+    if pooled:
+        return _distinguish_pooled(
+            samples,
+            chosen_memory_mb,
+            metric=metric,
+            threshold=threshold,
+            resamples=resamples,
+            seed=seed,
+            confidence=confidence,
+        )
     chosen = next(s for s in samples if s.memory_mb == chosen_memory_mb)
     if len(chosen.steady) < MIN_SAMPLE:
         return None
@@ -155,25 +196,104 @@ def distinguish(
             differences[rival.memory_mb].append(difference)
             better = better or difference < -threshold
         replicates_with_better += better
-    tail = (1 - confidence) / 2 * 100
-    return Distinction(
-        metric=metric,
-        chosen_memory_mb=chosen_memory_mb,
-        threshold=threshold,
-        probability_better_exists=replicates_with_better / resamples,
-        resamples=resamples,
-        rivals=[
-            RivalOdds(
-                memory_mb=size,
-                probability_better=sum(d < -threshold for d in values) / resamples,
-                difference_low=percentile(values, tail),
-                difference_high=percentile(values, 100 - tail),
-                paired=size in paired,
-            )
-            for size, values in differences.items()
-        ],
+    return _result(
+        _Replicates(metric, chosen_memory_mb, threshold, resamples, confidence, differences, replicates_with_better),
+        paired=paired,
         untested=[s.memory_mb for s in others if len(s.steady) < MIN_SAMPLE],
     )
+
+
+def _distinguish_pooled(
+    samples: Sequence[MetricSample],
+    chosen_memory_mb: int,
+    *,
+    metric: Metric,
+    threshold: float,
+    resamples: int,
+    seed: int,
+    confidence: float,
+) -> Distinction | None:
+    steady = {s.memory_mb: s.steady for s in samples}
+    if len(steady[chosen_memory_mb]) < MIN_POOLED_SAMPLE:
+        return None
+    spread = pool_relative_spread(
+        ((len(v), mean(v), stdev(v)) for v in steady.values() if v),
+        prior=PRIOR_RELATIVE_SPREAD,
+        prior_freedom=PRIOR_FREEDOM,
+    )
+    compared = {m: v for m, v in steady.items() if len(v) >= MIN_POOLED_SAMPLE}
+    rivals = [m for m in compared if m != chosen_memory_mb]
+    rng = random.Random(seed)
+    differences: dict[int, list[float]] = {m: [] for m in rivals}
+    replicates_with_better = 0
+    for _ in range(resamples):
+        reference = _draw_mean(compared[chosen_memory_mb], spread, rng)
+        better = False
+        for size in rivals:
+            difference = _draw_mean(compared[size], spread, rng) / reference - 1 if reference > 0 else 0.0
+            differences[size].append(difference)
+            better = better or difference < -threshold
+        replicates_with_better += better
+    return _result(
+        _Replicates(metric, chosen_memory_mb, threshold, resamples, confidence, differences, replicates_with_better),
+        paired=set(),
+        untested=sorted(m for m in steady if m != chosen_memory_mb and m not in compared),
+        pooled_spread=spread.relative,
+    )
+
+
+def _draw_mean(values: Sequence[float], spread: PooledSpread, rng: random.Random) -> float:
+    """One draw of a size's mean: its measured mean moved by a Student's t multiple of its standard error (kept
+    above zero: a mean cost or duration is positive)."""
+    centre = mean(values)
+    own = stdev(values) / centre if centre > 0 else 0.0
+    t = rng.gauss(0.0, 1.0) / math.sqrt(rng.gammavariate(spread.freedom / 2, 2.0) / spread.freedom)
+    return max(centre * (1 + t * spread.standard_error(len(values), own)), centre * 1e-6)
+
+
+@dataclass(frozen=True)
+class _Replicates:
+    """What the replicates of a test gave, whichever way they were drawn."""
+
+    metric: Metric
+    chosen_memory_mb: int
+    threshold: float
+    resamples: int
+    confidence: float
+    differences: dict[int, list[float]]  # per rival: (rival - chosen) / chosen in each replicate
+    with_better: int  # replicates in which some rival beat the chosen size by more than the threshold
+
+
+def _result(
+    replicates: _Replicates, *, paired: set[int], untested: list[int], pooled_spread: float | None = None
+) -> Distinction:
+    r = replicates
+    return Distinction(
+        metric=r.metric,
+        chosen_memory_mb=r.chosen_memory_mb,
+        threshold=r.threshold,
+        probability_better_exists=r.with_better / r.resamples,
+        resamples=r.resamples,
+        rivals=_odds(r.differences, r.threshold, r.resamples, r.confidence, paired=paired),
+        untested=untested,
+        pooled_spread=pooled_spread,
+    )
+
+
+def _odds(
+    differences: dict[int, list[float]], threshold: float, resamples: int, confidence: float, *, paired: set[int]
+) -> list[RivalOdds]:
+    tail = (1 - confidence) / 2 * 100
+    return [
+        RivalOdds(
+            memory_mb=size,
+            probability_better=sum(d < -threshold for d in values) / resamples,
+            difference_low=percentile(values, tail),
+            difference_high=percentile(values, 100 - tail),
+            paired=size in paired,
+        )
+        for size, values in differences.items()
+    ]
 
 
 def _pairable(chosen: MetricSample, rival: MetricSample) -> bool:

@@ -80,7 +80,7 @@ class Decision(CamelModel):
     excluded: list[Exclusion] = Field(default_factory=list)
     indistinguishable_from_best: list[int] = Field(
         default_factory=list,
-        description="the chosen size and every size whose difference from it the bootstrap of the differences "
+        description="the chosen size and every size whose difference from it the test on the differences "
         "cannot sign (its 95% interval includes zero); empty when no such test was made",
     )
     tied_with_best: list[int] = Field(

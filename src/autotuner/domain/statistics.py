@@ -3,7 +3,8 @@
 import math
 import random
 import statistics as stdlib_statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from pydantic import ConfigDict
 
@@ -45,6 +46,7 @@ class Summary(CamelModel):
     mad: float
     minimum: float
     maximum: float
+    stdev: float | None = None  # sample standard deviation (n - 1); None where a summary predates it
 
 
 def _require(values: Sequence[float], what: str) -> None:
@@ -87,6 +89,66 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
+def stdev(values: Sequence[float]) -> float:
+    """Sample standard deviation (divided by n - 1); 0 for a single value."""
+    _require(values, "standard deviation")
+    return float(stdlib_statistics.stdev(values)) if len(values) > 1 else 0.0
+
+
+def t_quantile(probability: float, freedom: float) -> float:
+    """The ``probability`` quantile of Student's t with ``freedom`` degrees of freedom: exact for 1 and 2, else
+    the Cornish-Fisher expansion around the normal quantile (within 0.2% of the exact value from 3 on, at the
+    quantiles a confidence interval uses)."""
+    if not 0 < probability < 1:
+        raise ValueError(f"probability must be within (0, 1), got {probability}")
+    if freedom <= 0:
+        raise ValueError(f"degrees of freedom must be positive, got {freedom}")
+    if freedom == 1:
+        return math.tan(math.pi * (probability - 0.5))
+    if freedom == 2:
+        return (2 * probability - 1) / math.sqrt(2 * probability * (1 - probability))
+    z = stdlib_statistics.NormalDist().inv_cdf(probability)
+    v = freedom
+    return (
+        z
+        + (z**3 + z) / (4 * v)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
+        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4)
+    )
+
+
+@dataclass(frozen=True)
+class PooledSpread:
+    """Relative standard deviation of one value, pooled over groups that share their noise in relative terms (the
+    sizes of one function), with a weak prior; and its degrees of freedom."""
+
+    relative: float
+    freedom: float
+
+    def t(self, confidence: float) -> float:
+        """The t multiplier of a two-sided interval at ``confidence``."""
+        return t_quantile(1 - (1 - confidence) / 2, self.freedom)
+
+    def standard_error(self, count: int, own_relative: float = 0.0) -> float:
+        """Relative standard error of a mean of ``count`` values: the pooled spread, or the group's own when
+        larger, over root n."""
+        return max(self.relative, own_relative) / math.sqrt(count)
+
+
+def pool_relative_spread(
+    groups: Iterable[tuple[int, float, float]], *, prior: float, prior_freedom: float
+) -> PooledSpread:
+    """Pools (count, mean, standard deviation) of each group with at least two values."""
+    total, freedom = prior_freedom * prior**2, prior_freedom
+    for count, centre, spread in groups:
+        if count < 2 or centre <= 0:
+            continue
+        total += (count - 1) * (spread / centre) ** 2
+        freedom += count - 1
+    return PooledSpread(relative=math.sqrt(total / freedom), freedom=freedom)
+
+
 def median_absolute_deviation(values: Sequence[float]) -> float:
     """MAD: the median distance from the median (unscaled)."""
     centre = median(values)
@@ -106,6 +168,7 @@ def summarize(values: Sequence[float], trim_fraction: float) -> Summary:
         mad=median_absolute_deviation(values),
         minimum=min(values),
         maximum=max(values),
+        stdev=stdev(values),
     )
 
 

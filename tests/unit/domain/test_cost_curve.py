@@ -146,3 +146,28 @@ def test_the_band_narrows_with_samples_and_covers_the_true_cost() -> None:
     )
     assert few is not None
     assert few.relative_band > sorted(widths)[len(widths) // 2]
+
+
+def test_a_right_curve_with_a_slow_mode_and_few_calls_per_size_passes_the_check_as_often_as_not() -> None:
+    """Four calls per size of a function the model describes exactly, one call in five four times as long: the
+    medians scatter with the slow mode, which the robust noise leaves out. Judged against the robust noise alone
+    the check rejected 15 of these 20; judged against the dispersion measured, it accepts at least half (the slow
+    mode's heavy tail still trips it at times: that is where the search falls back and says so)."""
+
+    def io_and_one_thread(memory_mb: float) -> float:
+        return 30 + 400 / cpu_share(memory_mb)
+
+    fits = 0
+    for seed in range(20):
+        rng = random.Random(seed)
+        data = samples(io_and_one_thread, SPREAD, 4, seed=seed, sigma=0.1)
+        for values in data.values():
+            for i in range(len(values)):
+                if rng.random() < 0.2:
+                    values[i] *= 4
+        curve = fit_cost_curve(
+            data, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01, resamples=20, seed=seed
+        )
+        assert curve is not None
+        fits += curve.fits
+    assert fits >= 10

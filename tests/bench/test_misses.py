@@ -1,0 +1,59 @@
+"""The benchmark's "why the misses" section comes from the figures of the run it describes."""
+
+from dataclasses import replace
+
+from bench.report import Figures, PathFigures, misses
+
+PATH = PathFigures(runs=10, median=0.0, p95=0.01, coverage=1.0, wrong_claims=0.0, claims=4)
+
+
+def row(method: str, **changes: object) -> Figures:
+    figures = Figures(
+        workload="noisy-bimodal",
+        method=method,
+        runs=10,
+        invocations=34.0,
+        target_cost=0.0005,
+        run_cost=0.001,
+        median=0.001,
+        p95=0.01,
+        within=1.0,
+        rounds=3.0,
+        failed=0.0,
+        coverage=0.97,
+        claims=4,
+        wrong_claims=0.0,
+        curve_used=0.5,
+        optima=(128, 128),
+        sizes=8.0,
+        by_path={"curve": PATH, "measured": PATH},
+    )
+    return replace(figures, **changes)  # type: ignore[arg-type]
+
+
+def test_a_run_meeting_every_target_says_so() -> None:
+    text = misses([row("reference", median=0.005), row("adaptive"), row("adaptive-20")], range(0, 10))
+    assert "Every target of the adaptive search is met" in text
+    assert "median within 1% on 1 of 1 families" in text
+
+
+def test_each_miss_is_named_with_its_figures() -> None:
+    measured = PathFigures(runs=9, median=0.03, p95=0.2, coverage=0.8, wrong_claims=0.5, claims=2)
+    adaptive = row(
+        "adaptive",
+        median=0.0277,
+        p95=0.1328,
+        coverage=0.82,
+        wrong_claims=0.25,
+        run_cost=0.002,
+        by_path={"curve": PATH, "measured": measured},
+    )
+    capped = row("adaptive-20", median=0.02, p95=0.09)
+    text = misses([row("reference"), adaptive, capped], range(0, 10))
+    assert "regret median 2.77%, p95 13.28%" in text
+    assert "the measured choice 9 runs, regret median 3.00% p95 20.00%, coverage 80%, 50% of 2 claims wrong" in text
+    assert "95% intervals hold the true cost 82% of the time" in text
+    assert "25% of 4 clear-winner claims wrong" in text
+    assert "run cost $0.00200 against the reference's $0.00100" in text
+    assert "noisy-bimodal (median 2.00%, p95 9.00%)" in text
+    assert "Every target" not in text
