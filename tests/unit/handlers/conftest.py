@@ -23,7 +23,12 @@ from autotuner.workflow.ports import FunctionControl, Invoker
 from autotuner_local.runtime import LocalContext
 from autotuner_local.template import Resolver, function_properties, load_template, resources_of_type
 from tests.unit.handlers.states import FLEET, TUNER, place, resolve
-from tests.unit.workflow.memory_ports import MemoryDirectory, MemoryFunctionLogs, MemoryStarter
+from tests.unit.workflow.memory_ports import (
+    MemoryDirectory,
+    MemoryFunctionLogs,
+    MemoryInvocationCounts,
+    MemoryStarter,
+)
 from tests.unit.workflow.scenario import EXECUTION, World
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -87,6 +92,7 @@ class Deployment:
         self.world = world
         self.starter = MemoryStarter(MACHINE)
         self.directory = MemoryDirectory(world.functions)
+        self.invocation_counts = MemoryInvocationCounts()  # CloudWatch's Invocations, for Notify's monthly saving
         self.logs = MemoryFunctionLogs()
         self.invokers: list[tuple[str, float]] = []  # what each handler asked of wiring.invoker
 
@@ -97,6 +103,7 @@ class Deployment:
             "invoker": self.invoker,
             "warming_invoker": lambda: world.invoker,
             "function_directory": lambda: self.directory,
+            "invocation_counts": lambda: self.invocation_counts,
             "payload_source": lambda: world.payloads,
             "duration_history": lambda: world.durations,
             "function_logs": lambda: self.logs,

@@ -71,6 +71,7 @@ def test_notify_publishes_the_result_stores_the_profile_and_returns_the_output(
 
     assert output["power"] == document["analysis"]["decision"]["chosenMemoryMb"]
     assert (output["outcome"], output["functionArn"], output["warnings"]) == ("recommended", TARGET, [])
+    assert deployment.invocation_counts.windows == [30], "the monthly saving reads the last 30 days of Invocations"
     assert output["stateMachine"]["visualization"].startswith(VISUALIZATION_URL)
     [message] = deployment.world.notifier.published
     assert message.attributes == {"function": "orders", "outcome": "recommended", "trigger": "manual"}
