@@ -125,3 +125,7 @@ def test_an_alarm_on_an_aliased_function_re_tunes_through_a_canary_by_default(
     (started,) = executions(stack)
     given = json.loads(boto3.client("stepfunctions").describe_execution(executionArn=started["executionArn"])["input"])
     assert (given["lambdaARN"], given["canary"]) == (f"{ORDERS}:live", {})
+    # The run must end inside this test: left going, it acted on the next test's "orders" (which has a live alias)
+    # and routed a second version there.
+    (ended,) = wait_for_runs(stack)
+    assert ended["status"] != "RUNNING"

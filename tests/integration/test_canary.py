@@ -26,10 +26,7 @@ from tests.emulator import (
 
 pytestmark = pytest.mark.slow
 
-# Not "orders", the name the alarm tests before this module use. In one clean-clone CI run the first test here found
-# two versions routed on its alias; the likely cause is a run those tests started still going in the background.
-FUNCTION = "checkout"
-ALARM = "autotuner-checkout-errors"
+ALARM = "autotuner-orders-errors"
 
 
 def canary_input(arn: str, *, duration_s: int, every_s: int = 60) -> dict[str, Any]:
@@ -39,7 +36,7 @@ def canary_input(arn: str, *, duration_s: int, every_s: int = 60) -> dict[str, A
     }  # fmt: skip
 
 
-def live_alias(name: str = FUNCTION) -> dict[str, Any]:
+def live_alias(name: str = "orders") -> dict[str, Any]:
     """The alias as Lambda describes it, less the request's metadata."""
     alias: dict[str, Any] = dict(boto3.client("lambda").get_alias(FunctionName=name, Name="live"))
     alias.pop("ResponseMetadata")
@@ -50,10 +47,10 @@ def live_alias(name: str = FUNCTION) -> dict[str, Any]:
 
 @pytest.fixture
 def orders(make_target: MakeTarget) -> str:
-    arn = make_target(FUNCTION, "io-bound", memory_mb=1024, description="checkout service")
+    arn = make_target("orders", "io-bound", memory_mb=1024, description="orders service")
     client = boto3.client("lambda")
-    version = client.publish_version(FunctionName=FUNCTION)["Version"]
-    client.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion=version, Description="production")
+    version = client.publish_version(FunctionName="orders")["Version"]
+    client.create_alias(FunctionName="orders", Name="live", FunctionVersion=version, Description="production")
     return arn
 
 
@@ -73,8 +70,8 @@ def on_check(runtime: InProcessRuntime, number: int, action: Any) -> list[int]:
 
 def put_version_metrics(version: str, *, invocations: int, errors: int, durations: list[float]) -> None:
     dimensions: list[Any] = [
-        {"Name": "FunctionName", "Value": FUNCTION},
-        {"Name": "Resource", "Value": f"{FUNCTION}:live"},
+        {"Name": "FunctionName", "Value": "orders"},
+        {"Name": "Resource", "Value": "orders:live"},
         {"Name": "ExecutedVersion", "Value": version},
     ]
     now = datetime.now(UTC)
@@ -99,7 +96,7 @@ def errors_alarm() -> None:
     boto3.client("cloudwatch").put_metric_alarm(
         AlarmName=ALARM, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
         EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold",
-        Dimensions=[{"Name": "FunctionName", "Value": FUNCTION}],
+        Dimensions=[{"Name": "FunctionName", "Value": "orders"}],
     )  # fmt: skip
 
 
@@ -154,7 +151,7 @@ def test_an_alarm_firing_mid_window_rolls_the_alias_back_exactly(
     assert run.output["outcome"] == "rolled-back"
     assert run.output["applied"] is None
     assert live_alias() == before  # byte for byte: version, routing, description, ARN
-    state = target_state(FUNCTION)
+    state = target_state("orders")
     assert state.versions == ["$LATEST", before["FunctionVersion"]]  # the canary's version was deleted
     assert state.memory_mb == 1024
     (message,) = notifications(queue)
@@ -203,7 +200,7 @@ def test_a_canary_stopped_mid_window_is_rolled_back_by_the_janitor(
     assert run.status == "ABORTED"
     assert routed[0]["RoutingConfig"]["AdditionalVersionWeights"]  # the canary was routed when it was stopped
     assert live_alias() == before
-    assert target_state(FUNCTION).versions == ["$LATEST", before["FunctionVersion"]]
+    assert target_state("orders").versions == ["$LATEST", before["FunctionVersion"]]
 
 
 @pytest.mark.parametrize(
@@ -213,20 +210,20 @@ def test_a_canary_stopped_mid_window_is_rolled_back_by_the_janitor(
 def test_a_canary_on_an_alias_that_cannot_carry_one_is_refused_before_anything_changes(
     stack: LocalStack, make_target: MakeTarget, alias_setup: str, expected: str
 ) -> None:
-    arn = make_target(FUNCTION, "io-bound", memory_mb=1024)
+    arn = make_target("orders", "io-bound", memory_mb=1024)
     client = boto3.client("lambda")
     if alias_setup == "latest":
-        client.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion="$LATEST")
+        client.create_alias(FunctionName="orders", Name="live", FunctionVersion="$LATEST")
     else:
-        first = client.publish_version(FunctionName=FUNCTION)["Version"]
-        client.update_function_configuration(FunctionName=FUNCTION, Description="v2")
-        second = client.publish_version(FunctionName=FUNCTION)["Version"]
-        client.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion=first,
+        first = client.publish_version(FunctionName="orders")["Version"]
+        client.update_function_configuration(FunctionName="orders", Description="v2")
+        second = client.publish_version(FunctionName="orders")["Version"]
+        client.create_alias(FunctionName="orders", Name="live", FunctionVersion=first,
                             RoutingConfig={"AdditionalVersionWeights": {second: 0.5}})  # fmt: skip
-    before = target_state(FUNCTION)
+    before = target_state("orders")
 
     run = run_tuning(stack, canary_input(arn, duration_s=60))
 
     assert (run.status, run.error) == ("FAILED", "InvalidInputError")
     assert f"canary: alias 'live' {expected}" in (run.cause or "")
-    assert target_state(FUNCTION) == before
+    assert target_state("orders") == before
