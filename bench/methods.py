@@ -56,6 +56,7 @@ class Outcome:
     interval: tuple[float, float] | None = None  # the 95% interval it states for the chosen size's cost
     claims_clear_winner: bool = False  # it prints a probability under 5% that a size more than 1% cheaper exists
     claim_covers: tuple[int, ...] = ()  # the sizes that claim compares the choice with
+    claim_range: tuple[int, int] | None = None  # with the curve's odds, the claim covers every MB of this range
     used_curve: bool = False
 
 
@@ -69,6 +70,7 @@ def outcome(
     interval: tuple[float, float] | None = None,
     claims_clear_winner: bool = False,
     claim_covers: tuple[int, ...] = (),
+    claim_range: tuple[int, int] | None = None,
     used_curve: bool = False,
 ) -> Outcome:
     return Outcome(
@@ -83,6 +85,7 @@ def outcome(
         interval=interval,
         claims_clear_winner=claims_clear_winner,
         claim_covers=claim_covers,
+        claim_range=claim_range,
         used_curve=used_curve,
     )
 
@@ -152,9 +155,9 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
     decision = curve_decision(curve, measured, candidates, CURVE_PRICING)
     used_curve = curve is not None and not decision.reason.startswith(measured.reason)  # a fall-back appends
     interval, distinction = stated_claims(
-        target, decision, candidates, curve if used_curve else None, seed=seed, settings=settings
+        target, decision, candidates, curve, used_curve=used_curve, seed=seed, settings=settings
     )
-    clear = distinction is not None and distinction.probability_better_exists < CLEAR_WINNER_PROBABILITY
+    clear = distinction is not None and distinction.probability_stated < CLEAR_WINNER_PROBABILITY
     return outcome(
         target,
         decision.chosen_memory_mb,
@@ -163,6 +166,9 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
         interval=interval,
         claims_clear_winner=clear,
         claim_covers=tuple(r.memory_mb for r in distinction.rivals) if distinction else (),
+        claim_range=(distinction.curve.lowest_mb, distinction.curve.highest_mb)
+        if distinction and distinction.curve
+        else None,
         used_curve=used_curve,
     )
 
@@ -173,15 +179,22 @@ def stated_claims(
     candidates: list[CandidateStats],
     curve: CostCurve | None,
     *,
+    used_curve: bool,
     seed: int,
     settings: AdaptiveSettings,
 ) -> tuple[tuple[float, float] | None, Distinction | None]:
     """What the workflow's output prints about the choice: the 95% interval of its cost (the curve's, when the
-    curve decided, else the measured one) and the test on the differences, computed as Analyze computes them."""
+    curve decided, else the measured one) and the test on the differences with the curve's odds, computed as
+    Analyze computes them."""
     picked = next((c for c in candidates if c.memory_mb == decision.chosen_memory_mb), None)
     if picked is None:
         return None, None
-    ci = curve_cost_interval(curve, picked, candidates) if curve else expected_cost_interval(picked, candidates)
+    decided_by = curve if used_curve else None
+    ci = (
+        curve_cost_interval(decided_by, picked, candidates)
+        if decided_by
+        else expected_cost_interval(picked, candidates)
+    )
     distinction = difference_test(
         decision,
         [target.measurements[c.memory_mb] for c in candidates if c.memory_mb in set(decision.ranking)],
@@ -191,6 +204,7 @@ def stated_claims(
         noise_threshold=settings.noise_threshold,
         seed=seed,
         resamples=DISTINCTION_RESAMPLES,
+        curve=curve,
     )
     return ((ci.low, ci.high) if ci else None), distinction
 

@@ -62,11 +62,15 @@ def score(workload: Workload, outcome: Outcome) -> Scored:
 
 
 def _claim_wrong(workload: Workload, outcome: Outcome, chosen_cost: float | None) -> bool:
-    """A clear-winner claim is wrong when one of the sizes it compared the choice with is truly more than the
-    margin cheaper."""
+    """A clear-winner claim is wrong when one of the sizes it compared the choice with (every MB of its range, when
+    it carries the curve's odds) is truly more than the margin cheaper."""
     if chosen_cost is None:
         return True
-    rivals = [c for m in outcome.claim_covers if (c := true_cost(workload, m)) is not None]
+    covered = [
+        *outcome.claim_covers,
+        *(range(outcome.claim_range[0], outcome.claim_range[1] + 1) if outcome.claim_range else ()),
+    ]
+    rivals = [c for m in covered if (c := true_cost(workload, m)) is not None]
     return any(c < chosen_cost * (1 - CLAIM_MARGIN) for c in rivals)
 
 

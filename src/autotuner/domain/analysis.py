@@ -18,6 +18,7 @@ from autotuner.domain.contracts import (
     TuningInput,
     TuningOutput,
 )
+from autotuner.domain.cost_curve import CostCurve
 from autotuner.domain.cost_interval import expected_cost_interval
 from autotuner.domain.distinction import Distinction, Metric, MetricSample, distinguish
 from autotuner.domain.lambda_logs import InvocationReport
@@ -118,10 +119,12 @@ def difference_test(
     noise_threshold: float,
     seed: int,
     resamples: int = 1000,
+    curve: CostCurve | None = None,
 ) -> Distinction | None:
     """The test on the differences between the chosen size and every other eligible one, each size's mean drawn
     with the spread pooled over the sizes (a bootstrap of a few calls is too sure of itself); None for the
-    balanced strategy (a weighted score has no difference a user could read) and when nothing was chosen."""
+    balanced strategy (a weighted score has no difference a user could read) and when nothing was chosen. With a
+    fitting cost ``curve``, a cost statement also carries the curve's odds and states the larger of the two."""
     if decision.chosen_memory_mb is None or decision.strategy is Strategy.BALANCED:
         return None
     metric = Metric.COST if decision.strategy is Strategy.COST else Metric.DURATION
@@ -131,7 +134,7 @@ def difference_test(
         for m in measurements
         if m.memory_mb in eligible
     ]
-    return distinguish(
+    distinction = distinguish(
         samples,
         decision.chosen_memory_mb,
         metric=metric,
@@ -141,6 +144,9 @@ def difference_test(
         seed=seed,
         pooled=True,
     )
+    if distinction is None or curve is None or metric is not Metric.COST:
+        return distinction
+    return distinction.with_curve(curve.odds_for(decision.chosen_memory_mb))
 
 
 def _observed_duration(report: InvocationReport, include_start: bool) -> float:

@@ -32,6 +32,7 @@ from itertools import combinations
 from pydantic import ConfigDict, Field
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.distinction import CurveOdds
 from autotuner.domain.pricing import Architecture, PriceSheet, invocation_cost
 from autotuner.domain.statistics import ConfidenceInterval, mean, median, percentile, pool_relative_spread, stdev
 
@@ -172,12 +173,32 @@ class CostCurve(CamelModel):
     probability_cheaper: float = Field(
         description="share of resampled curves on which a size more than noise_threshold cheaper exists"
     )
+    probability_cheaper_than: dict[int, float] = Field(
+        default_factory=dict,
+        description="per measured size: share of resampled curves on which some size over the range is more than "
+        "noise_threshold cheaper than it",
+    )
     noise_threshold: float
     check: FitCheck
+    resamples: int = Field(default=DEFAULT_RESAMPLES, description="how many resampled fits the band rests on")
 
     @property
     def fits(self) -> bool:
         return self.check.fits
+
+    def odds_for(self, memory_mb: int) -> CurveOdds | None:
+        """How often a resampled fit finds a size more than noise_threshold cheaper than ``memory_mb``; None when
+        the curve does not fit, or says nothing about that size (it was not measured)."""
+        if not self.fits:
+            return None
+        probability = self.probability_cheaper_than.get(memory_mb)
+        if probability is None and memory_mb == self.optimum_mb:
+            probability = self.probability_cheaper
+        if probability is None:
+            return None
+        return CurveOdds(
+            probability=probability, resamples=self.resamples, lowest_mb=self.lowest_mb, highest_mb=self.highest_mb
+        )
 
     @property
     def relative_band(self) -> float:
@@ -261,9 +282,7 @@ def fit_cost_curve(
     at_optimum = sorted(pricing.cost(optimum, t.duration_ms(optimum)) for t, _, _ in resampled)
     tail = (1 - CONFIDENCE) / 2 * 100
     optima = [float(m) for _, m, _ in resampled]
-    cheaper = sum(
-        cheapest < pricing.cost(optimum, t.duration_ms(optimum)) * (1 - noise_threshold) for t, _, cheapest in resampled
-    )
+    cheaper = _share_cheaper(resampled, optimum, pricing, noise_threshold)
     predicted = terms.duration_ms(optimum)
     check = _check(data, point, noise_threshold)
     low, high = _widened(
@@ -279,10 +298,22 @@ def fit_cost_curve(
         optimum_duration_ms=predicted,
         optimum_band=ConfidenceInterval(low=low, high=high, confidence=CONFIDENCE),
         optimum_spread_mb=[round(percentile(optima, q)) for q in (tail, 25, 50, 75, 100 - tail)],
-        probability_cheaper=cheaper / len(resampled),
+        probability_cheaper=cheaper,
+        probability_cheaper_than={m: _share_cheaper(resampled, m, pricing, noise_threshold) for m in sizes},
         noise_threshold=noise_threshold,
         check=check,
+        resamples=len(resampled),
     )
+
+
+def _share_cheaper(
+    resampled: Sequence[tuple[CurveTerms, int, float]], memory_mb: int, pricing: CurvePricing, threshold: float
+) -> float:
+    """The share of resampled curves whose cheapest size is more than ``threshold`` cheaper than ``memory_mb``."""
+    cheaper = sum(
+        cheapest < pricing.cost(memory_mb, t.duration_ms(memory_mb)) * (1 - threshold) for t, _, cheapest in resampled
+    )
+    return cheaper / len(resampled)
 
 
 def _widened(centre: float, low: float, high: float, check: FitCheck) -> tuple[float, float]:

@@ -81,6 +81,21 @@ class RivalOdds(CamelModel):
         return self.difference_low > 0 or self.difference_high < 0
 
 
+class CurveOdds(CamelModel):
+    """What the cost curve's resampled fits say about a size: how often some size over the whole range beats it.
+
+    The test on the differences sees only the measured sizes, each on its own; the curve ties them together, so a
+    size chosen because its few calls happened to look cheap, among sizes that cost nearly the same, gets the odds
+    the whole function's data gives, not the luck of its sample."""
+
+    model_config = ConfigDict(frozen=True)
+
+    probability: float
+    resamples: int
+    lowest_mb: int
+    highest_mb: int
+
+
 class Distinction(CamelModel):
     """The test on the differences between the chosen size and every other eligible measured size."""
 
@@ -101,6 +116,20 @@ class Distinction(CamelModel):
         description="relative spread of one invocation pooled over the sizes, when the test drew each size's mean "
         "from Student's t with it instead of bootstrapping",
     )
+    curve: CurveOdds | None = Field(
+        default=None, description="the cost curve's odds for the chosen size, when a fitting curve was used"
+    )
+
+    @property
+    def probability_stated(self) -> float:
+        """What the output states: the larger of the test's and the curve's probability, so the statement holds
+        under either way of reading the data."""
+        if self.curve is None:
+            return self.probability_better_exists
+        return max(self.probability_better_exists, self.curve.probability)
+
+    def with_curve(self, odds: CurveOdds | None) -> "Distinction":
+        return self if odds is None else self.model_copy(update={"curve": odds})
 
     @property
     def indistinguishable(self) -> list[int]:
@@ -109,16 +138,9 @@ class Distinction(CamelModel):
 
     def statement(self) -> str:
         """The test's result as a user reads it."""
-        odds = _percent(self.probability_better_exists)
-        sentence = (
-            f"Probability that a size more than {self.threshold:.0%} {self.metric.better} than "
-            f"{self.chosen_memory_mb} MB exists among the {len(self.rivals)} other measured sizes that meet the "
-            f"constraints: {odds} ({self._method()}, {self.resamples:,} resamples"
-        )
-        paired = sum(r.paired for r in self.rivals)
-        if self.rivals and self.pooled_spread is None:
-            sentence += f", {paired} of {len(self.rivals)} compared invocation by invocation"
-        sentence += ")"
+        better = f"more than {self.threshold:.0%} {self.metric.better} than {self.chosen_memory_mb} MB"
+        sentence = f"Probability that a size {better} exists {self._among()}: {_percent(self.probability_stated)}"
+        sentence += f" ({self._basis()})"
         unclear = [m for m in self.indistinguishable if m != self.chosen_memory_mb]
         if unclear:
             sizes = ", ".join(f"{m} MB" for m in unclear)
@@ -128,6 +150,29 @@ class Distinction(CamelModel):
             least = MIN_SAMPLE if self.pooled_spread is None else MIN_POOLED_SAMPLE
             sentence += f"; not compared (fewer than {least} steady invocations): {sizes}"
         return sentence
+
+    def _among(self) -> str:
+        if self.curve is None:
+            return f"among {self._rivals()}"
+        return f"anywhere from {self.curve.lowest_mb:,} to {self.curve.highest_mb:,} MB"
+
+    def _rivals(self) -> str:
+        count = len(self.rivals)
+        sizes = "size that meets" if count == 1 else "sizes that meet"
+        return f"the {count} other measured {sizes} the constraints"
+
+    def _basis(self) -> str:
+        test = f"{self._method()}, {self.resamples:,} resamples"
+        paired = sum(r.paired for r in self.rivals)
+        if self.rivals and self.pooled_spread is None:
+            test += f", {paired} of {len(self.rivals)} compared invocation by invocation"
+        if self.curve is None:
+            return test
+        return (
+            f"the larger of the cost curve's {_percent(self.curve.probability)} over {self.curve.resamples:,} "
+            f"resampled fits and the test on {self._rivals()}: "
+            f"{_percent(self.probability_better_exists)}, {test}"
+        )
 
     def _method(self) -> str:
         if self.pooled_spread is None:

@@ -99,6 +99,7 @@ def decide(
         noise_threshold=tuning.noise_threshold,
         seed=_run_seed(plan),
         resamples=resamples,
+        curve=curve,
     )
     comparable = [*decision.ranking, *(b.memory_mb for b in baseline if _meets_constraints(plan, candidates, b))]
     return with_trade_offs(

@@ -171,3 +171,41 @@ def test_a_right_curve_with_a_slow_mode_and_few_calls_per_size_passes_the_check_
         assert curve is not None
         fits += curve.fits
     assert fits >= 10
+
+
+def test_the_curve_gives_each_measured_size_its_odds_of_being_beaten() -> None:
+    """I/O-bound: cost grows with memory, so 128 MB is rarely beaten and 1,024 MB always is; a size the curve was
+    not fitted to (and that is not its optimum) gets no odds."""
+
+    def io_bound(memory_mb: float) -> float:
+        return 120 + 8 / cpu_share(memory_mb)
+
+    curve = fit_cost_curve(
+        samples(io_bound, GRID, 5, seed=4), PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01
+    )
+    assert curve is not None
+    assert curve.fits, curve.check.describe()
+    cheap, dear = curve.odds_for(128), curve.odds_for(1024)
+    assert cheap is not None
+    assert dear is not None
+    assert cheap.probability < 0.05
+    assert dear.probability == 1.0
+    assert (dear.lowest_mb, dear.highest_mb, dear.resamples) == (128, 10_240, curve.resamples)
+    assert curve.odds_for(700) is None
+
+
+def test_where_cost_is_flat_the_curve_does_not_call_any_size_a_clear_winner() -> None:
+    """One thread below one vCPU costs the same at every size (duration falls as the share of CPU grows): which
+    size looks cheapest is the luck of the sample, and the curve's odds say so."""
+
+    def one_thread(memory_mb: float) -> float:
+        return 900 / cpu_share(memory_mb)
+
+    sizes = (256, 512, 768, 1024, 1280, 1536, 1769)
+    curve = fit_cost_curve(
+        samples(one_thread, sizes, 3, seed=2), PRICING, lowest_mb=256, highest_mb=1769, noise_threshold=0.01
+    )
+    assert curve is not None
+    assert curve.fits, curve.check.describe()
+    odds = [curve.odds_for(m) for m in sizes]
+    assert all(o is not None and o.probability > 0.05 for o in odds), odds

@@ -11,6 +11,7 @@ from autotuner.domain.analysis import (
     difference_test,
     metric_sample,
 )
+from autotuner.domain.cost_curve import CurvePricing, fit_cost_curve
 from autotuner.domain.distinction import Metric, MetricSample, distinguish
 from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement
@@ -93,7 +94,7 @@ def test_a_difference_the_data_shows_is_told_apart_and_its_probability_is_stated
     assert decision.indistinguishable_from_best == [1024]
     assert decision.distinction is not None
     assert decision.distinction.probability_better_exists == 0
-    assert "exists among the 1 other measured sizes that meet the constraints: under 1%" in statement
+    assert "exists among the 1 other measured size that meets the constraints: under 1%" in statement
     assert "cannot tell" not in statement
 
 
@@ -130,7 +131,7 @@ def test_a_cheaper_rival_shows_as_a_high_probability() -> None:
     assert result.probability_better_exists == 1
     assert result.rivals[0].probability_better == 1
     assert (
-        "than 512 MB exists among the 1 other measured sizes that meet the constraints: over 99%" in result.statement()
+        "than 512 MB exists among the 1 other measured size that meets the constraints: over 99%" in result.statement()
     )
 
 
@@ -177,3 +178,46 @@ def test_samples_keep_invocation_order_and_leave_cold_starts_out() -> None:
     assert sample.slot_aligned
     cold = metric_sample(batch, PRICING, Metric.DURATION, only_cold_starts=True)
     assert cold.values == [500.0, 100.0, 120.0]
+
+
+def test_a_lucky_sample_among_sizes_that_cost_the_same_is_not_stated_as_a_clear_winner() -> None:
+    """One thread costs the same at every size below one vCPU. 1,280 MB's four calls happen to run 4% fast: the
+    test on the measured sizes alone is sure of it (under 1%), the cost curve over every size is not, and the
+    statement gives the larger, naming both."""
+    sizes = (256, 512, 768, 1024, 1280, 1536, 1769)
+
+    def flat(memory: int) -> list[float]:
+        lucky = 0.96 if memory == 1280 else 1.0
+        return [900 * 1769 / memory * lucky * v / 100 for v in noisy(100, 4, noise=0.03, seed=memory)]
+
+    measurements = [measured(m, flat(m)) for m in sizes]
+    candidates = [candidate_stats(m, PRICING, trim_fraction=TRIM) for m in measurements]
+    decision = choose(candidates, Strategy.COST, noise_threshold=NOISE)
+    warm = {m.memory_mb: [r.duration_ms for r in m.reports() if not r.is_cold_start] for m in measurements}
+    pricing = CurvePricing(prices=PRICING.prices, architecture=PRICING.architecture)
+    curve = fit_cost_curve(warm, pricing, lowest_mb=128, highest_mb=10_240, noise_threshold=NOISE)
+    assert curve is not None
+    assert curve.fits, curve.check.describe()
+    alone = difference_test(
+        decision, measurements, PRICING, trim_fraction=TRIM, only_cold_starts=False, noise_threshold=NOISE, seed=7
+    )
+    joint = difference_test(
+        decision,
+        measurements,
+        PRICING,
+        trim_fraction=TRIM,
+        only_cold_starts=False,
+        noise_threshold=NOISE,
+        seed=7,
+        curve=curve,
+    )
+    assert decision.chosen_memory_mb == 1280
+    assert alone is not None
+    assert joint is not None
+    assert alone.probability_stated < 0.01  # what the output said before the curve's odds were part of it
+    assert joint.probability_stated >= 0.05
+    assert joint.probability_stated == max(joint.probability_better_exists, curve.probability_cheaper_than[1280])
+    statement = joint.statement()
+    assert "exists anywhere from 128 to 10,240 MB: " in statement
+    assert f"the cost curve's {joint.probability_stated:.0%} over 200 resampled fits" in statement
+    assert "the test on the 6 other measured sizes that meet the constraints: under 1%" in statement
