@@ -537,7 +537,8 @@ def curve_decision(
     if not curve.fits:
         return _fall_back(decision, f"{curve.check.describe()}, so it was not used")
     if chosen is None or chosen.duration_ms is None or not _warm_samples(chosen):
-        return _fall_back(decision, f"the cost curve predicts the cheapest at {predicted}, not yet measured")
+        unmeasured = f"the cost curve predicts the cheapest at {predicted}, not yet measured"
+        return _curve_ranked(curve, decision, candidates, pricing, unmeasured) or _fall_back(decision, unmeasured)
     excluded = exclusion_reason(chosen, constraints or Constraints())
     if excluded is not None:
         return _fall_back(decision, f"the cost curve's cheapest size {optimum} MB cannot be chosen: {excluded}")
@@ -567,6 +568,44 @@ def curve_decision(
         excluded=decision.excluded,
         indistinguishable_from_best=[optimum, *tied],
         ranking=ranking,
+    )
+
+
+def _curve_ranked(
+    curve: CostCurve,
+    decision: Decision,
+    candidates: Sequence[CandidateStats],
+    pricing: CurvePricing,
+    unmeasured: str,
+) -> Decision | None:
+    """When the curve fits but its optimum was not measured: the measured size the curve ranks cheapest among
+    those the choice may fall on. The curve reads each size through its median and through every other size, so
+    a size whose few calls missed a slow mode by luck does not win on its mean alone. None when that is the
+    measured choice anyway."""
+    eligible = [
+        c for c in candidates if c.memory_mb in decision.ranking and c.duration_ms is not None and _warm_samples(c)
+    ]
+    if not eligible:
+        return None
+    predicted = {c.memory_mb: curve.cost(c.memory_mb, pricing) for c in eligible}
+    best = min(eligible, key=lambda c: (predicted[c.memory_mb], c.memory_mb))
+    if best.memory_mb == decision.chosen_memory_mb or best.duration_ms is None:
+        return None
+    within = predicted[best.memory_mb] * (1 + curve.noise_threshold)
+    tied = [m for m in sorted(predicted) if m != best.memory_mb and predicted[m] <= within]
+    reason = (
+        f"{unmeasured[0].upper()}{unmeasured[1:]}; of the measured sizes it ranks {best.memory_mb} MB cheapest "
+        f"(predicted {usd(predicted[best.memory_mb])} per invocation; {best.duration_ms.count} warm invocations "
+        f"there measured {usd(best.cost_estimate)}, trimmed mean). The lowest measured cost, "
+        f"{decision.chosen_memory_mb} MB, rests on fewer calls than the curve's reading of every size together."
+    )
+    return Decision(
+        strategy=Strategy.COST,
+        chosen_memory_mb=best.memory_mb,
+        reason=reason,
+        excluded=decision.excluded,
+        indistinguishable_from_best=[best.memory_mb, *tied],
+        ranking=[best.memory_mb, *(m for m in decision.ranking if m != best.memory_mb)],
     )
 
 

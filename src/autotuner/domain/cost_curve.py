@@ -144,14 +144,16 @@ class FitCheck(CamelModel):
     worst_mb: int
     worst_residual: float = Field(description="relative: measured median over the fitted one, minus 1")
     relative_noise: float = Field(description="pooled relative standard deviation of one invocation")
+    left_out: str | None = Field(default=None, description="a size the fit leaves out, and why")
 
     def describe(self) -> str:
         verdict = "fits" if self.fits else "does not fit"
-        return (
+        text = (
             f"the cost curve {verdict} the measured sizes (misfit {self.statistic:.1f} against a limit of "
             f"{self.limit:.1f}; largest residual {self.worst_residual:+.1%} at {self.worst_mb} MB, "
             f"noise {self.relative_noise:.1%} per invocation)"
         )
+        return text if self.left_out is None else f"{text}, leaving out {self.left_out}"
 
 
 class CostCurve(CamelModel):
@@ -256,9 +258,15 @@ def fit_cost_curve(
     noise_threshold: float,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    may_leave_out: bool = True,
 ) -> CostCurve | None:
     """The cost curve from each size's warm durations (ms), priced over every MB from ``lowest_mb`` to
-    ``highest_mb``; None with fewer than four sizes measured. The same input and seed give the same curve."""
+    ``highest_mb``; None with fewer than four sizes measured. The same input and seed give the same curve.
+
+    When the curve does not fit because of one size measured by one or two calls that ran slower than the curve,
+    the fit is tried once more without it: the median of two calls is their mean, and one call in a slow mode
+    (a cache miss, a cold dependency) puts it far above a curve every other size agrees with. The size is named
+    in the check; the curve is kept only if the rest fits."""
     if lowest_mb > highest_mb:
         raise ValueError(f"lowest_mb {lowest_mb} exceeds highest_mb {highest_mb}")
     measured = {m: tuple(d) for m, d in durations.items() if d and all(v > 0 for v in d)}
@@ -285,6 +293,21 @@ def fit_cost_curve(
     cheaper = _share_cheaper(resampled, optimum, pricing, noise_threshold)
     predicted = terms.duration_ms(optimum)
     check = _check(data, point, noise_threshold)
+    left_out = _slow_outlier(durations, check) if not check.fits and may_leave_out else None
+    if left_out is not None:
+        rest = {m: d for m, d in durations.items() if m != check.worst_mb}
+        refit = fit_cost_curve(
+            rest,
+            pricing,
+            lowest_mb=lowest_mb,
+            highest_mb=highest_mb,
+            noise_threshold=noise_threshold,
+            resamples=resamples,
+            seed=seed,
+            may_leave_out=False,
+        )
+        if refit is not None and refit.fits:
+            return refit.model_copy(update={"check": refit.check.model_copy(update={"left_out": left_out})})
     low, high = _widened(
         pricing.cost(optimum, predicted), percentile(at_optimum, tail), percentile(at_optimum, 100 - tail), check
     )
@@ -304,6 +327,19 @@ def fit_cost_curve(
         check=check,
         resamples=len(resampled),
     )
+
+
+MAX_CALLS_LEFT_OUT = 2  # a size measured more often than this has a median no single slow call can move far
+
+
+def _slow_outlier(durations: Mapping[int, Sequence[float]], check: FitCheck) -> str | None:
+    """Why the worst-fitting size may be left out: it ran slower than the curve on one or two calls, and enough
+    sizes remain to check the fit without it; None when it may not."""
+    calls = len(durations.get(check.worst_mb, ()))
+    if check.worst_residual <= 0 or calls > MAX_CALLS_LEFT_OUT or len(durations) <= MIN_SIZES + 1:
+        return None
+    noun = "call" if calls == 1 else "calls"
+    return f"{check.worst_mb} MB, whose {calls} {noun} ran {check.worst_residual:+.0%} from it"
 
 
 def _share_cheaper(
