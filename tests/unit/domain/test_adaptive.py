@@ -349,3 +349,25 @@ def test_a_curve_that_does_not_fit_falls_back_to_the_measured_choice_and_says_so
     decision = curve_decision(unmeasured, measured, run.candidates, CURVE_PRICING)
     assert decision.chosen_memory_mb == measured.chosen_memory_mb
     assert "not yet measured" in decision.reason
+
+
+def test_with_its_optimum_unmeasured_a_fitting_curve_picks_the_measured_size_it_ranks_cheapest() -> None:
+    """A few calls that missed a slow mode can make a dear size's mean the lowest; the curve reads every size
+    together, so with its own optimum unmeasured the choice is the measured size it ranks cheapest, said as such."""
+    run = Run(WORKLOADS["io-bound"], seed=1, settings=AdaptiveSettings(max_rounds=2)).go()
+    curve = search_curve(
+        AdaptiveSettings(), run.candidates, list(run.measurements.values()), CURVE_PRICING, seed=1, resamples=20
+    )
+    assert curve is not None
+    assert curve.fits, curve.check.describe()
+    measured = choose(run.candidates, Strategy.COST)
+    lucky = max(measured.ranking)  # as if the dearest measured size had looked cheapest
+    fooled = measured.model_copy(update={"chosen_memory_mb": lucky})
+    unmeasured = curve.model_copy(update={"optimum_mb": 1000})
+    decision = curve_decision(unmeasured, fooled, run.candidates, CURVE_PRICING)
+    ranked = min(measured.ranking, key=lambda m: (curve.cost(m, CURVE_PRICING), m))
+    assert ranked != lucky
+    assert decision.chosen_memory_mb == ranked
+    assert decision.ranking[0] == ranked
+    assert f"of the measured sizes it ranks {ranked} MB cheapest" in decision.reason
+    assert f"The lowest measured cost, {lucky} MB" in decision.reason

@@ -209,3 +209,31 @@ def test_where_cost_is_flat_the_curve_does_not_call_any_size_a_clear_winner() ->
     assert curve.fits, curve.check.describe()
     odds = [curve.odds_for(m) for m in sizes]
     assert all(o is not None and o.probability > 0.05 for o in odds), odds
+
+
+def test_a_size_whose_two_calls_both_fell_into_a_slow_mode_is_left_out_and_named() -> None:
+    sizes = (128, 256, 512, 1024, 1536, 3008, 6000)
+    measured = samples(knee_with_pressure, sizes, 5, seed=3)
+    measured[1536] = [knee_with_pressure(1536) * 3.5, knee_with_pressure(1536) * 3.4]  # two cache misses
+    strict = fit_cost_curve(
+        measured, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01, may_leave_out=False
+    )
+    assert strict is not None
+    assert not strict.fits, "the slow size should break the fit that keeps it"
+    curve = fit_cost_curve(measured, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01)
+    assert curve is not None
+    assert curve.fits, curve.check.describe()
+    assert 1536 not in curve.sizes
+    assert curve.check.left_out is not None
+    assert curve.check.left_out.startswith("1536 MB, whose 2 calls ran +")
+    assert "leaving out 1536 MB" in curve.check.describe()
+
+
+def test_a_size_slow_on_five_calls_is_not_explained_away() -> None:
+    sizes = (128, 256, 512, 1024, 1536, 3008, 6000)
+    measured = samples(knee_with_pressure, sizes, 5, seed=3)
+    measured[1536] = [v * 3.5 for v in measured[1536]]  # five calls agree: the function is slow there
+    curve = fit_cost_curve(measured, PRICING, lowest_mb=128, highest_mb=10_240, noise_threshold=0.01)
+    assert curve is not None
+    assert not curve.fits
+    assert curve.check.left_out is None
