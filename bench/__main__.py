@@ -86,8 +86,9 @@ def _workloads(selection: str) -> list[str]:
 
 
 def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
-    """A full run writes the page and the chart to docs/ unless told otherwise; a quick run only where told."""
-    if args.quick:
+    """A full run writes the page and the chart to docs/ unless told otherwise; a quick run, or one on some of the
+    workloads, only where told (it would replace the published page with a part of it)."""
+    if args.quick or args.workloads:
         return args.out, args.chart
     return args.out or DEFAULT_OUT, args.chart or DEFAULT_CHART
 

@@ -11,7 +11,9 @@ larger than the pooled one keeps its own. The interval is multiplicative (the me
 often below the true mean than above it, so the upper side needs the room; the lower end stays above zero. And
 the size reported is the one whose sample looked cheapest, so its own 95% interval would hold less often than
 95%: the intervals are simultaneous over every size measured (Bonferroni: each at 1 - 5% / sizes), which holds
-whichever size the choice falls on. Billing rounding is inside the measured costs (each is billed per
+whichever size the choice falls on. The upper end starts from the larger of the size's mean and its median times
+the function's mean-to-median ratio (pooled over the sizes): a size whose few calls missed a slow mode the other
+sizes show has a mean too low to start from. Billing rounding is inside the measured costs (each is billed per
 started ms), so nothing is added for it.
 """
 
@@ -46,7 +48,20 @@ def expected_cost_interval(
     sizes = max(1, sum(c.cost is not None for c in candidates))
     simultaneous = 1 - (1 - confidence) / sizes
     factor = 1 + spread.t(simultaneous) * spread.standard_error(summary.count, _own_spread(summary))
-    return ConfidenceInterval(low=summary.mean / factor, high=summary.mean * factor, confidence=confidence)
+    typical = summary.median * (mean_to_median(candidates) or 0.0)
+    return ConfidenceInterval(
+        low=summary.mean / factor, high=max(summary.mean, typical) * factor, confidence=confidence
+    )
+
+
+def mean_to_median(candidates: Sequence[CandidateStats]) -> float | None:
+    """How far the function's mean cost sits above its median, over the sizes with three or more steady calls,
+    weighted by their calls; None without such a size. A slow mode one call in five falls into lifts the mean of
+    every size alike; a size whose few calls all missed it has a mean near its median, and this ratio says where
+    its mean would sit."""
+    pairs = [(s.count, s.mean / s.median) for c in candidates if (s := c.cost) and s.count >= 3 and s.median > 0]
+    calls = sum(n for n, _ in pairs)
+    return sum(n * ratio for n, ratio in pairs) / calls if calls else None
 
 
 def _own_spread(summary: Summary) -> float:

@@ -137,3 +137,19 @@ def test_pooled_test_tells_apart_sizes_far_beyond_the_noise() -> None:
         ).relative
     )
     assert "Student's t" in result.statement()
+
+
+def test_a_size_whose_calls_all_missed_the_slow_mode_is_not_stated_at_its_fast_mean() -> None:
+    """Every call at 128 MB happened to be fast; the other sizes show the slow mode one call in five falls into.
+    The upper end starts from 128 MB's median at the function's mean-to-median ratio, so it holds the true mean;
+    from the fast mean alone it would not."""
+    rng = random.Random(11)
+    fast = [300.0 * rng.lognormvariate(0, 0.02) for _ in range(12)]
+    others = [scored(m, [bimodal(300.0 * 128 / m, rng) for _ in range(10)]) for m in (256, 512, 1024)]
+    lucky = scored(128, fast)
+    interval = expected_cost_interval(lucky, [lucky, *others])
+    assert interval is not None
+    true_cost = invocation_cost(128, true_mean_ms(300.0) + 0.5, PRICING.prices, Architecture.X86_64)
+    assert lucky.cost is not None
+    assert lucky.cost.mean < true_cost / 1.3, "the sample saw no slow call: its mean is far below the true one"
+    assert interval.low <= true_cost <= interval.high
