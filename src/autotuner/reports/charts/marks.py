@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from autotuner.reports.charts.series import PointStatus, SeriesPoint
+from autotuner.reports.charts.series import FailedGroup, PointStatus, SeriesPoint
 
 COST_COLOUR = "#2563eb"
 P50_COLOUR = "#ea580c"
@@ -25,11 +25,22 @@ MEMORY_AXIS_TITLE = "Memory (MB, log scale)"
 COST_AXIS_TITLE = "Cost per invocation"
 DURATION_AXIS_TITLE = "Duration (ms)"
 FAILED_LABEL = "failed"
+RANGE_DASH = "\u2013"  # an en dash, between the ends of a range of sizes
 CURRENT_LABEL = "current"
 
 
 def chosen_label(memory_mb: int) -> str:
     return f"chosen: {memory_mb} MB"
+
+
+def failed_label(group: FailedGroup) -> str:
+    """Above the group's cross: how many sizes failed (the axis names them, kept short to stay off the lines)."""
+    return FAILED_LABEL if len(group.points) == 1 else f"{FAILED_LABEL}: {len(group.points)} sizes"
+
+
+def failed_axis_label(group: FailedGroup) -> str:
+    """The group's sizes on the axis: one, or the first and last."""
+    return str(group.first_mb) if len(group.points) == 1 else f"{group.first_mb}{RANGE_DASH}{group.last_mb}"
 
 
 class Axis(StrEnum):

@@ -13,8 +13,8 @@ from autotuner.domain.contracts import TuningOutput
 from autotuner.domain.money import usd
 from autotuner.domain.selection import CandidateStats
 
-SVG_LABEL_CHAR_WIDTH = 7.2  # px per digit of a 12px label, to keep x labels from overlapping
 _TARGET_TICKS = 5
+FAILED_GROUP_SHARE = 0.06  # failed sizes closer than this share of the x axis's width are shown as one group
 
 
 class PointStatus(StrEnum):
@@ -83,6 +83,50 @@ def _series_point(candidate: CandidateStats, chosen: int | None, exclusion: str 
         status,
         exclusion,
     )
+
+
+# ---- failed sizes ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedGroup:
+    """Failed sizes next to each other in memory order and close on the axis: one band, one cross, one label."""
+
+    points: tuple[SeriesPoint, ...]
+
+    @property
+    def first_mb(self) -> int:
+        return self.points[0].memory_mb
+
+    @property
+    def last_mb(self) -> int:
+        return self.points[-1].memory_mb
+
+    @property
+    def middle_mb(self) -> float:
+        """The middle on the log axis."""
+        return math.sqrt(self.first_mb * self.last_mb)
+
+    def describe(self) -> str:
+        """The tooltip: each size and why it failed."""
+        return "\n".join(point.describe() for point in self.points)
+
+
+def failed_groups(series: Sequence[SeriesPoint]) -> list[FailedGroup]:
+    """Failed sizes, one group where each follows the one before (no measured size between) within
+    ``FAILED_GROUP_SHARE`` of the axis's width: closer than that, a label each would overlap."""
+    low, high = memory_domain([p.memory_mb for p in series])
+    closest = FAILED_GROUP_SHARE * (high - low)  # in log2(MB), as the axis is
+    runs: list[list[SeriesPoint]] = []
+    for before, point in zip([None, *series], series, strict=False):
+        if point.status is not PointStatus.FAILED:
+            continue
+        follows = bool(runs) and runs[-1][-1] is before
+        if follows and math.log2(point.memory_mb / runs[-1][-1].memory_mb) < closest:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return [FailedGroup(tuple(run)) for run in runs]
 
 
 # ---- scales and ticks ---------------------------------------------------------------------------------------
@@ -159,20 +203,3 @@ def cost_label(value: float, step: float) -> str:
 
 def duration_label(value: float, step: float) -> str:
     return f"{value:,.{_decimals(step)}f}"
-
-
-def memory_labels(
-    sizes: Sequence[int], positions: Sequence[float], chosen: int | None, *, char_width: float = SVG_LABEL_CHAR_WIDTH
-) -> list[str]:
-    """Labels for the x ticks; a label that would overlap one already placed is left blank (the chosen size is
-    placed first, so it always keeps its label)."""
-    order = sorted(range(len(sizes)), key=lambda i: (sizes[i] != chosen, sizes[i]))
-    placed: list[tuple[float, float]] = []  # (centre, half width)
-    labels = [""] * len(sizes)
-    for i in order:
-        text = str(sizes[i])
-        half = len(text) * char_width / 2
-        if all(abs(positions[i] - centre) >= half + other + 6 for centre, other in placed):
-            placed.append((positions[i], half))
-            labels[i] = text
-    return labels
