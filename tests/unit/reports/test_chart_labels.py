@@ -7,14 +7,18 @@ a single cold invocation, and the current size next to the chosen one.
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from matplotlib.collections import PathCollection
+from matplotlib.markers import MarkerStyle
 from matplotlib.text import Annotation
 
 from autotuner.domain.contracts import TuningOutput
 from autotuner.reports.charts import render_svg
 from autotuner.reports.charts.labels import Label, LabelKind, axis_labels, lay_out
+from autotuner.reports.charts.marks import COST, P50, P95, cold_only_label, legend_entries
 from autotuner.reports.charts.png import chart_figure
 from autotuner.reports.charts.series import (
     PointStatus,
@@ -26,6 +30,7 @@ from autotuner.reports.charts.series import (
 )
 from autotuner.reports.charts.svg import chart_geometry
 from tests.unit.reports import (
+    CROWDED_COLD_ONLY,
     CROWDED_FAILURES,
     crowded_output,
     failed_output,
@@ -55,9 +60,10 @@ def test_failed_sizes_close_together_are_one_group_and_a_distant_one_its_own() -
     assert groups[1].describe().splitlines()[0].startswith("704 MB: ")
 
 
-def point(memory: int, status: PointStatus = PointStatus.ELIGIBLE) -> SeriesPoint:
-    value = None if status is PointStatus.FAILED else 1.0
-    return SeriesPoint(memory, value, value, value, status)
+def point(memory: int, status: PointStatus = PointStatus.ELIGIBLE, cold: int = 0) -> SeriesPoint:
+    measured = status is not PointStatus.FAILED
+    value = 1.0 if measured else None
+    return SeriesPoint(memory, value, value, value, status, cold_only_invocations=cold)
 
 
 def test_a_measured_size_between_failed_ones_keeps_them_apart() -> None:
@@ -174,10 +180,84 @@ def test_the_overlap_check_finds_overlapping_labels() -> None:
     assert Box(current.text, current.left, chosen.top, current.right, chosen.bottom).overlaps(chosen)
 
 
-def test_png_numbers_the_same_sizes_and_labels_the_group() -> None:
-    cost_axes = chart_figure(CROWDED, "f").axes[0]
+# ---- sizes measured by one cold start -----------------------------------------------------------------------
+
+
+def test_a_size_measured_by_its_cold_start_alone_is_marked_and_counted() -> None:
+    series = {p.memory_mb: p for p in chart_series(CROWDED)}
+    assert [m for m, p in series.items() if p.cold_only] == CROWDED_COLD_ONLY
+    assert all(series[m].cold_only_invocations == 1 for m in CROWDED_COLD_ONLY)
+    assert not series[CHOSEN].cold_only  # its first invocation was cold too, but nineteen were warm
+    assert "measured by 1 cold invocation only" in series[832].describe()
+
+
+def test_when_every_size_was_measured_cold_none_is_singled_out() -> None:
+    """A run of one invocation a size compares cold start with cold start: its cost line is like for like."""
+    cold = CROWDED.model_copy(update={"candidates": [c for c in CROWDED.candidates if c.warm_invocations == 0]})
+    assert [c.memory_mb for c in cold.candidates if c.cost is not None] == CROWDED_COLD_ONLY
+    assert not any(p.cold_only for p in chart_series(cold))
+
+
+def test_only_the_cost_line_leaves_a_cold_only_size_out() -> None:
+    cold, warm = point(832, cold=1), point(1024)
+    assert not COST.joins(cold)
+    assert COST.joins(warm)
+    assert P50.joins(cold)
+    assert P95.joins(cold)
+
+
+def test_the_legend_says_how_many_cold_invocations_measured_them() -> None:
+    one_each = [point(832, cold=1), point(896, cold=1), point(1024)]
+    assert cold_only_label(one_each) == "1 cold invocation only"
+    assert cold_only_label([*one_each, point(960, cold=2)]) == "cold invocations only"
+    assert "1 cold invocation only" in [e.label for e in legend_entries(one_each, current_shown=False)]
+    assert not any("cold" in e.label for e in legend_entries([point(1024)], current_shown=False))
+
+
+def polyline_xs(svg: str, colour: str) -> list[float]:
+    root = ET.fromstring(svg)
+    lines = [p for p in root.iter(f"{SVG}polyline") if p.get("stroke") == colour]
+    return [float(pair.split(",")[0]) for line in lines for pair in (line.get("points") or "").split()]
+
+
+def test_svg_draws_cold_only_sizes_as_diamonds_off_the_cost_line() -> None:
+    svg = render_svg(CROWDED, "f")
+    geometry = chart_geometry(CROWDED)
+    x_of = {p.point.memory_mb: round(p.x, 1) for p in geometry.points}
+    cost_xs, p50_xs = polyline_xs(svg, COST.colour), polyline_xs(svg, P50.colour)
+    for memory in CROWDED_COLD_ONLY:
+        assert x_of[memory] not in cost_xs
+        assert x_of[memory] in p50_xs
+    assert x_of[CHOSEN] in cost_xs
+    groups = [g for g in ET.fromstring(svg).iter(f"{SVG}g") if "cold-only" in (g.get("class") or "").split()]
+    assert len(groups) == len(CROWDED_COLD_ONLY)
+    assert all(len(g.findall(f"{SVG}path")) == 3 for g in groups)  # a diamond on each series
+    assert "1 cold invocation only" in ["".join(t.itertext()) for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def test_png_draws_the_same_marks_and_numbers() -> None:
+    figure = chart_figure(CROWDED, "f")
+    cost_axes = figure.axes[0]
+    cost_line = next(line for line in cost_axes.get_lines() if line.get_color() == COST.colour)
+    cost_sizes = {round(float(x)) for x in np.asarray(cost_line.get_xdata())}
+    assert CHOSEN in cost_sizes
+    assert not set(CROWDED_COLD_ONLY) & cost_sizes
+    diamonds = [c for axes in figure.axes for c in axes.collections if isinstance(c, PathCollection) and _is_diamond(c)]
+    sizes = [round(float(x)) for c in diamonds for x in np.asarray(c.get_offsets())[:, 0]]
+    assert sorted(sizes) == sorted(CROWDED_COLD_ONLY * 3)  # on each series
     texts = {a.get_text() for a in cost_axes.texts if isinstance(a, Annotation)}
     assert {str(CHOSEN), str(CURRENT), "704\u2013768", "128", "failed: 5 sizes"} <= texts
+    legend = cost_axes.get_legend()
+    assert legend is not None
+    assert "1 cold invocation only" in [t.get_text() for t in legend.get_texts()]
+
+
+def _is_diamond(collection: PathCollection) -> bool:
+    """A scatter of matplotlib's 'D' markers."""
+    diamond = MarkerStyle("D")
+    expected = np.asarray(diamond.get_path().transformed(diamond.get_transform()).vertices)
+    drawn = np.asarray(collection.get_paths()[0].vertices)
+    return drawn.shape == expected.shape and bool(np.allclose(drawn, expected))
 
 
 def test_a_chart_without_crowding_keeps_one_row_of_numbers() -> None:

@@ -224,9 +224,7 @@ def test_log_scale_handles_a_single_size() -> None:
 def test_both_renderers_draw_the_one_legend(output: TuningOutput) -> None:
     """The SVG and the PNG take their legend from one description: same entries, same order."""
     series = chart_series(output)
-    expected = [
-        e.label for e in legend_entries({p.status for p in series}, current_shown=current_memory(output) is not None)
-    ]
+    expected = [e.label for e in legend_entries(series, current_shown=current_memory(output) is not None)]
     geometry = chart_geometry(output)
     svg_texts = ["".join(t.itertext()) for t in _svg_tree(render_svg(output, "f")).iter(f"{SVG}text")]
     legend_start = svg_texts.index(expected[0])

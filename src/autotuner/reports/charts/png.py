@@ -27,10 +27,13 @@ from autotuner.reports.charts.marks import (
     Axis,
     LegendEntry,
     Marker,
+    Series,
+    Shape,
     Symbol,
     chosen_label,
     legend_entries,
     marker_for,
+    shape_for,
 )
 from autotuner.reports.charts.series import (
     Scale,
@@ -83,7 +86,7 @@ def chart_figure(output: TuningOutput, function_name: str) -> "Figure":
     _axes(cost_axes, duration_axes, series, output)
     _bands(cost_axes, series, output)
     _lines({Axis.COST: cost_axes, Axis.DURATION: duration_axes}, series)
-    entries = legend_entries({p.status for p in series}, current_shown=current_memory(output) is not None)
+    entries = legend_entries(series, current_shown=current_memory(output) is not None)
     cost_axes.legend(
         handles=[_legend_handle(e) for e in entries],
         loc="lower center",
@@ -166,38 +169,41 @@ def _annotate(axes: "Axes", label: PlacedLabel, *, y: float, offset: float, va: 
 
 
 def _lines(axes_of: dict[Axis, "Axes"], series: list[SeriesPoint]) -> None:
-    """NaN breaks a line where a size failed, as in the SVG; the markers follow ``marker_for`` as in the SVG."""
-    sizes = [p.memory_mb for p in series]
+    """NaN breaks a line where a size failed, and a size a line does not join is bridged, as in the SVG; the
+    markers follow ``marker_for`` and ``shape_for`` as in the SVG."""
     for line in SERIES_IN_DRAWING_ORDER:
         axes = axes_of[line.axis]
+        joined = [p for p in series if line.joins(p)]
         axes.plot(
-            sizes,
-            [_or_nan(line.value(p)) for p in series],
+            [p.memory_mb for p in joined],
+            [_or_nan(line.value(p)) for p in joined],
             color=line.colour,
             linewidth=_LINE_WIDTH,
             linestyle="--" if line.dashed else "-",
-            marker="o",
         )
-        hollow = [p for p in series if marker_for(p.status) is Marker.HOLLOW]
-        axes.scatter(
-            [p.memory_mb for p in hollow],
-            [_or_nan(line.value(p)) for p in hollow],
-            s=80,
-            facecolors=BACKGROUND,
-            edgecolors=REJECTED_COLOUR,
-            linewidths=_LINE_WIDTH,
-            zorder=4,
-        )
-        chosen = [p for p in series if marker_for(p.status) is Marker.CHOSEN]
-        axes.scatter(
-            [p.memory_mb for p in chosen],
-            [_or_nan(line.value(p)) for p in chosen],
-            s=CHOSEN_RING_AREA,
-            color=line.colour,
-            edgecolors=CHOSEN_COLOUR,
-            linewidths=2.5,
-            zorder=5,
-        )
+        for marker in Marker:
+            for shape in Shape:
+                points = [p for p in series if marker_for(p.status) is marker and shape_for(p) is shape]
+                if points:
+                    _markers(axes, points, line, marker, shape)
+
+
+_MARKER_OF_SHAPE = {Shape.CIRCLE: "o", Shape.DIAMOND: "D"}
+
+
+def _markers(axes: "Axes", points: list[SeriesPoint], line: Series, marker: Marker, shape: Shape) -> None:
+    paint: dict[Marker, dict[str, object]] = {
+        Marker.PLAIN: {"s": 36 if shape is Shape.CIRCLE else 50, "color": line.colour, "edgecolors": BACKGROUND},
+        Marker.HOLLOW: {"s": 80, "facecolors": BACKGROUND, "edgecolors": REJECTED_COLOUR, "linewidths": _LINE_WIDTH},
+        Marker.CHOSEN: {"s": CHOSEN_RING_AREA, "color": line.colour, "edgecolors": CHOSEN_COLOUR, "linewidths": 2.5},
+    }
+    axes.scatter(
+        [p.memory_mb for p in points],
+        [_or_nan(line.value(p)) for p in points],
+        marker=_MARKER_OF_SHAPE[shape],
+        zorder=5 if marker is Marker.CHOSEN else 4,
+        **paint[marker],  # type: ignore[arg-type]
+    )
 
 
 def _or_nan(value: float | None) -> float:
@@ -270,3 +276,5 @@ def _legend_handle(entry: LegendEntry) -> "Line2D":
             return Line2D(
                 [], [], linestyle="", marker="x", markersize=8, markeredgewidth=2, color=entry.colour, label=entry.label
             )
+        case Symbol.DIAMOND:
+            return Line2D([], [], linestyle="", marker="D", markersize=6, color=entry.colour, label=entry.label)

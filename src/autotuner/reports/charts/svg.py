@@ -29,10 +29,12 @@ from autotuner.reports.charts.marks import (
     LegendEntry,
     Marker,
     Series,
+    Shape,
     Symbol,
     chosen_label,
     legend_entries,
     marker_for,
+    shape_for,
 )
 from autotuner.reports.charts.series import (
     FailedGroup,
@@ -319,13 +321,14 @@ def _series(g: ChartGeometry) -> list[str]:
 
 
 def _line(points: Sequence[PlacedPoint], series: Series) -> list[str]:
-    """A polyline per run of measured sizes: a failed size in between breaks the line instead of bridging it."""
+    """A polyline per run of measured sizes: a failed size in between breaks the line instead of bridging it; a
+    size the line does not join is bridged."""
     runs: list[list[str]] = [[]]
     for placed in points:
         y = placed.y_of(series)
         if y is None:
             runs.append([])
-        else:
+        elif series.joins(placed.point):
             runs[-1].append(f"{_f(placed.x)},{_f(y)}")
     dash = ' stroke-dasharray="6 4"' if series.dashed else ""
     return [
@@ -339,33 +342,39 @@ def _line(points: Sequence[PlacedPoint], series: Series) -> list[str]:
 def _point_markers(placed: PlacedPoint) -> list[str]:
     if placed.cost_y is None or placed.p50_y is None or placed.p95_y is None:
         return []
-    status = placed.point.status
-    parts = [f'<g class="point {status.value}"><title>{escape(placed.point.describe())}</title>']
+    status, shape = placed.point.status, shape_for(placed.point)
+    classes = f"point {status.value}" + (" cold-only" if placed.point.cold_only else "")
+    parts = [f'<g class="{classes}"><title>{escape(placed.point.describe())}</title>']
     for series in SERIES_IN_DRAWING_ORDER:
         y = placed.y_of(series)
         if y is not None:
-            parts.append(_marker(placed.x, y, series.colour, marker_for(status)))
+            parts.append(_marker(placed.x, y, series.colour, marker_for(status), shape))
     parts.append("</g>")
     return parts
 
 
-def _marker(x: float, y: float, colour: str, marker: Marker) -> str:
+def _marker(x: float, y: float, colour: str, marker: Marker, shape: Shape) -> str:
     match marker:
         case Marker.HOLLOW:
-            return _hollow_ring(x, y, 5.5)
+            return _hollow_ring(x, y, 5.5, shape)
         case Marker.CHOSEN:
-            return (
-                f'<circle cx="{_f(x)}" cy="{_f(y)}" r="6.5" fill="{colour}" stroke="{CHOSEN_COLOUR}" stroke-width="3"/>'
-            )
+            return _shape(x, y, 6.5, shape, f'fill="{colour}" stroke="{CHOSEN_COLOUR}" stroke-width="3"')
         case Marker.PLAIN:
-            return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{colour}" stroke="{BACKGROUND}" stroke-width="1.5"/>'
+            radius = 4 if shape is Shape.CIRCLE else 5.5  # a diamond stands out a little larger
+            return _shape(x, y, radius, shape, f'fill="{colour}" stroke="{BACKGROUND}" stroke-width="1.5"')
 
 
-def _hollow_ring(x: float, y: float, radius: float) -> str:
-    return (
-        f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{radius}" fill="{BACKGROUND}" stroke="{REJECTED_COLOUR}" '
-        f'stroke-width="2.5"/>'
-    )
+def _hollow_ring(x: float, y: float, radius: float, shape: Shape = Shape.CIRCLE) -> str:
+    return _shape(x, y, radius, shape, f'fill="{BACKGROUND}" stroke="{REJECTED_COLOUR}" stroke-width="2.5"')
+
+
+def _shape(x: float, y: float, radius: float, shape: Shape, paint: str) -> str:
+    """A circle, or a diamond with its corners ``radius`` * 1.3 from the centre (to look as large)."""
+    if shape is Shape.CIRCLE:
+        return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{radius}" {paint}/>'
+    r = radius * 1.3
+    corners = f"M{_f(x)} {_f(y - r)}L{_f(x + r)} {_f(y)}L{_f(x)} {_f(y + r)}L{_f(x - r)} {_f(y)}Z"
+    return f'<path class="diamond" d="{corners}" {paint}/>'
 
 
 def _chosen_label(g: ChartGeometry) -> list[str]:
@@ -382,7 +391,7 @@ def _chosen_label(g: ChartGeometry) -> list[str]:
 
 
 def _legend(g: ChartGeometry) -> list[str]:
-    entries = legend_entries({p.point.status for p in g.points}, current_shown=g.current_x is not None)
+    entries = legend_entries([p.point for p in g.points], current_shown=g.current_x is not None)
     parts: list[str] = []
     x, y = _LEGEND_LEFT, _LEGEND_FIRST_ROW
     for entry in entries:
@@ -411,3 +420,5 @@ def _legend_symbol(entry: LegendEntry, x: float, y: float) -> str:
             return _hollow_ring(x + 9, y, 5)
         case Symbol.CROSS:
             return _cross(x + 9, y, 5)
+        case Symbol.DIAMOND:
+            return _shape(x + 9, y, 4.5, Shape.DIAMOND, f'fill="{entry.colour}" stroke="{BACKGROUND}" stroke-width="1"')
