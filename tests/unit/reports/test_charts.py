@@ -29,7 +29,7 @@ from autotuner.reports.charts.series import (
     memory_domain,
 )
 from autotuner.reports.charts.svg import chart_geometry
-from tests.unit.reports import failed_output, io_bound_output, tuned_output
+from tests.unit.reports import crowded_output, failed_output, io_bound_output, tuned_output
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -220,7 +220,11 @@ def test_log_scale_handles_a_single_size() -> None:
     assert low < math.log2(1024) < high
 
 
-@pytest.mark.parametrize("output", [TUNED, io_bound_output(), failed_output()], ids=["tuned", "io-bound", "failed"])
+@pytest.mark.parametrize(
+    "output",
+    [TUNED, io_bound_output(), failed_output(), crowded_output()],
+    ids=["tuned", "io-bound", "failed", "crowded"],
+)
 def test_both_renderers_draw_the_one_legend(output: TuningOutput) -> None:
     """The SVG and the PNG take their legend from one description: same entries, same order."""
     series = chart_series(output)
