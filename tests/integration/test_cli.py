@@ -185,6 +185,11 @@ def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocation
     execution = tuned.split("Started ")[1].split()[0]
     assert run("report", execution, "--json") == 0
     output = json.loads(capsys.readouterr().out)
+    assert run("savings") == 0
+    unread = capsys.readouterr().out.splitlines()
+    assert unread[1].split()[-4:-1] == ["no", "data", "unknown"]  # CloudWatch has no Invocations yet: not "$0"
+    assert unread[2].split()[-2] == "unknown"
+    assert unread[4].startswith("No Invocations data (30 d): resize.")
     boto3.client("cloudwatch").put_metric_data(
         Namespace="AWS/Lambda",
         MetricData=[{"MetricName": "Invocations", "Dimensions": [{"Name": "FunctionName", "Value": "resize"}],
