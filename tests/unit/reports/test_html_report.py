@@ -1,5 +1,6 @@
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html import escape
 from html.parser import HTMLParser
 
@@ -7,7 +8,9 @@ import pytest
 
 from autotuner.domain.contracts import SearchMode, SearchSummary
 from autotuner.domain.money import usd
+from autotuner.domain.savings_ledger import FunctionSavings, ledger_entry, savings_by_function
 from autotuner.reports.html import render_html
+from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
 from autotuner.reports.text import outcome_line, summary
 from tests.unit.reports import failed_output, io_bound_output, tuned_output
 
@@ -276,3 +279,39 @@ def test_a_single_round_is_one_round() -> None:
     )
     assert "adaptive: 1 round, 1 invocation<" in render_html([("orders", output)])
     assert "Search: adaptive, 1 round, 1 invocation." in summary(output, "orders")
+
+
+def ledger() -> list[FunctionSavings]:
+    """Two applied runs: one of a function CloudWatch counted 2.5 million invocations of, one it has no data of."""
+    entries, costs = [], {}
+    for output in (tuned_output("resize"), tuned_output("thumbnails")):
+        entry = ledger_entry(output, f"run-of-{output.function_arn}", datetime(2026, 11, 1, tzinfo=UTC))
+        assert entry is not None
+        entries.append(entry)
+        costs[entry.function] = output.state_machine.total_cost
+    return savings_by_function(entries, {entries[0].function: 2_500_000}, costs)
+
+
+def test_the_savings_section_shows_the_ledger_as_the_cli_prints_it() -> None:
+    rows = ledger()
+    document = parse(render_html(RUNS, generated_at="now", savings=rows))
+    assert len(document.find("section", "savings")) == 1
+    assert text_of(document.find("h2")[1]) == "What tuning saves"  # after the overview, before the runs
+    table = [
+        [text_of(cell) for cell in document.elements if cell.tag in {"th", "td"} and row in cell.parents]
+        for row in document.find("tr")
+        if row.inside("table", "savings")
+    ]
+    assert table == [list(SAVINGS_HEADER), *(list(savings_row(r)) for r in rows), list(savings_total(rows))]
+    resize, thumbnails = table[1], table[2]
+    assert resize[:2] == ["resize", f"3008 → {TUNED.power} MB"]
+    assert resize[4:6] == ["2,500,000", usd(rows[0].saving_per_invocation_usd * 2_500_000)]
+    assert thumbnails[4:6] == ["no data", "unknown"]  # not "$0": CloudWatch had nothing to count
+    assert table[3][5] == f"{resize[5]} (1 unknown)"
+    notes = [text_of(p) for p in document.find("p", "note") if p.inside("section", "savings")]
+    assert notes == savings_notes(rows)
+    assert "thumbnails" in notes[1]
+
+
+def test_without_applied_runs_there_is_no_savings_section(report: str) -> None:
+    assert parse(report).find("section", "savings") == []
