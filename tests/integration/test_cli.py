@@ -174,7 +174,7 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
 
 
 def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocations(
-    local: LocalAws, capsys: pytest.CaptureFixture[str]
+    local: LocalAws, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert run("savings") == 0
     assert "No applied runs among the last 100" in capsys.readouterr().out
@@ -206,3 +206,10 @@ def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocation
     assert row[6:] == [usd(saving), "2,500,000", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
     assert total == ["Total", "1", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
     assert "Invocations of the last 30 days (CloudWatch AWS/Lambda" in lines[3]
+
+    html = tmp_path / "report.html"
+    assert run("report", execution, "--html", str(html)) == 0
+    page = html.read_text()
+    section = page.split('<section class="savings" id="savings">')[1].split("</section>")[0]
+    cells = [cell.rsplit(">", 1)[1] for cell in section.split("</td>")[:-1]]  # what each <td> holds
+    assert cells[:7] == ["resize", f"{before} → {after} MB", "1", *row[6:]]  # the row `savings` printed

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from autotuner.adapters.errors import TargetNotFoundError
+from autotuner.adapters.errors import AwsError, TargetNotFoundError
 from autotuner.adapters.executions import Execution, Executions
 from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function_arn
 from autotuner.adapters.metrics import CloudWatchInvocations
@@ -136,7 +136,10 @@ def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: 
     if html is not None:
         from autotuner.reports.html import render_html
 
-        html.write_text(render_html([(function_name, output)], title=f"Lambda Autotuner: {function_name}"))
+        savings = _report_savings(executions, out)
+        html.write_text(
+            render_html([(function_name, output)], title=f"Lambda Autotuner: {function_name}", savings=savings)
+        )
         out.write(f"Wrote {html}\n")
     if png is not None:
         from autotuner.reports.charts import render_png
@@ -144,6 +147,19 @@ def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: 
         png.write_bytes(render_png(output, function_name))
         out.write(f"Wrote {png}\n")
     return status
+
+
+REPORT_SAVINGS_RUNS = 100  # the state machine's recent runs a report's savings section looks through, as `savings`
+
+
+def _report_savings(executions: Executions, out: TextIO) -> list[FunctionSavings]:
+    """The savings ledger of the run's state machine for the report; a report without it rather than none when
+    it cannot be read."""
+    try:
+        return savings_ledger(executions, REPORT_SAVINGS_RUNS)
+    except AwsError as error:
+        out.write(f"The report has no savings section: {error}\n")
+        return []
 
 
 def history(function: str, *, stack_name: str, region: str | None, limit: int, out: TextIO | None = None) -> int:
