@@ -156,6 +156,10 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     report = tmp_path / "autotuner-demo-report.html"
     HTMLParser().feed(report.read_text())
     assert report.read_text().count("<svg") == 5
+    savings = report.read_text().split('<table class="savings">')[1].split("</table>")[0]
+    assert savings.count("<tr>") == 1 + 5  # the header and a row a target: each run applied its choice
+    assert "orders-api</td><td>1024 → 256 MB" in savings
+    assert "25,000,000" in savings  # the emulated traffic, read back from the emulator's CloudWatch
     results = json.loads((tmp_path / "autotuner-demo-results.json").read_text())
     # What the emulated workloads' model predicts:
     assert results["image-resize"]["power"] <= 1769  # single-threaded: no gain past one vCPU
