@@ -1,6 +1,5 @@
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from html import escape
 from html.parser import HTMLParser
 
@@ -8,11 +7,10 @@ import pytest
 
 from autotuner.domain.contracts import SearchMode, SearchSummary
 from autotuner.domain.money import usd
-from autotuner.domain.savings_ledger import FunctionSavings, ledger_entry, savings_by_function
 from autotuner.reports.html import render_html
 from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
 from autotuner.reports.text import outcome_line, summary
-from tests.unit.reports import failed_output, io_bound_output, tuned_output
+from tests.unit.reports import applied_ledger, failed_output, io_bound_output, tuned_output
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Attributes through which a browser would fetch something (or navigate, for <a href>).
@@ -281,19 +279,8 @@ def test_a_single_round_is_one_round() -> None:
     assert "Search: adaptive, 1 round, 1 invocation." in summary(output, "orders")
 
 
-def ledger() -> list[FunctionSavings]:
-    """Two applied runs: one of a function CloudWatch counted 2.5 million invocations of, one it has no data of."""
-    entries, costs = [], {}
-    for output in (tuned_output("resize"), tuned_output("thumbnails")):
-        entry = ledger_entry(output, f"run-of-{output.function_arn}", datetime(2026, 11, 1, tzinfo=UTC))
-        assert entry is not None
-        entries.append(entry)
-        costs[entry.function] = output.state_machine.total_cost
-    return savings_by_function(entries, {entries[0].function: 2_500_000}, costs)
-
-
 def test_the_savings_section_shows_the_ledger_as_the_cli_prints_it() -> None:
-    rows = ledger()
+    rows = applied_ledger()
     document = parse(render_html(RUNS, generated_at="now", savings=rows))
     assert len(document.find("section", "savings")) == 1
     assert text_of(document.find("h2")[1]) == "What tuning saves"  # after the overview, before the runs

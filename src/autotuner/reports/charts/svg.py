@@ -61,7 +61,7 @@ _LEGEND_FIRST_ROW = 22.0
 _LEGEND_ROW_HEIGHT = 22.0  # the legend takes up to two rows above the plot
 _LINE_WIDTH = 2.5
 _AXIS_CHAR_WIDTH = 7.2  # px per digit of a 12px label
-_AXIS_ROW_HEIGHT = 14.0  # a second row of axis numbers, for marked sizes that would overlap
+_AXIS_ROW_HEIGHT = 15.0  # a second row of axis numbers, for marked sizes that would overlap (a 12px line is 14)
 _FAILED_CHAR_WIDTH = 6.4  # px per character of an 11px label, on average
 _FAILED_ROW_HEIGHT = 14.0
 
