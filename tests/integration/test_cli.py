@@ -156,6 +156,10 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     report = tmp_path / "autotuner-demo-report.html"
     HTMLParser().feed(report.read_text())
     assert report.read_text().count("<svg") == 5
+    savings = report.read_text().split('<table class="savings">')[1].split("</table>")[0]
+    assert savings.count("<tr>") == 1 + 5  # the header and a row a target: each run applied its choice
+    assert "orders-api</td><td>1024 → 256 MB" in savings
+    assert "25,000,000" in savings  # the emulated traffic, read back from the emulator's CloudWatch
     results = json.loads((tmp_path / "autotuner-demo-results.json").read_text())
     # What the emulated workloads' model predicts:
     assert results["image-resize"]["power"] <= 1769  # single-threaded: no gain past one vCPU
@@ -174,7 +178,7 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
 
 
 def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocations(
-    local: LocalAws, capsys: pytest.CaptureFixture[str]
+    local: LocalAws, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert run("savings") == 0
     assert "No applied runs among the last 100" in capsys.readouterr().out
@@ -185,6 +189,11 @@ def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocation
     execution = tuned.split("Started ")[1].split()[0]
     assert run("report", execution, "--json") == 0
     output = json.loads(capsys.readouterr().out)
+    assert run("savings") == 0
+    unread = capsys.readouterr().out.splitlines()
+    assert unread[1].split()[-4:-1] == ["no", "data", "unknown"]  # CloudWatch has no Invocations yet: not "$0"
+    assert unread[2].split()[-2] == "unknown"
+    assert unread[4].startswith("No Invocations data (30 d): resize.")
     boto3.client("cloudwatch").put_metric_data(
         Namespace="AWS/Lambda",
         MetricData=[{"MetricName": "Invocations", "Dimensions": [{"Name": "FunctionName", "Value": "resize"}],
@@ -201,3 +210,10 @@ def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocation
     assert row[6:] == [usd(saving), "2,500,000", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
     assert total == ["Total", "1", usd(saving * 2_500_000), usd(output["stateMachine"]["totalCost"])]
     assert "Invocations of the last 30 days (CloudWatch AWS/Lambda" in lines[3]
+
+    html = tmp_path / "report.html"
+    assert run("report", execution, "--html", str(html)) == 0
+    page = html.read_text()
+    section = page.split('<section class="savings" id="savings">')[1].split("</section>")[0]
+    cells = [cell.rsplit(">", 1)[1] for cell in section.split("</td>")[:-1]]  # what each <td> holds
+    assert cells[:7] == ["resize", f"{before} → {after} MB", "1", *row[6:]]  # the row `savings` printed

@@ -40,7 +40,7 @@ def test_each_function_gets_its_own_sum_within_the_window(aws: None) -> None:
 
     counts = CloudWatchInvocations().invocations(functions, days=30)
 
-    assert counts == {arn("orders"): 1500, arn("billing"): 40, arn("idle"): 0, arn("orders", "eu-west-1"): 7}
+    assert counts == {arn("orders"): 1500, arn("billing"): 40, arn("orders", "eu-west-1"): 7}  # no datapoints of idle
 
 
 def test_more_functions_than_one_request_holds_are_read_in_batches(aws: None) -> None:
@@ -48,7 +48,4 @@ def test_more_functions_than_one_request_holds_are_read_in_batches(aws: None) ->
     put_invocations(names[0], 1)
     put_invocations(names[-1], 2)
     counts = CloudWatchInvocations().invocations([parse_function_arn(arn(n)) for n in names], days=30)
-    assert len(counts) == len(names)
-    assert counts[arn(names[0])] == 1
-    assert counts[arn(names[-1])] == 2
-    assert sum(counts.values()) == 3
+    assert counts == {arn(names[0]): 1, arn(names[-1]): 2}  # one from each batch

@@ -14,7 +14,8 @@ from PIL import Image, ImageChops
 
 from autotuner.reports.charts.marks import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
 from autotuner.reports.html import render_html
-from tests.unit.reports import io_bound_output, tuned_output
+from autotuner.reports.savings import savings_row, savings_total
+from tests.unit.reports import applied_ledger, crowded_output, io_bound_output, tuned_output
 
 WINDOW = (1200, 1600)
 TIMEOUT_S = 60
@@ -166,18 +167,65 @@ document.body.dataset.wrapped = wrapped.map((th) => th.textContent).join("|");
 </script>"""
 
 
-@pytest.mark.tools
-def test_no_table_header_wraps(tmp_path: Path) -> None:
+def measured_dom(page: str, script: str, tmp_path: Path) -> str:
+    """The DOM of ``page`` after ``script`` ran in it, as Chromium lays the page out."""
     html = tmp_path / "report.html"
-    page = render_html([("image-resizer", tuned_output()), ("orders-api", io_bound_output())], generated_at="now")
     # The report's policy forbids every script; this copy drops it to run the measuring one.
     measured = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
     assert measured != page
-    html.write_text(measured.replace("</body>", _MEASURE_HEADERS + "</body>"))
-    dom = dom_after_scripts(html, tmp_path / "profile")
+    html.write_text(measured.replace("</body>", script + "</body>"))
+    return dom_after_scripts(html, tmp_path / "profile")
+
+
+@pytest.mark.tools
+def test_no_table_header_wraps(tmp_path: Path) -> None:
+    runs = [("image-resizer", tuned_output()), ("orders-api", io_bound_output())]
+    dom = measured_dom(render_html(runs, generated_at="now", savings=applied_ledger()), _MEASURE_HEADERS, tmp_path)
     headers = re.search(r'data-headers="(\d+)"', dom)
     assert headers is not None, "the measuring script did not run"
-    assert int(headers[1]) >= 8
+    assert int(headers[1]) >= 15  # the savings table's too
     wrapped = re.search(r'data-wrapped="([^"]*)"', dom)
     assert wrapped is not None
     assert wrapped[1] == "", f"headers that wrap: {wrapped[1]}"
+
+
+# Every chart's texts as the browser draws them (its fonts, its metrics): the pairs whose boxes overlap, how many
+# texts were measured, and the savings table's rows as laid out.
+_MEASURE_CHARTS = """<script>
+const overlapping = [];
+let measured = 0;
+for (const svg of document.querySelectorAll("figure.chart svg")) {
+  const boxes = [...svg.querySelectorAll("text")].map((text) => [text.textContent, text.getBoundingClientRect()]);
+  measured += boxes.filter(([, box]) => box.width > 0 && box.height > 0).length;
+  boxes.forEach(([text, box], i) => boxes.slice(i + 1).forEach(([other, next]) => {
+    const apart = box.right <= next.left || next.right <= box.left || box.bottom <= next.top || next.bottom <= box.top;
+    if (!apart) overlapping.push(`${text} / ${other}`);
+  }));
+}
+const diamonds = [...document.querySelectorAll("svg path.diamond")].filter((d) => d.getBBox().width > 0);
+const rows = [...document.querySelectorAll("table.savings tbody tr")].filter((tr) => tr.offsetHeight > 0);
+document.body.dataset.overlapping = overlapping.join("|");
+document.body.dataset.measured = String(measured);
+document.body.dataset.diamonds = String(diamonds.length);
+document.body.dataset.savings = rows.map((tr) => tr.cells[0].textContent + ":" + tr.cells[5].textContent).join("|");
+</script>"""
+
+
+@pytest.mark.tools
+def test_no_two_texts_of_a_chart_overlap_as_the_browser_draws_them(tmp_path: Path) -> None:
+    """Failed sizes close together, sizes measured by one cold start, the current size beside the chosen one: each
+    chart's labels, numbers and legend, measured in Chromium, never overlap; the savings section is laid out."""
+    runs = [("ml-inference", crowded_output()), ("image-resizer", tuned_output()), ("orders-api", io_bound_output())]
+    ledger = applied_ledger()
+    dom = measured_dom(render_html(runs, generated_at="now", savings=ledger), _MEASURE_CHARTS, tmp_path)
+    found = {
+        name: re.search(rf'data-{name}="([^"]*)"', dom) for name in ("overlapping", "measured", "diamonds", "savings")
+    }
+    assert all(found.values()), "the measuring script did not run"
+    values = {name: match[1] for name, match in found.items() if match}
+    assert int(values["measured"]) > 3 * 20  # every chart's legend, axes and labels were drawn and measured
+    assert values["overlapping"] == "", f"texts that overlap: {values['overlapping']}"
+    assert int(values["diamonds"]) == 2 * 3 + 1  # two cold-only sizes on three lines, and the legend's
+    shown = [f"{cells[0]}:{cells[5]}" for cells in [*map(savings_row, ledger), savings_total(ledger)]]
+    assert values["savings"].split("|") == shown
+    assert shown[1] == "thumbnails:unknown"  # no Invocations data: not $0

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from autotuner.adapters.errors import TargetNotFoundError
+from autotuner.adapters.errors import AwsError, TargetNotFoundError
 from autotuner.adapters.executions import Execution, Executions
 from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function_arn
 from autotuner.adapters.metrics import CloudWatchInvocations
@@ -26,6 +26,7 @@ from autotuner.domain.savings_ledger import (
     ledger_entry,
     savings_by_function,
 )
+from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
 from autotuner.reports.text import summary
 from autotuner_cli.progress import follow
 
@@ -135,7 +136,10 @@ def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: 
     if html is not None:
         from autotuner.reports.html import render_html
 
-        html.write_text(render_html([(function_name, output)], title=f"Lambda Autotuner: {function_name}"))
+        savings = _report_savings(executions, out)
+        html.write_text(
+            render_html([(function_name, output)], title=f"Lambda Autotuner: {function_name}", savings=savings)
+        )
         out.write(f"Wrote {html}\n")
     if png is not None:
         from autotuner.reports.charts import render_png
@@ -143,6 +147,19 @@ def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: 
         png.write_bytes(render_png(output, function_name))
         out.write(f"Wrote {png}\n")
     return status
+
+
+REPORT_SAVINGS_RUNS = 100  # the state machine's recent runs a report's savings section looks through, as `savings`
+
+
+def _report_savings(executions: Executions, out: TextIO) -> list[FunctionSavings]:
+    """The savings ledger of the run's state machine for the report; a report without it rather than none when
+    it cannot be read."""
+    try:
+        return savings_ledger(executions, REPORT_SAVINGS_RUNS)
+    except AwsError as error:
+        out.write(f"The report has no savings section: {error}\n")
+        return []
 
 
 def history(function: str, *, stack_name: str, region: str | None, limit: int, out: TextIO | None = None) -> int:
@@ -166,7 +183,18 @@ def history(function: str, *, stack_name: str, region: str | None, limit: int, o
 def savings(*, stack_name: str, limit: int, out: TextIO | None = None) -> int:
     """Per function: what its applied runs save per invocation, times its invocations of the last 30 days."""
     out = out or sys.stdout
-    executions = state_machine_for(stack_name)
+    by_function = savings_ledger(state_machine_for(stack_name), limit)
+    if not by_function:
+        out.write(f"No applied runs among the last {limit}: nothing saved yet (runs with --apply save).\n")
+        return 0
+    _write_table([SAVINGS_HEADER, *(savings_row(f) for f in by_function), savings_total(by_function)], out)
+    out.writelines(note + "\n" for note in savings_notes(by_function))
+    return 0
+
+
+def savings_ledger(executions: Executions, limit: int) -> list[FunctionSavings]:
+    """What the applied runs among the last ``limit`` of ``executions`` save, per function, with the functions'
+    Invocations of the last 30 days from CloudWatch; empty when none of them applied anything."""
     entries: list[LedgerEntry] = []
     tuning_costs: dict[str, float] = {}
     for row in executions.recent(limit):
@@ -181,47 +209,10 @@ def savings(*, stack_name: str, limit: int, out: TextIO | None = None) -> int:
         if entry := ledger_entry(output, execution.arn, execution.stopped or execution.started):
             entries.append(entry)
     if not entries:
-        out.write(f"No applied runs among the last {limit}: nothing saved yet (runs with --apply save).\n")
-        return 0
+        return []
     functions = [parse_function_arn(f) for f in sorted({e.function for e in entries})]
     counts = CloudWatchInvocations().invocations(functions, INVOCATION_WINDOW_DAYS)
-    by_function = savings_by_function(entries, counts, tuning_costs)
-    _write_table([SAVINGS_HEADER, *(_savings_row(f) for f in by_function), _savings_total(by_function)], out)
-    out.write(
-        f"Saves / month: the cost per invocation before minus after, as each applied run measured it, times the "
-        f"function's Invocations of the last {INVOCATION_WINDOW_DAYS} days (CloudWatch AWS/Lambda, every version "
-        "and alias). Tuning cost: what its succeeded runs cost.\n"
-    )
-    return 0
-
-
-SAVINGS_HEADER = (
-    "Function",
-    "Memory",
-    "Runs",
-    "Saves / invocation",
-    "Invocations (30 d)",
-    "Saves / month",
-    "Tuning cost",
-)
-
-
-def _savings_row(row: FunctionSavings) -> tuple[str, ...]:
-    return (
-        parse_function_arn(row.function).name,
-        f"{row.memory_before_mb} → {row.memory_after_mb} MB",
-        str(len(row.entries)),
-        usd(row.saving_per_invocation_usd),
-        f"{row.invocations:,}",
-        usd(row.monthly_saving_usd),
-        usd(row.tuning_cost_usd),
-    )
-
-
-def _savings_total(rows: list[FunctionSavings]) -> tuple[str, ...]:
-    monthly = sum(row.monthly_saving_usd for row in rows)
-    tuning = sum(row.tuning_cost_usd for row in rows)
-    return ("Total", "", str(sum(len(row.entries) for row in rows)), "", "", usd(monthly), usd(tuning))
+    return savings_by_function(entries, counts, tuning_costs)
 
 
 def _tuning_output(execution: Execution) -> TuningOutput | None:

@@ -17,17 +17,21 @@ import boto3
 from autotuner.adapters.executions import Executions
 from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
+from autotuner.domain.savings_ledger import FunctionSavings
 from autotuner.reports.text import candidate_table, outcome_line, search_extent, trade_off_line
+from autotuner_cli.commands import savings_ledger
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
-from autotuner_local.targets import create_target
+from autotuner_local.targets import create_target, record_invocations
 from autotuner_local.workloads import WORKLOADS
 
 DEMO_SIZES = [128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 6144, 10240]
 EMULATED_NOTE = (
     "The target functions in this report are emulated on this machine (Lambda's CPU model: one vCPU at 1,769 MB, "
     "up to six at 10,240 MB, I/O that memory does not speed up, a memory floor, cold starts and noise). "
-    "The workflow, its state machine and its Lambdas are the real ones from template.yaml."
+    "The workflow, its state machine and its Lambdas are the real ones from template.yaml. Their invocation counts "
+    "of the last 30 days, which the savings per month multiply by, are emulated too: put into the emulator's "
+    "CloudWatch and read back from it."
 )
 
 
@@ -36,15 +40,16 @@ class DemoTarget:
     name: str
     workload: str
     memory_mb: int
+    invocations_last_30_days: int  # emulated traffic, as CloudWatch's Invocations metric counts it
     adaptive: bool = False  # the adaptive search instead of sweeping DEMO_SIZES
 
 
 DEMO_TARGETS = (
-    DemoTarget("image-resize", "cpu-single-thread", 1024),
-    DemoTarget("video-transcode", "cpu-multi-thread", 2048),
-    DemoTarget("orders-api", "io-bound", 1024),
-    DemoTarget("ml-inference", "memory-floor", 3008),
-    DemoTarget("ml-inference-adaptive", "memory-floor", 3008, adaptive=True),
+    DemoTarget("image-resize", "cpu-single-thread", 1024, 4_000_000),
+    DemoTarget("video-transcode", "cpu-multi-thread", 2048, 150_000),
+    DemoTarget("orders-api", "io-bound", 1024, 25_000_000),
+    DemoTarget("ml-inference", "memory-floor", 3008, 1_200_000),
+    DemoTarget("ml-inference-adaptive", "memory-floor", 3008, 1_200_000, adaptive=True),
 )
 
 
@@ -90,19 +95,23 @@ def run_demo(
                 say(f"  Speed: {trade_off}")
             if target.adaptive and output.search is not None:
                 say(f"  Adaptive search: {search_extent(output.search)}.")
-    paths = write_reports(out_dir, results)
+        ledger = savings_ledger(executions, len(targets))
+    paths = write_reports(out_dir, results, ledger)
     say(f"\nReport: {paths[0]}  (chart images beside it)")
     say(f"Done in {time.monotonic() - started:.1f} s; the emulator has stopped.")
     return results
 
 
-def write_reports(out_dir: Path, results: list[tuple[str, TuningOutput]]) -> list[Path]:
+def write_reports(
+    out_dir: Path, results: list[tuple[str, TuningOutput]], savings: list[FunctionSavings] | None = None
+) -> list[Path]:
     from autotuner.reports.charts import render_png
     from autotuner.reports.html import render_html
 
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / "autotuner-demo-report.html"
-    html_path.write_text(render_html(results, title="Lambda Autotuner demo", note=EMULATED_NOTE))
+    page = render_html(results, title="Lambda Autotuner demo", note=EMULATED_NOTE, savings=savings or [])
+    html_path.write_text(page)
     results_path = out_dir / "autotuner-demo-results.json"
     results_path.write_text(json.dumps({name: o.model_dump(mode="json") for name, o in results}, indent=2))
     written = [html_path, results_path]
@@ -114,6 +123,8 @@ def write_reports(out_dir: Path, results: list[tuple[str, TuningOutput]]) -> lis
 
 
 def _create(target: DemoTarget) -> str:
+    """The emulated function, with its emulated traffic of the last 30 days in CloudWatch."""
+    record_invocations(boto3.client("cloudwatch"), target.name, target.invocations_last_30_days)
     return create_target(
         boto3.client("lambda"),
         boto3.client("iam"),

@@ -1,5 +1,6 @@
-"""Creating emulated target functions in the local emulator."""
+"""Creating emulated target functions in the local emulator, and their traffic as CloudWatch would count it."""
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from autotuner_local.runtime import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
@@ -7,6 +8,7 @@ from autotuner_local.stack import placeholder_code
 from autotuner_local.workloads import WORKLOADS
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_lambda import LambdaClient
 
@@ -47,3 +49,20 @@ def create_target(
         Tags=tags or {},
     )
     return response["FunctionArn"]
+
+
+def record_invocations(cloudwatch: "CloudWatchClient", name: str, count: int) -> None:
+    """``count`` invocations of the function ``name`` an hour ago, as Lambda publishes them: the AWS/Lambda
+    Invocations metric by FunctionName, which the savings ledger and Notify read."""
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "Invocations",
+                "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                "Timestamp": datetime.now(UTC) - timedelta(hours=1),
+                "Value": count,
+                "Unit": "Count",
+            }
+        ],
+    )

@@ -62,8 +62,9 @@ class CloudWatchInvocations:
         self._now = now
 
     def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]:
-        """Invocations of the last ``days`` days by unqualified ARN (0 for a function with no datapoints: Lambda
-        publishes the metric only when the function is invoked)."""
+        """Invocations of the last ``days`` days by unqualified ARN, for the functions the metric has datapoints
+        of: one without is left out, for the caller to say so (Lambda publishes the metric only when a function
+        is invoked, so none may mean no invocation, or the wrong account or region)."""
         counts: dict[str, int] = {}
         by_region: dict[str, list[FunctionArn]] = {}
         for function in functions:
@@ -91,16 +92,18 @@ class CloudWatchInvocations:
             }
             for index, function in enumerate(functions)
         ]
-        totals = [0.0] * len(functions)
+        totals: dict[int, float] = {}
         try:
             for page in api.get_paginator("get_metric_data").paginate(
                 MetricDataQueries=queries, StartTime=end - timedelta(days=days), EndTime=end
             ):
                 for result in page["MetricDataResults"]:
-                    totals[int(result["Id"][1:])] += sum(result.get("Values", []))
+                    if values := result.get("Values"):
+                        index = int(result["Id"][1:])
+                        totals[index] = totals.get(index, 0.0) + sum(values)
         except ClientError as error:
             what = f"reading the Invocations metric in {region}"
             if is_code(error, *ACCESS_DENIED_CODES):
                 raise AccessDeniedError(f"{what}: access denied ({describe(error)})") from error
             raise AwsError(f"{what}: {describe(error)}") from error
-        return {function.unqualified: round(total) for function, total in zip(functions, totals, strict=True)}
+        return {functions[index].unqualified: round(total) for index, total in totals.items()}

@@ -205,7 +205,7 @@ class _Landscape:
     strategy: Strategy
 
     def samples(self, candidate: CandidateStats) -> int:
-        return candidate.cost.count if candidate.cost and _warm_samples(candidate) else 0
+        return candidate.cost.count if candidate.cost and candidate.warm_invocations else 0
 
     def gap(self, candidate: CandidateStats) -> float:
         best = self.objective[self.best.memory_mb]
@@ -228,17 +228,13 @@ class _Landscape:
         return any(c.memory_mb == memory_mb for c in self.confirmed)
 
 
-def _warm_samples(candidate: CandidateStats) -> int:
-    return max(0, candidate.invocations - candidate.failures - candidate.cold_starts)
-
-
 def _landscape(
     candidates: Sequence[CandidateStats], strategy: Strategy, balanced_weight: float, constraints: Constraints
 ) -> _Landscape | None:
     eligible = sorted((c for c in candidates if exclusion_reason(c, constraints) is None), key=lambda c: c.memory_mb)
     if not eligible:
         return None
-    confirmed = [c for c in eligible if _warm_samples(c) > 0] or eligible
+    confirmed = [c for c in eligible if c.warm_invocations > 0] or eligible
     objective = _objective(eligible, strategy, balanced_weight)
     best = min(confirmed, key=lambda c: (objective[c.memory_mb], c.memory_mb))
     focus = best.memory_mb
@@ -536,7 +532,7 @@ def curve_decision(
     predicted = f"{optimum} MB at {usd(curve.optimum_cost)} per invocation"
     if not curve.fits:
         return _fall_back(decision, f"{curve.check.describe()}, so it was not used")
-    if chosen is None or chosen.duration_ms is None or not _warm_samples(chosen):
+    if chosen is None or chosen.duration_ms is None or not chosen.warm_invocations:
         unmeasured = f"the cost curve predicts the cheapest at {predicted}, not yet measured"
         return _curve_ranked(curve, decision, candidates, pricing, unmeasured) or _fall_back(decision, unmeasured)
     excluded = exclusion_reason(chosen, constraints or Constraints())
@@ -583,7 +579,7 @@ def _curve_ranked(
     a size whose few calls missed a slow mode by luck does not win on its mean alone. None when that is the
     measured choice anyway."""
     eligible = [
-        c for c in candidates if c.memory_mb in decision.ranking and c.duration_ms is not None and _warm_samples(c)
+        c for c in candidates if c.memory_mb in decision.ranking and c.duration_ms is not None and c.warm_invocations
     ]
     if not eligible:
         return None

@@ -42,7 +42,7 @@ class FunctionSavings(BaseModel):
 
     function: str
     entries: list[LedgerEntry]
-    invocations: int  # AWS/Lambda Invocations, summed over INVOCATION_WINDOW_DAYS days
+    invocations: int | None  # AWS/Lambda Invocations, summed over INVOCATION_WINDOW_DAYS days; None: no datapoints
     tuning_cost_usd: float  # every succeeded run of the function found, applied or not
 
     @property
@@ -59,8 +59,9 @@ class FunctionSavings(BaseModel):
         return sum(entry.saving_per_invocation_usd for entry in self.entries)
 
     @property
-    def monthly_saving_usd(self) -> float:
-        return self.saving_per_invocation_usd * self.invocations
+    def monthly_saving_usd(self) -> float | None:
+        """None when CloudWatch had no Invocations of the function to count: unknown, not nothing."""
+        return None if self.invocations is None else self.saving_per_invocation_usd * self.invocations
 
 
 def monthly_saving(savings: Savings, invocations: int) -> MonthlySaving:
@@ -89,7 +90,8 @@ def ledger_entry(output: TuningOutput, execution: str, finished_at: datetime) ->
 def savings_by_function(
     entries: Iterable[LedgerEntry], invocations: Mapping[str, int], tuning_costs: Mapping[str, float]
 ) -> list[FunctionSavings]:
-    """Per function (largest monthly saving first); ``invocations`` and ``tuning_costs`` by unqualified ARN."""
+    """Per function, largest monthly saving first and those of unknown worth last; ``invocations`` (only of the
+    functions CloudWatch has datapoints of) and ``tuning_costs`` by unqualified ARN."""
     grouped: dict[str, list[LedgerEntry]] = {}
     for entry in sorted(entries, key=lambda e: e.finished_at):
         grouped.setdefault(entry.function, []).append(entry)
@@ -97,9 +99,14 @@ def savings_by_function(
         FunctionSavings(
             function=function,
             entries=runs,
-            invocations=invocations.get(function, 0),
+            invocations=invocations.get(function),
             tuning_cost_usd=tuning_costs.get(function, 0.0),
         )
         for function, runs in grouped.items()
     ]
-    return sorted(rows, key=lambda row: row.monthly_saving_usd, reverse=True)
+    return sorted(rows, key=_largest_saving_first)
+
+
+def _largest_saving_first(row: FunctionSavings) -> tuple[bool, float]:
+    monthly = row.monthly_saving_usd
+    return monthly is None, -(monthly or 0.0)

@@ -60,6 +60,11 @@ class CandidateStats(CamelModel):
     total_cost: float = 0.0
 
     @property
+    def warm_invocations(self) -> int:
+        """Successful invocations that were not cold starts: the steady-state sample, unless there are none."""
+        return max(0, self.invocations - self.failures - self.cold_starts)
+
+    @property
     def cost_estimate(self) -> float:
         return self.cost.trimmed_mean if self.cost else float("inf")
 

@@ -5,14 +5,17 @@ offline, as an e-mail attachment or from a bucket, and injected markup could not
 function names, reasons and warnings come from input.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
 from autotuner.domain.contracts import Outcome, StateMachineCost, TuningOutput
 from autotuner.domain.money import usd
 from autotuner.domain.pricing import per_million
+from autotuner.domain.savings_ledger import FunctionSavings
 from autotuner.domain.selection import CandidateStats
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
+from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
 from autotuner.reports.text import frontier_line, monthly_line, outcome_line, search_extent, trade_off_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -31,12 +34,16 @@ def render_html(
     title: str = "Lambda Autotuner report",
     generated_at: str | None = None,
     note: str | None = None,
+    savings: Sequence[FunctionSavings] = (),
 ) -> str:
-    """One HTML document for ``runs`` (function name, output): a section each, with its chart and tables."""
+    """One HTML document for ``runs`` (function name, output): a section each, with its chart and tables; and,
+    when there are any, what the applied runs save (the ledger of ``autotuner savings``)."""
     generated = generated_at or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [_page_header(title, generated, note, len(runs))]
     if len(runs) > 1:
         parts.append(_overview(runs))
+    if savings:
+        parts.append(_savings(savings))
     parts += [_run_section(index, name, output) for index, (name, output) in enumerate(runs, start=1)]
     if not runs:
         parts.append('<p class="empty">No tuning runs to report.</p>')
@@ -91,6 +98,31 @@ def _overview(runs: list[tuple[str, TuningOutput]]) -> str:
         + "".join(rows)
         + "</tbody></table></div></section>"
     )
+
+
+_SAVINGS_TEXT_COLUMNS = 2  # Function and Memory; the rest are figures
+
+
+def _savings(rows: Sequence[FunctionSavings]) -> str:
+    """The savings ledger: the same rows, total and notes as `autotuner savings` prints."""
+    header = "".join(_savings_cell("th", text, i) for i, text in enumerate(SAVINGS_HEADER))
+    body = "".join(
+        "<tr>" + "".join(_savings_cell("td", text, i) for i, text in enumerate(savings_row(row))) + "</tr>"
+        for row in rows
+    )
+    total = "".join(_savings_cell("td", text, i) for i, text in enumerate(savings_total(rows)))
+    return (
+        '<section class="savings" id="savings"><h2>What tuning saves</h2><div class="table-wrap">'
+        f'<table class="savings"><thead><tr>{header}</tr></thead><tbody>{body}'
+        f'<tr class="total">{total}</tr></tbody></table></div>'
+        + "".join(f'<p class="note">{escape(note)}</p>' for note in savings_notes(rows))
+        + "</section>"
+    )
+
+
+def _savings_cell(tag: str, text: str, column: int) -> str:
+    numeric = ' class="num"' if column >= _SAVINGS_TEXT_COLUMNS else ""
+    return f"<{tag}{numeric}>{escape(text)}</{tag}>"
 
 
 def _saving_cell(output: TuningOutput) -> str:
@@ -328,7 +360,9 @@ tr.failed td.status, tr.excluded td.status { color: var(--bad); }
 ul.excluded { margin: 0; padding-left: 20px; }
 ul.excluded li { margin: 3px 0; }
 table.run-cost { width: auto; min-width: 360px; }
-table.run-cost tr.total td { font-weight: 650; border-bottom: none; border-top: 2px solid var(--line); }
+table.run-cost tr.total td, table.savings tr.total td { font-weight: 650; border-bottom: none;
+  border-top: 2px solid var(--line); }
+section.savings .note { color: var(--muted); font-size: 13px; margin: 10px 0 0; }
 .warnings { margin-top: 24px; padding: 4px 16px 10px; border-left: 4px solid #f59e0b; background: #fffbeb;
   border-radius: 0 8px 8px 0; }
 .warnings h3 { color: #92400e; margin-top: 12px; }

@@ -65,7 +65,8 @@ class DurationHistory(Protocol):
 
 
 class InvocationCounts(Protocol):
-    """How often functions were invoked (CloudWatch's Invocations metric)."""
+    """How often functions were invoked (CloudWatch's Invocations metric); a function the metric has no
+    datapoints of is left out."""
 
     def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]: ...
 

@@ -57,3 +57,17 @@ def test_each_functions_runs_add_up_and_are_worth_its_invocations() -> None:
     assert first.tuning_cost_usd == 0.004
     assert rows[1].monthly_saving_usd == 0  # not invoked in the window: worth nothing yet
     assert rows[1].tuning_cost_usd == 0.0
+
+
+def test_a_function_without_invocations_data_is_of_unknown_worth_not_zero() -> None:
+    orders = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+    resize = "arn:aws:lambda:us-east-1:123456789012:function:resize"
+    entries = [
+        entry("resize", 9e-6, 1e-6, memory=(512, 256), days_ago=5),  # the larger saving per invocation
+        entry("orders", 4e-6, 3e-6, memory=(1024, 768), days_ago=2),
+    ]
+    rows = savings_by_function(entries, {orders: 10}, {})
+    assert [row.function for row in rows] == [orders, resize]  # the known figure first
+    assert rows[1].invocations is None
+    assert rows[1].monthly_saving_usd is None
+    assert rows[1].saving_per_invocation_usd == pytest.approx(8e-6)  # measured, whatever the traffic

@@ -3,10 +3,14 @@
 ``tuned_output`` is a CPU-bound function measured at eight sizes: 128 MB ran out of memory, 256 MB breaks a p95
 limit, the rest are measured, the choice was applied and saves money against the current 3008 MB.
 ``io_bound_output`` is a recommendation for a function whose duration does not shrink with memory;
-``failed_output`` is a run in which no size could be chosen.
+``failed_output`` is a run in which no size could be chosen; ``crowded_output`` is what an adaptive search leaves:
+128 MB and five sizes from 704 to 768 MB ran out of memory, 832 and 896 MB were measured by one cold invocation
+each, and the current 1088 MB sits beside the chosen 1024 MB. ``applied_ledger`` is the savings ledger of two
+applied runs, of a function CloudWatch counted 2.5 million invocations of and of one it has no data of.
 """
 
 import random
+from datetime import UTC, datetime
 
 from autotuner.domain.analysis import PricingContext, build_output, candidate_stats, difference_test
 from autotuner.domain.contracts import (
@@ -22,6 +26,7 @@ from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
 from autotuner.domain.pricing import Architecture, prices_for_region
 from autotuner.domain.run_cost import RunCost
+from autotuner.domain.savings_ledger import FunctionSavings, ledger_entry, savings_by_function
 from autotuner.domain.selection import CandidateStats, Decision, choose
 
 REGION = "us-east-1"
@@ -34,11 +39,13 @@ def arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
 
 
-def measured(memory: int, typical_ms: float, *, seed: int, cold_start_ms: float = 350.0) -> BatchMeasurement:
-    """``INVOCATIONS`` invocations around ``typical_ms`` with a long tail; the first one is a cold start."""
+def measured(
+    memory: int, typical_ms: float, *, seed: int, cold_start_ms: float = 350.0, count: int = INVOCATIONS
+) -> BatchMeasurement:
+    """``count`` invocations around ``typical_ms`` with a long tail; the first one is a cold start."""
     rng = random.Random(seed)
     batch = BatchMeasurement(memory_mb=memory, alias=f"at-r-{memory}")
-    for i in range(INVOCATIONS):
+    for i in range(count):
         duration = typical_ms * rng.uniform(0.94, 1.06) * (1.25 if rng.random() < 0.1 else 1.0)
         init = cold_start_ms if i == 0 else None
         batch.record(
@@ -131,34 +138,49 @@ def tuned_output(function_name: str = "image-resizer") -> TuningOutput:
     )
 
 
-def io_bound_output(function_name: str = "orders-api") -> TuningOutput:
-    tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
-    typical = {128: 118.0, 256: 96.0, 512: 88.0, 1024: 85.0, 2048: 84.0}
-    batches = [measured(m, ms, seed=m, cold_start_ms=220.0) for m, ms in typical.items()]
+def recommendation(tuning: TuningInput, batches: list[BatchMeasurement], current_memory_mb: int) -> TuningOutput:
+    """The output of a run that applied nothing, from its measurements."""
     candidates = statistics(batches)
-    decision = decide(tuning, batches, candidates, 1024)
     return build_output(
         tuning,
         candidates,
-        decision,
-        current_memory_mb=1024,
+        decide(tuning, batches, candidates, current_memory_mb),
+        current_memory_mb=current_memory_mb,
         run_cost=run_cost(candidates),
         visualization_base_url=VISUALIZATION,
         region=REGION,
     )
+
+
+def io_bound_output(function_name: str = "orders-api") -> TuningOutput:
+    tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
+    typical = {128: 118.0, 256: 96.0, 512: 88.0, 1024: 85.0, 2048: 84.0}
+    return recommendation(tuning, [measured(m, ms, seed=m, cold_start_ms=220.0) for m, ms in typical.items()], 1024)
 
 
 def failed_output(function_name: str = "pdf-renderer") -> TuningOutput:
     tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
-    batches = [out_of_memory(128), out_of_memory(256)]
-    candidates = statistics(batches)
-    decision = decide(tuning, batches, candidates, 256)
-    return build_output(
-        tuning,
-        candidates,
-        decision,
-        current_memory_mb=256,
-        run_cost=run_cost(candidates),
-        visualization_base_url=VISUALIZATION,
-        region=REGION,
-    )
+    return recommendation(tuning, [out_of_memory(128), out_of_memory(256)], 256)
+
+
+CROWDED_FAILURES = [704, 720, 736, 752, 768]
+CROWDED_COLD_ONLY = [832, 896]
+
+
+def crowded_output(function_name: str = "ml-inference") -> TuningOutput:
+    tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
+    warm = {1024: 1200.0, 1088: 1300.0, 2048: 700.0, 4096: 650.0}
+    batches = [out_of_memory(m) for m in [128, *CROWDED_FAILURES]]
+    batches += [measured(m, 1500.0, seed=m, count=1) for m in CROWDED_COLD_ONLY]
+    batches += [measured(m, ms, seed=m) for m, ms in warm.items()]
+    return recommendation(tuning, batches, 1088)
+
+
+def applied_ledger() -> list[FunctionSavings]:
+    entries, costs = [], {}
+    for output in (tuned_output("resize"), tuned_output("thumbnails")):
+        entry = ledger_entry(output, f"run-of-{output.function_arn}", datetime(2026, 11, 1, tzinfo=UTC))
+        assert entry is not None
+        entries.append(entry)
+        costs[entry.function] = output.state_machine.total_cost
+    return savings_by_function(entries, {entries[0].function: 2_500_000}, costs)

@@ -5,8 +5,6 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
 from PIL import Image
@@ -23,17 +21,15 @@ from autotuner.reports.charts.marks import (
 from autotuner.reports.charts.png import CHOSEN_RING_AREA, chart_figure
 from autotuner.reports.charts.series import (
     PointStatus,
-    Scale,
     axis_ticks,
     chart_series,
     cost_label,
     current_memory,
     duration_label,
     memory_domain,
-    memory_labels,
 )
 from autotuner.reports.charts.svg import chart_geometry
-from tests.unit.reports import failed_output, io_bound_output, tuned_output
+from tests.unit.reports import crowded_output, failed_output, io_bound_output, tuned_output
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -113,34 +109,6 @@ def test_cost_ticks_read_as_dollars(value: float, step: float, expected: str) ->
 def test_duration_ticks_are_grouped_and_only_as_precise_as_the_step() -> None:
     assert duration_label(1500, 500) == "1,500"
     assert duration_label(0.5, 0.25) == "0.50"
-
-
-@given(
-    st.lists(st.integers(min_value=128, max_value=10240), min_size=1, max_size=40, unique=True),
-    st.data(),
-)
-def test_memory_labels_never_overlap_and_the_chosen_size_keeps_its_label(sizes: list[int], data: st.DataObject) -> None:
-    sizes.sort()
-    chosen = data.draw(st.sampled_from(sizes))
-    low, high = memory_domain(sizes)
-    scale = Scale(low, high, 96, 806, log2=True)
-    positions = [scale(s) for s in sizes]
-    labels = memory_labels(sizes, positions, chosen, char_width=7.2)
-    assert labels[sizes.index(chosen)] == str(chosen)
-    shown = [(x, len(text) * 7.2 / 2) for x, text in zip(positions, labels, strict=True) if text]
-    for i, (x, half) in enumerate(shown):
-        for other_x, other_half in shown[i + 1 :]:
-            assert abs(x - other_x) >= half + other_half
-
-
-def test_sizes_close_together_keep_readable_labels() -> None:
-    sizes = [128, 160, 192, 224, 256, 512, 1024, 10240]
-    low, high = memory_domain(sizes)
-    scale = Scale(low, high, 96, 806, log2=True)
-    labels = memory_labels(sizes, [scale(s) for s in sizes], chosen=192)
-    assert labels[2] == "192"
-    assert "" in labels[:5]  # some of the crowded small sizes give way
-    assert labels[-3:] == ["512", "1024", "10240"]
 
 
 def _svg_tree(svg: str) -> ET.Element:
@@ -252,13 +220,15 @@ def test_log_scale_handles_a_single_size() -> None:
     assert low < math.log2(1024) < high
 
 
-@pytest.mark.parametrize("output", [TUNED, io_bound_output(), failed_output()], ids=["tuned", "io-bound", "failed"])
+@pytest.mark.parametrize(
+    "output",
+    [TUNED, io_bound_output(), failed_output(), crowded_output()],
+    ids=["tuned", "io-bound", "failed", "crowded"],
+)
 def test_both_renderers_draw_the_one_legend(output: TuningOutput) -> None:
     """The SVG and the PNG take their legend from one description: same entries, same order."""
     series = chart_series(output)
-    expected = [
-        e.label for e in legend_entries({p.status for p in series}, current_shown=current_memory(output) is not None)
-    ]
+    expected = [e.label for e in legend_entries(series, current_shown=current_memory(output) is not None)]
     geometry = chart_geometry(output)
     svg_texts = ["".join(t.itertext()) for t in _svg_tree(render_svg(output, "f")).iter(f"{SVG}text")]
     legend_start = svg_texts.index(expected[0])

@@ -8,8 +8,9 @@ import pytest
 from autotuner.domain.contracts import SearchMode, SearchSummary
 from autotuner.domain.money import usd
 from autotuner.reports.html import render_html
+from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
 from autotuner.reports.text import outcome_line, summary
-from tests.unit.reports import failed_output, io_bound_output, tuned_output
+from tests.unit.reports import applied_ledger, failed_output, io_bound_output, tuned_output
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Attributes through which a browser would fetch something (or navigate, for <a href>).
@@ -276,3 +277,28 @@ def test_a_single_round_is_one_round() -> None:
     )
     assert "adaptive: 1 round, 1 invocation<" in render_html([("orders", output)])
     assert "Search: adaptive, 1 round, 1 invocation." in summary(output, "orders")
+
+
+def test_the_savings_section_shows_the_ledger_as_the_cli_prints_it() -> None:
+    rows = applied_ledger()
+    document = parse(render_html(RUNS, generated_at="now", savings=rows))
+    assert len(document.find("section", "savings")) == 1
+    assert text_of(document.find("h2")[1]) == "What tuning saves"  # after the overview, before the runs
+    table = [
+        [text_of(cell) for cell in document.elements if cell.tag in {"th", "td"} and row in cell.parents]
+        for row in document.find("tr")
+        if row.inside("table", "savings")
+    ]
+    assert table == [list(SAVINGS_HEADER), *(list(savings_row(r)) for r in rows), list(savings_total(rows))]
+    resize, thumbnails = table[1], table[2]
+    assert resize[:2] == ["resize", f"3008 → {TUNED.power} MB"]
+    assert resize[4:6] == ["2,500,000", usd(rows[0].saving_per_invocation_usd * 2_500_000)]
+    assert thumbnails[4:6] == ["no data", "unknown"]  # not "$0": CloudWatch had nothing to count
+    assert table[3][5] == f"{resize[5]} (1 unknown)"
+    notes = [text_of(p) for p in document.find("p", "note") if p.inside("section", "savings")]
+    assert notes == savings_notes(rows)
+    assert "thumbnails" in notes[1]
+
+
+def test_without_applied_runs_there_is_no_savings_section(report: str) -> None:
+    assert parse(report).find("section", "savings") == []

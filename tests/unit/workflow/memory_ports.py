@@ -503,7 +503,8 @@ class MemoryNotifier:
 
 @dataclass
 class MemoryInvocationCounts:
-    """The Sum of the AWS/Lambda Invocations metric by unqualified ARN (0: no datapoints); the windows asked for."""
+    """The Sum of the AWS/Lambda Invocations metric by unqualified ARN, for the functions in ``counts`` (the others
+    have no datapoints); the windows asked for."""
 
     counts: dict[str, int] = field(default_factory=dict)
     failure: Exception | None = None
@@ -513,7 +514,7 @@ class MemoryInvocationCounts:
         if self.failure is not None:
             raise self.failure
         self.windows.append(days)
-        return {f.unqualified: self.counts.get(f.unqualified, 0) for f in functions}
+        return {f.unqualified: self.counts[f.unqualified] for f in functions if f.unqualified in self.counts}
 
 
 @dataclass

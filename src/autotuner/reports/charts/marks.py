@@ -4,11 +4,11 @@ The renderers decide only sizes in their own units (SVG pixels, matplotlib point
 a size gets and which legend entries appear are decided here, once.
 """
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from autotuner.reports.charts.series import PointStatus, SeriesPoint
+from autotuner.reports.charts.series import FailedGroup, PointStatus, SeriesPoint, cold_invocations
 
 COST_COLOUR = "#2563eb"
 P50_COLOUR = "#ea580c"
@@ -25,11 +25,22 @@ MEMORY_AXIS_TITLE = "Memory (MB, log scale)"
 COST_AXIS_TITLE = "Cost per invocation"
 DURATION_AXIS_TITLE = "Duration (ms)"
 FAILED_LABEL = "failed"
+RANGE_DASH = "\u2013"  # an en dash, between the ends of a range of sizes
 CURRENT_LABEL = "current"
 
 
 def chosen_label(memory_mb: int) -> str:
     return f"chosen: {memory_mb} MB"
+
+
+def failed_label(group: FailedGroup) -> str:
+    """Above the group's cross: how many sizes failed (the axis names them, kept short to stay off the lines)."""
+    return FAILED_LABEL if len(group.points) == 1 else f"{FAILED_LABEL}: {len(group.points)} sizes"
+
+
+def failed_axis_label(group: FailedGroup) -> str:
+    """The group's sizes on the axis: one, or the first and last."""
+    return str(group.first_mb) if len(group.points) == 1 else f"{group.first_mb}{RANGE_DASH}{group.last_mb}"
 
 
 class Axis(StrEnum):
@@ -46,6 +57,11 @@ class Series:
     axis: Axis
     value: Callable[[SeriesPoint], float | None]
     dashed: bool = False
+    leaves_out_cold_only: bool = False  # a start-up in the value would spike the line
+
+    def joins(self, point: SeriesPoint) -> bool:
+        """Whether the line runs through ``point`` (its marker is drawn either way)."""
+        return not (self.leaves_out_cold_only and point.cold_only)
 
 
 def _cost(point: SeriesPoint) -> float | None:
@@ -60,7 +76,8 @@ def _p95(point: SeriesPoint) -> float | None:
     return point.p95_ms
 
 
-COST = Series("Cost per invocation (left)", COST_COLOUR, Axis.COST, _cost)
+# A cold start's cost includes its billed start-up; the durations leave the start-up out.
+COST = Series("Cost per invocation (left)", COST_COLOUR, Axis.COST, _cost, leaves_out_cold_only=True)
 P50 = Series("p50 duration (right)", P50_COLOUR, Axis.DURATION, _p50)
 P95 = Series("p95 duration (right)", P95_COLOUR, Axis.DURATION, _p95, dashed=True)
 SERIES_IN_LEGEND_ORDER = (COST, P50, P95)
@@ -85,11 +102,27 @@ def marker_for(status: PointStatus) -> Marker:
             return Marker.PLAIN
 
 
+class Shape(StrEnum):
+    CIRCLE = "circle"
+    DIAMOND = "diamond"  # a size measured by cold starts alone
+
+
+def shape_for(point: SeriesPoint) -> Shape:
+    return Shape.DIAMOND if point.cold_only else Shape.CIRCLE
+
+
+def cold_only_label(points: Sequence[SeriesPoint]) -> str:
+    """The legend's words for the diamonds: '1 cold invocation only' when each was measured by one."""
+    counts = {p.cold_only_invocations for p in points if p.cold_only}
+    return f"{cold_invocations(1)} only" if counts == {1} else "cold invocations only"
+
+
 class Symbol(StrEnum):
     LINE = "line"
     SWATCH = "swatch"  # a filled square: the chosen size's band
     HOLLOW = "hollow"  # Marker.HOLLOW's ring
     CROSS = "cross"  # a failed size
+    DIAMOND = "diamond"  # Shape.DIAMOND
 
 
 @dataclass(frozen=True)
@@ -101,8 +134,9 @@ class LegendEntry:
     reference: bool = False  # a thin reference line (the current memory), not a data series
 
 
-def legend_entries(statuses: Collection[PointStatus], *, current_shown: bool) -> list[LegendEntry]:
+def legend_entries(points: Sequence[SeriesPoint], *, current_shown: bool) -> list[LegendEntry]:
     """The legend, in order: the three series, then only the marks this chart actually shows."""
+    statuses = {p.status for p in points}
     entries = [LegendEntry(Symbol.LINE, s.colour, s.label, dashed=s.dashed) for s in SERIES_IN_LEGEND_ORDER]
     if PointStatus.CHOSEN in statuses:
         entries.append(LegendEntry(Symbol.SWATCH, CHOSEN_COLOUR, "chosen"))
@@ -110,6 +144,8 @@ def legend_entries(statuses: Collection[PointStatus], *, current_shown: bool) ->
         entries.append(LegendEntry(Symbol.HOLLOW, REJECTED_COLOUR, "excluded by a constraint"))
     if PointStatus.FAILED in statuses:
         entries.append(LegendEntry(Symbol.CROSS, REJECTED_COLOUR, FAILED_LABEL))
+    if any(p.cold_only for p in points):
+        entries.append(LegendEntry(Symbol.DIAMOND, INK, cold_only_label(points)))
     if current_shown:
         entries.append(LegendEntry(Symbol.LINE, CURRENT_COLOUR, "current memory", dashed=True, reference=True))
     return entries

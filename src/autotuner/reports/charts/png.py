@@ -9,6 +9,7 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 from autotuner.domain.contracts import TuningOutput
+from autotuner.reports.charts.labels import LabelKind, PlacedLabel, axis_labels, failed_labels, lay_out, rows_used
 from autotuner.reports.charts.marks import (
     BACKGROUND,
     CHOSEN_COLOUR,
@@ -16,7 +17,6 @@ from autotuner.reports.charts.marks import (
     COST_COLOUR,
     CURRENT_COLOUR,
     DURATION_AXIS_TITLE,
-    FAILED_LABEL,
     GRID_COLOUR,
     INK,
     MEMORY_AXIS_TITLE,
@@ -27,13 +27,16 @@ from autotuner.reports.charts.marks import (
     Axis,
     LegendEntry,
     Marker,
+    Series,
+    Shape,
     Symbol,
     chosen_label,
     legend_entries,
     marker_for,
+    shape_for,
 )
 from autotuner.reports.charts.series import (
-    PointStatus,
+    Scale,
     SeriesPoint,
     any_measured,
     axis_ticks,
@@ -41,8 +44,8 @@ from autotuner.reports.charts.series import (
     cost_label,
     current_memory,
     duration_label,
+    failed_groups,
     memory_domain,
-    memory_labels,
 )
 
 if TYPE_CHECKING:
@@ -52,7 +55,10 @@ if TYPE_CHECKING:
 
 _SIZE_INCHES = (9.0, 4.8)
 _DPI = 120
-_CHAR_WIDTH = 8.5  # px per digit of a 9 pt tick label at 120 dpi
+_CHAR_WIDTH = 10.5  # px per character of a 9 pt label at 120 dpi: a bold DejaVu Sans digit (letters are narrower)
+_LABEL_POINTS = 9
+_ROW_POINTS = 11.0  # a row of 9 pt labels
+_TICK_POINTS = 7.0  # a tick and its padding, below the axis
 _AXES_SHARE = 0.8  # of the figure's width, roughly, once the two y axes have their labels
 _LINE_WIDTH = 2.2
 CHOSEN_RING_AREA = 120  # pt², the chosen size's dots
@@ -77,10 +83,10 @@ def chart_figure(output: TuningOutput, function_name: str) -> "Figure":
     FigureCanvasAgg(figure)  # attaches itself
     cost_axes = figure.add_subplot()
     duration_axes = cost_axes.twinx()
-    _axes(cost_axes, duration_axes, series, output.power)
+    _axes(cost_axes, duration_axes, series, output)
     _bands(cost_axes, series, output)
     _lines({Axis.COST: cost_axes, Axis.DURATION: duration_axes}, series)
-    entries = legend_entries({p.status for p in series}, current_shown=current_memory(output) is not None)
+    entries = legend_entries(series, current_shown=current_memory(output) is not None)
     cost_axes.legend(
         handles=[_legend_handle(e) for e in entries],
         loc="lower center",
@@ -93,16 +99,13 @@ def chart_figure(output: TuningOutput, function_name: str) -> "Figure":
     return figure
 
 
-def _axes(cost_axes: "Axes", duration_axes: "Axes", series: list[SeriesPoint], chosen: int | None) -> None:
-    sizes = [p.memory_mb for p in series]
-    low, high = memory_domain(sizes)
-    axes_px = _SIZE_INCHES[0] * _DPI * _AXES_SHARE
-    positions = [(math.log2(s) - low) / (high - low) * axes_px for s in sizes]
+def _axes(cost_axes: "Axes", duration_axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> None:
+    low, high = memory_domain([p.memory_mb for p in series])
     cost_axes.set_xscale("log", base=2)
     cost_axes.set_xlim(2**low, 2**high)
-    cost_axes.set_xticks(sizes, labels=memory_labels(sizes, positions, chosen, char_width=_CHAR_WIDTH))
+    rows = _x_labels(cost_axes, series, output)
     cost_axes.minorticks_off()
-    cost_axes.set_xlabel(MEMORY_AXIS_TITLE)
+    cost_axes.set_xlabel(MEMORY_AXIS_TITLE, labelpad=rows * _ROW_POINTS)
     ticks = axis_ticks(series)
     for axes, values, label, title, colour in (
         (cost_axes, ticks.cost, cost_label, COST_AXIS_TITLE, COST_COLOUR),
@@ -122,39 +125,85 @@ def _axes(cost_axes: "Axes", duration_axes: "Axes", series: list[SeriesPoint], c
     cost_axes.set_axisbelow(True)
 
 
+def _pixels(series: list[SeriesPoint]) -> Scale:
+    """Roughly where a size lands across the figure, in pixels: what keeping labels apart needs."""
+    low, high = memory_domain([p.memory_mb for p in series])
+    return Scale(low, high, 0, _SIZE_INCHES[0] * _DPI * _AXES_SHARE, log2=True)
+
+
+_LABEL_STYLE: dict[LabelKind, dict[str, str]] = {
+    LabelKind.CHOSEN: {"fontweight": "bold", "color": CHOSEN_COLOUR},
+    LabelKind.CURRENT: {"fontweight": "bold", "color": CURRENT_COLOUR},
+    LabelKind.FAILED: {"color": REJECTED_COLOUR},
+    LabelKind.PLAIN: {"color": INK},
+}
+
+
+def _x_labels(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> int:
+    """The axis numbers laid out as in the SVG (a lower row hangs from its tick by a thin line); the rows used."""
+    current = current_memory(output)
+    labels = axis_labels(series, failed_groups(series), output.power, current)
+    placed = lay_out(labels, _pixels(series), char_width=_CHAR_WIDTH)
+    ticks = sorted({p.memory_mb for p in series} | ({current} if current is not None else set()))
+    axes.set_xticks(ticks, labels=[""] * len(ticks))
+    for label in placed:
+        _annotate(axes, label, y=0, offset=-_TICK_POINTS - label.row * _ROW_POINTS, va="top", leader=label.row > 0)
+    return rows_used(placed)
+
+
+def _annotate(axes: "Axes", label: PlacedLabel, *, y: float, offset: float, va: str, leader: bool = False) -> None:
+    """``label`` at its size on the x axis, ``offset`` points above ``y`` (a share of the axes' height)."""
+    axes.annotate(
+        label.label.text,
+        xy=(label.label.memory_mb, y),
+        xycoords=axes.get_xaxis_transform(),
+        xytext=(0, offset),
+        textcoords="offset points",
+        ha="center",
+        va=va,
+        fontsize=_LABEL_POINTS,
+        annotation_clip=False,
+        arrowprops={"arrowstyle": "-", "color": GRID_COLOUR, "shrinkA": 0, "shrinkB": 0} if leader else None,
+        **_LABEL_STYLE[label.label.kind],
+    )
+
+
 def _lines(axes_of: dict[Axis, "Axes"], series: list[SeriesPoint]) -> None:
-    """NaN breaks a line where a size failed, as in the SVG; the markers follow ``marker_for`` as in the SVG."""
-    sizes = [p.memory_mb for p in series]
+    """NaN breaks a line where a size failed, and a size a line does not join is bridged, as in the SVG; the
+    markers follow ``marker_for`` and ``shape_for`` as in the SVG."""
     for line in SERIES_IN_DRAWING_ORDER:
         axes = axes_of[line.axis]
+        joined = [p for p in series if line.joins(p)]
         axes.plot(
-            sizes,
-            [_or_nan(line.value(p)) for p in series],
+            [p.memory_mb for p in joined],
+            [_or_nan(line.value(p)) for p in joined],
             color=line.colour,
             linewidth=_LINE_WIDTH,
             linestyle="--" if line.dashed else "-",
-            marker="o",
         )
-        hollow = [p for p in series if marker_for(p.status) is Marker.HOLLOW]
-        axes.scatter(
-            [p.memory_mb for p in hollow],
-            [_or_nan(line.value(p)) for p in hollow],
-            s=80,
-            facecolors=BACKGROUND,
-            edgecolors=REJECTED_COLOUR,
-            linewidths=_LINE_WIDTH,
-            zorder=4,
-        )
-        chosen = [p for p in series if marker_for(p.status) is Marker.CHOSEN]
-        axes.scatter(
-            [p.memory_mb for p in chosen],
-            [_or_nan(line.value(p)) for p in chosen],
-            s=CHOSEN_RING_AREA,
-            color=line.colour,
-            edgecolors=CHOSEN_COLOUR,
-            linewidths=2.5,
-            zorder=5,
-        )
+        for marker in Marker:
+            for shape in Shape:
+                points = [p for p in series if marker_for(p.status) is marker and shape_for(p) is shape]
+                if points:
+                    _markers(axes, points, line, marker, shape)
+
+
+_MARKER_OF_SHAPE = {Shape.CIRCLE: "o", Shape.DIAMOND: "D"}
+
+
+def _markers(axes: "Axes", points: list[SeriesPoint], line: Series, marker: Marker, shape: Shape) -> None:
+    paint: dict[Marker, dict[str, object]] = {
+        Marker.PLAIN: {"s": 36 if shape is Shape.CIRCLE else 50, "color": line.colour, "edgecolors": BACKGROUND},
+        Marker.HOLLOW: {"s": 80, "facecolors": BACKGROUND, "edgecolors": REJECTED_COLOUR, "linewidths": _LINE_WIDTH},
+        Marker.CHOSEN: {"s": CHOSEN_RING_AREA, "color": line.colour, "edgecolors": CHOSEN_COLOUR, "linewidths": 2.5},
+    }
+    axes.scatter(
+        [p.memory_mb for p in points],
+        [_or_nan(line.value(p)) for p in points],
+        marker=_MARKER_OF_SHAPE[shape],
+        zorder=5 if marker is Marker.CHOSEN else 4,
+        **paint[marker],  # type: ignore[arg-type]
+    )
 
 
 def _or_nan(value: float | None) -> float:
@@ -164,20 +213,20 @@ def _or_nan(value: float | None) -> float:
 def _bands(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> None:
     """Chosen, current and failed sizes, as bands and labels across the whole height."""
     on_x = axes.get_xaxis_transform()  # x in data, y as a share of the axes' height
-    for p in series:
-        if p.status is PointStatus.FAILED:
-            axes.axvspan(p.memory_mb / _BAND, p.memory_mb * _BAND, color=REJECTED_COLOUR, alpha=0.08, linewidth=0)
-            axes.plot(
-                [p.memory_mb],
-                [0.05],
-                transform=on_x,
-                marker="x",
-                markersize=10,
-                markeredgewidth=2.5,
-                color=REJECTED_COLOUR,
-                clip_on=False,
-            )
-            axes.text(p.memory_mb, 0.11, FAILED_LABEL, transform=on_x, ha="center", fontsize=9, color=REJECTED_COLOUR)
+    groups = failed_groups(series)
+    for group, label in zip(groups, failed_labels(groups, _pixels(series), char_width=_CHAR_WIDTH), strict=True):
+        axes.axvspan(group.first_mb / _BAND, group.last_mb * _BAND, color=REJECTED_COLOUR, alpha=0.08, linewidth=0)
+        axes.plot(
+            [group.middle_mb],
+            [0.05],
+            transform=on_x,
+            marker="x",
+            markersize=10,
+            markeredgewidth=2.5,
+            color=REJECTED_COLOUR,
+            clip_on=False,
+        )
+        _annotate(axes, label, y=0.11, offset=label.row * _ROW_POINTS, va="baseline")
     if (current := current_memory(output)) is not None:
         axes.axvline(current, color=CURRENT_COLOUR, linestyle="--", linewidth=1.2)
     if output.power is not None:
@@ -227,3 +276,5 @@ def _legend_handle(entry: LegendEntry) -> "Line2D":
             return Line2D(
                 [], [], linestyle="", marker="x", markersize=8, markeredgewidth=2, color=entry.colour, label=entry.label
             )
+        case Symbol.DIAMOND:
+            return Line2D([], [], linestyle="", marker="D", markersize=6, color=entry.colour, label=entry.label)

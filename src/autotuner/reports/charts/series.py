@@ -13,8 +13,8 @@ from autotuner.domain.contracts import TuningOutput
 from autotuner.domain.money import usd
 from autotuner.domain.selection import CandidateStats
 
-SVG_LABEL_CHAR_WIDTH = 7.2  # px per digit of a 12px label, to keep x labels from overlapping
 _TARGET_TICKS = 5
+FAILED_GROUP_SHARE = 0.06  # failed sizes closer than this share of the x axis's width are shown as one group
 
 
 class PointStatus(StrEnum):
@@ -34,6 +34,13 @@ class SeriesPoint:
     p95_ms: float | None
     status: PointStatus
     reason: str | None = None  # why it was excluded or failed
+    # Measured by this many invocations, every one a cold start, while other sizes were measured warm: its cost
+    # includes the start-up, so it is not comparable with theirs (0: not so).
+    cold_only_invocations: int = 0
+
+    @property
+    def cold_only(self) -> bool:
+        return self.cold_only_invocations > 0
 
     def describe(self) -> str:
         """The tooltip: what was measured and, if it was not chosen for a reason, the reason."""
@@ -42,15 +49,34 @@ class SeriesPoint:
         text = (
             f"{self.memory_mb} MB: {usd(self.cost)} per invocation, p50 {self.p50_ms:.1f} ms, p95 {self.p95_ms:.1f} ms"
         )
+        if self.cold_only:
+            text += (
+                f"; measured by {cold_invocations(self.cold_only_invocations)} only, so its cost includes the "
+                "start-up and it is left off the cost line"
+            )
         if self.status is PointStatus.CHOSEN:
             return text + " (chosen)"
         return f"{text}. Excluded: {self.reason}" if self.reason else text
 
 
+def cold_invocations(count: int) -> str:
+    return "1 cold invocation" if count == 1 else f"{count} cold invocations"
+
+
 def chart_series(output: TuningOutput) -> list[SeriesPoint]:
     """Every candidate in memory order, with its status and, when it could not be chosen, why."""
     reasons = {e.memory_mb: e.reason for e in output.decision.excluded}
-    return [_series_point(c, output.power, reasons.get(c.memory_mb)) for c in sorted(output.candidates, key=_memory)]
+    # Only beside sizes measured warm is a size measured by cold starts alone out of line; when every size was
+    # (a run of cold starts only, or of one invocation a size), the line compares like with like.
+    any_warm = any(c.warm_invocations > 0 and c.cost is not None for c in output.candidates)
+    return [
+        _series_point(c, output.power, reasons.get(c.memory_mb), cold_only=any_warm and _measured_cold_only(c))
+        for c in sorted(output.candidates, key=_memory)
+    ]
+
+
+def _measured_cold_only(candidate: CandidateStats) -> bool:
+    return candidate.cost is not None and candidate.warm_invocations == 0 and candidate.cold_starts > 0
 
 
 def current_memory(output: TuningOutput) -> int | None:
@@ -67,7 +93,9 @@ def _memory(candidate: CandidateStats) -> int:
     return candidate.memory_mb
 
 
-def _series_point(candidate: CandidateStats, chosen: int | None, exclusion: str | None) -> SeriesPoint:
+def _series_point(
+    candidate: CandidateStats, chosen: int | None, exclusion: str | None, *, cold_only: bool
+) -> SeriesPoint:
     if candidate.cost is None or candidate.duration_ms is None:
         reason = exclusion or candidate.failure_reason or "no successful invocation was measured"
         return SeriesPoint(candidate.memory_mb, None, None, None, PointStatus.FAILED, reason)
@@ -82,7 +110,52 @@ def _series_point(candidate: CandidateStats, chosen: int | None, exclusion: str 
         candidate.duration_ms.p95,
         status,
         exclusion,
+        cold_only_invocations=candidate.cold_starts if cold_only else 0,
     )
+
+
+# ---- failed sizes ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedGroup:
+    """Failed sizes next to each other in memory order and close on the axis: one band, one cross, one label."""
+
+    points: tuple[SeriesPoint, ...]
+
+    @property
+    def first_mb(self) -> int:
+        return self.points[0].memory_mb
+
+    @property
+    def last_mb(self) -> int:
+        return self.points[-1].memory_mb
+
+    @property
+    def middle_mb(self) -> float:
+        """The middle on the log axis."""
+        return math.sqrt(self.first_mb * self.last_mb)
+
+    def describe(self) -> str:
+        """The tooltip: each size and why it failed."""
+        return "\n".join(point.describe() for point in self.points)
+
+
+def failed_groups(series: Sequence[SeriesPoint]) -> list[FailedGroup]:
+    """Failed sizes, one group where each follows the one before (no measured size between) within
+    ``FAILED_GROUP_SHARE`` of the axis's width: closer than that, a label each would overlap."""
+    low, high = memory_domain([p.memory_mb for p in series])
+    closest = FAILED_GROUP_SHARE * (high - low)  # in log2(MB), as the axis is
+    runs: list[list[SeriesPoint]] = []
+    for before, point in zip([None, *series], series, strict=False):
+        if point.status is not PointStatus.FAILED:
+            continue
+        follows = bool(runs) and runs[-1][-1] is before
+        if follows and math.log2(point.memory_mb / runs[-1][-1].memory_mb) < closest:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return [FailedGroup(tuple(run)) for run in runs]
 
 
 # ---- scales and ticks ---------------------------------------------------------------------------------------
@@ -159,20 +232,3 @@ def cost_label(value: float, step: float) -> str:
 
 def duration_label(value: float, step: float) -> str:
     return f"{value:,.{_decimals(step)}f}"
-
-
-def memory_labels(
-    sizes: Sequence[int], positions: Sequence[float], chosen: int | None, *, char_width: float = SVG_LABEL_CHAR_WIDTH
-) -> list[str]:
-    """Labels for the x ticks; a label that would overlap one already placed is left blank (the chosen size is
-    placed first, so it always keeps its label)."""
-    order = sorted(range(len(sizes)), key=lambda i: (sizes[i] != chosen, sizes[i]))
-    placed: list[tuple[float, float]] = []  # (centre, half width)
-    labels = [""] * len(sizes)
-    for i in order:
-        text = str(sizes[i])
-        half = len(text) * char_width / 2
-        if all(abs(positions[i] - centre) >= half + other + 6 for centre, other in placed):
-            placed.append((positions[i], half))
-            labels[i] = text
-    return labels

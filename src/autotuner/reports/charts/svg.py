@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from autotuner.domain.contracts import TuningOutput
+from autotuner.reports.charts.labels import LabelKind, PlacedLabel, axis_labels, failed_labels, lay_out, rows_used
 from autotuner.reports.charts.marks import (
     BACKGROUND,
     CHOSEN_COLOUR,
@@ -16,7 +17,6 @@ from autotuner.reports.charts.marks import (
     CURRENT_COLOUR,
     CURRENT_LABEL,
     DURATION_AXIS_TITLE,
-    FAILED_LABEL,
     GRID_COLOUR,
     INK,
     MEMORY_AXIS_TITLE,
@@ -29,12 +29,15 @@ from autotuner.reports.charts.marks import (
     LegendEntry,
     Marker,
     Series,
+    Shape,
     Symbol,
     chosen_label,
     legend_entries,
     marker_for,
+    shape_for,
 )
 from autotuner.reports.charts.series import (
+    FailedGroup,
     PointStatus,
     Scale,
     SeriesPoint,
@@ -44,8 +47,8 @@ from autotuner.reports.charts.series import (
     cost_label,
     current_memory,
     duration_label,
+    failed_groups,
     memory_domain,
-    memory_labels,
 )
 
 SVG_WIDTH = 880
@@ -57,6 +60,10 @@ _LEGEND_LEFT = 16.0
 _LEGEND_FIRST_ROW = 22.0
 _LEGEND_ROW_HEIGHT = 22.0  # the legend takes up to two rows above the plot
 _LINE_WIDTH = 2.5
+_AXIS_CHAR_WIDTH = 7.2  # px per digit of a 12px label
+_AXIS_ROW_HEIGHT = 15.0  # a second row of axis numbers, for marked sizes that would overlap (a 12px line is 14)
+_FAILED_CHAR_WIDTH = 6.4  # px per character of an 11px label, on average
+_FAILED_ROW_HEIGHT = 14.0
 
 
 @dataclass(frozen=True)
@@ -86,24 +93,51 @@ class PlacedPoint:
 
 
 @dataclass(frozen=True)
+class PlacedFailure:
+    """A group of failed sizes: a band from ``left`` to ``right``, a cross at ``x`` and its label."""
+
+    group: FailedGroup
+    left: float
+    right: float
+    x: float
+    label: PlacedLabel
+
+
+@dataclass(frozen=True)
 class ChartGeometry:
     width: int
     height: int
     plot: Box
     points: list[PlacedPoint]
-    x_ticks: list[Tick]
+    x_ticks: list[float]  # every measured size's, and the current size's
+    x_labels: list[PlacedLabel]
     cost_ticks: list[Tick]
     duration_ticks: list[Tick]
+    failures: list[PlacedFailure]
     chosen: PlacedPoint | None
     current_x: float | None  # the function's memory before tuning, when it was measured
+
+    def x_label_y(self, label: PlacedLabel) -> float:
+        """The baseline of an x axis number."""
+        return self.plot.bottom + 19 + label.row * _AXIS_ROW_HEIGHT
+
+    def failed_label_y(self, label: PlacedLabel) -> float:
+        """The baseline of a failed group's label: its rows go up from above the crosses."""
+        return self.plot.bottom - 26 - label.row * _FAILED_ROW_HEIGHT
 
 
 def chart_geometry(output: TuningOutput, *, width: int = SVG_WIDTH, height: int = SVG_HEIGHT) -> ChartGeometry:
     """Where everything goes, in SVG pixels; pure, so the tests can check the picture without rendering it."""
     series = chart_series(output)
-    plot = Box(left=96, top=_LEGEND_FIRST_ROW + 2 * _LEGEND_ROW_HEIGHT + 8, right=width - 74, bottom=height - 56)
+    left, right = 96, width - 74
     low, high = memory_domain([p.memory_mb for p in series])
-    x = Scale(low, high, plot.left, plot.right, log2=True)
+    x = Scale(low, high, left, right, log2=True)
+    groups = failed_groups(series)
+    current = current_memory(output)
+    x_labels = lay_out(axis_labels(series, groups, output.power, current), x, char_width=_AXIS_CHAR_WIDTH)
+    # Rows of axis numbers below the first take their height from the plot, so the axis title keeps its place.
+    bottom = height - 56 - (rows_used(x_labels) - 1) * _AXIS_ROW_HEIGHT
+    plot = Box(left=left, top=_LEGEND_FIRST_ROW + 2 * _LEGEND_ROW_HEIGHT + 8, right=right, bottom=bottom)
     ticks = axis_ticks(series)
     cost_y = Scale(0, ticks.cost[-1], plot.bottom, plot.top)
     duration_y = Scale(0, ticks.duration[-1], plot.bottom, plot.top)
@@ -117,21 +151,30 @@ def chart_geometry(output: TuningOutput, *, width: int = SVG_WIDTH, height: int 
         )
         for p in series
     ]
-    labels = memory_labels([p.memory_mb for p in series], [p.x for p in points], output.power)
-    current = current_memory(output)
     measured = any_measured(series)
+    current_x = x(current) if current is not None else None
     return ChartGeometry(
         width=width,
         height=height,
         plot=plot,
         points=points,
-        x_ticks=[Tick(p.x, label) for p, label in zip(points, labels, strict=True)],
+        x_ticks=sorted({p.x for p in points} | ({current_x} if current_x is not None else set())),
+        x_labels=x_labels,
         # With nothing measured, numbered y axes would only suggest values that do not exist.
         cost_ticks=_y_ticks(ticks.cost, cost_y, cost_label) if measured else [],
         duration_ticks=_y_ticks(ticks.duration, duration_y, duration_label) if measured else [],
+        failures=_place_failures(groups, x),
         chosen=next((p for p in points if p.point.status is PointStatus.CHOSEN), None),
-        current_x=x(current) if current is not None else None,
+        current_x=current_x,
     )
+
+
+def _place_failures(groups: list[FailedGroup], x: Scale) -> list[PlacedFailure]:
+    labels = failed_labels(groups, x, char_width=_FAILED_CHAR_WIDTH)
+    return [
+        PlacedFailure(group, x(group.first_mb) - 9, x(group.last_mb) + 9, x(group.middle_mb), label)
+        for group, label in zip(groups, labels, strict=True)
+    ]
 
 
 def _y_ticks(values: list[float], scale: Scale, label: Callable[[float, float], str]) -> list[Tick]:
@@ -173,22 +216,37 @@ def _grid_and_axes(g: ChartGeometry) -> list[str]:
         parts.append(f'<line x1="{_f(plot.left)}" x2="{_f(plot.right)}" y1="{y}" y2="{y}" stroke="{GRID_COLOUR}"/>')
         parts.append(f'<text x="{_f(plot.left - 8)}" y="{y}" dy="4" text-anchor="end">{escape(cost.label)}</text>')
         parts.append(f'<text x="{_f(plot.right + 8)}" y="{y}" dy="4">{escape(duration.label)}</text>')
-    for tick in g.x_ticks:
-        x = _f(tick.position)
+    for position in g.x_ticks:
+        x = _f(position)
         parts.append(f'<line x1="{x}" x2="{x}" y1="{_f(plot.bottom)}" y2="{_f(plot.bottom + 5)}" stroke="{INK}"/>')
-        if tick.label:
-            chosen = g.chosen is not None and tick.position == g.chosen.x
-            emphasis = f' font-weight="700" fill="{CHOSEN_COLOUR}"' if chosen else ""
-            parts.append(f'<text x="{x}" y="{_f(plot.bottom + 19)}" text-anchor="middle"{emphasis}>{tick.label}</text>')
+    parts += [_x_label(g, label) for label in g.x_labels]
     parts += [
         f'<line x1="{_f(plot.left)}" x2="{_f(plot.right)}" y1="{_f(plot.bottom)}" y2="{_f(plot.bottom)}" '
         f'stroke="{INK}"/>',
-        f'<text x="{_f((plot.left + plot.right) / 2)}" y="{_f(plot.bottom + 42)}" text-anchor="middle" '
+        f'<text x="{_f((plot.left + plot.right) / 2)}" y="{_f(g.height - 14)}" text-anchor="middle" '
         f'font-weight="600">{MEMORY_AXIS_TITLE}</text>',
         _axis_title(COST_AXIS_TITLE, 16, (plot.top + plot.bottom) / 2, COST_COLOUR),
         _axis_title(DURATION_AXIS_TITLE, g.width - 14, (plot.top + plot.bottom) / 2, P50_COLOUR),
     ]
     return parts
+
+
+_X_LABEL_STYLE = {
+    LabelKind.CHOSEN: f' font-weight="700" fill="{CHOSEN_COLOUR}"',
+    LabelKind.CURRENT: f' font-weight="600" fill="{CURRENT_COLOUR}"',
+    LabelKind.FAILED: f' fill="{REJECTED_COLOUR}"',
+    LabelKind.PLAIN: "",
+}
+
+
+def _x_label(g: ChartGeometry, label: PlacedLabel) -> str:
+    """An axis number; one in a lower row hangs from its tick by a thin line."""
+    x, y = _f(label.x), g.x_label_y(label)
+    leader = ""
+    if label.row:
+        leader = f'<line x1="{x}" x2="{x}" y1="{_f(g.plot.bottom + 5)}" y2="{_f(y - 11)}" stroke="{GRID_COLOUR}"/>'
+    style = _X_LABEL_STYLE[label.label.kind]
+    return f'{leader}<text x="{x}" y="{_f(y)}" text-anchor="middle"{style}>{escape(label.label.text)}</text>'
 
 
 def _nothing_measured(g: ChartGeometry) -> list[str]:
@@ -206,19 +264,19 @@ def _axis_title(text: str, x: float, y: float, colour: str) -> str:
 
 
 def _failed_sizes(g: ChartGeometry) -> list[str]:
-    """Failed sizes have nothing to plot: a faint red band and a cross on the axis mark where they would be."""
+    """Failed sizes have nothing to plot: a faint red band and a cross on the axis mark where they would be, one
+    for each group of failed sizes close together."""
     parts: list[str] = []
-    for placed in g.points:
-        if placed.point.status is not PointStatus.FAILED:
-            continue
-        x, bottom, tip = placed.x, g.plot.bottom, escape(placed.point.describe())
+    for failure in g.failures:
+        bottom, label = g.plot.bottom, failure.label
         parts += [
-            f'<g class="failed"><title>{tip}</title>',
-            f'<rect x="{_f(x - 9)}" y="{_f(g.plot.top)}" width="18" height="{_f(bottom - g.plot.top)}" '
-            f'fill="{REJECTED_COLOUR}" fill-opacity="0.07"/>',
-            _cross(x, bottom - 14, 6),
-            f'<text x="{_f(x)}" y="{_f(bottom - 26)}" text-anchor="middle" font-size="11" '
-            f'fill="{REJECTED_COLOUR}">{FAILED_LABEL}</text>',
+            f'<g class="failed"><title>{escape(failure.group.describe())}</title>',
+            f'<rect x="{_f(failure.left)}" y="{_f(g.plot.top)}" width="{_f(failure.right - failure.left)}" '
+            f'height="{_f(bottom - g.plot.top)}" fill="{REJECTED_COLOUR}" fill-opacity="0.07"/>',
+            _cross(failure.x, bottom - 14, 6),
+            f'<text x="{_f(label.x)}" y="{_f(g.failed_label_y(label))}" text-anchor="middle" font-size="11" '
+            f'fill="{REJECTED_COLOUR}" stroke="{BACKGROUND}" stroke-width="3" paint-order="stroke">'
+            f"{escape(label.label.text)}</text>",
             "</g>",
         ]
     return parts
@@ -263,13 +321,14 @@ def _series(g: ChartGeometry) -> list[str]:
 
 
 def _line(points: Sequence[PlacedPoint], series: Series) -> list[str]:
-    """A polyline per run of measured sizes: a failed size in between breaks the line instead of bridging it."""
+    """A polyline per run of measured sizes: a failed size in between breaks the line instead of bridging it; a
+    size the line does not join is bridged."""
     runs: list[list[str]] = [[]]
     for placed in points:
         y = placed.y_of(series)
         if y is None:
             runs.append([])
-        else:
+        elif series.joins(placed.point):
             runs[-1].append(f"{_f(placed.x)},{_f(y)}")
     dash = ' stroke-dasharray="6 4"' if series.dashed else ""
     return [
@@ -283,33 +342,39 @@ def _line(points: Sequence[PlacedPoint], series: Series) -> list[str]:
 def _point_markers(placed: PlacedPoint) -> list[str]:
     if placed.cost_y is None or placed.p50_y is None or placed.p95_y is None:
         return []
-    status = placed.point.status
-    parts = [f'<g class="point {status.value}"><title>{escape(placed.point.describe())}</title>']
+    status, shape = placed.point.status, shape_for(placed.point)
+    classes = f"point {status.value}" + (" cold-only" if placed.point.cold_only else "")
+    parts = [f'<g class="{classes}"><title>{escape(placed.point.describe())}</title>']
     for series in SERIES_IN_DRAWING_ORDER:
         y = placed.y_of(series)
         if y is not None:
-            parts.append(_marker(placed.x, y, series.colour, marker_for(status)))
+            parts.append(_marker(placed.x, y, series.colour, marker_for(status), shape))
     parts.append("</g>")
     return parts
 
 
-def _marker(x: float, y: float, colour: str, marker: Marker) -> str:
+def _marker(x: float, y: float, colour: str, marker: Marker, shape: Shape) -> str:
     match marker:
         case Marker.HOLLOW:
-            return _hollow_ring(x, y, 5.5)
+            return _hollow_ring(x, y, 5.5, shape)
         case Marker.CHOSEN:
-            return (
-                f'<circle cx="{_f(x)}" cy="{_f(y)}" r="6.5" fill="{colour}" stroke="{CHOSEN_COLOUR}" stroke-width="3"/>'
-            )
+            return _shape(x, y, 6.5, shape, f'fill="{colour}" stroke="{CHOSEN_COLOUR}" stroke-width="3"')
         case Marker.PLAIN:
-            return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{colour}" stroke="{BACKGROUND}" stroke-width="1.5"/>'
+            radius = 4 if shape is Shape.CIRCLE else 5.5  # a diamond stands out a little larger
+            return _shape(x, y, radius, shape, f'fill="{colour}" stroke="{BACKGROUND}" stroke-width="1.5"')
 
 
-def _hollow_ring(x: float, y: float, radius: float) -> str:
-    return (
-        f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{radius}" fill="{BACKGROUND}" stroke="{REJECTED_COLOUR}" '
-        f'stroke-width="2.5"/>'
-    )
+def _hollow_ring(x: float, y: float, radius: float, shape: Shape = Shape.CIRCLE) -> str:
+    return _shape(x, y, radius, shape, f'fill="{BACKGROUND}" stroke="{REJECTED_COLOUR}" stroke-width="2.5"')
+
+
+def _shape(x: float, y: float, radius: float, shape: Shape, paint: str) -> str:
+    """A circle, or a diamond with its corners ``radius`` * 1.3 from the centre (to look as large)."""
+    if shape is Shape.CIRCLE:
+        return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{radius}" {paint}/>'
+    r = radius * 1.3
+    corners = f"M{_f(x)} {_f(y - r)}L{_f(x + r)} {_f(y)}L{_f(x)} {_f(y + r)}L{_f(x - r)} {_f(y)}Z"
+    return f'<path class="diamond" d="{corners}" {paint}/>'
 
 
 def _chosen_label(g: ChartGeometry) -> list[str]:
@@ -326,7 +391,7 @@ def _chosen_label(g: ChartGeometry) -> list[str]:
 
 
 def _legend(g: ChartGeometry) -> list[str]:
-    entries = legend_entries({p.point.status for p in g.points}, current_shown=g.current_x is not None)
+    entries = legend_entries([p.point for p in g.points], current_shown=g.current_x is not None)
     parts: list[str] = []
     x, y = _LEGEND_LEFT, _LEGEND_FIRST_ROW
     for entry in entries:
@@ -355,3 +420,5 @@ def _legend_symbol(entry: LegendEntry, x: float, y: float) -> str:
             return _hollow_ring(x + 9, y, 5)
         case Symbol.CROSS:
             return _cross(x + 9, y, 5)
+        case Symbol.DIAMOND:
+            return _shape(x + 9, y, 4.5, Shape.DIAMOND, f'fill="{entry.colour}" stroke="{BACKGROUND}" stroke-width="1"')
