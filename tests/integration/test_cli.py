@@ -183,6 +183,10 @@ def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocation
     tuned = capsys.readouterr().out
     assert "at the 0 invocations of the last 30 days (CloudWatch)." in tuned  # Notify read the metric: none yet
     execution = tuned.split("Started ")[1].split()[0]
+    assert run("savings") == 0
+    unknown = capsys.readouterr().out.splitlines()
+    assert unknown[1].split()[-4:-1] == ["none", "recorded", "unknown"]  # no Invocations yet: not "$0"
+    assert "the monthly saving is unknown and not in the total" in unknown[-1]
     assert run("report", execution, "--json") == 0
     output = json.loads(capsys.readouterr().out)
     boto3.client("cloudwatch").put_metric_data(

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
 from autotuner.adapters.errors import TargetNotFoundError
 from autotuner.adapters.executions import Execution, Executions
 from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function_arn
@@ -19,14 +17,9 @@ from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_functio
 from autotuner.domain.contracts import TuningOutput, parse_tuning_input
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.money import usd
-from autotuner.domain.savings_ledger import (
-    INVOCATION_WINDOW_DAYS,
-    FunctionSavings,
-    LedgerEntry,
-    ledger_entry,
-    savings_by_function,
-)
+from autotuner.reports.savings import SAVINGS_HEADER, nothing_applied, savings_notes, savings_rows
 from autotuner.reports.text import summary
+from autotuner.workflow.savings import read_savings
 from autotuner_cli.progress import follow
 
 # The input fields the CLI's options set, so that the contract's problems name the option a person typed.
@@ -166,70 +159,13 @@ def history(function: str, *, stack_name: str, region: str | None, limit: int, o
 def savings(*, stack_name: str, limit: int, out: TextIO | None = None) -> int:
     """Per function: what its applied runs save per invocation, times its invocations of the last 30 days."""
     out = out or sys.stdout
-    executions = state_machine_for(stack_name)
-    entries: list[LedgerEntry] = []
-    tuning_costs: dict[str, float] = {}
-    for row in executions.recent(limit):
-        if row.status != "SUCCEEDED":
-            continue
-        execution = executions.describe(row.arn)
-        output = _tuning_output(execution)
-        if output is None:
-            continue
-        function = parse_function_arn(output.function_arn).unqualified
-        tuning_costs[function] = tuning_costs.get(function, 0.0) + output.state_machine.total_cost
-        if entry := ledger_entry(output, execution.arn, execution.stopped or execution.started):
-            entries.append(entry)
-    if not entries:
-        out.write(f"No applied runs among the last {limit}: nothing saved yet (runs with --apply save).\n")
+    ledger = read_savings(state_machine_for(stack_name), CloudWatchInvocations(), limit=limit)
+    if not ledger.functions:
+        out.write(nothing_applied(ledger) + "\n")
         return 0
-    functions = [parse_function_arn(f) for f in sorted({e.function for e in entries})]
-    counts = CloudWatchInvocations().invocations(functions, INVOCATION_WINDOW_DAYS)
-    by_function = savings_by_function(entries, counts, tuning_costs)
-    _write_table([SAVINGS_HEADER, *(_savings_row(f) for f in by_function), _savings_total(by_function)], out)
-    out.write(
-        f"Saves / month: the cost per invocation before minus after, as each applied run measured it, times the "
-        f"function's Invocations of the last {INVOCATION_WINDOW_DAYS} days (CloudWatch AWS/Lambda, every version "
-        "and alias). Tuning cost: what its succeeded runs cost.\n"
-    )
+    _write_table([SAVINGS_HEADER, *savings_rows(ledger)], out)
+    out.write("".join(note + "\n" for note in savings_notes(ledger)))
     return 0
-
-
-SAVINGS_HEADER = (
-    "Function",
-    "Memory",
-    "Runs",
-    "Saves / invocation",
-    "Invocations (30 d)",
-    "Saves / month",
-    "Tuning cost",
-)
-
-
-def _savings_row(row: FunctionSavings) -> tuple[str, ...]:
-    return (
-        parse_function_arn(row.function).name,
-        f"{row.memory_before_mb} → {row.memory_after_mb} MB",
-        str(len(row.entries)),
-        usd(row.saving_per_invocation_usd),
-        f"{row.invocations:,}",
-        usd(row.monthly_saving_usd),
-        usd(row.tuning_cost_usd),
-    )
-
-
-def _savings_total(rows: list[FunctionSavings]) -> tuple[str, ...]:
-    monthly = sum(row.monthly_saving_usd for row in rows)
-    tuning = sum(row.tuning_cost_usd for row in rows)
-    return ("Total", "", str(sum(len(row.entries) for row in rows)), "", "", usd(monthly), usd(tuning))
-
-
-def _tuning_output(execution: Execution) -> TuningOutput | None:
-    """A run's output, or None for one that is not a tuning output (an older format, or another machine's)."""
-    try:
-        return TuningOutput.model_validate(execution.output)
-    except ValidationError:
-        return None
 
 
 def _write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
