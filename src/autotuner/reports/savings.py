@@ -20,6 +20,24 @@ NUMERIC_COLUMNS = frozenset({2, 3, 4, 5, 6})
 NO_INVOCATIONS = "none recorded"
 UNKNOWN = "unknown"  # a monthly saving without Invocations is unknown, never $0
 
+WIDGET_DOCUMENTATION = f"""## Lambda Autotuner: savings
+
+What tuning saves, per function and in total, next to what the tuning runs cost. For every applied run among the
+tuner state machine's latest runs: the cost per invocation before minus after, both measured in that run, times
+the function's `Invocations` of the last {INVOCATION_WINDOW_DAYS} days (CloudWatch `AWS/Lambda`, every version and
+alias), whatever the dashboard's time range. The same ledger as `autotuner savings`.
+
+### Widget parameters
+Param | Description
+---|---
+**limit** | How many of the latest runs to read (1 to 1000; default 100)
+
+### Example parameters
+``` yaml
+limit: 200
+```
+"""
+
 
 def nothing_applied(ledger: SavingsLedger) -> str:
     return (

@@ -3,9 +3,10 @@ measured costs before and after, worth each function's Invocations of the last 3
 
 One reading serves `autotuner savings` and the dashboard's savings widget, so both show the same figures."""
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from autotuner.domain.arn import parse_function_arn
+from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import TuningOutput
 from autotuner.domain.savings_ledger import (
     INVOCATION_WINDOW_DAYS,
@@ -15,6 +16,18 @@ from autotuner.domain.savings_ledger import (
     savings_by_function,
 )
 from autotuner.workflow.ports import InvocationCounts, PastRun, RunHistory
+
+DEFAULT_RUNS_READ = 100
+MAX_RUNS_READ = 1000  # ListExecutions' largest page
+
+
+class SavingsWidgetRequest(CamelModel):
+    """What the dashboard sends its custom widget: ``describe`` when the console asks for the widget's
+    documentation; the widget's own parameters (``limit``) beside the ``widgetContext`` every call carries, which
+    the ledger does not read (its window is the last 30 days, whatever the dashboard's time range)."""
+
+    describe: bool = False
+    limit: int = Field(default=DEFAULT_RUNS_READ, ge=1, le=MAX_RUNS_READ)
 
 
 def read_savings(history: RunHistory, counts: InvocationCounts, *, limit: int) -> SavingsLedger:

@@ -1,10 +1,10 @@
 """The savings ledger's rows and notes, and the dashboard widget's HTML made of them."""
 
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 
 from autotuner.domain.savings_ledger import LedgerEntry, SavingsLedger, savings_by_function
 from autotuner.reports.savings import nothing_applied, render_savings_html, savings_notes, savings_rows
+from tests.html_table import parsed
 from tests.unit.reports import arn
 
 FINISHED = datetime(2026, 11, 1, tzinfo=UTC)
@@ -26,44 +26,6 @@ def ledger(invocations: dict[str, int]) -> SavingsLedger:
     entries = [entry("orders", 4e-6, 3e-6, (1024, 512)), entry("resize", 2e-6, 1e-6, (2048, 1024))]
     costs = {arn("orders"): 0.01, arn("resize"): 0.02}
     return SavingsLedger(looked_through=100, functions=savings_by_function(entries, invocations, costs))
-
-
-class Cells(HTMLParser):
-    """The text of each table row, by section (thead, tbody, tfoot), and the paragraphs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, list[list[str]]] = {"thead": [], "tbody": [], "tfoot": []}
-        self.paragraphs: list[str] = []
-        self._section, self._in_cell, self._in_p = "", False, False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.rows:
-            self._section = tag
-        elif tag == "tr":
-            self.rows[self._section].append([])
-        elif tag in {"td", "th"}:
-            self._in_cell = True
-            self.rows[self._section][-1].append("")
-        elif tag == "p":
-            self._in_p = True
-            self.paragraphs.append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_cell = self._in_cell and tag not in {"td", "th"}
-        self._in_p = self._in_p and tag != "p"
-
-    def handle_data(self, data: str) -> None:
-        if self._in_cell:
-            self.rows[self._section][-1][-1] += data
-        elif self._in_p:
-            self.paragraphs[-1] += data
-
-
-def parsed(html: str) -> Cells:
-    cells = Cells()
-    cells.feed(html)
-    return cells
 
 
 def test_each_function_its_monthly_saving_and_the_total_next_to_the_tuning_cost() -> None:
