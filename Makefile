@@ -10,11 +10,11 @@ PY        := $(VENV)/bin/python
 SAM       := $(SAM_VENV)/bin/sam
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help demo test lint typecheck unit checks-tools sam-build bench fuzz lock clean
+.PHONY: help demo test lint typecheck unit checks-tools install-check sam-build bench fuzz lock clean
 
 help:
 	@echo "make demo    run the whole tuning workflow locally, against an in-process AWS emulator"
-	@echo "make test    every check: ruff, mypy, pytest (unit, contract, end-to-end), sam validate/build"
+	@echo "make test    every check: ruff, mypy, pytest (unit, contract, end-to-end, a fresh pip install), sam validate/build"
 	@echo "make bench   the adaptive-search benchmark (table + chart)"
 	@echo "make fuzz    thousands of generated hostile inputs against Plan"
 
@@ -55,6 +55,11 @@ checks-tools: $(SAM_VENV)/.ready node_modules/.ready
 test: $(VENV)/.ready checks-tools lint typecheck
 	AUTOTUNER_SAM=$(abspath $(SAM)) AUTOTUNER_ASL_VALIDATOR=$(abspath node_modules/.bin/asl-validator) \
 		$(VENV)/bin/pytest
+
+# A new virtual environment with only `pip install '.[demo]'` runs `autotuner --version` and the demo (make test
+# runs it too; it needs the package registry).
+install-check: $(VENV)/.ready
+	$(VENV)/bin/pytest -m install
 
 # Thousands of generated hostile inputs against Plan (make test runs a few hundred).
 fuzz: $(VENV)/.ready

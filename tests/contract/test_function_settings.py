@@ -14,6 +14,7 @@ from autotuner.handlers.measure import MeasureFunctionSettings
 from autotuner.handlers.notify import NotifyFunctionSettings, ReportFailureFunctionSettings
 from autotuner.handlers.plan import PlanFunctionSettings
 from autotuner.handlers.prepare import PrepareFunctionSettings
+from autotuner.handlers.savings_widget import SavingsWidgetFunctionSettings
 from autotuner.handlers.settings import FunctionSettings
 from autotuner.handlers.warmer import WarmerFunctionSettings
 from autotuner_local.template import function_properties, load_template, resources_of_type
@@ -36,6 +37,7 @@ HANDLER_SETTINGS: dict[str, type[FunctionSettings] | None] = {
     "autotuner.handlers.fleet.list_handler": FleetListFunctionSettings,
     "autotuner.handlers.fleet.claim_handler": FleetClaimFunctionSettings,
     "autotuner.handlers.warmer.handler": WarmerFunctionSettings,
+    "autotuner.handlers.savings_widget.handler": SavingsWidgetFunctionSettings,
 }
 
 

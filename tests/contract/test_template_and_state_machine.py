@@ -25,7 +25,13 @@ from autotuner.workflow.measure import MeasureRequest
 from autotuner.workflow.notify import FailureRequest, NotifyRequest
 from autotuner.workflow.plan import PlanRequest
 from autotuner.workflow.prepare import PrepareRequest
-from autotuner_local.template import function_properties, load_template, placeholders, resources_of_type
+from autotuner_local.template import (
+    function_properties,
+    load_template,
+    placeholders,
+    references,
+    resources_of_type,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -104,7 +110,7 @@ def test_every_substitution_names_a_resource_of_the_template(machine: str) -> No
         assert attribute == "Arn"
 
 
-def test_every_function_of_the_template_is_used_by_a_state_machine_or_has_events() -> None:
+def test_every_function_of_the_template_is_used_by_a_state_machine_a_dashboard_or_has_events() -> None:
     used = {
         v["Fn::GetAtt"][0]
         for m in MACHINES.values()
@@ -113,8 +119,12 @@ def test_every_function_of_the_template_is_used_by_a_state_machine_or_has_events
     }
     functions = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
     event_driven = {f for f in functions if "Events" in TEMPLATE["Resources"][f]["Properties"]}
-    assert set(functions) == used | event_driven
+    dashboards = resources_of_type(TEMPLATE, "AWS::CloudWatch::Dashboard")
+    widgets = {f for d in dashboards for f in references(TEMPLATE["Resources"][d]) if f in functions}
+    assert set(functions) == used | event_driven | widgets
     assert used & event_driven == {"CleanupFunction"}, "only the clean-up serves both (the janitor's events)"
+    assert widgets == {"SavingsWidgetFunction"}
+    assert not widgets & (used | event_driven), "a widget's function serves the dashboard alone"
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))

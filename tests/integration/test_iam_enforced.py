@@ -198,6 +198,19 @@ def run_every_scenario(stack: LocalStack, tagged: LocalStack, make_target: MakeT
     runs_closed_while_they_change_the_function(stack, make_target)
     an_alias_put_back_after_a_failure(stack, make_target)
     canaries_rolled_back_by_an_alarm(stack, tagged, make_target)
+    the_savings_widget(stack)
+
+
+def the_savings_widget(stack: LocalStack) -> None:
+    """The dashboard's widget reads the runs above (ListExecutions, DescribeExecution) and the Invocations of the
+    functions they applied to (GetMetricData)."""
+    event = load_event("savings-widget.json")
+    response = boto3.client("lambda").invoke(
+        FunctionName=stack.functions["SavingsWidgetFunction"], Payload=json.dumps(event).encode()
+    )
+    html = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, html
+    assert html.startswith("<table>"), html
 
 
 def runs_closed_while_they_change_the_function(stack: LocalStack, make_target: MakeTarget) -> None:

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops
 
 from autotuner.reports.charts.marks import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
 from autotuner.reports.html import render_html
-from autotuner.reports.savings import savings_row, savings_total
+from autotuner.reports.savings import savings_rows
 from tests.unit.reports import applied_ledger, crowded_output, io_bound_output, tuned_output
 
 WINDOW = (1200, 1600)
@@ -226,6 +226,6 @@ def test_no_two_texts_of_a_chart_overlap_as_the_browser_draws_them(tmp_path: Pat
     assert int(values["measured"]) > 3 * 20  # every chart's legend, axes and labels were drawn and measured
     assert values["overlapping"] == "", f"texts that overlap: {values['overlapping']}"
     assert int(values["diamonds"]) == 2 * 3 + 1  # two cold-only sizes on three lines, and the legend's
-    shown = [f"{cells[0]}:{cells[5]}" for cells in [*map(savings_row, ledger), savings_total(ledger)]]
+    shown = [f"{cells[0]}:{cells[5]}" for cells in savings_rows(ledger)]
     assert values["savings"].split("|") == shown
     assert shown[1] == "thumbnails:unknown"  # no Invocations data: not $0

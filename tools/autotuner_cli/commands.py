@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
 from autotuner.adapters.errors import AwsError, TargetNotFoundError
 from autotuner.adapters.executions import Execution, Executions
 from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function_arn
@@ -19,15 +17,10 @@ from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_functio
 from autotuner.domain.contracts import TuningOutput, parse_tuning_input
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.money import usd
-from autotuner.domain.savings_ledger import (
-    INVOCATION_WINDOW_DAYS,
-    FunctionSavings,
-    LedgerEntry,
-    ledger_entry,
-    savings_by_function,
-)
-from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
+from autotuner.domain.savings_ledger import SavingsLedger
+from autotuner.reports.savings import SAVINGS_HEADER, nothing_applied, savings_notes, savings_rows
 from autotuner.reports.text import summary
+from autotuner.workflow.savings import DEFAULT_RUNS_READ, read_savings
 from autotuner_cli.progress import follow
 
 # The input fields the CLI's options set, so that the contract's problems name the option a person typed.
@@ -149,17 +142,14 @@ def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: 
     return status
 
 
-REPORT_SAVINGS_RUNS = 100  # the state machine's recent runs a report's savings section looks through, as `savings`
-
-
-def _report_savings(executions: Executions, out: TextIO) -> list[FunctionSavings]:
-    """The savings ledger of the run's state machine for the report; a report without it rather than none when
-    it cannot be read."""
+def _report_savings(executions: Executions, out: TextIO) -> SavingsLedger | None:
+    """The savings ledger of the run's state machine (its latest runs, as `savings` reads them) for the report; a
+    report without it rather than none when it cannot be read."""
     try:
-        return savings_ledger(executions, REPORT_SAVINGS_RUNS)
+        return read_savings(executions, CloudWatchInvocations(), limit=DEFAULT_RUNS_READ)
     except AwsError as error:
         out.write(f"The report has no savings section: {error}\n")
-        return []
+        return None
 
 
 def history(function: str, *, stack_name: str, region: str | None, limit: int, out: TextIO | None = None) -> int:
@@ -183,44 +173,13 @@ def history(function: str, *, stack_name: str, region: str | None, limit: int, o
 def savings(*, stack_name: str, limit: int, out: TextIO | None = None) -> int:
     """Per function: what its applied runs save per invocation, times its invocations of the last 30 days."""
     out = out or sys.stdout
-    by_function = savings_ledger(state_machine_for(stack_name), limit)
-    if not by_function:
-        out.write(f"No applied runs among the last {limit}: nothing saved yet (runs with --apply save).\n")
+    ledger = read_savings(state_machine_for(stack_name), CloudWatchInvocations(), limit=limit)
+    if not ledger.functions:
+        out.write(nothing_applied(ledger) + "\n")
         return 0
-    _write_table([SAVINGS_HEADER, *(savings_row(f) for f in by_function), savings_total(by_function)], out)
-    out.writelines(note + "\n" for note in savings_notes(by_function))
+    _write_table([SAVINGS_HEADER, *savings_rows(ledger)], out)
+    out.write("".join(note + "\n" for note in savings_notes(ledger)))
     return 0
-
-
-def savings_ledger(executions: Executions, limit: int) -> list[FunctionSavings]:
-    """What the applied runs among the last ``limit`` of ``executions`` save, per function, with the functions'
-    Invocations of the last 30 days from CloudWatch; empty when none of them applied anything."""
-    entries: list[LedgerEntry] = []
-    tuning_costs: dict[str, float] = {}
-    for row in executions.recent(limit):
-        if row.status != "SUCCEEDED":
-            continue
-        execution = executions.describe(row.arn)
-        output = _tuning_output(execution)
-        if output is None:
-            continue
-        function = parse_function_arn(output.function_arn).unqualified
-        tuning_costs[function] = tuning_costs.get(function, 0.0) + output.state_machine.total_cost
-        if entry := ledger_entry(output, execution.arn, execution.stopped or execution.started):
-            entries.append(entry)
-    if not entries:
-        return []
-    functions = [parse_function_arn(f) for f in sorted({e.function for e in entries})]
-    counts = CloudWatchInvocations().invocations(functions, INVOCATION_WINDOW_DAYS)
-    return savings_by_function(entries, counts, tuning_costs)
-
-
-def _tuning_output(execution: Execution) -> TuningOutput | None:
-    """A run's output, or None for one that is not a tuning output (an older format, or another machine's)."""
-    try:
-        return TuningOutput.model_validate(execution.output)
-    except ValidationError:
-        return None
 
 
 def _write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:

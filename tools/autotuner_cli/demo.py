@@ -15,11 +15,12 @@ from typing import TextIO
 import boto3
 
 from autotuner.adapters.executions import Executions
+from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
-from autotuner.domain.savings_ledger import FunctionSavings
+from autotuner.domain.savings_ledger import SavingsLedger
 from autotuner.reports.text import candidate_table, outcome_line, search_extent, trade_off_line
-from autotuner_cli.commands import savings_ledger
+from autotuner.workflow.savings import read_savings
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
 from autotuner_local.targets import create_target, record_invocations
@@ -95,7 +96,7 @@ def run_demo(
                 say(f"  Speed: {trade_off}")
             if target.adaptive and output.search is not None:
                 say(f"  Adaptive search: {search_extent(output.search)}.")
-        ledger = savings_ledger(executions, len(targets))
+        ledger = read_savings(executions, CloudWatchInvocations(), limit=len(targets))
     paths = write_reports(out_dir, results, ledger)
     say(f"\nReport: {paths[0]}  (chart images beside it)")
     say(f"Done in {time.monotonic() - started:.1f} s; the emulator has stopped.")
@@ -103,14 +104,14 @@ def run_demo(
 
 
 def write_reports(
-    out_dir: Path, results: list[tuple[str, TuningOutput]], savings: list[FunctionSavings] | None = None
+    out_dir: Path, results: list[tuple[str, TuningOutput]], savings: SavingsLedger | None = None
 ) -> list[Path]:
     from autotuner.reports.charts import render_png
     from autotuner.reports.html import render_html
 
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / "autotuner-demo-report.html"
-    page = render_html(results, title="Lambda Autotuner demo", note=EMULATED_NOTE, savings=savings or [])
+    page = render_html(results, title="Lambda Autotuner demo", note=EMULATED_NOTE, savings=savings)
     html_path.write_text(page)
     results_path = out_dir / "autotuner-demo-results.json"
     results_path.write_text(json.dumps({name: o.model_dump(mode="json") for name, o in results}, indent=2))

@@ -37,6 +37,7 @@ DEPLOY_ORDER = (
     "AWS::DynamoDB::Table",
     "AWS::Serverless::Function",
     "AWS::Serverless::StateMachine",
+    "AWS::CloudWatch::Dashboard",
 )
 
 
@@ -50,6 +51,7 @@ class LocalStack:
     state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
     topics: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
+    dashboards: dict[str, str] = field(default_factory=dict)  # logical id -> dashboard name
     rules: dict[str, str] = field(default_factory=dict)  # "Resource.Event" -> EventBridge rule name
     rule_targets: dict[str, str] = field(default_factory=dict)  # rule name -> the ARN it would invoke in AWS
     outputs: dict[str, str] = field(default_factory=dict)
@@ -255,6 +257,15 @@ class _Deployer:
         self.resolver.attributes[(logical_id, "Arn")] = arn
         self.stack.state_machines[logical_id] = arn
         self._events(logical_id, self.resolver.resolve(properties.get("Events", {})), arn)
+
+    def _dashboard(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec["Properties"])
+        name = str(properties.get("DashboardName") or self._physical_name(logical_id, 255))
+        body = str(properties["DashboardBody"])
+        json.loads(body)  # a substitution that breaks the JSON fails here, as CloudWatch would refuse the body
+        self.session.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+        self.resolver.refs[logical_id] = name
+        self.stack.dashboards[logical_id] = name
 
     def _events(self, logical_id: str, events: dict[str, Any], target_arn: str) -> None:
         """A SAM resource's event sources: EventBridge rules and schedules (with the resource as target), SNS."""

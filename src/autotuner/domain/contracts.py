@@ -331,8 +331,10 @@ class ReferenceStat(CamelModel):
 class MonthlySaving(CamelModel):
     """The saving per invocation times the function's real invocation count of the last 30 days."""
 
-    invocations_last_30_days: int = Field(description="CloudWatch AWS/Lambda Invocations, every version and alias")
-    usd: float = Field(description="per month, at that count")
+    invocations_last_30_days: int | None = Field(
+        description="CloudWatch AWS/Lambda Invocations, every version and alias; null when it has no datapoints"
+    )
+    usd: float | None = Field(description="per month, at that count; null (unknown, not $0) without one")
 
 
 class Savings(CamelModel):

@@ -63,9 +63,45 @@ class FunctionSavings(BaseModel):
         """None when CloudWatch had no Invocations of the function to count: unknown, not nothing."""
         return None if self.invocations is None else self.saving_per_invocation_usd * self.invocations
 
+    @property
+    def has_invocations(self) -> bool:
+        """Whether CloudWatch holds Invocations of the window: Lambda publishes the metric only when the function
+        is invoked, and the tuner's account holds none for a function in another account. Without them the
+        monthly saving is unknown, not zero."""
+        return self.invocations is not None
 
-def monthly_saving(savings: Savings, invocations: int) -> MonthlySaving:
-    """What the run's saving per invocation is worth a month at the function's invocations of the window."""
+
+class SavingsLedger(BaseModel):
+    """What the applied runs among the last ``looked_through`` runs save, per function and in total."""
+
+    model_config = ConfigDict(frozen=True)
+
+    looked_through: int  # how many of the latest runs were read
+    functions: list[FunctionSavings]  # largest monthly saving first
+
+    @property
+    def applied_runs(self) -> int:
+        return sum(len(row.entries) for row in self.functions)
+
+    @property
+    def counted(self) -> list[FunctionSavings]:
+        """The functions whose monthly saving is known (they have Invocations in the window)."""
+        return [row for row in self.functions if row.has_invocations]
+
+    @property
+    def monthly_saving_usd(self) -> float:
+        return sum(row.monthly_saving_usd or 0.0 for row in self.counted)
+
+    @property
+    def tuning_cost_usd(self) -> float:
+        return sum(row.tuning_cost_usd for row in self.functions)
+
+
+def monthly_saving(savings: Savings, invocations: int | None) -> MonthlySaving:
+    """What the run's saving per invocation is worth a month at the function's invocations of the window;
+    unknown when CloudWatch had none to count."""
+    if invocations is None:
+        return MonthlySaving(invocations_last_30_days=None, usd=None)
     return MonthlySaving(
         invocations_last_30_days=invocations, usd=savings.savings_per_million / PER_MILLION * invocations
     )

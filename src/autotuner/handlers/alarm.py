@@ -16,6 +16,7 @@ from autotuner.handlers.settings import (
     ProfilesTableSetting,
     RetuneCooldownSetting,
     TargetScopeSettings,
+    TunerStateMachineSetting,
     TuningDefaultsSettings,
 )
 from autotuner.workflow.retune import RetuneResult, RetuneSettings, Skipped, retune
@@ -24,9 +25,8 @@ ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 
 
 class AlarmSubscriberFunctionSettings(
-    TuningDefaultsSettings, TargetScopeSettings, RetuneCooldownSetting, ProfilesTableSetting
+    TuningDefaultsSettings, TargetScopeSettings, RetuneCooldownSetting, ProfilesTableSetting, TunerStateMachineSetting
 ):
-    tuner_state_machine_arn: str = Field(validation_alias="TUNER_STATE_MACHINE_ARN", min_length=1)
     retune_alarm_prefix: str = Field(validation_alias="RETUNE_ALARM_PREFIX")
     retune_alarm_tag: str = Field(validation_alias="RETUNE_ALARM_TAG")
     retune_duration_margin: float = Field(validation_alias="RETUNE_DURATION_MARGIN", gt=0, le=1)

@@ -13,7 +13,8 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# A Lambda entry point: the event, the context, and what it returns (a document; the widget's HTML).
+type Handler[R] = Callable[[dict[str, Any], Any], R]
 
 
 class UnreadableDocumentError(Exception):
@@ -21,23 +22,23 @@ class UnreadableDocumentError(Exception):
     the fields and what is wrong with them, never their values (the document carries the caller's payload)."""
 
 
-def observed(handler: Handler) -> Handler:
+def observed[R](handler: Handler[R]) -> Handler[R]:
     """A Lambda entry point with the request's context in every log line, a trace, and its metrics flushed.
 
     Events and results carry the caller's payload, which stays private: neither is logged nor traced, whatever
     POWERTOOLS_LOGGER_LOG_EVENT or POWERTOOLS_TRACER_CAPTURE_RESPONSE say."""
-    traced: Handler = tracer.capture_lambda_handler(
+    traced: Handler[R] = tracer.capture_lambda_handler(
         metrics.log_metrics(_without_values(handler)), capture_response=False
     )
-    logged: Handler = logger.inject_lambda_context(traced, log_event=False)
+    logged: Handler[R] = logger.inject_lambda_context(traced, log_event=False)
     return logged
 
 
-def _without_values(handler: Handler) -> Handler:
+def _without_values[R](handler: Handler[R]) -> Handler[R]:
     """pydantic's message quotes the values it rejected; the failure's cause, logs and trace must not."""
 
     @functools.wraps(handler)
-    def reading_documents(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def reading_documents(event: dict[str, Any], context: Any) -> R:
         try:
             return handler(event, context)
         except ValidationError as error:

@@ -76,6 +76,10 @@ class ResultsTopicSetting(FunctionSettings):
     results_topic_arn: str = Field(validation_alias="RESULTS_TOPIC_ARN", min_length=1)
 
 
+class TunerStateMachineSetting(FunctionSettings):
+    tuner_state_machine_arn: str = Field(validation_alias="TUNER_STATE_MACHINE_ARN", min_length=1)
+
+
 class ThrottleSetting(FunctionSettings):
     """How long the first retry of a throttled invocation waits."""
 

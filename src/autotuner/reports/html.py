@@ -5,17 +5,16 @@ offline, as an e-mail attachment or from a bucket, and injected markup could not
 function names, reasons and warnings come from input.
 """
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
 from autotuner.domain.contracts import Outcome, StateMachineCost, TuningOutput
 from autotuner.domain.money import usd
 from autotuner.domain.pricing import per_million
-from autotuner.domain.savings_ledger import FunctionSavings
+from autotuner.domain.savings_ledger import SavingsLedger
 from autotuner.domain.selection import CandidateStats
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
-from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
+from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
 from autotuner.reports.text import frontier_line, monthly_line, outcome_line, search_extent, trade_off_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -34,7 +33,7 @@ def render_html(
     title: str = "Lambda Autotuner report",
     generated_at: str | None = None,
     note: str | None = None,
-    savings: Sequence[FunctionSavings] = (),
+    savings: SavingsLedger | None = None,
 ) -> str:
     """One HTML document for ``runs`` (function name, output): a section each, with its chart and tables; and,
     when there are any, what the applied runs save (the ledger of ``autotuner savings``)."""
@@ -42,7 +41,7 @@ def render_html(
     parts = [_page_header(title, generated, note, len(runs))]
     if len(runs) > 1:
         parts.append(_overview(runs))
-    if savings:
+    if savings is not None and savings.functions:
         parts.append(_savings(savings))
     parts += [_run_section(index, name, output) for index, (name, output) in enumerate(runs, start=1)]
     if not runs:
@@ -103,19 +102,19 @@ def _overview(runs: list[tuple[str, TuningOutput]]) -> str:
 _SAVINGS_TEXT_COLUMNS = 2  # Function and Memory; the rest are figures
 
 
-def _savings(rows: Sequence[FunctionSavings]) -> str:
+def _savings(ledger: SavingsLedger) -> str:
     """The savings ledger: the same rows, total and notes as `autotuner savings` prints."""
     header = "".join(_savings_cell("th", text, i) for i, text in enumerate(SAVINGS_HEADER))
+    *rows, last = savings_rows(ledger)
     body = "".join(
-        "<tr>" + "".join(_savings_cell("td", text, i) for i, text in enumerate(savings_row(row))) + "</tr>"
-        for row in rows
+        "<tr>" + "".join(_savings_cell("td", text, i) for i, text in enumerate(row)) + "</tr>" for row in rows
     )
-    total = "".join(_savings_cell("td", text, i) for i, text in enumerate(savings_total(rows)))
+    total = "".join(_savings_cell("td", text, i) for i, text in enumerate(last))
     return (
         '<section class="savings" id="savings"><h2>What tuning saves</h2><div class="table-wrap">'
         f'<table class="savings"><thead><tr>{header}</tr></thead><tbody>{body}'
         f'<tr class="total">{total}</tr></tbody></table></div>'
-        + "".join(f'<p class="note">{escape(note)}</p>' for note in savings_notes(rows))
+        + "".join(f'<p class="note">{escape(note)}</p>' for note in savings_notes(ledger))
         + "</section>"
     )
 

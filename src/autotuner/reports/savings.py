@@ -1,18 +1,11 @@
-"""The savings ledger as a table: one header, one row a function, a total and the notes, which `autotuner savings`
-prints and the HTML report shows, so the two cannot disagree about a figure or its words.
+"""The savings ledger as people read it: one set of rows and notes, laid out as a text table by `autotuner
+savings` and as an HTML table by the dashboard's custom widget, so the two never say different things."""
 
-Every figure is what was measured (the costs before and after, in each applied run) or read (CloudWatch's
-Invocations); where the metric had no datapoints the table says so rather than print a saving of $0.
-"""
-
-from collections.abc import Sequence
+from html import escape
 
 from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.money import usd
-from autotuner.domain.savings_ledger import INVOCATION_WINDOW_DAYS, FunctionSavings
-
-NO_DATA = "no data"
-UNKNOWN = "unknown"
+from autotuner.domain.savings_ledger import INVOCATION_WINDOW_DAYS, FunctionSavings, SavingsLedger
 
 SAVINGS_HEADER = (
     "Function",
@@ -23,46 +16,100 @@ SAVINGS_HEADER = (
     "Saves / month",
     "Tuning cost",
 )
+NUMERIC_COLUMNS = frozenset({2, 3, 4, 5, 6})
+NO_INVOCATIONS = "none recorded"
+UNKNOWN = "unknown"  # a monthly saving without Invocations is unknown, never $0
 
-SAVINGS_NOTE = (
-    "Saves / month: the cost per invocation before minus after, as each applied run measured it, times the "
-    f"function's Invocations of the last {INVOCATION_WINDOW_DAYS} days (CloudWatch AWS/Lambda, every version "
-    "and alias). Tuning cost: what its succeeded runs cost."
-)
+WIDGET_DOCUMENTATION = f"""## Lambda Autotuner: savings
+
+What tuning saves, per function and in total, next to what the tuning runs cost. For every applied run among the
+tuner state machine's latest runs: the cost per invocation before minus after, both measured in that run, times
+the function's `Invocations` of the last {INVOCATION_WINDOW_DAYS} days (CloudWatch `AWS/Lambda`, every version and
+alias), whatever the dashboard's time range. The same ledger as `autotuner savings`.
+
+### Widget parameters
+Param | Description
+---|---
+**limit** | How many of the latest runs to read (1 to 1000; default 100)
+
+### Example parameters
+``` yaml
+limit: 200
+```
+"""
 
 
-def savings_row(row: FunctionSavings) -> tuple[str, ...]:
-    monthly = row.monthly_saving_usd
+def nothing_applied(ledger: SavingsLedger) -> str:
     return (
-        parse_function_arn(row.function).name,
+        f"No applied runs among the last {ledger.looked_through}: nothing saved yet (only runs that apply their "
+        "choice save: autoOptimize in the input, --apply on the command line)."
+    )
+
+
+def savings_rows(ledger: SavingsLedger) -> list[tuple[str, ...]]:
+    """One row per function, then the total; cells as SAVINGS_HEADER names them."""
+    return [*(_row(row) for row in ledger.functions), _total(ledger)]
+
+
+def savings_notes(ledger: SavingsLedger) -> list[str]:
+    """How the figures were found, and which functions have no monthly figure and why."""
+    notes = [
+        "Saves / month: the cost per invocation before minus after, as each applied run measured it, times the "
+        f"function's Invocations of the last {INVOCATION_WINDOW_DAYS} days (CloudWatch AWS/Lambda, every version "
+        "and alias). Tuning cost: what its succeeded runs cost."
+    ]
+    missing = [row for row in ledger.functions if not row.has_invocations]
+    if missing:
+        names = ", ".join(_name(row) for row in missing)
+        notes.append(
+            f"No Invocations recorded in the last {INVOCATION_WINDOW_DAYS} days for {names}: the monthly saving is "
+            "unknown and not in the total (Lambda publishes the metric only when a function is invoked, and the "
+            "tuner's account holds none for a function in another account)."
+        )
+    return notes
+
+
+def render_savings_html(ledger: SavingsLedger) -> str:
+    """The widget's HTML: the table and its notes (the dashboard styles tables; it strips scripts anyway)."""
+    if not ledger.functions:
+        return f"<p>{escape(nothing_applied(ledger))}</p>"
+    head = "".join(f"<th{_align(i)}>{escape(cell)}</th>" for i, cell in enumerate(SAVINGS_HEADER))
+    *rows, total = savings_rows(ledger)
+    body = "".join(
+        f'<tr title="{escape(function.function)}">' + _cells(row, "td") + "</tr>"
+        for function, row in zip(ledger.functions, rows, strict=True)
+    )
+    notes = "".join(f"<p>{escape(note)}</p>" for note in savings_notes(ledger))
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+        f"<tfoot><tr>{_cells(total, 'th')}</tr></tfoot></table>{notes}"
+    )
+
+
+def _cells(row: tuple[str, ...], tag: str) -> str:
+    return "".join(f"<{tag}{_align(i)}>{escape(cell)}</{tag}>" for i, cell in enumerate(row))
+
+
+def _align(column: int) -> str:
+    return ' style="text-align:right"' if column in NUMERIC_COLUMNS else ""
+
+
+def _name(row: FunctionSavings) -> str:
+    return parse_function_arn(row.function).name
+
+
+def _row(row: FunctionSavings) -> tuple[str, ...]:
+    return (
+        _name(row),
         f"{row.memory_before_mb} → {row.memory_after_mb} MB",
         str(len(row.entries)),
         usd(row.saving_per_invocation_usd),
-        NO_DATA if row.invocations is None else f"{row.invocations:,}",
-        UNKNOWN if monthly is None else usd(monthly),
+        NO_INVOCATIONS if row.invocations is None else f"{row.invocations:,}",
+        UNKNOWN if row.monthly_saving_usd is None else usd(row.monthly_saving_usd),
         usd(row.tuning_cost_usd),
     )
 
 
-def savings_total(rows: Sequence[FunctionSavings]) -> tuple[str, ...]:
-    """The runs, monthly savings and tuning costs added up; a function of unknown worth is counted, not guessed."""
-    known = [row.monthly_saving_usd for row in rows if row.monthly_saving_usd is not None]
-    unknown = len(rows) - len(known)
-    monthly = usd(sum(known)) if known else UNKNOWN
-    if known and unknown:
-        monthly += f" ({unknown} {UNKNOWN})"
-    tuning = usd(sum(row.tuning_cost_usd for row in rows))
-    return ("Total", "", str(sum(len(row.entries) for row in rows)), "", "", monthly, tuning)
-
-
-def savings_notes(rows: Sequence[FunctionSavings]) -> list[str]:
-    """What the figures are and, when any is unknown, which and why."""
-    names = [parse_function_arn(row.function).name for row in rows if row.invocations is None]
-    if not names:
-        return [SAVINGS_NOTE]
-    return [
-        SAVINGS_NOTE,
-        f"No Invocations data ({INVOCATION_WINDOW_DAYS} d): {', '.join(names)}. CloudWatch has no datapoints of "
-        "the metric, so the saving per month is unknown, not $0 (Lambda publishes it, in the function's own account "
-        "and region, only when the function is invoked).",
-    ]
+def _total(ledger: SavingsLedger) -> tuple[str, ...]:
+    monthly = usd(ledger.monthly_saving_usd) if ledger.counted else UNKNOWN
+    return ("Total", "", str(ledger.applied_runs), "", "", monthly, usd(ledger.tuning_cost_usd))

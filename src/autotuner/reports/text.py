@@ -19,6 +19,11 @@ def monthly_line(output: TuningOutput) -> str | None:
     """What the saving is worth a month, with the invocation count it used ('saves' once applied)."""
     if output.savings is None or (monthly := output.savings.monthly) is None:
         return None
+    if monthly.usd is None or monthly.invocations_last_30_days is None:
+        return (
+            "Per month: unknown: CloudWatch has no Invocations of the function in the last 30 days (Lambda "
+            "publishes the metric only when the function is invoked, in the function's own account)."
+        )
     verb = ("saves" if output.outcome is Outcome.APPLIED else "would save") if monthly.usd >= 0 else "costs"
     return (
         f"Per month: {verb} {usd(abs(monthly.usd))} at the {monthly.invocations_last_30_days:,} invocations of the "

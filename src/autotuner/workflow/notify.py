@@ -98,8 +98,8 @@ def finish(
 def _add_monthly_saving(output: TuningOutput, counts: InvocationCounts, function: FunctionArn) -> None:
     assert output.savings is not None
     try:
-        # No datapoints: Lambda publishes the metric only when the function is invoked, so Notify counts none.
-        invocations = counts.invocations([function], INVOCATION_WINDOW_DAYS).get(function.unqualified, 0)
+        # No datapoints (Lambda publishes the metric only when the function is invoked): the saving is unknown.
+        invocations = counts.invocations([function], INVOCATION_WINDOW_DAYS).get(function.unqualified)
     except Exception as error:  # the tuning itself succeeded; only the monthly figure is missing
         output.warnings.append(f"the monthly saving could not be worked out: {error}")
         return

@@ -1,6 +1,7 @@
 """What the workflow needs from the outside world; the adapters provide it (and moto stands behind them in tests)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -69,6 +70,28 @@ class InvocationCounts(Protocol):
     datapoints of is left out."""
 
     def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]: ...
+
+
+class PastRun(Protocol):
+    """A tuning run (Step Functions execution) as the history reads it; ``output`` only once described."""
+
+    @property
+    def arn(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def started(self) -> datetime: ...
+    @property
+    def stopped(self) -> datetime | None: ...
+    @property
+    def output(self) -> dict[str, Any] | None: ...
+
+
+class RunHistory(Protocol):
+    """The tuner state machine's recent executions (newest first), and one execution with its output."""
+
+    def recent(self, limit: int) -> Sequence[PastRun]: ...
+    def describe(self, execution_arn: str) -> PastRun: ...
 
 
 class Notifier(Protocol):

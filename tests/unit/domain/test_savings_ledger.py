@@ -48,14 +48,15 @@ def test_each_functions_runs_add_up_and_are_worth_its_invocations() -> None:
         entry("orders", 6e-6, 4e-6, memory=(2048, 1024), days_ago=20),
         entry("resize", 2e-6, 1.5e-6, memory=(512, 256), days_ago=5),
     ]
-    rows = savings_by_function(entries, {orders: 2_000_000, resize: 0}, {orders: 0.004})
+    rows = savings_by_function(entries, {orders: 2_000_000}, {orders: 0.004})  # resize: no datapoints
     assert [row.function for row in rows] == [orders, resize]
     first = rows[0]
     assert (first.memory_before_mb, first.memory_after_mb) == (2048, 768)  # from the first run to the last
     assert first.saving_per_invocation_usd == pytest.approx(3e-6)
     assert first.monthly_saving_usd == pytest.approx(6.0)
     assert first.tuning_cost_usd == 0.004
-    assert rows[1].monthly_saving_usd == 0  # not invoked in the window: worth nothing yet
+    assert rows[1].monthly_saving_usd is None
+    assert (rows[0].has_invocations, rows[1].has_invocations) == (True, False)  # the reports say "unknown"
     assert rows[1].tuning_cost_usd == 0.0
 
 

@@ -31,7 +31,7 @@ from tests.unit.workflow.memory_ports import (
 )
 from tests.unit.workflow.scenario import EXECUTION, World
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Handler = Callable[[dict[str, Any], Any], object]  # a document; the savings widget returns its HTML
 
 RUNS_TABLE = "autotuner-RunsTable-1A2B3C"
 PROFILES_TABLE = "autotuner-ProfilesTable-4D5E6F"

@@ -3,7 +3,19 @@ reads the event or touches anything), then read its event (an unreadable one fai
 
 import pytest
 
-from autotuner.handlers import alarm, analyze, apply, cleanup, fleet, measure, notify, plan, prepare, warmer
+from autotuner.handlers import (
+    alarm,
+    analyze,
+    apply,
+    cleanup,
+    fleet,
+    measure,
+    notify,
+    plan,
+    prepare,
+    savings_widget,
+    warmer,
+)
 from autotuner.handlers.observability import UnreadableDocumentError
 from autotuner.handlers.settings import MisconfiguredFunctionError
 from tests.unit.handlers.conftest import Deployment, Handler
@@ -21,6 +33,7 @@ CONFIGURED: list[tuple[Handler, str, str]] = [
     (fleet.list_handler, "FleetListFunctionSettings", "FLEET_CONCURRENCY"),
     (fleet.claim_handler, "FleetClaimFunctionSettings", "RETUNE_COOLDOWN_HOURS"),
     (warmer.handler, "WarmerFunctionSettings", "WARM_TAG"),
+    (savings_widget.handler, "SavingsWidgetFunctionSettings", "TUNER_STATE_MACHINE_ARN"),
 ]
 
 

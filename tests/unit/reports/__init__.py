@@ -26,7 +26,7 @@ from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
 from autotuner.domain.pricing import Architecture, prices_for_region
 from autotuner.domain.run_cost import RunCost
-from autotuner.domain.savings_ledger import FunctionSavings, ledger_entry, savings_by_function
+from autotuner.domain.savings_ledger import SavingsLedger, ledger_entry, savings_by_function
 from autotuner.domain.selection import CandidateStats, Decision, choose
 
 REGION = "us-east-1"
@@ -176,11 +176,12 @@ def crowded_output(function_name: str = "ml-inference") -> TuningOutput:
     return recommendation(tuning, batches, 1088)
 
 
-def applied_ledger() -> list[FunctionSavings]:
+def applied_ledger() -> SavingsLedger:
     entries, costs = [], {}
     for output in (tuned_output("resize"), tuned_output("thumbnails")):
         entry = ledger_entry(output, f"run-of-{output.function_arn}", datetime(2026, 11, 1, tzinfo=UTC))
         assert entry is not None
         entries.append(entry)
         costs[entry.function] = output.state_machine.total_cost
-    return savings_by_function(entries, {entries[0].function: 2_500_000}, costs)
+    functions = savings_by_function(entries, {entries[0].function: 2_500_000}, costs)
+    return SavingsLedger(looked_through=100, functions=functions)

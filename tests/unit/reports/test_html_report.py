@@ -8,7 +8,7 @@ import pytest
 from autotuner.domain.contracts import SearchMode, SearchSummary
 from autotuner.domain.money import usd
 from autotuner.reports.html import render_html
-from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row, savings_total
+from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
 from autotuner.reports.text import outcome_line, summary
 from tests.unit.reports import applied_ledger, failed_output, io_bound_output, tuned_output
 
@@ -280,8 +280,8 @@ def test_a_single_round_is_one_round() -> None:
 
 
 def test_the_savings_section_shows_the_ledger_as_the_cli_prints_it() -> None:
-    rows = applied_ledger()
-    document = parse(render_html(RUNS, generated_at="now", savings=rows))
+    ledger = applied_ledger()
+    document = parse(render_html(RUNS, generated_at="now", savings=ledger))
     assert len(document.find("section", "savings")) == 1
     assert text_of(document.find("h2")[1]) == "What tuning saves"  # after the overview, before the runs
     table = [
@@ -289,14 +289,14 @@ def test_the_savings_section_shows_the_ledger_as_the_cli_prints_it() -> None:
         for row in document.find("tr")
         if row.inside("table", "savings")
     ]
-    assert table == [list(SAVINGS_HEADER), *(list(savings_row(r)) for r in rows), list(savings_total(rows))]
+    assert table == [list(SAVINGS_HEADER), *(list(row) for row in savings_rows(ledger))]
     resize, thumbnails = table[1], table[2]
     assert resize[:2] == ["resize", f"3008 → {TUNED.power} MB"]
-    assert resize[4:6] == ["2,500,000", usd(rows[0].saving_per_invocation_usd * 2_500_000)]
-    assert thumbnails[4:6] == ["no data", "unknown"]  # not "$0": CloudWatch had nothing to count
-    assert table[3][5] == f"{resize[5]} (1 unknown)"
+    assert resize[4:6] == ["2,500,000", usd(ledger.functions[0].saving_per_invocation_usd * 2_500_000)]
+    assert thumbnails[4:6] == ["none recorded", "unknown"]  # not "$0": CloudWatch had nothing to count
+    assert table[3][5] == resize[5]  # the unknown saving is left out of the total, and a note says so
     notes = [text_of(p) for p in document.find("p", "note") if p.inside("section", "savings")]
-    assert notes == savings_notes(rows)
+    assert notes == savings_notes(ledger)
     assert "thumbnails" in notes[1]
 
 

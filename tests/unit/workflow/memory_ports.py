@@ -14,7 +14,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
@@ -515,6 +516,33 @@ class MemoryInvocationCounts:
             raise self.failure
         self.windows.append(days)
         return {f.unqualified: self.counts[f.unqualified] for f in functions if f.unqualified in self.counts}
+
+
+@dataclass(frozen=True)
+class MemoryRun:
+    """An execution of the tuner state machine as Step Functions describes it."""
+
+    arn: str
+    status: str
+    started: datetime
+    stopped: datetime | None = None
+    output: dict[str, Any] | None = None
+
+
+@dataclass
+class MemoryRunHistory:
+    """The state machine's executions, newest first: as with ListExecutions, a listing carries no output (only
+    describing an execution does); the executions described, in order."""
+
+    runs: list[MemoryRun] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)
+
+    def recent(self, limit: int) -> list[MemoryRun]:
+        return [replace(run, output=None) for run in self.runs[:limit]]
+
+    def describe(self, execution_arn: str) -> MemoryRun:
+        self.described.append(execution_arn)
+        return next(run for run in self.runs if run.arn == execution_arn)
 
 
 @dataclass

@@ -57,13 +57,27 @@ def test_the_saving_is_worth_the_functions_invocations_of_the_last_30_days(world
     assert output.savings is not None
     assert output.savings.monthly is not None
     assert output.savings.monthly.invocations_last_30_days == 3_000_000
-    assert output.savings.monthly.usd == pytest.approx(output.savings.savings_per_million * 3)
+    monthly_usd = output.savings.monthly.usd
+    assert monthly_usd is not None
+    assert monthly_usd == pytest.approx(output.savings.savings_per_million * 3)
     [message] = world.notifier.published
-    verb = "saves" if output.savings.monthly.usd >= 0 else "costs"
+    verb = "saves" if monthly_usd >= 0 else "costs"
     assert (
-        f"Per month: {verb} {usd(abs(output.savings.monthly.usd))} at the 3,000,000 invocations of the last 30 days "
+        f"Per month: {verb} {usd(abs(monthly_usd))} at the 3,000,000 invocations of the last 30 days "
         "(CloudWatch)." in message.message
     )
+
+
+def test_without_invocations_in_cloudwatch_the_monthly_saving_is_unknown_not_zero(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True})
+    output = finish(request, world.notifier, visualization_base_url=URL, invocation_counts=MemoryInvocationCounts({}))
+    assert output.savings is not None
+    assert output.savings.monthly is not None
+    assert output.savings.monthly.usd is None
+    assert output.savings.monthly.invocations_last_30_days is None
+    [message] = world.notifier.published
+    assert "Per month: unknown: CloudWatch has no Invocations of the function in the last 30 days" in message.message
+    assert "$0" not in message.message.split("Per month:")[1].split("\n")[0]
 
 
 def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None:
