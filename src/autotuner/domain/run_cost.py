@@ -2,7 +2,8 @@
 
 Transitions follow the structure of statemachine/tuner.asl.json (a test counts them in an executed run):
 Receive and Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatch per batch, then
-ShouldApply, Apply (when applying), Cleanup, Notify and Done.
+ShouldApply, Apply and CanaryStarted (when applying), Cleanup, Notify and Done. A canary's checks add their own
+(workflow/notify.py).
 """
 
 import math
@@ -14,6 +15,7 @@ from autotuner.domain.pricing import Architecture, PriceSheet, invocation_cost, 
 
 FIXED_TRANSITIONS = 6  # Receive, Plan, ShouldApply, Cleanup, Notify, Done
 TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
+TRANSITIONS_TO_APPLY = 2  # Apply, CanaryStarted
 # Rough wall time of the tuner's steps that do not invoke the target, for estimates before a run.
 ESTIMATED_STEP_MS = 800.0
 ESTIMATED_ALIAS_MS = 3000.0  # update, wait, publish and alias one memory size
@@ -33,7 +35,7 @@ class RunCost(CamelModel):
 
 
 def transitions(rounds: int, batches: int, applied: bool) -> int:
-    return FIXED_TRANSITIONS + TRANSITIONS_PER_ROUND * rounds + batches + int(applied)
+    return FIXED_TRANSITIONS + TRANSITIONS_PER_ROUND * rounds + batches + TRANSITIONS_TO_APPLY * int(applied)
 
 
 def tuner_cost(
