@@ -113,7 +113,8 @@ def test_arm64_never_costs_more(memory_mb: int, billed_ms: int) -> None:
 
 
 def test_transitions_count_the_states_a_run_enters() -> None:
-    # Receive, Plan, Prepare, Measure, one MeasureBatch, Analyze, MoreRounds, ShouldApply, Cleanup, Notify, Done
-    assert transitions(rounds=1, batches=1, applied=False) == 11
-    # the six every run enters, five rounds of four and a batch each, then Apply and CanaryStarted
-    assert transitions(rounds=5, batches=5, applied=True) == 6 + 5 * (4 + 1) + 2
+    # Receive, Plan, Prepare, Measure, one MeasureBatches, Analyze, MoreRounds, ShouldApply, Cleanup, Notify, Done
+    assert transitions(rounds=1, tasks=1, applied=False) == 11
+    # the six every run enters, five rounds of four and a task each, then Apply and CanaryStarted
+    assert transitions(rounds=5, tasks=5, applied=True) == 6 + 5 * (4 + 1) + 2
+    assert transitions(rounds=1, tasks=3, applied=False) - transitions(rounds=1, tasks=1, applied=False) == 2
