@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autotuner.domain.contracts import DEFAULT_MAX_CONCURRENCY
 from autotuner.domain.money import usd
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, run_cost, transitions
@@ -161,17 +162,18 @@ def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
 
 
 def _run_cost(outcome: Outcome) -> float:
-    """The target's invocations, plus an estimate of the tuner itself: its Lambdas wait for every invocation and
-    spend about ESTIMATED_ALIAS_MS per size prepared and ESTIMATED_STEP_MS per step; one transition per state."""
+    """The target's invocations, plus an estimate of the tuner itself: Plan waits for its probe and each Measure
+    task for its longest batch; about ESTIMATED_ALIAS_MS per size prepared and ESTIMATED_STEP_MS per other step
+    (Plan, Prepare and Analyze each round, Cleanup, Notify); one transition per state entered."""
     tuner_ms = outcome.wall_ms + ESTIMATED_ALIAS_MS * outcome.sizes + ESTIMATED_STEP_MS * (2 * outcome.rounds + 3)
     return run_cost(
         target_invocations=outcome.invocations,
         target_cost=outcome.target_cost,
         tuner_elapsed_ms=tuner_ms,
-        tuner_invocations=outcome.batches + 2 * outcome.rounds + 3,
+        tuner_invocations=outcome.tasks + 2 * outcome.rounds + 3,
         tuner_memory_mb=TUNER_MEMORY_MB,
         tuner_architecture=Architecture.ARM64,
-        transition_count=transitions(outcome.rounds, outcome.batches, applied=False),
+        transition_count=transitions(outcome.rounds, outcome.tasks, applied=False),
         prices=PRICES,
     ).total
 
@@ -510,9 +512,10 @@ does not run out of memory; a run's regret is the true cost of its choice over t
 {markdown_table(rows)}
 
 "% of ref. planned" is the invocations over the reference's planned 60. "run $" adds to the target's cost an
-estimate of the tuner itself (its Lambdas at {TUNER_MEMORY_MB} MB arm64 wait for every invocation and spend about
-{ESTIMATED_ALIAS_MS / 1000:.0f} s preparing each size and {ESTIMATED_STEP_MS / 1000:.1f} s per step; one Step
-Functions transition per state). "curve used": runs decided on the cost curve. "95% coverage": how often the 95%
+estimate of the tuner itself (its Lambdas at {TUNER_MEMORY_MB} MB arm64: each Measure task, which measures up to
+{DEFAULT_MAX_CONCURRENCY} batches at once, waits for its longest batch; about {ESTIMATED_ALIAS_MS / 1000:.0f} s
+preparing each size and {ESTIMATED_STEP_MS / 1000:.1f} s per other step; one Step Functions transition per state
+entered). "curve used": runs decided on the cost curve. "95% coverage": how often the 95%
 interval the output states for the chosen size's cost holds its true cost: when the curve decided, the curve's
 band widened to hold the measured interval there; otherwise the measured interval of the mean (Student's t,
 simultaneous over the sizes measured, the spread pooled over them). "wrong clear wins": among runs whose test on
