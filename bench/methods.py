@@ -20,6 +20,8 @@ from autotuner.domain.adaptive import (
     search_curve,
 )
 from autotuner.domain.analysis import difference_test
+from autotuner.domain.batching import Batch, measure_tasks
+from autotuner.domain.contracts import DEFAULT_MAX_CONCURRENCY
 from autotuner.domain.cost_curve import CostCurve, CurvePricing
 from autotuner.domain.cost_interval import expected_cost_interval
 from autotuner.domain.distinction import Distinction
@@ -50,8 +52,8 @@ class Outcome:
     target_cost: float  # USD for the target's invocations, cold starts and failures included
     rounds: int
     sizes: int  # distinct sizes measured: a version and an alias each
-    batches: int  # Measure tasks: one per size and round
-    wall_ms: float  # time the Measure tasks spent waiting for the target
+    tasks: int  # tuner Lambdas that measured: Measure tasks (a round's batches grouped), the reference's executors
+    wall_ms: float  # time the tuner's Lambdas spent waiting for the target
     failed: bool = False  # the method as shipped ends the run with an error
     interval: tuple[float, float] | None = None  # the 95% interval it states for the chosen size's cost
     claims_clear_winner: bool = False  # it prints a probability under 5% that a size more than 1% cheaper exists
@@ -65,7 +67,6 @@ def outcome(
     chosen: int | None,
     *,
     rounds: int,
-    batches: int,
     failed: bool = False,
     interval: tuple[float, float] | None = None,
     claims_clear_winner: bool = False,
@@ -79,7 +80,7 @@ def outcome(
         target_cost=target.spent(),
         rounds=rounds,
         sizes=len(target.measurements),
-        batches=batches,
+        tasks=target.tasks,
         wall_ms=target.wall_ms(),
         failed=failed,
         interval=interval,
@@ -90,12 +91,24 @@ def outcome(
     )
 
 
+def measure_round(target: SimulatedTarget, additions: dict[int, int]) -> None:
+    """A round of our workflow: a batch per size (``additions``: memory -> invocations), in size order, grouped into
+    Measure tasks as the round planner groups them (serial invocations, the default maxConcurrency)."""
+    batches = [_batch(memory, count) for memory, count in sorted(additions.items())]
+    for task in measure_tasks(batches, max_concurrency=DEFAULT_MAX_CONCURRENCY, parallel=False).tasks:
+        target.measure_task(task)
+
+
+def _batch(memory_mb: int, invocations: int) -> Batch:
+    return Batch(memory_mb=memory_mb, alias=f"at-bench-{memory_mb}", invocations=invocations, first_invocation=0)
+
+
 def reference(workload: Workload, seed: int) -> Outcome:
     """Each size's executor stops at the first error, and the run then fails; the regret is scored on what it would
     choose among the sizes that did not fail (what a user gets by re-running without them)."""
     target = SimulatedTarget(workload, seed)
-    for memory in DEFAULT_POWER_VALUES:
-        target.measure(memory, REFERENCE_NUM)
+    for memory in DEFAULT_POWER_VALUES:  # an Executor Lambda per size
+        target.measure_task([_batch(memory, REFERENCE_NUM)])
     failed = any(m.failures for m in target.measurements.values())
     price_per_ms_at_128 = PRICES.gb_second(Architecture.X86_64) * 128 / 1024 / 1000
     costs = {
@@ -104,16 +117,15 @@ def reference(workload: Workload, seed: int) -> Outcome:
         if not m.failures and m.billed_duration_ms
     }
     chosen = min(costs, key=lambda m: (costs[m], m)) if costs else None
-    return outcome(target, chosen, rounds=1, batches=len(DEFAULT_POWER_VALUES), failed=failed)
+    return outcome(target, chosen, rounds=1, failed=failed)
 
 
 def sweep(workload: Workload, seed: int) -> Outcome:
     target = SimulatedTarget(workload, seed)
-    for memory in range(MIN_MEMORY_MB, MAX_MEMORY_MB + 1, SWEEP_STEP_MB):
-        target.measure(memory, SWEEP_NUM)
+    measure_round(target, dict.fromkeys(range(MIN_MEMORY_MB, MAX_MEMORY_MB + 1, SWEEP_STEP_MB), SWEEP_NUM))
     candidates = target.candidates()
     chosen = choose(candidates, Strategy.COST).chosen_memory_mb
-    return outcome(target, chosen, rounds=1, batches=len(target.measurements))
+    return outcome(target, chosen, rounds=1)
 
 
 def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = None) -> Outcome:
@@ -123,13 +135,13 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
     target = SimulatedTarget(workload, seed)
     target.probe(CURRENT_MEMORY_MB)
     plan: SearchRound = first_round(settings)
-    rounds, batches, retired = 0, 0, set[int]()
+    rounds, retired = 0, set[int]()
     while True:
-        for memory, count in sorted(plan.add.items()):
+        for memory in plan.add:
             if memory in retired or not settings.allows(memory):
                 raise AssertionError(f"the planner asked for {memory} MB, which it must not")
-            target.measure(memory, count)
-        rounds, batches = rounds + 1, batches + len(plan.add)
+        measure_round(target, plan.add)
+        rounds += 1
         candidates = target.candidates()
         curve = search_curve(
             settings,
@@ -162,7 +174,6 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
         target,
         decision.chosen_memory_mb,
         rounds=rounds,
-        batches=batches,
         interval=interval,
         claims_clear_winner=clear,
         claim_covers=tuple(r.memory_mb for r in distinction.rivals) if distinction else (),

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autotuner.domain.contracts import DEFAULT_MAX_CONCURRENCY
+from autotuner.domain.memory_sizes import DEFAULT_POWER_VALUES
 from autotuner.domain.money import usd
 from autotuner.domain.pricing import Architecture
-from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, run_cost, transitions
+from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, run_cost, transitions
 from autotuner.domain.statistics import percentile
 from autotuner_local.workloads import Workload, WorkloadFamily
+from bench import reference_tool
 from bench.methods import PARROTFISH_BUDGET, Outcome
+from bench.reference_tool import reference_run_cost
 from bench.simulate import PRICES, regret, true_cost, true_optimum
 
 REFERENCE_INVOCATIONS = 60  # 6 sizes x 10, what the reference tool plans
@@ -121,6 +125,7 @@ class Figures:
     curve_used: float  # share of runs decided on the cost curve
     optima: tuple[int, int]  # the range of the true optimum over the seeds
     sizes: float = 0.0  # distinct sizes measured per run: a version and an alias each
+    transitions: float = 0.0  # Step Functions state transitions per run, in the method's own state machine
     by_path: dict[str, "PathFigures"] = dataclasses.field(
         default_factory=dict
     )  # "curve" and "measured" decisions apart
@@ -135,13 +140,14 @@ def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
     regrets = [s.regret for s in scored]
     intervals = [s.covered for s in scored if s.covered is not None]
     claims = [s.claim_wrong for s in scored if s.claim_wrong is not None]
+    costs = [tool_run_cost(method, o) for o in outcomes]
     return Figures(
         workload=workload,
         method=method,
         runs=len(outcomes),
         invocations=statistics.fmean(o.invocations for o in outcomes),
         target_cost=statistics.fmean(o.target_cost for o in outcomes),
-        run_cost=statistics.fmean(_run_cost(o) for o in outcomes),
+        run_cost=statistics.fmean(c.total for c in costs),
         median=percentile(regrets, 50),
         p95=percentile(regrets, 95),
         within=sum(r <= WITHIN for r in regrets) / len(regrets),
@@ -153,6 +159,7 @@ def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
         curve_used=sum(o.used_curve for o in outcomes) / len(outcomes),
         optima=(min(s.optimum_mb for s in scored), max(s.optimum_mb for s in scored)),
         sizes=statistics.fmean(o.sizes for o in outcomes),
+        transitions=statistics.fmean(c.transitions for c in costs),
         by_path={
             path: _path_figures(runs)
             for path, runs in (
@@ -164,20 +171,31 @@ def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
     )
 
 
-def _run_cost(outcome: Outcome) -> float:
-    """The target's invocations, plus an estimate of the tuner itself: its Lambdas wait for every invocation and
-    spend about ESTIMATED_ALIAS_MS per size prepared and ESTIMATED_STEP_MS per step; one transition per state."""
+def tool_run_cost(method: str, outcome: Outcome) -> RunCost:
+    """The target's invocations, plus an estimate of the tool's own run as that tool runs: the reference tool's
+    with its own state machine and Lambdas (bench/reference_tool.py), every other method with ours. Ours: Plan
+    waits for its probe and each Measure task for its longest batch; about ESTIMATED_ALIAS_MS per size prepared and
+    ESTIMATED_STEP_MS per other step (Plan, Prepare and Analyze each round, Cleanup, Notify); one transition per
+    state entered."""
+    if method == "reference":
+        return reference_run_cost(
+            sizes=outcome.sizes,
+            target_invocations=outcome.invocations,
+            target_cost=outcome.target_cost,
+            waited_ms=outcome.wall_ms,
+            prices=PRICES,
+        )
     tuner_ms = outcome.wall_ms + ESTIMATED_ALIAS_MS * outcome.sizes + ESTIMATED_STEP_MS * (2 * outcome.rounds + 3)
     return run_cost(
         target_invocations=outcome.invocations,
         target_cost=outcome.target_cost,
         tuner_elapsed_ms=tuner_ms,
-        tuner_invocations=outcome.batches + 2 * outcome.rounds + 3,
+        tuner_invocations=outcome.tasks + 2 * outcome.rounds + 3,
         tuner_memory_mb=TUNER_MEMORY_MB,
         tuner_architecture=Architecture.ARM64,
-        transition_count=transitions(outcome.rounds, outcome.batches, applied=False),
+        transition_count=transitions(outcome.rounds, outcome.tasks, applied=False),
         prices=PRICES,
-    ).total
+    )
 
 
 # ---- targets ---------------------------------------------------------------------------------------------
@@ -278,8 +296,9 @@ def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
         lines.append(
             f"- **{row.workload}: run cost {usd(row.run_cost)} against the reference's {usd(ref.run_cost)}.** The "
             f"target's invocations cost {usd(row.target_cost)} against {usd(ref.target_cost)}; the tuner's own share "
-            f"is {usd(tuner)} against {usd(ref_tuner)}: {row.rounds:.1f} rounds and {row.sizes:.1f} sizes prepared "
-            f"against one round and {ref.sizes:.0f} sizes. Fewer, larger rounds would close it."
+            f"is {usd(tuner)} against {usd(ref_tuner)}: {row.rounds:.1f} rounds, {row.sizes:.1f} sizes prepared and "
+            f"{row.transitions:.1f} state transitions against one round, {ref.sizes:.0f} sizes and "
+            f"{ref.transitions:.0f} transitions. Fewer rounds and fewer sizes prepared would close it."
         )
     return lines
 
@@ -477,6 +496,7 @@ def markdown_page(
         else "Not every target is met: the lines marked MISSED say where, with the figure; the next section says why."
     )
     image = f"\n![Regret and invocations per method and workload]({chart.name})\n" if chart is not None else ""
+    reference_sizes = len(DEFAULT_POWER_VALUES)
     return f"""# Benchmark: adaptive memory search driven by a cost curve
 
 Generated by `python -m bench` ({len(seeds)} seeds per workload family, seeds {seeds.start}-{seeds.stop - 1}; the
@@ -489,6 +509,7 @@ defaults were tuned on seeds 10000 and up, never on these): {len(rows) * len(see
   each, a 20% trimmed mean of billed duration, cost = ceil(that mean) x the price of 1 ms at 128 MB x memory / 128
   (no request charge), the cheapest wins. It fails the whole run when any invocation errors; its regret is scored
   on what it would choose among the sizes that did not fail ("failed runs" counts how often it failed as shipped).
+  Its run cost is that of its own state machine and Lambdas (see "run $" below).
 - **sweep 64 MB**: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, then `choose`.
 - **adaptive (ours)**: Plan's probe (one invocation at the current 1,024 MB, counted in the invocations and the
   cost), then `autotuner.domain.adaptive` with its defaults: a 7-size log-spaced coarse pass at 2 invocations
@@ -514,9 +535,18 @@ does not run out of memory; a run's regret is the true cost of its choice over t
 {markdown_table(rows)}
 
 "% of ref. planned" is the invocations over the reference's planned 60. "run $" adds to the target's cost an
-estimate of the tuner itself (its Lambdas at {TUNER_MEMORY_MB} MB arm64 wait for every invocation and spend about
-{ESTIMATED_ALIAS_MS / 1000:.0f} s preparing each size and {ESTIMATED_STEP_MS / 1000:.1f} s per step; one Step
-Functions transition per state). "curve used": runs decided on the cost curve. "95% coverage": how often the 95%
+estimate of the tool's own run, each tool as it runs, at the same wall-time estimates: about
+{ESTIMATED_ALIAS_MS / 1000:.0f} s per version published, {ESTIMATED_STEP_MS / 1000:.1f} s per other step, a Lambda
+that invokes the target waiting for it, and one Step Functions transition per state entered. Ours: Lambdas at
+{TUNER_MEMORY_MB} MB arm64; each Measure task measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for
+its longest; six states every run enters, and per round Prepare, Measure, Analyze, MoreRounds and one state per
+Measure task (`autotuner.domain.run_cost.transitions`, checked against executed runs). The reference tool: its own
+Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a Publisher and
+an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each waiting for
+its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,
+{reference_tool.transitions(reference_sizes)} transitions and {reference_tool.lambda_invocations(reference_sizes)}
+Lambda invocations.
+"curve used": runs decided on the cost curve. "95% coverage": how often the 95%
 interval the output states for the chosen size's cost holds its true cost: when the curve decided, the curve's
 band widened to hold the measured interval there; otherwise the measured interval of the mean (Student's t,
 simultaneous over the sizes measured, the spread pooled over them). "wrong clear wins": among runs whose test on

@@ -8,9 +8,11 @@ it warm (a tuning round takes minutes, well inside the time Lambda keeps an idle
 
 import functools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from autotuner.domain.analysis import PricingContext, candidate_stats
+from autotuner.domain.batching import Batch
 from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement, classify
 from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
@@ -58,6 +60,8 @@ class SimulatedTarget:
     warm: set[int] = field(default_factory=set)
     measurements: dict[int, BatchMeasurement] = field(default_factory=dict)
     probes: list[InvocationReport] = field(default_factory=list)  # Plan's probe: invoked, not measured
+    tasks: int = 0  # tuner Lambdas that measured (Measure tasks; the reference tool's executors)
+    tasks_waited_ms: float = 0.0  # what they waited for the target, each for its longest batch
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -106,10 +110,17 @@ class SimulatedTarget:
             for size in sorted(self.measurements)
         ]
 
+    def measure_task(self, batches: Sequence[Batch]) -> None:
+        """One tuner Lambda measuring ``batches`` at once, each serially, as a Measure task does: it waits for its
+        longest batch (start-ups included)."""
+        measured = [self.measure(batch.memory_mb, batch.invocations) for batch in batches]
+        waits = [_waited_ms([*m.reports(), *m.failed_reports]) for m in measured]
+        self.tasks += 1
+        self.tasks_waited_ms += max(waits, default=0.0)
+
     def wall_ms(self) -> float:
-        """How long the invocations took, start-ups included: a Measure task waits for every one of them."""
-        reports = [r for m in self.measurements.values() for r in [*m.reports(), *m.failed_reports]] + self.probes
-        return sum(r.duration_ms + (r.init_duration_ms or 0.0) for r in reports)
+        """How long the tuner's Lambdas waited for the target: Plan for its probe, each task for its longest batch."""
+        return _waited_ms(self.probes) + self.tasks_waited_ms
 
     def spent(self) -> float:
         """What the target's invocations cost so far (Plan's probe, cold starts and failures included)."""
@@ -118,3 +129,8 @@ class SimulatedTarget:
     @staticmethod
     def _batch_cost(measurement: BatchMeasurement) -> float:
         return sum(PRICING.cost(r) for r in [*measurement.reports(), *measurement.failed_reports])
+
+
+def _waited_ms(reports: Sequence[InvocationReport]) -> float:
+    """How long invoking these one after another takes, start-ups included."""
+    return sum(r.duration_ms + (r.init_duration_ms or 0.0) for r in reports)

@@ -118,6 +118,8 @@ def test_a_quiet_canary_is_promoted_with_the_figures_that_decided_it(
     canary = run.output["canary"]
     assert (canary["verdict"], canary["checks"]) == ("promoted", 3), canary["reason"]
     assert run.states_entered().count("WaitForCanary") == 3
+    charged = run.output["stateMachine"]["executionCost"]
+    assert charged == pytest.approx(len(run.states_entered()) * 0.000025), "every state the run entered, no more"
     new_version = run.output["applied"]["version"]
     assert (canary["new"]["version"], canary["new"]["invocations"], canary["new"]["errors"]) == (new_version, 100, 0)
     assert canary["new"]["p95DurationMs"] == 90.0

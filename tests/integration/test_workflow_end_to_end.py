@@ -63,12 +63,20 @@ def test_a_sweep_applies_the_choice_cleans_up_and_notifies(
     assert '"power":' in message["Message"]
 
 
-def test_transitions_charged_match_the_executed_state_machine(stack: LocalStack, make_target: MakeTarget) -> None:
+@pytest.mark.parametrize(
+    ("fields", "tasks"),
+    [({}, 1), ({"maxConcurrency": 2}, 2), ({"parallelInvocation": True}, 3)],
+    ids=["three-batches-in-one-task", "two-at-a-time", "parallel-a-batch-a-task"],
+)
+def test_transitions_charged_match_the_executed_state_machine(
+    stack: LocalStack, make_target: MakeTarget, fields: dict[str, object], tasks: int
+) -> None:
+    """256, 512 and the current 1024 MB, five invocations each: three batches, measured by ``tasks`` tasks."""
     arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
-    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512], **fields})
     assert run.status == "SUCCEEDED", run.cause
-    batches = 3  # 256, 512 and the current 1024 MB, five invocations each
-    assert len(run.states_entered()) == transitions(rounds=1, batches=batches, applied=False)
+    assert run.states_entered().count("MeasureBatches") == tasks
+    assert len(run.states_entered()) == transitions(rounds=1, tasks=tasks, applied=False)
     assert run.output["stateMachine"]["executionCost"] == pytest.approx(len(run.states_entered()) * 0.000025)
 
 
@@ -301,7 +309,11 @@ def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
     search = run.output["search"]
     assert search["mode"] == "adaptive"
     assert search["rounds"] >= 2
-    assert run.states_entered().count("Prepare") == search["rounds"]
+    entered = run.states_entered()
+    assert entered.count("Prepare") == search["rounds"]
+    assert entered.count("MeasureBatches") == search["rounds"], "no round measures more than maxConcurrency batches"
+    assert len(entered) == transitions(search["rounds"], search["rounds"], applied="Apply" in entered)
+    assert run.output["stateMachine"]["executionCost"] == pytest.approx(len(entered) * 0.000025)
     assert search["invocations"] <= 36
     assert search["log"][0].startswith("Coarse pass:")
     if workload == "memory-floor":
@@ -316,8 +328,8 @@ def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
         if "lambdaFunctionSucceededEventDetails" in event:
             retired |= set(json.loads(event["lambdaFunctionSucceededEventDetails"]["output"]).get("retired") or [])
         if "lambdaFunctionScheduledEventDetails" in event:
-            batch = json.loads(event["lambdaFunctionScheduledEventDetails"]["input"]).get("batch")
-            assert batch is None or batch["alias"] not in retired
+            batches = json.loads(event["lambdaFunctionScheduledEventDetails"]["input"]).get("batches") or []
+            assert not {batch["alias"] for batch in batches} & retired
 
 
 def test_a_run_past_its_time_limit_stops_measuring_and_cleans_up(

@@ -24,7 +24,7 @@ from autotuner.workflow.apply import ApplyRequest, apply_choice
 from autotuner.workflow.cleanup import NO_RECORD, clean_up_run
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.invocation import ProcessorFailedError
-from autotuner.workflow.measure import MeasureRequest, RunTimedOutError, measure_batch
+from autotuner.workflow.measure import RunTimedOutError, measure_batch
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner.workflow.prepare import PrepareRequest, prepare_round
 from autotuner_local.runtime import InProcessRuntime
@@ -165,21 +165,19 @@ def test_measure_runs_processors_stops_at_the_first_failure_and_honours_the_dead
     batch = Batch(memory_mb=512, alias=alias, invocations=5, first_invocation=0)
     invoker = LambdaInvoker("us-east-1")
 
-    measured = measure_batch(MeasureRequest(plan=run, batch=batch), invoker, S3PayloadSource(), sleep=sleeps.append)
+    measured = measure_batch(run, batch, invoker, S3PayloadSource(), sleep=sleeps.append)
     assert measured.attempted == 5
     assert sleeps == [0.05] * 4
     assert len(runtime.targets_invoked("pre")) == 1 + 5  # the pre-processor ran before every invocation
 
     rejected = run.tuning.model_copy(update={"payload": {"fail": "x"}, "pre_processor_arn": None})
     failing_run = run.model_copy(update={"tuning": rejected})
-    stopped = measure_batch(
-        MeasureRequest(plan=failing_run, batch=batch), invoker, S3PayloadSource(), sleep=sleeps.append
-    )
+    stopped = measure_batch(failing_run, batch, invoker, S3PayloadSource(), sleep=sleeps.append)
     assert (stopped.attempted, stopped.stopped_early, len(stopped.failures)) == (1, True, 1)
 
     late = run.model_copy(update={"deadline_epoch_s": time.time() - 1})
     with pytest.raises(RunTimedOutError, match="ExecutionTimeoutSeconds"):
-        measure_batch(MeasureRequest(plan=late, batch=batch), invoker, S3PayloadSource())
+        measure_batch(late, batch, invoker, S3PayloadSource())
 
 
 def test_a_failing_post_processor_stops_the_run(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
@@ -193,7 +191,7 @@ def test_a_failing_post_processor_stops_the_run(runtime: InProcessRuntime, make_
     prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     batch = Batch(memory_mb=512, alias=prepared.aliases[0].alias, invocations=2, first_invocation=0)
     with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*post raised Runtime\.OutOfMemory"):
-        measure_batch(MeasureRequest(plan=run, batch=batch), LambdaInvoker("us-east-1"), S3PayloadSource())
+        measure_batch(run, batch, LambdaInvoker("us-east-1"), S3PayloadSource())
 
 
 def test_cleanup_removes_only_the_runs_own_and_is_idempotent(

@@ -32,8 +32,8 @@ def test_a_document_a_step_cannot_read_fails_without_quoting_its_values() -> Non
 
     context = LocalContext("measure", "$LATEST", "arn:aws:lambda:us-east-1:123456789012:function:measure", 256, 30)
     with pytest.raises(UnreadableDocumentError) as raised:
-        handler({"plan": {"tuning": {"payload": {"cardNumber": SECRET}}}, "batch": SECRET}, context)
+        handler({"plan": {"tuning": {"payload": {"cardNumber": SECRET}}}, "batches": SECRET}, context)
     assert "MeasureRequest: " in str(raised.value)
-    assert "batch: " in str(raised.value)
+    assert "batches: " in str(raised.value)
     assert SECRET not in str(raised.value)
     assert raised.value.__cause__ is None

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from autotuner.adapters.executions import Execution, Executions, HistoryEvent
+from autotuner.domain.measurement import MeasuredTask
+from autotuner.domain.run import Round
 
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 # Where tuner.asl.json's Catch sends a failed state: a state that exits into these did not complete (a contract
@@ -34,16 +36,16 @@ class Progress:
             if event.type.endswith("StateExited") and event.state in SHOWN_STATES:
                 exited = event.state
             output = event.output or {}
-            if event.type == "LambdaFunctionSucceeded" and "attempted" in output and "memoryMb" in output:
-                progress.done_invocations += int(output["attempted"])
+            if event.type == "LambdaFunctionSucceeded" and {"batches", "elapsedMs"} <= output.keys():  # a task
+                progress.done_invocations += sum(b.attempted for b in MeasuredTask.model_validate(output).batches)
             round_ = output.get("round") if event.type == "LambdaFunctionSucceeded" else None
             if isinstance(round_, dict) and isinstance(output.get("analysis"), dict):
                 rounds_done = int(output["analysis"].get("rounds", 0))
                 if rounds_done >= progress.rounds:  # Plan (round 1) or an Analyze that planned another round
                     progress.rounds = rounds_done
                     if not output["analysis"].get("complete"):
-                        progress.planned_invocations = progress.done_invocations + sum(
-                            int(b["invocations"]) for b in round_.get("batches", [])
+                        progress.planned_invocations = (
+                            progress.done_invocations + Round.model_validate(round_).invocations
                         )
         return progress
 

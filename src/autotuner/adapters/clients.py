@@ -10,6 +10,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 
+from autotuner.domain.batching import MAX_PARALLEL_INVOCATIONS
+
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
@@ -20,8 +22,14 @@ if TYPE_CHECKING:
 # slows this client down by itself once throttled (Lambda allows 15 control-plane requests/s per account).
 CONTROL_PLANE = Config(retries={"mode": "adaptive", "total_max_attempts": 8}, connect_timeout=5, read_timeout=60)
 # Invocations: the adapter retries throttles itself (with its own backoff, counted and reported); a target
-# may run up to 900 s.
-INVOKE = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=905)
+# may run up to 900 s. A Measure task keeps up to 50 invocations in flight (a parallel batch, or up to 40 serial
+# batches at once): a connection each, where botocore keeps 10 by default.
+INVOKE = Config(
+    retries={"mode": "standard", "total_max_attempts": 1},
+    connect_timeout=5,
+    read_timeout=905,
+    max_pool_connections=MAX_PARALLEL_INVOCATIONS,
+)
 
 
 @cache

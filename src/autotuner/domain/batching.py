@@ -1,4 +1,5 @@
-"""How a size's invocations are split into Measure tasks that each finish well inside Lambda's time limit."""
+"""How a size's invocations are split into batches that each finish well inside Lambda's time limit, and how a
+round's batches are grouped into Measure tasks (one Lambda invocation, one state transition each)."""
 
 import math
 from collections.abc import Sequence
@@ -8,13 +9,14 @@ from pydantic import Field
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.run_naming import alias_name
 
-# A Measure task must finish well inside Lambda's 900 s limit, whatever the target's timeout.
+# A batch must finish well inside Lambda's 900 s limit, whatever the target's timeout; a Measure task runs its
+# batches at once, so it takes as long as its longest batch.
 BATCH_TIME_BUDGET_S = 600
 MAX_PARALLEL_INVOCATIONS = 50
 
 
 class Batch(CamelModel):
-    """Invocations of one alias that one Measure task performs."""
+    """Invocations of one alias, made one after another (or all at once with parallelInvocation)."""
 
     memory_mb: int
     alias: str
@@ -23,7 +25,7 @@ class Batch(CamelModel):
 
 
 def invocations_per_batch(target_timeout_s: float, sleep_between_runs_ms: int, parallel: bool) -> int:
-    """How many invocations fit in one Measure task even if every one of them runs to the target's timeout."""
+    """How many invocations fit in one batch even if every one of them runs to the target's timeout."""
     if parallel:
         return MAX_PARALLEL_INVOCATIONS
     worst_case_s = target_timeout_s + sleep_between_runs_ms / 1000
@@ -56,3 +58,28 @@ def plan_batches(
             )
             start += count
     return batches
+
+
+class MeasureTasks(CamelModel):
+    """A round's batches grouped into Measure tasks, and how many of those tasks the Measure Map runs at once."""
+
+    tasks: list[list[Batch]]
+    concurrency: int = Field(ge=1)
+
+
+def measure_tasks(batches: Sequence[Batch], *, max_concurrency: int, parallel: bool) -> MeasureTasks:
+    """Group batches so that the target never sees more than it does when every batch is a task of its own and the
+    Map runs ``max_concurrency`` of them at once.
+
+    Serial invocations: tasks of up to ``max_concurrency`` batches, each task running its batches at once, the
+    Map one task at a time; so at most ``max_concurrency`` invocations are in flight, one per batch, and a task
+    takes as long as its longest batch (each fits the batch time budget alone). Parallel invocations already put
+    up to MAX_PARALLEL_INVOCATIONS in flight per batch: a task keeps one batch, the Map runs ``max_concurrency``.
+    The batches keep their order (by size, then by first invocation), so the same batches run together as when
+    the Map ran them one task each."""
+    if max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
+    if parallel:
+        return MeasureTasks(tasks=[[batch] for batch in batches], concurrency=max_concurrency)
+    grouped = [list(batches[start : start + max_concurrency]) for start in range(0, len(batches), max_concurrency)]
+    return MeasureTasks(tasks=grouped, concurrency=1)

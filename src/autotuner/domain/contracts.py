@@ -32,11 +32,13 @@ MIN_NUM = 5
 MAX_NUM = 1000
 DEFAULT_NUM = 10
 DEFAULT_MAX_CONCURRENCY = 10
-MAX_INLINE_MAP_CONCURRENCY = 40  # Step Functions runs at most 40 inline Map iterations at once
+# Step Functions runs at most 40 inline Map iterations at once (parallel invocations: one batch per iteration);
+# serial batches run that many at once inside a Measure task.
+MAX_INLINE_MAP_CONCURRENCY = 40
 MAX_INLINE_PAYLOAD_BYTES = 64 * 1024  # state documents are capped at 256 KB; larger payloads go through S3
 # Invocations' reports never cross the state machine (Measure stores them; see domain/measurement.py); what
-# grows with a run is its list of Measure tasks, about 250 bytes of state each: this keeps a round's state well
-# inside Step Functions' 256 KB.
+# grows with a run is its list of batches (grouped into Measure tasks), about 250 bytes of state each: this
+# keeps a round's state well inside Step Functions' 256 KB.
 MAX_BATCHES_PER_ROUND = 500
 # The slots of the state machine's document (domain/run.py) and the names its failure path writes: an input
 # that carries one is refused by name, whatever the state machine does with the input.

@@ -1,8 +1,8 @@
-"""What one Measure task measures: the reports of its invocations, compactly, and the failures.
+"""What one batch of a Measure task measures: the reports of its invocations, compactly, and the failures.
 
 The reports never travel through Step Functions state (capped at 256 KB): Measure stores each batch's
-measurement in the run's own table (as columns of numbers) and returns a ``MeasuredBatch`` of a fixed size;
-Analyze reads the stored batches back. So a run's state does not grow with its invocations.
+measurement in the run's own table (as columns of numbers) and returns a ``MeasuredBatch`` of a fixed size per
+batch; Analyze reads the stored batches back. So a run's state does not grow with its invocations.
 """
 
 from typing import Self
@@ -33,6 +33,14 @@ class MeasuredBatch(CamelModel):
     memory_mb: int
     attempted: int
     failed: int
+    elapsed_ms: float
+
+
+class MeasuredTask(CamelModel):
+    """What one Measure task returns: each of its batches' summaries, and its own wall time (its batches run at
+    once, so the task's Lambda is billed for this, not for the sum of theirs)."""
+
+    batches: list[MeasuredBatch]
     elapsed_ms: float
 
 

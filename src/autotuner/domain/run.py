@@ -1,23 +1,23 @@
 """The documents that flow between the workflow's states.
 
 The state machine carries one ``RunDocument``. Plan creates it; Prepare, Measure and Apply fill one slot each
-(``prepared``, ``measurements``, ``applied``); Measure's slot holds each batch's counts only, its reports being
-stored in the run's own table. Analyze folds every round's stored measurements into ``analysis`` and plans
+(``prepared``, ``measurements``, ``applied``); Measure's slot holds each task's batches' counts only, their reports
+being stored in the run's own table. Analyze folds every round's stored measurements into ``analysis`` and plans
 the next round; Cleanup and Notify finish. Every slot is always present (null until filled) so that every
 JSONPath in the state machine resolves.
 """
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import Field
 
 from autotuner.domain.analysis import PricingContext
-from autotuner.domain.batching import Batch
+from autotuner.domain.batching import Batch, measure_tasks
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.canary import CanaryCheck
 from autotuner.domain.contracts import AppliedChange, Trigger, TuningInput
 from autotuner.domain.cost_curve import CostCurve
-from autotuner.domain.measurement import MeasuredBatch
+from autotuner.domain.measurement import MeasuredTask
 from autotuner.domain.pricing import Architecture
 from autotuner.domain.run_cost import RunCost
 from autotuner.domain.scope import AssumedRole
@@ -54,12 +54,39 @@ class AliasSpec(CamelModel):
 
 
 class Round(CamelModel):
-    """One round of measuring: aliases to create, aliases no longer needed, and the invocations to perform."""
+    """One round of measuring: aliases to create, aliases no longer needed, and the invocations to perform, as the
+    Measure tasks that perform them (domain/batching.py's ``measure_tasks``)."""
 
     number: int = 1
     prepare: list[AliasSpec] = Field(default_factory=list)
     retire: list[str] = Field(default_factory=list)
-    batches: list[Batch] = Field(default_factory=list)
+    tasks: list[list[Batch]] = Field(default_factory=list, description="each Measure task's batches, run at once")
+    task_concurrency: int = Field(default=1, ge=1, description="Measure tasks the Map runs at once")
+
+    @classmethod
+    def of(
+        cls,
+        batches: list[Batch],
+        *,
+        max_concurrency: int,
+        parallel: bool,
+        number: int = 1,
+        prepare: list[AliasSpec] | None = None,
+        retire: list[str] | None = None,
+    ) -> Self:
+        grouped = measure_tasks(batches, max_concurrency=max_concurrency, parallel=parallel)
+        return cls(
+            number=number,
+            prepare=prepare or [],
+            retire=retire or [],
+            tasks=grouped.tasks,
+            task_concurrency=grouped.concurrency,
+        )
+
+    @property
+    def batches(self) -> list[Batch]:
+        """Every batch of the round, in order."""
+        return [batch for task in self.tasks for batch in task]
 
     @property
     def invocations(self) -> int:
@@ -126,7 +153,7 @@ class Analysis(CamelModel):
     rounds: int = 0
     tuner_elapsed_ms: float = Field(default=0.0, description="summed wall time of the tuner's own Lambdas")
     tuner_invocations: int = 0
-    batches: int = Field(default=0, description="Measure tasks run so far")
+    tasks: int = Field(default=0, description="Measure tasks run so far (one transition and one Lambda each)")
     retired_sizes: list[int] = Field(default_factory=list, description="sizes the search let go (aliases deleted)")
     notes: list[str] = Field(default_factory=list)
     curve: CostCurve | None = Field(default=None, description="the cost curve over every MB (adaptive, cost)")
@@ -177,7 +204,7 @@ class RunDocument(CamelModel):
     round: Round | None = None
     analysis: Analysis = Field(default_factory=Analysis)
     prepared: Prepared | None = None
-    measurements: list[MeasuredBatch] | None = None
+    measurements: list[MeasuredTask] | None = None
     applied: AppliedChange | None = None
     canary_check: CanaryCheck | None = None
     cleanup: CleanupReport | None = None

@@ -1,8 +1,9 @@
 """What a tuning run itself costs: the target's invocations, the tuner's own Lambdas, the state transitions.
 
 Transitions follow the structure of statemachine/tuner.asl.json (a test counts them in an executed run):
-Receive and Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatch per batch, then
-ShouldApply, Apply (when applying), Cleanup, Notify and Done.
+Receive and Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure
+task (a task measures up to maxConcurrency batches at once; see domain/batching.py), then ShouldApply, Apply and
+CanaryStarted (when applying), Cleanup, Notify and Done. A canary's checks add their own (workflow/notify.py).
 """
 
 import math
@@ -14,6 +15,7 @@ from autotuner.domain.pricing import Architecture, PriceSheet, invocation_cost, 
 
 FIXED_TRANSITIONS = 6  # Receive, Plan, ShouldApply, Cleanup, Notify, Done
 TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
+TRANSITIONS_TO_APPLY = 2  # Apply, CanaryStarted
 # Rough wall time of the tuner's steps that do not invoke the target, for estimates before a run.
 ESTIMATED_STEP_MS = 800.0
 ESTIMATED_ALIAS_MS = 3000.0  # update, wait, publish and alias one memory size
@@ -32,8 +34,9 @@ class RunCost(CamelModel):
         return self.target_cost + self.tuner_lambda_cost + self.transitions_cost
 
 
-def transitions(rounds: int, batches: int, applied: bool) -> int:
-    return FIXED_TRANSITIONS + TRANSITIONS_PER_ROUND * rounds + batches + int(applied)
+def transitions(rounds: int, tasks: int, applied: bool) -> int:
+    """States entered by a run of ``rounds`` rounds and ``tasks`` Measure tasks in all (a canary adds its own)."""
+    return FIXED_TRANSITIONS + TRANSITIONS_PER_ROUND * rounds + tasks + TRANSITIONS_TO_APPLY * int(applied)
 
 
 def tuner_cost(

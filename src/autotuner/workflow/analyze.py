@@ -3,13 +3,15 @@
 import time
 from collections import defaultdict
 
+from pydantic import Field
+
 from autotuner.domain.adaptive import curve_decision, search_curve
 from autotuner.domain.analysis import candidate_stats, difference_test
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import SearchMode
 from autotuner.domain.cost_curve import CostCurve, CurvePricing
 from autotuner.domain.frontier import with_trade_offs
-from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch
+from autotuner.domain.measurement import BatchMeasurement, MeasuredTask
 from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import CandidateStats, Decision, Exclusion, Strategy, choose, exclusion_reason
 from autotuner.workflow import rounds
@@ -24,13 +26,14 @@ class AnalyzeRequest(CamelModel):
     round: Round
     analysis: Analysis
     prepared: Prepared
-    measurements: list[MeasuredBatch]
+    measurements: list[MeasuredTask] = Field(description="what the Measure Map returns: one item per task")
 
 
 def analyze_round(
     request: AnalyzeRequest, store: MeasurementStore, *, resamples: int = DEFAULT_RESAMPLES
 ) -> RunDocument:
-    """Every round so far, read back from the run's storage: the state carries only each batch's counts."""
+    """Every round so far, read back from the run's storage: the state carries only each batch's counts (grouped
+    by the Measure task that measured it, each task billed for its own wall time)."""
     started = time.monotonic()
     plan, previous = request.plan, request.analysis
     merged = merge_by_size(store.load(plan.execution_id))
@@ -45,9 +48,9 @@ def analyze_round(
         rounds=previous.rounds + 1,
         tuner_elapsed_ms=previous.tuner_elapsed_ms
         + request.prepared.elapsed_ms
-        + sum(m.elapsed_ms for m in request.measurements),
+        + sum(task.elapsed_ms for task in request.measurements),
         tuner_invocations=previous.tuner_invocations + 2 + len(request.measurements),
-        batches=previous.batches + len(request.measurements),
+        tasks=previous.tasks + len(request.measurements),
         notes=previous.notes,
         retired_sizes=previous.retired_sizes,
         curve=curve,

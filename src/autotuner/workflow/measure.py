@@ -1,13 +1,16 @@
-"""Measure: invoke one alias a batch of times, read every REPORT, stop a size at its first real failure."""
+"""Measure: one task invokes its batches' aliases at once (one thread per batch), reads every REPORT, stops a
+size's batch at its first real failure, and stores each batch's reports as that batch ends."""
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from pydantic import Field
 
 from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import DomainError
-from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch, batch_key
+from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch, MeasuredTask, batch_key
 from autotuner.domain.run import Plan
 from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, payload_for
 from autotuner.workflow.ports import Invoker, MeasurementStore, PayloadSource
@@ -19,7 +22,7 @@ class RunTimedOutError(DomainError):
 
 class MeasureRequest(CamelModel):
     plan: Plan
-    batch: Batch
+    batches: list[Batch] = Field(min_length=1, description="one Measure task: batches measured at once")
 
 
 def measure_and_store(
@@ -29,27 +32,60 @@ def measure_and_store(
     store: MeasurementStore,
     *,
     sleep: Callable[[float], None] = time.sleep,
-) -> MeasuredBatch:
-    """Measure the batch and keep its reports in the run's storage; only their counts go back to the state."""
-    measurement = measure_batch(request, invoker, payloads, sleep=sleep)
-    batch = request.batch
-    key = batch_key(batch.memory_mb, batch.alias, batch.first_invocation)
-    store.save(request.plan.execution_id, key, measurement)
-    return measurement.summary(key)
+) -> MeasuredTask:
+    """Measure the task's batches at once and keep each batch's reports in the run's storage as it ends; only
+    their counts go back to the state.
+
+    At most ``maxConcurrency`` batches run at once (the round planner gives a task no more, so the target sees
+    no more invocations in flight than the Map's concurrency allowed when every batch was its own task). A batch
+    that fails does not stop the others: they end and are stored, then the first failure (in the task's order)
+    is raised and Step Functions retries the whole task, each batch overwriting its own key."""
+    started = time.monotonic()
+    plan = request.plan
+    encoded = plan.tuning.payload_model.resolve(payloads.fetch).encoded()
+    runner = InvocationRunner.for_tuning(plan.tuning, invoker)
+
+    def measure_one(batch: Batch) -> MeasuredBatch:
+        measurement = _measure(plan, batch, runner, encoded, sleep)
+        key = batch_key(batch.memory_mb, batch.alias, batch.first_invocation)
+        store.save(plan.execution_id, key, measurement)
+        return measurement.summary(key)
+
+    if len(request.batches) == 1:
+        summaries = [measure_one(request.batches[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(request.batches), plan.max_concurrency)) as pool:
+            futures = [pool.submit(measure_one, batch) for batch in request.batches]
+        summaries = _results(futures)
+    return MeasuredTask(batches=summaries, elapsed_ms=(time.monotonic() - started) * 1000)
+
+
+def _results(futures: list[Future[MeasuredBatch]]) -> list[MeasuredBatch]:
+    """Every batch's summary once all have ended; the first failure, in the task's order, if any failed."""
+    for future in futures:
+        if (error := future.exception()) is not None:
+            raise error
+    return [future.result() for future in futures]
 
 
 def measure_batch(
-    request: MeasureRequest,
+    plan: Plan,
+    batch: Batch,
     invoker: Invoker,
     payloads: PayloadSource,
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchMeasurement:
+    """One batch on its own: its alias invoked ``batch.invocations`` times."""
+    encoded = plan.tuning.payload_model.resolve(payloads.fetch).encoded()
+    return _measure(plan, batch, InvocationRunner.for_tuning(plan.tuning, invoker), encoded, sleep)
+
+
+def _measure(
+    plan: Plan, batch: Batch, runner: InvocationRunner, encoded: list[str], sleep: Callable[[float], None]
+) -> BatchMeasurement:
     started = time.monotonic()
-    plan, batch = request.plan, request.batch
     tuning = plan.tuning
-    encoded = tuning.payload_model.resolve(payloads.fetch).encoded()
-    runner = InvocationRunner.for_tuning(tuning, invoker)
     target = f"{plan.function_arn}:{batch.alias}"
     indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)
     measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)

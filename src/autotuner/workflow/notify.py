@@ -54,7 +54,7 @@ def finish(
         tuner_invocations=analysis.tuner_invocations + 2 + int(request.applied is not None) + checks,
         tuner_memory_mb=plan.tuner.memory_mb,
         tuner_architecture=plan.tuner.architecture,
-        transition_count=transitions(analysis.rounds, analysis.batches, request.applied is not None)
+        transition_count=transitions(analysis.rounds, analysis.tasks, request.applied is not None)
         + CANARY_TRANSITIONS_PER_CHECK * checks,
         prices=plan.pricing.prices,
     )

@@ -117,7 +117,7 @@ def plan_run(
     _check_batches(len(opening.batches), per_batch, original.timeout_s)
 
     def estimate_from(reports: list[InvocationReport]) -> RunCost:
-        return _estimate(tuning=tuning, sizes=sizes, batches=len(opening.batches), preflight=reports,
+        return _estimate(tuning=tuning, sizes=sizes, tasks=len(opening.tasks), preflight=reports,
                          original=original, pricing=pricing, tuner=settings.tuner)  # fmt: skip
 
     if tuning.budget_usd is not None:  # a refused run never invokes the target: first a bound, before the probe
@@ -228,15 +228,15 @@ def canary_account_problems(tuning: TuningInput, tuner_account: str | None) -> l
 
 
 def _check_batches(batches: int, per_batch: int, timeout_s: int) -> None:
-    """A round's Measure tasks are listed in the state machine's state: refuse, before anything is changed, a
-    round with more of them than that state holds."""
+    """A round's batches are listed in the state machine's state: refuse, before anything is changed, a round
+    with more of them than that state holds."""
     if batches <= MAX_BATCHES_PER_ROUND:
         return
     raise InvalidInputError(
         [
-            f"num: this run needs {batches} Measure tasks in one round (the target's timeout of {timeout_s} s lets "
-            f"one task make {per_batch} invocations); at most {MAX_BATCHES_PER_ROUND} fit a run; lower num or the "
-            "number of sizes, or lower the function's timeout"
+            f"num: this run needs {batches} batches of invocations in one round (the target's timeout of "
+            f"{timeout_s} s lets one batch make {per_batch} invocations); at most {MAX_BATCHES_PER_ROUND} fit a run; "
+            "lower num or the number of sizes, or lower the function's timeout"
         ]
     )
 
@@ -354,7 +354,7 @@ def _estimate(
     *,
     tuning: TuningInput,
     sizes: list[int],
-    batches: int,
+    tasks: int,
     preflight: list[InvocationReport],
     original: FunctionConfiguration,
     pricing: PricingContext,
@@ -377,15 +377,16 @@ def _estimate(
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
     aliases = len(sizes) * cold_starts
+    # An upper bound: a Measure task runs its batches at once, so its Lambda waits for the longest, not the sum.
     invoking_ms = len(sizes) * per_size * (billed + tuning.sleep_between_runs_ms)
     return run_cost(
         target_invocations=len(sizes) * per_size,
         target_cost=target,
         tuner_elapsed_ms=invoking_ms + aliases * ESTIMATED_ALIAS_MS + 6 * ESTIMATED_STEP_MS,
-        tuner_invocations=batches + 6,
+        tuner_invocations=tasks + 6,
         tuner_memory_mb=tuner.memory_mb,
         tuner_architecture=tuner.architecture,
-        transition_count=transitions(1, batches, tuning.applies),
+        transition_count=transitions(1, tasks, tuning.applies),
         prices=pricing.prices,
     )
 

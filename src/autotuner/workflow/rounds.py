@@ -1,5 +1,5 @@
 """What each round measures: the whole sweep at once, or the adaptive search's rounds (domain.adaptive), turned
-into the aliases to prepare, the aliases to retire and the batches of invocations."""
+into the aliases to prepare, the aliases to retire and the batches of invocations, grouped into Measure tasks."""
 
 from collections.abc import Sequence
 
@@ -42,7 +42,10 @@ def first(
         reason = f"Sweep: {len(sizes)} sizes, {tuning.num} invocations each."
     batches = _batches(additions, {}, run_id=run_id, per_batch=per_batch, only_cold_starts=tuning.only_cold_starts)
     prepare = _new_aliases(batches, set(), tuning.only_cold_starts)
-    return Round(number=1, prepare=prepare, batches=batches), reason
+    round_ = Round.of(
+        batches, max_concurrency=tuning.max_concurrency, parallel=tuning.parallel_invocation, prepare=prepare
+    )
+    return round_, reason
 
 
 def following(
@@ -78,11 +81,13 @@ def following(
     batches = _batches(
         step.add, done, run_id=plan.run_id, per_batch=plan.per_batch, only_cold_starts=tuning.only_cold_starts
     )
-    round_ = Round(
+    round_ = Round.of(
+        batches,
+        max_concurrency=tuning.max_concurrency,
+        parallel=tuning.parallel_invocation,
         number=analysis.rounds + 1,
         prepare=_new_aliases(batches, set(done), tuning.only_cold_starts),
         retire=[alias_name(plan.run_id, size) for size in retire if size in done],
-        batches=batches,
     )
     return NextRound(round=round_, reason=step.reason, retired_sizes=retire)
 

@@ -15,6 +15,7 @@ from autotuner.domain.pricing import (
     report_cost,
     step_functions_cost,
 )
+from autotuner.domain.run_cost import transitions
 from tests.conftest import fixture_text
 
 US_EAST_1 = prices_for_region("us-east-1")
@@ -109,3 +110,11 @@ def test_arm64_never_costs_more(memory_mb: int, billed_ms: int) -> None:
     assert invocation_cost(memory_mb, billed_ms, US_EAST_1, Architecture.ARM64) <= invocation_cost(
         memory_mb, billed_ms, US_EAST_1, Architecture.X86_64
     )
+
+
+def test_transitions_count_the_states_a_run_enters() -> None:
+    # Receive, Plan, Prepare, Measure, one MeasureBatches, Analyze, MoreRounds, ShouldApply, Cleanup, Notify, Done
+    assert transitions(rounds=1, tasks=1, applied=False) == 11
+    # the six every run enters, five rounds of four and a task each, then Apply and CanaryStarted
+    assert transitions(rounds=5, tasks=5, applied=True) == 6 + 5 * (4 + 1) + 2
+    assert transitions(rounds=1, tasks=3, applied=False) - transitions(rounds=1, tasks=1, applied=False) == 2

@@ -22,7 +22,7 @@ from autotuner.handlers.settings import forget_settings
 from autotuner.workflow.ports import FunctionControl, Invoker
 from autotuner_local.runtime import LocalContext
 from autotuner_local.template import Resolver, function_properties, load_template, resources_of_type
-from tests.unit.handlers.states import FLEET, TUNER, place, resolve
+from tests.unit.handlers.states import FLEET, TUNER, place, read_path, resolve
 from tests.unit.workflow.memory_ports import (
     MemoryDirectory,
     MemoryFunctionLogs,
@@ -162,15 +162,16 @@ class TunerRun:
         result = self.deployment.call(handler_of_state(state), self.event(state, document))
         return place(document, TUNER[state]["ResultPath"], result)
 
-    def batch_events(self, document: dict[str, Any]) -> list[dict[str, Any]]:
+    def task_events(self, document: dict[str, Any]) -> list[dict[str, Any]]:
+        """The event of each Measure task: the Map's ItemSelector over each item at its ItemsPath."""
         measure = TUNER["Measure"]
-        items = document["round"]["batches"]
-        return [resolve(measure["ItemSelector"], document, {**self.context, "Map": {"Item": {"Value": batch}}})
-                for batch in items]  # fmt: skip
+        items = read_path(measure["ItemsPath"], document, self.context)
+        return [resolve(measure["ItemSelector"], document, {**self.context, "Map": {"Item": {"Value": item}}})
+                for item in items]  # fmt: skip
 
     def measure(self, document: dict[str, Any]) -> dict[str, Any]:
-        handler = handler_of_state("MeasureBatch")
-        results = [self.deployment.call(handler, event) for event in self.batch_events(document)]
+        handler = handler_of_state("MeasureBatches")
+        results = [self.deployment.call(handler, event) for event in self.task_events(document)]
         placed: dict[str, Any] = place(document, TUNER["Measure"]["ResultPath"], results)
         return placed
 

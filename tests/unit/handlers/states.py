@@ -26,13 +26,13 @@ def resolve(template: dict[str, Any], document: Any, context: dict[str, Any]) ->
     resolved: dict[str, Any] = {}
     for key, value in template.items():
         if key.endswith(".$"):
-            resolved[key.removesuffix(".$")] = _read(value, document, context)
+            resolved[key.removesuffix(".$")] = read_path(value, document, context)
         else:
             resolved[key] = resolve(value, document, context) if isinstance(value, dict) else value
     return resolved
 
 
-def _read(path: str, document: Any, context: dict[str, Any]) -> Any:
+def read_path(path: str, document: Any, context: dict[str, Any]) -> Any:
     found: Any = context if path.startswith("$$") else document
     for part in path.lstrip("$").split("."):
         if part:

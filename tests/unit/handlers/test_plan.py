@@ -36,11 +36,13 @@ def test_plan_returns_every_slot_of_the_run_document_with_the_deployment_setting
     started = datetime.fromisoformat(STARTED_AT).timestamp()
     assert planned["deadlineEpochS"] == started + 3600, "MAX_RUN_SECONDS from the start of the execution"
     assert planned["tuner"] == {"memoryMb": 256, "architecture": "arm64"}
-    assert sorted({b["memoryMb"] for b in document["round"]["batches"]}) == [128, 256, 512, 1024], "POWER_VALUES"
+    batches = [batch for task in document["round"]["tasks"] for batch in task]
+    assert sorted({b["memoryMb"] for b in batches}) == [128, 256, 512, 1024], "POWER_VALUES"
+    assert (len(document["round"]["tasks"]), document["round"]["taskConcurrency"]) == (1, 1), "four at once, in one"
     assert deployment.invokers == [("us-east-1", 200.0)]
     assert deployment.world.records.read(EXECUTION) is not None, f"the run record, in {RUNS_TABLE}"
     assert deployment.world.registry.locks[TARGET][0] == EXECUTION
-    planned_invocations = sum(b["invocations"] for b in document["round"]["batches"])
+    planned_invocations = sum(b["invocations"] for b in batches)
     assert emitted_metrics(capsys.readouterr().out) == {"PlannedInvocations": planned_invocations}
 
 

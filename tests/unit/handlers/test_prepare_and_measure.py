@@ -57,44 +57,62 @@ def test_prepare_of_a_stopped_run_changes_nothing_and_is_not_retried(run: TunerR
     assert deployment.world.function.changes == []
 
 
-def test_measure_returns_the_batch_measured_with_the_deployment_throttle_delay(
+def test_measure_returns_every_batch_of_its_task_measured_with_the_deployment_throttle_delay(
     run: TunerRun, deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("THROTTLE_BASE_DELAY_MS", "50")
-    first = run.batch_events(run.until("Measure", SWEEP))[0]
+    (task,) = run.task_events(run.until("Measure", SWEEP))  # three sizes, maxConcurrency 10: one task
     deployment.invokers.clear()
     deployment.world.invoker.throttles = 2  # what the invoker retried while measuring
     capsys.readouterr()
 
-    measured = deployment.call(measure.handler, first)
+    measured = deployment.call(measure.handler, task)
 
-    assert measured["memoryMb"] == first["batch"]["memoryMb"]
-    assert (measured["attempted"], measured["failed"]) == (first["batch"]["invocations"], 0)
+    batches = task["batches"]
+    assert [(b["memoryMb"], b["attempted"], b["failed"]) for b in measured["batches"]] == [
+        (b["memoryMb"], b["invocations"], 0) for b in batches
+    ]
+    assert measured["elapsedMs"] > 0
     stored = deployment.world.measurements.load(EXECUTION)
-    assert [(m.alias, m.attempted, len(m.duration_ms)) for m in stored] == [
-        (first["batch"]["alias"], measured["attempted"], measured["attempted"])
-    ], "the batch's reports go to the run's storage, under the execution; the state carries only counts"
+    assert sorted((m.alias, m.attempted, len(m.duration_ms)) for m in stored) == sorted(
+        (b["alias"], b["invocations"], b["invocations"]) for b in batches
+    ), "each batch's reports go to the run's storage, under the execution; the state carries only counts"
     assert deployment.invokers == [("us-east-1", 50.0)]
-    assert emitted_metrics(capsys.readouterr().out) == {"TargetInvocations": 5, "TargetThrottles": 2}
+    assert emitted_metrics(capsys.readouterr().out) == {"TargetInvocations": 15, "TargetThrottles": 2}
 
 
-def test_a_target_still_throttled_is_raised_by_the_name_measure_retries(run: TunerRun, deployment: Deployment) -> None:
-    first = run.batch_events(run.until("Measure", SWEEP))[0]
+def test_a_target_still_throttled_is_raised_by_the_name_measure_retries_after_the_other_batches_are_stored(
+    run: TunerRun, deployment: Deployment
+) -> None:
+    (task,) = run.task_events(run.until("Measure", SWEEP))
+    respond = deployment.world.invoker.respond
 
-    def throttled(_: Invocation) -> Reply:
-        raise TargetThrottledError("invoking orders: TooManyRequestsException after 5 attempts")
+    def throttled_at_512(call: Invocation) -> Reply:
+        if call.memory_mb == 512:
+            raise TargetThrottledError("invoking orders: TooManyRequestsException after 5 attempts")
+        return respond(call)
 
-    deployment.world.invoker.respond = throttled
+    deployment.world.invoker.respond = throttled_at_512
     with pytest.raises(TargetThrottledError) as raised:
-        deployment.call(measure.handler, first)
-    assert type(raised.value).__name__ in retried_errors(TUNER["MeasureBatch"])
+        deployment.call(measure.handler, task)
+    assert type(raised.value).__name__ in retried_errors(TUNER["MeasureBatches"])
+    stored = deployment.world.measurements.load(EXECUTION)
+    assert sorted((m.memory_mb, m.attempted) for m in stored) == [(256, 5), (1024, 5)], "the others ended and stayed"
+
+    deployment.world.invoker.respond = respond  # Step Functions retries the whole task
+    retried = deployment.call(measure.handler, task)
+    assert [b["attempted"] for b in retried["batches"]] == [5, 5, 5]
+    stored = deployment.world.measurements.load(EXECUTION)
+    assert sorted((m.memory_mb, m.attempted) for m in stored) == [(256, 5), (512, 5), (1024, 5)], (
+        "each batch overwrote its own key: nothing measured twice is counted twice"
+    )
 
 
 def test_measuring_past_the_run_deadline_fails_without_invoking(run: TunerRun, deployment: Deployment) -> None:
-    first = run.batch_events(run.until("Measure", SWEEP))[0]
-    first["plan"]["deadlineEpochS"] = 1_000_000.0
+    (task,) = run.task_events(run.until("Measure", SWEEP))
+    task["plan"]["deadlineEpochS"] = 1_000_000.0
     calls_before = len(deployment.world.invoker.calls)
     with pytest.raises(RunTimedOutError, match="passed its time limit"):
-        deployment.call(measure.handler, first)
-    assert RunTimedOutError.__name__ not in retried_errors(TUNER["MeasureBatch"])
+        deployment.call(measure.handler, task)
+    assert RunTimedOutError.__name__ not in retried_errors(TUNER["MeasureBatches"])
     assert len(deployment.world.invoker.calls) == calls_before

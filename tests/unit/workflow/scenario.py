@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autotuner.domain.contracts import AppliedChange
-from autotuner.domain.measurement import MeasuredBatch
+from autotuner.domain.measurement import MeasuredTask
 from autotuner.domain.run import Analysis, CleanupReport, Plan, Prepared, Round, RunDocument
 from autotuner.domain.selection import Decision, Strategy
 from autotuner.workflow.analyze import AnalyzeRequest, analyze_round
@@ -86,14 +86,14 @@ class World:
     def prepare(self, plan: Plan, round_: Round) -> Prepared:
         return prepare_round(PrepareRequest(plan=plan, round=round_), self.function, self.guard(plan))
 
-    def measure(self, plan: Plan, round_: Round) -> list[MeasuredBatch]:
-        """Every batch of the round, as the Measure Map runs them (each batch's reports kept in the run's storage)."""
+    def measure(self, plan: Plan, round_: Round) -> list[MeasuredTask]:
+        """Every task of the round, as the Measure Map runs them (each batch's reports kept in the run's storage)."""
         return [
             measure_and_store(
-                MeasureRequest(plan=plan, batch=batch), self.invoker, self.payloads, self.measurements,
+                MeasureRequest(plan=plan, batches=batches), self.invoker, self.payloads, self.measurements,
                 sleep=lambda _: None,
             )
-            for batch in round_.batches
+            for batches in round_.tasks
         ]  # fmt: skip
 
     def analyze(self, plan: Plan, round_: Round, prepared: Prepared, analysis: Analysis | None = None) -> RunDocument:

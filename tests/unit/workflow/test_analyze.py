@@ -7,7 +7,8 @@ from tests.unit.workflow.scenario import SWEEP, TARGET, World
 
 
 def test_batches_of_a_size_fold_into_one_candidate_and_the_cheapest_size_is_chosen() -> None:
-    # A 300 s timeout leaves room for two invocations per Measure task: five invocations are three batches a size.
+    # A 300 s timeout leaves room for two invocations per batch: five invocations are three batches a size, nine
+    # batches measured at once by one Measure task (maxConcurrency 10).
     world = World(function=MemoryFunction(TARGET, memory_mb=1024, description="release 9", timeout_s=300))
     world.invoker.respond = steady(100.0)  # as fast at any size: the smallest costs least
     opening = world.plan(SWEEP)
@@ -24,14 +25,14 @@ def test_batches_of_a_size_fold_into_one_candidate_and_the_cheapest_size_is_chos
     )
 
     analysis = document.analysis
-    assert len(measurements) == 9
+    assert [len(task.batches) for task in measurements] == [9]
     assert [(c.memory_mb, c.invocations) for c in analysis.candidates] == [(256, 5), (512, 5), (1024, 5)]
     assert analysis.decision is not None
     assert analysis.decision.chosen_memory_mb == 256
-    assert (analysis.complete, analysis.rounds, analysis.batches) == (True, 1, 9)
-    assert analysis.tuner_invocations == planned.tuner_invocations + 2 + 9, "Plan, Prepare, 9 Measures, Analyze"
+    assert (analysis.complete, analysis.rounds, analysis.tasks) == (True, 1, 1)
+    assert analysis.tuner_invocations == planned.tuner_invocations + 2 + 1, "Plan, Prepare, one Measure, Analyze"
     assert analysis.tuner_elapsed_ms >= planned.tuner_elapsed_ms + prepared.elapsed_ms + sum(
-        m.elapsed_ms for m in measurements
+        task.elapsed_ms for task in measurements
     )
     assert analysis.notes == planned.notes, "a sweep adds no note: it is one round"
     assert (document.plan, document.round) == (plan, round_)
@@ -42,13 +43,18 @@ def test_a_later_round_folds_into_what_earlier_rounds_measured(world: World) -> 
     prepared = world.prepare(plan, round_)
     first = world.analyze(plan, round_, prepared).analysis
     later = round_.model_copy(
-        update={"batches": [b.model_copy(update={"first_invocation": b.first_invocation + 5}) for b in round_.batches]}
+        update={
+            "tasks": [
+                [b.model_copy(update={"first_invocation": b.first_invocation + 5}) for b in task]
+                for task in round_.tasks
+            ]
+        }
     )
 
     second = world.analyze(plan, later, prepared, first).analysis
 
     assert [(c.memory_mb, c.invocations) for c in second.candidates] == [(256, 10), (512, 10), (1024, 10)]
-    assert (second.rounds, second.batches) == (2, first.batches * 2)
+    assert (second.rounds, second.tasks) == (2, first.tasks * 2)
     assert second.tuner_invocations == first.tuner_invocations * 2
 
 

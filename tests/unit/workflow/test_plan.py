@@ -109,8 +109,8 @@ def rejected_s3_payload(world: World) -> tuple[dict[str, Any], PlanSettings | No
     return {**SWEEP, "payloadS3": "s3://payloads/bad.json"}, None
 
 
-def too_many_measure_tasks(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
-    world.function.latest = world.function.latest.model_copy(update={"timeout_s": 900})  # one invocation a task
+def too_many_batches(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
+    world.function.latest = world.function.latest.model_copy(update={"timeout_s": 900})  # one invocation a batch
     return {**SWEEP, "num": 300}, None
 
 
@@ -132,7 +132,7 @@ def too_many_measure_tasks(world: World) -> tuple[dict[str, Any], PlanSettings |
         (rejected_weighted_payload, InvalidInputError, r"payload\[1\]: the function .* raised ValueError", True),
         (missing_s3_payload, PayloadNotFoundError, r"payloadS3: s3://payloads/missing.json does not exist", False),
         (rejected_s3_payload, InvalidInputError, r"payloadS3: the function .* raised ValueError", True),
-        (too_many_measure_tasks, InvalidInputError, r"num: this run needs 900 Measure tasks in one round", False),
+        (too_many_batches, InvalidInputError, r"num: this run needs 900 batches of invocations in one", False),
     ],
 )
 def test_a_refusal_names_its_field_and_leaves_no_trace(

@@ -32,6 +32,24 @@ def test_a_sweep_is_one_round_of_every_size_and_the_current_one(world: World) ->
     assert round_.retire == []
 
 
+@pytest.mark.parametrize(
+    ("fields", "tasks", "concurrency"),
+    [
+        ({"maxConcurrency": 2}, [[256, 512], [1024]], 1),
+        ({"maxConcurrency": 2, "parallelInvocation": True}, [[256], [512], [1024]], 2),
+    ],
+    ids=["serial", "parallel"],
+)
+def test_a_rounds_batches_are_grouped_into_measure_tasks(
+    world: World, fields: dict[str, object], tasks: list[list[int]], concurrency: int
+) -> None:
+    """Serial: up to maxConcurrency batches a task, one task at a time; parallel: a batch a task, maxConcurrency
+    tasks at a time. Either way no more batches run at once than maxConcurrency."""
+    _, round_ = world.planned({**SWEEP, **fields})
+    assert [[b.memory_mb for b in task] for task in round_.tasks] == tasks
+    assert round_.task_concurrency == concurrency
+
+
 @pytest.mark.parametrize("leave_out", [{"dryRun": True}, {"includeCurrent": False}])
 def test_the_current_size_is_left_out_of_a_dry_run_or_when_asked(world: World, leave_out: dict[str, bool]) -> None:
     _, round_ = world.planned({**SWEEP, **leave_out})
@@ -106,6 +124,7 @@ def test_a_next_round_measures_only_new_sizes_on_new_aliases_and_goes_on_countin
     assert step.round is not None
     assert step.round.number == 3
     assert [(b.memory_mb, b.first_invocation, b.invocations) for b in step.round.batches] == [(512, 6, 4), (768, 0, 2)]
+    assert (len(step.round.tasks), step.round.task_concurrency) == (1, 1), "both at once, in one Measure task"
     assert [s.alias for s in step.round.prepare] == [alias_name(plan.run_id, 768)], "512 MB's alias exists"
     assert step.round.retire == [alias_name(plan.run_id, 256)], "only measured sizes have an alias to delete"
     assert (step.reason, step.retired_sizes) == ("closing in", [256, 3008])

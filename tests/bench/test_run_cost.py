@@ -1,0 +1,41 @@
+"""Each tool's run is priced as that tool runs: ours with our state machine and Lambdas, the reference tool with its
+own (bench/reference_tool.py)."""
+
+import pytest
+from bench.methods import Outcome
+from bench.reference_tool import lambda_invocations, transitions
+from bench.report import tool_run_cost
+
+from autotuner.domain.pricing import prices_for_region
+from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS
+
+US_EAST_1 = prices_for_region("us-east-1")
+RUN = Outcome(chosen_mb=512, invocations=60, target_cost=0.001, rounds=1, sizes=6, tasks=6, wall_ms=12_000.0)
+
+
+def test_the_reference_tool_enters_its_own_states_and_runs_its_own_lambdas() -> None:
+    # Initializer; Publisher and IsCountReached for each of six sizes and once more to put $LATEST back;
+    # Branching and an Executor per size; Cleaner, Analyzer, Optimizer.
+    assert transitions(6) == 1 + 2 * 7 + 1 + 6 + 3
+    assert lambda_invocations(6) == 1 + 7 + 6 + 3
+
+
+def test_the_reference_tools_run_is_priced_with_its_own_state_machine_and_lambdas() -> None:
+    cost = tool_run_cost("reference", RUN)
+
+    elapsed_s = (12_000 + 7 * ESTIMATED_ALIAS_MS + 4 * ESTIMATED_STEP_MS) / 1000
+    lambdas = elapsed_s * 128 / 1024 * US_EAST_1.x86_64_gb_second + 17 * US_EAST_1.request
+    assert cost.tuner_lambda_cost == pytest.approx(lambdas)
+    assert cost.transitions == 25
+    assert cost.transitions_cost == pytest.approx(25 * 0.000025)
+    assert cost.total == pytest.approx(0.001 + lambdas + 25 * 0.000025)
+
+
+def test_ours_is_priced_with_our_state_machine_and_lambdas() -> None:
+    cost = tool_run_cost("adaptive", RUN)
+
+    # Receive, Plan, ShouldApply, Cleanup, Notify, Done; Prepare, Measure, Analyze, MoreRounds; six tasks
+    assert cost.transitions == 6 + 4 + 6
+    elapsed_s = (12_000 + 6 * ESTIMATED_ALIAS_MS + 5 * ESTIMATED_STEP_MS) / 1000
+    lambdas = elapsed_s * 256 / 1024 * US_EAST_1.arm64_gb_second + (6 + 2 + 3) * US_EAST_1.request
+    assert cost.tuner_lambda_cost == pytest.approx(lambdas)
