@@ -299,8 +299,19 @@ def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
             f"is {usd(tuner)} against {usd(ref_tuner)}: {row.rounds:.1f} rounds, {row.sizes:.1f} sizes prepared and "
             f"{row.transitions:.1f} state transitions against one round, {ref.sizes:.0f} sizes and "
             f"{ref.transitions:.0f} transitions. Fewer rounds and fewer sizes prepared would close it."
+            + _failed_reference(ref)
         )
     return lines
+
+
+def _failed_reference(ref: Figures) -> str:
+    """What the reference's run cost buys when it fails as shipped: nothing it would apply."""
+    if not ref.failed:
+        return ""
+    return (
+        f" The reference as shipped fails {ref.failed:.0%} of these runs (an invocation errors, and it stops), so "
+        "that cost buys no answer; it is priced as if it completed."
+    )
 
 
 def _paths(row: Figures) -> str:

@@ -57,3 +57,11 @@ def test_each_miss_is_named_with_its_figures() -> None:
     assert "run cost $0.00200 against the reference's $0.00100" in text
     assert "noisy-bimodal (median 2.00%, p95 9.00%)" in text
     assert "Every target" not in text
+
+
+def test_a_run_cost_miss_against_a_reference_that_fails_as_shipped_says_what_that_cost_buys() -> None:
+    adaptive = row("adaptive", run_cost=0.002)
+    failing = misses([row("reference", failed=1.0), adaptive, row("adaptive-20")], range(0, 10))
+    assert "The reference as shipped fails 100% of these runs" in failing
+    working = misses([row("reference"), adaptive, row("adaptive-20")], range(0, 10))
+    assert "fails" not in working
