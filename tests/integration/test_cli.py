@@ -172,6 +172,9 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     adaptive = results["ml-inference-adaptive"]
     assert adaptive["search"]["mode"] == "adaptive"
     assert 768 <= adaptive["power"] <= 1769
+    curve = adaptive["search"]["curve"]
+    assert 768 <= curve["lowestMb"] <= min(curve["fittedSizes"])  # fitted above the memory floor only
+    assert curve["optimumMb"] in {p["memoryMb"] for p in curve["points"]}
     assert adaptive["stateMachine"]["invocations"] < results["ml-inference"]["stateMachine"]["invocations"] / 2
 
 

@@ -15,7 +15,7 @@ from PIL import Image, ImageChops
 from autotuner.reports.charts.marks import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
 from autotuner.reports.html import render_html
 from autotuner.reports.savings import savings_rows
-from tests.unit.reports import applied_ledger, crowded_output, io_bound_output, tuned_output
+from tests.unit.reports import adaptive_output, applied_ledger, crowded_output, io_bound_output, tuned_output
 
 WINDOW = (1200, 1600)
 TIMEOUT_S = 60
@@ -190,42 +190,64 @@ def test_no_table_header_wraps(tmp_path: Path) -> None:
 
 
 # Every chart's texts as the browser draws them (its fonts, its metrics): the pairs whose boxes overlap, how many
-# texts were measured, and the savings table's rows as laid out.
+# texts were measured, and the savings table's rows as laid out. The cost curve's line, band and cheapest-size
+# triangle are measured too: the legend's texts must stay clear of all three, and every text of the triangle.
 _MEASURE_CHARTS = """<script>
 const overlapping = [];
 let measured = 0;
+const apart = (box, next) =>
+  box.right <= next.left || next.right <= box.left || box.bottom <= next.top || next.bottom <= box.top;
+const drawn = (element) => { const box = element.getBoundingClientRect(); return box.width > 0 && box.height > 0; };
 for (const svg of document.querySelectorAll("figure.chart svg")) {
   const boxes = [...svg.querySelectorAll("text")].map((text) => [text.textContent, text.getBoundingClientRect()]);
   measured += boxes.filter(([, box]) => box.width > 0 && box.height > 0).length;
   boxes.forEach(([text, box], i) => boxes.slice(i + 1).forEach(([other, next]) => {
-    const apart = box.right <= next.left || next.right <= box.left || box.bottom <= next.top || next.bottom <= box.top;
-    if (!apart) overlapping.push(`${text} / ${other}`);
+    if (!apart(box, next)) overlapping.push(`${text} / ${other}`);
   }));
+  const legend = boxes.filter(([, box], i) => svg.querySelectorAll("text")[i].closest("g.legend"));
+  for (const mark of svg.querySelectorAll("polyline.curve-line, polygon.curve-band, g.curve-optimum path")) {
+    const box = mark.getBoundingClientRect();
+    const pin = mark.closest("g.curve-optimum");
+    const name = pin ? "the curve's cheapest size" : mark.getAttribute("class");
+    for (const [text, other] of pin ? boxes : legend) if (!apart(box, other)) overlapping.push(`${text} / ${name}`);
+  }
 }
 const diamonds = [...document.querySelectorAll("svg path.diamond")].filter((d) => d.getBBox().width > 0);
 const rows = [...document.querySelectorAll("table.savings tbody tr")].filter((tr) => tr.offsetHeight > 0);
+const curves = [...document.querySelectorAll("svg polyline.curve-line")].filter(drawn);
 document.body.dataset.overlapping = overlapping.join("|");
 document.body.dataset.measured = String(measured);
 document.body.dataset.diamonds = String(diamonds.length);
 document.body.dataset.savings = rows.map((tr) => tr.cells[0].textContent + ":" + tr.cells[5].textContent).join("|");
+document.body.dataset.curves = curves.map((line) => line.getAttribute("stroke-dasharray") || "solid").join("|");
+document.body.dataset.bands = String([...document.querySelectorAll("svg polygon.curve-band")].filter(drawn).length);
+document.body.dataset.pins = String([...document.querySelectorAll("svg g.curve-optimum path")].filter(drawn).length);
 </script>"""
 
 
 @pytest.mark.tools
 def test_no_two_texts_of_a_chart_overlap_as_the_browser_draws_them(tmp_path: Path) -> None:
-    """Failed sizes close together, sizes measured by one cold start, the current size beside the chosen one: each
-    chart's labels, numbers and legend, measured in Chromium, never overlap; the savings section is laid out."""
-    runs = [("ml-inference", crowded_output()), ("image-resizer", tuned_output()), ("orders-api", io_bound_output())]
+    """Failed sizes close together, sizes measured by one cold start, the current size beside the chosen one, the
+    cost curve of an adaptive run (fitting, and not): each chart's labels, numbers and legend, measured in Chromium,
+    never overlap, and the legend stays clear of the curve; the savings section is laid out."""
+    runs = [
+        ("ml-inference", crowded_output()),
+        ("image-resizer", tuned_output()),
+        ("orders-api", io_bound_output()),
+        ("ml-inference-adaptive", adaptive_output()),
+        ("curve-misfit", adaptive_output(fitting=False)),
+    ]
     ledger = applied_ledger()
     dom = measured_dom(render_html(runs, generated_at="now", savings=ledger), _MEASURE_CHARTS, tmp_path)
-    found = {
-        name: re.search(rf'data-{name}="([^"]*)"', dom) for name in ("overlapping", "measured", "diamonds", "savings")
-    }
+    names = ("overlapping", "measured", "diamonds", "savings", "curves", "bands", "pins")
+    found = {name: re.search(rf'data-{name}="([^"]*)"', dom) for name in names}
     assert all(found.values()), "the measuring script did not run"
     values = {name: match[1] for name, match in found.items() if match}
-    assert int(values["measured"]) > 3 * 20  # every chart's legend, axes and labels were drawn and measured
+    assert int(values["measured"]) > 5 * 20  # every chart's legend, axes and labels were drawn and measured
     assert values["overlapping"] == "", f"texts that overlap: {values['overlapping']}"
     assert int(values["diamonds"]) == 2 * 3 + 1  # two cold-only sizes on three lines, and the legend's
+    assert values["curves"].split("|") == ["solid", "6 4"]  # the curve that does not fit is dashed
+    assert (values["bands"], values["pins"]) == ("1", "1")  # the fitting curve's band and cheapest-size triangle
     shown = [f"{cells[0]}:{cells[5]}" for cells in savings_rows(ledger)]
     assert values["savings"].split("|") == shown
     assert shown[1] == "thumbnails:unknown"  # no Invocations data: not $0

@@ -47,6 +47,7 @@ def test_a_sweep_applies_the_choice_cleans_up_and_notifies(
     assert output["stateMachine"]["totalCost"] > output["stateMachine"]["lambdaCost"] > 0
     assert output["decision"]["reason"]
     assert output["savings"]["currentMemoryMb"] == 1024
+    assert output["search"]["curve"] is None  # only the adaptive search fits a cost curve
     assert not [w for w in output["warnings"] if "read back" in w], "clean-up read back what was applied"
 
     state = target_state("resize")
@@ -320,6 +321,7 @@ def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
         assert run.output["power"] >= 768, json.dumps(
             [(c["memoryMb"], c["invocations"], c["failureReason"]) for c in run.output["candidates"]]
         )  # never below the floor
+    assert_carries_its_cost_curve(run.output)
     state = target_state("model")
     assert state.memory_mb == run.output["power"]
     assert (state.aliases, state.versions, state.description) == ({}, ["$LATEST"], ORIGINAL_DESCRIPTION)
@@ -330,6 +332,30 @@ def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
         if "lambdaFunctionScheduledEventDetails" in event:
             batches = json.loads(event["lambdaFunctionScheduledEventDetails"]["input"]).get("batches") or []
             assert not {batch["alias"] for batch in batches} & retired
+
+
+def assert_carries_its_cost_curve(output: dict[str, Any]) -> None:
+    """The output of an adaptive run with the cost strategy carries the curve its last round fitted: over the
+    sizes that worked (none that failed inside its range), at every size measured there and at its optimum."""
+    curve = output["search"]["curve"]
+    assert curve is not None, "an adaptive run with the cost strategy fits a cost curve"
+    low, high = curve["lowestMb"], curve["highestMb"]
+    worked = {c["memoryMb"] for c in output["candidates"] if c["failureReason"] is None}
+    failed = {c["memoryMb"] for c in output["candidates"]} - worked
+    assert low in worked
+    assert not [m for m in failed if low <= m <= high]
+    assert len(curve["fittedSizes"]) >= 4
+    assert set(curve["fittedSizes"]) <= worked
+    sizes = [p["memoryMb"] for p in curve["points"]]
+    assert sizes == sorted(set(sizes))
+    assert (sizes[0], sizes[-1]) == (low, high)
+    assert {m for m in worked if low <= m <= high} | {curve["optimumMb"]} <= set(sizes)
+    assert all(p["low"] <= p["cost"] <= p["high"] for p in curve["points"])
+    if curve["fits"] and output["power"] == curve["optimumMb"]:
+        assert output["decision"]["reason"].startswith(f"The cost curve fitted to {len(curve['fittedSizes'])}")
+    elif not curve["fits"]:
+        assert "the cost curve does not fit the measured sizes" in output["decision"]["reason"]
+    assert len(json.dumps(curve)) < 12_000  # of the 256 KB an execution's output may take
 
 
 def test_a_run_past_its_time_limit_stops_measuring_and_cleans_up(

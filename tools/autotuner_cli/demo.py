@@ -19,7 +19,7 @@ from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.domain.arn import parse_state_machine_arn
 from autotuner.domain.contracts import TuningOutput
 from autotuner.domain.savings_ledger import SavingsLedger
-from autotuner.reports.text import candidate_table, outcome_line, search_extent, trade_off_line
+from autotuner.reports.text import candidate_table, curve_line, outcome_line, search_extent, trade_off_line
 from autotuner.workflow.savings import read_savings
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
@@ -96,6 +96,8 @@ def run_demo(
                 say(f"  Speed: {trade_off}")
             if target.adaptive and output.search is not None:
                 say(f"  Adaptive search: {search_extent(output.search)}.")
+            if (curve := curve_line(output)) is not None:
+                say(f"  Cost curve: {curve}")
         ledger = read_savings(executions, CloudWatchInvocations(), limit=len(targets))
     paths = write_reports(out_dir, results, ledger)
     say(f"\nReport: {paths[0]}  (chart images beside it)")

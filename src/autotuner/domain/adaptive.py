@@ -450,7 +450,8 @@ def search_curve(
     resamples: int,
 ) -> CostCurve | None:
     """The cost curve over the sizes the search may choose from, fitted to every size measured there; None with
-    fewer than four of them."""
+    fewer than four of them. Its band is kept at every size measured in the range too (a report draws the curve
+    through them)."""
     span = curve_range(settings, candidates)
     if span is None:
         return None
@@ -464,6 +465,7 @@ def search_curve(
         noise_threshold=settings.noise_threshold,
         resamples=resamples,
         seed=seed,
+        band_at=[c.memory_mb for c in candidates],
     )
 
 

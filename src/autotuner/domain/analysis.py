@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.contracts import (
     AppliedChange,
+    CurvePoint,
+    CurveSummary,
     Outcome,
     ReferenceStat,
     Savings,
@@ -18,7 +20,7 @@ from autotuner.domain.contracts import (
     TuningInput,
     TuningOutput,
 )
-from autotuner.domain.cost_curve import CostCurve
+from autotuner.domain.cost_curve import CostCurve, CurvePricing
 from autotuner.domain.cost_interval import expected_cost_interval
 from autotuner.domain.distinction import Distinction, Metric, MetricSample, distinguish
 from autotuner.domain.lambda_logs import InvocationReport
@@ -223,6 +225,33 @@ def confidence_statement(decision: Decision, candidates: Sequence[CandidateStats
             f"{usd(interval.low)}-{usd(interval.high)})"
         )
     return "; ".join(sentences) + "."
+
+
+def curve_summary(curve: CostCurve, pricing: CurvePricing) -> CurveSummary | None:
+    """What the output says of the cost curve: its check, its optimum, and its predictions at the sizes its band was
+    kept at. None for a curve fitted without a band (by a version before the band was kept)."""
+    band = curve.band
+    if band is None:
+        return None
+    points = [
+        CurvePoint(memory_mb=m, cost=curve.cost(m, pricing), duration_ms=curve.terms.duration_ms(m), low=low, high=high)
+        for m, low, high in zip(band.memory_mb, band.low, band.high, strict=True)
+    ]
+    return CurveSummary(
+        fits=curve.fits,
+        check=curve.check.describe(),
+        fitted_sizes=list(curve.sizes),
+        left_out_mb=curve.check.left_out_mb,
+        left_out=curve.check.left_out,
+        lowest_mb=curve.lowest_mb,
+        highest_mb=curve.highest_mb,
+        optimum_mb=curve.optimum_mb,
+        optimum_cost=curve.optimum_cost,
+        optimum_duration_ms=curve.optimum_duration_ms,
+        optimum_band=curve.optimum_band,
+        resamples=curve.resamples,
+        points=points,
+    )
 
 
 def build_output(

@@ -27,6 +27,7 @@ from autotuner.domain.payload import Payload, payload_of, read_payload
 from autotuner.domain.pricing import PriceSheet
 from autotuner.domain.reference_reading import MAX_DISCARD_TOP_BOTTOM, read_as_reference
 from autotuner.domain.selection import CandidateStats, Constraints, Decision, Strategy
+from autotuner.domain.statistics import ConfidenceInterval
 
 MIN_NUM = 5
 MAX_NUM = 1000
@@ -362,6 +363,38 @@ class AppliedChange(CamelModel):
     canary: CanaryWindow | None = Field(default=None, description="the version took a share of the traffic first")
 
 
+class CurvePoint(CamelModel):
+    """What the cost curve predicts at one size."""
+
+    memory_mb: int
+    cost: float = Field(description="predicted USD per invocation (the mean duration, billed)")
+    duration_ms: float = Field(description="predicted mean duration")
+    low: float = Field(description="the cost's 95% band, lower end")
+    high: float = Field(description="the cost's 95% band, upper end")
+
+
+class CurveSummary(CamelModel):
+    """The adaptive search's cost curve as its last round fitted it (duration against memory on Lambda's CPU model,
+    priced over every MB of the range): whether it explains the measurements, where it puts the cheapest size, and
+    what it predicts at enough sizes to draw it."""
+
+    fits: bool = Field(description="whether it explains the measured sizes; a curve that does not is not used")
+    check: str = Field(description="the fit check, in words")
+    fitted_sizes: list[int] = Field(description="the measured sizes it was fitted to")
+    left_out_mb: int | None = Field(default=None, description="a measured size the fit left out")
+    left_out: str | None = Field(default=None, description="that size, and why it was left out")
+    lowest_mb: int = Field(description="the range it prices: the sizes the search may choose from")
+    highest_mb: int
+    optimum_mb: int = Field(description="its cheapest size over every MB of the range")
+    optimum_cost: float = Field(description="predicted USD per invocation there")
+    optimum_duration_ms: float
+    optimum_band: ConfidenceInterval = Field(description="95% bootstrap band of the optimum's cost")
+    resamples: int = Field(description="the resampled fits the bands rest on")
+    points: list[CurvePoint] = Field(
+        description="in memory order: sizes log-spaced over the range, every size measured in it, and the optimum"
+    )
+
+
 class SearchSummary(CamelModel):
     """How the answer was reached: the search, its rounds and what each one did."""
 
@@ -369,6 +402,9 @@ class SearchSummary(CamelModel):
     rounds: int
     invocations: int
     log: list[str] = Field(default_factory=list)
+    curve: CurveSummary | None = Field(
+        default=None, description="the cost curve of an adaptive run with the cost strategy, once four sizes worked"
+    )
 
 
 class Outcome(StrEnum):

@@ -15,7 +15,8 @@ miss, a GC pause - moves a median little), weighted by how precisely each median
 then scaled to the mean of every sample over the fit, so that what is priced is the expected duration, slow mode
 included, estimated from all sizes at once. Resampling the invocations within each size and refitting gives a
 band. Every MB in the range is priced (per-ms billing: half a ms of rounding on average, plus the request
-charge), so the cheapest size can lie between the sizes measured.
+charge), so the cheapest size can lie between the sizes measured. The band is also kept at a few dozen sizes over
+the range (``CostBand``), so that a report can draw it without the resampled curves.
 
 A fit is only used when it explains the data: the residuals of the measured sizes must be within what their noise
 (and half the noise threshold, a misfit too small to change a decision) allows; otherwise callers fall back to
@@ -57,6 +58,7 @@ MIN_RESAMPLED = 3
 FIT_QUANTILE_Z = 2.326  # the 99th percentile of the normal distribution
 MAD_TO_SIGMA = 1.4826
 COARSE_STEP = 1.02  # the optimum is looked for on a 2% log grid, then (for the point fit) refined to 1 MB
+BAND_POINTS = 48  # log-spaced sizes over the range at which the band is kept (and the sizes measured there)
 _SINGULAR = 1e-12
 
 
@@ -145,6 +147,7 @@ class FitCheck(CamelModel):
     worst_residual: float = Field(description="relative: measured median over the fitted one, minus 1")
     relative_noise: float = Field(description="pooled relative standard deviation of one invocation")
     left_out: str | None = Field(default=None, description="a size the fit leaves out, and why")
+    left_out_mb: int | None = Field(default=None, description="that size")
 
     def describe(self) -> str:
         verdict = "fits" if self.fits else "does not fit"
@@ -154,6 +157,17 @@ class FitCheck(CamelModel):
             f"noise {self.relative_noise:.1%} per invocation)"
         )
         return text if self.left_out is None else f"{text}, leaving out {self.left_out}"
+
+
+class CostBand(CamelModel):
+    """The 95% band of the predicted cost per invocation (USD) at a few sizes over the range, computed as the
+    optimum's band is: the resampled curves' percentiles, widened by the misfit. Three lists of one length."""
+
+    model_config = ConfigDict(frozen=True)
+
+    memory_mb: list[int]
+    low: list[float]
+    high: list[float]
 
 
 class CostCurve(CamelModel):
@@ -183,6 +197,11 @@ class CostCurve(CamelModel):
     noise_threshold: float
     check: FitCheck
     resamples: int = Field(default=DEFAULT_RESAMPLES, description="how many resampled fits the band rests on")
+    band: CostBand | None = Field(
+        default=None,
+        description="the cost's 95% band at BAND_POINTS log-spaced sizes over the range, every size fitted and the "
+        "optimum (and the sizes the caller asked for)",
+    )
 
     @property
     def fits(self) -> bool:
@@ -259,9 +278,12 @@ def fit_cost_curve(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     may_leave_out: bool = True,
+    band_at: Sequence[int] = (),
 ) -> CostCurve | None:
     """The cost curve from each size's warm durations (ms), priced over every MB from ``lowest_mb`` to
-    ``highest_mb``; None with fewer than four sizes measured. The same input and seed give the same curve.
+    ``highest_mb``; None with fewer than four sizes measured. The same input and seed give the same curve. Its
+    band is kept at ``BAND_POINTS`` sizes over the range, the sizes fitted, the optimum and the sizes of ``band_at``
+    within the range (sizes measured but not fitted, say).
 
     When the curve does not fit because of one size measured by one or two calls that ran slower than the curve,
     the fit is tried once more without it: the median of two calls is their mean, and one call in a slow mode
@@ -287,7 +309,6 @@ def fit_cost_curve(
     terms = point.terms()
     optimum = _cheapest_every_mb(terms, pricing, lowest_mb, highest_mb)
     resampled = _bootstrap(data, pricing, lowest_mb=lowest_mb, highest_mb=highest_mb, resamples=resamples, seed=seed)
-    at_optimum = sorted(pricing.cost(optimum, t.duration_ms(optimum)) for t, _, _ in resampled)
     tail = (1 - CONFIDENCE) / 2 * 100
     optima = [float(m) for _, m, _ in resampled]
     cheaper = _share_cheaper(resampled, optimum, pricing, noise_threshold)
@@ -305,12 +326,16 @@ def fit_cost_curve(
             resamples=resamples,
             seed=seed,
             may_leave_out=False,
+            band_at=[*band_at, check.worst_mb],  # measured, though not fitted
         )
         if refit is not None and refit.fits:
-            return refit.model_copy(update={"check": refit.check.model_copy(update={"left_out": left_out})})
-    low, high = _widened(
-        pricing.cost(optimum, predicted), percentile(at_optimum, tail), percentile(at_optimum, 100 - tail), check
-    )
+            left = {"left_out": left_out, "left_out_mb": check.worst_mb}
+            return refit.model_copy(update={"check": refit.check.model_copy(update=left)})
+    band = _band(
+        terms, [t for t, _, _ in resampled], pricing, _band_sizes(lowest_mb, highest_mb, {*sizes, optimum, *band_at}),
+        check,
+    )  # fmt: skip
+    at = band.memory_mb.index(optimum)
     return CostCurve(
         terms=terms,
         lowest_mb=lowest_mb,
@@ -319,13 +344,14 @@ def fit_cost_curve(
         optimum_mb=optimum,
         optimum_cost=pricing.cost(optimum, predicted),
         optimum_duration_ms=predicted,
-        optimum_band=ConfidenceInterval(low=low, high=high, confidence=CONFIDENCE),
+        optimum_band=ConfidenceInterval(low=band.low[at], high=band.high[at], confidence=CONFIDENCE),
         optimum_spread_mb=[round(percentile(optima, q)) for q in (tail, 25, 50, 75, 100 - tail)],
         probability_cheaper=cheaper,
         probability_cheaper_than={m: _share_cheaper(resampled, m, pricing, noise_threshold) for m in sizes},
         noise_threshold=noise_threshold,
         check=check,
         resamples=len(resampled),
+        band=band,
     )
 
 
@@ -535,6 +561,44 @@ def _bootstrap(
         memory, cost = grid.cheapest(terms)
         curves.append((terms, memory, cost))
     return curves
+
+
+def _band_sizes(lowest_mb: int, highest_mb: int, also: set[int]) -> tuple[int, ...]:
+    """``BAND_POINTS`` whole sizes log-spaced from ``lowest_mb`` to ``highest_mb`` (both included), and the sizes of
+    ``also`` within the range."""
+    ratio = highest_mb / lowest_mb
+    spaced = {round(lowest_mb * ratio ** (i / (BAND_POINTS - 1))) for i in range(BAND_POINTS)}
+    return tuple(sorted(spaced | {m for m in also if lowest_mb <= m <= highest_mb}))
+
+
+def _band(
+    terms: CurveTerms, resampled: Sequence[CurveTerms], pricing: CurvePricing, sizes: tuple[int, ...], check: FitCheck
+) -> CostBand:
+    """The 95% band of the cost at each of ``sizes``: the resampled curves' percentiles about the point fit's cost,
+    widened by the misfit (``_widened``)."""
+    tail = (1 - CONFIDENCE) / 2 * 100
+    rows = _basis_table(sizes)
+    rates = [pricing.per_ms(m) for m in sizes]
+    request = pricing.prices.request
+
+    def costs(fit: CurveTerms) -> list[float]:
+        """As ``CostCurve.cost`` prices each size, from the shapes computed once (a zero weight adds nothing)."""
+        weights = fit.weights
+        used = [i for i, w in enumerate(weights) if w > 0]
+        return [
+            rate * (fit.level * math.fsum(weights[i] * row[i] for i in used) + BILLING_ROUNDING_MS) + request
+            for rate, row in zip(rates, rows, strict=True)
+        ]
+
+    by_resample = [costs(t) for t in resampled]
+    low: list[float] = []
+    high: list[float] = []
+    for i, centre in enumerate(costs(terms)):
+        drawn = sorted(r[i] for r in by_resample)
+        lo, hi = _widened(centre, percentile(drawn, tail), percentile(drawn, 100 - tail), check)
+        low.append(lo)
+        high.append(hi)
+    return CostBand(memory_mb=list(sizes), low=low, high=high)
 
 
 # ---- the check -----------------------------------------------------------------------------------------

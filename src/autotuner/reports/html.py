@@ -15,7 +15,14 @@ from autotuner.domain.savings_ledger import SavingsLedger
 from autotuner.domain.selection import CandidateStats
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
 from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
-from autotuner.reports.text import frontier_line, monthly_line, outcome_line, search_extent, trade_off_line
+from autotuner.reports.text import (
+    curve_line,
+    frontier_line,
+    monthly_line,
+    outcome_line,
+    search_extent,
+    trade_off_line,
+)
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _LINKABLE_SCHEMES = ("https://", "http://")
@@ -218,6 +225,8 @@ def _explanation(output: TuningOutput) -> str:
     if (search := output.search) is not None:
         rows.append(("Search", f"{search.mode.value}: {search_extent(search)}"))
         rows += [("", step) for step in search.log]
+    if (curve := curve_line(output)) is not None:
+        rows.append(("Cost curve", curve))
     items = "".join(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>" for label, text in rows)
     return f'<dl class="explanation">{items}</dl>'
 

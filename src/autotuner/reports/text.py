@@ -31,6 +31,22 @@ def monthly_line(output: TuningOutput) -> str | None:
     )
 
 
+def curve_line(output: TuningOutput) -> str | None:
+    """What the cost curve of an adaptive run says: whether it fits, and where it puts the cheapest size."""
+    curve = output.search.curve if output.search is not None else None
+    if curve is None:
+        return None
+    fitted = counted(len(curve.fitted_sizes), "size")
+    if not curve.fits:
+        return f"does not fit the {fitted} it was fitted to, so it was not used."
+    left_out = f", leaving out {curve.left_out}" if curve.left_out else ""
+    band = curve.optimum_band
+    return (
+        f"fits {fitted}{left_out}; cheapest at {curve.optimum_mb:,} MB, {usd(curve.optimum_cost)} per invocation "
+        f"(the curve's 95% band {usd(band.low)}-{usd(band.high)})."
+    )
+
+
 def subject(output: TuningOutput, function_name: str) -> str:
     if output.outcome is Outcome.NO_CANDIDATE:
         return f"Autotuner: {function_name}: no memory size meets the constraints"
@@ -88,6 +104,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
         lines.append(f"Frontier: {frontier}")
     if output.search is not None and output.search.mode.value == "adaptive":
         lines.append(f"Search: adaptive, {search_extent(output.search)}.")
+    if (curve := curve_line(output)) is not None:
+        lines.append(f"Cost curve: {curve}")
     if output.savings is not None:
         s = output.savings
         direction = "saves" if s.savings_per_million >= 0 else "costs"

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from autotuner.domain.analysis import build_output
+from autotuner.domain.analysis import build_output, curve_summary
 from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.canary import CanaryCheck, Verdict
@@ -17,6 +17,7 @@ from autotuner.domain.run_cost import run_cost, transitions
 from autotuner.domain.run_record import RunRecord
 from autotuner.domain.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.reports.text import failure_subject, subject, summary
+from autotuner.workflow.analyze import curve_pricing
 from autotuner.workflow.cleanup import NO_RECORD
 from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry
 
@@ -69,7 +70,12 @@ def finish(
         applied=applied,
         warnings=plan.warnings,
         search=SearchSummary(
-            mode=plan.tuning.search, rounds=analysis.rounds, invocations=analysis.invocations, log=analysis.notes
+            mode=plan.tuning.search,
+            rounds=analysis.rounds,
+            invocations=analysis.invocations,
+            log=analysis.notes,
+            # The last round's curve: the one the decision was made with.
+            curve=curve_summary(analysis.curve, curve_pricing(plan)) if analysis.curve is not None else None,
         ),
     )
     output.canary = canary

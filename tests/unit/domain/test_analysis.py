@@ -8,10 +8,12 @@ from autotuner.domain.analysis import (
     PricingContext,
     build_output,
     candidate_stats,
+    curve_summary,
     savings_against,
     visualization_url,
 )
 from autotuner.domain.contracts import AppliedChange, Outcome, parse_tuning_input
+from autotuner.domain.cost_curve import CurvePricing, cpu_share, fit_cost_curve
 from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure, classify
 from autotuner.domain.pricing import Architecture, prices_for_region
@@ -152,3 +154,46 @@ def test_output_carries_the_reference_fields_and_ours() -> None:
     assert dumped["decision"]["chosenMemoryMb"] == 512
     assert dumped["savings"] is None  # 1024 MB was not measured
     assert "distinguishable" not in dumped["confidence"]  # no test on the differences was made: no such claim
+
+
+CURVE_PRICING = CurvePricing(prices=PRICING.prices, architecture=PRICING.architecture)
+
+
+def test_the_curve_summary_predicts_over_the_range_at_each_size_measured_and_at_the_optimum() -> None:
+    """What the output carries of the cost curve: its verdict and optimum as fitted, and its predictions at sizes
+    spread over the range, every size measured in it (fitted or not) and the optimum, each inside its band."""
+    fitted = (256, 512, 1024, 2048, 4096)
+    durations = {m: [(40 + 500 / cpu_share(m)) * (1 + 0.01 * i) for i in range(4)] for m in fitted}
+    curve = fit_cost_curve(
+        durations, CURVE_PRICING, lowest_mb=256, highest_mb=8192, noise_threshold=0.01, band_at=[128, 700, 3000]
+    )
+    assert curve is not None
+    summary = curve_summary(curve, CURVE_PRICING)
+    assert summary is not None
+
+    assert (summary.fits, summary.check) == (curve.fits, curve.check.describe())
+    assert summary.fitted_sizes == list(fitted)
+    assert (summary.left_out_mb, summary.left_out) == (None, None)
+    assert (summary.optimum_mb, summary.optimum_cost, summary.optimum_band) == (
+        curve.optimum_mb,
+        curve.optimum_cost,
+        curve.optimum_band,
+    )
+    sizes = [p.memory_mb for p in summary.points]
+    assert sizes == sorted(set(sizes))
+    assert (sizes[0], sizes[-1]) == (256, 8192)
+    assert {*fitted, 700, 3000, curve.optimum_mb} <= set(sizes)
+    assert 128 not in sizes  # measured below the range (a failure, say): the curve says nothing there
+    assert 40 <= len(sizes) <= 64  # enough to draw, few enough to keep the output small
+    for point in summary.points:
+        assert point.cost == curve.cost(point.memory_mb, CURVE_PRICING)
+        assert point.duration_ms == curve.terms.duration_ms(point.memory_mb)
+        assert point.low <= point.cost <= point.high
+    at_optimum = next(p for p in summary.points if p.memory_mb == curve.optimum_mb)
+    assert (at_optimum.cost, at_optimum.low, at_optimum.high) == (
+        summary.optimum_cost,
+        summary.optimum_band.low,
+        summary.optimum_band.high,
+    )
+    assert len(summary.model_dump_json(by_alias=True)) < 12_000
+    assert curve_summary(curve.model_copy(update={"band": None}), CURVE_PRICING) is None

@@ -1,11 +1,12 @@
 """The cost curve: fitted on Lambda's CPU model, priced over every MB, bootstrapped, and checked against the data."""
 
+import itertools
 import math
 import random
 
 import pytest
 
-from autotuner.domain.cost_curve import CurvePricing, cpu_share, fit_cost_curve, vcpus
+from autotuner.domain.cost_curve import BAND_POINTS, CurvePricing, cpu_share, fit_cost_curve, vcpus
 from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
 
 PRICING = CurvePricing(prices=prices_for_region("us-east-1"), architecture=Architecture.X86_64)
@@ -226,7 +227,10 @@ def test_a_size_whose_two_calls_both_fell_into_a_slow_mode_is_left_out_and_named
     assert 1536 not in curve.sizes
     assert curve.check.left_out is not None
     assert curve.check.left_out.startswith("1536 MB, whose 2 calls ran +")
+    assert curve.check.left_out_mb == 1536
     assert "leaving out 1536 MB" in curve.check.describe()
+    assert curve.band is not None
+    assert 1536 in curve.band.memory_mb  # the refit keeps its band at the size it left out too
 
 
 def test_a_size_slow_on_five_calls_is_not_explained_away() -> None:
@@ -237,3 +241,42 @@ def test_a_size_slow_on_five_calls_is_not_explained_away() -> None:
     assert curve is not None
     assert not curve.fits
     assert curve.check.left_out is None
+    assert curve.check.left_out_mb is None
+
+
+def test_the_band_is_kept_over_the_range_at_the_sizes_fitted_the_optimum_and_those_asked_for() -> None:
+    curve = fit_cost_curve(
+        samples(knee_with_pressure, GRID[1:], 6, seed=1), PRICING, lowest_mb=200, highest_mb=8000,
+        noise_threshold=0.01, band_at=[128, 700, 9000],
+    )  # fmt: skip
+    assert curve is not None
+    band = curve.band
+    assert band is not None
+    sizes = band.memory_mb
+    assert len(sizes) == len(band.low) == len(band.high)
+    assert sizes == sorted(set(sizes))
+    assert (sizes[0], sizes[-1]) == (200, 8000)
+    assert {*curve.sizes, curve.optimum_mb, 700} <= set(sizes)
+    assert not {128, 9000} & set(sizes)  # outside the range: nothing is predicted there
+    assert BAND_POINTS <= len(sizes) <= BAND_POINTS + len(curve.sizes) + 2
+    steps = [b / a for a, b in itertools.pairwise(sizes)]
+    assert max(steps) < (8000 / 200) ** (1.1 / (BAND_POINTS - 1))  # log-spaced: no stretch left bare
+    for m, low, high in zip(sizes, band.low, band.high, strict=True):
+        assert low < curve.cost(m, PRICING) < high, m
+    at = sizes.index(curve.optimum_mb)
+    assert (band.low[at], band.high[at]) == (curve.optimum_band.low, curve.optimum_band.high)
+
+
+def test_the_band_widens_where_the_curve_extrapolates() -> None:
+    """Measured from 512 to 2048 MB, priced from 128 to 10,240 MB: the band is wider, relative to the cost, at the
+    ends than where it was measured."""
+    curve = fit_cost_curve(
+        samples(knee_with_pressure, (512, 768, 1024, 1536, 2048), 6, seed=2), PRICING, lowest_mb=128,
+        highest_mb=10_240, noise_threshold=0.01,
+    )  # fmt: skip
+    assert curve is not None
+    band = curve.band
+    assert band is not None
+    width = {m: (h - lo) / curve.cost(m, PRICING) for m, lo, h in zip(band.memory_mb, band.low, band.high, strict=True)}
+    assert width[128] > 2 * width[1024]
+    assert width[10_240] > 2 * width[1024]

@@ -7,20 +7,29 @@ limit, the rest are measured, the choice was applied and saves money against the
 128 MB and five sizes from 704 to 768 MB ran out of memory, 832 and 896 MB were measured by one cold invocation
 each, and the current 1088 MB sits beside the chosen 1024 MB. ``applied_ledger`` is the savings ledger of two
 applied runs, of a function CloudWatch counted 2.5 million invocations of and of one it has no data of.
+``adaptive_output`` is an adaptive run with its cost curve: 128 MB ran out of memory, seven sizes from 256 to
+10,240 MB were measured five times each; the durations follow Lambda's CPU model with memory pressure, so the
+curve fits and puts the cheapest size between two measured ones, or (``fitting=False``) a sawtooth nothing in the
+model follows, so it does not fit.
 """
 
+import math
 import random
 from datetime import UTC, datetime
 
-from autotuner.domain.analysis import PricingContext, build_output, candidate_stats, difference_test
+from autotuner.domain.adaptive import AdaptiveSettings, curve_decision, search_curve
+from autotuner.domain.analysis import PricingContext, build_output, candidate_stats, curve_summary, difference_test
 from autotuner.domain.contracts import (
     AppliedChange,
+    SearchMode,
+    SearchSummary,
     Trigger,
     TriggerSource,
     TuningInput,
     TuningOutput,
     parse_tuning_input,
 )
+from autotuner.domain.cost_curve import CostCurve, CurvePricing, cpu_share
 from autotuner.domain.frontier import with_trade_offs
 from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
@@ -31,6 +40,7 @@ from autotuner.domain.selection import CandidateStats, Decision, choose
 
 REGION = "us-east-1"
 PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices=prices_for_region(REGION))
+CURVE_PRICING = CurvePricing(prices=PRICING.prices, architecture=PRICING.architecture)
 VISUALIZATION = "https://lambda-power-tuning.show/"
 INVOCATIONS = 20
 
@@ -73,10 +83,16 @@ def statistics(batches: list[BatchMeasurement]) -> list[CandidateStats]:
 
 
 def decide(
-    tuning: TuningInput, batches: list[BatchMeasurement], candidates: list[CandidateStats], current_memory_mb: int
+    tuning: TuningInput,
+    batches: list[BatchMeasurement],
+    candidates: list[CandidateStats],
+    current_memory_mb: int,
+    curve: CostCurve | None = None,
 ) -> Decision:
-    """The decision as Analyze makes it: the choice, the test on its differences, its trade-offs."""
+    """The decision as Analyze makes it: the choice (refined by the cost curve, if any), the test on its
+    differences, its trade-offs."""
     decision = choose(candidates, tuning.strategy, constraints=tuning.constraints)
+    decision = curve_decision(curve, decision, candidates, CURVE_PRICING, tuning.constraints)
     distinction = difference_test(
         decision,
         batches,
@@ -86,6 +102,7 @@ def decide(
         noise_threshold=tuning.noise_threshold,
         seed=1,
         resamples=200,
+        curve=curve,
     )
     return with_trade_offs(
         decision.with_distinction(distinction),
@@ -174,6 +191,47 @@ def crowded_output(function_name: str = "ml-inference") -> TuningOutput:
     batches += [measured(m, 1500.0, seed=m, count=1) for m in CROWDED_COLD_ONLY]
     batches += [measured(m, ms, seed=m) for m, ms in warm.items()]
     return recommendation(tuning, batches, 1088)
+
+
+ADAPTIVE_SIZES = [256, 512, 768, 1536, 2048, 4096, 10240]
+
+
+def _pressured(memory_mb: float) -> float:
+    """One thread of 400 ms, 30 ms of I/O, and memory pressure that fades as memory grows."""
+    return 30 + 400 * (1 + 0.8 * (160 / memory_mb) ** 2) / cpu_share(memory_mb)
+
+
+def _sawtooth(memory_mb: float) -> float:
+    """Slower at every other size: nothing in Lambda's CPU model."""
+    return 300 * (1.5 if round(math.log2(memory_mb) * 2) % 2 else 1.0)
+
+
+def adaptive_output(function_name: str = "ml-inference-adaptive", *, fitting: bool = True) -> TuningOutput:
+    tuning = parse_tuning_input({"lambdaARN": arn(function_name), "search": "adaptive"})
+    duration = _pressured if fitting else _sawtooth
+    batches = [out_of_memory(128)] + [measured(m, duration(m), seed=m + 1, count=5) for m in ADAPTIVE_SIZES]
+    candidates = statistics(batches)
+    settings = AdaptiveSettings.for_tuning(tuning, current_memory_mb=1024)
+    curve = search_curve(settings, candidates, batches, CURVE_PRICING, seed=1, resamples=100)
+    assert curve is not None
+    assert curve.fits is fitting, curve.check.describe()
+    invocations = sum(c.invocations for c in candidates)
+    return build_output(
+        tuning,
+        candidates,
+        decide(tuning, batches, candidates, 1024, curve),
+        current_memory_mb=1024,
+        run_cost=run_cost(candidates),
+        visualization_base_url=VISUALIZATION,
+        region=REGION,
+        search=SearchSummary(
+            mode=SearchMode.ADAPTIVE,
+            rounds=1,
+            invocations=invocations,
+            log=[f"Coarse pass: {len(batches)} sizes from 128 to 10240 MB, 5 invocations each."],
+            curve=curve_summary(curve, CURVE_PRICING),
+        ),
+    )
 
 
 def applied_ledger() -> SavingsLedger:

@@ -4,8 +4,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
-from matplotlib.collections import PathCollection
+from matplotlib.collections import Collection, PathCollection
 from matplotlib.colors import to_hex
 from PIL import Image
 
@@ -13,6 +14,7 @@ from autotuner.domain.contracts import TuningOutput
 from autotuner.reports.charts import render_png, render_svg
 from autotuner.reports.charts.marks import (
     COST_COLOUR,
+    CURVE_COLOUR,
     NOTHING_MEASURED,
     REJECTED_COLOUR,
     SERIES_IN_DRAWING_ORDER,
@@ -25,15 +27,18 @@ from autotuner.reports.charts.series import (
     chart_series,
     cost_label,
     current_memory,
+    curve_series,
     duration_label,
     memory_domain,
 )
 from autotuner.reports.charts.svg import chart_geometry
-from tests.unit.reports import crowded_output, failed_output, io_bound_output, tuned_output
+from tests.unit.reports import adaptive_output, crowded_output, failed_output, io_bound_output, tuned_output
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TUNED = tuned_output()
+FITTING = adaptive_output()
+MISFIT = adaptive_output(fitting=False)
 
 
 def test_series_gives_each_size_its_status_and_reason() -> None:
@@ -222,13 +227,14 @@ def test_log_scale_handles_a_single_size() -> None:
 
 @pytest.mark.parametrize(
     "output",
-    [TUNED, io_bound_output(), failed_output(), crowded_output()],
-    ids=["tuned", "io-bound", "failed", "crowded"],
+    [TUNED, io_bound_output(), failed_output(), crowded_output(), FITTING, MISFIT],
+    ids=["tuned", "io-bound", "failed", "crowded", "curve", "curve-misfit"],
 )
 def test_both_renderers_draw_the_one_legend(output: TuningOutput) -> None:
     """The SVG and the PNG take their legend from one description: same entries, same order."""
     series = chart_series(output)
-    expected = [e.label for e in legend_entries(series, current_shown=current_memory(output) is not None)]
+    shown = current_memory(output) is not None
+    expected = [e.label for e in legend_entries(series, current_shown=shown, curve=curve_series(output))]
     geometry = chart_geometry(output)
     svg_texts = ["".join(t.itertext()) for t in _svg_tree(render_svg(output, "f")).iter(f"{SVG}text")]
     legend_start = svg_texts.index(expected[0])
@@ -252,3 +258,106 @@ def test_both_renderers_ring_the_chosen_size_on_every_series() -> None:
         if isinstance(collection, PathCollection) and list(collection.get_sizes()) == [CHOSEN_RING_AREA]
     ]
     assert sorted(rings) == sorted(s.colour for s in SERIES_IN_DRAWING_ORDER)
+
+
+# ---- the cost curve --------------------------------------------------------------------------------------------
+
+
+def test_a_sweep_has_no_curve_to_draw() -> None:
+    assert TUNED.search is None or TUNED.search.curve is None
+    assert curve_series(TUNED) is None
+    assert chart_geometry(TUNED).curve is None
+    tree = _svg_tree(render_svg(TUNED, "f"))
+    assert not [g for g in tree.iter(f"{SVG}g") if "curve" in (g.get("class") or "")]
+    assert not any("cost curve" in "".join(t.itertext()) for t in tree.iter(f"{SVG}text"))
+
+
+def test_the_curve_series_is_what_the_output_predicts_over_the_sizes_measured() -> None:
+    assert FITTING.search is not None
+    summary = FITTING.search.curve
+    assert summary is not None
+    curve = curve_series(FITTING)
+    assert curve is not None
+    assert list(curve.points) == summary.points  # the run's own figures, nothing evaluated again
+    assert curve.points[0].memory_mb == 256  # 128 MB failed: the curve starts at the lowest size that worked
+    assert curve.points[-1].memory_mb == 10240
+    assert (curve.fits, curve.fitted_sizes, curve.optimum_mb) == (True, 7, summary.optimum_mb)
+    ticks = axis_ticks(chart_series(FITTING), curve)
+    assert ticks.cost[-1] >= max(p.cost for p in curve.points)
+
+
+def test_a_fitting_curve_is_a_solid_line_with_its_band_and_its_cheapest_size_marked() -> None:
+    geometry = chart_geometry(FITTING)
+    placed = geometry.curve
+    assert placed is not None
+    plot = geometry.plot
+    assert len(placed.line) == len(placed.band_top) == len(placed.band_bottom) == len(placed.curve.points)
+    for (x, y), (_, top), (_, bottom) in zip(placed.line, placed.band_top, placed.band_bottom, strict=True):
+        assert plot.left < x < plot.right
+        assert plot.top <= top <= y <= bottom <= plot.bottom  # the band holds the line (SVG's y grows down)
+    assert any(bottom - top > 1 for (_, top), (_, bottom) in zip(placed.band_top, placed.band_bottom, strict=True))
+    assert placed.optimum is not None
+    optimum_x = placed.optimum[0]
+    assert placed.line[0][0] < optimum_x < placed.line[-1][0]
+
+    tree = _svg_tree(render_svg(FITTING, "f"))
+    (line,) = [e for e in tree.iter(f"{SVG}polyline") if e.get("class") == "curve-line"]
+    assert line.get("stroke") == CURVE_COLOUR
+    assert line.get("stroke-dasharray") is None
+    (band,) = [e for e in tree.iter(f"{SVG}polygon") if e.get("class") == "curve-band"]
+    assert len((band.get("points") or "").split()) == 2 * len(placed.line)
+    (pin,) = [g for g in tree.iter(f"{SVG}g") if g.get("class") == "curve-optimum"]
+    tooltip = pin.findtext(f"{SVG}title") or ""
+    assert tooltip.startswith(f"The cost curve's cheapest size: {placed.curve.optimum_mb:,} MB, predicted $")
+    texts = ["".join(t.itertext()) for t in tree.iter(f"{SVG}text")]
+    assert "cost curve (fitted to 7 sizes)" in texts
+    assert f"curve's cheapest: {placed.curve.optimum_mb} MB" in texts
+
+
+def test_a_curve_that_does_not_fit_is_dashed_without_band_or_cheapest_size_and_says_it_was_not_used() -> None:
+    placed = chart_geometry(MISFIT).curve
+    assert placed is not None
+    assert (placed.band_top, placed.band_bottom, placed.optimum) == ([], [], None)
+    tree = _svg_tree(render_svg(MISFIT, "f"))
+    (line,) = [e for e in tree.iter(f"{SVG}polyline") if e.get("class") == "curve-line"]
+    assert line.get("stroke-dasharray") == "6 4"
+    assert not [e for e in tree.iter(f"{SVG}polygon") if e.get("class") == "curve-band"]
+    assert not [g for g in tree.iter(f"{SVG}g") if g.get("class") == "curve-optimum"]
+    (curve_group,) = [g for g in tree.iter(f"{SVG}g") if g.get("class") == "curve misfit"]
+    assert (curve_group.findtext(f"{SVG}title") or "").startswith("The cost curve does not fit the measured sizes")
+    texts = ["".join(t.itertext()) for t in tree.iter(f"{SVG}text")]
+    assert "cost curve (does not fit: not used)" in texts
+    assert not any(t.startswith("curve's cheapest") for t in texts)
+
+
+def test_a_legend_of_three_rows_makes_the_chart_taller_not_the_plot_shorter() -> None:
+    narrow = 560  # the fitting curve's legend needs three rows at this width
+    wide = chart_geometry(FITTING)
+    tall = chart_geometry(FITTING, width=narrow)
+    assert {entry.row for entry in wide.legend} == {0, 1}
+    rows = sorted({entry.y for entry in tall.legend})
+    assert len(rows) == 3
+    assert tall.height > wide.height
+    assert tall.plot.bottom - tall.plot.top == pytest.approx(wide.plot.bottom - wide.plot.top)
+    assert tall.plot.top > rows[-1] + 8
+
+
+def _fill_colour(collection: Collection) -> str:
+    red, green, blue, _ = (float(v) for v in np.asarray(collection.get_facecolor()).reshape(-1, 4)[0])
+    return to_hex((red, green, blue))
+
+
+def test_the_png_draws_the_curve_its_band_and_its_cheapest_size() -> None:
+    image = _png_image(render_png(FITTING, "f"))
+    assert _share_near(image, CURVE_COLOUR, tolerance=30) > 0.0005
+    figure = chart_figure(FITTING, "f")
+    cost_axes = figure.axes[0]
+    curve_lines = [line for line in cost_axes.get_lines() if to_hex(line.get_color()) == CURVE_COLOUR]
+    solid = [line for line in curve_lines if line.get_linestyle() == "-"]
+    assert len(solid) == 1
+    assert len(solid[0].get_xdata()) == len(curve_series(FITTING).points)  # type: ignore[arg-type, union-attr]
+    assert [line.get_marker() for line in curve_lines if line.get_linestyle() == "None"] == ["v"]
+    bands = [c for c in cost_axes.collections if _fill_colour(c) == CURVE_COLOUR]
+    assert len(bands) == 1
+    misfit = chart_figure(MISFIT, "f").axes[0]
+    assert [line.get_linestyle() for line in misfit.get_lines() if to_hex(line.get_color()) == CURVE_COLOUR] == ["--"]

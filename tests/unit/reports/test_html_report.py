@@ -10,7 +10,7 @@ from autotuner.domain.money import usd
 from autotuner.reports.html import render_html
 from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
 from autotuner.reports.text import outcome_line, summary
-from tests.unit.reports import applied_ledger, failed_output, io_bound_output, tuned_output
+from tests.unit.reports import adaptive_output, applied_ledger, failed_output, io_bound_output, tuned_output
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Attributes through which a browser would fetch something (or navigate, for <a href>).
@@ -277,6 +277,50 @@ def test_a_single_round_is_one_round() -> None:
     )
     assert "adaptive: 1 round, 1 invocation<" in render_html([("orders", output)])
     assert "Search: adaptive, 1 round, 1 invocation." in summary(output, "orders")
+
+
+def _explained(page: str) -> dict[str, str]:
+    """The run's explanation: each row's label and text."""
+    document = parse(page)
+    labels = [text_of(dt) for dt in document.find("dt")]
+    return dict(zip(labels, [text_of(dd) for dd in document.find("dd")], strict=True))
+
+
+def test_an_adaptive_run_says_what_its_cost_curve_predicts_with_the_outputs_figures() -> None:
+    output = adaptive_output()
+    assert output.search is not None
+    curve = output.search.curve
+    assert curve is not None
+    band = curve.optimum_band
+    line = (
+        f"fits 7 sizes; cheapest at {curve.optimum_mb:,} MB, {usd(curve.optimum_cost)} per invocation "
+        f"(the curve's 95% band {usd(band.low)}-{usd(band.high)})."
+    )
+    assert f"Cost curve: {line}" in summary(output, "f").splitlines()
+    assert _explained(render_html([("f", output)]))["Cost curve"] == line
+
+
+def test_a_cost_curve_that_does_not_fit_is_said_not_to_have_been_used() -> None:
+    output = adaptive_output(fitting=False)
+    line = "does not fit the 7 sizes it was fitted to, so it was not used."
+    assert f"Cost curve: {line}" in summary(output, "f").splitlines()
+    assert _explained(render_html([("f", output)]))["Cost curve"] == line
+
+
+def test_a_size_the_curve_left_out_is_named() -> None:
+    output = adaptive_output()
+    assert output.search is not None
+    assert output.search.curve is not None
+    left_out = "1536 MB, whose 2 calls ran +240% from it"
+    fitted = [m for m in output.search.curve.fitted_sizes if m != 1536]
+    curve = output.search.curve.model_copy(update={"fitted_sizes": fitted, "left_out_mb": 1536, "left_out": left_out})
+    output = output.model_copy(update={"search": output.search.model_copy(update={"curve": curve})})
+    assert f"Cost curve: fits 6 sizes, leaving out {left_out}; cheapest at" in summary(output, "f")
+
+
+def test_a_sweep_says_nothing_of_a_cost_curve() -> None:
+    assert "Cost curve" not in summary(TUNED, "f")
+    assert "Cost curve" not in _explained(render_html([("f", TUNED)]))
 
 
 def test_the_savings_section_shows_the_ledger_as_the_cli_prints_it() -> None:

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+from autotuner.domain.analysis import curve_summary
 from autotuner.domain.contracts import LATEST, AppliedChange, Outcome
 from autotuner.domain.money import usd
 from autotuner.domain.run import Analysis, CleanupReport, Plan, StepError
+from autotuner.workflow.analyze import curve_pricing
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
 from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryNotifier, Published
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
@@ -107,6 +109,40 @@ def test_a_notification_that_cannot_be_published_is_a_warning(world: World) -> N
     output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
     assert output.warnings == ["the notification could not be published: AuthorizationError"]
     assert TARGET in world.registry.runs
+
+
+def searched(world: World, tuning_input: dict[str, object]) -> NotifyRequest:
+    """An adaptive run in memory, every round of it until Analyze says it is complete."""
+    plan, round_ = world.planned(tuning_input)
+    document = world.analyze(plan, round_, world.prepare(plan, round_))
+    while not document.analysis.complete:
+        assert document.round is not None
+        document = world.analyze(plan, document.round, world.prepare(plan, document.round), document.analysis)
+    return NotifyRequest(plan=plan, analysis=document.analysis, cleanup=world.clean_up())
+
+
+def test_an_adaptive_run_carries_the_cost_curve_its_last_round_decided_with(world: World) -> None:
+    request = searched(world, {"lambdaARN": TARGET})
+    curve = request.analysis.curve
+    assert curve is not None
+    assert request.analysis.rounds > 1
+
+    output = finish(request, world.notifier, visualization_base_url=URL)
+
+    assert output.search is not None
+    assert output.search.curve is not None
+    assert output.search.curve == curve_summary(curve, curve_pricing(request.plan))
+    assert output.search.curve.fitted_sizes == curve.sizes
+    measured = {c.memory_mb for c in output.candidates if c.warm_invocations}
+    assert set(curve.sizes) <= measured
+    assert '"curve": {' in world.notifier.published[0].message
+
+
+def test_a_sweep_carries_no_cost_curve(world: World) -> None:
+    output = finish(tuned(world, SWEEP), None, visualization_base_url=URL)
+    assert output.search is not None
+    assert output.search.curve is None
+    assert output.model_dump(mode="json", by_alias=True)["search"]["curve"] is None
 
 
 def test_a_dry_run_is_not_stored_as_a_profile(world: World) -> None:

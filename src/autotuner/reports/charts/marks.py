@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from autotuner.reports.charts.series import FailedGroup, PointStatus, SeriesPoint, cold_invocations
+from autotuner.reports.charts.series import CurveSeries, FailedGroup, PointStatus, SeriesPoint, cold_invocations
 
 COST_COLOUR = "#2563eb"
 P50_COLOUR = "#ea580c"
@@ -16,6 +16,8 @@ P95_COLOUR = "#f59e0b"
 CHOSEN_COLOUR = "#16a34a"
 REJECTED_COLOUR = "#dc2626"
 CURRENT_COLOUR = "#64748b"
+CURVE_COLOUR = "#7c3aed"  # the cost curve: on the cost axis, told apart from the measured cost line
+CURVE_BAND_OPACITY = 0.14
 GRID_COLOUR = "#e5e7eb"
 INK = "#374151"
 BACKGROUND = "#ffffff"
@@ -36,6 +38,18 @@ def chosen_label(memory_mb: int) -> str:
 def failed_label(group: FailedGroup) -> str:
     """Above the group's cross: how many sizes failed (the axis names them, kept short to stay off the lines)."""
     return FAILED_LABEL if len(group.points) == 1 else f"{FAILED_LABEL}: {len(group.points)} sizes"
+
+
+def curve_label(curve: CurveSeries) -> str:
+    """The legend's words for the cost curve: what it rests on, or that it was not used."""
+    if not curve.fits:
+        return "cost curve (does not fit: not used)"
+    sizes = "1 size" if curve.fitted_sizes == 1 else f"{curve.fitted_sizes} sizes"
+    return f"cost curve (fitted to {sizes})"
+
+
+def curve_optimum_label(curve: CurveSeries) -> str:
+    return f"curve's cheapest: {curve.optimum_mb} MB"
 
 
 def failed_axis_label(group: FailedGroup) -> str:
@@ -119,6 +133,8 @@ def cold_only_label(points: Sequence[SeriesPoint]) -> str:
 
 class Symbol(StrEnum):
     LINE = "line"
+    CURVE = "curve"  # a thin line, over a light band when the entry has one
+    PIN = "pin"  # a triangle pointing down at the cost curve's cheapest size
     SWATCH = "swatch"  # a filled square: the chosen size's band
     HOLLOW = "hollow"  # Marker.HOLLOW's ring
     CROSS = "cross"  # a failed size
@@ -132,12 +148,33 @@ class LegendEntry:
     label: str
     dashed: bool = False
     reference: bool = False  # a thin reference line (the current memory), not a data series
+    band: bool = False  # a light band behind the symbol (the cost curve's 95% band)
 
 
-def legend_entries(points: Sequence[SeriesPoint], *, current_shown: bool) -> list[LegendEntry]:
-    """The legend, in order: the three series, then only the marks this chart actually shows."""
+def curve_shows_band(curve: CurveSeries) -> bool:
+    """A curve that does not fit is drawn dashed and without its band: it was not used, and its band means little."""
+    return curve.fits
+
+
+def curve_shows_optimum(curve: CurveSeries) -> bool:
+    return curve.fits
+
+
+def legend_entries(
+    points: Sequence[SeriesPoint], *, current_shown: bool, curve: CurveSeries | None = None
+) -> list[LegendEntry]:
+    """The legend, in order: the three series, the cost curve and its cheapest size when the run has one, then only
+    the marks this chart actually shows."""
     statuses = {p.status for p in points}
     entries = [LegendEntry(Symbol.LINE, s.colour, s.label, dashed=s.dashed) for s in SERIES_IN_LEGEND_ORDER]
+    if curve is not None:
+        entries.append(
+            LegendEntry(
+                Symbol.CURVE, CURVE_COLOUR, curve_label(curve), dashed=not curve.fits, band=curve_shows_band(curve)
+            )
+        )
+        if curve_shows_optimum(curve):
+            entries.append(LegendEntry(Symbol.PIN, CURVE_COLOUR, curve_optimum_label(curve)))
     if PointStatus.CHOSEN in statuses:
         entries.append(LegendEntry(Symbol.SWATCH, CHOSEN_COLOUR, "chosen"))
     if PointStatus.EXCLUDED in statuses:

@@ -16,6 +16,8 @@ from autotuner.reports.charts.marks import (
     COST_AXIS_TITLE,
     COST_COLOUR,
     CURRENT_COLOUR,
+    CURVE_BAND_OPACITY,
+    CURVE_COLOUR,
     DURATION_AXIS_TITLE,
     GRID_COLOUR,
     INK,
@@ -31,11 +33,14 @@ from autotuner.reports.charts.marks import (
     Shape,
     Symbol,
     chosen_label,
+    curve_shows_band,
+    curve_shows_optimum,
     legend_entries,
     marker_for,
     shape_for,
 )
 from autotuner.reports.charts.series import (
+    CurveSeries,
     Scale,
     SeriesPoint,
     any_measured,
@@ -43,15 +48,16 @@ from autotuner.reports.charts.series import (
     chart_series,
     cost_label,
     current_memory,
+    curve_series,
     duration_label,
     failed_groups,
     memory_domain,
 )
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
 _SIZE_INCHES = (9.0, 4.8)
 _DPI = 120
@@ -61,6 +67,8 @@ _ROW_POINTS = 11.0  # a row of 9 pt labels
 _TICK_POINTS = 7.0  # a tick and its padding, below the axis
 _AXES_SHARE = 0.8  # of the figure's width, roughly, once the two y axes have their labels
 _LINE_WIDTH = 2.2
+_CURVE_WIDTH = 1.3
+_PIN_LIFT_POINTS = 5.5  # the triangle on the curve's cheapest size: its tip just above the line
 CHOSEN_RING_AREA = 120  # pt², the chosen size's dots
 _BAND = 2**0.07  # half the width of a size's band, as a factor on the log2 axis
 
@@ -79,16 +87,20 @@ def chart_figure(output: TuningOutput, function_name: str) -> "Figure":
     from matplotlib.figure import Figure  # noqa: PLC0415
 
     series = chart_series(output)
+    curve = curve_series(output)
     figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI, layout="constrained", facecolor=BACKGROUND)
     FigureCanvasAgg(figure)  # attaches itself
     cost_axes = figure.add_subplot()
     duration_axes = cost_axes.twinx()
-    _axes(cost_axes, duration_axes, series, output)
+    _axes(cost_axes, duration_axes, series, output, curve)
     _bands(cost_axes, series, output)
+    if curve is not None and any_measured(series):
+        _curve(figure, cost_axes, curve)
     _lines({Axis.COST: cost_axes, Axis.DURATION: duration_axes}, series)
-    entries = legend_entries(series, current_shown=current_memory(output) is not None)
+    entries = legend_entries(series, current_shown=current_memory(output) is not None, curve=curve)
     cost_axes.legend(
         handles=[_legend_handle(e) for e in entries],
+        labels=[e.label for e in entries],  # a handle of two artists (a band under a line) carries none
         loc="lower center",
         bbox_to_anchor=(0.5, 1.06),
         ncols=4,
@@ -99,14 +111,20 @@ def chart_figure(output: TuningOutput, function_name: str) -> "Figure":
     return figure
 
 
-def _axes(cost_axes: "Axes", duration_axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> None:
+def _axes(
+    cost_axes: "Axes",
+    duration_axes: "Axes",
+    series: list[SeriesPoint],
+    output: TuningOutput,
+    curve: CurveSeries | None,
+) -> None:
     low, high = memory_domain([p.memory_mb for p in series])
     cost_axes.set_xscale("log", base=2)
     cost_axes.set_xlim(2**low, 2**high)
     rows = _x_labels(cost_axes, series, output)
     cost_axes.minorticks_off()
     cost_axes.set_xlabel(MEMORY_AXIS_TITLE, labelpad=rows * _ROW_POINTS)
-    ticks = axis_ticks(series)
+    ticks = axis_ticks(series, curve)
     for axes, values, label, title, colour in (
         (cost_axes, ticks.cost, cost_label, COST_AXIS_TITLE, COST_COLOUR),
         (duration_axes, ticks.duration, duration_label, DURATION_AXIS_TITLE, P50_COLOUR),
@@ -206,6 +224,45 @@ def _markers(axes: "Axes", points: list[SeriesPoint], line: Series, marker: Mark
     )
 
 
+def _curve(figure: "Figure", axes: "Axes", curve: CurveSeries) -> None:
+    """The cost curve as in the SVG: its band under the measured lines, a thin line over them (dashed when it does
+    not fit) and a triangle on its cheapest size. The axes clip a band that reaches past the top."""
+    from matplotlib.transforms import offset_copy  # noqa: PLC0415 - see render_png
+
+    sizes = [p.memory_mb for p in curve.points]
+    if curve_shows_band(curve):
+        axes.fill_between(
+            sizes,
+            [p.low for p in curve.points],
+            [p.high for p in curve.points],
+            color=CURVE_COLOUR,
+            alpha=CURVE_BAND_OPACITY,
+            linewidth=0,
+            zorder=1.5,
+        )
+    axes.plot(
+        sizes,
+        [p.cost for p in curve.points],
+        color=CURVE_COLOUR,
+        linewidth=_CURVE_WIDTH,
+        linestyle="-" if curve.fits else "--",
+        zorder=3,  # the measured lines are at 2, their markers at 4 and 5
+    )
+    if curve_shows_optimum(curve):
+        lifted = offset_copy(axes.transData, fig=figure, y=_PIN_LIFT_POINTS, units="points")
+        axes.plot(
+            [curve.optimum_mb],
+            [curve.optimum_cost],
+            transform=lifted,
+            linestyle="",
+            marker="v",
+            markersize=8,
+            color=CURVE_COLOUR,
+            markeredgecolor=BACKGROUND,
+            zorder=6,
+        )
+
+
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None else value
 
@@ -247,17 +304,14 @@ def _bands(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> Non
         )
 
 
-def _legend_handle(entry: LegendEntry) -> "Line2D":
+def _legend_handle(entry: LegendEntry) -> "Artist | tuple[Artist, ...]":
     from matplotlib.lines import Line2D  # noqa: PLC0415 - see render_png
 
-    style: Literal["--", "-"] = "--" if entry.dashed else "-"
     match entry.symbol:
-        case Symbol.LINE if entry.reference:
-            return Line2D([], [], color=entry.colour, linestyle=style, label=entry.label)
-        case Symbol.LINE:
-            return Line2D(
-                [], [], color=entry.colour, linewidth=_LINE_WIDTH, linestyle=style, marker="o", label=entry.label
-            )
+        case Symbol.LINE | Symbol.CURVE:
+            return _legend_line(entry)
+        case Symbol.PIN:
+            return Line2D([], [], linestyle="", marker="v", markersize=8, color=entry.colour, label=entry.label)
         case Symbol.SWATCH:
             return Line2D([], [], color=entry.colour, linewidth=6, alpha=0.5, label=entry.label)
         case Symbol.HOLLOW:
@@ -278,3 +332,18 @@ def _legend_handle(entry: LegendEntry) -> "Line2D":
             )
         case Symbol.DIAMOND:
             return Line2D([], [], linestyle="", marker="D", markersize=6, color=entry.colour, label=entry.label)
+
+
+def _legend_line(entry: LegendEntry) -> "Artist | tuple[Artist, ...]":
+    """A series' line with its dot, the current memory's thin line, or the cost curve's thin line over its band."""
+    from matplotlib.lines import Line2D  # noqa: PLC0415 - see render_png
+    from matplotlib.patches import Patch  # noqa: PLC0415
+
+    style: Literal["--", "-"] = "--" if entry.dashed else "-"
+    if entry.symbol is Symbol.CURVE:
+        line = Line2D([], [], color=entry.colour, linewidth=_CURVE_WIDTH, linestyle=style, label=entry.label)
+        band = Patch(facecolor=entry.colour, alpha=CURVE_BAND_OPACITY, linewidth=0)
+        return (band, line) if entry.band else line
+    if entry.reference:
+        return Line2D([], [], color=entry.colour, linestyle=style, label=entry.label)
+    return Line2D([], [], color=entry.colour, linewidth=_LINE_WIDTH, linestyle=style, marker="o", label=entry.label)

@@ -1,4 +1,5 @@
-"""What the charts plot, as pure data: every measured size with its status, the axes' domains and ticks.
+"""What the charts plot, as pure data: every measured size with its status, the cost curve of an adaptive run, the
+axes' domains and ticks.
 
 Both renderers (``svg`` and ``png``) draw from these values, so the two pictures and the report's tables cannot
 disagree about a number.
@@ -9,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from autotuner.domain.contracts import TuningOutput
+from autotuner.domain.contracts import CurvePoint, TuningOutput
 from autotuner.domain.money import usd
 from autotuner.domain.selection import CandidateStats
+from autotuner.domain.statistics import ConfidenceInterval
 
 _TARGET_TICKS = 5
 FAILED_GROUP_SHARE = 0.06  # failed sizes closer than this share of the x axis's width are shown as one group
@@ -114,6 +116,57 @@ def _series_point(
     )
 
 
+# ---- the cost curve -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurveSeries:
+    """The cost curve of an adaptive run as the output carries it: its predicted cost (and band) over the sizes
+    measured, whether it fits, and its cheapest size."""
+
+    points: tuple[CurvePoint, ...]  # in memory order
+    fits: bool
+    fitted_sizes: int
+    check: str
+    optimum_mb: int
+    optimum_cost: float
+    optimum_band: ConfidenceInterval
+
+    def describe(self) -> str:
+        """The tooltip of the line: the fit check, in words."""
+        return self.check[0].upper() + self.check[1:] + "."
+
+    def describe_optimum(self) -> str:
+        """The tooltip of the curve's cheapest size."""
+        band = self.optimum_band
+        return (
+            f"The cost curve's cheapest size: {self.optimum_mb:,} MB, predicted {usd(self.optimum_cost)} per "
+            f"invocation (95% band {usd(band.low)}-{usd(band.high)})"
+        )
+
+
+def curve_series(output: TuningOutput) -> CurveSeries | None:
+    """The run's cost curve, if it has one, over the span of the sizes measured (the x axis's). The curve prices the
+    range the search could choose from, which lies within that span: this only keeps the axis true to the data."""
+    curve = output.search.curve if output.search is not None else None
+    if curve is None or not output.candidates:
+        return None
+    measured = [c.memory_mb for c in output.candidates]
+    low, high = min(measured), max(measured)
+    points = tuple(p for p in curve.points if low <= p.memory_mb <= high)
+    if len(points) < 2:
+        return None
+    return CurveSeries(
+        points=points,
+        fits=curve.fits,
+        fitted_sizes=len(curve.fitted_sizes),
+        check=curve.check,
+        optimum_mb=curve.optimum_mb,
+        optimum_cost=curve.optimum_cost,
+        optimum_band=curve.optimum_band,
+    )
+
+
 # ---- failed sizes ---------------------------------------------------------------------------------------------
 
 
@@ -195,8 +248,11 @@ def memory_domain(sizes: Sequence[int]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def axis_ticks(series: Sequence[SeriesPoint]) -> Ticks:
+def axis_ticks(series: Sequence[SeriesPoint], curve: CurveSeries | None = None) -> Ticks:
+    """Ticks that hold every measured value and the cost curve's line (its band may reach past the top: it is
+    clipped there)."""
     costs = [p.cost for p in series if p.cost is not None]
+    costs += [p.cost for p in curve.points] if curve is not None else []
     durations = [p.p95_ms for p in series if p.p95_ms is not None]
     cost_step = _nice_step(max(costs, default=0.0))
     duration_step = _nice_step(max(durations, default=0.0))

@@ -16,6 +16,8 @@ from autotuner.reports.charts.marks import (
     COST_COLOUR,
     CURRENT_COLOUR,
     CURRENT_LABEL,
+    CURVE_BAND_OPACITY,
+    CURVE_COLOUR,
     DURATION_AXIS_TITLE,
     GRID_COLOUR,
     INK,
@@ -32,11 +34,14 @@ from autotuner.reports.charts.marks import (
     Shape,
     Symbol,
     chosen_label,
+    curve_shows_band,
+    curve_shows_optimum,
     legend_entries,
     marker_for,
     shape_for,
 )
 from autotuner.reports.charts.series import (
+    CurveSeries,
     FailedGroup,
     PointStatus,
     Scale,
@@ -46,6 +51,7 @@ from autotuner.reports.charts.series import (
     chart_series,
     cost_label,
     current_memory,
+    curve_series,
     duration_label,
     failed_groups,
     memory_domain,
@@ -58,8 +64,12 @@ FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Ar
 _LEGEND_CHAR_WIDTH = 6.6  # px per character of legend text, on average
 _LEGEND_LEFT = 16.0
 _LEGEND_FIRST_ROW = 22.0
-_LEGEND_ROW_HEIGHT = 22.0  # the legend takes up to two rows above the plot
+_LEGEND_ROW_HEIGHT = 22.0
+_LEGEND_ROWS = 2  # the plot starts below two rows of legend; a chart whose legend needs more is taller
 _LINE_WIDTH = 2.5
+_CURVE_WIDTH = 1.5
+_PIN_SIZE = 5.5  # half the width of the triangle on the curve's cheapest size
+_PIN_LIFT = _PIN_SIZE + 2.5  # its centre above the curve: the tip just clears a measured line there
 _AXIS_CHAR_WIDTH = 7.2  # px per digit of a 12px label
 _AXIS_ROW_HEIGHT = 15.0  # a second row of axis numbers, for marked sizes that would overlap (a 12px line is 14)
 _FAILED_CHAR_WIDTH = 6.4  # px per character of an 11px label, on average
@@ -104,6 +114,33 @@ class PlacedFailure:
 
 
 @dataclass(frozen=True)
+class PlacedCurve:
+    """The cost curve in pixels: its line, its band (clipped to the plot) and where its cheapest size is."""
+
+    curve: CurveSeries
+    line: list[tuple[float, float]]
+    band_top: list[tuple[float, float]]  # the band's upper edge, left to right
+    band_bottom: list[tuple[float, float]]
+    optimum: tuple[float, float] | None  # on the line; None when it is not marked
+
+
+@dataclass(frozen=True)
+class PlacedLegendEntry:
+    entry: LegendEntry
+    x: float  # the symbol's left edge
+    row: int
+
+    @property
+    def y(self) -> float:
+        """The row's middle."""
+        return _LEGEND_FIRST_ROW + self.row * _LEGEND_ROW_HEIGHT
+
+    @property
+    def text_x(self) -> float:
+        return self.x + 24
+
+
+@dataclass(frozen=True)
 class ChartGeometry:
     width: int
     height: int
@@ -116,6 +153,8 @@ class ChartGeometry:
     failures: list[PlacedFailure]
     chosen: PlacedPoint | None
     current_x: float | None  # the function's memory before tuning, when it was measured
+    curve: PlacedCurve | None = None
+    legend: tuple[PlacedLegendEntry, ...] = ()
 
     def x_label_y(self, label: PlacedLabel) -> float:
         """The baseline of an x axis number."""
@@ -129,16 +168,20 @@ class ChartGeometry:
 def chart_geometry(output: TuningOutput, *, width: int = SVG_WIDTH, height: int = SVG_HEIGHT) -> ChartGeometry:
     """Where everything goes, in SVG pixels; pure, so the tests can check the picture without rendering it."""
     series = chart_series(output)
+    curve = curve_series(output)
+    current = current_memory(output)
+    legend = _lay_out_legend(legend_entries(series, current_shown=current is not None, curve=curve), width)
+    legend_rows = max(_LEGEND_ROWS, legend[-1].row + 1)
+    height += round((legend_rows - _LEGEND_ROWS) * _LEGEND_ROW_HEIGHT)  # the plot keeps its height below the legend
     left, right = 96, width - 74
     low, high = memory_domain([p.memory_mb for p in series])
     x = Scale(low, high, left, right, log2=True)
     groups = failed_groups(series)
-    current = current_memory(output)
     x_labels = lay_out(axis_labels(series, groups, output.power, current), x, char_width=_AXIS_CHAR_WIDTH)
     # Rows of axis numbers below the first take their height from the plot, so the axis title keeps its place.
     bottom = height - 56 - (rows_used(x_labels) - 1) * _AXIS_ROW_HEIGHT
-    plot = Box(left=left, top=_LEGEND_FIRST_ROW + 2 * _LEGEND_ROW_HEIGHT + 8, right=right, bottom=bottom)
-    ticks = axis_ticks(series)
+    plot = Box(left=left, top=_LEGEND_FIRST_ROW + legend_rows * _LEGEND_ROW_HEIGHT + 8, right=right, bottom=bottom)
+    ticks = axis_ticks(series, curve)
     cost_y = Scale(0, ticks.cost[-1], plot.bottom, plot.top)
     duration_y = Scale(0, ticks.duration[-1], plot.bottom, plot.top)
     points = [
@@ -166,6 +209,35 @@ def chart_geometry(output: TuningOutput, *, width: int = SVG_WIDTH, height: int 
         failures=_place_failures(groups, x),
         chosen=next((p for p in points if p.point.status is PointStatus.CHOSEN), None),
         current_x=current_x,
+        curve=_place_curve(curve, x, cost_y, plot) if curve is not None and measured else None,
+        legend=tuple(legend),
+    )
+
+
+def _lay_out_legend(entries: list[LegendEntry], width: int) -> list[PlacedLegendEntry]:
+    """Left to right, a new row where the next entry would pass the right edge."""
+    placed: list[PlacedLegendEntry] = []
+    x, row = _LEGEND_LEFT, 0
+    for entry in entries:
+        item_width = 24 + len(entry.label) * _LEGEND_CHAR_WIDTH
+        if x + item_width > width - 16 and x > _LEGEND_LEFT:
+            x, row = _LEGEND_LEFT, row + 1
+        placed.append(PlacedLegendEntry(entry, x, row))
+        x += item_width + 20
+    return placed
+
+
+def _place_curve(curve: CurveSeries, x: Scale, cost_y: Scale, plot: Box) -> PlacedCurve:
+    def clipped(value: float) -> float:
+        return min(max(cost_y(value), plot.top), plot.bottom)
+
+    band = curve_shows_band(curve)
+    return PlacedCurve(
+        curve=curve,
+        line=[(x(p.memory_mb), cost_y(p.cost)) for p in curve.points],
+        band_top=[(x(p.memory_mb), clipped(p.high)) for p in curve.points] if band else [],
+        band_bottom=[(x(p.memory_mb), clipped(p.low)) for p in curve.points] if band else [],
+        optimum=(x(curve.optimum_mb), cost_y(curve.optimum_cost)) if curve_shows_optimum(curve) else None,
     )
 
 
@@ -195,7 +267,11 @@ def render_svg(output: TuningOutput, function_name: str) -> str:
         *_failed_sizes(geometry),
         *_current(geometry),
         *_chosen_band(geometry),
-        *_series(geometry),
+        *_curve_band(geometry),
+        *_lines(geometry),
+        *_curve(geometry),
+        *_curve_optimum(geometry),
+        *_markers(geometry),
         *_chosen_label(geometry),
         *_legend(geometry),
         *_nothing_measured(geometry),
@@ -313,11 +389,12 @@ def _chosen_band(g: ChartGeometry) -> list[str]:
     ]
 
 
-def _series(g: ChartGeometry) -> list[str]:
-    parts = [line for series in SERIES_IN_DRAWING_ORDER for line in _line(g.points, series)]
-    for placed in g.points:
-        parts += _point_markers(placed)
-    return parts
+def _lines(g: ChartGeometry) -> list[str]:
+    return [line for series in SERIES_IN_DRAWING_ORDER for line in _line(g.points, series)]
+
+
+def _markers(g: ChartGeometry) -> list[str]:
+    return [part for placed in g.points for part in _point_markers(placed)]
 
 
 def _line(points: Sequence[PlacedPoint], series: Series) -> list[str]:
@@ -391,29 +468,72 @@ def _chosen_label(g: ChartGeometry) -> list[str]:
 
 
 def _legend(g: ChartGeometry) -> list[str]:
-    entries = legend_entries([p.point for p in g.points], current_shown=g.current_x is not None)
-    parts: list[str] = []
-    x, y = _LEGEND_LEFT, _LEGEND_FIRST_ROW
-    for entry in entries:
-        item_width = 24 + len(entry.label) * _LEGEND_CHAR_WIDTH
-        if x + item_width > g.width - 16:  # wrap to the second row
-            x, y = _LEGEND_LEFT, y + _LEGEND_ROW_HEIGHT
-        parts.append(_legend_symbol(entry, x, y))
-        parts.append(f'<text x="{_f(x + 24)}" y="{_f(y)}" dy="4">{escape(entry.label)}</text>')
-        x += item_width + 20
+    parts = ['<g class="legend">']
+    for placed in g.legend:
+        parts.append(_legend_symbol(placed.entry, placed.x, placed.y))
+        parts.append(f'<text x="{_f(placed.text_x)}" y="{_f(placed.y)}" dy="4">{escape(placed.entry.label)}</text>')
+    parts.append("</g>")
     return parts
+
+
+def _points(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(f"{_f(x)},{_f(y)}" for x, y in points)
+
+
+def _curve_band(g: ChartGeometry) -> list[str]:
+    """The cost curve's 95% band: a light area under every line."""
+    if g.curve is None or not g.curve.band_top:
+        return []
+    outline = [*g.curve.band_top, *reversed(g.curve.band_bottom)]
+    return [
+        f'<polygon class="curve-band" points="{_points(outline)}" fill="{CURVE_COLOUR}" '
+        f'fill-opacity="{CURVE_BAND_OPACITY}" stroke="none"/>'
+    ]
+
+
+def _curve(g: ChartGeometry) -> list[str]:
+    """The cost curve: a thin line over the measured ones (which it follows where it fits) and under the measured
+    sizes' markers, dashed when it does not fit; its tooltip is the fit check."""
+    if g.curve is None:
+        return []
+    placed = g.curve
+    state = "fits" if placed.curve.fits else "misfit"
+    dash = "" if placed.curve.fits else ' stroke-dasharray="6 4"'
+    return [
+        f'<g class="curve {state}"><title>{escape(placed.curve.describe())}</title>',
+        f'<polyline class="curve-line" points="{_points(placed.line)}" fill="none" stroke="{CURVE_COLOUR}" '
+        f'stroke-width="{_CURVE_WIDTH}" stroke-linejoin="round"{dash}/>',
+        "</g>",
+    ]
+
+
+def _curve_optimum(g: ChartGeometry) -> list[str]:
+    """A triangle on the curve's cheapest size, its tip just above the line."""
+    if g.curve is None or g.curve.optimum is None:
+        return []
+    x, y = g.curve.optimum
+    return [
+        f'<g class="curve-optimum"><title>{escape(g.curve.curve.describe_optimum())}</title>',
+        _pin(x, y - _PIN_LIFT, _PIN_SIZE),
+        "</g>",
+    ]
+
+
+def _pin(x: float, y: float, size: float) -> str:
+    """A triangle pointing down, centred on (x, y)."""
+    return (
+        f'<path d="M{_f(x - size)} {_f(y - size)}L{_f(x + size)} {_f(y - size)}L{_f(x)} {_f(y + size)}Z" '
+        f'fill="{CURVE_COLOUR}" stroke="{BACKGROUND}" stroke-width="1"/>'
+    )
 
 
 def _legend_symbol(entry: LegendEntry, x: float, y: float) -> str:
     """The symbol of ``entry`` with its left edge at ``x``, centred on ``y``."""
     match entry.symbol:
-        case Symbol.LINE:
-            dash = ' stroke-dasharray="6 4"' if entry.dashed else ""
-            width = 1.5 if entry.reference else _LINE_WIDTH
-            return (
-                f'<line x1="{_f(x)}" x2="{_f(x + 18)}" y1="{_f(y)}" y2="{_f(y)}" stroke="{entry.colour}" '
-                f'stroke-width="{width}"{dash}/>'
-            )
+        case Symbol.LINE | Symbol.CURVE:
+            return _legend_line(entry, x, y)
+        case Symbol.PIN:
+            return _pin(x + 9, y, 5)
         case Symbol.SWATCH:
             return f'<rect x="{_f(x + 3)}" y="{_f(y - 6)}" width="12" height="12" rx="2" fill="{entry.colour}"/>'
         case Symbol.HOLLOW:
@@ -422,3 +542,19 @@ def _legend_symbol(entry: LegendEntry, x: float, y: float) -> str:
             return _cross(x + 9, y, 5)
         case Symbol.DIAMOND:
             return _shape(x + 9, y, 4.5, Shape.DIAMOND, f'fill="{entry.colour}" stroke="{BACKGROUND}" stroke-width="1"')
+
+
+def _legend_line(entry: LegendEntry, x: float, y: float) -> str:
+    """A series' line, the current memory's thin one, or the cost curve's thin one over its band."""
+    dash = ' stroke-dasharray="6 4"' if entry.dashed else ""
+    width = _CURVE_WIDTH if entry.symbol is Symbol.CURVE else 1.5 if entry.reference else _LINE_WIDTH
+    band = ""
+    if entry.band:
+        band = (
+            f'<rect x="{_f(x)}" y="{_f(y - 5)}" width="18" height="10" fill="{entry.colour}" '
+            f'fill-opacity="{CURVE_BAND_OPACITY}"/>'
+        )
+    return (
+        f'{band}<line x1="{_f(x)}" x2="{_f(x + 18)}" y1="{_f(y)}" y2="{_f(y)}" stroke="{entry.colour}" '
+        f'stroke-width="{width}"{dash}/>'
+    )
