@@ -19,6 +19,7 @@ from autotuner.domain.money import usd
 from autotuner.domain.statistics import ConfidenceInterval, Summary
 
 DEFAULT_NOISE_THRESHOLD = 0.01
+MIN_INTERVAL_SAMPLE = 3  # a bootstrap of fewer values is as wide as the spread it happened to see: often none
 
 
 class Strategy(StrEnum):
@@ -173,11 +174,13 @@ def _choose_with_tie_break(
 
     ranking = sorted(eligible, key=lambda c: (primary(c), secondary(c), c.memory_mb))
     best = ranking[0]
-    best_interval = interval(best)
-    upper = tie_ceiling(primary(best), best_interval, noise_threshold)
+    count = _sample_count(best, by_cost)
+    best_interval = interval(best) if count >= MIN_INTERVAL_SAMPLE else None
+    # Too few calls for an interval: nothing is known to tie with the best, so nothing is traded for speed.
+    upper = tie_ceiling(primary(best), best_interval, noise_threshold) if best_interval else primary(best)
     tied = [c for c in ranking if primary(c) <= upper]
     chosen = min(tied, key=lambda c: (secondary(c), primary(c), c.memory_mb))
-    reason = _tie_break_reason(best, chosen, by_cost, best_interval, noise_threshold)
+    reason = _tie_break_reason(best, chosen, by_cost, best_interval, noise_threshold=noise_threshold, count=count)
     return Decision(
         strategy=Strategy.COST if by_cost else Strategy.SPEED,
         chosen_memory_mb=chosen.memory_mb,
@@ -199,12 +202,19 @@ def tie_ceiling(best: float, interval: ConfidenceInterval | None, noise_threshol
     return ceiling
 
 
+def _sample_count(candidate: CandidateStats, by_cost: bool) -> int:
+    summary = candidate.cost if by_cost else candidate.duration_ms
+    return summary.count if summary is not None else 0
+
+
 def _tie_break_reason(
     best: CandidateStats,
     chosen: CandidateStats,
     by_cost: bool,
     best_interval: ConfidenceInterval | None,
+    *,
     noise_threshold: float,
+    count: int,
 ) -> str:
     if by_cost:
         lead = f"{best.memory_mb} MB is the cheapest at {usd(best.cost_estimate)} per invocation"
@@ -214,6 +224,9 @@ def _tie_break_reason(
         low, high = best_interval.low, best_interval.high
         span = f"{usd(low)}-{usd(high)}" if by_cost else f"{low:.1f}-{high:.1f} ms"
         lead += f" (95% bootstrap interval {span})"
+    elif count < MIN_INTERVAL_SAMPLE:
+        calls = "1 warm invocation" if count == 1 else f"{count} warm invocations"
+        lead += f" (from {calls}: too few for an interval)"
     if chosen is best:
         return lead + "."
     if by_cost:

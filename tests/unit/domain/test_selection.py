@@ -10,7 +10,7 @@ def candidate(
     memory: int, cost: float, duration: float, *, spread: float = 0.0, max_memory: int = 60, n: int = 20
 ) -> CandidateStats:
     """A candidate whose samples sit evenly within ±spread (relative) of the given centres."""
-    offsets = [spread * (2 * i / (n - 1) - 1) for i in range(n)]
+    offsets = [spread * (2 * i / (n - 1) - 1) for i in range(n)] if n > 1 else [0.0]
     costs: Sequence[float] = [cost * (1 + o) for o in offsets]
     durations: Sequence[float] = [duration * (1 + o) for o in offsets]
     estimator = trimmed_mean_estimator(0.2)
@@ -41,6 +41,17 @@ def test_free_speed_prefers_the_faster_of_two_indistinguishable_costs() -> None:
     assert "free speed" in decision.reason
     assert "33% faster" in decision.reason
     assert set(decision.tied_with_best) == {1024, 1536}
+
+
+def test_one_warm_call_states_no_interval_and_trades_nothing_for_speed() -> None:
+    """A bootstrap of one value is that value: '95% interval $X-$X' would claim a certainty nobody measured."""
+    candidates = [candidate(1024, 2.000e-6, 200, n=1), candidate(1536, 2.005e-6, 134, spread=0.05)]
+    decision = choose(candidates, Strategy.COST)
+    assert decision.chosen_memory_mb == 1024
+    assert "bootstrap interval" not in decision.reason
+    assert decision.reason == (
+        "1024 MB is the cheapest at $0.00000200 per invocation (from 1 warm invocation: too few for an interval)."
+    )
 
 
 def test_a_cost_difference_beyond_the_interval_and_the_noise_threshold_is_not_a_tie() -> None:
