@@ -11,8 +11,8 @@ from autotuner.domain.analysis import (
     difference_test,
     metric_sample,
 )
-from autotuner.domain.cost_curve import CurvePricing, fit_cost_curve
-from autotuner.domain.distinction import Metric, MetricSample, distinguish
+from autotuner.domain.cost_curve import CostCurve, CurvePricing, fit_cost_curve
+from autotuner.domain.distinction import Distinction, Metric, MetricSample, distinguish
 from autotuner.domain.lambda_logs import InvocationReport
 from autotuner.domain.measurement import BatchMeasurement
 from autotuner.domain.pricing import Architecture, prices_for_region
@@ -47,10 +47,11 @@ def noisy(typical_ms: float, count: int, *, noise: float, seed: int) -> list[flo
     return [typical_ms * (1 + rng.uniform(-noise, noise)) for _ in range(count)]
 
 
-def decide(measurements: list[BatchMeasurement], strategy: Strategy = Strategy.COST) -> tuple[Decision, str]:
-    candidates = [candidate_stats(m, PRICING, trim_fraction=TRIM) for m in measurements]
-    decision = choose(candidates, strategy, noise_threshold=NOISE)
-    distinction = difference_test(
+def analyzed_differences(
+    decision: Decision, measurements: list[BatchMeasurement], curve: CostCurve | None = None
+) -> Distinction | None:
+    """The test on the differences as Analyze runs it (seed 7, 1,000 resamples)."""
+    return difference_test(
         decision,
         measurements,
         PRICING,
@@ -59,8 +60,14 @@ def decide(measurements: list[BatchMeasurement], strategy: Strategy = Strategy.C
         noise_threshold=NOISE,
         seed=7,
         resamples=1000,
+        curve=curve,
     )
-    decision = decision.with_distinction(distinction)
+
+
+def decide(measurements: list[BatchMeasurement], strategy: Strategy = Strategy.COST) -> tuple[Decision, str]:
+    candidates = [candidate_stats(m, PRICING, trim_fraction=TRIM) for m in measurements]
+    decision = choose(candidates, strategy, noise_threshold=NOISE)
+    decision = decision.with_distinction(analyzed_differences(decision, measurements))
     return decision, confidence_statement(decision, candidates)
 
 
@@ -198,19 +205,8 @@ def test_a_lucky_sample_among_sizes_that_cost_the_same_is_not_stated_as_a_clear_
     curve = fit_cost_curve(warm, pricing, lowest_mb=128, highest_mb=10_240, noise_threshold=NOISE)
     assert curve is not None
     assert curve.fits, curve.check.describe()
-    alone = difference_test(
-        decision, measurements, PRICING, trim_fraction=TRIM, only_cold_starts=False, noise_threshold=NOISE, seed=7
-    )
-    joint = difference_test(
-        decision,
-        measurements,
-        PRICING,
-        trim_fraction=TRIM,
-        only_cold_starts=False,
-        noise_threshold=NOISE,
-        seed=7,
-        curve=curve,
-    )
+    alone = analyzed_differences(decision, measurements)
+    joint = analyzed_differences(decision, measurements, curve)
     assert decision.chosen_memory_mb == 1280
     assert alone is not None
     assert joint is not None
