@@ -10,25 +10,21 @@
 import math
 from dataclasses import dataclass
 
-from autotuner.domain.adaptive import (
-    AdaptiveSettings,
-    SearchRound,
-    curve_cost_interval,
-    curve_decision,
-    first_round,
-    next_round,
-    search_curve,
-)
-from autotuner.domain.analysis import difference_test
-from autotuner.domain.batching import Batch, measure_tasks
-from autotuner.domain.contracts import DEFAULT_MAX_CONCURRENCY
-from autotuner.domain.cost_curve import CostCurve, CurvePricing
-from autotuner.domain.cost_interval import expected_cost_interval
-from autotuner.domain.distinction import Distinction
-from autotuner.domain.memory_sizes import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
-from autotuner.domain.pricing import Architecture
-from autotuner.domain.selection import CandidateStats, Decision, Strategy, choose
-from autotuner.domain.statistics import trimmed_mean
+from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.decision.cost_interval import expected_cost_interval
+from autotuner.domain.decision.distinction import Distinction
+from autotuner.domain.decision.scoring import difference_test
+from autotuner.domain.decision.selection import Decision, choose
+from autotuner.domain.decision.strategy import Strategy
+from autotuner.domain.inputs.memory_sizes import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
+from autotuner.domain.inputs.tuning_input import DEFAULT_MAX_CONCURRENCY
+from autotuner.domain.measuring.statistics import trimmed_mean
+from autotuner.domain.search.adaptive import first_round, next_round
+from autotuner.domain.search.batching import Batch, measure_tasks
+from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.search.curve_search import curve_cost_interval, curve_decision, search_curve
+from autotuner.domain.search.settings import AdaptiveSettings, SearchRound
 from autotuner_local.workloads import Workload
 from bench.simulate import PRICES, PRICING, TRIM_FRACTION, SimulatedTarget
 

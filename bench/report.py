@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autotuner.domain.contracts import DEFAULT_MAX_CONCURRENCY
-from autotuner.domain.memory_sizes import DEFAULT_POWER_VALUES
-from autotuner.domain.money import usd
-from autotuner.domain.pricing import Architecture
-from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, run_cost, transitions
-from autotuner.domain.statistics import percentile
+from autotuner.domain.costs.money import usd
+from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, run_cost, transitions
+from autotuner.domain.inputs.memory_sizes import DEFAULT_POWER_VALUES
+from autotuner.domain.inputs.tuning_input import DEFAULT_MAX_CONCURRENCY
+from autotuner.domain.measuring.statistics import percentile
 from autotuner_local.workloads import Workload, WorkloadFamily
 from bench import reference_tool
 from bench.methods import PARROTFISH_BUDGET, Outcome
@@ -523,8 +523,8 @@ defaults were tuned on seeds 10000 and up, never on these): {len(rows) * len(see
   Its run cost is that of its own state machine and Lambdas (see "run $" below).
 - **sweep 64 MB**: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, then `choose`.
 - **adaptive (ours)**: Plan's probe (one invocation at the current 1,024 MB, counted in the invocations and the
-  cost), then `autotuner.domain.adaptive` with its defaults: a 7-size log-spaced coarse pass at 2 invocations
-  each, then rounds driven by the cost curve (`autotuner.domain.cost_curve`, refitted after every round) within
+  cost), then `autotuner.domain.search.adaptive` with its defaults: a 7-size log-spaced coarse pass at 2 invocations
+  each, then rounds driven by the cost curve (`autotuner.domain.search.cost_curve`, refitted after every round) within
   {REFERENCE_INVOCATIONS * TARGET_INVOCATION_SHARE:.0f} invocations in all and 5 rounds; the choice is the curve's
   cheapest size over every MB when the curve fits and that size was measured (a confirmation batch), otherwise
   `choose` over the measured sizes. The benchmark refits with 100 resamples, the workflow with 200.
@@ -551,7 +551,7 @@ estimate of the tool's own run, each tool as it runs, at the same wall-time esti
 that invokes the target waiting for it, and one Step Functions transition per state entered. Ours: Lambdas at
 {TUNER_MEMORY_MB} MB arm64; each Measure task measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for
 its longest; six states every run enters, and per round Prepare, Measure, Analyze, MoreRounds and one state per
-Measure task (`autotuner.domain.run_cost.transitions`, checked against executed runs). The reference tool: its own
+Measure task (`autotuner.domain.costs.run_cost.transitions`, checked against executed runs). The reference tool: its own
 Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a Publisher and
 an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each waiting for
 its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,
@@ -561,7 +561,7 @@ Lambda invocations.
 interval the output states for the chosen size's cost holds its true cost: when the curve decided, the curve's
 band widened to hold the measured interval there; otherwise the measured interval of the mean (Student's t,
 simultaneous over the sizes measured, the spread pooled over them). "wrong clear wins": among runs whose test on
-the differences (`autotuner.domain.distinction`, as Analyze runs it) prints a probability under 5% that a size
+the differences (`autotuner.domain.decision.distinction`, as Analyze runs it) prints a probability under 5% that a size
 more than 1% cheaper exists, the share where one of the sizes that test compared is truly more than 1% cheaper.
 
 ## Targets for the adaptive search

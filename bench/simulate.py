@@ -11,13 +11,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from autotuner.domain.analysis import PricingContext, candidate_stats
-from autotuner.domain.batching import Batch
-from autotuner.domain.lambda_logs import InvocationReport
-from autotuner.domain.measurement import BatchMeasurement, classify
-from autotuner.domain.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
-from autotuner.domain.pricing import Architecture, invocation_cost, prices_for_region
-from autotuner.domain.selection import CandidateStats
+from autotuner.domain.costs.pricing import Architecture, invocation_cost, prices_for_region
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.decision.scoring import PricingContext, candidate_stats
+from autotuner.domain.inputs.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
+from autotuner.domain.measuring.lambda_logs import InvocationReport
+from autotuner.domain.measuring.measurement import BatchMeasurement, classify
+from autotuner.domain.search.batching import Batch
 from autotuner_local.workloads import Workload
 
 REGION = "us-east-1"

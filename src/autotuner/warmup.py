@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any, overload
 
-from autotuner.domain.warmup_ping import is_warmup  # standard library only, as this module
+from autotuner.domain.automation.warmup_ping import is_warmup  # standard library only, as this module
 
 OVERLAP_DELAY_S = 0.075
 

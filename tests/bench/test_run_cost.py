@@ -6,8 +6,8 @@ from bench.methods import Outcome
 from bench.reference_tool import lambda_invocations, transitions
 from bench.report import tool_run_cost
 
-from autotuner.domain.pricing import prices_for_region
-from autotuner.domain.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS
+from autotuner.domain.costs.pricing import prices_for_region
+from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS
 
 US_EAST_1 = prices_for_region("us-east-1")
 RUN = Outcome(chosen_mb=512, invocations=60, target_cost=0.001, rounds=1, sizes=6, tasks=6, wall_ms=12_000.0)

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from autotuner.domain.contracts import TuningInput
+from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.memory_sizes import ALL_POWER_VALUES, DEFAULT_POWER_VALUES
-from autotuner.domain.run import Plan
-from autotuner.domain.selection import Strategy
+from autotuner.domain.inputs.memory_sizes import ALL_POWER_VALUES, DEFAULT_POWER_VALUES
+from autotuner.domain.inputs.tuning_input import TuningInput
+from autotuner.domain.run.documents import Plan
 from autotuner.workflow.analyze import decide, merge_by_size
 from tests.unit.workflow.memory_ports import Invocation, MemoryFunction, Reply, function_arn
 from tests.unit.workflow.scenario import EXECUTION, RESAMPLES, TARGET, World

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 import autotuner
 import autotuner_cli
-from autotuner.domain.run import RunDocument
+from autotuner.domain.run.documents import RunDocument
 from autotuner.workflow.analyze import AnalyzeRequest
 from autotuner.workflow.apply import ApplyRequest
 from autotuner.workflow.canary import CanaryCheckRequest

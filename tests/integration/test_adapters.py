@@ -17,9 +17,9 @@ from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
-from autotuner.domain.arn import parse_function_arn
-from autotuner.domain.lambda_logs import decode_log_result, parse_log_tail
-from autotuner.domain.pricing import Architecture
+from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.measuring.lambda_logs import decode_log_result, parse_log_tail
 from autotuner_local.runtime import InProcessRuntime, ThrottledError
 from tests.emulator import MakeTarget, conflict, failing
 

@@ -15,7 +15,7 @@ import pytest
 from moto.awslambda.exceptions import LambdaClientError
 
 from autotuner.adapters.clients import forget_clients
-from autotuner.domain.money import usd
+from autotuner.domain.costs.money import usd
 from autotuner_cli.main import main
 from autotuner_local.emulator import LocalAws, local_aws
 from autotuner_local.targets import create_target

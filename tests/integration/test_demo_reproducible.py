@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autotuner.domain.contracts import TuningOutput
+from autotuner.domain.run.output import TuningOutput
 from autotuner_cli.demo import DEMO_TARGETS, run_demo
 
 pytestmark = pytest.mark.slow

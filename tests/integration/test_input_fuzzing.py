@@ -15,8 +15,8 @@ from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
-from autotuner.domain.contracts import INTERNAL, TuningInput
 from autotuner.domain.errors import DomainError, InvalidInputError
+from autotuner.domain.inputs.tuning_input import INTERNAL, TuningInput
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner_local.stack import LocalStack

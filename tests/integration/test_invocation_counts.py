@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from autotuner.adapters.metrics import MAX_QUERIES_PER_REQUEST, CloudWatchInvocations
-from autotuner.domain.arn import parse_function_arn
+from autotuner.domain.inputs.arn import parse_function_arn
 
 
 def put_invocations(

@@ -13,10 +13,10 @@ from autotuner.adapters.metrics import CloudWatchDurations
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
-from autotuner.domain.arn import FunctionArn, parse_function_arn
 from autotuner.domain.errors import BudgetExceededError, InvalidInputError
-from autotuner.domain.run import RunDocument
-from autotuner.domain.scope import AssumedRole
+from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.run.documents import RunDocument
 from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner_local.runtime import InProcessRuntime

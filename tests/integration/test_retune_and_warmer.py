@@ -12,7 +12,7 @@ import pytest
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.lambda_functions import LambdaInvoker
 from autotuner.adapters.profiles import ProfileStore
-from autotuner.domain.warming import WarmResult, WarmTarget, parse_target_list
+from autotuner.domain.automation.warming import WarmResult, WarmTarget, parse_target_list
 from autotuner.workflow.warm import warm, warm_targets
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack, deploy

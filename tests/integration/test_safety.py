@@ -11,7 +11,7 @@ import pytest
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.run_records import RunRecords
-from autotuner.domain.arn import parse_function_arn
+from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner_local.events import deliver_status_change
 from autotuner_local.runtime import InProcessRuntime

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from autotuner.domain.money import usd
+from autotuner.domain.costs.money import usd
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from tests.conftest import load_event

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto.awslambda.exceptions import LambdaClientError
 
-from autotuner.domain.run_cost import transitions
+from autotuner.domain.costs.run_cost import transitions
 from autotuner_local.runtime import InProcessRuntime, ThrottledError
 from autotuner_local.stack import LocalStack, deploy
 from tests.emulator import MakeTarget, conflict, failing, notifications, results_queue, run_tuning, target_state

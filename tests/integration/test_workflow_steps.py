@@ -13,13 +13,14 @@ from autotuner.adapters.errors import AwsError
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.run_records import RunRecords
-from autotuner.domain.arn import FunctionArn, parse_function_arn
-from autotuner.domain.batching import Batch
+from autotuner.domain.decision.selection import Decision
+from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.run import CleanupReport, Plan, RunDocument
-from autotuner.domain.run_naming import alias_name, version_description
-from autotuner.domain.scope import AssumedRole
-from autotuner.domain.selection import Decision, Strategy
+from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.run.documents import CleanupReport, Plan, RunDocument
+from autotuner.domain.run.naming import alias_name, version_description
+from autotuner.domain.search.batching import Batch
 from autotuner.workflow.apply import ApplyRequest, apply_choice
 from autotuner.workflow.cleanup import NO_RECORD, clean_up_run
 from autotuner.workflow.guard import ChangeGuard

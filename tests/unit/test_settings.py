@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from autotuner.domain.pricing import Architecture
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.handlers.alarm import AlarmSubscriberFunctionSettings
 from autotuner.handlers.analyze import AnalyzeFunctionSettings
 from autotuner.handlers.apply import ApplyFunctionSettings

@@ -13,11 +13,12 @@ from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function
 from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
-from autotuner.domain.arn import FunctionArn, parse_execution_arn, parse_function_arn, parse_function_reference
-from autotuner.domain.contracts import TuningOutput, parse_tuning_input
+from autotuner.domain.automation.savings_ledger import SavingsLedger
+from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.money import usd
-from autotuner.domain.savings_ledger import SavingsLedger
+from autotuner.domain.inputs.arn import FunctionArn, parse_execution_arn, parse_function_arn, parse_function_reference
+from autotuner.domain.inputs.tuning_input import parse_tuning_input
+from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.savings import SAVINGS_HEADER, nothing_applied, savings_notes, savings_rows
 from autotuner.reports.text import summary
 from autotuner.workflow.savings import DEFAULT_RUNS_READ, read_savings

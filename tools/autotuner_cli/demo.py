@@ -16,9 +16,9 @@ import boto3
 
 from autotuner.adapters.executions import Executions
 from autotuner.adapters.metrics import CloudWatchInvocations
-from autotuner.domain.arn import parse_state_machine_arn
-from autotuner.domain.contracts import TuningOutput
-from autotuner.domain.savings_ledger import SavingsLedger
+from autotuner.domain.automation.savings_ledger import SavingsLedger
+from autotuner.domain.inputs.arn import parse_state_machine_arn
+from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.text import candidate_table, curve_line, outcome_line, search_extent, trade_off_line
 from autotuner.workflow.savings import read_savings
 from autotuner_cli.progress import follow

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from autotuner.adapters.executions import Execution, Executions, HistoryEvent
-from autotuner.domain.measurement import MeasuredTask
-from autotuner.domain.run import Round
+from autotuner.domain.measuring.measurement import MeasuredTask
+from autotuner.domain.run.documents import Round
 
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 # Where tuner.asl.json's Catch sends a failed state: a state that exits into these did not complete (a contract

@@ -26,7 +26,7 @@ from botocore.model import OperationModel
 from botocore.signers import RequestSigner
 
 from autotuner.adapters.clients import forget_clients
-from autotuner.domain.arn import FunctionArn, FunctionReference, parse_function_reference
+from autotuner.domain.inputs.arn import FunctionArn, FunctionReference, parse_function_reference
 from autotuner_local.iam import Decision, Request, decide, trusts
 
 _PARAMETERS_KEY = "autotuner_local_api_parameters"

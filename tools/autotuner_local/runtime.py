@@ -40,7 +40,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from autotuner.domain.lambda_logs import (
+from autotuner.domain.measuring.lambda_logs import (
     InvocationReport,
     InvocationStatus,
     format_platform_report,

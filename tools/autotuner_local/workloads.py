@@ -16,8 +16,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from autotuner.domain.cost_curve import vcpus
-from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
+from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus
+from autotuner.domain.search.duration_model import vcpus
 
 
 @dataclass(frozen=True)

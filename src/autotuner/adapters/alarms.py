@@ -11,9 +11,15 @@ from botocore.exceptions import ClientError
 from autotuner.adapters.clients import client
 from autotuner.adapters.discovery import alarm_tags
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
-from autotuner.domain.alarms import LAMBDA_NAMESPACE, AlarmDefinition, alarm_definition, opted_in, watches_function
-from autotuner.domain.arn import FunctionArn, parse_arn
-from autotuner.domain.canary import VersionFigures
+from autotuner.domain.automation.alarms import (
+    LAMBDA_NAMESPACE,
+    AlarmDefinition,
+    alarm_definition,
+    opted_in,
+    watches_function,
+)
+from autotuner.domain.automation.canary import VersionFigures
+from autotuner.domain.inputs.arn import FunctionArn, parse_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient

@@ -10,7 +10,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 
-from autotuner.domain.batching import MAX_PARALLEL_INVOCATIONS
+from autotuner.domain.search.batching import MAX_PARALLEL_INVOCATIONS
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient

@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client, lambda_client
 from autotuner.adapters.errors import AwsError, describe, is_code
-from autotuner.domain.arn import function_name_of, parse_arn
-from autotuner.domain.rate_limit import TokenBucket
+from autotuner.domain.inputs.arn import function_name_of, parse_arn
+from autotuner.domain.pacing import TokenBucket
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient

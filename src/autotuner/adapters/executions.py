@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from autotuner.adapters.clients import stepfunctions_client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, error_code, is_code
-from autotuner.domain.arn import parse_arn
+from autotuner.domain.inputs.arn import parse_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient

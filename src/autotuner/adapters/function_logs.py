@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
-from autotuner.domain.arn import FunctionArn
+from autotuner.domain.inputs.arn import FunctionArn
 
 # One filter per way an ending is written: text REPORT lines, JSON platform.report records, the time-out line.
 ENDING_FILTERS = ("REPORT", '"platform.report"', '"Task timed out"')

@@ -24,13 +24,13 @@ from autotuner.adapters.errors import (
     describe,
     is_code,
 )
-from autotuner.domain.arn import FunctionArn, parse_function_reference
-from autotuner.domain.backoff import full_jitter_delays
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.errors import TargetAccountUnreachableError
-from autotuner.domain.pricing import Architecture
-from autotuner.domain.run import FunctionConfiguration
-from autotuner.domain.run_record import AliasSnapshot
-from autotuner.domain.scope import ROLE_TEMPLATE, AssumedRole
+from autotuner.domain.inputs.arn import FunctionArn, parse_function_reference
+from autotuner.domain.inputs.scope import ROLE_TEMPLATE, AssumedRole
+from autotuner.domain.pacing import full_jitter_delays
+from autotuner.domain.run.documents import FunctionConfiguration
+from autotuner.domain.run.record import AliasSnapshot
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.errors import AwsError, describe
-from autotuner.domain.measurement import BatchMeasurement
+from autotuner.domain.measuring.measurement import BatchMeasurement
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
-from autotuner.domain.arn import FunctionArn
+from autotuner.domain.inputs.arn import FunctionArn
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from autotuner.adapters.clients import sns_client
-from autotuner.domain.arn import parse_arn
+from autotuner.domain.inputs.arn import parse_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient

@@ -1,4 +1,4 @@
-"""Run records in DynamoDB, one item per execution (see domain/run_record.py for what they hold and why).
+"""Run records in DynamoDB, one item per execution (see domain/run/record.py for what they hold and why).
 
 The record is written before the run's first change and closed by the first clean-up; every later write is
 conditional on it still being open, so a step cannot change the target after a clean-up has started.
@@ -14,9 +14,9 @@ from botocore.exceptions import ClientError
 from autotuner.adapters.clients import client
 from autotuner.adapters.conditional_writes import conditional_update, number
 from autotuner.adapters.errors import AwsError, describe
-from autotuner.domain.contracts import AppliedChange
-from autotuner.domain.run import CleanupReport
-from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
+from autotuner.domain.run.documents import CleanupReport
+from autotuner.domain.run.output import AppliedChange
+from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -9,7 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
 from autotuner.adapters.discovery import alarm_tags
-from autotuner.domain.alarms import AlarmChange, AlarmStateChangeDetail, SnsAlarmMessage, from_eventbridge, from_sns
+from autotuner.domain.automation.alarms import (
+    AlarmChange,
+    AlarmStateChangeDetail,
+    SnsAlarmMessage,
+    from_eventbridge,
+    from_sns,
+)
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import (

@@ -3,8 +3,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from autotuner.domain.pricing import Architecture
-from autotuner.domain.run import TunerPricing
+from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.run.documents import TunerPricing
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics, observed
 from autotuner.handlers.settings import (

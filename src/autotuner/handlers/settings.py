@@ -15,9 +15,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from autotuner.domain.contracts import TuningDefaults
 from autotuner.domain.errors import problems_without_values
-from autotuner.domain.memory_sizes import MAX_MEMORY_MB, validate_memory_sizes
+from autotuner.domain.inputs.memory_sizes import MAX_MEMORY_MB, validate_memory_sizes
+from autotuner.domain.inputs.tuning_input import TuningDefaults
 
 
 class MisconfiguredFunctionError(Exception):

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from autotuner.domain.warming import WarmResult, parse_target_list
+from autotuner.domain.automation.warming import WarmResult, parse_target_list
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import FunctionSettings

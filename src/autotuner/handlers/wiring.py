@@ -11,8 +11,8 @@ from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
-from autotuner.domain.arn import FunctionArn, parse_function_arn
-from autotuner.domain.scope import AssumedRole
+from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl, Invoker

@@ -8,11 +8,11 @@ function names, reasons and warnings come from input.
 from datetime import UTC, datetime
 from html import escape
 
-from autotuner.domain.contracts import Outcome, StateMachineCost, TuningOutput
-from autotuner.domain.money import usd
-from autotuner.domain.pricing import per_million
-from autotuner.domain.savings_ledger import SavingsLedger
-from autotuner.domain.selection import CandidateStats
+from autotuner.domain.automation.savings_ledger import SavingsLedger
+from autotuner.domain.costs.money import usd
+from autotuner.domain.costs.pricing import per_million
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.run.output import Outcome, StateMachineCost, TuningOutput
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
 from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
 from autotuner.reports.text import (

@@ -3,9 +3,9 @@ savings` and as an HTML table by the dashboard's custom widget, so the two never
 
 from html import escape
 
-from autotuner.domain.arn import parse_function_arn
-from autotuner.domain.money import usd
-from autotuner.domain.savings_ledger import INVOCATION_WINDOW_DAYS, FunctionSavings, SavingsLedger
+from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, FunctionSavings, SavingsLedger
+from autotuner.domain.costs.money import usd
+from autotuner.domain.inputs.arn import parse_function_arn
 
 SAVINGS_HEADER = (
     "Function",

@@ -1,8 +1,8 @@
 """Plain-text summaries of a tuning run, for the terminal and for notifications."""
 
-from autotuner.domain.contracts import Outcome, SearchSummary, TuningOutput
-from autotuner.domain.money import usd
-from autotuner.domain.selection import CandidateStats
+from autotuner.domain.costs.money import usd
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.run.output import Outcome, SearchSummary, TuningOutput
 
 
 def counted(count: int, noun: str) -> str:

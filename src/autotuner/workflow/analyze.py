@@ -5,15 +5,16 @@ from collections import defaultdict
 
 from pydantic import Field
 
-from autotuner.domain.adaptive import curve_decision, search_curve
-from autotuner.domain.analysis import candidate_stats, difference_test
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import SearchMode
-from autotuner.domain.cost_curve import CostCurve, CurvePricing
-from autotuner.domain.frontier import with_trade_offs
-from autotuner.domain.measurement import BatchMeasurement, MeasuredTask
-from autotuner.domain.run import Analysis, Plan, Prepared, Round, RunDocument
-from autotuner.domain.selection import CandidateStats, Decision, Exclusion, Strategy, choose, exclusion_reason
+from autotuner.domain.decision.candidate import CandidateStats, Exclusion, exclusion_reason
+from autotuner.domain.decision.scoring import candidate_stats, difference_test
+from autotuner.domain.decision.selection import Decision, choose, with_trade_offs
+from autotuner.domain.decision.strategy import rule_for
+from autotuner.domain.inputs.tuning_input import SearchMode
+from autotuner.domain.measuring.measurement import BatchMeasurement, MeasuredTask
+from autotuner.domain.run.documents import Analysis, Plan, Prepared, Round, RunDocument
+from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.search.curve_search import curve_decision, search_curve
 from autotuner.workflow import rounds
 from autotuner.workflow.ports import MeasurementStore
 
@@ -148,10 +149,10 @@ def curve_pricing(plan: Plan) -> CurvePricing:
 def cost_curve(
     plan: Plan, candidates: list[CandidateStats], measurements: list[BatchMeasurement], *, resamples: int
 ) -> CostCurve | None:
-    """The cost curve, for the adaptive search with the cost strategy (the curve prices memory; it says nothing
-    about the other strategies' objectives)."""
+    """The cost curve, for the adaptive search with a strategy the curve decides for (the curve prices memory; it
+    says nothing about the other strategies' objectives)."""
     tuning = plan.tuning
-    if tuning.search is not SearchMode.ADAPTIVE or tuning.strategy is not Strategy.COST:
+    if tuning.search is not SearchMode.ADAPTIVE or not rule_for(tuning.strategy).curve_decides:
         return None
     settings = rounds.adaptive_settings(tuning, plan.original.memory_mb, plan.preflight_invocations)
     return search_curve(

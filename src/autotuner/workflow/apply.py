@@ -5,12 +5,12 @@ record meanwhile makes this step undo it (see workflow/guard.py)."""
 
 import time
 
+from autotuner.domain.automation.canary import CanaryWindow
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.canary import CanaryWindow
-from autotuner.domain.contracts import LATEST, AppliedChange
-from autotuner.domain.run import Analysis, Plan
-from autotuner.domain.run_naming import version_description
-from autotuner.domain.run_record import AliasSnapshot, Intent
+from autotuner.domain.run.documents import Analysis, Plan
+from autotuner.domain.run.naming import version_description
+from autotuner.domain.run.output import LATEST, AppliedChange
+from autotuner.domain.run.record import AliasSnapshot, Intent
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
 

@@ -6,13 +6,13 @@ holds it; once every check of the window was quiet, the alias moves to the new v
 through the run's guard, so a clean-up that closed the record meanwhile wins (and a stopped canary rolls back).
 """
 
-from autotuner.domain.arn import parse_function_arn
+from autotuner.domain.automation.canary import CanaryCheck, CanaryWindow, Verdict, judge
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.canary import CanaryCheck, CanaryWindow, Verdict, judge
-from autotuner.domain.contracts import AppliedChange
 from autotuner.domain.errors import RunStoppedError
-from autotuner.domain.run import Plan
-from autotuner.domain.run_record import AliasSnapshot, Intent
+from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.run.documents import Plan
+from autotuner.domain.run.output import AppliedChange
+from autotuner.domain.run.record import AliasSnapshot, Intent
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import CanaryWatch, FunctionControl, RunRecords
 

@@ -5,12 +5,12 @@ idempotent, and what it reports about the function is what it read back afterwar
 
 import time
 
-from autotuner.domain.arn import parse_function_arn
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import LATEST
-from autotuner.domain.run import CleanupReport
-from autotuner.domain.run_naming import is_run_alias, is_run_version
-from autotuner.domain.run_record import RunRecord
+from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.run.documents import CleanupReport
+from autotuner.domain.run.naming import is_run_alias, is_run_version
+from autotuner.domain.run.output import LATEST
+from autotuner.domain.run.record import RunRecord
 from autotuner.workflow.ports import FunctionControl, FunctionsFor, RunRecords, RunRegistry
 
 NO_RECORD = "the run stopped before it recorded any change to make"

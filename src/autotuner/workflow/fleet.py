@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from autotuner.domain.alarms import WatchedFunction
-from autotuner.domain.contracts import Trigger, TriggerSource
+from autotuner.domain.automation.alarms import WatchedFunction
+from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource
 from autotuner.workflow.ports import Profiles
 from autotuner.workflow.retune import automatic_input
 

@@ -4,9 +4,9 @@ meanwhile, e.g. the janitor of a stopped execution, and may have listed the func
 
 from collections.abc import Callable
 
-from autotuner.domain.contracts import AppliedChange
 from autotuner.domain.errors import RunStoppedError
-from autotuner.domain.run_record import Intent
+from autotuner.domain.run.output import AppliedChange
+from autotuner.domain.run.record import Intent
 from autotuner.workflow.ports import RunRecords
 
 

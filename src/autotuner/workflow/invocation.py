@@ -4,10 +4,10 @@ from typing import Self
 
 from pydantic import BaseModel
 
-from autotuner.domain.contracts import TuningInput
 from autotuner.domain.errors import DomainError
-from autotuner.domain.lambda_logs import InvocationReport, decode_log_result, parse_log_tail
-from autotuner.domain.measurement import InvocationFailure, classify
+from autotuner.domain.inputs.tuning_input import TuningInput
+from autotuner.domain.measuring.lambda_logs import InvocationReport, decode_log_result, parse_log_tail
+from autotuner.domain.measuring.measurement import InvocationFailure, classify
 from autotuner.workflow.ports import Invoker
 
 

@@ -7,11 +7,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from pydantic import Field
 
-from autotuner.domain.batching import Batch
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import DomainError
-from autotuner.domain.measurement import BatchMeasurement, MeasuredBatch, MeasuredTask, batch_key
-from autotuner.domain.run import Plan
+from autotuner.domain.measuring.measurement import BatchMeasurement, MeasuredBatch, MeasuredTask, batch_key
+from autotuner.domain.run.documents import Plan
+from autotuner.domain.search.batching import Batch
 from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, payload_for
 from autotuner.workflow.ports import Invoker, MeasurementStore, PayloadSource
 

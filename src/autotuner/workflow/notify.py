@@ -7,15 +7,22 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from autotuner.domain.analysis import build_output, curve_summary
-from autotuner.domain.arn import FunctionArn, parse_function_arn
+from autotuner.domain.automation.canary import CanaryCheck, Verdict
+from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.canary import CanaryCheck, Verdict
-from autotuner.domain.contracts import LATEST, AppliedChange, Outcome, SearchSummary, TuningOutput
-from autotuner.domain.run import Analysis, CleanupReport, Failure, Plan, StepError
-from autotuner.domain.run_cost import run_cost, transitions
-from autotuner.domain.run_record import RunRecord
-from autotuner.domain.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
+from autotuner.domain.costs.run_cost import run_cost, transitions
+from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Plan, StepError
+from autotuner.domain.run.output import (
+    LATEST,
+    AppliedChange,
+    Outcome,
+    SearchSummary,
+    TuningOutput,
+    build_output,
+    curve_summary,
+)
+from autotuner.domain.run.record import RunRecord
 from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.analyze import curve_pricing
 from autotuner.workflow.cleanup import NO_RECORD

@@ -7,32 +7,11 @@ from datetime import datetime
 
 from pydantic import Field
 
-from autotuner.domain.analysis import PricingContext
-from autotuner.domain.arn import FunctionArn, parse_function_arn
-from autotuner.domain.batching import invocations_per_batch
+from autotuner.domain.automation.canary import canary_problems
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.canary import canary_problems
-from autotuner.domain.contracts import (
-    MAX_BATCHES_PER_ROUND,
-    SearchMode,
-    TuningDefaults,
-    TuningInput,
-    read_tuning_input,
-)
-from autotuner.domain.errors import (
-    BudgetExceededError,
-    InvalidInputError,
-    RunInProgressError,
-    RunStoppedError,
-    TargetAccountUnreachableError,
-    TargetNotFoundError,
-)
-from autotuner.domain.lambda_logs import InvocationReport
-from autotuner.domain.money import usd
-from autotuner.domain.payload import InlinePayload
-from autotuner.domain.pricing import prices_for_region
-from autotuner.domain.run import Analysis, FunctionConfiguration, Plan, RunDocument, TunerPricing
-from autotuner.domain.run_cost import (
+from autotuner.domain.costs.money import usd
+from autotuner.domain.costs.pricing import prices_for_region
+from autotuner.domain.costs.run_cost import (
     DURATION_HISTORY_DAYS,
     ESTIMATED_ALIAS_MS,
     ESTIMATED_STEP_MS,
@@ -42,9 +21,36 @@ from autotuner.domain.run_cost import (
     run_cost,
     transitions,
 )
-from autotuner.domain.run_naming import run_id_for
-from autotuner.domain.run_record import Intent, RunRecord
-from autotuner.domain.scope import AssumedRole, account_problems, processor_problems, target_problems, target_role
+from autotuner.domain.decision.scoring import PricingContext
+from autotuner.domain.errors import (
+    BudgetExceededError,
+    InvalidInputError,
+    RunInProgressError,
+    RunStoppedError,
+    TargetAccountUnreachableError,
+    TargetNotFoundError,
+)
+from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.payload import InlinePayload
+from autotuner.domain.inputs.scope import (
+    AssumedRole,
+    account_problems,
+    processor_problems,
+    target_problems,
+    target_role,
+)
+from autotuner.domain.inputs.tuning_input import (
+    MAX_BATCHES_PER_ROUND,
+    SearchMode,
+    TuningDefaults,
+    TuningInput,
+    read_tuning_input,
+)
+from autotuner.domain.measuring.lambda_logs import InvocationReport
+from autotuner.domain.run.documents import Analysis, FunctionConfiguration, Plan, RunDocument, TunerPricing
+from autotuner.domain.run.naming import run_id_for
+from autotuner.domain.run.record import Intent, RunRecord
+from autotuner.domain.search.batching import invocations_per_batch
 from autotuner.workflow import rounds
 from autotuner.workflow.invocation import InvocationRunner
 from autotuner.workflow.ports import (

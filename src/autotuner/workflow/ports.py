@@ -6,13 +6,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from autotuner.domain.arn import FunctionArn
-from autotuner.domain.canary import VersionFigures
-from autotuner.domain.contracts import AppliedChange
-from autotuner.domain.measurement import BatchMeasurement
-from autotuner.domain.run import CleanupReport, FunctionConfiguration
-from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
-from autotuner.domain.scope import AssumedRole
+from autotuner.domain.automation.canary import VersionFigures
+from autotuner.domain.inputs.arn import FunctionArn
+from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.measuring.measurement import BatchMeasurement
+from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
+from autotuner.domain.run.output import AppliedChange
+from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 
 
 class VersionInfo(BaseModel):

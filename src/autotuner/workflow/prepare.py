@@ -4,9 +4,9 @@ recorded as an intent before it is made (see workflow/guard.py)."""
 import time
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.run import Plan, Prepared, PreparedAlias, Round
-from autotuner.domain.run_naming import is_run_alias, is_run_version, version_description
-from autotuner.domain.run_record import Intent
+from autotuner.domain.run.documents import Plan, Prepared, PreparedAlias, Round
+from autotuner.domain.run.naming import is_run_alias, is_run_version, version_description
+from autotuner.domain.run.record import Intent
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
 

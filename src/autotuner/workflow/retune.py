@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from autotuner.domain.alarm_semantics import (
+from autotuner.domain.automation.alarm_semantics import (
     DEFAULT_DURATION_MARGIN,
     AlarmMeaning,
     alarm_meaning,
@@ -19,11 +19,11 @@ from autotuner.domain.alarm_semantics import (
     merged_constraints,
     with_failure_evidence,
 )
-from autotuner.domain.alarms import AlarmChange, WatchedFunction, opted_in, watched_functions
-from autotuner.domain.arn import parse_function_arn
-from autotuner.domain.contracts import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
+from autotuner.domain.automation.alarms import AlarmChange, WatchedFunction, opted_in, watched_functions
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.scope import is_stack_function
+from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.inputs.scope import is_stack_function
+from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
 from autotuner.workflow.ports import FunctionLogs, Profiles, Starter
 
 RECENT_LOGS_S = 3600  # how far back an Errors alarm looks for time-outs and out-of-memory endings

@@ -5,13 +5,14 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from autotuner.domain.adaptive import AdaptiveSettings, first_round, next_round
-from autotuner.domain.batching import Batch, plan_batches
-from autotuner.domain.contracts import SearchMode, TuningInput
-from autotuner.domain.cost_curve import CostCurve
-from autotuner.domain.run import AliasSpec, Analysis, Plan, Round
-from autotuner.domain.run_naming import alias_name
-from autotuner.domain.selection import CandidateStats
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.inputs.tuning_input import SearchMode, TuningInput
+from autotuner.domain.run.documents import AliasSpec, Analysis, Plan, Round
+from autotuner.domain.run.naming import alias_name
+from autotuner.domain.search.adaptive import first_round, next_round
+from autotuner.domain.search.batching import Batch, plan_batches
+from autotuner.domain.search.cost_curve import CostCurve
+from autotuner.domain.search.settings import AdaptiveSettings
 
 
 class NextRound(BaseModel):

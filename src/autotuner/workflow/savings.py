@@ -5,16 +5,16 @@ One reading serves `autotuner savings` and the dashboard's savings widget, so bo
 
 from pydantic import Field, ValidationError
 
-from autotuner.domain.arn import parse_function_arn
-from autotuner.domain.camel import CamelModel
-from autotuner.domain.contracts import TuningOutput
-from autotuner.domain.savings_ledger import (
+from autotuner.domain.automation.savings_ledger import (
     INVOCATION_WINDOW_DAYS,
     LedgerEntry,
     SavingsLedger,
     ledger_entry,
     savings_by_function,
 )
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.run.output import TuningOutput
 from autotuner.workflow.ports import InvocationCounts, PastRun, RunHistory
 
 DEFAULT_RUNS_READ = 100

@@ -5,9 +5,9 @@ the others."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from autotuner.domain.arn import parse_function_reference
-from autotuner.domain.warming import WarmResult, WarmTarget, parse_concurrency
-from autotuner.domain.warmup_ping import warmup_payload
+from autotuner.domain.automation.warming import WarmResult, WarmTarget, parse_concurrency
+from autotuner.domain.automation.warmup_ping import warmup_payload
+from autotuner.domain.inputs.arn import parse_function_reference
 from autotuner.workflow.ports import Directory, Invoker
 
 MAX_PARALLEL_TARGETS = 4

@@ -21,14 +21,14 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-@pytest.mark.parametrize("module", sorted(DOMAIN.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("module", sorted(DOMAIN.rglob("*.py")), ids=lambda p: str(p.relative_to(DOMAIN)))
 def test_domain_module_imports_nothing_impure(module: Path) -> None:
     foreign = imported_roots(module) - set(sys.stdlib_module_names) - ALLOWED_THIRD_PARTY - {"autotuner"}
     assert not foreign, f"{module.name} imports {sorted(foreign)}; the domain must stay pure"
     assert not {"os", "boto3", "botocore", "socket", "subprocess"} & imported_roots(module)
 
 
-@pytest.mark.parametrize("module", sorted(DOMAIN.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("module", sorted(DOMAIN.rglob("*.py")), ids=lambda p: str(p.relative_to(DOMAIN)))
 def test_domain_module_reads_no_files_and_no_environment(module: Path) -> None:
     names = {
         node.id if isinstance(node, ast.Name) else node.attr
@@ -39,7 +39,7 @@ def test_domain_module_reads_no_files_and_no_environment(module: Path) -> None:
 
 
 def test_domain_imports_only_domain_modules_of_the_package() -> None:
-    for module in DOMAIN.glob("*.py"):
+    for module in DOMAIN.rglob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("autotuner"):
                 assert node.module.startswith("autotuner.domain"), f"{module.name} imports {node.module}"

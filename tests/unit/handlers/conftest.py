@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from autotuner.adapters.errors import AwsError
-from autotuner.domain.arn import FunctionArn, parse_function_arn
-from autotuner.domain.scope import AssumedRole
+from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics
 from autotuner.handlers.settings import forget_settings

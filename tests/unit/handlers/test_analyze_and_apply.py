@@ -3,7 +3,7 @@
 import pytest
 
 from autotuner.adapters.errors import UpdateConflictError
-from autotuner.domain.contracts import LATEST
+from autotuner.domain.run.output import LATEST
 from autotuner.handlers import analyze, apply
 from autotuner.workflow.apply import NothingToApplyError
 from tests.unit.handlers.conftest import Deployment, TunerRun, emitted_metrics

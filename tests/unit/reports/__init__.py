@@ -17,26 +17,20 @@ import math
 import random
 from datetime import UTC, datetime
 
-from autotuner.domain.adaptive import AdaptiveSettings, curve_decision, search_curve
-from autotuner.domain.analysis import PricingContext, build_output, candidate_stats, curve_summary, difference_test
-from autotuner.domain.contracts import (
-    AppliedChange,
-    SearchMode,
-    SearchSummary,
-    Trigger,
-    TriggerSource,
-    TuningInput,
-    TuningOutput,
-    parse_tuning_input,
-)
-from autotuner.domain.cost_curve import CostCurve, CurvePricing, cpu_share
-from autotuner.domain.frontier import with_trade_offs
-from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus
-from autotuner.domain.measurement import BatchMeasurement, InvocationFailure
-from autotuner.domain.pricing import Architecture, prices_for_region
-from autotuner.domain.run_cost import RunCost
-from autotuner.domain.savings_ledger import SavingsLedger, ledger_entry, savings_by_function
-from autotuner.domain.selection import CandidateStats, Decision, choose
+from autotuner.domain.automation.savings_ledger import SavingsLedger, ledger_entry, savings_by_function
+from autotuner.domain.costs.pricing import Architecture, prices_for_region
+from autotuner.domain.costs.run_cost import RunCost
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.decision.scoring import PricingContext, candidate_stats, difference_test
+from autotuner.domain.decision.selection import Decision, choose, with_trade_offs
+from autotuner.domain.inputs.tuning_input import SearchMode, Trigger, TriggerSource, TuningInput, parse_tuning_input
+from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus
+from autotuner.domain.measuring.measurement import BatchMeasurement, InvocationFailure
+from autotuner.domain.run.output import AppliedChange, SearchSummary, TuningOutput, build_output, curve_summary
+from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.search.curve_search import curve_decision, search_curve
+from autotuner.domain.search.duration_model import cpu_share
+from autotuner.domain.search.settings import AdaptiveSettings
 
 REGION = "us-east-1"
 PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices=prices_for_region(REGION))

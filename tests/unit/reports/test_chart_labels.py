@@ -15,7 +15,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.markers import MarkerStyle
 from matplotlib.text import Annotation
 
-from autotuner.domain.contracts import TuningOutput
+from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.charts import render_svg
 from autotuner.reports.charts.labels import Label, LabelKind, axis_labels, lay_out
 from autotuner.reports.charts.marks import COST, P50, P95, cold_only_label, legend_entries

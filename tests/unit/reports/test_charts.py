@@ -10,7 +10,7 @@ from matplotlib.collections import Collection, PathCollection
 from matplotlib.colors import to_hex
 from PIL import Image
 
-from autotuner.domain.contracts import TuningOutput
+from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.charts import render_png, render_svg
 from autotuner.reports.charts.marks import (
     COST_COLOUR,

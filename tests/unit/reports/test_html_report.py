@@ -5,8 +5,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from autotuner.domain.contracts import SearchMode, SearchSummary
-from autotuner.domain.money import usd
+from autotuner.domain.costs.money import usd
+from autotuner.domain.inputs.tuning_input import SearchMode
+from autotuner.domain.run.output import SearchSummary
 from autotuner.reports.html import render_html
 from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
 from autotuner.reports.text import outcome_line, summary

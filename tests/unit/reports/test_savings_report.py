@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from autotuner.domain.savings_ledger import LedgerEntry, SavingsLedger, savings_by_function
+from autotuner.domain.automation.savings_ledger import LedgerEntry, SavingsLedger, savings_by_function
 from autotuner.reports.savings import nothing_applied, render_savings_html, savings_notes, savings_rows
 from tests.html_table import parsed
 from tests.unit.reports import arn

@@ -21,14 +21,14 @@ from typing import Any
 from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
 from autotuner.adapters.profiles import StoredProfile
-from autotuner.domain.arn import FunctionArn, function_name_of, parse_function_arn, parse_function_reference
-from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.errors import TargetNotFoundError
-from autotuner.domain.lambda_logs import InvocationReport, InvocationStatus, format_report_line
-from autotuner.domain.measurement import BatchMeasurement
-from autotuner.domain.run import CleanupReport, FunctionConfiguration
-from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
-from autotuner.domain.scope import AssumedRole
+from autotuner.domain.inputs.arn import FunctionArn, function_name_of, parse_function_arn, parse_function_reference
+from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus, format_report_line
+from autotuner.domain.measuring.measurement import BatchMeasurement
+from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
+from autotuner.domain.run.output import LATEST, AppliedChange
+from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 ACCOUNT = "123456789012"

@@ -4,10 +4,11 @@ them (handlers/wiring.py), so that each test reads as the workflow runs."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from autotuner.domain.contracts import AppliedChange
-from autotuner.domain.measurement import MeasuredTask
-from autotuner.domain.run import Analysis, CleanupReport, Plan, Prepared, Round, RunDocument
-from autotuner.domain.selection import Decision, Strategy
+from autotuner.domain.decision.selection import Decision
+from autotuner.domain.decision.strategy import Strategy
+from autotuner.domain.measuring.measurement import MeasuredTask
+from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, Prepared, Round, RunDocument
+from autotuner.domain.run.output import AppliedChange
 from autotuner.workflow.analyze import AnalyzeRequest, analyze_round
 from autotuner.workflow.apply import ApplyRequest, apply_choice
 from autotuner.workflow.cleanup import clean_up_run

@@ -1,6 +1,6 @@
 """Analyze: a round's batches folded by size into candidates, a decision, and the account of the tuner's own work."""
 
-from autotuner.domain.run import Analysis
+from autotuner.domain.run.documents import Analysis
 from autotuner.workflow.analyze import AnalyzeRequest, analyze_round
 from tests.unit.workflow.memory_ports import Invocation, MemoryFunction, Reply, steady
 from tests.unit.workflow.scenario import SWEEP, TARGET, World

@@ -3,11 +3,11 @@
 import pytest
 
 from autotuner.adapters.errors import AwsError
-from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.errors import RunStoppedError
-from autotuner.domain.run import Analysis
-from autotuner.domain.run_naming import version_description
-from autotuner.domain.run_record import AliasSnapshot
+from autotuner.domain.run.documents import Analysis
+from autotuner.domain.run.naming import version_description
+from autotuner.domain.run.output import LATEST, AppliedChange
+from autotuner.domain.run.record import AliasSnapshot
 from autotuner.workflow.apply import ApplyRequest, NothingToApplyError, apply_choice
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, World
 

@@ -4,8 +4,8 @@ stays; it is idempotent, and ``again`` undoes what a step changed after the reco
 import pytest
 
 from autotuner.adapters.errors import UpdateConflictError
-from autotuner.domain.run_naming import alias_name, version_description
-from autotuner.domain.run_record import AliasSnapshot
+from autotuner.domain.run.naming import alias_name, version_description
+from autotuner.domain.run.record import AliasSnapshot
 from autotuner.workflow.cleanup import (
     NO_CHANGE,
     NO_RECORD,

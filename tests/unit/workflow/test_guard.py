@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 import pytest
 
-from autotuner.domain.contracts import LATEST, AppliedChange
 from autotuner.domain.errors import RunStoppedError
-from autotuner.domain.run_record import Intent, RunRecord
+from autotuner.domain.run.output import LATEST, AppliedChange
+from autotuner.domain.run.record import Intent, RunRecord
 from autotuner.workflow.guard import ChangeGuard
 from tests.unit.workflow.memory_ports import MemoryRunRecords
 from tests.unit.workflow.scenario import EXECUTION, TARGET

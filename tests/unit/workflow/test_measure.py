@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from autotuner.domain.batching import Batch
-from autotuner.domain.lambda_logs import InvocationStatus
-from autotuner.domain.run import Plan
-from autotuner.domain.run_naming import alias_name
+from autotuner.domain.measuring.lambda_logs import InvocationStatus
+from autotuner.domain.run.documents import Plan
+from autotuner.domain.run.naming import alias_name
+from autotuner.domain.search.batching import Batch
 from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.measure import MeasureRequest, RunTimedOutError, measure_and_store, measure_batch
 from tests.unit.workflow.memory_ports import (

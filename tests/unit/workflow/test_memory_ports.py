@@ -4,7 +4,7 @@ import pytest
 
 from autotuner.adapters.errors import AwsError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
-from autotuner.domain.run_record import Intent, RunRecord
+from autotuner.domain.run.record import Intent, RunRecord
 from tests.unit.workflow.memory_ports import MemoryFunction, MemoryRegistry, MemoryRunRecords, MemoryStarter
 from tests.unit.workflow.scenario import EXECUTION, TARGET
 

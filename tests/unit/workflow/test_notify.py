@@ -4,10 +4,9 @@ import json
 
 import pytest
 
-from autotuner.domain.analysis import curve_summary
-from autotuner.domain.contracts import LATEST, AppliedChange, Outcome
-from autotuner.domain.money import usd
-from autotuner.domain.run import Analysis, CleanupReport, Plan, StepError
+from autotuner.domain.costs.money import usd
+from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, StepError
+from autotuner.domain.run.output import LATEST, AppliedChange, Outcome, curve_summary
 from autotuner.workflow.analyze import curve_pricing
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
 from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryNotifier, Published

@@ -14,8 +14,8 @@ from autotuner.domain.errors import (
     RunStoppedError,
     TargetNotFoundError,
 )
-from autotuner.domain.run_record import AliasSnapshot, Intent, RunRecord
-from autotuner.domain.scope import AssumedRole
+from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.cleanup import NO_CHANGE
 from autotuner.workflow.plan import LOCK_MARGIN_S, PlanSettings
 from tests.unit.workflow.memory_ports import (

@@ -4,8 +4,8 @@ import pytest
 
 from autotuner.adapters.errors import AwsError, UpdateConflictError
 from autotuner.domain.errors import RunStoppedError
-from autotuner.domain.run import Round
-from autotuner.domain.run_naming import alias_name
+from autotuner.domain.run.documents import Round
+from autotuner.domain.run.naming import alias_name
 from autotuner.workflow.prepare import UnexpectedVersionError
 from tests.unit.workflow.scenario import EXECUTION, World
 

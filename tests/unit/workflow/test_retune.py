@@ -1,10 +1,11 @@
 """Re-tuning on alarms: at most one run per function and alarm transition, a cooldown, and a reason for every skip;
-the alarm's own metric and threshold decide the run's constraints, or why no run starts (domain/alarm_semantics.py)."""
+the alarm's own metric and threshold decide the run's constraints, or why no run starts
+(domain/automation/alarm_semantics.py)."""
 
 import pytest
 
 from autotuner.adapters.errors import AwsError
-from autotuner.domain.alarms import AlarmChange, MetricRef
+from autotuner.domain.automation.alarms import AlarmChange, MetricRef
 from autotuner.workflow.retune import RetuneResult, RetuneSettings, retune
 from tests.unit.workflow.memory_ports import MemoryFunctionLogs, MemoryRegistry, MemoryStarter, function_arn
 
@@ -233,7 +234,7 @@ def test_alarms_opt_in_by_tag_and_the_tags_are_read_only_when_that_is_how(accoun
     assert len(account.tags_read) == 2, "no tag key: the alarm's tags are never read"
 
 
-# ---- what the alarm watches decides the run (domain/alarm_semantics.py) ------------------------------------------
+# ---- what the alarm watches decides the run (domain/automation/alarm_semantics.py) ----------------------------
 
 
 def report_line(status: str = "") -> str:

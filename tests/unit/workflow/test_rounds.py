@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 
-from autotuner.domain.adaptive import SearchRound
-from autotuner.domain.analysis import candidate_stats
-from autotuner.domain.contracts import SearchMode
-from autotuner.domain.measurement import BatchMeasurement
-from autotuner.domain.run import Analysis, Plan
-from autotuner.domain.run_naming import alias_name
-from autotuner.domain.selection import CandidateStats
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.decision.scoring import candidate_stats
+from autotuner.domain.inputs.tuning_input import SearchMode
+from autotuner.domain.measuring.measurement import BatchMeasurement
+from autotuner.domain.run.documents import Analysis, Plan
+from autotuner.domain.run.naming import alias_name
+from autotuner.domain.search.settings import SearchRound
 from autotuner.workflow import rounds
 from tests.unit.workflow.scenario import SWEEP, TARGET, World
 

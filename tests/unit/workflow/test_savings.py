@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from autotuner.domain.savings_ledger import INVOCATION_WINDOW_DAYS
+from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS
 from autotuner.workflow.savings import read_savings
 from tests.unit.reports import arn, io_bound_output, tuned_output
 from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryRun, MemoryRunHistory

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from autotuner.adapters.errors import AwsError
-from autotuner.domain.warming import WarmResult, WarmTarget
+from autotuner.domain.automation.warming import WarmResult, WarmTarget
 from autotuner.workflow.warm import warm, warm_targets
 from tests.unit.workflow.memory_ports import (
     Functions,

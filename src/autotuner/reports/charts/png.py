@@ -8,7 +8,7 @@ import io
 import math
 from typing import TYPE_CHECKING, Literal
 
-from autotuner.domain.contracts import TuningOutput
+from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.charts.labels import LabelKind, PlacedLabel, axis_labels, failed_labels, lay_out, rows_used
 from autotuner.reports.charts.marks import (
     BACKGROUND,

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from autotuner.domain.contracts import CurvePoint, TuningOutput
-from autotuner.domain.money import usd
-from autotuner.domain.selection import CandidateStats
-from autotuner.domain.statistics import ConfidenceInterval
+from autotuner.domain.costs.money import usd
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.measuring.statistics import ConfidenceInterval
+from autotuner.domain.run.output import CurvePoint, TuningOutput
 
 _TARGET_TICKS = 5
 FAILED_GROUP_SHARE = 0.06  # failed sizes closer than this share of the x axis's width are shown as one group

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from autotuner.domain.contracts import TuningOutput
+from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.charts.labels import LabelKind, PlacedLabel, axis_labels, failed_labels, lay_out, rows_used
 from autotuner.reports.charts.marks import (
     BACKGROUND,

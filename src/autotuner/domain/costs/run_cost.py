@@ -1,0 +1,119 @@
+"""What a tuning run itself costs: the target's invocations, the tuner's own Lambdas, the state transitions.
+
+Transitions follow the structure of statemachine/tuner.asl.json (a test counts them in an executed run):
+Receive and Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure
+task (a task measures up to maxConcurrency batches at once; see domain/search/batching.py), then ShouldApply, Apply and
+CanaryStarted (when applying), Cleanup, Notify and Done. A canary's checks add their own (workflow/notify.py).
+"""
+
+import math
+
+from pydantic import Field
+
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
+
+FIXED_TRANSITIONS = 6  # Receive, Plan, ShouldApply, Cleanup, Notify, Done
+TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
+TRANSITIONS_TO_APPLY = 2  # Apply, CanaryStarted
+# Rough wall time of the tuner's steps that do not invoke the target, for estimates before a run.
+ESTIMATED_STEP_MS = 800.0
+ESTIMATED_ALIAS_MS = 3000.0  # update, wait, publish and alias one memory size
+
+
+class RunCost(CamelModel):
+    target_invocations: int
+    target_cost: float
+    tuner_lambda_cost: float
+    transitions: int
+    transitions_cost: float
+    breakdown: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.target_cost + self.tuner_lambda_cost + self.transitions_cost
+
+
+def transitions(rounds: int, tasks: int, applied: bool) -> int:
+    """States entered by a run of ``rounds`` rounds and ``tasks`` Measure tasks in all (a canary adds its own)."""
+    return FIXED_TRANSITIONS + TRANSITIONS_PER_ROUND * rounds + tasks + TRANSITIONS_TO_APPLY * int(applied)
+
+
+def tuner_cost(
+    elapsed_ms: float, invocations: int, memory_mb: int, architecture: Architecture, prices: PriceSheet
+) -> float:
+    """The tuner's own Lambdas: their summed wall time at their memory, plus a request charge each."""
+    duration_only = invocation_cost(memory_mb, elapsed_ms, prices, architecture) - prices.request
+    return duration_only + invocations * prices.request
+
+
+def run_cost(
+    *,
+    target_invocations: int,
+    target_cost: float,
+    tuner_elapsed_ms: float,
+    tuner_invocations: int,
+    tuner_memory_mb: int,
+    tuner_architecture: Architecture,
+    transition_count: int,
+    prices: PriceSheet,
+) -> RunCost:
+    tuner = tuner_cost(tuner_elapsed_ms, tuner_invocations, tuner_memory_mb, tuner_architecture, prices)
+    transitions_cost = step_functions_cost(transition_count, prices)
+    return RunCost(
+        target_invocations=target_invocations,
+        target_cost=target_cost,
+        tuner_lambda_cost=tuner,
+        transitions=transition_count,
+        transitions_cost=transitions_cost,
+        breakdown={"target": target_cost, "tunerLambdas": tuner, "stateTransitions": transitions_cost},
+    )
+
+
+def estimate_target_cost(
+    sizes: list[int],
+    invocations_per_size: int,
+    *,
+    observed_billed_ms: float,
+    observed_memory_mb: int,
+    cold_start_ms: float,
+    cold_starts_per_size: int,
+    prices: PriceSheet,
+    architecture: Architecture,
+    ephemeral_storage_mb: int = 512,
+) -> float:
+    """An upper-bound estimate from one invocation observed at the current memory.
+
+    A CPU-bound function costs about the same at any memory (duration shrinks as memory grows); an I/O-bound one
+    costs in proportion to memory (duration does not shrink). Taking the larger of the two bounds each size.
+    """
+    total = 0.0
+    for size in sizes:
+        scale = max(1.0, size / observed_memory_mb)
+        warm = invocation_cost(
+            observed_memory_mb, observed_billed_ms, prices, architecture, ephemeral_storage_mb=ephemeral_storage_mb
+        )
+        cold_extra = invocation_cost(size, cold_start_ms, prices, architecture) - prices.request
+        total += invocations_per_size * warm * scale + cold_starts_per_size * cold_extra
+    return total
+
+
+DURATION_HISTORY_DAYS = 7  # how far back a budget check looks at the Duration metric before probing the target
+
+
+class DurationBound(CamelModel):
+    """What one invocation is assumed to bill before the target has been invoked, and what that rests on."""
+
+    billed_ms: int
+    basis: str
+
+
+def duration_bound(recent_max_ms: float | None, timeout_s: int, days: int = DURATION_HISTORY_DAYS) -> DurationBound:
+    """The Maximum of the function's recent Duration metric, rounded up to a billed millisecond; without
+    datapoints, its timeout, which no invocation outlasts."""
+    if recent_max_ms is None:
+        basis = f"its timeout of {timeout_s} s, its Duration metric having no datapoints in the last {days} days"
+        return DurationBound(billed_ms=timeout_s * 1000, basis=basis)
+    billed = max(1, math.ceil(recent_max_ms))
+    basis = f"{billed} ms, the Maximum of its Duration metric over the last {days} days"
+    return DurationBound(billed_ms=billed, basis=basis)

@@ -1,0 +1,131 @@
+"""Inputs that aws-lambda-power-tuning runs by reading them leniently, read here the same way.
+
+That tool clamps, ignores or falls back on some values instead of refusing them. Its users' inputs must keep
+their meaning here, so before validation the raw input is rewritten to what that tool would have used; each
+rewrite that changes a value the user gave comes with a warning naming the field and the value used. What
+is not rewritten here is validated strictly (and refused by field) as before.
+
+The behaviours come from that tool's lambda/executor.js, lambda/initializer.js, lambda/analyzer.js and
+lambda/utils.js (isWeightedPayload, generatePayloads).
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from autotuner.domain.inputs.payload import is_truthy, is_weighted, looks_weighted
+
+MAX_DISCARD_TOP_BOTTOM = 0.4
+
+
+@dataclass
+class ReferenceReading:
+    """The input as that tool reads it, and what was changed to get there."""
+
+    input: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_as_reference(raw: dict[str, Any]) -> ReferenceReading:
+    reading = ReferenceReading(input=dict(raw))
+    _empty_power_values(reading)
+    _payload(reading)
+    _sleep_between_runs(reading)
+    _discard_top_bottom(reading)
+    _balanced_weight(reading)
+    return reading
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _shown(value: object) -> str:
+    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _empty_power_values(reading: ReferenceReading) -> None:
+    """``powerValues: []`` means the deployment's default sizes (initializer.js: ``powerValues.length === 0``)."""
+    if reading.input.get("powerValues") == []:
+        del reading.input["powerValues"]
+
+
+def _payload(reading: ReferenceReading) -> None:
+    """``payloadS3`` wins over ``payload``; a falsy payload is no payload (sent as null); a list whose items all
+    have a payload and a weight, but not all truthy ones, is one plain array payload (isWeightedPayload)."""
+    given = reading.input
+    if given.get("payloadS3") is not None and given.get("payload") is not None:
+        del given["payload"]
+        reading.warnings.append("payload: ignored because payloadS3 is given; the payload is read from S3")
+    payload = given.get("payload")
+    if payload is not None and not is_truthy(payload):
+        given["payload"] = None
+        reading.warnings.append(f"payload: {_shown(payload)} counts as no payload; null is sent")
+    elif looks_weighted(payload) and not is_weighted(payload):
+        falsy = [i for i, item in enumerate(payload) if not (is_truthy(item["weight"]) and is_truthy(item["payload"]))]
+        reading.warnings.append(
+            f"payload[{falsy[0]}]: a zero weight or an empty payload makes the list one plain payload; the whole "
+            "list is sent as each invocation's payload"
+        )
+
+
+def _sleep_between_runs(reading: ReferenceReading) -> None:
+    """Not a number: 0; a fraction: its whole part; negative: no sleep; with parallelInvocation: ignored."""
+    given = reading.input
+    if "sleepBetweenRunsMs" not in given:
+        return
+    value = given["sleepBetweenRunsMs"]
+    number = _number(value)
+    if number is None and isinstance(value, str):
+        number = _number(_leading_float(value))
+    used = 0 if number is None or number < 0 else int(number)
+    if number is None or used != number:
+        reading.warnings.append(f"sleepBetweenRunsMs: {_shown(value)} is not a whole number of ms >= 0; {used} used")
+    if used and given.get("parallelInvocation") is True:
+        reading.warnings.append(
+            "sleepBetweenRunsMs: ignored because parallelInvocation runs invocations at once; 0 used"
+        )
+        used = 0
+    given["sleepBetweenRunsMs"] = used
+
+
+def _leading_float(text: str) -> float | None:
+    """What JavaScript's isNaN/parseInt pair make of a string: a number only if the whole string is one."""
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
+
+
+def _discard_top_bottom(reading: ReferenceReading) -> None:
+    """Clamped to [0, 0.4]; forced to 0 with onlyColdStarts (each cold start is measured once)."""
+    given = reading.input
+    value = given.get("discardTopBottom")
+    number = _number(value)
+    if given.get("onlyColdStarts") is True:
+        if number is not None and number != 0:
+            reading.warnings.append(f"discardTopBottom: {_shown(value)} given, 0 used: with onlyColdStarts every "
+                                    "invocation counts")  # fmt: skip
+        if number is not None:
+            given["discardTopBottom"] = 0.0
+        return
+    if number is None:
+        return
+    clamped = min(max(number, 0.0), MAX_DISCARD_TOP_BOTTOM)
+    if clamped != number:
+        reading.warnings.append(f"discardTopBottom: {_shown(value)} is outside 0-0.4; {clamped} used")
+        given["discardTopBottom"] = clamped
+
+
+def _balanced_weight(reading: ReferenceReading) -> None:
+    """Clamped to [0, 1] (analyzer.js)."""
+    value = reading.input.get("balancedWeight")
+    number = _number(value)
+    if number is None:
+        return
+    clamped = min(max(number, 0.0), 1.0)
+    if clamped != number:
+        reading.warnings.append(f"balancedWeight: {_shown(value)} is outside 0-1; {clamped:g} used")
+        reading.input["balancedWeight"] = clamped

@@ -1,0 +1,219 @@
+"""The documents that flow between the workflow's states.
+
+The state machine carries one ``RunDocument``. Plan creates it; Prepare, Measure and Apply fill one slot each
+(``prepared``, ``measurements``, ``applied``); Measure's slot holds each task's batches' counts only, their reports
+being stored in the run's own table. Analyze folds every round's stored measurements into ``analysis`` and plans
+the next round; Cleanup and Notify finish. Every slot is always present (null until filled) so that every
+JSONPath in the state machine resolves.
+"""
+
+from typing import Any, Self
+
+from pydantic import Field
+
+from autotuner.domain.automation.canary import CanaryCheck
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.costs.run_cost import RunCost
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.decision.scoring import PricingContext
+from autotuner.domain.decision.selection import Decision
+from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.inputs.tuning_input import Trigger, TuningInput
+from autotuner.domain.measuring.measurement import MeasuredTask
+from autotuner.domain.run.output import AppliedChange
+from autotuner.domain.search.batching import Batch, measure_tasks
+from autotuner.domain.search.cost_curve import CostCurve
+
+
+class FunctionConfiguration(CamelModel):
+    """What the run reads of the target before touching it, and restores afterwards."""
+
+    function_arn: str
+    memory_mb: int
+    description: str = ""
+    timeout_s: int
+    architecture: Architecture = Architecture.X86_64
+    ephemeral_storage_mb: int = 512
+    code_sha256: str = ""
+    runtime: str | None = None
+    package_type: str = "Zip"
+    state: str | None = None
+    last_update_status: str | None = None
+    snap_start: bool = False
+
+
+class TunerPricing(CamelModel):
+    """The tuner's own Lambdas, for the run's own cost."""
+
+    memory_mb: int = 256
+    architecture: Architecture = Architecture.ARM64
+
+
+class AliasSpec(CamelModel):
+    memory_mb: int
+    alias: str
+
+
+class Round(CamelModel):
+    """One round of measuring: aliases to create, aliases no longer needed, and the invocations to perform, as the
+    Measure tasks that perform them (domain/search/batching.py's ``measure_tasks``)."""
+
+    number: int = 1
+    prepare: list[AliasSpec] = Field(default_factory=list)
+    retire: list[str] = Field(default_factory=list)
+    tasks: list[list[Batch]] = Field(default_factory=list, description="each Measure task's batches, run at once")
+    task_concurrency: int = Field(default=1, ge=1, description="Measure tasks the Map runs at once")
+
+    @classmethod
+    def of(
+        cls,
+        batches: list[Batch],
+        *,
+        max_concurrency: int,
+        parallel: bool,
+        number: int = 1,
+        prepare: list[AliasSpec] | None = None,
+        retire: list[str] | None = None,
+    ) -> Self:
+        grouped = measure_tasks(batches, max_concurrency=max_concurrency, parallel=parallel)
+        return cls(
+            number=number,
+            prepare=prepare or [],
+            retire=retire or [],
+            tasks=grouped.tasks,
+            task_concurrency=grouped.concurrency,
+        )
+
+    @property
+    def batches(self) -> list[Batch]:
+        """Every batch of the round, in order."""
+        return [batch for task in self.tasks for batch in task]
+
+    @property
+    def invocations(self) -> int:
+        return sum(batch.invocations for batch in self.batches)
+
+
+class PreparedAlias(CamelModel):
+    alias: str
+    version: str
+    memory_mb: int
+
+
+class Prepared(CamelModel):
+    aliases: list[PreparedAlias] = Field(default_factory=list)
+    retired: list[str] = Field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+
+class Plan(CamelModel):
+    """Everything decided before anything in the account is touched."""
+
+    run_id: str
+    execution_id: str
+    started_at: str | None = None
+    tuning: TuningInput
+    given_fields: list[str] = Field(
+        default_factory=list, description="the input's own fields (the rest are defaults), for the profile"
+    )
+    function_arn: str = Field(description="unqualified ARN of the target")
+    function_name: str
+    region: str
+    target_role: AssumedRole | None = Field(
+        default=None, description="the role in the target's account its calls go through; None: the tuner's own"
+    )
+    original: FunctionConfiguration
+    pricing: PricingContext
+    tuner: TunerPricing = Field(default_factory=TunerPricing)
+    payload_schedule: list[int] | None = Field(
+        default=None, description="for weighted payloads: which payload each invocation sends"
+    )
+    per_batch: int
+    max_concurrency: int
+    deadline_epoch_s: float | None = Field(
+        default=None, description="measuring stops past this (ExecutionTimeoutSeconds)"
+    )
+    applies: bool
+    apply_alias: str | None = None
+    estimate: RunCost
+    preflight_cost: float = 0.0
+    preflight_invocations: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def trigger(self) -> Trigger:
+        return self.tuning.trigger
+
+
+class Analysis(CamelModel):
+    """Measurements folded across rounds, and the decision they support."""
+
+    candidates: list[CandidateStats] = Field(default_factory=list, description="one per memory size measured")
+    decision: Decision | None = None
+    complete: bool = False
+    rounds: int = 0
+    tuner_elapsed_ms: float = Field(default=0.0, description="summed wall time of the tuner's own Lambdas")
+    tuner_invocations: int = 0
+    tasks: int = Field(default=0, description="Measure tasks run so far (one transition and one Lambda each)")
+    retired_sizes: list[int] = Field(default_factory=list, description="sizes the search let go (aliases deleted)")
+    notes: list[str] = Field(default_factory=list)
+    curve: CostCurve | None = Field(default=None, description="the cost curve over every MB (adaptive, cost)")
+
+    @property
+    def invocations(self) -> int:
+        return sum(c.invocations for c in self.candidates)
+
+    def invocations_by_size(self) -> dict[int, int]:
+        return {c.memory_mb: c.invocations for c in self.candidates}
+
+
+class CleanupReport(CamelModel):
+    """What clean-up did, and what it read back afterwards: the only basis of what a run says about the end state."""
+
+    skipped: str | None = Field(default=None, description="why nothing needed cleaning")
+    deleted_aliases: list[str] = Field(default_factory=list)
+    deleted_versions: list[str] = Field(default_factory=list)
+    kept_versions: list[str] = Field(default_factory=list, description="run versions an alias still uses")
+    restored_memory_mb: int | None = None
+    restored_description: bool = False
+    restored_alias: str | None = Field(default=None, description="an alias put back as the run found it")
+    final_memory_mb: int | None = Field(default=None, description="read back from the function after clean-up")
+    final_description_is_original: bool | None = Field(default=None, description="read back")
+    alias_name: str | None = None
+    final_alias_version: str | None = Field(default=None, description="read back: where that alias points")
+    lock_released: bool = False
+    complete: bool = False
+    elapsed_ms: float = 0.0
+
+
+class Failure(CamelModel):
+    """A failed run, in words."""
+
+    error: str
+    message: str
+
+
+class StepError(CamelModel):
+    """What a Catch puts in ``$.error``."""
+
+    error: str = Field(alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class RunDocument(CamelModel):
+    plan: Plan | None = None
+    round: Round | None = None
+    analysis: Analysis = Field(default_factory=Analysis)
+    prepared: Prepared | None = None
+    measurements: list[MeasuredTask] | None = None
+    applied: AppliedChange | None = None
+    canary_check: CanaryCheck | None = None
+    cleanup: CleanupReport | None = None
+    error: StepError | None = None
+    cleanup_error: StepError | None = None
+    lambda_arn: str | None = Field(default=None, alias="lambdaARN", description="raw input, on a failed Plan")
+
+    def state(self) -> dict[str, Any]:
+        """The JSON the state machine carries: every slot present, null until filled."""
+        return self.model_dump(mode="json", exclude={"error", "cleanup_error", "lambda_arn"})

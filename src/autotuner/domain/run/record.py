@@ -1,0 +1,58 @@
+"""The run record: what a run found before it touched anything, and every change it set out to make.
+
+Plan writes it before the first change; every step that changes the target appends its intent first. Clean-up,
+on success, on failure and from the janitor, works only from this record, never from the execution's document
+(which a caller's input could shape). Once a clean-up closes the record, no step may change the target again.
+"""
+
+from typing import Literal
+
+from pydantic import Field
+
+from autotuner.domain.camel import CamelModel
+from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.run.documents import CleanupReport
+from autotuner.domain.run.output import AppliedChange
+
+
+class AliasSnapshot(CamelModel):
+    """An alias as the run found it; ``version`` None means it did not exist."""
+
+    name: str
+    version: str | None = None
+    routing: dict[str, float] = Field(default_factory=dict, description="AdditionalVersionWeights")
+
+
+class Intent(CamelModel):
+    """A change a step is about to make, written before it makes it."""
+
+    step: Literal["plan", "prepare", "apply"]
+    action: str
+    memory_mb: int | None = None
+    alias: str | None = None
+
+
+class RunRecord(CamelModel):
+    execution_id: str
+    run_id: str
+    function_arn: str = Field(description="unqualified ARN of the target (its account and region)")
+    target_role: AssumedRole | None = Field(
+        default=None, description="the role in the target's account clean-up goes through; None: the tuner's own"
+    )
+    original_memory_mb: int
+    original_description: str = ""
+    alias: AliasSnapshot | None = Field(default=None, description="the alias an applied choice would move")
+    intents: list[Intent] = Field(default_factory=list)
+    applied: AppliedChange | None = Field(default=None, description="set only once the change took effect")
+    closed: bool = False
+    cleanup: CleanupReport | None = Field(default=None, description="the last clean-up, as read back")
+
+    @property
+    def function_name(self) -> str:
+        return parse_function_arn(self.function_arn).name
+
+    @property
+    def changed_target(self) -> bool:
+        """Whether any step set out to change the target (the lock is not the target)."""
+        return any(intent.step != "plan" for intent in self.intents)

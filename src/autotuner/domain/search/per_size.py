@@ -1,0 +1,226 @@
+"""The adaptive search's plan per size, when no fitting cost curve steers it: probes toward a failure boundary
+(a memory floor), new sizes along the curve (toward the knee for speed, where a parabola bottoms out otherwise),
+and top-ups for the best and the rivals that could still change the answer."""
+
+import math
+
+from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.search.landscape import Z_95, Kind, Landscape, Work
+from autotuner.domain.search.settings import AdaptiveSettings
+
+# Sizes nearer than this ratio to the best tell its slope apart from noise poorly.
+SLOPE_MIN_RATIO = 1.2
+
+
+def boundary_work(
+    settings: AdaptiveSettings, landscape: Landscape, unavailable: set[int], retired: set[int], rounds_left: int
+) -> tuple[list[Work], list[Work]]:
+    """Between the nearest failed size and the nearest working one (on either side of the focus), when the
+    objective changes enough with memory for the floor to matter: probes while the gap is wider than worth
+    resolving and rounds remain; then warm samples for the working size. Confirming earlier would be wasted when
+    the floor moves, and would leave a measured size just above it for choose's speed tie-break to take."""
+    probes: list[Work] = []
+    confirms: list[Work] = []
+    for blocked, working in boundaries(landscape):
+        resolution = _boundary_resolution(settings, landscape, blocked)
+        gap = abs(working - blocked)
+        if gap > resolution and rounds_left > 0:
+            count = _probes_needed(gap / resolution, rounds_left, settings.boundary_probes)
+            why = f"between {blocked} MB, which failed, and {working} MB, which worked"
+            probes += [
+                Work(Kind.BOUNDARY, size, settings.probe_invocations, why)
+                for size in _even_points(blocked, working, count)
+                if settings.allows(size) and size not in unavailable
+            ]
+        elif not landscape.is_confirmed(working) and working not in retired:
+            confirms.append(Work(Kind.CONFIRM, working, settings.step_invocations, "the nearest size to work"))
+    return probes, confirms
+
+
+def _probes_needed(ratio: float, rounds_left: int, most: int) -> int:
+    """Evenly spaced probes per round that shrink a gap ``ratio`` times the resolution down to the resolution in
+    ``rounds_left`` rounds (k probes cut a gap into k + 1 parts)."""
+    per_round: float = ratio ** (1 / max(1, rounds_left))
+    return min(max(1, math.ceil(per_round) - 1), most)
+
+
+def boundaries(landscape: Landscape) -> list[tuple[int, int]]:
+    """(failed size, nearest working size) pairs: below the focus and above it."""
+    focus = landscape.focus
+    working = [c.memory_mb for c in landscape.eligible]
+    pairs: list[tuple[int, int]] = []
+    below = [b for b in landscape.blocked if b < focus]
+    if below:
+        pairs.append((below[-1], min(w for w in working if w > below[-1])))
+    above = [b for b in landscape.blocked if b > focus]
+    if above:
+        pairs.append((above[0], max(w for w in working if w < above[0])))
+    return pairs
+
+
+def curve_work(settings: AdaptiveSettings, landscape: Landscape, unavailable: set[int]) -> list[Work]:
+    """A new size along the curve: for speed, toward the knee; otherwise where a parabola puts the minimum."""
+    if landscape.rule.seeks_knee:
+        return _knee_work(settings, landscape, unavailable)
+    return _parabola_work(settings, landscape, unavailable)
+
+
+def _knee_work(settings: AdaptiveSettings, landscape: Landscape, unavailable: set[int]) -> list[Work]:
+    """For speed, choose takes the cheapest size as fast as the fastest, so what matters is where more memory stops
+    helping. While the next smaller size may be as fast (not slower by the threshold plus two standard errors), it
+    gets invocations; once it is clearly slower, bisect (in log memory) between it and the focus."""
+    focus = landscape.focus
+    lower = [c for c in landscape.confirmed if c.memory_mb < focus]
+    here = landscape.objective[focus]
+    if not lower or here <= 0:
+        return []
+    below = lower[-1]
+    slower_by = landscape.objective[below.memory_mb] / here - 1
+    if slower_by - settings.noise_threshold <= Z_95 * landscape.standard_error(below):
+        return [Work(Kind.NEIGHBOUR, below.memory_mb, settings.step_invocations, "it might be as fast")]
+    middle = round(math.sqrt(below.memory_mb * focus))
+    if focus / below.memory_mb <= 1 + (SLOPE_MIN_RATIO - 1) / 4 or middle in unavailable or not settings.allows(middle):
+        return []
+    why = f"between {below.memory_mb} MB, which is slower, and {focus} MB, where more memory stops helping"
+    return [Work(Kind.CURVE, middle, settings.initial_invocations, why)]
+
+
+def _parabola_work(settings: AdaptiveSettings, landscape: Landscape, unavailable: set[int]) -> list[Work]:
+    """A new size where a parabola through the focus and its confirmed neighbours bottoms out, when no failure
+    lies between them."""
+    focus = landscape.focus
+    lower = max((c.memory_mb for c in landscape.confirmed if c.memory_mb < focus), default=None)
+    upper = min((c.memory_mb for c in landscape.confirmed if c.memory_mb > focus), default=None)
+    if lower is None or upper is None or any(lower < b < upper for b in landscape.blocked):
+        return []
+    vertex = _parabola_probe(settings, landscape, lower, upper)
+    if vertex is None or not settings.allows(vertex) or vertex in unavailable:
+        return []
+    why = f"where a parabola through {lower}, {focus} and {upper} MB has its minimum"
+    return [Work(Kind.CURVE, vertex, settings.initial_invocations, why)]
+
+
+def _even_points(a: int, b: int, count: int) -> list[int]:
+    """Up to ``count`` whole sizes evenly spaced strictly between ``a`` and ``b``."""
+    low, high = min(a, b), max(a, b)
+    points = {round(low + (high - low) * i / (count + 1)) for i in range(1, count + 1)}
+    return sorted(p for p in points if low < p < high)
+
+
+def _boundary_resolution(settings: AdaptiveSettings, landscape: Landscape, blocked: int) -> float:
+    """How close to the failure a floor is worth pinning down, in MB: where the slope next to the focus, carried
+    across the rest of the gap, adds up to a quarter of the noise threshold (at least 1 MB; 1 MB when the slope
+    is unknown). A quarter, because that slope is measured over 20% or more of memory and the cost usually climbs
+    more steeply right above a floor; probes cost one invocation each."""
+    slope = _relative_slope(landscape, away_from=blocked)
+    if not slope:
+        return 1.0
+    return max(1.0, settings.noise_threshold / 4 / slope)
+
+
+def _relative_slope(landscape: Landscape, *, away_from: int) -> float | None:
+    """Relative objective change per MB between the focus and the nearest confirmed size at least 20% away from it
+    (on the side away from ``away_from``); sizes nearer than that differ mostly by noise."""
+    focus = landscape.focus
+    upward = away_from < focus
+    far = [
+        c
+        for c in landscape.confirmed
+        if (c.memory_mb >= focus * SLOPE_MIN_RATIO if upward else c.memory_mb * SLOPE_MIN_RATIO <= focus)
+    ]
+    here = landscape.objective[focus]
+    if not far or here <= 0:
+        return None
+    reference = min(far, key=lambda c: abs(c.memory_mb - focus))
+    return abs(landscape.objective[reference.memory_mb] / here - 1) / abs(reference.memory_mb - focus)
+
+
+def _parabola_probe(settings: AdaptiveSettings, landscape: Landscape, lower: int, upper: int) -> int | None:
+    """Where a parabola in log memory through the focus and its neighbours has its minimum, if it promises to beat
+    the focus by more than half the noise threshold. Kept a fifth of the interval away from measured sizes."""
+    focus = landscape.focus
+    xs = (math.log(lower), math.log(focus), math.log(upper))
+    ys = (landscape.objective[lower], landscape.objective[focus], landscape.objective[upper])
+    curvature = ((ys[2] - ys[1]) / (xs[2] - xs[1]) - (ys[1] - ys[0]) / (xs[1] - xs[0])) / (xs[2] - xs[0])
+    if curvature <= 0 or ys[1] <= 0:
+        return None
+    slope_at_focus = (ys[2] - ys[0]) / (xs[2] - xs[0]) - curvature * (xs[0] + xs[2] - 2 * xs[1])
+    gain = slope_at_focus**2 / (4 * curvature)
+    if gain / ys[1] <= settings.noise_threshold / 2:
+        return None
+    vertex = xs[1] - slope_at_focus / (2 * curvature)
+    side = (xs[0], xs[1]) if vertex < xs[1] else (xs[1], xs[2])
+    margin = (side[1] - side[0]) / 5
+    size = round(math.exp(min(max(vertex, side[0] + margin), side[1] - margin)))
+    return size if size not in (lower, focus, upper) else None
+
+
+def top_ups(settings: AdaptiveSettings, landscape: Landscape, retired: set[int]) -> list[Work]:
+    """The best first (its interval decides what choose calls tied), then the rivals: those choose would wrongly
+    take, then neighbours that might be cheaper."""
+    pickable = [c for c in _could_be_picked(settings, landscape) if c.memory_mb not in retired]
+    better = [c for c in _could_be_better(settings, landscape) if c.memory_mb not in retired and c not in pickable]
+    rivals = [
+        Work(Kind.PICKABLE, c.memory_mb, settings.step_invocations, "choose would take it for speed")
+        for c in pickable[: settings.max_rivals]
+    ]
+    rivals += [
+        Work(Kind.NEIGHBOUR, c.memory_mb, settings.step_invocations, "it might be cheaper")
+        for c in better[: max(0, settings.max_rivals - len(rivals))]
+    ]
+    if landscape.best.memory_mb in retired:
+        return rivals
+    return [*_best_top_up(settings, landscape, pickable, open_=bool(rivals)), *rivals]
+
+
+def _could_be_picked(settings: AdaptiveSettings, landscape: Landscape) -> list[CandidateStats]:
+    """Rivals choose would call tied with the best (inside its interval or the noise threshold) and prefer on its
+    secondary criterion, while they may cost more than the threshold: their estimate is above it, or not yet known
+    to within twice it (one standard error). The one choose would take comes first."""
+    if landscape.tie_bound is None:
+        return []
+    threshold = settings.noise_threshold
+    best = landscape.best
+    bound = max(landscape.objective[best.memory_mb] * (1 + threshold), landscape.tie_bound)
+
+    def open_(c: CandidateStats) -> bool:
+        gap = landscape.gap(c)
+        return gap > threshold or gap + landscape.standard_error(c) > 2 * threshold
+
+    pickable = [
+        c
+        for c in landscape.eligible
+        if c is not best
+        and landscape.objective[c.memory_mb] <= bound
+        and landscape.secondary(c) < landscape.secondary(best)
+        and open_(c)
+    ]
+    return sorted(pickable, key=lambda c: (landscape.secondary(c), c.memory_mb))
+
+
+def _could_be_better(settings: AdaptiveSettings, landscape: Landscape) -> list[CandidateStats]:
+    """Neighbours of the best that, within one standard error, might beat it by more than the noise threshold.
+    (Sizes further away on a flat stretch would cost dozens of invocations to rank and matter little.)"""
+
+    def slack(c: CandidateStats) -> float:
+        return landscape.standard_error(c) - landscape.gap(c) - settings.noise_threshold
+
+    return sorted((c for c in landscape.neighbours_of_best() if slack(c) > 0), key=lambda c: (-slack(c), c.memory_mb))
+
+
+def _best_top_up(
+    settings: AdaptiveSettings, landscape: Landscape, pickable: list[CandidateStats], *, open_: bool
+) -> list[Work]:
+    """Invocations for the best: enough to shrink its interval below the gap to the rival choose would wrongly
+    take, or to reach the minimum sample count; at most ``max_best_step`` per round."""
+    have = landscape.samples(landscape.best)
+    target = settings.min_best_samples
+    kind = Kind.BEST
+    if pickable:
+        gap = max(landscape.gap(pickable[0]), settings.noise_threshold)
+        target = max(target, math.ceil((Z_95 * landscape.noise / gap) ** 2))
+        kind = Kind.PICKABLE
+    if have >= target and not open_:
+        return []
+    count = min(max(target - have, settings.step_invocations), settings.max_best_step)
+    return [Work(kind, landscape.best.memory_mb, count, "the best so far")]
