@@ -64,7 +64,7 @@ def test_a_function_in_another_account_is_tuned_through_its_role_and_nothing_is_
     assert record is not None
     assert record.cleanup is not None
     assert record.cleanup.complete
-    assert (record.function_arn, record.target_role and record.target_role.role_arn) == (arn, role.role_arn)
+    assert (record.function.unqualified, record.target_role and record.target_role.role_arn) == (arn, role.role_arn)
     profile = boto3.client("dynamodb").get_item(
         TableName=stack.tables["ProfilesTable"], Key={"functionArn": {"S": arn}}
     )

@@ -14,7 +14,7 @@ from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.errors import BudgetExceededError, InvalidInputError
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.run.documents import RunDocument
 from autotuner.workflow.invocation import ProcessorFailedError
@@ -31,7 +31,7 @@ SETTINGS = PlanSettings(target_arn_pattern=HERE, stack_name=STACK)
 SWEEP = {"num": 5, "powerValues": [512, 1024]}  # 10 invocations at two sizes (1,024 MB is the current one)
 
 
-def functions(arn: FunctionArn, through: AssumedRole | None = None) -> LambdaFunction:
+def functions(arn: FunctionRef, through: AssumedRole | None = None) -> LambdaFunction:
     return LambdaFunction(arn, through=through, sleep=lambda _: None)
 
 

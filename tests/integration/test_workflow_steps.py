@@ -16,13 +16,14 @@ from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.decision.selection import Decision
 from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.run.documents import CleanupReport, Plan, RunDocument
 from autotuner.domain.run.naming import alias_name, version_description
+from autotuner.domain.run.record import NO_RECORD
 from autotuner.domain.search.batching import Batch
 from autotuner.workflow.apply import ApplyRequest, apply_choice
-from autotuner.workflow.cleanup import NO_RECORD, clean_up_run
+from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.measure import RunTimedOutError, measure_batch
@@ -55,7 +56,7 @@ def clean_up(run: Plan, *, again: bool = False) -> CleanupReport:
     return clean_up_run(run.execution_id, records(), functions, None, again=again)
 
 
-def functions(arn: FunctionArn, through: AssumedRole | None = None) -> LambdaFunction:
+def functions(arn: FunctionRef, through: AssumedRole | None = None) -> LambdaFunction:
     return LambdaFunction(arn, through=through, sleep=lambda _: None)
 
 

@@ -16,7 +16,7 @@ from autotuner.adapters.stacks import stack_outputs
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.inputs.arn import FunctionArn, parse_execution_arn, parse_function_arn, parse_function_reference
+from autotuner.domain.inputs.arn import FunctionRef, parse_execution_arn, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.tuning_input import parse_tuning_input
 from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.savings import SAVINGS_HEADER, nothing_applied, savings_notes, savings_rows
@@ -50,7 +50,7 @@ def check_tuning(function: str, tuning: dict[str, Any]) -> None:
     reference = parse_function_reference(function)
     # Plan checks the real ARN; the contract's rules about a qualifier need only the ARN's shape, so a name is
     # checked inside a stand-in account and region.
-    arn = reference.arn or FunctionArn(
+    arn = reference.arn or FunctionRef(
         partition="aws", region="us-east-1", account="000000000000", name=reference.name, qualifier=reference.qualifier
     )
     try:
@@ -228,7 +228,7 @@ def _profiles(stack_name: str) -> ProfileStore:
     return ProfileStore(outputs["ProfilesTableName"])
 
 
-def _is_run_of(execution_input: dict[str, Any], function: FunctionArn) -> bool:
+def _is_run_of(execution_input: dict[str, Any], function: FunctionRef) -> bool:
     """Whether a run tuned the function, under any qualifier (another run's input may hold anything)."""
     try:
         return parse_function_arn(str(execution_input.get("lambdaARN", ""))).unqualified == function.unqualified

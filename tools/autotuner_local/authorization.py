@@ -26,7 +26,7 @@ from botocore.model import OperationModel
 from botocore.signers import RequestSigner
 
 from autotuner.adapters.clients import forget_clients
-from autotuner.domain.inputs.arn import FunctionArn, FunctionReference, parse_function_reference
+from autotuner.domain.inputs.arn import FunctionRef, FunctionReference, parse_function_reference
 from autotuner_local.iam import Decision, Request, decide, trusts
 
 _PARAMETERS_KEY = "autotuner_local_api_parameters"
@@ -150,7 +150,7 @@ def _function_arn(operation: str, parameters: Mapping[str, Any], account: str, r
     qualifier = reference.qualifier or parameters.get("Qualifier")
     if "Name" in parameters and operation.endswith("Alias"):
         qualifier = None
-    function = FunctionArn(
+    function = FunctionRef(
         partition=reference.partition or "aws",
         region=reference.region or region,
         account=reference.account or account,

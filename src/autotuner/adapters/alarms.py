@@ -19,7 +19,7 @@ from autotuner.domain.automation.alarms import (
     watches_function,
 )
 from autotuner.domain.automation.canary import VersionFigures
-from autotuner.domain.inputs.arn import FunctionArn, parse_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -51,7 +51,7 @@ class CloudWatchAlarms:
         self._tags_of = tags_of
         self._now = now
 
-    def alarms_in_alarm(self, function: FunctionArn) -> list[str]:
+    def alarms_in_alarm(self, function: FunctionRef) -> list[str]:
         """The names of the opted-in alarms on ``function`` that are in ALARM now."""
         prefix = self._name_prefix if self._name_prefix and not self._tag_key else None
         firing = [a for a in self._describe(function, state="ALARM", prefix=prefix)
@@ -73,7 +73,7 @@ class CloudWatchAlarms:
             raise _error(error, f"reading alarm {name}") from error
         return alarm_definition(dict(found[0])) if found else None
 
-    def version_figures(self, function: FunctionArn, alias: str, version: str, since_epoch_s: float) -> VersionFigures:
+    def version_figures(self, function: FunctionRef, alias: str, version: str, since_epoch_s: float) -> VersionFigures:
         end = self._now()
         start = datetime.fromtimestamp(math.floor(since_epoch_s / MINUTE_S) * MINUTE_S, UTC)
         period = max(MINUTE_S, math.ceil(((end - start).total_seconds() + LATE_DATAPOINTS_S) / MINUTE_S) * MINUTE_S)
@@ -101,7 +101,7 @@ class CloudWatchAlarms:
         return VersionFigures(version=version, invocations=total("Invocations"), errors=total("Errors"),
                               throttles=total("Throttles"), p95_duration_ms=max(p95, default=None))  # fmt: skip
 
-    def _describe(self, function: FunctionArn, *, state: str, prefix: str | None) -> list[AlarmDefinition]:
+    def _describe(self, function: FunctionRef, *, state: str, prefix: str | None) -> list[AlarmDefinition]:
         api = self._api(function.region)
         arguments: dict[str, Any] = {"StateValue": state, "AlarmTypes": ["MetricAlarm"]}
         if prefix:

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
-from autotuner.domain.inputs.arn import FunctionArn
+from autotuner.domain.inputs.arn import FunctionRef
 
 # One filter per way an ending is written: text REPORT lines, JSON platform.report records, the time-out line.
 ENDING_FILTERS = ("REPORT", '"platform.report"', '"Task timed out"')
@@ -22,7 +22,7 @@ class CloudWatchFunctionLogs:
         self._logs = logs
         self._clock = clock
 
-    def recent_endings(self, function: FunctionArn, seconds: int) -> list[str]:
+    def recent_endings(self, function: FunctionRef, seconds: int) -> list[str]:
         api = self._logs or client("logs", function.region)
         group = f"/aws/lambda/{function.name}"
         start_ms = int((self._clock() - seconds) * 1000)

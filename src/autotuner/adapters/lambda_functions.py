@@ -26,7 +26,7 @@ from autotuner.adapters.errors import (
 )
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.errors import TargetAccountUnreachableError
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_reference
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_reference
 from autotuner.domain.inputs.scope import ROLE_TEMPLATE, AssumedRole
 from autotuner.domain.pacing import full_jitter_delays
 from autotuner.domain.run.documents import FunctionConfiguration
@@ -76,7 +76,7 @@ class LambdaFunction:
 
     def __init__(
         self,
-        arn: FunctionArn,
+        arn: FunctionRef,
         client: "LambdaClient | None" = None,
         *,
         through: AssumedRole | None = None,

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
-from autotuner.domain.inputs.arn import FunctionArn
+from autotuner.domain.inputs.arn import FunctionRef
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -29,7 +29,7 @@ class CloudWatchDurations:
         self._cloudwatch = cloudwatch
         self._now = now
 
-    def max_duration_ms(self, function: FunctionArn, days: int) -> float | None:
+    def max_duration_ms(self, function: FunctionRef, days: int) -> float | None:
         """The longest invocation of the last ``days`` days, in ms; None when the metric has no datapoints."""
         api: CloudWatchClient = self._cloudwatch or client("cloudwatch", function.region)
         end = self._now()
@@ -61,12 +61,12 @@ class CloudWatchInvocations:
     def __init__(self, *, now: Callable[[], datetime] = _utc_now) -> None:
         self._now = now
 
-    def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]:
+    def invocations(self, functions: list[FunctionRef], days: int) -> dict[str, int]:
         """Invocations of the last ``days`` days by unqualified ARN, for the functions the metric has datapoints
         of: one without is left out, for the caller to say so (Lambda publishes the metric only when a function
         is invoked, so none may mean no invocation, or the wrong account or region)."""
         counts: dict[str, int] = {}
-        by_region: dict[str, list[FunctionArn]] = {}
+        by_region: dict[str, list[FunctionRef]] = {}
         for function in functions:
             by_region.setdefault(function.region, []).append(function)
         for region, in_region in by_region.items():
@@ -74,7 +74,7 @@ class CloudWatchInvocations:
                 counts |= self._batch(region, in_region[start : start + MAX_QUERIES_PER_REQUEST], days)
         return counts
 
-    def _batch(self, region: str, functions: list[FunctionArn], days: int) -> dict[str, int]:
+    def _batch(self, region: str, functions: list[FunctionRef], days: int) -> dict[str, int]:
         api: CloudWatchClient = client("cloudwatch", region)
         end = self._now()
         queries: list[MetricDataQueryTypeDef] = [

@@ -40,7 +40,7 @@ class RunRecords:
         kept = {
             "execution_id",
             "run_id",
-            "function_arn",
+            "function",
             "target_role",
             "original_memory_mb",
             "original_description",

@@ -16,7 +16,7 @@ class ApplyFunctionSettings(RunsTableSetting):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ApplyFunctionSettings.current()
     request = ApplyRequest.model_validate(event)
-    control = wiring.function_control(request.plan.function_arn, request.plan.target_role)
+    control = wiring.function_control(request.plan.function, request.plan.target_role)
     applied = apply_choice(
         request, control, wiring.change_guard(settings.runs_table, request.plan.execution_id, control)
     )

@@ -19,7 +19,7 @@ class CheckCanaryFunctionSettings(RunsTableSetting):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = CheckCanaryFunctionSettings.current()
     request = CanaryCheckRequest.model_validate(event)
-    control = wiring.function_control(request.plan.function_arn)
+    control = wiring.function_control(request.plan.function)
     check = check_canary(
         request,
         wiring.alarms(settings.retune_alarm_prefix, settings.retune_alarm_tag),

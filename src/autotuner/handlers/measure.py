@@ -16,7 +16,7 @@ class MeasureFunctionSettings(ThrottleSetting, MeasurementsTableSetting):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = MeasureFunctionSettings.current()
     request = MeasureRequest.model_validate(event)
-    invoker = wiring.invoker(request.plan.region, settings.throttle_base_delay_ms, request.plan.target_role)
+    invoker = wiring.invoker(request.plan.function.region, settings.throttle_base_delay_ms, request.plan.target_role)
     store = wiring.measurements(settings.measurements_table)
     measured = measure_and_store(request, invoker, wiring.payload_source(), store)
     metrics.add_metric(name="TargetInvocations", unit="Count", value=sum(b.attempted for b in measured.batches))

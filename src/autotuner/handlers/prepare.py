@@ -16,7 +16,7 @@ class PrepareFunctionSettings(RunsTableSetting):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = PrepareFunctionSettings.current()
     request = PrepareRequest.model_validate(event)
-    control = wiring.function_control(request.plan.function_arn, request.plan.target_role)
+    control = wiring.function_control(request.plan.function, request.plan.target_role)
     guard = wiring.change_guard(settings.runs_table, request.plan.execution_id, control)
     prepared = prepare_round(request, control, guard)
     metrics.add_metric(name="AliasesPrepared", unit="Count", value=len(prepared.aliases))

@@ -11,7 +11,7 @@ from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.guard import ChangeGuard
@@ -20,7 +20,7 @@ from autotuner.workflow.ports import FunctionControl, Invoker
 WARMING_THROTTLE_ATTEMPTS = 3  # a warm-up that keeps being throttled is retried on the next schedule
 
 
-def function_control(arn: FunctionArn | str, through: AssumedRole | None = None) -> FunctionControl:
+def function_control(arn: FunctionRef | str, through: AssumedRole | None = None) -> FunctionControl:
     """The target's control plane; ``through``: the role in the target's account the calls go through."""
     return LambdaFunction(parse_function_arn(arn) if isinstance(arn, str) else arn, through=through)
 

@@ -13,7 +13,7 @@ from autotuner.domain.decision.strategy import rule_for
 from autotuner.domain.inputs.tuning_input import SearchMode
 from autotuner.domain.measuring.measurement import BatchMeasurement, MeasuredTask
 from autotuner.domain.run.documents import Analysis, Plan, Prepared, Round, RunDocument
-from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.search.cost_curve import CostCurve
 from autotuner.domain.search.curve_search import curve_decision, search_curve
 from autotuner.workflow import rounds
 from autotuner.workflow.ports import MeasurementStore
@@ -93,7 +93,7 @@ def decide(
         if not tuning.may_choose(c.memory_mb)
     ]
     decision = decision.model_copy(update={"excluded": [*decision.excluded, *baseline]})
-    decision = curve_decision(curve, decision, candidates, curve_pricing(plan), tuning.constraints)
+    decision = curve_decision(curve, decision, candidates, plan.pricing.curve_pricing, tuning.constraints)
     distinction = difference_test(
         decision,
         measurements,
@@ -139,13 +139,6 @@ def score(plan: Plan, measurement: BatchMeasurement, *, resamples: int) -> Candi
     )
 
 
-def curve_pricing(plan: Plan) -> CurvePricing:
-    pricing = plan.pricing
-    return CurvePricing(
-        prices=pricing.prices, architecture=pricing.architecture, ephemeral_storage_mb=pricing.ephemeral_storage_mb
-    )
-
-
 def cost_curve(
     plan: Plan, candidates: list[CandidateStats], measurements: list[BatchMeasurement], *, resamples: int
 ) -> CostCurve | None:
@@ -159,7 +152,7 @@ def cost_curve(
         settings,
         candidates,
         measurements,
-        curve_pricing(plan),
+        plan.pricing.curve_pricing,
         seed=_run_seed(plan),
         resamples=max(1, resamples),
     )

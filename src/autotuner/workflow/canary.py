@@ -9,7 +9,6 @@ through the run's guard, so a clean-up that closed the record meanwhile wins (an
 from autotuner.domain.automation.canary import CanaryCheck, CanaryWindow, Verdict, judge
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import RunStoppedError
-from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.run.documents import Plan
 from autotuner.domain.run.output import AppliedChange
 from autotuner.domain.run.record import AliasSnapshot, Intent
@@ -39,7 +38,7 @@ def check_canary(
     if window is None:
         raise NoCanaryError("Apply started no canary, so there is none to check")
     checks = (request.canary_check.checks if request.canary_check is not None else 0) + 1
-    function = parse_function_arn(request.plan.function_arn)
+    function = request.plan.function
     alarms = watch.alarms_in_alarm(function)
     new = watch.version_figures(function, window.alias, window.new_version, window.started_epoch_s)
     old = watch.version_figures(function, window.alias, window.old_version, window.started_epoch_s)

@@ -6,14 +6,12 @@ idempotent, and what it reports about the function is what it read back afterwar
 import time
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.run.documents import CleanupReport
 from autotuner.domain.run.naming import is_run_alias, is_run_version
 from autotuner.domain.run.output import LATEST
-from autotuner.domain.run.record import RunRecord
+from autotuner.domain.run.record import NO_RECORD, RunRecord
 from autotuner.workflow.ports import FunctionControl, FunctionsFor, RunRecords, RunRegistry
 
-NO_RECORD = "the run stopped before it recorded any change to make"
 NO_CHANGE = "the run record holds no change to the function"
 
 
@@ -40,12 +38,12 @@ def clean_up_run(
     report = CleanupReport()
     if record.changed_target or again:
         # In another account, through the role the run record names (the account is the recorded ARN's).
-        control = control_for(parse_function_arn(record.function_arn), record.target_role)
+        control = control_for(record.function, record.target_role)
         _undo_changes(control, record, report)
     else:
         report.skipped = NO_CHANGE
     if registry is not None:  # only once the function is as it should be may another run start
-        registry.release_run(record.function_arn, execution_id)  # a lock not (or no longer) ours stays as it is
+        registry.release_run(record.function.unqualified, execution_id)  # a lock not (or no longer) ours stays as it is
         report.lock_released = True
     report.complete = True
     report.elapsed_ms = (time.monotonic() - started) * 1000

@@ -7,9 +7,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from autotuner.domain.automation.alarms import WatchedFunction
+from autotuner.domain.automation.automatic_runs import automatic_input
+from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource
 from autotuner.workflow.ports import Profiles
-from autotuner.workflow.retune import automatic_input
 
 
 class FleetMember(BaseModel):
@@ -34,7 +35,7 @@ class FleetClaim(BaseModel):
 
 
 def claim_for_fleet(member: FleetMember, *, profiles: Profiles, cooldown_s: float, started_at: str) -> FleetClaim:
-    function = WatchedFunction(function_arn=member.function_arn)
+    function = WatchedFunction(function=parse_function_arn(member.function_arn))
     stored = profiles.get(member.function_arn)
     profile = stored.profile if stored is not None else None
     if profile is None:

@@ -86,7 +86,7 @@ def _measure(
 ) -> BatchMeasurement:
     started = time.monotonic()
     tuning = plan.tuning
-    target = f"{plan.function_arn}:{batch.alias}"
+    target = plan.function.qualified(batch.alias)
     indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)
     measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)
 

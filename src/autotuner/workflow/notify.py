@@ -11,7 +11,7 @@ from autotuner.domain.automation.canary import CanaryCheck, Verdict
 from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.run_cost import run_cost, transitions
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Plan, StepError
 from autotuner.domain.run.output import (
     LATEST,
@@ -22,10 +22,8 @@ from autotuner.domain.run.output import (
     build_output,
     curve_summary,
 )
-from autotuner.domain.run.record import RunRecord
+from autotuner.domain.run.record import NO_RECORD, RunRecord
 from autotuner.reports.text import failure_subject, subject, summary
-from autotuner.workflow.analyze import curve_pricing
-from autotuner.workflow.cleanup import NO_RECORD
 from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry
 
 CANARY_TRANSITIONS_PER_CHECK = 3  # WaitForCanary, CheckCanary, CanaryDecided
@@ -73,7 +71,7 @@ def finish(
         current_memory_mb=plan.original.memory_mb,
         run_cost=cost,
         visualization_base_url=visualization_base_url,
-        region=plan.region,
+        region=plan.function.region,
         applied=applied,
         warnings=plan.warnings,
         search=SearchSummary(
@@ -82,7 +80,7 @@ def finish(
             invocations=analysis.invocations,
             log=analysis.notes,
             # The last round's curve: the one the decision was made with.
-            curve=curve_summary(analysis.curve, curve_pricing(plan)) if analysis.curve is not None else None,
+            curve=curve_summary(analysis.curve, plan.pricing.curve_pricing) if analysis.curve is not None else None,
         ),
     )
     output.canary = canary
@@ -90,25 +88,25 @@ def finish(
         output.outcome = Outcome.ROLLED_BACK
     output.warnings += _read_back_differs(applied, request.cleanup)
     if invocation_counts is not None and output.savings is not None:
-        _add_monthly_saving(output, invocation_counts, parse_function_arn(plan.function_arn))
+        _add_monthly_saving(output, invocation_counts, plan.function)
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
         try:
-            registry.record_run(plan.function_arn, profile_of(plan), output.power, plan.execution_id)
+            registry.record_run(plan.function.unqualified, profile_of(plan), output.power, plan.execution_id)
         except Exception as error:  # the run itself succeeded; only later automatic runs miss its profile
             output.warnings.append(f"this run could not be stored as the function's profile: {error}")
     if notifier is not None:
         try:
             notifier.publish(
-                subject(output, plan.function_name),
-                summary(output, plan.function_name) + "\n\nResult (JSON):\n" + output.model_dump_json(indent=2),
-                _attributes(plan.function_name, output.outcome.value, output.trigger.source.value),
+                subject(output, plan.function.name),
+                summary(output, plan.function.name) + "\n\nResult (JSON):\n" + output.model_dump_json(indent=2),
+                _attributes(plan.function.name, output.outcome.value, output.trigger.source.value),
             )
         except Exception as error:  # the tuning itself succeeded; a lost e-mail must not undo it
             output.warnings.append(f"the notification could not be published: {error}")
     return output
 
 
-def _add_monthly_saving(output: TuningOutput, counts: InvocationCounts, function: FunctionArn) -> None:
+def _add_monthly_saving(output: TuningOutput, counts: InvocationCounts, function: FunctionRef) -> None:
     assert output.savings is not None
     try:
         # No datapoints (Lambda publishes the metric only when the function is invoked): the saving is unknown.
@@ -162,7 +160,7 @@ def describe_failure(request: FailureRequest, record: RunRecord | None, notifier
     error = document.error or StepError(Error="Unknown", Cause="the run failed without an error record")
     message = _sentence(_words(error)) + " " + _end_state(record, document.cleanup_error)
     failure = Failure(error=error.error, message=message)
-    name = record.function_name if record is not None else _named_function(document.input)
+    name = record.function.name if record is not None else _named_function(document.input)
     if notifier is not None:
         # The failure itself is what the execution reports; a notification that cannot be sent changes nothing.
         with contextlib.suppress(Exception):
@@ -197,7 +195,7 @@ def _read_back(record: RunRecord, cleanup: CleanupReport) -> str:
         which = f"neither its original {record.original_memory_mb} MB nor an applied choice"
     text = (
         f"Clean-up removed {len(cleanup.deleted_aliases)} aliases and {len(cleanup.deleted_versions)} versions; read "
-        f"back afterwards, {record.function_name} has {memory} MB ({which})"
+        f"back afterwards, {record.function.name} has {memory} MB ({which})"
     )
     if cleanup.final_description_is_original:
         text += " and its original description"

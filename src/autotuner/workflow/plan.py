@@ -30,7 +30,7 @@ from autotuner.domain.errors import (
     TargetAccountUnreachableError,
     TargetNotFoundError,
 )
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.payload import InlinePayload
 from autotuner.domain.inputs.scope import (
     AssumedRole,
@@ -141,9 +141,7 @@ def plan_run(
         started_at=request.started_at,
         tuning=tuning,
         given_fields=sorted(request.input) if isinstance(request.input, dict) else [],
-        function_arn=function.unqualified,
-        function_name=function.name,
-        region=function.region,
+        function=function.model_copy(update={"qualifier": None}),
         target_role=through,
         original=original,
         pricing=pricing,
@@ -174,7 +172,7 @@ def _open_record(records: RunRecords, plan: Plan, control: FunctionControl) -> N
     record = RunRecord(
         execution_id=plan.execution_id,
         run_id=plan.run_id,
-        function_arn=plan.function_arn,
+        function=plan.function,
         target_role=plan.target_role,
         original_memory_mb=plan.original.memory_mb,
         original_description=plan.original.description,
@@ -192,10 +190,10 @@ LOCK_MARGIN_S = 900  # clean-up and notification after the measuring deadline
 def _claim(registry: RunRegistry, plan: Plan) -> None:
     deadline = plan.deadline_epoch_s or time.time() + LOCK_WITHOUT_DEADLINE_S
     canary = plan.tuning.canary.duration_seconds if plan.tuning.canary is not None and plan.applies else 0
-    holder = registry.claim_run(plan.function_arn, plan.execution_id, deadline + LOCK_MARGIN_S + canary)
+    holder = registry.claim_run(plan.function.unqualified, plan.execution_id, deadline + LOCK_MARGIN_S + canary)
     if holder is not None:
         raise RunInProgressError(
-            f"lambdaARN: another tuning run of {plan.function_name} is in progress ({holder}); wait for it to end"
+            f"lambdaARN: another tuning run of {plan.function.name} is in progress ({holder}); wait for it to end"
         )
 
 
@@ -247,7 +245,7 @@ def _check_batches(batches: int, per_batch: int, timeout_s: int) -> None:
     )
 
 
-def _reach_target(function: FunctionArn, through: AssumedRole | None, function_for: FunctionsFor) -> FunctionControl:
+def _reach_target(function: FunctionRef, through: AssumedRole | None, function_for: FunctionsFor) -> FunctionControl:
     """The target's control plane; in another account, through its role, which the tuner must be able to assume."""
     try:
         return function_for(function, through)
@@ -272,7 +270,7 @@ def _check_state(original: FunctionConfiguration, control: FunctionControl) -> N
 
 
 def _alias_warnings(
-    tuning: TuningInput, function: FunctionArn, control: FunctionControl, original: FunctionConfiguration
+    tuning: TuningInput, function: FunctionRef, control: FunctionControl, original: FunctionConfiguration
 ) -> list[str]:
     """Applying to an alias publishes $LATEST's code; refuse when the alias runs different code."""
     alias = tuning.apply_alias
@@ -305,7 +303,7 @@ def _check_canary(tuning: TuningInput, control: FunctionControl) -> None:
         raise InvalidInputError(problems)
 
 
-def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionArn], FunctionControl]) -> None:
+def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionRef], FunctionControl]) -> None:
     """The processors exist (``_check_allowed`` has checked that they are within reach), read, not invoked."""
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is None:
@@ -339,7 +337,7 @@ def _refuse_over_budget(budget: float, estimate: RunCost, sizes: list[int], *, b
 
 
 def _preflight(
-    tuning: TuningInput, function: FunctionArn, payload: InlinePayload, invoker: Invoker
+    tuning: TuningInput, function: FunctionRef, payload: InlinePayload, invoker: Invoker
 ) -> list[InvocationReport]:
     """One invocation per distinct payload, at the current configuration: a payload the target rejects fails
     the run here, before anything is changed."""

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from autotuner.domain.automation.canary import VersionFigures
-from autotuner.domain.inputs.arn import FunctionArn
+from autotuner.domain.inputs.arn import FunctionRef
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.measuring.measurement import BatchMeasurement
 from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
@@ -51,7 +51,7 @@ class Invoker(Protocol):
 
 
 # A target's control plane and its invoker, reached through the role in its account (None: the tuner's own role).
-FunctionsFor = Callable[[FunctionArn, AssumedRole | None], FunctionControl]
+FunctionsFor = Callable[[FunctionRef, AssumedRole | None], FunctionControl]
 InvokerFor = Callable[[str, AssumedRole | None], Invoker]  # the target's region
 
 
@@ -62,14 +62,14 @@ class PayloadSource(Protocol):
 class DurationHistory(Protocol):
     """What a function's invocations took lately (CloudWatch's AWS/Lambda Duration metric)."""
 
-    def max_duration_ms(self, function: FunctionArn, days: int) -> float | None: ...
+    def max_duration_ms(self, function: FunctionRef, days: int) -> float | None: ...
 
 
 class InvocationCounts(Protocol):
     """How often functions were invoked (CloudWatch's Invocations metric); a function the metric has no
     datapoints of is left out."""
 
-    def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]: ...
+    def invocations(self, functions: list[FunctionRef], days: int) -> dict[str, int]: ...
 
 
 class PastRun(Protocol):
@@ -159,13 +159,13 @@ class MeasurementStore(Protocol):
 class CanaryWatch(Protocol):
     """What a canary check reads: the alarms the stack watches for a function, and each version's metrics."""
 
-    def alarms_in_alarm(self, function: FunctionArn) -> list[str]: ...
+    def alarms_in_alarm(self, function: FunctionRef) -> list[str]: ...
     def version_figures(
-        self, function: FunctionArn, alias: str, version: str, since_epoch_s: float
+        self, function: FunctionRef, alias: str, version: str, since_epoch_s: float
     ) -> VersionFigures: ...
 
 
 class FunctionLogs(Protocol):
     """A function's recent log events that can show how its invocations ended (REPORT lines, time-outs)."""
 
-    def recent_endings(self, function: FunctionArn, seconds: int) -> list[str]: ...
+    def recent_endings(self, function: FunctionRef, seconds: int) -> list[str]: ...

@@ -20,8 +20,8 @@ from autotuner.domain.automation.alarm_semantics import (
     with_failure_evidence,
 )
 from autotuner.domain.automation.alarms import AlarmChange, WatchedFunction, opted_in, watched_functions
+from autotuner.domain.automation.automatic_runs import applies_to_alias, automatic_input
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.inputs.scope import is_stack_function
 from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
 from autotuner.workflow.ports import FunctionLogs, Profiles, Starter
@@ -101,13 +101,13 @@ def _start_one(
     if isinstance(profile, Skipped):
         return profile
     if meaning.needs_failure_evidence:
-        endings = logs.recent_endings(parse_function_arn(function.function_arn), RECENT_LOGS_S) if logs else []
+        endings = logs.recent_endings(function.function, RECENT_LOGS_S) if logs else []
         meaning = with_failure_evidence(meaning, count_failures(endings))
     if meaning.skip_code is not None:
         return Skipped(subject=f"alarm {change.alarm_name}", reason=meaning.skip_reason or "", code=meaning.skip_code)
     tuning_input = automatic_input(function, profile, _trigger(change, meaning))
     tuning_input["constraints"] = merged_constraints(profile.get("constraints"), meaning.constraints)
-    if settings.canary_for_aliases and _applies_to_alias(tuning_input) and "canary" not in tuning_input:
+    if settings.canary_for_aliases and applies_to_alias(tuning_input, function) and "canary" not in tuning_input:
         tuning_input["canary"] = {}  # the default window: 10% of the traffic for 30 minutes, checked every minute
     subject = f"function {function.name}"
     try:
@@ -144,28 +144,10 @@ def _profile_in_scope(
     return profile
 
 
-def automatic_input(function: WatchedFunction, profile: dict[str, Any], trigger: Trigger) -> dict[str, Any]:
-    """The state machine input of an automatic run: the profile, the function (and alarm's alias), the trigger."""
-    arn = f"{function.function_arn}:{function.alias}" if function.alias else function.function_arn
-    return {**profile, "lambdaARN": arn, "trigger": trigger.model_dump(mode="json")}
-
-
 def _trigger(change: AlarmChange, meaning: AlarmMeaning) -> Trigger:
     return Trigger(source=TriggerSource.ALARM, alarm_name=change.alarm_name, reason=change.reason, time=change.time,
                    metric=meaning.metric, statistic=change.statistic, threshold=change.threshold,
                    constraint=meaning.constraint)  # fmt: skip
-
-
-def _applies_to_alias(tuning_input: dict[str, Any]) -> bool:
-    arn = str(tuning_input.get("lambdaARN", ""))
-    return bool(tuning_input.get("autoOptimize")) and bool(tuning_input.get("autoOptimizeAlias") or _alias_of(arn))
-
-
-def _alias_of(arn: str) -> str | None:
-    try:
-        return parse_function_arn(arn).alias
-    except ValueError:
-        return None
 
 
 def _claimant(change: AlarmChange, function: WatchedFunction) -> str:

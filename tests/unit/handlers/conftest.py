@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from autotuner.adapters.errors import AwsError
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics
@@ -117,7 +117,7 @@ class Deployment:
             assert hasattr(wiring, name), f"wiring has no {name}"
             monkeypatch.setattr(wiring, name, builder)
 
-    def function_control(self, arn: FunctionArn | str, through: AssumedRole | None = None) -> FunctionControl:
+    def function_control(self, arn: FunctionRef | str, through: AssumedRole | None = None) -> FunctionControl:
         return self.world.functions(parse_function_arn(arn) if isinstance(arn, str) else arn, through)
 
     def invoker(self, region: str, throttle_base_delay_ms: float, through: AssumedRole | None = None) -> Invoker:

@@ -6,8 +6,8 @@ import pytest
 
 from autotuner.adapters.errors import AwsError
 from autotuner.domain.errors import InvalidInputError
+from autotuner.domain.run.record import NO_RECORD
 from autotuner.handlers import cleanup, notify
-from autotuner.workflow.cleanup import NO_RECORD
 from tests.conftest import load_event
 from tests.unit.handlers.conftest import VISUALIZATION_URL, Deployment, TunerRun, emitted_metrics
 from tests.unit.handlers.states import TUNER, retried_errors

@@ -22,7 +22,7 @@ from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConf
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
 from autotuner.adapters.profiles import StoredProfile
 from autotuner.domain.errors import TargetNotFoundError
-from autotuner.domain.inputs.arn import FunctionArn, function_name_of, parse_function_arn, parse_function_reference
+from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus, format_report_line
 from autotuner.domain.measuring.measurement import BatchMeasurement
@@ -217,20 +217,20 @@ class Functions:
         self.by_arn[function.arn.unqualified] = function
         return function
 
-    def __call__(self, arn: FunctionArn, through: AssumedRole | None = None) -> MemoryFunction:
+    def __call__(self, arn: FunctionRef, through: AssumedRole | None = None) -> MemoryFunction:
         """A handle on the function, as LambdaFunction is: a missing one fails only when it is read. ``through``
         is kept, so tests see which role a step reached it through."""
         self.reached_through[arn.unqualified] = through
         return self.existing(arn)
 
-    def existing(self, arn: FunctionArn) -> MemoryFunction:
+    def existing(self, arn: FunctionRef) -> MemoryFunction:
         found = self.by_arn.get(arn.unqualified)
         return found if found is not None else MemoryFunction(arn.unqualified, exists=False)
 
-    def named(self, function: str) -> FunctionArn:
+    def named(self, function: str) -> FunctionRef:
         """As Lambda reads FunctionName: a name or a partial ARN is a function of the caller's account and region."""
         reference = parse_function_reference(function)
-        return reference.arn or FunctionArn(
+        return reference.arn or FunctionRef(
             partition="aws",
             region=REGION,
             account=reference.account or ACCOUNT,
@@ -511,7 +511,7 @@ class MemoryInvocationCounts:
     failure: Exception | None = None
     windows: list[int] = field(default_factory=list)
 
-    def invocations(self, functions: list[FunctionArn], days: int) -> dict[str, int]:
+    def invocations(self, functions: list[FunctionRef], days: int) -> dict[str, int]:
         if self.failure is not None:
             raise self.failure
         self.windows.append(days)
@@ -564,7 +564,7 @@ class MemoryDurations:
     max_ms: float | None = None
     asked: list[tuple[str, int]] = field(default_factory=list)
 
-    def max_duration_ms(self, function: FunctionArn, days: int) -> float | None:
+    def max_duration_ms(self, function: FunctionRef, days: int) -> float | None:
         self.asked.append((function.unqualified, days))
         return self.max_ms
 
@@ -576,7 +576,7 @@ class MemoryFunctionLogs:
     messages: dict[str, list[str]] = field(default_factory=dict)
     asked: list[tuple[str, int]] = field(default_factory=list)
 
-    def recent_endings(self, function: FunctionArn, seconds: int) -> list[str]:
+    def recent_endings(self, function: FunctionRef, seconds: int) -> list[str]:
         self.asked.append((function.unqualified, seconds))
         return list(self.messages.get(function.name, []))
 

@@ -5,10 +5,9 @@ import pytest
 
 from autotuner.adapters.errors import UpdateConflictError
 from autotuner.domain.run.naming import alias_name, version_description
-from autotuner.domain.run.record import AliasSnapshot
+from autotuner.domain.run.record import NO_RECORD, AliasSnapshot
 from autotuner.workflow.cleanup import (
     NO_CHANGE,
-    NO_RECORD,
     ExecutionStatusChange,
     clean_up_run,
     janitor_execution,

@@ -5,6 +5,7 @@ from collections.abc import Callable
 import pytest
 
 from autotuner.domain.errors import RunStoppedError
+from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.run.output import LATEST, AppliedChange
 from autotuner.domain.run.record import Intent, RunRecord
 from autotuner.workflow.guard import ChangeGuard
@@ -17,7 +18,9 @@ APPLIED = AppliedChange(target=LATEST, memory_mb=512, previous_memory_mb=1024)
 
 def opened(records: MemoryRunRecords) -> MemoryRunRecords:
     assert records.open(
-        RunRecord(execution_id=EXECUTION, run_id="0123456789", function_arn=TARGET, original_memory_mb=1024)
+        RunRecord(
+            execution_id=EXECUTION, run_id="0123456789", function=parse_function_arn(TARGET), original_memory_mb=1024
+        )
     )
     return records
 

@@ -4,6 +4,7 @@ import pytest
 
 from autotuner.adapters.errors import AwsError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
+from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.run.record import Intent, RunRecord
 from tests.unit.workflow.memory_ports import MemoryFunction, MemoryRegistry, MemoryRunRecords, MemoryStarter
 from tests.unit.workflow.scenario import EXECUTION, TARGET
@@ -23,7 +24,9 @@ def test_version_numbers_are_never_reused_and_an_unchanged_latest_publishes_noth
 
 def test_a_closed_record_takes_no_more_writes_and_closing_an_absent_one_leaves_a_stub() -> None:
     records = MemoryRunRecords()
-    record = RunRecord(execution_id=EXECUTION, run_id="0123456789", function_arn=TARGET, original_memory_mb=1024)
+    record = RunRecord(
+        execution_id=EXECUTION, run_id="0123456789", function=parse_function_arn(TARGET), original_memory_mb=1024
+    )
     assert records.close(EXECUTION) is None
     assert not records.open(record)  # the stub keeps a late Plan out
     assert records.read(EXECUTION) is None

@@ -7,7 +7,6 @@ import pytest
 from autotuner.domain.costs.money import usd
 from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, StepError
 from autotuner.domain.run.output import LATEST, AppliedChange, Outcome, curve_summary
-from autotuner.workflow.analyze import curve_pricing
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
 from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryNotifier, Published
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
@@ -130,7 +129,7 @@ def test_an_adaptive_run_carries_the_cost_curve_its_last_round_decided_with(worl
 
     assert output.search is not None
     assert output.search.curve is not None
-    assert output.search.curve == curve_summary(curve, curve_pricing(request.plan))
+    assert output.search.curve == curve_summary(curve, request.plan.pricing.curve_pricing)
     assert output.search.curve.fitted_sizes == curve.sizes
     measured = {c.memory_mb for c in output.candidates if c.warm_invocations}
     assert set(curve.sizes) <= measured

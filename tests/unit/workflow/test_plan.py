@@ -14,6 +14,7 @@ from autotuner.domain.errors import (
     RunStoppedError,
     TargetNotFoundError,
 )
+from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.cleanup import NO_CHANGE
@@ -167,7 +168,7 @@ def test_plan_records_the_target_as_found_and_claims_the_lock_past_the_deadline(
     assert record == RunRecord(
         execution_id=EXECUTION,
         run_id=document.plan.run_id,
-        function_arn=TARGET,
+        function=parse_function_arn(TARGET),
         original_memory_mb=1024,
         original_description="release 9",
         alias=AliasSnapshot(name="live", version="2", routing={"1": 0.1}),  # routing too, to put it back exactly

@@ -12,10 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from autotuner.domain.inputs.arn import (
     Arn,
-    FunctionArn,
+    FunctionRef,
     FunctionReference,
     parse_arn,
-    parse_function_arn,
     parse_function_reference,
 )
 
@@ -205,14 +204,23 @@ def from_sns(message: SnsAlarmMessage) -> AlarmChange:
 
 
 class WatchedFunction(BaseModel):
-    """A function an alarm watches: its unqualified ARN and, for a ``Resource`` dimension, the alias."""
+    """A function an alarm watches (unqualified) and, for a ``Resource`` dimension, the alias."""
 
-    function_arn: str
+    function: FunctionRef
     alias: str | None = None
 
     @property
+    def function_arn(self) -> str:
+        return self.function.unqualified
+
+    @property
     def name(self) -> str:
-        return parse_function_arn(self.function_arn).name
+        return self.function.name
+
+    @property
+    def target(self) -> FunctionRef:
+        """The function as a run tunes it: qualified by the alias, when the alarm named one."""
+        return self.function.model_copy(update={"qualifier": self.alias})
 
 
 def watched_functions(change: AlarmChange) -> list[WatchedFunction]:
@@ -226,10 +234,10 @@ def watched_functions(change: AlarmChange) -> list[WatchedFunction]:
             continue
         name, alias = watched
         alarm = change.arn  # the function is in the alarm's partition, region and account
-        arn = FunctionArn(partition=alarm.partition, region=alarm.region, account=alarm.account, name=name).unqualified
-        current = found.get(arn)
+        function = FunctionRef(partition=alarm.partition, region=alarm.region, account=alarm.account, name=name)
+        current = found.get(function.unqualified)
         if current is None or (alias and not current.alias):
-            found[arn] = WatchedFunction(function_arn=arn, alias=alias)
+            found[function.unqualified] = WatchedFunction(function=function, alias=alias)
     return list(found.values())
 
 

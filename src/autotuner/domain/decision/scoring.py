@@ -14,7 +14,7 @@ from autotuner.domain.decision.strategy import rule_for
 from autotuner.domain.measuring.lambda_logs import InvocationReport
 from autotuner.domain.measuring.measurement import BatchMeasurement
 from autotuner.domain.measuring.statistics import bootstrap_interval, summarize, trimmed_mean_estimator
-from autotuner.domain.search.cost_curve import CostCurve
+from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
 
 
 class PricingContext(CamelModel):
@@ -33,6 +33,13 @@ class PricingContext(CamelModel):
             self.architecture,
             ephemeral_storage_mb=self.ephemeral_storage_mb,
             init_billed=self.init_billed,
+        )
+
+    @property
+    def curve_pricing(self) -> CurvePricing:
+        """What pricing a duration the cost curve predicts needs."""
+        return CurvePricing(
+            prices=self.prices, architecture=self.architecture, ephemeral_storage_mb=self.ephemeral_storage_mb
         )
 
 

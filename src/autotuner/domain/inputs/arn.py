@@ -37,7 +37,7 @@ _EXECUTION_ARN = re.compile(
 )
 
 
-class FunctionArn(BaseModel):
+class FunctionRef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     partition: str
@@ -68,7 +68,7 @@ class FunctionArn(BaseModel):
         return self.qualified(self.qualifier) if self.qualifier else self.unqualified
 
 
-def parse_function_arn(text: str) -> FunctionArn:
+def parse_function_arn(text: str) -> FunctionRef:
     """Parse a Lambda function ARN; a ValueError says what is wrong with it."""
     match = _FUNCTION_ARN.match(text.strip())
     if match is None:
@@ -76,7 +76,7 @@ def parse_function_arn(text: str) -> FunctionArn:
             f"{text!r} is not a Lambda function ARN "
             "(expected arn:aws:lambda:<region>:<12-digit account>:function:<name>[:<alias or version>])"
         )
-    return FunctionArn(**match.groupdict())
+    return FunctionRef(**match.groupdict())
 
 
 class FunctionReference(BaseModel):
@@ -92,11 +92,11 @@ class FunctionReference(BaseModel):
     partition: str | None = None
 
     @property
-    def arn(self) -> FunctionArn | None:
+    def arn(self) -> FunctionRef | None:
         """The full ARN, when the reference was one."""
         if self.partition is None or self.region is None or self.account is None:
             return None
-        return FunctionArn(
+        return FunctionRef(
             partition=self.partition, region=self.region, account=self.account, name=self.name, qualifier=self.qualifier
         )
 

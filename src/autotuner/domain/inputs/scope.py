@@ -4,7 +4,7 @@ and, for a target in another account, the role there that every call for it goes
 import fnmatch
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.inputs.arn import FunctionArn
+from autotuner.domain.inputs.arn import FunctionRef
 from autotuner.domain.run.naming import role_session_name
 
 ROLE_TEMPLATE = "templates/target-account-role.yaml"
@@ -17,7 +17,7 @@ def is_stack_function(function_name: str, stack_name: str) -> bool:
 
 
 def target_problems(
-    field: str, function: FunctionArn, pattern: str, stack_name: str, *, purpose: str = "tune"
+    field: str, function: FunctionRef, pattern: str, stack_name: str, *, purpose: str = "tune"
 ) -> list[str]:
     """Why ``function`` may not be tuned (or invoked) by this deployment; an empty list when it may."""
     if not fnmatch.fnmatchcase(function.unqualified, pattern):
@@ -28,7 +28,7 @@ def target_problems(
 
 
 def processor_problems(
-    field: str, processor: FunctionArn, target: FunctionArn, pattern: str, stack_name: str
+    field: str, processor: FunctionRef, target: FunctionRef, pattern: str, stack_name: str
 ) -> list[str]:
     """A pre- or post-processor runs with the tuner's permissions: it must lie beside the target (same partition,
     account and region), within the pattern, and not be one of the tuner's own functions."""
@@ -48,7 +48,7 @@ class AssumedRole(CamelModel):
     session_name: str
 
 
-def account_problems(field: str, target: FunctionArn, tuner_account: str | None, role_name: str) -> list[str]:
+def account_problems(field: str, target: FunctionRef, tuner_account: str | None, role_name: str) -> list[str]:
     """Why a target in another account cannot be reached: the deployment names no role to assume there.
     ``tuner_account`` None: the account is not known (every target is reached with the tuner's own role)."""
     if tuner_account is None or target.account == tuner_account or role_name:
@@ -60,7 +60,7 @@ def account_problems(field: str, target: FunctionArn, tuner_account: str | None,
     ]
 
 
-def target_role(target: FunctionArn, tuner_account: str | None, role_name: str, run_id: str) -> AssumedRole | None:
+def target_role(target: FunctionRef, tuner_account: str | None, role_name: str, run_id: str) -> AssumedRole | None:
     """The role to assume for ``target`` (None: the tuner's own account, reached with its own role)."""
     if tuner_account is None or target.account == tuner_account or not role_name:
         return None

@@ -17,7 +17,7 @@ from autotuner.domain.costs.pricing import PriceSheet
 from autotuner.domain.decision.candidate import Constraints
 from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.errors import InvalidInputError
-from autotuner.domain.inputs.arn import FunctionArn, parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.memory_sizes import (
     DEFAULT_POWER_VALUES,
     MAX_MEMORY_MB,
@@ -123,7 +123,7 @@ class TuningInput(CamelModel):
     canary: CanaryConfig | None = Field(default=None, description="apply through a canary on the alias")
 
     @property
-    def function(self) -> FunctionArn:
+    def function(self) -> FunctionRef:
         return parse_function_arn(self.lambda_arn)
 
     @property
@@ -232,7 +232,7 @@ def _describe(error: Any) -> str:
 
 def _cross_field_problems(tuning: TuningInput) -> list[str]:
     problems: list[str] = []
-    function: FunctionArn | None = None
+    function: FunctionRef | None = None
     try:
         function = tuning.function
     except ValueError as error:
@@ -292,7 +292,7 @@ def _payload_problems(tuning: TuningInput) -> list[str]:
     return problems
 
 
-def _qualifier_problems(tuning: TuningInput, function: FunctionArn) -> list[str]:
+def _qualifier_problems(tuning: TuningInput, function: FunctionRef) -> list[str]:
     problems: list[str] = []
     if function.alias and tuning.auto_optimize_alias and function.alias != tuning.auto_optimize_alias:
         problems.append(

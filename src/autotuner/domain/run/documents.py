@@ -18,6 +18,7 @@ from autotuner.domain.costs.run_cost import RunCost
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.scoring import PricingContext
 from autotuner.domain.decision.selection import Decision
+from autotuner.domain.inputs.arn import FunctionRef
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.inputs.tuning_input import Trigger, TuningInput
 from autotuner.domain.measuring.measurement import MeasuredTask
@@ -117,9 +118,7 @@ class Plan(CamelModel):
     given_fields: list[str] = Field(
         default_factory=list, description="the input's own fields (the rest are defaults), for the profile"
     )
-    function_arn: str = Field(description="unqualified ARN of the target")
-    function_name: str
-    region: str
+    function: FunctionRef = Field(description="the target, unqualified (its partition, account and region)")
     target_role: AssumedRole | None = Field(
         default=None, description="the role in the target's account its calls go through; None: the tuner's own"
     )

@@ -10,10 +10,12 @@ from typing import Literal
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.inputs.arn import FunctionRef
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.run.documents import CleanupReport
 from autotuner.domain.run.output import AppliedChange
+
+NO_RECORD = "the run stopped before it recorded any change to make"
 
 
 class AliasSnapshot(CamelModel):
@@ -36,7 +38,7 @@ class Intent(CamelModel):
 class RunRecord(CamelModel):
     execution_id: str
     run_id: str
-    function_arn: str = Field(description="unqualified ARN of the target (its account and region)")
+    function: FunctionRef = Field(description="the target, unqualified (its partition, account and region)")
     target_role: AssumedRole | None = Field(
         default=None, description="the role in the target's account clean-up goes through; None: the tuner's own"
     )
@@ -47,10 +49,6 @@ class RunRecord(CamelModel):
     applied: AppliedChange | None = Field(default=None, description="set only once the change took effect")
     closed: bool = False
     cleanup: CleanupReport | None = Field(default=None, description="the last clean-up, as read back")
-
-    @property
-    def function_name(self) -> str:
-        return parse_function_arn(self.function_arn).name
 
     @property
     def changed_target(self) -> bool:

@@ -1,7 +1,7 @@
 import pytest
 
 from autotuner.domain.inputs.arn import (
-    FunctionArn,
+    FunctionRef,
     FunctionReference,
     function_name_of,
     parse_arn,
@@ -189,5 +189,5 @@ def test_what_is_not_an_execution_arn(text: str) -> None:
 
 
 def test_a_function_arn_is_built_from_its_parts() -> None:
-    arn = FunctionArn(partition="aws", region="us-east-1", account=ACCOUNT, name="orders")
+    arn = FunctionRef(partition="aws", region="us-east-1", account=ACCOUNT, name="orders")
     assert (str(arn), arn.qualified("live")) == (ORDERS, f"{ORDERS}:live")
