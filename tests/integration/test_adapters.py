@@ -17,6 +17,7 @@ from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
+from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.measuring.lambda_logs import decode_log_result, parse_log_tail
@@ -206,3 +207,25 @@ def test_version_numbers_are_never_reused_after_a_deletion(runtime: InProcessRun
     assert function.configuration(newest).memory_mb == 2048
     invoked = LambdaInvoker("us-east-1").invoke("f:at-r1-2048", b"{}")
     assert parse_log_tail(decode_log_result(invoked.log_tail_base64)).memory_size_mb == 2048
+
+
+def test_a_run_record_written_before_a_deploy_is_read_with_its_target(aws: None) -> None:
+    """A run in flight across a deploy: its record holds the target as the ARN string older versions wrote, and
+    the clean-up of the new version must still find the function it changed."""
+    boto3.client("dynamodb").create_table(
+        TableName="runs",
+        KeySchema=[{"AttributeName": "executionId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "executionId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+    snapshot = {"executionId": "run-1", "runId": "0123456789", "functionArn": arn, "originalMemoryMb": 1024}
+    boto3.client("dynamodb").put_item(
+        TableName="runs",
+        Item={"executionId": {"S": "run-1"}, "foundAs": {"S": json.dumps(snapshot)}, "isClosed": {"BOOL": False}},
+    )
+
+    record = RunRecords("runs").read("run-1")
+
+    assert record is not None
+    assert (record.function, record.original_memory_mb) == (parse_function_arn(arn), 1024)

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from autotuner.adapters.clients import client
 from autotuner.adapters.conditional_writes import conditional_update, number
 from autotuner.adapters.errors import AwsError, describe
+from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.run.documents import CleanupReport
 from autotuner.domain.run.output import AppliedChange
 from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
@@ -126,6 +127,8 @@ def _record(item: dict[str, Any]) -> RunRecord | None:
         return None
     snapshot = json.loads(item["foundAs"]["S"])
     alias = snapshot.pop("alias", None)
+    if "functionArn" in snapshot:  # written before the record held the target as its parts: a run across a deploy
+        snapshot["function"] = parse_function_arn(snapshot.pop("functionArn"))
     return RunRecord(
         **snapshot,
         alias=AliasSnapshot.model_validate(alias) if alias else None,
