@@ -6,6 +6,7 @@ from collections import defaultdict
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.run_cost import lambdas_per_round
 from autotuner.domain.decision.candidate import CandidateStats, Exclusion, exclusion_reason
 from autotuner.domain.decision.scoring import candidate_stats, difference_test
 from autotuner.domain.decision.selection import Decision, choose, with_trade_offs
@@ -50,7 +51,7 @@ def analyze_round(
         tuner_elapsed_ms=previous.tuner_elapsed_ms
         + request.prepared.elapsed_ms
         + sum(task.elapsed_ms for task in request.measurements),
-        tuner_invocations=previous.tuner_invocations + 2 + len(request.measurements),
+        tuner_invocations=previous.tuner_invocations + lambdas_per_round(len(request.measurements)),
         tasks=previous.tasks + len(request.measurements),
         notes=previous.notes,
         retired_sizes=previous.retired_sizes,

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 from autotuner.domain.automation.canary import CanaryCheck, Verdict
 from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.run_cost import run_cost, transitions
+from autotuner.domain.costs.run_cost import lambdas_after_analyze, run_cost, transitions
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Plan, StepError
 from autotuner.domain.run.output import (
@@ -25,8 +25,6 @@ from autotuner.domain.run.output import (
 from autotuner.domain.run.record import NO_RECORD, RunRecord
 from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry
-
-CANARY_TRANSITIONS_PER_CHECK = 3  # WaitForCanary, CheckCanary, CanaryDecided
 
 
 class NotifyRequest(CamelModel):
@@ -57,11 +55,10 @@ def finish(
         target_invocations=analysis.invocations + plan.preflight_invocations,
         target_cost=sum(c.total_cost for c in analysis.candidates) + plan.preflight_cost,
         tuner_elapsed_ms=analysis.tuner_elapsed_ms + extra_ms + (time.monotonic() - started) * 1000,
-        tuner_invocations=analysis.tuner_invocations + 2 + int(request.applied is not None) + checks,
+        tuner_invocations=analysis.tuner_invocations + lambdas_after_analyze(request.applied is not None, checks),
         tuner_memory_mb=plan.tuner.memory_mb,
         tuner_architecture=plan.tuner.architecture,
-        transition_count=transitions(analysis.rounds, analysis.tasks, request.applied is not None)
-        + CANARY_TRANSITIONS_PER_CHECK * checks,
+        transition_count=transitions(analysis.rounds, analysis.tasks, request.applied is not None, checks),
         prices=plan.pricing.prices,
     )
     output = build_output(

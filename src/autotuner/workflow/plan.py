@@ -18,6 +18,7 @@ from autotuner.domain.costs.run_cost import (
     RunCost,
     duration_bound,
     estimate_target_cost,
+    lambdas_in_run,
     run_cost,
     transitions,
 )
@@ -387,7 +388,7 @@ def _estimate(
         target_invocations=len(sizes) * per_size,
         target_cost=target,
         tuner_elapsed_ms=invoking_ms + aliases * ESTIMATED_ALIAS_MS + 6 * ESTIMATED_STEP_MS,
-        tuner_invocations=tasks + 6,
+        tuner_invocations=lambdas_in_run(1, tasks, applied=True),  # an upper bound: as if applied
         tuner_memory_mb=tuner.memory_mb,
         tuner_architecture=tuner.architecture,
         transition_count=transitions(1, tasks, tuning.applies),

@@ -1,9 +1,10 @@
 """What a tuning run itself costs: the target's invocations, the tuner's own Lambdas, the state transitions.
 
-Transitions follow the structure of statemachine/tuner.asl.json (a test counts them in an executed run):
-Receive and Plan, then per round Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure
-task (a task measures up to maxConcurrency batches at once; see domain/search/batching.py), then ShouldApply, Apply and
-CanaryStarted (when applying), Cleanup, Notify and Done. A canary's checks add their own (workflow/notify.py).
+Transitions follow the structure of statemachine/tuner.asl.json, and only this module counts them (tests compare
+the count with the states executed runs entered, canaries included): Receive and Plan, then per round Prepare +
+Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure task (a task measures up to maxConcurrency
+batches at once; see domain/search/batching.py), then ShouldApply, Apply and CanaryStarted (when applying), each
+canary check's WaitForCanary, CheckCanary and CanaryDecided, Cleanup, Notify and Done.
 """
 
 import math
@@ -16,6 +17,10 @@ from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_
 FIXED_TRANSITIONS = 6  # Receive, Plan, ShouldApply, Cleanup, Notify, Done
 TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
 TRANSITIONS_TO_APPLY = 2  # Apply, CanaryStarted
+TRANSITIONS_PER_CANARY_CHECK = 3  # WaitForCanary, CheckCanary, CanaryDecided
+LAMBDAS_BEFORE_ROUNDS = 1  # Plan
+LAMBDAS_PER_ROUND = 2  # Prepare, Analyze; each Measure task adds one
+LAMBDAS_AFTER_ANALYZE = 2  # Cleanup, Notify; Apply and each canary check add one
 # Rough wall time of the tuner's steps that do not invoke the target, for estimates before a run.
 ESTIMATED_STEP_MS = 800.0
 ESTIMATED_ALIAS_MS = 3000.0  # update, wait, publish and alias one memory size
@@ -34,9 +39,30 @@ class RunCost(CamelModel):
         return self.target_cost + self.tuner_lambda_cost + self.transitions_cost
 
 
-def transitions(rounds: int, tasks: int, applied: bool) -> int:
-    """States entered by a run of ``rounds`` rounds and ``tasks`` Measure tasks in all (a canary adds its own)."""
-    return FIXED_TRANSITIONS + TRANSITIONS_PER_ROUND * rounds + tasks + TRANSITIONS_TO_APPLY * int(applied)
+def transitions(rounds: int, tasks: int, applied: bool, canary_checks: int = 0) -> int:
+    """States entered by a run of ``rounds`` rounds and ``tasks`` Measure tasks in all, and a canary's checks."""
+    return (
+        FIXED_TRANSITIONS
+        + TRANSITIONS_PER_ROUND * rounds
+        + tasks
+        + TRANSITIONS_TO_APPLY * int(applied)
+        + TRANSITIONS_PER_CANARY_CHECK * canary_checks
+    )
+
+
+def lambdas_per_round(tasks: int) -> int:
+    """The tuner's Lambda invocations in a round of ``tasks`` Measure tasks."""
+    return LAMBDAS_PER_ROUND + tasks
+
+
+def lambdas_in_run(rounds: int, tasks: int, applied: bool, canary_checks: int = 0) -> int:
+    """The tuner's Lambda invocations in a whole run (``tasks``: Measure tasks of every round together)."""
+    return LAMBDAS_BEFORE_ROUNDS + rounds * LAMBDAS_PER_ROUND + tasks + lambdas_after_analyze(applied, canary_checks)
+
+
+def lambdas_after_analyze(applied: bool, canary_checks: int) -> int:
+    """The tuner's Lambda invocations after the last Analyze: Apply, each canary check, Cleanup and Notify."""
+    return LAMBDAS_AFTER_ANALYZE + int(applied) + canary_checks
 
 
 def tuner_cost(

@@ -13,7 +13,7 @@ from autotuner.domain.costs.pricing import (
     report_cost,
     step_functions_cost,
 )
-from autotuner.domain.costs.run_cost import transitions
+from autotuner.domain.costs.run_cost import lambdas_in_run, transitions
 from autotuner.domain.errors import UnknownRegionError
 from autotuner.domain.measuring.lambda_logs import parse_log_tail
 from tests.conftest import fixture_text
@@ -118,3 +118,12 @@ def test_transitions_count_the_states_a_run_enters() -> None:
     # the six every run enters, five rounds of four and a task each, then Apply and CanaryStarted
     assert transitions(rounds=5, tasks=5, applied=True) == 6 + 5 * (4 + 1) + 2
     assert transitions(rounds=1, tasks=3, applied=False) - transitions(rounds=1, tasks=1, applied=False) == 2
+    # each canary check: WaitForCanary, CheckCanary, CanaryDecided
+    assert transitions(rounds=1, tasks=1, applied=True, canary_checks=3) == 11 + 2 + 3 * 3
+
+
+def test_the_tuners_lambdas_are_counted_per_step_a_run_enters() -> None:
+    # Plan; Prepare, one Measure task and Analyze; Cleanup and Notify
+    assert lambdas_in_run(rounds=1, tasks=1, applied=False) == 1 + 3 + 2
+    # five rounds of a task each, then Apply and two canary checks
+    assert lambdas_in_run(rounds=5, tasks=5, applied=True, canary_checks=2) == 1 + 5 * 3 + 2 + 1 + 2
