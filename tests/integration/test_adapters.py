@@ -21,6 +21,7 @@ from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.measuring.lambda_logs import decode_log_result, parse_log_tail
+from autotuner.handlers import wiring
 from autotuner_local.runtime import InProcessRuntime, ThrottledError
 from tests.emulator import MakeTarget, conflict, failing
 
@@ -229,3 +230,19 @@ def test_a_run_record_written_before_a_deploy_is_read_with_its_target(aws: None)
 
     assert record is not None
     assert (record.function, record.original_memory_mb) == (parse_function_arn(arn), 1024)
+
+
+def test_a_runs_s3_payload_is_read_once_per_warm_measure_lambda(aws: None) -> None:
+    """Each Measure task of a run sends the payload Plan read; a warm Lambda reads it from S3 once per run, and
+    afresh for another run (the object may have changed in between)."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="payloads")
+    s3.put_object(Bucket="payloads", Key="event.json", Body=b'{"id": 7}')
+    reads: list[str] = []
+    s3.meta.events.register("before-parameter-build.s3.GetObject", lambda params, **_: reads.append(params["Key"]))
+    remembering = S3PayloadSource(s3, remember=True)
+
+    assert [remembering.fetch("s3://payloads/event.json") for _ in range(3)] == [{"id": 7}] * 3
+    assert reads == ["event.json"]
+    assert wiring.run_payload_source("run-1") is wiring.run_payload_source("run-1")
+    assert wiring.run_payload_source("run-2") is not wiring.run_payload_source("run-1")

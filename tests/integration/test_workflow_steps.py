@@ -127,7 +127,7 @@ def test_plan_sets_the_run_deadline_and_batches_by_the_target_timeout(
     document = plan({"lambdaARN": arn, "num": 5, "powerValues": [512]}, PlanSettings(max_run_seconds=3600))
     run = planned(document)
     started = datetime(2026, 11, 27, 10, tzinfo=UTC).timestamp()
-    assert run.deadline_epoch_s == pytest.approx(started + 3600)
+    assert run.measure.deadline_epoch_s == pytest.approx(started + 3600)
     assert run.per_batch == 2  # 600 s of worst case per Measure task, at 300 s each
     assert document.round is not None
     assert [b.invocations for b in document.round.batches if b.memory_mb == 512] == [2, 2, 1]
@@ -167,17 +167,16 @@ def test_measure_runs_processors_stops_at_the_first_failure_and_honours_the_dead
     batch = Batch(memory_mb=512, alias=alias, invocations=5, first_invocation=0)
     invoker = LambdaInvoker("us-east-1")
 
-    measured = measure_batch(run, batch, invoker, S3PayloadSource(), sleep=sleeps.append)
+    measured = measure_batch(run.measure, batch, invoker, S3PayloadSource(), sleep=sleeps.append)
     assert measured.attempted == 5
     assert sleeps == [0.05] * 4
     assert len(runtime.targets_invoked("pre")) == 1 + 5  # the pre-processor ran before every invocation
 
-    rejected = run.tuning.model_copy(update={"payload": {"fail": "x"}, "pre_processor_arn": None})
-    failing_run = run.model_copy(update={"tuning": rejected})
-    stopped = measure_batch(failing_run, batch, invoker, S3PayloadSource(), sleep=sleeps.append)
+    rejected = run.measure.model_copy(update={"payloads": ['{"fail": "x"}'], "pre_processor_arn": None})
+    stopped = measure_batch(rejected, batch, invoker, S3PayloadSource(), sleep=sleeps.append)
     assert (stopped.attempted, stopped.stopped_early, len(stopped.failures)) == (1, True, 1)
 
-    late = run.model_copy(update={"deadline_epoch_s": time.time() - 1})
+    late = run.measure.model_copy(update={"deadline_epoch_s": time.time() - 1})
     with pytest.raises(RunTimedOutError, match="ExecutionTimeoutSeconds"):
         measure_batch(late, batch, invoker, S3PayloadSource())
 
@@ -186,14 +185,14 @@ def test_a_failing_post_processor_stops_the_run(runtime: InProcessRuntime, make_
     arn = make_target("f", "io-bound")
     make_target("post", "memory-floor", memory_mb=128)  # runs out of memory whatever it is given
     document = plan({"lambdaARN": arn, "num": 5, "powerValues": [512]})
-    run = planned(document).model_copy()
-    run.tuning = run.tuning.model_copy(
+    run = planned(document)
+    measuring = run.measure.model_copy(
         update={"post_processor_arn": "arn:aws:lambda:us-east-1:123456789012:function:post"}
     )
     prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     batch = Batch(memory_mb=512, alias=prepared.aliases[0].alias, invocations=2, first_invocation=0)
     with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*post raised Runtime\.OutOfMemory"):
-        measure_batch(run, batch, LambdaInvoker("us-east-1"), S3PayloadSource())
+        measure_batch(measuring, batch, LambdaInvoker("us-east-1"), S3PayloadSource())
 
 
 def test_cleanup_removes_only_the_runs_own_and_is_idempotent(

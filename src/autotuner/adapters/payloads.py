@@ -23,11 +23,20 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
 
 
 class S3PayloadSource:
-    def __init__(self, client: "S3Client | None" = None) -> None:
+    def __init__(self, client: "S3Client | None" = None, *, remember: bool = False) -> None:
         self._client = client or s3_client()
+        self._read: dict[str, object] | None = {} if remember else None
 
     def fetch(self, uri: str) -> object:
-        """The object's JSON, or its text when it is not JSON (as the reference tool does)."""
+        """The object's JSON, or its text when it is not JSON (as the reference tool does); read once when the
+        source remembers what it read."""
+        if self._read is None:
+            return self._get(uri)
+        if uri not in self._read:
+            self._read[uri] = self._get(uri)
+        return self._read[uri]
+
+    def _get(self, uri: str) -> object:
         match = _S3_URI.match(uri)
         if match is None:
             raise PayloadNotFoundError(f"payloadS3: {uri!r} is not an s3://bucket/key URI")

@@ -16,9 +16,10 @@ class MeasureFunctionSettings(ThrottleSetting, MeasurementsTableSetting):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = MeasureFunctionSettings.current()
     request = MeasureRequest.model_validate(event)
-    invoker = wiring.invoker(request.plan.function.region, settings.throttle_base_delay_ms, request.plan.target_role)
+    spec = request.measure
+    invoker = wiring.invoker(spec.function.region, settings.throttle_base_delay_ms, spec.target_role)
     store = wiring.measurements(settings.measurements_table)
-    measured = measure_and_store(request, invoker, wiring.payload_source(), store)
+    measured = measure_and_store(request, invoker, wiring.run_payload_source(spec.execution_id), store)
     metrics.add_metric(name="TargetInvocations", unit="Count", value=sum(b.attempted for b in measured.batches))
     metrics.add_metric(name="TargetThrottles", unit="Count", value=invoker.throttles)
     return measured.model_dump(mode="json")

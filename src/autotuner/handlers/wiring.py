@@ -46,6 +46,18 @@ def payload_source() -> S3PayloadSource:
     return S3PayloadSource()
 
 
+_RUN_PAYLOADS: dict[str, S3PayloadSource] = {}
+
+
+def run_payload_source(execution_id: str) -> S3PayloadSource:
+    """A source that reads each S3 payload of one run once per warm Lambda: a run's Measure tasks reuse it, and a
+    different run reads its payload afresh (the object may have changed between runs)."""
+    if execution_id not in _RUN_PAYLOADS:
+        _RUN_PAYLOADS.clear()
+        _RUN_PAYLOADS[execution_id] = S3PayloadSource(remember=True)
+    return _RUN_PAYLOADS[execution_id]
+
+
 def duration_history() -> CloudWatchDurations:
     return CloudWatchDurations()
 

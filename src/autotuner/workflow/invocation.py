@@ -5,9 +5,9 @@ from typing import Self
 from pydantic import BaseModel
 
 from autotuner.domain.errors import DomainError
-from autotuner.domain.inputs.tuning_input import TuningInput
 from autotuner.domain.measuring.lambda_logs import InvocationReport, decode_log_result, parse_log_tail
 from autotuner.domain.measuring.measurement import InvocationFailure, classify
+from autotuner.domain.run.documents import MeasureSpec
 from autotuner.workflow.ports import Invoker
 
 
@@ -35,13 +35,13 @@ class InvocationRunner:
         self._post = post_processor_arn
 
     @classmethod
-    def for_tuning(cls, tuning: TuningInput, invoker: Invoker) -> Self:
+    def for_measuring(cls, spec: MeasureSpec, invoker: Invoker) -> Self:
         """The runner a run's input asks for: its allowed exceptions and its processors."""
         return cls(
             invoker,
-            allowed_exceptions=tuning.allowed_exceptions,
-            pre_processor_arn=tuning.pre_processor_arn,
-            post_processor_arn=tuning.post_processor_arn,
+            allowed_exceptions=spec.allowed_exceptions,
+            pre_processor_arn=spec.pre_processor_arn,
+            post_processor_arn=spec.post_processor_arn,
         )
 
     def run(self, function: str, payload: str) -> InvocationOutcome:

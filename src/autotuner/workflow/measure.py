@@ -9,8 +9,9 @@ from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.errors import DomainError
+from autotuner.domain.inputs.payload import S3Payload
 from autotuner.domain.measuring.measurement import BatchMeasurement, MeasuredBatch, MeasuredTask, batch_key
-from autotuner.domain.run.documents import Plan
+from autotuner.domain.run.documents import MeasureSpec
 from autotuner.domain.search.batching import Batch
 from autotuner.workflow.invocation import InvocationOutcome, InvocationRunner, payload_for
 from autotuner.workflow.ports import Invoker, MeasurementStore, PayloadSource
@@ -21,7 +22,7 @@ class RunTimedOutError(DomainError):
 
 
 class MeasureRequest(CamelModel):
-    plan: Plan
+    measure: MeasureSpec
     batches: list[Batch] = Field(min_length=1, description="one Measure task: batches measured at once")
 
 
@@ -41,20 +42,20 @@ def measure_and_store(
     that fails does not stop the others: they end and are stored, then the first failure (in the task's order)
     is raised and Step Functions retries the whole task, each batch overwriting its own key."""
     started = time.monotonic()
-    plan = request.plan
-    encoded = plan.tuning.payload_model.resolve(payloads.fetch).encoded()
-    runner = InvocationRunner.for_tuning(plan.tuning, invoker)
+    spec = request.measure
+    encoded = payloads_of(spec, payloads)
+    runner = InvocationRunner.for_measuring(spec, invoker)
 
     def measure_one(batch: Batch) -> MeasuredBatch:
-        measurement = _measure(plan, batch, runner, encoded, sleep)
+        measurement = _measure(spec, batch, runner, encoded, sleep)
         key = batch_key(batch.memory_mb, batch.alias, batch.first_invocation)
-        store.save(plan.execution_id, key, measurement)
+        store.save(spec.execution_id, key, measurement)
         return measurement.summary(key)
 
     if len(request.batches) == 1:
         summaries = [measure_one(request.batches[0])]
     else:
-        with ThreadPoolExecutor(max_workers=min(len(request.batches), plan.max_concurrency)) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(request.batches), spec.max_concurrency)) as pool:
             futures = [pool.submit(measure_one, batch) for batch in request.batches]
         summaries = _results(futures)
     return MeasuredTask(batches=summaries, elapsed_ms=(time.monotonic() - started) * 1000)
@@ -69,7 +70,7 @@ def _results(futures: list[Future[MeasuredBatch]]) -> list[MeasuredBatch]:
 
 
 def measure_batch(
-    plan: Plan,
+    spec: MeasureSpec,
     batch: Batch,
     invoker: Invoker,
     payloads: PayloadSource,
@@ -77,32 +78,39 @@ def measure_batch(
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchMeasurement:
     """One batch on its own: its alias invoked ``batch.invocations`` times."""
-    encoded = plan.tuning.payload_model.resolve(payloads.fetch).encoded()
-    return _measure(plan, batch, InvocationRunner.for_tuning(plan.tuning, invoker), encoded, sleep)
+    encoded = payloads_of(spec, payloads)
+    return _measure(spec, batch, InvocationRunner.for_measuring(spec, invoker), encoded, sleep)
+
+
+def payloads_of(spec: MeasureSpec, payloads: PayloadSource) -> list[str]:
+    """The distinct encoded payloads: as Plan encoded them, or read from S3 (the source may keep what it read)."""
+    if spec.payloads is not None:
+        return spec.payloads
+    assert spec.payload_s3 is not None, "Plan gives a Measure task its payloads or their S3 location"
+    return S3Payload(spec.payload_s3).resolve(payloads.fetch).encoded()
 
 
 def _measure(
-    plan: Plan, batch: Batch, runner: InvocationRunner, encoded: list[str], sleep: Callable[[float], None]
+    spec: MeasureSpec, batch: Batch, runner: InvocationRunner, encoded: list[str], sleep: Callable[[float], None]
 ) -> BatchMeasurement:
     started = time.monotonic()
-    tuning = plan.tuning
-    target = plan.function.qualified(batch.alias)
+    target = spec.function.qualified(batch.alias)
     indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)
     measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)
 
     def invoke(index: int) -> InvocationOutcome:
-        _check_deadline(plan, batch)
-        return runner.run(target, payload_for(encoded, plan.payload_schedule, index))
+        _check_deadline(spec, batch)
+        return runner.run(target, payload_for(encoded, spec.payload_schedule, index))
 
-    if tuning.parallel_invocation:
+    if spec.parallel_invocation:
         with ThreadPoolExecutor(max_workers=len(indices)) as pool:
             outcomes = list(pool.map(invoke, indices))
         for outcome in outcomes:
             _record(measurement, outcome)
     else:
         for position, index in enumerate(indices):
-            if position and tuning.sleep_between_runs_ms:
-                sleep(tuning.sleep_between_runs_ms / 1000)
+            if position and spec.sleep_between_runs_ms:
+                sleep(spec.sleep_between_runs_ms / 1000)
             if not _record(measurement, invoke(index)):
                 measurement.stopped_early = position + 1 < len(indices)
                 break
@@ -110,8 +118,8 @@ def _measure(
     return measurement
 
 
-def _check_deadline(plan: Plan, batch: Batch) -> None:
-    if plan.deadline_epoch_s is not None and time.time() > plan.deadline_epoch_s:
+def _check_deadline(spec: MeasureSpec, batch: Batch) -> None:
+    if spec.deadline_epoch_s is not None and time.time() > spec.deadline_epoch_s:
         raise RunTimedOutError(
             f"the run passed its time limit (the stack's ExecutionTimeoutSeconds) while measuring {batch.memory_mb} MB;"
             " raise ExecutionTimeoutSeconds, or lower num or the number of sizes"

@@ -48,7 +48,14 @@ from autotuner.domain.inputs.tuning_input import (
     read_tuning_input,
 )
 from autotuner.domain.measuring.lambda_logs import InvocationReport
-from autotuner.domain.run.documents import Analysis, FunctionConfiguration, Plan, RunDocument, TunerPricing
+from autotuner.domain.run.documents import (
+    Analysis,
+    FunctionConfiguration,
+    MeasureSpec,
+    Plan,
+    RunDocument,
+    TunerPricing,
+)
 from autotuner.domain.run.naming import run_id_for
 from autotuner.domain.run.record import Intent, RunRecord
 from autotuner.domain.search.batching import invocations_per_batch
@@ -115,6 +122,8 @@ def plan_run(
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
     payload = tuning.payload_model.resolve(payloads.fetch)
+    deadline = _deadline(request.started_at, settings.max_run_seconds)
+    measure = _measure_spec(request, tuning, through, payload, deadline)
     per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
     probes = len(payload.encoded())  # _preflight invokes once per distinct payload
     opening, opening_reason = rounds.first(
@@ -132,7 +141,7 @@ def plan_run(
         bound = duration_bound(recent_max_ms, original.timeout_s)
         _refuse_over_budget(tuning.budget_usd, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
                             before_probe=f"each taken at {bound.basis}")  # fmt: skip
-    preflight = _preflight(tuning, function, payload, invoker_for(function.region, through))
+    preflight = _preflight(measure, payload, invoker_for(function.region, through))
     estimate = estimate_from(preflight)
     if tuning.budget_usd is not None:
         _refuse_over_budget(tuning.budget_usd, estimate, sizes)
@@ -147,13 +156,11 @@ def plan_run(
         original=original,
         pricing=pricing,
         tuner=settings.tuner,
-        payload_schedule=payload.schedule(tuning.num),
         per_batch=per_batch,
-        max_concurrency=tuning.max_concurrency,
-        deadline_epoch_s=_deadline(request.started_at, settings.max_run_seconds),
         applies=tuning.applies,
         apply_alias=tuning.apply_alias,
         estimate=estimate,
+        measure=measure,
         preflight_cost=sum(pricing.cost(r) for r in preflight),
         preflight_invocations=len(preflight),
         warnings=warnings,
@@ -165,6 +172,32 @@ def plan_run(
         tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1, notes=[opening_reason]
     )
     return RunDocument(plan=plan, round=opening, analysis=analysis)
+
+
+def _measure_spec(
+    request: PlanRequest,
+    tuning: TuningInput,
+    through: AssumedRole | None,
+    payload: InlinePayload,
+    deadline: float | None,
+) -> MeasureSpec:
+    """What each Measure task receives: the input's own payloads encoded once; an S3 payload by its location, so
+    that its content stays out of the execution's history as it always has."""
+    return MeasureSpec(
+        execution_id=request.execution_id,
+        function=tuning.function.model_copy(update={"qualifier": None}),
+        target_role=through,
+        payloads=None if tuning.payload_s3 is not None else payload.encoded(),
+        payload_s3=tuning.payload_s3,
+        payload_schedule=payload.schedule(tuning.num),
+        parallel_invocation=tuning.parallel_invocation,
+        sleep_between_runs_ms=tuning.sleep_between_runs_ms,
+        allowed_exceptions=tuning.allowed_exceptions,
+        pre_processor_arn=tuning.pre_processor_arn,
+        post_processor_arn=tuning.post_processor_arn,
+        max_concurrency=tuning.max_concurrency,
+        deadline_epoch_s=deadline,
+    )
 
 
 def _open_record(records: RunRecords, plan: Plan, control: FunctionControl) -> None:
@@ -189,7 +222,7 @@ LOCK_MARGIN_S = 900  # clean-up and notification after the measuring deadline
 
 
 def _claim(registry: RunRegistry, plan: Plan) -> None:
-    deadline = plan.deadline_epoch_s or time.time() + LOCK_WITHOUT_DEADLINE_S
+    deadline = plan.measure.deadline_epoch_s or time.time() + LOCK_WITHOUT_DEADLINE_S
     canary = plan.tuning.canary.duration_seconds if plan.tuning.canary is not None and plan.applies else 0
     holder = registry.claim_run(plan.function.unqualified, plan.execution_id, deadline + LOCK_MARGIN_S + canary)
     if holder is not None:
@@ -337,15 +370,13 @@ def _refuse_over_budget(budget: float, estimate: RunCost, sizes: list[int], *, b
     )
 
 
-def _preflight(
-    tuning: TuningInput, function: FunctionRef, payload: InlinePayload, invoker: Invoker
-) -> list[InvocationReport]:
+def _preflight(measure: MeasureSpec, payload: InlinePayload, invoker: Invoker) -> list[InvocationReport]:
     """One invocation per distinct payload, at the current configuration: a payload the target rejects fails
     the run here, before anything is changed."""
-    runner = InvocationRunner.for_tuning(tuning, invoker)
+    runner = InvocationRunner.for_measuring(measure, invoker)
     reports: list[InvocationReport] = []
     for index, encoded in enumerate(payload.encoded()):
-        outcome = runner.run(function.unqualified, encoded)  # $LATEST: the code the run measures
+        outcome = runner.run(measure.function.unqualified, encoded)  # $LATEST: the code the run measures
         if outcome.failure is not None:
             raise InvalidInputError(
                 [f"{payload.field_of(index)}: the function at its current configuration {outcome.failure.describe()}"]

@@ -50,7 +50,7 @@ def test_a_missing_variable_fails_the_first_invocation_before_the_event_is_read(
 DOCUMENTS: list[tuple[Handler, str]] = [
     (plan.handler, "PlanRequest: input: Field required; executionId: Field required"),
     (prepare.handler, "PrepareRequest: plan: Field required; round: Field required"),
-    (measure.handler, "MeasureRequest: plan: Field required; batches: Field required"),
+    (measure.handler, "MeasureRequest: measure: Field required; batches: Field required"),
     (analyze.handler, "AnalyzeRequest: plan: Field required; round: Field required; analysis: Field required; "
                       "prepared: Field required; measurements: Field required"),
     (apply.handler, "ApplyRequest: plan: Field required; analysis: Field required"),

@@ -34,7 +34,7 @@ def test_plan_returns_every_slot_of_the_run_document_with_the_deployment_setting
     planned = document["plan"]
     assert (planned["executionId"], planned["startedAt"]) == (EXECUTION, STARTED_AT)
     started = datetime.fromisoformat(STARTED_AT).timestamp()
-    assert planned["deadlineEpochS"] == started + 3600, "MAX_RUN_SECONDS from the start of the execution"
+    assert planned["measure"]["deadlineEpochS"] == started + 3600, "MAX_RUN_SECONDS from the start of the execution"
     assert planned["tuner"] == {"memoryMb": 256, "architecture": "arm64"}
     batches = [batch for task in document["round"]["tasks"] for batch in task]
     assert sorted({b["memoryMb"] for b in batches}) == [128, 256, 512, 1024], "POWER_VALUES"

@@ -110,7 +110,7 @@ def test_a_target_still_throttled_is_raised_by_the_name_measure_retries_after_th
 
 def test_measuring_past_the_run_deadline_fails_without_invoking(run: TunerRun, deployment: Deployment) -> None:
     (task,) = run.task_events(run.until("Measure", SWEEP))
-    task["plan"]["deadlineEpochS"] = 1_000_000.0
+    task["measure"]["deadlineEpochS"] = 1_000_000.0
     calls_before = len(deployment.world.invoker.calls)
     with pytest.raises(RunTimedOutError, match="passed its time limit"):
         deployment.call(measure.handler, task)

@@ -91,7 +91,7 @@ class World:
         """Every task of the round, as the Measure Map runs them (each batch's reports kept in the run's storage)."""
         return [
             measure_and_store(
-                MeasureRequest(plan=plan, batches=batches), self.invoker, self.payloads, self.measurements,
+                MeasureRequest(measure=plan.measure, batches=batches), self.invoker, self.payloads, self.measurements,
                 sleep=lambda _: None,
             )
             for batches in round_.tasks

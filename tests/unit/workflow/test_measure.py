@@ -40,7 +40,7 @@ def test_a_batch_reads_every_report_of_its_alias(world: World) -> None:
     plan, batch = prepared_512(world, sleepBetweenRunsMs=50)
     sleeps: list[float] = []
 
-    measured = measure_batch(plan, batch, world.invoker, world.payloads, sleep=sleeps.append)
+    measured = measure_batch(plan.measure, batch, world.invoker, world.payloads, sleep=sleeps.append)
 
     assert {call.function for call in world.invoker.calls} == {f"{TARGET}:{batch.alias}"}
     assert (measured.attempted, measured.failures, measured.stopped_early) == (5, [], False)
@@ -53,7 +53,7 @@ def test_the_first_failure_stops_a_size(world: World) -> None:
     plan, batch = prepared_512(world)
     world.invoker.respond = raising("ValueError", "bad order", when=lambda _: len(world.invoker.calls) == 1)
 
-    measured = measure_batch(plan, batch, world.invoker, world.payloads)
+    measured = measure_batch(plan.measure, batch, world.invoker, world.payloads)
 
     assert len(world.invoker.calls) == 2
     assert (measured.attempted, measured.stopped_early, len(measured.duration_ms)) == (2, True, 1)
@@ -80,7 +80,7 @@ def test_timeouts_and_running_out_of_memory_fail_a_size_whatever_is_allowed(
 ) -> None:
     plan, batch = prepared_512(world, allowedExceptions=["Sandbox.Timedout", "Runtime.OutOfMemory"])
     world.invoker.respond = lambda _: reply
-    measured = measure_batch(plan, batch, world.invoker, world.payloads)
+    measured = measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert (measured.attempted, measured.stopped_early) == (1, True)
     assert [f.status for f in measured.failures] == [status]
 
@@ -88,14 +88,14 @@ def test_timeouts_and_running_out_of_memory_fail_a_size_whatever_is_allowed(
 def test_an_allowed_exception_is_a_measurement(world: World) -> None:
     plan, batch = prepared_512(world, allowedExceptions=["NotFound"])
     world.invoker.respond = raising("NotFound", "no such order")
-    measured = measure_batch(plan, batch, world.invoker, world.payloads)
+    measured = measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert (measured.attempted, measured.failures, len(measured.duration_ms)) == (5, [], 5)
 
 
 def test_a_failure_on_the_last_invocation_does_not_count_as_stopping_early(world: World) -> None:
     plan, batch = prepared_512(world)
     world.invoker.respond = raising("ValueError", "late", when=lambda _: len(world.invoker.calls) == 4)
-    measured = measure_batch(plan, batch, world.invoker, world.payloads)
+    measured = measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert (measured.attempted, measured.stopped_early, len(measured.failures)) == (5, False, 1)
 
 
@@ -103,7 +103,7 @@ def test_parallel_invocations_all_run_even_when_one_fails(world: World) -> None:
     plan, batch = prepared_512(world, parallelInvocation=True)
     started = itertools.count()  # atomic under the GIL: exactly one invocation is the first
     world.invoker.respond = raising("ValueError", "first", when=lambda _: next(started) == 0)
-    measured = measure_batch(plan, batch, world.invoker, world.payloads)
+    measured = measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert (len(world.invoker.calls), measured.attempted, measured.stopped_early) == (5, 5, False)
     assert [f.message for f in measured.failures] == ["first"]
     assert len(measured.duration_ms) == 4
@@ -111,7 +111,7 @@ def test_parallel_invocations_all_run_even_when_one_fails(world: World) -> None:
 
 def test_a_passed_deadline_stops_before_invoking(world: World) -> None:
     plan, batch = prepared_512(world)
-    late = plan.model_copy(update={"deadline_epoch_s": time.time() - 1})
+    late = plan.measure.model_copy(update={"deadline_epoch_s": time.time() - 1})
     with pytest.raises(RunTimedOutError, match="while measuring 512 MB; raise ExecutionTimeoutSeconds"):
         measure_batch(late, batch, world.invoker, world.payloads)
     assert world.invoker.calls == []
@@ -120,10 +120,10 @@ def test_a_passed_deadline_stops_before_invoking(world: World) -> None:
 def test_weighted_payloads_follow_the_plans_schedule(world: World) -> None:
     payload = [{"payload": {"kind": "small"}, "weight": 4}, {"payload": {"kind": "large"}, "weight": 1}]
     plan, batch = prepared_512(world, payload=payload)
-    measure_batch(plan, batch, world.invoker, world.payloads)
+    measure_batch(plan.measure, batch, world.invoker, world.payloads)
     sent = [json.loads(call.payload)["kind"] for call in world.invoker.calls]
-    assert plan.payload_schedule is not None
-    assert sent == [["small", "large"][i] for i in plan.payload_schedule]
+    assert plan.measure.payload_schedule is not None
+    assert sent == [["small", "large"][i] for i in plan.measure.payload_schedule]
 
 
 def test_a_payload_from_s3_and_a_pre_processor_shape_what_is_sent(world: World) -> None:
@@ -137,7 +137,7 @@ def test_a_payload_from_s3_and_a_pre_processor_shape_what_is_sent(world: World) 
 
     world.invoker.respond = respond
     plan, batch = prepared_512(world, payloadS3="s3://payloads/order.json", preProcessorARN=function_arn("pre"))
-    measure_batch(plan, batch, world.invoker, world.payloads)
+    measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert [json.loads(c.payload) for c in world.invoker.targets("orders")] == [{"order": 7, "enriched": True}] * 5
     assert [json.loads(c.payload) for c in world.invoker.targets("pre")] == [{"order": 7}] * 5
 
@@ -147,7 +147,7 @@ def test_a_failing_post_processor_stops_the_run(world: World) -> None:
     plan, batch = prepared_512(world, postProcessorARN=function_arn("post"))
     world.invoker.respond = raising("KeyError", "result", when=lambda call: call.function == function_arn("post"))
     with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*:function:post raised KeyError: result"):
-        measure_batch(plan, batch, world.invoker, world.payloads)
+        measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert len(world.invoker.targets("orders")) == 1
 
 
@@ -156,7 +156,7 @@ def test_each_alias_runs_at_the_memory_prepare_published_behind_it(world: World)
     prepared = world.prepare(plan, round_)
     for alias in prepared.aliases:
         batch = Batch(memory_mb=alias.memory_mb, alias=alias.alias, invocations=1, first_invocation=0)
-        measured = measure_batch(plan, batch, world.invoker, world.payloads)
+        measured = measure_batch(plan.measure, batch, world.invoker, world.payloads)
         assert measured.duration_ms == [400.0 * 1024 / alias.memory_mb]  # cpu_bound, at the alias's memory
 
 
@@ -196,7 +196,7 @@ def test_a_task_measures_its_batches_at_once_and_stores_each(world: World) -> No
 
     with watched(world) as in_flight:
         measured = measure_and_store(
-            MeasureRequest(plan=plan, batches=batches), world.invoker, world.payloads, world.measurements
+            MeasureRequest(measure=plan.measure, batches=batches), world.invoker, world.payloads, world.measurements
         )
 
     assert in_flight.most == 3, "one invocation of each batch under way at once"
@@ -213,7 +213,7 @@ def test_a_task_never_has_more_than_max_concurrency_invocations_in_flight(world:
 
     with watched(world) as in_flight:
         measured = measure_and_store(
-            MeasureRequest(plan=plan, batches=too_many), world.invoker, world.payloads, world.measurements
+            MeasureRequest(measure=plan.measure, batches=too_many), world.invoker, world.payloads, world.measurements
         )
 
     assert in_flight.most == 2
@@ -235,6 +235,8 @@ def test_a_failing_batch_lets_the_others_end_and_raises_the_first_failure_in_the
 
     world.invoker.respond = respond
     with pytest.raises(ProcessorFailedError):
-        measure_and_store(MeasureRequest(plan=plan, batches=batches), world.invoker, world.payloads, world.measurements)
+        measure_and_store(
+            MeasureRequest(measure=plan.measure, batches=batches), world.invoker, world.payloads, world.measurements
+        )
     stored = world.measurements.load(plan.execution_id)
     assert [(m.memory_mb, m.attempted) for m in stored] == [(256, 5)], "the batch that ended is kept"

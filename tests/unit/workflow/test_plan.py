@@ -175,7 +175,7 @@ def test_plan_records_the_target_as_found_and_claims_the_lock_past_the_deadline(
         intents=[Intent(step="plan", action="claim the run lock")],
     )
     started = datetime(2026, 11, 27, 10, tzinfo=UTC).timestamp()
-    assert document.plan.deadline_epoch_s == pytest.approx(started + 3600)
+    assert document.plan.measure.deadline_epoch_s == pytest.approx(started + 3600)
     [(locked, (holder, until))] = world.registry.locks.items()
     assert (locked, holder) == (TARGET, EXECUTION)
     assert until == pytest.approx(started + 3600 + LOCK_MARGIN_S)
@@ -300,3 +300,17 @@ def test_a_target_in_another_account_is_read_and_recorded_with_the_role_it_is_re
     world.functions.reached_through.clear()
     world.clean_up(again=True)
     assert world.functions.reached_through == {TARGET: role}
+
+
+def test_measure_tasks_receive_the_input_payloads_encoded_once(world: World) -> None:
+    document = world.plan({**SWEEP, "payload": {"order": 7}})
+    assert document.plan is not None
+    assert (document.plan.measure.payloads, document.plan.measure.payload_s3) == (['{"order": 7}'], None)
+
+
+def test_an_s3_payload_reaches_measure_by_its_location_and_never_enters_the_state(world: World) -> None:
+    world.payloads.objects["s3://payloads/secret.json"] = {"card": "4111 1111 1111 1111"}
+    document = world.plan({**SWEEP, "payloadS3": "s3://payloads/secret.json"})
+    assert document.plan is not None
+    assert (document.plan.measure.payloads, document.plan.measure.payload_s3) == (None, "s3://payloads/secret.json")
+    assert "4111" not in document.model_dump_json()

@@ -108,6 +108,34 @@ class Prepared(CamelModel):
     elapsed_ms: float = 0.0
 
 
+class MeasureSpec(CamelModel):
+    """What a Measure task needs, decided once by Plan and passed to each task alone (a task neither reads nor
+    validates the rest of the plan): the target and the role its calls go through, what each invocation sends,
+    how invocations run, and when measuring must stop."""
+
+    execution_id: str
+    function: FunctionRef
+    target_role: AssumedRole | None = None
+    payloads: list[str] | None = Field(
+        default=None, description="the distinct encoded payloads, when the input carried them (not payloadS3)"
+    )
+    payload_s3: str | None = Field(
+        default=None, description="read by each Measure Lambda once: an S3 payload stays out of the state"
+    )
+    payload_schedule: list[int] | None = Field(
+        default=None, description="for weighted payloads: which payload each invocation sends"
+    )
+    parallel_invocation: bool = False
+    sleep_between_runs_ms: int = 0
+    allowed_exceptions: list[str] = Field(default_factory=list)
+    pre_processor_arn: str | None = None
+    post_processor_arn: str | None = None
+    max_concurrency: int
+    deadline_epoch_s: float | None = Field(
+        default=None, description="measuring stops past this (ExecutionTimeoutSeconds)"
+    )
+
+
 class Plan(CamelModel):
     """Everything decided before anything in the account is touched."""
 
@@ -125,17 +153,11 @@ class Plan(CamelModel):
     original: FunctionConfiguration
     pricing: PricingContext
     tuner: TunerPricing = Field(default_factory=TunerPricing)
-    payload_schedule: list[int] | None = Field(
-        default=None, description="for weighted payloads: which payload each invocation sends"
-    )
     per_batch: int
-    max_concurrency: int
-    deadline_epoch_s: float | None = Field(
-        default=None, description="measuring stops past this (ExecutionTimeoutSeconds)"
-    )
     applies: bool
     apply_alias: str | None = None
     estimate: RunCost
+    measure: MeasureSpec = Field(description="what each Measure task receives, instead of the whole plan")
     preflight_cost: float = 0.0
     preflight_invocations: int = 0
     warnings: list[str] = Field(default_factory=list)
