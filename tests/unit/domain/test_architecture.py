@@ -89,3 +89,58 @@ def test_deployed_code_imports_only_what_its_artifact_holds() -> None:
         assert not foreign, (
             f"{module.relative_to(DEPLOYED.parent)} imports {sorted(foreign)}, which the Lambda artifact lacks"
         )
+
+
+# ---- the house: rooms by concept, modules of a readable size, steps that share only through the domain ----------
+
+MAX_MODULE_LINES = 420  # about 400: a module past it holds more than one idea
+WORKFLOW = DEPLOYED / "workflow"
+# What the workflow's steps share (ports, the change guard, the invocation runner, the round planner); every other
+# module of workflow/ is one step, and a step never imports another: what two steps share lives in the domain.
+SHARED_BY_STEPS = {"ports", "guard", "invocation", "rounds"}
+
+
+def test_domain_is_a_few_packages_each_saying_what_it_owns() -> None:
+    packages = sorted(p for p in DOMAIN.iterdir() if (p / "__init__.py").exists())
+    assert 5 <= len(packages) <= 9, f"domain/ holds {len(packages)} packages: {[p.name for p in packages]}"
+    for package in packages:
+        docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        assert docstring, f"domain/{package.name}/__init__.py says nothing of what the package owns"
+    loose = sorted(p.name for p in DOMAIN.glob("*.py") if p.name != "__init__.py")
+    assert len(loose) <= 4, f"domain/ keeps {loose} outside its packages: only what every package shares belongs there"
+
+
+@pytest.mark.parametrize("module", sorted(DOMAIN.rglob("*.py")), ids=lambda p: str(p.relative_to(DOMAIN)))
+def test_domain_module_is_of_a_readable_size(module: Path) -> None:
+    lines = len(module.read_text().splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{module.relative_to(DOMAIN)} has {lines} lines; split it by concept"
+
+
+def test_no_workflow_step_imports_another_step() -> None:
+    for module in sorted(WORKFLOW.glob("*.py")):
+        if module.stem in SHARED_BY_STEPS or module.stem == "__init__":
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            imported: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported = (
+                    [node.module]
+                    if node.module != "autotuner.workflow"
+                    else [f"autotuner.workflow.{alias.name}" for alias in node.names]
+                )
+            elif isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            steps = [m for m in imported if m.startswith("autotuner.workflow.")]
+            others = [m for m in steps if m.rsplit(".", 1)[-1] not in SHARED_BY_STEPS]
+            assert not others, f"workflow/{module.name} (a step) imports {others}: move what they share to the domain"
+
+
+def test_every_domain_module_has_unit_tests() -> None:
+    tests = [p.read_text() for p in (DOMAIN.parents[2] / "tests" / "unit" / "domain").rglob("test_*.py")]
+    for module in sorted(DOMAIN.rglob("*.py")):
+        if module.name == "__init__.py":
+            continue
+        dotted = ".".join(module.relative_to(DOMAIN.parents[1]).with_suffix("").parts)
+        assert any(f"from {dotted} import" in text or f"import {dotted}" in text for text in tests), (
+            f"no unit test under tests/unit/domain imports {dotted}"
+        )

@@ -10,12 +10,16 @@ lambda/utils.js (isWeightedPayload, generatePayloads).
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from autotuner.domain.inputs.payload import is_truthy, is_weighted, looks_weighted
 
 MAX_DISCARD_TOP_BOTTOM = 0.4
+# A string JavaScript's Number() reads as a decimal number (isNaN is false), and the digits parseInt(s, 10) reads.
+_JS_DECIMAL = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
+_LEADING_INTEGER = re.compile(r"\s*([+-]?[0-9]+)")
 
 
 @dataclass
@@ -77,10 +81,7 @@ def _sleep_between_runs(reading: ReferenceReading) -> None:
     if "sleepBetweenRunsMs" not in given:
         return
     value = given["sleepBetweenRunsMs"]
-    number = _number(value)
-    if number is None and isinstance(value, str):
-        number = _number(_leading_float(value))
-    used = 0 if number is None or number < 0 else int(number)
+    number, used = _sleep_as_executor_reads(value)
     if number is None or used != number:
         reading.warnings.append(f"sleepBetweenRunsMs: {_shown(value)} is not a whole number of ms >= 0; {used} used")
     if used and given.get("parallelInvocation") is True:
@@ -91,12 +92,19 @@ def _sleep_between_runs(reading: ReferenceReading) -> None:
     given["sleepBetweenRunsMs"] = used
 
 
-def _leading_float(text: str) -> float | None:
-    """What JavaScript's isNaN/parseInt pair make of a string: a number only if the whole string is one."""
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
+def _sleep_as_executor_reads(value: object) -> tuple[float | None, int]:
+    """The number ``value`` is (None if none), and the ms executor.js sleeps: ``parseInt(value, 10)`` of a value
+    ``isNaN`` accepts, which stops at the first character that is not a digit ("1e3": 1, "12.7": 12); no sleep
+    for anything else (a numeral Python reads but JavaScript does not, such as "1_000") or below zero."""
+    if isinstance(value, str):
+        leading = _LEADING_INTEGER.match(value)
+        if not (_JS_DECIMAL.fullmatch(value) and leading):
+            return None, 0
+        # through float: a numeral of any length (int() refuses thousands of digits), too large being no number
+        number, whole = _number(float(value)), _number(float(leading.group(1)))
+    else:
+        number = whole = _number(value)
+    return number, 0 if whole is None or whole < 0 else int(whole)
 
 
 def _discard_top_bottom(reading: ReferenceReading) -> None:
