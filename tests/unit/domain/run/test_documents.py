@@ -11,6 +11,7 @@ from autotuner.domain.run.documents import (
     AliasSpec,
     Analysis,
     FunctionConfiguration,
+    MeasureSpec,
     Plan,
     Round,
     RunDocument,
@@ -84,18 +85,20 @@ def test_what_a_catch_or_a_failed_plan_adds_is_read_but_never_carried_on() -> No
 def test_a_plan_travels_through_the_state_and_names_what_started_the_run() -> None:
     trigger = Trigger(source=TriggerSource.ALARM, alarm_name="orders-p95", threshold=1000)
     tuning = parse_tuning_input({"lambdaARN": ARN, "num": 10, "trigger": trigger.model_dump(mode="json")})
+    execution = "arn:aws:states:us-east-1:123456789012:execution:tuner:abc"
+    function = FunctionRef(partition="aws", region="us-east-1", account="123456789012", name="orders")
     plan = Plan(
         run_id="r-abc",
-        execution_id="arn:aws:states:us-east-1:123456789012:execution:tuner:abc",
+        execution_id=execution,
         tuning=tuning,
-        function=FunctionRef(partition="aws", region="us-east-1", account="123456789012", name="orders"),
+        function=function,
         original=FunctionConfiguration(function_arn=ARN, memory_mb=512, timeout_s=30),
         pricing=PricingContext(
             region="us-east-1", architecture=Architecture.X86_64, prices=prices_for_region("us-east-1")
         ),
         per_batch=20,
-        max_concurrency=5,
         applies=False,
+        measure=MeasureSpec(execution_id=execution, function=function, payloads=["null"], max_concurrency=5),
         estimate=RunCost(
             target_invocations=60, target_cost=1e-4, tuner_lambda_cost=2e-5, transitions=30, transitions_cost=7.5e-4
         ),
