@@ -25,6 +25,7 @@ def test_a_cent_or_more_is_shown_in_cents(amount: float, shown: str) -> None:
         (0.005, "$0.00500"),
         (0.0012345, "$0.00123"),
         (2.0833e-9, "$0.00000000208"),
+        (9.996e-7, "$0.00000100"),  # rounding up to the next power of ten keeps three digits, not four
     ],
 )
 def test_a_sub_cent_amount_keeps_three_significant_digits(amount: float, shown: str) -> None:
@@ -34,3 +35,11 @@ def test_a_sub_cent_amount_keeps_three_significant_digits(amount: float, shown: 
 def test_nothing_is_shown_as_plain_zero_dollars() -> None:
     assert usd(0) == "$0"
     assert usd(0.0) == "$0"
+
+
+def test_an_amount_that_rounds_up_to_a_cent_is_shown_in_cents() -> None:
+    assert usd(0.009999) == "$0.01"
+
+
+def test_a_negative_amount_puts_its_sign_before_the_dollar() -> None:
+    assert (usd(-0.005), usd(-12.5)) == ("-$0.00500", "-$12.50")
