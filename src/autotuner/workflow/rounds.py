@@ -1,4 +1,4 @@
-"""What each round measures: the whole sweep at once, or the adaptive search's rounds (domain.adaptive), turned
+"""What each round measures: the whole sweep at once, or the adaptive search's rounds (domain.search.adaptive), turned
 into the aliases to prepare, the aliases to retire and the batches of invocations, grouped into Measure tasks."""
 
 from collections.abc import Sequence
