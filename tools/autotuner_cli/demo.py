@@ -67,7 +67,7 @@ def run_demo(
     whatever ``max_concurrency`` (how many sizes are measured at once) and however threads interleave."""
     stream = stream or sys.stdout
     started = time.monotonic()
-    say = _printer(stream)
+    say = printer(stream)
     say("Lambda Autotuner demo: a local AWS emulator in this process, the stack deployed from template.yaml.")
     results: list[tuple[str, TuningOutput]] = []
     with local_aws(seed=seed) as aws:
@@ -75,7 +75,7 @@ def run_demo(
         say(f"Deployed {len(aws.stack.functions)} Lambdas and the state machine {machine}.")
         executions = Executions(aws.stack.state_machine_arn)
         for index, target in enumerate(targets, start=1):
-            arn = _create(target)
+            arn = create_target_of(target)
             search = "adaptive search" if target.adaptive else f"sweep of {len(DEMO_SIZES)} sizes"
             say(f"\n[{index}/{len(targets)}] {target.name} (emulated: {WORKLOADS[target.workload].description}); "
                 f"now {target.memory_mb} MB; {search}")  # fmt: skip
@@ -125,7 +125,7 @@ def write_reports(
     return written
 
 
-def _create(target: DemoTarget) -> str:
+def create_target_of(target: DemoTarget) -> str:
     """The emulated function, with its emulated traffic of the last 30 days in CloudWatch."""
     record_invocations(boto3.client("cloudwatch"), target.name, target.invocations_last_30_days)
     return create_target(
@@ -139,7 +139,7 @@ def _create(target: DemoTarget) -> str:
     )
 
 
-def _printer(stream: TextIO) -> Callable[[str], None]:
+def printer(stream: TextIO) -> Callable[[str], None]:
     def say(text: str) -> None:
         stream.write(text + "\n")
         stream.flush()
