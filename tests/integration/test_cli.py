@@ -84,6 +84,35 @@ def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pyt
     assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
 
 
+def test_a_failed_runs_report_says_what_failed_and_what_clean_up_did(
+    local: LocalAws, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    internal_error = lambda: LambdaClientError("ServiceException", "internal error")  # noqa: E731
+    with failing("publish_version", internal_error, times=99, after=1):  # Prepare published one version, then failed
+        assert run("tune", "resize", "--num", "5", "--memory", "256,512") == 1
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+
+    assert run("report", execution, "--json") == 1
+    out, err = capsys.readouterr()
+    failure = json.loads(out)
+    assert (failure["kind"], failure["status"], failure["error"]) == ("failed-run", "FAILED", "AwsError")
+    assert "internal error" in failure["cause"]
+    cleanup = failure["cleanup"]
+    assert cleanup["complete"]
+    assert cleanup["deletedVersions"] == ["1"]  # what Prepare had made, undone
+    assert cleanup["finalMemoryMb"] == 1024
+    assert err.startswith(f"error: the run {execution.rsplit(':', 1)[1]} failed: AwsError")
+
+    saved, html = tmp_path / "failed.json", tmp_path / "failed.html"
+    saved.write_text(out)
+    assert run("report", "--from", str(saved), "--html", str(html)) == 1  # offline, from what was saved
+    assert "Clean-up deleted aliases: " in capsys.readouterr().out
+    page = html.read_text()
+    HTMLParser().feed(page)
+    assert "What failed" in page
+    assert "Read back afterwards: 1024 MB." in page
+
+
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err
@@ -154,6 +183,12 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     results = demo_results(result.stdout, tmp_path)
+    # The demo's results render again offline (no endpoint, no region: the environment above has none).
+    html, png = tmp_path / "again.html", tmp_path / "again.png"
+    assert main(["report", "--from", str(tmp_path / "autotuner-demo-results.json"), "--html", str(html),
+                 "--png", str(png)]) == 0  # fmt: skip
+    assert html.read_text().count("<svg") == len(results)
+    assert all((tmp_path / f"again-{name}.png").read_bytes().startswith(b"\x89PNG") for name in results)
     report = (tmp_path / "autotuner-demo-report.html").read_text()
     savings = report.split('<table class="savings">')[1].split("</table>")[0]
     assert savings.count("<tr>") == 1 + 5  # the header and a row a target: each run applied its choice
