@@ -38,7 +38,8 @@ class Local:
             capture_output=True, text=True, timeout=180, env=self.environment, check=False,
         )  # fmt: skip
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Any) -> Any:
+        """A plain boto3 client, configured as the AWS CLI would be from what `autotuner local` printed."""
         return boto3.session.Session(
             aws_access_key_id=self.environment["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=self.environment["AWS_SECRET_ACCESS_KEY"],

@@ -7,7 +7,6 @@ import threading
 from typing import Any
 
 import boto3
-import pytest
 
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.lambda_functions import LambdaInvoker
@@ -52,28 +51,6 @@ def wait_for_runs(stack: LocalStack) -> list[dict[str, Any]]:
     return finished
 
 
-@pytest.mark.parametrize(
-    "event_file", ["alarm-state-change.json", "alarm-via-sns.json"]
-)  # fmt: skip  # Duration alarms; the metric-math ones watch Errors (see test_alarm_semantics.py)
-def test_an_alarm_re_tunes_its_function_with_its_profile(
-    stack: LocalStack, make_target: MakeTarget, event_file: str
-) -> None:
-    make_target("orders", "io-bound", description="orders service")
-    profiles(stack).set_user_profile(ORDERS, PROFILE)
-
-    result = invoke(stack, "AlarmSubscriberFunction", load_event(event_file))
-
-    assert len(result["started"]) == 1, result
-    (run,) = wait_for_runs(stack)
-    assert run["status"] == "SUCCEEDED", run.get("cause")
-    output = json.loads(run["output"])
-    assert output["trigger"]["source"] == "alarm"
-    assert output["trigger"]["alarmName"].startswith("autotuner-orders")
-    assert output["trigger"]["reason"].startswith("Threshold Crossed")
-    assert {c["memoryMb"] for c in output["candidates"]} == {256, 512, 1024}  # the profile's sizes
-    assert json.loads(run["input"])["num"] == 5
-
-
 def test_the_last_successful_run_becomes_the_profile_and_starts_the_cooldown(
     stack: LocalStack, make_target: MakeTarget
 ) -> None:
@@ -90,23 +67,12 @@ def test_the_last_successful_run_becomes_the_profile_and_starts_the_cooldown(
     assert result["skipped"][0]["code"] == "Cooldown"
 
 
-@pytest.mark.parametrize(
-    ("event_file", "code"),
-    [
-        ("alarm-state-change-ok.json", "NotInAlarm"),
-        ("alarm-state-change-not-lambda.json", "NoFunction"),
-        ("alarm-via-sns-truncated.json", "Malformed"),
-        ("scheduled-event.json", "NotAnAlarm"),
-    ],
-)
-def test_events_that_cannot_start_a_run_are_skipped_not_raised(
-    stack: LocalStack, make_target: MakeTarget, event_file: str, code: str
-) -> None:
+def test_an_event_that_is_no_alarm_is_skipped_not_raised(stack: LocalStack, make_target: MakeTarget) -> None:
+    """(Each example in events/ through its own receiver: tests/integration/test_event_examples.py.)"""
     make_target("orders", "io-bound")
     profiles(stack).set_user_profile(ORDERS, PROFILE)
-    result = invoke(stack, "AlarmSubscriberFunction", load_event(event_file))
-    assert result["started"] == []
-    assert [s["code"] for s in result["skipped"]] == [code]
+    result = invoke(stack, "AlarmSubscriberFunction", load_event("scheduled-event.json"))
+    assert (result["started"], [s["code"] for s in result["skipped"]]) == ([], ["NotAnAlarm"])
     assert executions(stack) == []
 
 
