@@ -76,6 +76,8 @@ def given_input(arguments: argparse.Namespace) -> GivenInput:
     """The --input file's fields, then each flag over them (a nested field over the file's object)."""
     source: Path | None = getattr(arguments, "input", None)
     values: dict[str, Any] = read_input_file(source) if source else {}
+    for key in POSITIONAL:  # the command's FUNCTION names the target, whatever the file's lambdaARN says
+        values.pop(key, None)
     option_of = {key: f"{source}: {key}" for key in values}
     for path, value in getattr(arguments, TUNING_DEST, {}).items():
         target = values

@@ -158,7 +158,8 @@ def test_flags_of_every_kind_make_the_inputs_fields() -> None:
 
 def test_flags_override_the_input_file_field_by_field(tmp_path: Path) -> None:
     file = tmp_path / "input.json"
-    file.write_text(json.dumps({"num": 20, "autoOptimize": True, "constraints": {"maxP95DurationMs": 800}}))
+    file.write_text(json.dumps({"lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:other", "num": 20,
+                                "autoOptimize": True, "constraints": {"maxP95DurationMs": 800}}))  # fmt: skip
     read = given("tune", "orders", "--input", str(file), "--num", "8", "--no-apply", "--max-slowdown", "1.5")
     assert read.values == {
         "num": 8,
