@@ -6,6 +6,7 @@ import os
 import queue
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import IO, Any
 import boto3
 import pytest
 
+from autotuner_cli.main import main
 from tests.conftest import EVENTS
 
 pytestmark = pytest.mark.slow
@@ -155,3 +157,14 @@ def exercise(local: Local, tmp_path: Path) -> None:
     reported = local.cli("report", run["executionArn"], "--html", str(page))
     assert reported.returncode == 0, reported.stderr
     assert "orders-api" in page.read_text()
+
+
+def test_a_port_in_use_is_refused_in_one_line_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["local", "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"error: port {port} of 127.0.0.1 is taken (Address already in use); pass --port\n"
+    assert "Ready:" not in out

@@ -150,6 +150,8 @@ def report(
         if path is not None:
             require_writable(path.parent, "--html" if path is html else "--png")
     executions: Executions | None = None
+    if saved is not None and execution_arn is not None:
+        raise ValueError("give the run's execution ARN or --from FILE, not both")
     if saved is not None:
         runs = from_file(saved)
         title = f"Lambda Autotuner: {saved.name}"

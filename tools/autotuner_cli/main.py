@@ -224,9 +224,9 @@ def _dispatch(arguments: argparse.Namespace) -> int:  # noqa: PLR0911 - one case
     stack_name = getattr(arguments, "stack_name", None) or default_stack_name()
     match arguments.command:
         case "demo":
+            require_writable(arguments.out, "--out")  # before the emulator starts, not after the whole demo
             from autotuner_cli.demo import run_demo
 
-            require_writable(arguments.out, "--out")
             run_demo(arguments.out, num=arguments.num, seed=arguments.seed)
             return EXIT_OK
         case "local":

@@ -195,6 +195,7 @@ def test_a_problem_names_the_option_typed_or_the_files_field(
         (["tune", "orders", "--payload", "{"], "error: argument --payload: --payload is not JSON"),
         (["local", "--port", "70000"], "error: argument --port: must be from 0 to 65535 (got 70000)"),
         (["report"], "error: give the run's execution ARN, or --from FILE"),
+        (["report", "arn:x", "--from", "run.json"], "error: give the run's execution ARN or --from FILE, not both"),
     ],
 )
 def test_argument_errors_are_one_line_and_come_before_anything_runs(
