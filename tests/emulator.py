@@ -11,10 +11,11 @@ from unittest import mock
 
 import boto3
 from moto.awslambda.exceptions import LambdaClientError
-from moto.awslambda.models import LambdaBackend
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from autotuner_local.authorization import CURRENT_PRINCIPAL
 from autotuner_local.events import deliver_status_change
+from autotuner_local.naming import LOGICAL_ID_TAG
 from autotuner_local.stack import LocalStack
 
 if TYPE_CHECKING:
@@ -38,6 +39,11 @@ class Execution:
 
     def states_entered(self) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
+
+
+def logical_id(function: LambdaFunction) -> str | None:
+    """The logical id of one of a stack's functions (CloudFormation tags it), as moto holds the function."""
+    return (function.tags or {}).get(LOGICAL_ID_TAG)
 
 
 def run_tuning(stack: LocalStack, tuning_input: object, name: str = "run-1", timeout_s: float = 120) -> Execution:
@@ -95,7 +101,7 @@ def janitor_during(stack: LocalStack, execution: str, step: str, operation: str)
 
     def after_the_janitor(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
         principal = CURRENT_PRINCIPAL.get()
-        if principal is not None and principal.function_name.endswith(f"-{step}") and not interrupted:
+        if principal is not None and principal.logical_id == step and not interrupted:
             interrupted.append(step)
             arn = execution_arn(stack, execution)
             as_operator(lambda: boto3.client("stepfunctions").stop_execution(executionArn=arn))

@@ -77,7 +77,7 @@ def test_a_function_in_another_account_is_tuned_through_its_role_and_nothing_is_
     ]
     assert on_target
     assert all(a.allowed and a.role_arn == role.role_arn for a in on_target)
-    callers = {a.function_name.removeprefix(f"{stack.name}-") for a in on_target}
+    callers = {stack.logical_id_of(a.function_name) for a in on_target}
     assert callers == {"PlanFunction", "PrepareFunction", "MeasureFunction", "ApplyFunction", "CleanupFunction"}
     assumed = [a for a in runtime.authorizations if a.action == "sts:AssumeRole"]
     assert assumed

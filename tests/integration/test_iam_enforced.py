@@ -16,9 +16,10 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 
 from autotuner.adapters.profiles import ProfileStore
+from autotuner_local.authorization import resource_tag_keys
 from autotuner_local.emulator import local_aws
-from autotuner_local.iam import action_matches, granted_actions
-from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.iam import Decision, Request, action_matches, decide, granted_actions
+from autotuner_local.runtime import InProcessRuntime, read_role
 from autotuner_local.stack import LocalStack, deploy, placeholder_code
 from autotuner_local.targets import create_target
 from tests.conftest import load_event
@@ -136,6 +137,42 @@ def test_the_warmer_cannot_invoke_a_function_outside_the_allowed_pattern(
         "lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:team-ab-api"
         in (result["failed"]["team-ab-api"])
     )
+
+
+# What a role could do to a function that would change it or run it: each is denied on the stack's own functions.
+INVOKE_OR_CHANGE = (
+    "lambda:InvokeFunction",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:PublishVersion",
+    "lambda:CreateAlias",
+    "lambda:UpdateAlias",
+    "lambda:DeleteAlias",
+    "lambda:DeleteFunction",
+)
+
+
+def test_every_role_that_may_invoke_or_change_functions_is_denied_it_on_the_stacks_own_by_their_tag(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    own = stack.functions["ReportFailureFunction"]
+    other = make_target("orders", "io-bound")
+    guarded = set()
+    for logical_id, arn in stack.functions.items():
+        role = boto3.client("lambda").get_function_configuration(FunctionName=arn)["Role"]
+        found = read_role(role)
+        assert found is not None, role
+        documents = found.documents
+        for action in INVOKE_OR_CHANGE:
+            resource = f"{own}:1" if action == "lambda:DeleteFunction" else own  # versions only, as granted
+            on_own = decide(documents, Request(action, resource, resource_tag_keys(action, resource)))
+            on_other = decide(documents, Request(action, other if resource == own else f"{other}:1"))
+            if on_other is Decision.ALLOWED:  # the role may do it to a target: never to the stack's own
+                assert on_own is Decision.EXPLICITLY_DENIED, (logical_id, action)
+                guarded.add(logical_id)
+            else:
+                assert on_own is not Decision.ALLOWED, (logical_id, action)
+    assert guarded == {"PlanFunction", "PrepareFunction", "MeasureFunction", "ApplyFunction", "CheckCanaryFunction",
+                       "CleanupFunction", "WarmerFunction"}  # fmt: skip
 
 
 # Granted actions no scenario below can exercise, and why. Anything else a role grants must be used.

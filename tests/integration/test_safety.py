@@ -21,6 +21,7 @@ from tests.emulator import (
     apply_fails_after_moving_the_alias,
     as_operator,
     janitor_during,
+    logical_id,
     notifications,
     results_queue,
     run_tuning,
@@ -130,7 +131,7 @@ def test_a_stopped_run_is_cleaned_by_the_janitor_and_the_next_run_can_start(
 
     def stop_while_preparing(function: Any, _payload: Any) -> None:
         # As the Prepare Lambda starts: it goes on publishing after the stop, as a Lambda does in AWS.
-        if function.function_name.endswith("-PrepareFunction") and not stopped:
+        if logical_id(function) == "PrepareFunction" and not stopped:
             stopped.append(as_operator(lambda: running_execution(stack)))
             as_operator(lambda: sfn.stop_execution(executionArn=stopped[0], error="Operator", cause="by hand"))
 

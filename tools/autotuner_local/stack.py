@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from autotuner_local.iam import generated_role, translate
+from autotuner_local.naming import SAM_TAGS, cloudformation_tags, generated_name
 from autotuner_local.template import (
     Resolver,
     TemplateError,
@@ -31,6 +32,7 @@ LOCAL_ACCOUNT = "123456789012"
 # What the emulator can create; after references, this order breaks ties.
 DEPLOY_ORDER = (
     "AWS::Logs::LogGroup",
+    "AWS::IAM::ManagedPolicy",
     "AWS::SNS::Topic",
     "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
@@ -46,6 +48,7 @@ class LocalStack:
     name: str
     region: str
     template_dir: Path
+    stack_id: str = ""
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> function ARN
     function_environment: dict[str, dict[str, str]] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
@@ -56,6 +59,10 @@ class LocalStack:
     rule_targets: dict[str, str] = field(default_factory=dict)  # rule name -> the ARN it would invoke in AWS
     outputs: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> why it was not created
+
+    def logical_id_of(self, function_name: str) -> str | None:
+        """The logical id of the stack's function named ``function_name`` (None: not one of the stack's)."""
+        return next((logical for logical, arn in self.functions.items() if arn.split(":")[-1] == function_name), None)
 
     @property
     def state_machine_arn(self) -> str:
@@ -80,11 +87,14 @@ def deploy(
         "AWS::AccountId": LOCAL_ACCOUNT,
         "AWS::Partition": "aws",
         "AWS::StackName": stack_name,
+        "AWS::StackId": _create_stack(stack_name, region),
         "AWS::URLSuffix": "amazonaws.com",
         "AWS::NoValue": "",
     }
     resolver = Resolver.for_template(template, parameters or {}, pseudo)
-    stack = LocalStack(name=stack_name, region=region, template_dir=template_path.parent)
+    stack = LocalStack(
+        name=stack_name, region=region, template_dir=template_path.parent, stack_id=pseudo["AWS::StackId"]
+    )
     deployer = _Deployer(stack, template, resolver)
     deployer.deploy_all()
     stack.outputs = {name: str(resolver.resolve(spec["Value"])) for name, spec in template.get("Outputs", {}).items()}
@@ -92,16 +102,25 @@ def deploy(
     return stack
 
 
+def _create_stack(name: str, region: str) -> str:
+    """A CloudFormation stack of the name, so the CLI finds the local deployment (describe-stacks) as it finds a
+    deployed one; its id is the stack id the template's resources get (AWS::StackId, their tags)."""
+    body = {"Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+    with warnings.catch_warnings():  # moto says it does not model the placeholder resource; it needs not
+        warnings.simplefilter("ignore", UserWarning)
+        client = boto3.session.Session(region_name=region).client("cloudformation")
+        return str(client.create_stack(StackName=name, TemplateBody=json.dumps(body))["StackId"])
+
+
 def _register_outputs(stack: LocalStack) -> None:
-    """A CloudFormation stack of the same name holding the outputs, so the CLI finds the local deployment
-    (describe-stacks) exactly as it finds a deployed one."""
+    """The stack's outputs, where describe-stacks reads them."""
     body = {
         "Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
         "Outputs": {name: {"Value": value} for name, value in stack.outputs.items()},
     }
-    with warnings.catch_warnings():  # moto says it does not model the placeholder resource; it needs not
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        boto3.session.Session(region_name=stack.region).client("cloudformation").create_stack(
+        boto3.session.Session(region_name=stack.region).client("cloudformation").update_stack(
             StackName=stack.name, TemplateBody=json.dumps(body)
         )
 
@@ -132,7 +151,11 @@ class _Deployer:
             self._events(logical_id, self.resolver.resolve(events), arn)
 
     def _physical_name(self, logical_id: str, limit: int = 64) -> str:
-        return f"{self.stack.name}-{logical_id}"[:limit]
+        """The name CloudFormation generates for a resource the template does not name (see local.naming)."""
+        return generated_name(self.stack.name, logical_id, region=self.stack.region, limit=limit)
+
+    def _tags(self, logical_id: str) -> dict[str, str]:
+        return cloudformation_tags(self.stack.name, self.stack.stack_id, logical_id)
 
     def _role(self) -> str:
         iam = self.session.client("iam")
@@ -161,6 +184,10 @@ class _Deployer:
             # SAM leaves Version out of inline statements (IAM then reads them as 2008-10-17); moto requires it.
             document = {"Version": "2012-10-17"} | policy["PolicyDocument"]
             iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
+        for policy_arn in self.resolver.resolve(role.managed_policy_arns):
+            if f":iam::{LOCAL_ACCOUNT}:policy/" in policy_arn:  # the stack's own; AWS's (logs, X-Ray) are not in moto
+                iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        self.resolver.attributes[(role.logical_id, "Arn")] = arn
         return arn
 
     def _loggroup(self, logical_id: str, _spec: dict[str, Any]) -> None:
@@ -168,6 +195,16 @@ class _Deployer:
         self.resolver.refs[logical_id] = name
         arn = f"arn:aws:logs:{self.stack.region}:{LOCAL_ACCOUNT}:log-group:{name}:*"
         self.resolver.attributes[(logical_id, "Arn")] = arn
+
+    def _managedpolicy(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec["Properties"])
+        name = properties.get("ManagedPolicyName") or self._physical_name(logical_id, 128)
+        arn = self.session.client("iam").create_policy(
+            PolicyName=name,
+            PolicyDocument=json.dumps(properties["PolicyDocument"]),
+            Description=str(properties.get("Description", ""))[:1000],
+        )["Policy"]["Arn"]
+        self.resolver.refs[logical_id] = arn
 
     def _topic(self, logical_id: str, _spec: dict[str, Any]) -> None:
         name = self._physical_name(logical_id, 256)
@@ -223,6 +260,7 @@ class _Deployer:
             Architectures=properties.get("Architectures", ["x86_64"]),
             Environment={"Variables": environment},
             Description=str(properties.get("Description", ""))[:256],
+            Tags=self._tags(logical_id) | SAM_TAGS | properties.get("Tags", {}),
         )
         arn = response["FunctionArn"]
         self.resolver.refs[logical_id] = name
@@ -279,7 +317,7 @@ class _Deployer:
                 continue
             if kind not in {"EventBridgeRule", "Schedule"}:
                 raise TemplateError(f"{logical_id}.{event_name}: the local emulator cannot deploy {kind} events")
-            rule = self._physical_name(f"{logical_id}-{event_name}")
+            rule = self._physical_name(f"{logical_id}{event_name}")  # SAM's rule: <resource><event>
             arguments: dict[str, Any] = {"Name": rule, "State": properties.get("State", "ENABLED")}
             if kind == "Schedule":
                 arguments["ScheduleExpression"] = properties["Schedule"]

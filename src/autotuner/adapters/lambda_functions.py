@@ -101,6 +101,16 @@ class LambdaFunction:
             raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
         return _configuration(raw)
 
+    def configuration_and_tags(self) -> tuple[FunctionConfiguration, dict[str, str] | None]:
+        """GetFunction: $LATEST's configuration and the function's tags. Lambda returns the tags only to a caller
+        allowed lambda:ListTags, and says so in TagsError otherwise (then: None)."""
+        try:
+            raw = self._client.get_function(FunctionName=self.name)
+        except ClientError as error:
+            raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
+        tags = None if raw.get("TagsError") else dict(raw.get("Tags") or {})
+        return _configuration(raw["Configuration"]), tags
+
     def wait_until_updated(self) -> None:
         """Wait for LastUpdateStatus to leave InProgress (an update in flight makes the next one fail)."""
         try:

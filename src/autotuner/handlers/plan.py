@@ -36,7 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         PlanSettings(
             defaults=settings.defaults,
             target_arn_pattern=settings.target_function_arn_pattern,
-            stack_name=settings.stack_name,
+            stack_id=settings.stack_id,
             tuner=TunerPricing(memory_mb=settings.tuner_memory_mb, architecture=settings.tuner_architecture),
             max_run_seconds=settings.max_run_seconds,
             tuner_account=settings.tuner_account,

@@ -94,11 +94,16 @@ class RetuneCooldownSetting(FunctionSettings):
         return self.retune_cooldown_hours * 3600
 
 
-class TargetScopeSettings(FunctionSettings):
+class StackIdSetting(FunctionSettings):
+    """The deploying stack's id: its functions (tagged with it by CloudFormation) are never tuned or invoked."""
+
+    stack_id: str = Field(validation_alias="STACK_ID", pattern=r"^arn:aws[a-zA-Z-]*:cloudformation:[^:]+:\d{12}:stack/")
+
+
+class TargetScopeSettings(StackIdSetting):
     """Which functions may be tuned: those the pattern matches, never the deploying stack's own."""
 
     target_function_arn_pattern: str = Field(validation_alias="TARGET_FUNCTION_ARN_PATTERN")
-    stack_name: str = Field(validation_alias="STACK_NAME")
 
 
 class TargetAccountSettings(FunctionSettings):

@@ -1,7 +1,7 @@
 """Every adapter the handlers use, built here from their settings (one place, so each handler stays a few lines)."""
 
 from autotuner.adapters.alarms import CloudWatchAlarms
-from autotuner.adapters.discovery import FunctionDirectory
+from autotuner.adapters.discovery import FunctionDirectory, read_function_tags
 from autotuner.adapters.executions import Executions
 from autotuner.adapters.function_logs import CloudWatchFunctionLogs
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
@@ -34,8 +34,13 @@ def warming_invoker() -> LambdaInvoker:
     return LambdaInvoker(region=None, throttle_attempts=WARMING_THROTTLE_ATTEMPTS)
 
 
-def function_directory() -> FunctionDirectory:
-    return FunctionDirectory()
+def function_directory(stack_id: str) -> FunctionDirectory:
+    """Functions found by tag, the stack's own (``stack_id``) left out."""
+    return FunctionDirectory(own_stack_id=stack_id)
+
+
+def function_tags(function_arn: str) -> dict[str, str] | None:
+    return read_function_tags(function_arn)
 
 
 def notifier(results_topic_arn: str) -> TopicNotifier:

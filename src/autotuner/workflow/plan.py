@@ -35,6 +35,7 @@ from autotuner.domain.inputs.payload import InlinePayload
 from autotuner.domain.inputs.scope import (
     AssumedRole,
     account_problems,
+    own_function_problems,
     processor_problems,
     target_problems,
     target_role,
@@ -74,7 +75,7 @@ class PlanRequest(CamelModel):
 class PlanSettings(CamelModel):
     defaults: TuningDefaults = Field(default_factory=TuningDefaults)
     target_arn_pattern: str = "*"
-    stack_name: str = ""
+    stack_id: str = Field(default="", description="the tuner's own stack: its functions are never tuned or invoked")
     tuner: TunerPricing = Field(default_factory=TunerPricing)
     max_run_seconds: int | None = None
     tuner_account: str | None = Field(default=None, description="None: every target is reached with own role")
@@ -100,11 +101,11 @@ def plan_run(
     run_id = run_id_for(request.execution_id)
     through = target_role(function, settings.tuner_account, settings.target_account_role_name, run_id)
     control = _reach_target(function, through, function_for)
-    original = _read_target(control)
+    original = _read_target(control, settings.stack_id)
     _check_state(original, control)
     warnings = [*read.warnings, *_alias_warnings(tuning, function, control, original)]
     _check_canary(tuning, control)
-    _check_processors(tuning, lambda arn: function_for(arn, through))
+    _check_processors(tuning, lambda arn: function_for(arn, through), settings.stack_id)
 
     prices = prices_for_region(function.region, tuning.prices)
     pricing = PricingContext(
@@ -205,16 +206,16 @@ def _deadline(started_at: str | None, max_run_seconds: int | None) -> float | No
 
 
 def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
-    """The target and its processors are within the deployment's reach and are not the tuner's own functions;
-    checked before any of them is read or invoked."""
+    """The target and its processors are within the deployment's reach; checked before any of them is read or
+    invoked (whether one is the tuner's own is known once its tags are read, before anything is invoked)."""
     target = tuning.function
-    pattern, stack = settings.target_arn_pattern, settings.stack_name
-    problems = target_problems("lambdaARN", target, pattern, stack)
+    pattern = settings.target_arn_pattern
+    problems = target_problems("lambdaARN", target, pattern)
     problems += account_problems("lambdaARN", target, settings.tuner_account, settings.target_account_role_name)
     problems += canary_account_problems(tuning, settings.tuner_account)
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is not None:
-            problems += processor_problems(field, parse_function_arn(arn), target, pattern, stack)
+            problems += processor_problems(field, parse_function_arn(arn), target, pattern)
     if problems:
         raise InvalidInputError(problems)
 
@@ -253,11 +254,16 @@ def _reach_target(function: FunctionRef, through: AssumedRole | None, function_f
         raise TargetAccountUnreachableError(f"lambdaARN: {error}") from error
 
 
-def _read_target(control: FunctionControl) -> FunctionConfiguration:
+def _read_target(control: FunctionControl, stack_id: str) -> FunctionConfiguration:
+    """The target as found, refused if it is one of the tuner's own functions (by its stack-id tag)."""
     try:
-        return control.configuration()
+        original, tags = control.configuration_and_tags()
     except TargetNotFoundError as error:  # the same error, so that it is named as every refusal is: by field
         raise TargetNotFoundError(f"lambdaARN: {error}") from error
+    problems = own_function_problems("lambdaARN", parse_function_arn(original.function_arn), tags, stack_id)
+    if problems:
+        raise InvalidInputError(problems)
+    return original
 
 
 def _check_state(original: FunctionConfiguration, control: FunctionControl) -> None:
@@ -303,15 +309,22 @@ def _check_canary(tuning: TuningInput, control: FunctionControl) -> None:
         raise InvalidInputError(problems)
 
 
-def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionRef], FunctionControl]) -> None:
-    """The processors exist (``_check_allowed`` has checked that they are within reach), read, not invoked."""
+def _check_processors(
+    tuning: TuningInput, function_for: Callable[[FunctionRef], FunctionControl], stack_id: str
+) -> None:
+    """The processors exist and are not the tuner's own functions (``_check_allowed`` has checked that they are
+    within reach): read, not invoked."""
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is None:
             continue
+        processor = parse_function_arn(arn)
         try:
-            function_for(parse_function_arn(arn)).configuration()
+            _, tags = function_for(processor).configuration_and_tags()
         except TargetNotFoundError as error:  # a throttle or a denied read is not bad input: it stays what it is
             raise InvalidInputError([f"{field}: {error}"]) from error
+        problems = own_function_problems(field, processor, tags, stack_id)
+        if problems:
+            raise InvalidInputError(problems)
 
 
 def _at_bound(billed_ms: int, original: FunctionConfiguration) -> InvocationReport:

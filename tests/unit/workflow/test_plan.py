@@ -15,7 +15,7 @@ from autotuner.domain.errors import (
     TargetNotFoundError,
 )
 from autotuner.domain.inputs.arn import parse_function_arn
-from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.inputs.scope import STACK_ID_TAG, AssumedRole
 from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.cleanup import NO_CHANGE
 from autotuner.workflow.plan import LOCK_MARGIN_S, PlanSettings
@@ -55,8 +55,14 @@ def a_canary_in_another_account(world: World) -> tuple[dict[str, Any], PlanSetti
 
 
 def one_of_the_tuners_own(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
-    own = world.functions.add(MemoryFunction(function_arn("tuner-Plan-1a2b")))
-    return {**SWEEP, "lambdaARN": own.arn.unqualified}, PlanSettings(stack_name="tuner")
+    stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/tuner/1a2b"
+    own = world.functions.add(MemoryFunction(function_arn("tune-Plan-1a2b"), tags={STACK_ID_TAG: stack}))
+    return {**SWEEP, "lambdaARN": own.arn.unqualified}, PlanSettings(stack_id=stack)
+
+
+def a_function_whose_tags_cannot_be_read(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
+    unreadable = world.functions.add(MemoryFunction(function_arn("untold"), tags_readable=False))
+    return {**SWEEP, "lambdaARN": unreadable.arn.unqualified}, None
 
 
 def missing_target(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
@@ -121,7 +127,8 @@ def too_many_batches(world: World) -> tuple[dict[str, Any], PlanSettings | None]
         (outside_the_pattern, InvalidInputError, r"lambdaARN: .*:function:orders is outside the functions", False),
         (in_another_account_without_a_role, InvalidInputError, r"lambdaARN: .* is in account 123456789012, not", False),
         (a_canary_in_another_account, InvalidInputError, r"canary: .* is in account 123456789012, whose alarms", False),
-        (one_of_the_tuners_own, InvalidInputError, r"lambdaARN: tuner-Plan-1a2b is one of this tuner's own", False),
+        (one_of_the_tuners_own, InvalidInputError, r"lambdaARN: tune-Plan-1a2b is one of this tuner's own", False),
+        (a_function_whose_tags_cannot_be_read, InvalidInputError, r"lambdaARN: the tags of untold could not", False),
         (missing_target, TargetNotFoundError, r"^lambdaARN: function nope in us-east-1: not found", False),
         (invalid_num, InvalidInputError, r"num: must be at least 5 \(got 2\)", False),
         (missing_pre_processor, InvalidInputError, r"preProcessorARN: function nope in us-east-1: not found", False),
