@@ -112,3 +112,20 @@ def test_plan_may_read_the_duration_metric_for_its_budget_check() -> None:
 def test_the_profiles_table_outlives_the_stack() -> None:
     table = TEMPLATE["Resources"]["ProfilesTable"]
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+@pytest.mark.parametrize("count", [1, 3, 10])
+def test_the_tuner_may_assume_the_target_role_in_exactly_the_accounts_it_names(count: int) -> None:
+    accounts = [f"{index:012d}" for index in range(210987654321, 210987654321 + count)]
+    parameters = {"TargetAccountRoleName": "tuner-target", "TargetAccountIds": ",".join(accounts),
+                  "TargetAccountExternalId": "tuner-7f3c9a"}  # fmt: skip
+    resolver = Resolver.for_template(TEMPLATE, parameters, PSEUDO)
+    resolver.check_rules()
+    (statement,) = resolver.resolve(TEMPLATE["Resources"]["TargetAccountAssumePolicy"]["Properties"])["PolicyDocument"][
+        "Statement"
+    ]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRole")
+    assert statement["Resource"] == [f"arn:aws:iam::{account}:role/tuner-target" for account in accounts]
+    allowed = re.compile(TEMPLATE["Parameters"]["TargetAccountIds"]["AllowedPattern"])
+    assert allowed.match(",".join(accounts))
+    assert not allowed.match(",".join([*accounts, "999999999999"] if count == 10 else ["1234", *accounts]))

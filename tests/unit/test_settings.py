@@ -29,11 +29,13 @@ CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = 
     (
         PlanFunctionSettings,
         {**TUNING, **SCOPE, "MAX_RUN_SECONDS": "600", "TUNER_ARCHITECTURE": "x86_64", "RUNS_TABLE": "runs",
-         "PROFILES_TABLE": "profiles", "TUNER_ACCOUNT_ID": "123456789012", "TARGET_ACCOUNT_ROLE_NAME": "tuner-target"},
+         "PROFILES_TABLE": "profiles", "TUNER_ACCOUNT_ID": "123456789012", "TARGET_ACCOUNT_ROLE_NAME": "tuner-target",
+         "TARGET_ACCOUNT_IDS": "210987654321,333344445555"},
         {"power_values": [128, 512, 1024], "max_memory_mb": 3008, "max_run_seconds": 600, "stack_id": STACK_ID,
          "tuner_architecture": Architecture.X86_64, "target_function_arn_pattern": PATTERN, "runs_table": "runs",
          "profiles_table": "profiles", "throttle_base_delay_ms": 200, "tuner_memory_mb": 256,
-         "tuner_account": "123456789012", "target_account_role_name": "tuner-target"},
+         "tuner_account": "123456789012", "target_account_role_name": "tuner-target",
+         "target_account_ids": ["210987654321", "333344445555"]},
     ),
     (PrepareFunctionSettings, {"RUNS_TABLE": "runs"}, {"runs_table": "runs"}),
     (
@@ -122,11 +124,12 @@ def test_an_empty_table_name_is_refused_at_once() -> None:
 
 
 def test_every_invalid_value_is_named() -> None:
-    environment = CASES[0][1] | {"POWER_VALUES": "128,lots", "MAX_MEMORY_MB": "64"}
+    environment = CASES[0][1] | {"POWER_VALUES": "128,lots", "MAX_MEMORY_MB": "64", "TARGET_ACCOUNT_IDS": "12,x"}
     with pytest.raises(MisconfiguredFunctionError) as raised:
         PlanFunctionSettings.from_environment(environment)
     assert "POWER_VALUES: Value error" in str(raised.value)
     assert "MAX_MEMORY_MB: Input should be greater than or equal to 128" in str(raised.value)
+    assert "TARGET_ACCOUNT_IDS: Value error, each account id is 12 digits" in str(raised.value)
 
 
 def test_settings_are_read_once_per_function_until_the_environment_is_fresh(monkeypatch: pytest.MonkeyPatch) -> None:

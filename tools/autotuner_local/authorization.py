@@ -10,7 +10,7 @@ it *and* the role exists and its trust policy names the handler's role (moto its
 missing one, be assumed). A third hook notes the credentials AssumeRole returned; a call signed with them is then
 checked against the assumed role's policies, in its account, instead of the handler's. What is not checked: the
 role's MaxSessionDuration, session policies and tags, and trust-policy conditions other than the String and Arn
-operators on aws:PrincipalArn and aws:PrincipalAccount.
+operators on aws:PrincipalArn, aws:PrincipalAccount and sts:ExternalId.
 
 Lambda calls carry the function's tags as ``aws:ResourceTag/<key>`` (so a Deny on CloudFormation's stack-id tag
 holds), and GetFunction returns a function's tags only to a caller allowed lambda:ListTags on it, as Lambda does.
@@ -189,7 +189,8 @@ def authorize(
     request = Request(action, resource, known_keys | {"aws:principalarn": principal.role_arn})
     context[_PRINCIPAL_KEY] = principal
     decision = decide(principal.documents, request)
-    if decision is Decision.ALLOWED and action == "sts:AssumeRole" and not _trusted(principal, resource):
+    external_id = context.get(_PARAMETERS_KEY, {}).get("ExternalId")
+    if decision is Decision.ALLOWED and action == "sts:AssumeRole" and not _trusted(principal, resource, external_id):
         decision = Decision.NOT_TRUSTED
     allowed = decision is Decision.ALLOWED
     principal.record(AuthorizationDecision(principal.function_name, action, resource, allowed, principal.role_arn))
@@ -212,12 +213,15 @@ def _acting_principal(principal: Principal | None, signer: RequestSigner | None)
     return principal.assuming(role, session.session_name)
 
 
-def _trusted(principal: Principal, role_arn: str) -> bool:
-    """Whether the role exists and its trust policy lets the principal's role assume it."""
+def _trusted(principal: Principal, role_arn: str, external_id: str | None) -> bool:
+    """Whether the role exists and its trust policy lets the principal's role assume it (with the external id the
+    call presents, if any)."""
     role = principal.role_named(role_arn)
     if role is None:
         return False
     context = {"aws:principalarn": principal.role_arn, "aws:principalaccount": principal.account}
+    if external_id is not None:
+        context["sts:externalid"] = str(external_id)
     return trusts(role.trust, principal.role_arn, principal.account, context)
 
 

@@ -87,11 +87,12 @@ def deploy(
         "AWS::AccountId": LOCAL_ACCOUNT,
         "AWS::Partition": "aws",
         "AWS::StackName": stack_name,
-        "AWS::StackId": _create_stack(stack_name, region),
         "AWS::URLSuffix": "amazonaws.com",
         "AWS::NoValue": "",
     }
     resolver = Resolver.for_template(template, parameters or {}, pseudo)
+    resolver.check_rules()  # before the stack exists, as CloudFormation checks them
+    resolver.pseudo["AWS::StackId"] = pseudo["AWS::StackId"] = _create_stack(stack_name, region)
     stack = LocalStack(
         name=stack_name, region=region, template_dir=template_path.parent, stack_id=pseudo["AWS::StackId"]
     )

@@ -41,6 +41,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             max_run_seconds=settings.max_run_seconds,
             tuner_account=settings.tuner_account,
             target_account_role_name=settings.target_account_role_name,
+            target_account_ids=settings.target_account_ids,
         ),
         function_for=wiring.function_control,
         invoker_for=lambda region, through: wiring.invoker(region, settings.throttle_base_delay_ms, through),

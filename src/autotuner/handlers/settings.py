@@ -107,10 +107,28 @@ class TargetScopeSettings(StackIdSetting):
 
 
 class TargetAccountSettings(FunctionSettings):
-    """Targets in other accounts: reached through the role of this name there (empty: this account only)."""
+    """Targets in other accounts: reached through the role of this name there (empty: this account only), in the
+    accounts named and no other."""
 
     tuner_account: str = Field(validation_alias="TUNER_ACCOUNT_ID", pattern=r"^\d{12}$")
     target_account_role_name: str = Field(default="", validation_alias="TARGET_ACCOUNT_ROLE_NAME")
+    target_account_ids: list[str] = Field(default_factory=list, validation_alias="TARGET_ACCOUNT_IDS")
+
+    @field_validator("target_account_ids", mode="before")
+    @classmethod
+    def _comma_separated_accounts(cls, value: object) -> object:
+        if isinstance(value, str):
+            accounts = [v.strip() for v in value.split(",") if v.strip()]
+            if any(not (a.isdigit() and len(a) == 12) for a in accounts):
+                raise ValueError("each account id is 12 digits")
+            return accounts
+        return value
+
+
+class TargetAccountExternalIdSetting(FunctionSettings):
+    """The external id every AssumeRole of a target account's role presents (that role requires it)."""
+
+    target_account_external_id: str = Field(default="", validation_alias="TARGET_ACCOUNT_EXTERNAL_ID")
 
 
 class TuningDefaultsSettings(FunctionSettings):

@@ -80,6 +80,7 @@ class PlanSettings(CamelModel):
     max_run_seconds: int | None = None
     tuner_account: str | None = Field(default=None, description="None: every target is reached with own role")
     target_account_role_name: str = Field(default="", description="the role assumed in other accounts")
+    target_account_ids: list[str] = Field(default_factory=list, description="the only other accounts it may reach")
 
 
 def plan_run(
@@ -206,12 +207,15 @@ def _deadline(started_at: str | None, max_run_seconds: int | None) -> float | No
 
 
 def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
-    """The target and its processors are within the deployment's reach; checked before any of them is read or
-    invoked (whether one is the tuner's own is known once its tags are read, before anything is invoked)."""
+    """The target and its processors are within the deployment's reach (its pattern, and an account it names);
+    checked before any of them is read, the payload fetched or anything invoked (whether one is the tuner's own is
+    known once its tags are read, before anything is invoked)."""
     target = tuning.function
     pattern = settings.target_arn_pattern
     problems = target_problems("lambdaARN", target, pattern)
-    problems += account_problems("lambdaARN", target, settings.tuner_account, settings.target_account_role_name)
+    problems += account_problems(
+        "lambdaARN", target, settings.tuner_account, settings.target_account_role_name, settings.target_account_ids
+    )
     problems += canary_account_problems(tuning, settings.tuner_account)
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is not None:

@@ -51,7 +51,9 @@ def a_canary_in_another_account(world: World) -> tuple[dict[str, Any], PlanSetti
     world.function.publish_version("release 9")
     world.function.restore_alias(AliasSnapshot(name="live", version="1"))
     canary = {**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live", "canary": {}}
-    return canary, PlanSettings(tuner_account="999988887777", target_account_role_name="autotuner-target")
+    return canary, PlanSettings(
+        tuner_account="999988887777", target_account_role_name="autotuner-target", target_account_ids=["123456789012"]
+    )
 
 
 def one_of_the_tuners_own(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
@@ -290,7 +292,9 @@ def test_a_budget_is_checked_again_with_what_the_probe_measured(world: World) ->
 
 
 def test_a_target_in_another_account_is_read_and_recorded_with_the_role_it_is_reached_through(world: World) -> None:
-    settings = PlanSettings(tuner_account="999988887777", target_account_role_name="autotuner-target")
+    settings = PlanSettings(
+        tuner_account="999988887777", target_account_role_name="autotuner-target", target_account_ids=["123456789012"]
+    )
 
     document = world.plan(SWEEP, settings)
 

@@ -3,7 +3,7 @@
 for it goes through."""
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.inputs.arn import FunctionRef
@@ -73,11 +73,22 @@ class AssumedRole(CamelModel):
     session_name: str
 
 
-def account_problems(field: str, target: FunctionRef, tuner_account: str | None, role_name: str) -> list[str]:
-    """Why a target in another account cannot be reached: the deployment names no role to assume there.
-    ``tuner_account`` None: the account is not known (every target is reached with the tuner's own role)."""
-    if tuner_account is None or target.account == tuner_account or role_name:
+def account_problems(
+    field: str, target: FunctionRef, tuner_account: str | None, role_name: str, account_ids: Collection[str] = ()
+) -> list[str]:
+    """Why a target in another account may not be reached: the deployment names no role to assume there, or does
+    not name the target's account among ``account_ids`` (its TargetAccountIds). ``tuner_account`` None: the account
+    is not known (every target is reached with the tuner's own role)."""
+    if tuner_account is None or target.account == tuner_account:
         return []
+    if role_name and target.account in account_ids:
+        return []
+    if role_name:
+        named = ", ".join(sorted(account_ids)) or "none"
+        return [
+            f"{field}: {target.unqualified} is in account {target.account}, which is not one of the accounts this "
+            f"deployment may tune (its TargetAccountIds: {named}); refused"
+        ]
     return [
         f"{field}: {target.unqualified} is in account {target.account}, not this tuner's account {tuner_account}; "
         f"to tune functions in other accounts, deploy {ROLE_TEMPLATE} there and the tuner with the parameter "

@@ -100,7 +100,15 @@ def test_a_target_in_another_account_is_reached_through_the_named_role_with_a_se
     assert target_role(ELSEWHERE, "123456789012", "autotuner-target", "0a1b2c3d4e") == AssumedRole(
         role_arn="arn:aws:iam::210987654321:role/autotuner-target", session_name="autotuner-run-0a1b2c3d4e"
     )
-    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "autotuner-target") == []
+    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "autotuner-target", ["210987654321"]) == []
+
+
+@pytest.mark.parametrize("named", [[], ["111122223333", "333344445555"]], ids=["none", "others"])
+def test_a_target_in_an_account_the_deployment_does_not_name_is_refused_naming_the_parameter(named: list[str]) -> None:
+    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "autotuner-target", named) == [
+        f"lambdaARN: {ELSEWHERE.unqualified} is in account 210987654321, which is not one of the accounts this "
+        f"deployment may tune (its TargetAccountIds: {', '.join(named) or 'none'}); refused"
+    ]
 
 
 @pytest.mark.parametrize(("tuner_account", "role_name"), [("123456789012", ""), (None, "r"), ("210987654321", "r")])
