@@ -257,6 +257,69 @@ def test_the_deployed_tuner_refuses_a_run_over_budget_without_invoking_the_targe
     assert runtime.targets_invoked("orders") == []
 
 
+# ---- the operator's ceilings, which no input can raise ------------------------------------------------------------
+
+
+def test_a_run_over_the_deployments_budget_ceiling_is_refused_before_the_target_is_invoked(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    stack = deploy(parameters={"MaxRunBudgetUsd": "0.01"})
+    arn = make_target("orders", timeout_s=300)  # no Duration data: each invocation is taken at its timeout
+
+    run = run_tuning(stack, {"lambdaARN": arn, **SWEEP, "budgetUsd": 50})  # the input cannot raise the ceiling
+
+    assert (run.status, run.error) == ("FAILED", "BudgetExceededError")
+    assert str(run.cause).startswith("MaxRunBudgetUsd: the run is estimated at up to $")
+    assert "above this deployment's ceiling of $0.01 per run" in str(run.cause)
+    assert runtime.targets_invoked("orders") == []
+
+
+def test_the_audits_run_of_a_short_function_at_every_size_a_thousand_times_is_refused_before_it_starts(
+    stack: LocalStack, runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("orders", timeout_s=3)
+
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 1000, "powerValues": "ALL"})
+
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    # 46 sizes (1,024 MB, the current one, among them): the audit's 46 x 1,000 invocations and the probe
+    assert "MaxRunInvocations: the run would invoke the function up to 46,001 times (46 sizes x 1000" in str(run.cause)
+    assert "ceiling of 5,000 invocations per run" in str(run.cause)
+    assert runtime.targets_invoked("orders") == []
+    assert target_state("orders").versions == ["$LATEST"]
+
+
+def test_a_deployment_that_never_applies_recommends_and_says_why(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    stack = deploy(parameters={"AllowAutoApply": "false"})
+    arn = make_target("orders", memory_mb=1024)
+
+    run = run_tuning(stack, {"lambdaARN": arn, **SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live"})
+
+    assert run.status == "SUCCEEDED", run.cause
+    assert "applied" not in run.output or not run.output["applied"]
+    assert any(w.startswith("autoOptimize: this deployment never applies") for w in run.output["warnings"])
+    state = target_state("orders")
+    assert (state.memory_mb, state.aliases, state.versions) == (1024, {}, ["$LATEST"])
+
+
+def test_measure_has_its_reserved_concurrency_and_a_parallel_run_asking_for_more_is_held_to_it(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    measure = stack.functions["MeasureFunction"]
+    reserved = boto3.client("lambda").get_function_concurrency(FunctionName=measure)["ReservedConcurrentExecutions"]
+    arn = make_target("orders")
+
+    run = run_tuning(stack, {"lambdaARN": arn, **SWEEP, "parallelInvocation": True, "maxConcurrency": 40})
+
+    assert reserved == 20
+    assert run.status == "SUCCEEDED", run.cause
+    assert (
+        "maxConcurrency: 40 is more than the 20 Measure tasks this deployment runs at once" in run.output["warnings"][0]
+    )
+
+
 def test_an_alarm_on_one_of_the_stacks_own_functions_does_not_re_tune_it(stack: LocalStack) -> None:
     own = stack.functions["MeasureFunction"]
     ProfileStore(stack.tables["ProfilesTable"]).set_user_profile(own, {"num": 5, "powerValues": [256, 512]})

@@ -264,6 +264,10 @@ class _Deployer:
             Tags=self._tags(logical_id) | SAM_TAGS | properties.get("Tags", {}),
         )
         arn = response["FunctionArn"]
+        if "ReservedConcurrentExecutions" in properties:
+            self.session.client("lambda").put_function_concurrency(
+                FunctionName=name, ReservedConcurrentExecutions=int(properties["ReservedConcurrentExecutions"])
+            )
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = arn
         self.stack.functions[logical_id] = arn

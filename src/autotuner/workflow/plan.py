@@ -9,7 +9,6 @@ from pydantic import Field
 
 from autotuner.domain.automation.canary import canary_problems
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.money import usd
 from autotuner.domain.costs.pricing import prices_for_region
 from autotuner.domain.costs.run_cost import (
     DURATION_HISTORY_DAYS,
@@ -31,6 +30,14 @@ from autotuner.domain.errors import (
     TargetNotFoundError,
 )
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
+from autotuner.domain.inputs.ceilings import (
+    Budget,
+    RunCeilings,
+    invocation_problems,
+    over_budget_message,
+    run_budget,
+    within_ceilings,
+)
 from autotuner.domain.inputs.payload import InlinePayload
 from autotuner.domain.inputs.scope import (
     AssumedRole,
@@ -81,6 +88,7 @@ class PlanSettings(CamelModel):
     tuner_account: str | None = Field(default=None, description="None: every target is reached with own role")
     target_account_role_name: str = Field(default="", description="the role assumed in other accounts")
     target_account_ids: list[str] = Field(default_factory=list, description="the only other accounts it may reach")
+    ceilings: RunCeilings = Field(default_factory=RunCeilings, description="the operator's, whatever the input asks")
 
 
 def plan_run(
@@ -96,7 +104,8 @@ def plan_run(
 ) -> RunDocument:
     started = time.monotonic()
     read = read_tuning_input(request.input, settings.defaults)
-    tuning = read.tuning
+    tuning, ceiling_warnings = within_ceilings(read.tuning, settings.ceilings)
+    budget, budget_warnings = run_budget(tuning, settings.ceilings)
     function = tuning.function
     _check_allowed(tuning, settings)
     run_id = run_id_for(request.execution_id)
@@ -104,7 +113,12 @@ def plan_run(
     control = _reach_target(function, through, function_for)
     original = _read_target(control, settings.stack_id)
     _check_state(original, control)
-    warnings = [*read.warnings, *_alias_warnings(tuning, function, control, original)]
+    warnings = [
+        *read.warnings,
+        *ceiling_warnings,
+        *budget_warnings,
+        *_alias_warnings(tuning, function, control, original),
+    ]
     _check_canary(tuning, control)
     _check_processors(tuning, lambda arn: function_for(arn, through), settings.stack_id)
 
@@ -123,20 +137,24 @@ def plan_run(
     )
     sizes = sorted({b.memory_mb for b in opening.batches})
     _check_batches(len(opening.batches), per_batch, original.timeout_s)
+    too_many = invocation_problems(len(sizes), _invocations_per_size(tuning, sizes, original.memory_mb), probes,
+                                   settings.ceilings)  # fmt: skip
+    if too_many:
+        raise InvalidInputError(too_many)
 
     def estimate_from(reports: list[InvocationReport]) -> RunCost:
         return _estimate(tuning=tuning, sizes=sizes, tasks=len(opening.tasks), preflight=reports,
                          original=original, pricing=pricing, tuner=settings.tuner)  # fmt: skip
 
-    if tuning.budget_usd is not None:  # a refused run never invokes the target: first a bound, before the probe
+    if budget is not None:  # a refused run never invokes the target: first a bound, before the probe
         recent_max_ms = durations.max_duration_ms(function, DURATION_HISTORY_DAYS) if durations else None
         bound = duration_bound(recent_max_ms, original.timeout_s)
-        _refuse_over_budget(tuning.budget_usd, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
+        _refuse_over_budget(budget, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
                             before_probe=f"each taken at {bound.basis}")  # fmt: skip
     preflight = _preflight(tuning, function, payload, invoker_for(function.region, through))
     estimate = estimate_from(preflight)
-    if tuning.budget_usd is not None:
-        _refuse_over_budget(tuning.budget_usd, estimate, sizes)
+    if budget is not None:
+        _refuse_over_budget(budget, estimate, sizes)
     plan = Plan(
         run_id=run_id,
         execution_id=request.execution_id,
@@ -342,15 +360,14 @@ def _at_bound(billed_ms: int, original: FunctionConfiguration) -> InvocationRepo
     )
 
 
-def _refuse_over_budget(budget: float, estimate: RunCost, sizes: list[int], *, before_probe: str | None = None) -> None:
-    if estimate.total <= budget:
+def _refuse_over_budget(
+    budget: Budget, estimate: RunCost, sizes: list[int], *, before_probe: str | None = None
+) -> None:
+    if estimate.total <= budget.amount_usd:
         return
     counted = f"{estimate.target_invocations} invocations of {len(sizes)} sizes"
     basis = f" before invoking the function ({counted}, {before_probe})" if before_probe else f" ({counted})"
-    raise BudgetExceededError(
-        f"budgetUsd: the run is estimated at up to {usd(estimate.total)}{basis}, above the budget of {usd(budget)}; "
-        "lower num or powerValues, or raise budgetUsd"
-    )
+    raise BudgetExceededError(over_budget_message(budget, estimate.total, basis))
 
 
 def _preflight(

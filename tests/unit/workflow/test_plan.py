@@ -15,6 +15,7 @@ from autotuner.domain.errors import (
     TargetNotFoundError,
 )
 from autotuner.domain.inputs.arn import parse_function_arn
+from autotuner.domain.inputs.ceilings import RunCeilings
 from autotuner.domain.inputs.scope import STACK_ID_TAG, AssumedRole
 from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.cleanup import NO_CHANGE
@@ -311,3 +312,33 @@ def test_a_target_in_another_account_is_read_and_recorded_with_the_role_it_is_re
     world.functions.reached_through.clear()
     world.clean_up(again=True)
     assert world.functions.reached_through == {TARGET: role}
+
+
+CEILINGS = PlanSettings(ceilings=RunCeilings(max_budget_usd=10.0, max_invocations=5000, allow_auto_apply=False,
+                                             measure_reserved_concurrency=20))  # fmt: skip
+
+
+def test_a_run_over_the_deployments_budget_ceiling_is_refused_before_the_target_is_invoked(world: World) -> None:
+    tight = PlanSettings(ceilings=RunCeilings(max_budget_usd=0.000001))
+    with pytest.raises(BudgetExceededError, match=r"^MaxRunBudgetUsd: the run is estimated at up to .* before invok"):
+        world.plan({**SWEEP, "budgetUsd": 100.0}, tight)  # the input cannot raise it
+    assert world.invoker.calls == []
+    assert world.records.read(EXECUTION) is None
+
+
+def test_a_run_planned_above_the_invocation_ceiling_is_refused_before_anything_is_invoked(world: World) -> None:
+    with pytest.raises(InvalidInputError, match=r"MaxRunInvocations: the run would invoke the function up to 31 times"):
+        world.plan({**SWEEP, "num": 10}, PlanSettings(ceilings=RunCeilings(max_invocations=30)))
+    assert world.invoker.calls == []
+    assert world.records.read(EXECUTION) is None
+
+
+def test_within_the_ceilings_a_run_that_asked_to_apply_recommends_and_a_parallel_one_is_held_to_the_reservation(
+    world: World,
+) -> None:
+    document = world.plan({**SWEEP, "autoOptimize": True, "parallelInvocation": True, "maxConcurrency": 40}, CEILINGS)
+    assert document.plan is not None
+    assert document.round is not None
+    assert (document.plan.applies, document.plan.max_concurrency) == (False, 20)
+    assert document.round.task_concurrency <= 20
+    assert [w.split(":")[0] for w in document.plan.warnings] == ["autoOptimize", "maxConcurrency"]
