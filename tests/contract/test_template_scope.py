@@ -129,3 +129,16 @@ def test_the_tuner_may_assume_the_target_role_in_exactly_the_accounts_it_names(c
     allowed = re.compile(TEMPLATE["Parameters"]["TargetAccountIds"]["AllowedPattern"])
     assert allowed.match(",".join(accounts))
     assert not allowed.match(",".join([*accounts, "999999999999"] if count == 10 else ["1234", *accounts]))
+
+
+def test_only_the_janitors_own_rules_may_send_to_its_dead_letter_queue() -> None:
+    resolver = Resolver.for_template(TEMPLATE, {}, PSEUDO)
+    resolver.refs["JanitorDeadLetterQueue"] = "<JanitorDeadLetterQueue>"
+    for name in ("JanitorDeadLetterQueue", "CleanupFunctionExecutionEnded", "CleanupFunctionSweep"):
+        resolver.attributes[(name, "Arn")] = f"<{name}.Arn>"
+    policy = resolver.resolve(TEMPLATE["Resources"]["JanitorDeadLetterQueuePolicy"]["Properties"])
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Principal"], statement["Action"], statement["Resource"]) == (
+        {"Service": "events.amazonaws.com"}, "sqs:SendMessage", "<JanitorDeadLetterQueue.Arn>")  # fmt: skip
+    sources = ["<CleanupFunctionExecutionEnded.Arn>", "<CleanupFunctionSweep.Arn>"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": sources}}

@@ -142,6 +142,12 @@ def test_operations_map_to_iam_actions(service: str, name: str, action: str) -> 
         ("lambda", "DeleteAlias", {"FunctionName": FUNCTION, "Name": "live"}, FUNCTION),
         ("lambda", "CreateAlias", {"FunctionName": "orders", "Name": "a", "FunctionVersion": "2"}, FUNCTION),
         ("dynamodb", "GetItem", {"TableName": "t"}, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t"),
+        (
+            "dynamodb",
+            "Query",
+            {"TableName": "t", "IndexName": "i"},
+            f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/index/i",
+        ),
         ("s3", "GetObject", {"Bucket": "b", "Key": "p/q.json"}, "arn:aws:s3:::b/p/q.json"),
         ("sns", "Publish", {"TopicArn": "arn:aws:sns:us-east-1:1:t"}, "arn:aws:sns:us-east-1:1:t"),
         ("stepfunctions", "DescribeExecution", {"executionArn": "arn:e"}, "arn:e"),

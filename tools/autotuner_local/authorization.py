@@ -123,7 +123,9 @@ def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], ac
         return _function_arn(operation, parameters, account, region)
     if service == "dynamodb" and "TableName" in parameters:
         table = str(parameters["TableName"])
-        return table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+        arn = table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+        index = parameters.get("IndexName")  # a Query or Scan of an index is authorized on the index's ARN
+        return f"{arn}/index/{index}" if index else arn
     if service == "logs" and "logGroupName" in parameters:  # IAM checks a log group's events on the group's ARN
         return f"arn:aws:logs:{region}:{account}:log-group:{parameters['logGroupName']}"
     if service == "s3" and "Bucket" in parameters:

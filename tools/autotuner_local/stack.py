@@ -8,9 +8,12 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 from autotuner_local.iam import generated_role, translate
 from autotuner_local.naming import SAM_TAGS, cloudformation_tags, generated_name
@@ -36,11 +39,23 @@ DEPLOY_ORDER = (
     "AWS::SNS::Topic",
     "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::CloudWatch::Alarm",
     "AWS::DynamoDB::Table",
     "AWS::Serverless::Function",
     "AWS::Serverless::StateMachine",
     "AWS::CloudWatch::Dashboard",
 )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a rule's target (EventBridge) or an asynchronous invocation (Lambda) is retried, and where what fails
+    every attempt is kept (a queue's ARN; empty: dropped, as AWS drops it)."""
+
+    retries: int
+    dead_letter_arn: str = ""
 
 
 @dataclass
@@ -57,6 +72,11 @@ class LocalStack:
     dashboards: dict[str, str] = field(default_factory=dict)  # logical id -> dashboard name
     rules: dict[str, str] = field(default_factory=dict)  # "Resource.Event" -> EventBridge rule name
     rule_targets: dict[str, str] = field(default_factory=dict)  # rule name -> the ARN it would invoke in AWS
+    rule_inputs: dict[str, str] = field(default_factory=dict)  # rule name -> the constant input it sends, if any
+    rule_delivery: dict[str, Delivery] = field(default_factory=dict)  # rule name -> its target's retries and DLQ
+    async_delivery: dict[str, Delivery] = field(default_factory=dict)  # function ARN -> its EventInvokeConfig
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
+    alarms: dict[str, str] = field(default_factory=dict)  # logical id -> alarm name
     outputs: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> why it was not created
 
@@ -227,6 +247,38 @@ class _Deployer:
     def _topicpolicy(self, logical_id: str, _spec: dict[str, Any]) -> None:
         self.stack.skipped[logical_id] = "the emulator does not enforce resource policies"
 
+    def _queuepolicy(self, logical_id: str, spec: dict[str, Any]) -> None:
+        self._topicpolicy(logical_id, spec)
+
+    def _queue(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec.get("Properties", {}))
+        name = properties.get("QueueName") or self._physical_name(logical_id, 80)
+        attributes: dict[QueueAttributeNameType, str] = {}
+        if "MessageRetentionPeriod" in properties:
+            attributes["MessageRetentionPeriod"] = str(properties["MessageRetentionPeriod"])
+        if "SqsManagedSseEnabled" in properties:
+            attributes["SqsManagedSseEnabled"] = str(properties["SqsManagedSseEnabled"]).lower()
+        sqs = self.session.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.resolver.refs[logical_id] = url
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.resolver.attributes[(logical_id, "QueueName")] = name
+        self.stack.queues[logical_id] = url
+
+    def _alarm(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec["Properties"])
+        name = properties.get("AlarmName") or self._physical_name(logical_id, 255)
+        keys = ("AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods",
+                "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions")  # fmt: skip
+        arguments: dict[str, Any] = {key: properties[key] for key in keys if key in properties}
+        for key in ("Period", "EvaluationPeriods"):
+            arguments[key] = int(arguments[key])
+        arguments["Threshold"] = float(arguments["Threshold"])
+        self.session.client("cloudwatch").put_metric_alarm(AlarmName=name, **arguments)
+        self.resolver.refs[logical_id] = name
+        self.stack.alarms[logical_id] = name
+
     def _table(self, logical_id: str, spec: dict[str, Any]) -> None:
         properties = self.resolver.resolve(spec.get("Properties", {}))
         name = properties.get("TableName") or self._physical_name(logical_id, 255)
@@ -237,6 +289,8 @@ class _Deployer:
             "AttributeDefinitions": properties["AttributeDefinitions"],
             "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
         }
+        if "GlobalSecondaryIndexes" in properties:
+            arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
         if "SSESpecification" in properties:
             arguments["SSESpecification"] = {"Enabled": properties["SSESpecification"].get("SSEEnabled", False)}
         arn = dynamodb.create_table(**arguments)["TableDescription"]["TableArn"]
@@ -264,6 +318,10 @@ class _Deployer:
             Tags=self._tags(logical_id) | SAM_TAGS | properties.get("Tags", {}),
         )
         arn = response["FunctionArn"]
+        invoke_config = properties.get("EventInvokeConfig")
+        if invoke_config is not None:  # asynchronous invocations: Lambda's own retries, then the failure destination
+            on_failure = invoke_config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
+            self.stack.async_delivery[arn] = Delivery(int(invoke_config.get("MaximumRetryAttempts", 2)), on_failure)
         if "ReservedConcurrentExecutions" in properties:
             self.session.client("lambda").put_function_concurrency(
                 FunctionName=name, ReservedConcurrentExecutions=int(properties["ReservedConcurrentExecutions"])
@@ -329,10 +387,15 @@ class _Deployer:
             else:
                 arguments["EventPattern"] = json.dumps(properties["Pattern"])
             client.put_rule(**arguments)
-            # No target is attached: the emulator cannot deliver to Lambda or Step Functions (and fails a
-            # put_events that matches such a target). Tests attach an SQS probe to check the pattern instead.
+            # No target is attached: moto cannot deliver to Lambda or Step Functions (and fails a put_events that
+            # matches such a target); local.events delivers as EventBridge does. Tests attach an SQS probe to check
+            # the pattern instead.
             self.stack.rules[f"{logical_id}.{event_name}"] = rule
             self.stack.rule_targets[rule] = target_arn
+            if "Input" in properties:
+                self.stack.rule_inputs[rule] = str(properties["Input"])
+            retries = int(properties.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))  # AWS's default
+            self.stack.rule_delivery[rule] = Delivery(retries, properties.get("DeadLetterConfig", {}).get("Arn", ""))
 
 
 def placeholder_code() -> bytes:

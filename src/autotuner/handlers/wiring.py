@@ -3,6 +3,7 @@
 from autotuner.adapters.alarms import CloudWatchAlarms
 from autotuner.adapters.discovery import FunctionDirectory, read_function_tags
 from autotuner.adapters.executions import Executions
+from autotuner.adapters.executions import execution_status as read_execution_status
 from autotuner.adapters.function_logs import CloudWatchFunctionLogs
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.measurements import MeasurementTable
@@ -47,6 +48,10 @@ def warming_invoker() -> LambdaInvoker:
 def function_directory(stack_id: str) -> FunctionDirectory:
     """Functions found by tag, the stack's own (``stack_id``) left out."""
     return FunctionDirectory(own_stack_id=stack_id)
+
+
+def execution_status(execution_arn: str) -> str | None:
+    return read_execution_status(execution_arn)
 
 
 def function_tags(function_arn: str) -> dict[str, str] | None:

@@ -155,6 +155,16 @@ class RunRecords(Protocol):
     def read(self, execution_id: str) -> RunRecord | None: ...
 
 
+class PendingCleanups(Protocol):
+    """The runs whose record holds no completed clean-up, and whether each one's execution still runs."""
+
+    def pending_cleanups(self) -> list[str]: ...
+
+
+# An execution's status by its ARN (None: Step Functions does not know it).
+ExecutionStatus = Callable[[str], str | None]
+
+
 class MeasurementStore(Protocol):
     """The run's own storage of what each Measure task measured (expiring), so that no invocation's report
     crosses the state machine's state."""

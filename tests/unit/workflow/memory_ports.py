@@ -394,6 +394,14 @@ class MemoryRunRecords:
         stored = self._items.get(execution_id)
         return self._as_read(stored) if stored is not None else None
 
+    def pending_cleanups(self) -> list[str]:
+        """Records opened whose clean-up has not completed (the table's sparse index)."""
+        return [
+            execution
+            for execution, stored in self._items.items()
+            if stored.record is not None and not (stored.record.cleanup and stored.record.cleanup.complete)
+        ]
+
     def _open_record(self, execution_id: str) -> RunRecord | None:
         stored = self._items.get(execution_id)
         return stored.record if stored is not None and not stored.closed else None
