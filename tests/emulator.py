@@ -11,10 +11,12 @@ from unittest import mock
 
 import boto3
 from moto.awslambda.exceptions import LambdaClientError
-from moto.awslambda.models import LambdaBackend
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from autotuner_local.authorization import CURRENT_PRINCIPAL
 from autotuner_local.events import deliver_status_change
+from autotuner_local.naming import LOGICAL_ID_TAG
+from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 
 if TYPE_CHECKING:
@@ -38,6 +40,11 @@ class Execution:
 
     def states_entered(self) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
+
+
+def logical_id(function: LambdaFunction) -> str | None:
+    """The logical id of one of a stack's functions (CloudFormation tags it), as moto holds the function."""
+    return (function.tags or {}).get(LOGICAL_ID_TAG)
 
 
 def run_tuning(stack: LocalStack, tuning_input: object, name: str = "run-1", timeout_s: float = 120) -> Execution:
@@ -95,7 +102,7 @@ def janitor_during(stack: LocalStack, execution: str, step: str, operation: str)
 
     def after_the_janitor(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
         principal = CURRENT_PRINCIPAL.get()
-        if principal is not None and principal.function_name.endswith(f"-{step}") and not interrupted:
+        if principal is not None and principal.logical_id == step and not interrupted:
             interrupted.append(step)
             arn = execution_arn(stack, execution)
             as_operator(lambda: boto3.client("stepfunctions").stop_execution(executionArn=arn))
@@ -106,6 +113,45 @@ def janitor_during(stack: LocalStack, execution: str, step: str, operation: str)
 
     with mock.patch.object(LambdaBackend, operation, after_the_janitor):
         yield interrupted
+
+
+def running_execution(stack: LocalStack) -> str:
+    sfn = boto3.client("stepfunctions")
+    (running,) = sfn.list_executions(stateMachineArn=stack.state_machine_arn, statusFilter="RUNNING")["executions"]
+    return str(running["executionArn"])
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def settled(runtime: InProcessRuntime) -> bool:
+    """No handler still finishing: the runtime served nothing new for a while."""
+    before = len(runtime.invocations)
+    time.sleep(0.3)
+    return len(runtime.invocations) == before
+
+
+def stopped_while_preparing(stack: LocalStack, runtime: InProcessRuntime, tuning: dict[str, Any]) -> str:
+    """A run stopped by hand as its Prepare Lambda starts, which goes on publishing after the stop, as a Lambda
+    does in AWS; returns the execution's ARN once everything settled (no janitor has run)."""
+    sfn = boto3.client("stepfunctions")
+    stopped: list[str] = []
+
+    def stop_while_preparing(function: LambdaFunction, _payload: Any) -> None:
+        if logical_id(function) == "PrepareFunction" and not stopped:
+            stopped.append(as_operator(lambda: running_execution(stack)))
+            as_operator(lambda: sfn.stop_execution(executionArn=stopped[0], error="Operator", cause="by hand"))
+
+    runtime.hooks.append(stop_while_preparing)
+    sfn.start_execution(stateMachineArn=stack.state_machine_arn, name="stopped", input=json.dumps(tuning))
+    wait_for(lambda: bool(stopped) and sfn.describe_execution(executionArn=stopped[0])["status"] == "ABORTED")
+    runtime.hooks.remove(stop_while_preparing)
+    wait_for(lambda: settled(runtime))
+    return stopped[0]
 
 
 @contextmanager

@@ -74,7 +74,7 @@ class FaultInjector:
         principal = CURRENT_PRINCIPAL.get()
         if principal is not None:
             _, service, operation = event_name.split(".", 2)
-            step = principal.function_name.removeprefix(f"{self.stack_name}-")
+            step = principal.logical_id or principal.function_name
             key = (step, f"{service.lower()}.{operation}")
             with self._lock:
                 self.calls[key] += 1

@@ -350,6 +350,8 @@ FAIL_AT_ONCE = {
     "StackNotFoundError": "the CLI's lookup of a stack; not raised in a state machine",
     "RunFailedError": "the CLI's report of a failed run; not raised in a state machine",
     "InvalidOptionsError": "the CLI's refusal of its options before any AWS call; not raised in a state machine",
+    "SweepFailedError": "the hourly sweep's, invoked asynchronously (Lambda retries it, then dead-letters it); not "
+    "raised in a state machine",
 }
 
 

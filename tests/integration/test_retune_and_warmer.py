@@ -13,6 +13,7 @@ from autotuner.adapters.lambda_functions import LambdaInvoker
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.domain.automation.warming import WarmResult, WarmTarget, parse_target_list
 from autotuner.workflow.warm import warm, warm_targets
+from autotuner_local.naming import generated_name
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack, deploy
 from tests.conftest import load_event
@@ -187,6 +188,23 @@ def test_the_warmer_warms_tagged_and_listed_functions_and_survives_bad_targets(
     warmups = [i for i in runtime.invocations if i.warmup]
     assert sum(1 for i in warmups if i.function_name == "tagged") == 3
     assert sum(1 for i in warmups if i.function_name == "listed") == 2
+
+
+def test_the_warmer_and_fleet_tuning_leave_the_stacks_own_functions_alone_however_they_are_tagged_or_listed(
+    runtime: InProcessRuntime,
+) -> None:
+    listed = generated_name("lambda-autotuner", "ReportFailureFunction", region="us-east-1")  # as CloudFormation
+    stack = deploy(parameters={"WarmTargets": f"{listed}:1"})
+    tagged = stack.functions["NotifyFunction"]
+    boto3.client("lambda").tag_resource(Resource=tagged, Tags={"autotuner:warm": "2", "autotuner:tune": "true"})
+
+    warmed = invoke(stack, "WarmerFunction", load_event("scheduled-event.json"))
+    fleet = invoke(stack, "FleetListFunction", {})
+
+    assert (warmed["warmed"], list(warmed["failed"])) == ([], [listed])
+    assert "with an explicit deny" in warmed["failed"][listed], "listed by name: IAM refuses it"
+    assert fleet["functions"] == [], "found by tag: the stack's id tells it is the tuner's own"
+    assert runtime.targets_invoked(listed) == runtime.targets_invoked(tagged.split(":")[-1]) == []
 
 
 def test_the_warmer_steps_aside_for_provisioned_concurrency(runtime: InProcessRuntime, make_target: MakeTarget) -> None:

@@ -1,7 +1,6 @@
 """What a hostile input or a run stopped from outside can do to the account: nothing that lasts. The real state
 machine runs in the emulator with every Lambda's own IAM policy enforced."""
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +18,11 @@ from autotuner_local.stack import LocalStack
 from tests.emulator import (
     MakeTarget,
     apply_fails_after_moving_the_alias,
-    as_operator,
     janitor_during,
     notifications,
     results_queue,
     run_tuning,
+    stopped_while_preparing,
     target_state,
 )
 
@@ -101,52 +100,16 @@ def test_a_lambda_arn_that_is_not_a_string_is_named_and_notified(stack: LocalSta
     assert message["Subject"].startswith("Autotuner: tuning an unnamed function failed")
 
 
-def running_execution(stack: LocalStack) -> str:
-    sfn = boto3.client("stepfunctions")
-    (running,) = sfn.list_executions(stateMachineArn=stack.state_machine_arn, statusFilter="RUNNING")["executions"]
-    return str(running["executionArn"])
-
-
-def wait_for(condition: Any, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
-
-
-def settled(runtime: InProcessRuntime) -> bool:
-    """No handler still finishing: the runtime served nothing new for a while."""
-    before = len(runtime.invocations)
-    time.sleep(0.3)
-    return len(runtime.invocations) == before
-
-
 def test_a_stopped_run_is_cleaned_by_the_janitor_and_the_next_run_can_start(
     stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
 ) -> None:
     arn = make_target("resize", memory_mb=1024, description=ORIGINAL)
-    sfn = boto3.client("stepfunctions")
-    stopped: list[str] = []
-
-    def stop_while_preparing(function: Any, _payload: Any) -> None:
-        # As the Prepare Lambda starts: it goes on publishing after the stop, as a Lambda does in AWS.
-        if function.function_name.endswith("-PrepareFunction") and not stopped:
-            stopped.append(as_operator(lambda: running_execution(stack)))
-            as_operator(lambda: sfn.stop_execution(executionArn=stopped[0], error="Operator", cause="by hand"))
-
-    runtime.hooks.append(stop_while_preparing)
-    sfn.start_execution(
-        stateMachineArn=stack.state_machine_arn,
-        name="stopped",
-        input=json.dumps({"lambdaARN": arn, "num": 5, "powerValues": [256, 512], "autoOptimize": True}),
-    )
-    wait_for(lambda: bool(stopped) and sfn.describe_execution(executionArn=stopped[0])["status"] == "ABORTED")
-    runtime.hooks.remove(stop_while_preparing)
-    wait_for(lambda: settled(runtime))
+    tuning = {"lambdaARN": arn, "num": 5, "powerValues": [256, 512], "autoOptimize": True}
+    stopped = stopped_while_preparing(stack, runtime, tuning)
     assert target_state("resize").aliases, "the stopped run had left its aliases behind"
 
     started = time.monotonic()
-    (report,) = deliver_status_change(stack, stopped[0])
+    (report,) = deliver_status_change(stack, stopped)
 
     assert time.monotonic() - started < 60
     assert report["complete"]
@@ -154,7 +117,7 @@ def test_a_stopped_run_is_cleaned_by_the_janitor_and_the_next_run_can_start(
     assert (report["finalMemoryMb"], report["finalDescriptionIsOriginal"]) == (1024, True)
     state = target_state("resize")
     assert (state.memory_mb, state.description, state.aliases, state.versions) == (1024, ORIGINAL, {}, ["$LATEST"])
-    assert deliver_status_change(stack, stopped[0]) == [report]  # delivered twice: the record says it is done
+    assert deliver_status_change(stack, stopped) == [report]  # delivered twice: the record says it is done
     after = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256]}, name="after")
     assert after.status == "SUCCEEDED", after.cause
 

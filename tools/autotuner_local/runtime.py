@@ -49,6 +49,7 @@ from autotuner.domain.measuring.lambda_logs import (
 from autotuner.handlers.settings import forget_settings
 from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, Role, enforcement
 from autotuner_local.call_context import call_environment, calls_kept_apart
+from autotuner_local.naming import LOGICAL_ID_TAG
 from autotuner_local.workloads import WORKLOADS, Workload
 
 WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
@@ -283,7 +284,13 @@ class InProcessRuntime:
         role = self._role(role_arn)
         documents = role.documents if role is not None else []
         return Principal(
-            function.function_name, role_arn, str(function.account_id), documents, self._authorized, self._role
+            function.function_name,
+            role_arn,
+            str(function.account_id),
+            documents,
+            self._authorized,
+            self._role,
+            logical_id=str((function.tags or {}).get(LOGICAL_ID_TAG, "")),
         )
 
     def _role(self, role_arn: str) -> Role | None:
@@ -293,7 +300,7 @@ class InProcessRuntime:
             known = self._roles.get(role_arn)
         if known is not None:
             return known
-        role = _read_role(role_arn)
+        role = read_role(role_arn)
         if role is not None:
             with self._lock:
                 self._roles[role_arn] = role
@@ -304,7 +311,7 @@ class InProcessRuntime:
             self.authorizations.append(decision)
 
 
-def _read_role(role_arn: str) -> Role | None:
+def read_role(role_arn: str) -> Role | None:
     """The role's trust policy, and its inline and attached customer-managed policy documents, in its account."""
     account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
     if not account:

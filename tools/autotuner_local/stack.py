@@ -8,11 +8,15 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
 from autotuner_local.iam import generated_role, translate
+from autotuner_local.naming import SAM_TAGS, cloudformation_tags, generated_name
 from autotuner_local.template import (
     Resolver,
     TemplateError,
@@ -31,9 +35,13 @@ LOCAL_ACCOUNT = "123456789012"
 # What the emulator can create; after references, this order breaks ties.
 DEPLOY_ORDER = (
     "AWS::Logs::LogGroup",
+    "AWS::IAM::ManagedPolicy",
     "AWS::SNS::Topic",
     "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::CloudWatch::Alarm",
     "AWS::DynamoDB::Table",
     "AWS::Serverless::Function",
     "AWS::Serverless::StateMachine",
@@ -41,11 +49,21 @@ DEPLOY_ORDER = (
 )
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How a rule's target (EventBridge) or an asynchronous invocation (Lambda) is retried, and where what fails
+    every attempt is kept (a queue's ARN; empty: dropped, as AWS drops it)."""
+
+    retries: int
+    dead_letter_arn: str = ""
+
+
 @dataclass
 class LocalStack:
     name: str
     region: str
     template_dir: Path
+    stack_id: str = ""
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> function ARN
     function_environment: dict[str, dict[str, str]] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
@@ -54,8 +72,17 @@ class LocalStack:
     dashboards: dict[str, str] = field(default_factory=dict)  # logical id -> dashboard name
     rules: dict[str, str] = field(default_factory=dict)  # "Resource.Event" -> EventBridge rule name
     rule_targets: dict[str, str] = field(default_factory=dict)  # rule name -> the ARN it would invoke in AWS
+    rule_inputs: dict[str, str] = field(default_factory=dict)  # rule name -> the constant input it sends, if any
+    rule_delivery: dict[str, Delivery] = field(default_factory=dict)  # rule name -> its target's retries and DLQ
+    async_delivery: dict[str, Delivery] = field(default_factory=dict)  # function ARN -> its EventInvokeConfig
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
+    alarms: dict[str, str] = field(default_factory=dict)  # logical id -> alarm name
     outputs: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> why it was not created
+
+    def logical_id_of(self, function_name: str) -> str | None:
+        """The logical id of the stack's function named ``function_name`` (None: not one of the stack's)."""
+        return next((logical for logical, arn in self.functions.items() if arn.split(":")[-1] == function_name), None)
 
     @property
     def state_machine_arn(self) -> str:
@@ -84,7 +111,11 @@ def deploy(
         "AWS::NoValue": "",
     }
     resolver = Resolver.for_template(template, parameters or {}, pseudo)
-    stack = LocalStack(name=stack_name, region=region, template_dir=template_path.parent)
+    resolver.check_rules()  # before the stack exists, as CloudFormation checks them
+    resolver.pseudo["AWS::StackId"] = pseudo["AWS::StackId"] = _create_stack(stack_name, region)
+    stack = LocalStack(
+        name=stack_name, region=region, template_dir=template_path.parent, stack_id=pseudo["AWS::StackId"]
+    )
     deployer = _Deployer(stack, template, resolver)
     deployer.deploy_all()
     stack.outputs = {name: str(resolver.resolve(spec["Value"])) for name, spec in template.get("Outputs", {}).items()}
@@ -92,16 +123,25 @@ def deploy(
     return stack
 
 
+def _create_stack(name: str, region: str) -> str:
+    """A CloudFormation stack of the name, so the CLI finds the local deployment (describe-stacks) as it finds a
+    deployed one; its id is the stack id the template's resources get (AWS::StackId, their tags)."""
+    body = {"Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+    with warnings.catch_warnings():  # moto says it does not model the placeholder resource; it needs not
+        warnings.simplefilter("ignore", UserWarning)
+        client = boto3.session.Session(region_name=region).client("cloudformation")
+        return str(client.create_stack(StackName=name, TemplateBody=json.dumps(body))["StackId"])
+
+
 def _register_outputs(stack: LocalStack) -> None:
-    """A CloudFormation stack of the same name holding the outputs, so the CLI finds the local deployment
-    (describe-stacks) exactly as it finds a deployed one."""
+    """The stack's outputs, where describe-stacks reads them."""
     body = {
         "Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
         "Outputs": {name: {"Value": value} for name, value in stack.outputs.items()},
     }
-    with warnings.catch_warnings():  # moto says it does not model the placeholder resource; it needs not
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        boto3.session.Session(region_name=stack.region).client("cloudformation").create_stack(
+        boto3.session.Session(region_name=stack.region).client("cloudformation").update_stack(
             StackName=stack.name, TemplateBody=json.dumps(body)
         )
 
@@ -132,7 +172,11 @@ class _Deployer:
             self._events(logical_id, self.resolver.resolve(events), arn)
 
     def _physical_name(self, logical_id: str, limit: int = 64) -> str:
-        return f"{self.stack.name}-{logical_id}"[:limit]
+        """The name CloudFormation generates for a resource the template does not name (see local.naming)."""
+        return generated_name(self.stack.name, logical_id, region=self.stack.region, limit=limit)
+
+    def _tags(self, logical_id: str) -> dict[str, str]:
+        return cloudformation_tags(self.stack.name, self.stack.stack_id, logical_id)
 
     def _role(self) -> str:
         iam = self.session.client("iam")
@@ -161,6 +205,10 @@ class _Deployer:
             # SAM leaves Version out of inline statements (IAM then reads them as 2008-10-17); moto requires it.
             document = {"Version": "2012-10-17"} | policy["PolicyDocument"]
             iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
+        for policy_arn in self.resolver.resolve(role.managed_policy_arns):
+            if f":iam::{LOCAL_ACCOUNT}:policy/" in policy_arn:  # the stack's own; AWS's (logs, X-Ray) are not in moto
+                iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        self.resolver.attributes[(role.logical_id, "Arn")] = arn
         return arn
 
     def _loggroup(self, logical_id: str, _spec: dict[str, Any]) -> None:
@@ -168,6 +216,16 @@ class _Deployer:
         self.resolver.refs[logical_id] = name
         arn = f"arn:aws:logs:{self.stack.region}:{LOCAL_ACCOUNT}:log-group:{name}:*"
         self.resolver.attributes[(logical_id, "Arn")] = arn
+
+    def _managedpolicy(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec["Properties"])
+        name = properties.get("ManagedPolicyName") or self._physical_name(logical_id, 128)
+        arn = self.session.client("iam").create_policy(
+            PolicyName=name,
+            PolicyDocument=json.dumps(properties["PolicyDocument"]),
+            Description=str(properties.get("Description", ""))[:1000],
+        )["Policy"]["Arn"]
+        self.resolver.refs[logical_id] = arn
 
     def _topic(self, logical_id: str, _spec: dict[str, Any]) -> None:
         name = self._physical_name(logical_id, 256)
@@ -189,6 +247,38 @@ class _Deployer:
     def _topicpolicy(self, logical_id: str, _spec: dict[str, Any]) -> None:
         self.stack.skipped[logical_id] = "the emulator does not enforce resource policies"
 
+    def _queuepolicy(self, logical_id: str, spec: dict[str, Any]) -> None:
+        self._topicpolicy(logical_id, spec)
+
+    def _queue(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec.get("Properties", {}))
+        name = properties.get("QueueName") or self._physical_name(logical_id, 80)
+        attributes: dict[QueueAttributeNameType, str] = {}
+        if "MessageRetentionPeriod" in properties:
+            attributes["MessageRetentionPeriod"] = str(properties["MessageRetentionPeriod"])
+        if "SqsManagedSseEnabled" in properties:
+            attributes["SqsManagedSseEnabled"] = str(properties["SqsManagedSseEnabled"]).lower()
+        sqs = self.session.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.resolver.refs[logical_id] = url
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.resolver.attributes[(logical_id, "QueueName")] = name
+        self.stack.queues[logical_id] = url
+
+    def _alarm(self, logical_id: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec["Properties"])
+        name = properties.get("AlarmName") or self._physical_name(logical_id, 255)
+        keys = ("AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods",
+                "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions")  # fmt: skip
+        arguments: dict[str, Any] = {key: properties[key] for key in keys if key in properties}
+        for key in ("Period", "EvaluationPeriods"):
+            arguments[key] = int(arguments[key])
+        arguments["Threshold"] = float(arguments["Threshold"])
+        self.session.client("cloudwatch").put_metric_alarm(AlarmName=name, **arguments)
+        self.resolver.refs[logical_id] = name
+        self.stack.alarms[logical_id] = name
+
     def _table(self, logical_id: str, spec: dict[str, Any]) -> None:
         properties = self.resolver.resolve(spec.get("Properties", {}))
         name = properties.get("TableName") or self._physical_name(logical_id, 255)
@@ -199,6 +289,8 @@ class _Deployer:
             "AttributeDefinitions": properties["AttributeDefinitions"],
             "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
         }
+        if "GlobalSecondaryIndexes" in properties:
+            arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
         if "SSESpecification" in properties:
             arguments["SSESpecification"] = {"Enabled": properties["SSESpecification"].get("SSEEnabled", False)}
         arn = dynamodb.create_table(**arguments)["TableDescription"]["TableArn"]
@@ -223,8 +315,17 @@ class _Deployer:
             Architectures=properties.get("Architectures", ["x86_64"]),
             Environment={"Variables": environment},
             Description=str(properties.get("Description", ""))[:256],
+            Tags=self._tags(logical_id) | SAM_TAGS | properties.get("Tags", {}),
         )
         arn = response["FunctionArn"]
+        invoke_config = properties.get("EventInvokeConfig")
+        if invoke_config is not None:  # asynchronous invocations: Lambda's own retries, then the failure destination
+            on_failure = invoke_config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
+            self.stack.async_delivery[arn] = Delivery(int(invoke_config.get("MaximumRetryAttempts", 2)), on_failure)
+        if "ReservedConcurrentExecutions" in properties:
+            self.session.client("lambda").put_function_concurrency(
+                FunctionName=name, ReservedConcurrentExecutions=int(properties["ReservedConcurrentExecutions"])
+            )
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = arn
         self.stack.functions[logical_id] = arn
@@ -279,17 +380,22 @@ class _Deployer:
                 continue
             if kind not in {"EventBridgeRule", "Schedule"}:
                 raise TemplateError(f"{logical_id}.{event_name}: the local emulator cannot deploy {kind} events")
-            rule = self._physical_name(f"{logical_id}-{event_name}")
+            rule = self._physical_name(f"{logical_id}{event_name}")  # SAM's rule: <resource><event>
             arguments: dict[str, Any] = {"Name": rule, "State": properties.get("State", "ENABLED")}
             if kind == "Schedule":
                 arguments["ScheduleExpression"] = properties["Schedule"]
             else:
                 arguments["EventPattern"] = json.dumps(properties["Pattern"])
             client.put_rule(**arguments)
-            # No target is attached: the emulator cannot deliver to Lambda or Step Functions (and fails a
-            # put_events that matches such a target). Tests attach an SQS probe to check the pattern instead.
+            # No target is attached: moto cannot deliver to Lambda or Step Functions (and fails a put_events that
+            # matches such a target); local.events delivers as EventBridge does. Tests attach an SQS probe to check
+            # the pattern instead.
             self.stack.rules[f"{logical_id}.{event_name}"] = rule
             self.stack.rule_targets[rule] = target_arn
+            if "Input" in properties:
+                self.stack.rule_inputs[rule] = str(properties["Input"])
+            retries = int(properties.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))  # AWS's default
+            self.stack.rule_delivery[rule] = Delivery(retries, properties.get("DeadLetterConfig", {}).get("Arn", ""))
 
 
 def placeholder_code() -> bytes:

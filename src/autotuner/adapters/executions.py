@@ -99,6 +99,17 @@ def described_execution(raw: dict[str, Any]) -> Execution:
     )
 
 
+def execution_status(execution_arn: str, client: "SFNClient | None" = None) -> str | None:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None for an execution Step Functions does not know."""
+    api = client or stepfunctions_client(parse_arn(execution_arn, service="states").region)
+    try:
+        return str(api.describe_execution(executionArn=execution_arn)["status"])
+    except ClientError as error:
+        if is_code(error, "ExecutionDoesNotExist"):
+            return None
+        raise _translate(error, f"reading {execution_arn}") from error
+
+
 def _event(raw: Any) -> HistoryEvent:
     details: dict[str, Any] = next((value for key, value in raw.items() if key.endswith("EventDetails")), {})
     return HistoryEvent(

@@ -55,19 +55,22 @@ def _translate(error: ClientError, what: str) -> Exception:
 
 
 def target_lambda_client(
-    region: str | None, through: AssumedRole | None, *, for_invoke: bool = False
+    region: str | None, through: AssumedRole | None, *, external_id: str = "", for_invoke: bool = False
 ) -> "LambdaClient":
-    """The Lambda client for a target: the tuner's own, or one acting as the role in the target's account."""
+    """The Lambda client for a target: the tuner's own, or one acting as the role in the target's account
+    (assumed presenting ``external_id``)."""
     if through is None:
         return lambda_client(region, for_invoke=for_invoke)
     try:
-        return lambda_client_as(through.role_arn, through.session_name, region, for_invoke=for_invoke)
+        return lambda_client_as(
+            through.role_arn, through.session_name, region, external_id=external_id, for_invoke=for_invoke
+        )
     except ClientError as error:
         account = through.role_arn.split(":")[4]
         raise TargetAccountUnreachableError(
             f"the tuner cannot assume the role {through.role_arn} ({describe(error)}); deploy {ROLE_TEMPLATE} in "
-            f"account {account} with this tuner's account and stack name (its role name is the stack's "
-            "TargetAccountRoleName)"
+            f"account {account} with this tuner's TargetAccountTrustedRoleArns and TargetAccountExternalId (its "
+            "role name is the stack's TargetAccountRoleName)"
         ) from error
 
 
@@ -80,12 +83,13 @@ class LambdaFunction:
         client: "LambdaClient | None" = None,
         *,
         through: AssumedRole | None = None,
+        external_id: str = "",
         sleep: Sleep = time.sleep,
         conflict_attempts: int = 8,
         rng: random.Random | None = None,
     ) -> None:
         self.arn = arn
-        self._client = client or target_lambda_client(arn.region, through)
+        self._client = client or target_lambda_client(arn.region, through, external_id=external_id)
         self._sleep = sleep
         self._conflict_attempts = conflict_attempts
         self._rng = rng or random.Random()
@@ -100,6 +104,16 @@ class LambdaFunction:
         except ClientError as error:
             raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
         return _configuration(raw)
+
+    def configuration_and_tags(self) -> tuple[FunctionConfiguration, dict[str, str] | None]:
+        """GetFunction: $LATEST's configuration and the function's tags. Lambda returns the tags only to a caller
+        allowed lambda:ListTags, and says so in TagsError otherwise (then: None)."""
+        try:
+            raw = self._client.get_function(FunctionName=self.name)
+        except ClientError as error:
+            raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
+        tags = None if raw.get("TagsError") else dict(raw.get("Tags") or {})
+        return _configuration(raw["Configuration"]), tags
 
     def wait_until_updated(self) -> None:
         """Wait for LastUpdateStatus to leave InProgress (an update in flight makes the next one fail)."""
@@ -287,12 +301,13 @@ class LambdaInvoker:
         client: "LambdaClient | None" = None,
         *,
         through: AssumedRole | None = None,
+        external_id: str = "",
         sleep: Sleep = time.sleep,
         throttle_attempts: int = 8,
         base_delay_s: float = 0.2,
         rng: random.Random | None = None,
     ) -> None:
-        self._client = client or target_lambda_client(region, through, for_invoke=True)
+        self._client = client or target_lambda_client(region, through, external_id=external_id, for_invoke=True)
         self._sleep = sleep
         self._attempts = throttle_attempts
         self._base_delay_s = base_delay_s

@@ -51,7 +51,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 alarm_tag_key=settings.retune_alarm_tag,
                 cooldown_s=settings.cooldown_s,
                 target_arn_pattern=settings.target_function_arn_pattern,
-                stack_name=settings.stack_name,
+                stack_id=settings.stack_id,
                 defaults=settings.defaults,
                 duration_margin=settings.retune_duration_margin,
                 canary_for_aliases=settings.retune_through_canary,
@@ -59,6 +59,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             profiles=wiring.profiles(settings.profiles_table),
             starter=wiring.tuner_executions(settings.tuner_state_machine_arn),
             alarm_tags=alarm_tags,
+            function_tags=wiring.function_tags,
             logs=wiring.function_logs(),
         )
         result.started += outcome.started

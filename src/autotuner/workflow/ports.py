@@ -31,6 +31,10 @@ class FunctionControl(Protocol):
     """Control-plane operations on the target function."""
 
     def configuration(self, qualifier: str | None = None) -> FunctionConfiguration: ...
+    def configuration_and_tags(self) -> tuple[FunctionConfiguration, dict[str, str] | None]:
+        """$LATEST's configuration and the function's tags (None: Lambda did not return them), in one read."""
+        ...
+
     def wait_until_updated(self) -> None: ...
     def update(self, *, memory_mb: int, description: str) -> None: ...
     def publish_version(self, description: str) -> VersionInfo: ...
@@ -49,6 +53,9 @@ class Invoker(Protocol):
 
     def invoke(self, function: str, payload: bytes) -> InvocationResult: ...
 
+
+# A function's tags by its ARN, read in the tuner's own account (None: they could not be read).
+FunctionTags = Callable[[str], dict[str, str] | None]
 
 # A target's control plane and its invoker, reached through the role in its account (None: the tuner's own role).
 FunctionsFor = Callable[[FunctionRef, AssumedRole | None], FunctionControl]
@@ -146,6 +153,16 @@ class RunRecords(Protocol):
     def close(self, execution_id: str) -> RunRecord | None: ...
     def save_cleanup(self, execution_id: str, report: CleanupReport) -> None: ...
     def read(self, execution_id: str) -> RunRecord | None: ...
+
+
+class PendingCleanups(Protocol):
+    """The runs whose record holds no completed clean-up, and whether each one's execution still runs."""
+
+    def pending_cleanups(self) -> list[str]: ...
+
+
+# An execution's status by its ARN (None: Step Functions does not know it).
+ExecutionStatus = Callable[[str], str | None]
 
 
 class MeasurementStore(Protocol):

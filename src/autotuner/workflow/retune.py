@@ -24,7 +24,7 @@ from autotuner.domain.automation.automatic_runs import applies_to_alias, automat
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.inputs.scope import is_stack_function
 from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
-from autotuner.workflow.ports import FunctionLogs, Profiles, Starter
+from autotuner.workflow.ports import FunctionLogs, FunctionTags, Profiles, Starter
 
 RECENT_LOGS_S = 3600  # how far back an Errors alarm looks for time-outs and out-of-memory endings
 
@@ -34,7 +34,7 @@ class RetuneSettings(BaseModel):
     alarm_tag_key: str = ""
     cooldown_s: float = 6 * 3600
     target_arn_pattern: str = "*"
-    stack_name: str = ""
+    stack_id: str = Field(default="", description="the tuner's own stack, whose functions are never re-tuned")
     defaults: TuningDefaults = Field(default_factory=TuningDefaults)
     duration_margin: float = Field(default=DEFAULT_DURATION_MARGIN, gt=0, le=1)
     canary_for_aliases: bool = Field(default=True, description="profiles applied to an alias go through a canary")
@@ -58,6 +58,7 @@ def retune(
     profiles: Profiles,
     starter: Starter,
     alarm_tags: Callable[[str], dict[str, str]],
+    function_tags: FunctionTags,
     logs: FunctionLogs | None = None,
 ) -> RetuneResult:
     result = RetuneResult()
@@ -79,7 +80,10 @@ def retune(
         return result
     meaning = alarm_meaning(change, duration_margin=settings.duration_margin)
     for function in functions:
-        outcome = _start_one(change, meaning, function, settings, profiles=profiles, starter=starter, logs=logs)
+        outcome = _start_one(
+            change, meaning, function, settings, profiles=profiles, starter=starter, function_tags=function_tags,
+            logs=logs,
+        )  # fmt: skip
         if isinstance(outcome, Skipped):
             result.skipped.append(outcome)
         else:
@@ -95,9 +99,10 @@ def _start_one(
     *,
     profiles: Profiles,
     starter: Starter,
+    function_tags: FunctionTags,
     logs: FunctionLogs | None,
 ) -> str | Skipped:
-    profile = _profile_in_scope(function, settings, profiles)
+    profile = _profile_in_scope(function, settings, profiles, function_tags)
     if isinstance(profile, Skipped):
         return profile
     if meaning.needs_failure_evidence:
@@ -127,14 +132,18 @@ def _start_one(
 
 
 def _profile_in_scope(
-    function: WatchedFunction, settings: RetuneSettings, profiles: Profiles
+    function: WatchedFunction, settings: RetuneSettings, profiles: Profiles, function_tags: FunctionTags
 ) -> dict[str, Any] | Skipped:
     """The function's profile, when the function is one this deployment may tune and has one."""
     subject = f"function {function.name}"
     if not fnmatch.fnmatchcase(function.function_arn, settings.target_arn_pattern):
         reason = f"is outside the functions this deployment may tune ({settings.target_arn_pattern})"
         return Skipped(subject=subject, reason=reason, code="OutsidePattern")
-    if is_stack_function(function.name, settings.stack_name):
+    tags = function_tags(function.function_arn)
+    if tags is None:  # nobody can tell whether it is one of the tuner's own: refused, as Plan refuses it
+        reason = "has tags the tuner could not read (lambda:ListTags), so it may be one of the tuner's own functions"
+        return Skipped(subject=subject, reason=reason, code="OwnFunction")
+    if is_stack_function(tags, settings.stack_id):
         return Skipped(subject=subject, reason="is one of this tuner's own functions", code="OwnFunction")
     stored = profiles.get(function.function_arn)
     profile = stored.profile if stored is not None else None

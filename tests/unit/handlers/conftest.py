@@ -45,8 +45,9 @@ _TEMPLATE = load_template(Path(__file__).resolve().parents[3] / "template.yaml")
 
 # The deployment: its parameters (the rest at the template's defaults), where it runs and what it created.
 PARAMETERS = {"PowerValues": "128,256,512,1024", "FleetConcurrency": "4"}
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/autotuner/5b6c7d8e-0000-4000-8000-9a8b7c6d5e4f"
 PSEUDO = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
-          "AWS::StackName": "autotuner", "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
+          "AWS::StackName": "autotuner", "AWS::StackId": STACK_ID, "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
 RESOURCES = {"RunsTable": RUNS_TABLE, "ProfilesTable": PROFILES_TABLE, "MeasurementsTable": MEASUREMENTS_TABLE,
              "ResultsTopic": TOPIC, "TunerStateMachine": MACHINE}  # fmt: skip
 
@@ -102,7 +103,8 @@ class Deployment:
             "function_control": self.function_control,
             "invoker": self.invoker,
             "warming_invoker": lambda: world.invoker,
-            "function_directory": lambda: self.directory,
+            "function_directory": lambda stack: _deployed("stack", stack, STACK_ID, self.directory),
+            "function_tags": self.function_tags,
             "invocation_counts": lambda: self.invocation_counts,
             "payload_source": lambda: world.payloads,
             "duration_history": lambda: world.durations,
@@ -119,6 +121,10 @@ class Deployment:
 
     def function_control(self, arn: FunctionRef | str, through: AssumedRole | None = None) -> FunctionControl:
         return self.world.functions(parse_function_arn(arn) if isinstance(arn, str) else arn, through)
+
+    def function_tags(self, arn: str) -> dict[str, str] | None:
+        function = self.world.functions.existing(parse_function_arn(arn))
+        return function.configuration_and_tags()[1] if function.exists else {}
 
     def invoker(self, region: str, throttle_base_delay_ms: float, through: AssumedRole | None = None) -> Invoker:
         self.invokers.append((region, throttle_base_delay_ms))

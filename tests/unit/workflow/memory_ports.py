@@ -65,11 +65,13 @@ class MemoryFunction:
         last_update_status: str = "Successful",
         exists: bool = True,
         tags: dict[str, str] | None = None,
+        tags_readable: bool = True,
         provisioned: int | None = 0,
     ) -> None:
         self.arn = parse_function_arn(arn)
         self.exists = exists  # a handle on a function that does not exist fails every call, as Lambda does
         self.tags = dict(tags or {})
+        self.tags_readable = tags_readable  # False: Lambda returns no tags (the caller lacks lambda:ListTags)
         self.provisioned = provisioned  # provisioned environments on any alias or version; None: unreadable
         self.latest = FunctionConfiguration(
             function_arn=self.arn.unqualified,
@@ -117,6 +119,10 @@ class MemoryFunction:
         return version.configuration.model_copy(
             update={"function_arn": self.arn.qualified(version.number), "description": version.description}
         )
+
+    def configuration_and_tags(self) -> tuple[FunctionConfiguration, dict[str, str] | None]:
+        configuration = self.configuration()
+        return configuration, dict(self.tags) if self.tags_readable else None
 
     def wait_until_updated(self) -> None:
         self._hooks("wait_until_updated")
@@ -387,6 +393,14 @@ class MemoryRunRecords:
     def read(self, execution_id: str) -> RunRecord | None:
         stored = self._items.get(execution_id)
         return self._as_read(stored) if stored is not None else None
+
+    def pending_cleanups(self) -> list[str]:
+        """Records opened whose clean-up has not completed (the table's sparse index)."""
+        return [
+            execution
+            for execution, stored in self._items.items()
+            if stored.record is not None and not (stored.record.cleanup and stored.record.cleanup.complete)
+        ]
 
     def _open_record(self, execution_id: str) -> RunRecord | None:
         stored = self._items.get(execution_id)

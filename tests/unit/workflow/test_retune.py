@@ -52,6 +52,7 @@ class Account:
         self.starter = MemoryStarter(MACHINE)
         self.tags: dict[str, dict[str, str]] = {}
         self.tags_read: list[str] = []
+        self.function_tags: dict[str, dict[str, str] | None] = {}  # by function ARN; absent: no tags
         self.logs = MemoryFunctionLogs()
 
     def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
@@ -65,6 +66,7 @@ class Account:
             profiles=self.profiles,
             starter=self.starter,
             alarm_tags=self.alarm_tags,
+            function_tags=lambda arn: self.function_tags.get(arn, {}),
             logs=self.logs,
         )
 
@@ -167,6 +169,28 @@ def test_the_execution_name_of_a_long_function_name_is_one_step_functions_accept
     assert len(result.started) == 1
 
 
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/serverlessrepo-lambda-autotuner/5b6c7d8e"
+
+
+@pytest.mark.parametrize(
+    ("tags", "reason"),
+    [
+        ({"aws:cloudformation:stack-id": STACK_ID}, "is one of this tuner's own functions"),
+        (None, "has tags the tuner could not read (lambda:ListTags), so it may be one of the tuner's own functions"),
+    ],
+    ids=["tagged-with-the-stack", "tags-unreadable"],
+)
+def test_an_alarm_on_one_of_the_stacks_own_functions_starts_nothing_whatever_its_name(
+    account: Account, tags: dict[str, str] | None, reason: str
+) -> None:
+    own = "serverlessrepo-lambda-autotun-ReportFailureFunction-Ab12Cd34Ef56"  # no prefix of the stack's name
+    account.profiles.set_user_profile(function_arn(own), PROFILE)  # even with a profile stored
+    account.function_tags[function_arn(own)] = tags
+    result = account.retune(alarm(lambda_metric(FunctionName=own)), RetuneSettings(stack_id=STACK_ID))
+    assert (result.started, skipped(result)) == ([], [("OwnFunction", f"function {own}", reason)])
+    assert account.profiles.auto_claims == {}
+
+
 @pytest.mark.parametrize(
     ("change", "settings", "expected"),
     [
@@ -184,14 +208,11 @@ def test_the_execution_name_of_a_long_function_name_is_one_step_functions_accept
         (alarm(), RetuneSettings(target_arn_pattern="*:function:billing-*"),
          ("OutsidePattern", "function orders",
           "is outside the functions this deployment may tune (*:function:billing-*)")),
-        (alarm(lambda_metric(FunctionName="autotuner-PlanFunction-1A2B")), RetuneSettings(stack_name="autotuner"),
-         ("OwnFunction", "function autotuner-PlanFunction-1A2B", "is one of this tuner's own functions")),
         (alarm(lambda_metric(FunctionName="billing")), RetuneSettings(),
          ("NoProfile", "function billing",
           "has no tuning profile: tune it once, or store one with `autotuner profile set`")),
     ],
-    ids=["not-in-alarm", "no-prefix", "switched-off", "not-lambda", "account-wide", "outside-pattern", "own-function",
-         "no-profile"],
+    ids=["not-in-alarm", "no-prefix", "switched-off", "not-lambda", "account-wide", "outside-pattern", "no-profile"],
 )  # fmt: skip
 def test_an_event_that_cannot_start_a_run_is_skipped_with_its_reason_and_claims_nothing(
     account: Account, change: AlarmChange, settings: RetuneSettings, expected: tuple[str, str, str]
