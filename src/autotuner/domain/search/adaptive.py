@@ -30,6 +30,7 @@ to measure next. It is deterministic: the same statistics give the same plan.
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from autotuner.domain.costs.money import usd
 from autotuner.domain.decision.candidate import CandidateStats, Constraints
@@ -44,6 +45,8 @@ from autotuner.domain.search.settings import AdaptiveSettings, SearchRound
 # least RETIRE_THRESHOLDS times the noise threshold.
 RETIRE_Z = 3.0
 RETIRE_THRESHOLDS = 3
+# Rounds past the round cap that only measure the choice up to the evidence auto-apply needs.
+EVIDENCE_ROUNDS = 2
 
 
 def coarse_grid(settings: AdaptiveSettings) -> list[int]:
@@ -90,6 +93,7 @@ def next_round(
     balanced_weight: float = 0.5,
     constraints: Constraints | None = None,
     curve: CostCurve | None = None,
+    chosen_mb: int | None = None,
 ) -> SearchRound:
     """The next round, from the statistics of every size measured so far.
 
@@ -98,16 +102,23 @@ def next_round(
     far, failures included. ``spent_usd``: what they cost (the candidates' ``total_cost``, plus anything else the
     budget should cover). ``retired``: every size retired so far; none of them is planned again. ``strategy``,
     ``balanced_weight`` and ``constraints`` are the ones ``choose`` will decide with. ``curve``: the cost curve
-    fitted to the same measurements (``search_curve``); it drives the search when it fits. Plan's probe
-    (``settings.preflight_invocations``) is added to ``invocations_done``."""
+    fitted to the same measurements (``search_curve``); it drives the search when it fits. ``chosen_mb``: what
+    the decision over the same measurements chooses; before the search stops it is measured up to the evidence
+    auto-apply needs (``settings.evidence``), within the invocation cap and the budget, past the round cap if need
+    be. Plan's probe (``settings.preflight_invocations``) is added to ``invocations_done``."""
     rule = rule_for(strategy)
-    landscape = read_landscape(candidates, rule, balanced_weight, constraints or Constraints())
+    landscape = read_landscape(
+        candidates, rule, balanced_weight, constraints or Constraints(), timeout_ms=settings.timeout_ms
+    )
     if landscape is None:
         return _nothing_eligible(candidates, retired)
     invocations_done += settings.preflight_invocations
+    evidence = _evidence_work(settings, candidates, chosen_mb, set(retired))
     stop = _cap_reached(settings, rounds_done, invocations_done, spent_usd)
     if stop is not None:
-        return SearchRound(complete=True, reason=stop)
+        return _evidence_round(
+            settings, landscape, evidence, done=invocations_done, spent=spent_usd, rounds_done=rounds_done, stopped=stop
+        )
     unavailable = {c.memory_mb for c in candidates} | set(retired)
     # Rounds left for probing a failure boundary, this one included: the last round confirms the floor.
     probe_rounds = settings.max_rounds - rounds_done - 1
@@ -121,15 +132,56 @@ def next_round(
     elif not probes:  # while a boundary is probed the best is likely to move: the rest waits for the next round
         wanted += curve_work(settings, landscape, unavailable) + top_ups(settings, landscape, set(retired))
     if rounds_done + 1 >= settings.max_rounds:  # a new size measured last could not be confirmed afterwards
-        wanted = [w for w in wanted if not w.kind.new or w.kind is Kind.OPTIMUM]
+        wanted = [w for w in wanted if not w.kind.new or w.kind.measured_at_once]
     wanted.sort(key=lambda w: w.kind)
-    planned = _fit(settings, landscape, wanted, invocations_done, spent_usd)
-    retire = _retirements(settings, landscape, planned, set(retired))
-    if not planned:
-        reason = settled if settled and not wanted else _settled(settings, landscape, bool(wanted))
-        return SearchRound(retire=retire, complete=True, reason=reason)
+    reserve = {w.memory_mb: w.invocations for w in evidence}
+    planned = _fit(settings, landscape, wanted, invocations_done, spent_usd, reserve=reserve)
+    if not planned:  # nothing left to learn: the choice still gets the calls auto-apply needs
+        done = settled if settled and not wanted else _settled(settings, landscape, bool(wanted))
+        return _evidence_round(
+            settings, landscape, evidence, done=invocations_done, spent=spent_usd, rounds_done=rounds_done, stopped=done
+        )
+    planned = _with_evidence(settings, landscape, planned, evidence, done=invocations_done, spent=spent_usd)
+    retire = _retirements(settings, landscape, planned, set(retired), chosen_mb)
     return SearchRound(
         add={w.memory_mb: w.invocations for w in planned}, retire=retire, reason=_describe(landscape, planned)
+    )
+
+
+def _evidence_work(
+    settings: AdaptiveSettings, candidates: Sequence[CandidateStats], chosen_mb: int | None, retired: set[int]
+) -> list[Work]:
+    """The calls the choice still needs before auto-apply may apply it; none when it has them."""
+    if chosen_mb is None or chosen_mb in retired or not settings.allows(chosen_mb):
+        return []
+    chosen = next((c for c in candidates if c.memory_mb == chosen_mb), None)
+    needed = settings.evidence.calls_needed(chosen)
+    return [Work(Kind.EVIDENCE, chosen_mb, needed, "the choice, up to the calls auto-apply needs")] if needed else []
+
+
+def _evidence_round(
+    settings: AdaptiveSettings,
+    landscape: Landscape,
+    evidence: list[Work],
+    *,
+    done: int,
+    spent: float,
+    rounds_done: int,
+    stopped: str,
+) -> SearchRound:
+    """The search is over (``stopped`` says why): one more round for the choice's evidence if it fits the
+    invocations and the budget left (past the round cap by at most ``EVIDENCE_ROUNDS``), else the end."""
+    if not evidence or rounds_done >= settings.max_rounds + EVIDENCE_ROUNDS:
+        return SearchRound(complete=True, reason=stopped)
+    planned = _fit(settings, landscape, evidence, done, spent)
+    if not planned or planned[0].invocations < evidence[0].invocations:
+        return SearchRound(complete=True, reason=stopped)
+    (work,) = planned
+    return SearchRound(
+        add={work.memory_mb: work.invocations},
+        reason=f"{stopped.rstrip('.')}; {work.invocations} more calls at {work.memory_mb} MB, the choice, for the "
+        f"evidence auto-apply needs ({settings.evidence.min_calls} calls, {settings.evidence.min_warm_calls} "
+        "warm).",
     )
 
 
@@ -154,19 +206,52 @@ def _nothing_eligible(candidates: Sequence[CandidateStats], retired: Sequence[in
     )
 
 
-def _fit(
-    settings: AdaptiveSettings, landscape: Landscape, wanted: list[Work], invocations_done: int, spent: float
+def _with_evidence(
+    settings: AdaptiveSettings,
+    landscape: Landscape,
+    planned: list[Work],
+    evidence: list[Work],
+    *,
+    done: int,
+    spent: float,
 ) -> list[Work]:
-    """The work, in priority order, that the remaining invocations and budget pay for. Top-ups may shrink to fit;
-    new sizes need all their initial invocations."""
+    """``planned``, with the choice's evidence added where it fits (on top of what the round already gives it)."""
+    for item in evidence:
+        given = sum(w.invocations for w in planned if w.memory_mb == item.memory_mb)
+        if item.invocations <= given:
+            continue
+        priced = sum(w.invocations * _estimated_cost(landscape, w.memory_mb, new=w.kind.new) for w in planned)
+        after = done + sum(w.invocations for w in planned)
+        extra = _fit(settings, landscape, [replace(item, invocations=item.invocations - given)], after, spent + priced)
+        for more in extra:
+            same = [w for w in planned if w.memory_mb == more.memory_mb]
+            planned = [w for w in planned if w.memory_mb != more.memory_mb]
+            planned.append(replace(same[0], invocations=same[0].invocations + more.invocations) if same else more)
+    return planned
+
+
+def _fit(
+    settings: AdaptiveSettings,
+    landscape: Landscape,
+    wanted: list[Work],
+    invocations_done: int,
+    spent: float,
+    *,
+    reserve: dict[int, int] | None = None,
+) -> list[Work]:
+    """The work, in priority order, that the remaining invocations and budget pay for, leaving ``reserve``
+    (memory -> invocations: the choice's evidence) for work at other sizes. Top-ups may shrink to fit; new sizes
+    need all their initial invocations."""
     room = math.inf if settings.max_invocations is None else settings.max_invocations - invocations_done
     money = math.inf if settings.budget_usd is None else settings.budget_usd - spent
+    held = reserve or {}
     planned: list[Work] = []
     for item in wanted:
         if not settings.allows(item.memory_mb) or any(w.memory_mb == item.memory_mb for w in planned):
             continue  # outside the range (measured by the caller), or already planned for a weightier reason
         price = _estimated_cost(landscape, item.memory_mb, new=item.kind.new)
-        affordable = min(room, money / price if price > 0 else math.inf)
+        kept = sum(n for m, n in held.items() if m != item.memory_mb and all(w.memory_mb != m for w in planned))
+        affordable = min(room - kept, money / price if price > 0 else math.inf)
         count = item.invocations if item.kind.new else int(min(item.invocations, affordable))
         if count <= 0 or count > affordable:
             continue
@@ -194,13 +279,16 @@ def _estimated_cost(landscape: Landscape, memory_mb: int, *, new: bool) -> float
     return mean * scale * (1 + cold)
 
 
-def _retirements(settings: AdaptiveSettings, landscape: Landscape, planned: list[Work], retired: set[int]) -> list[int]:
+def _retirements(
+    settings: AdaptiveSettings, landscape: Landscape, planned: list[Work], retired: set[int], chosen_mb: int | None
+) -> list[int]:
     """Sizes this round does not measure and no later round will: failed or excluded ones; confirmed ones clearly
     worse than the best that choose would not call tied; probes known only by their cold start that no longer
     border a failure (a lower size worked). A probe's cold-start estimate is not comparable, so it is never judged
     'worse'."""
     edges = {working for _, working in boundaries(landscape)}
-    keep = {w.memory_mb for w in planned} | {landscape.best.memory_mb, landscape.focus} | edges | retired
+    chosen = {chosen_mb} if chosen_mb is not None else set()
+    keep = {w.memory_mb for w in planned} | {landscape.best.memory_mb, landscape.focus} | chosen | edges | retired
     bound = landscape.tie_bound
     clearly_worse = [
         c.memory_mb

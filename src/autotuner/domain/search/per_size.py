@@ -10,6 +10,8 @@ from autotuner.domain.search.settings import AdaptiveSettings
 
 # Sizes nearer than this ratio to the best tell its slope apart from noise poorly.
 SLOPE_MIN_RATIO = 1.2
+# A memory floor is pinned to within this share of the memory margin.
+FLOOR_RESOLUTION = 0.25
 
 
 def boundary_work(
@@ -18,15 +20,15 @@ def boundary_work(
     """Between the nearest failed size and the nearest working one (on either side of the focus), when the
     objective changes enough with memory for the floor to matter: probes while the gap is wider than worth
     resolving and rounds remain; then warm samples for the working size. Confirming earlier would be wasted when
-    the floor moves, and would leave a measured size just above it for choose's speed tie-break to take."""
-    probes: list[Work] = []
-    confirms: list[Work] = []
+    the floor moves, and would leave a measured size just above it for choose's speed tie-break to take. With the
+    memory margin on, a memory floor is ``memory_floor_work``'s."""
+    probes, confirms = memory_floor_work(settings, landscape, unavailable, rounds_left)
     for blocked, working in boundaries(landscape):
         resolution = _boundary_resolution(settings, landscape, blocked)
         gap = abs(working - blocked)
         if gap > resolution and rounds_left > 0:
             count = _probes_needed(gap / resolution, rounds_left, settings.boundary_probes)
-            why = f"between {blocked} MB, which failed, and {working} MB, which worked"
+            why = f"between {blocked} MB, which failed or is excluded, and {working} MB, which worked"
             probes += [
                 Work(Kind.BOUNDARY, size, settings.probe_invocations, why)
                 for size in _even_points(blocked, working, count)
@@ -37,6 +39,37 @@ def boundary_work(
     return probes, confirms
 
 
+def memory_floor_work(
+    settings: AdaptiveSettings, landscape: Landscape, unavailable: set[int], rounds_left: int
+) -> tuple[list[Work], list[Work]]:
+    """Under the memory margin a size is chosen only that share above the largest size that ran out of memory, so
+    the floor is pinned only as finely as the margin needs (a quarter of it: the choice then lies at least three
+    quarters of the margin above the true floor), one invocation per probe; then the smallest size the margin
+    allows is measured, with the calls a choice needs, rather than whichever size happened to work."""
+    if landscape.headroom <= 0:
+        return [], []
+    probes: list[Work] = []
+    below = [m for m in landscape.out_of_memory if m < landscape.focus]
+    above = [m for m in landscape.worked if below and m > below[-1]]
+    if below and above and rounds_left > 0:
+        failed, working = below[-1], above[0]
+        resolution = max(1.0, failed * landscape.headroom * FLOOR_RESOLUTION)
+        if working - failed > resolution:
+            count = _probes_needed((working - failed) / resolution, rounds_left, settings.boundary_probes)
+            why = f"between {failed} MB, which ran out of memory, and {working} MB, which worked"
+            probes = [
+                Work(Kind.BOUNDARY, size, settings.probe_invocations, why)
+                for size in _even_points(failed, working, count)
+                if settings.allows(size) and size not in unavailable
+            ]
+    edge = landscape.memory_edge
+    lowest_eligible = landscape.eligible[0].memory_mb
+    if probes or edge is None or edge >= lowest_eligible or edge in unavailable or not settings.allows(edge):
+        return probes, []
+    why = f"the smallest size the {landscape.headroom:.0%} memory margin allows"
+    return [], [Work(Kind.EDGE, edge, settings.evidence.calls_needed(None), why)]
+
+
 def _probes_needed(ratio: float, rounds_left: int, most: int) -> int:
     """Evenly spaced probes per round that shrink a gap ``ratio`` times the resolution down to the resolution in
     ``rounds_left`` rounds (k probes cut a gap into k + 1 parts)."""
@@ -45,15 +78,17 @@ def _probes_needed(ratio: float, rounds_left: int, most: int) -> int:
 
 
 def boundaries(landscape: Landscape) -> list[tuple[int, int]]:
-    """(failed size, nearest working size) pairs: below the focus and above it."""
+    """(failed or excluded size, nearest working size) pairs: below the focus and above it; not the sizes the
+    memory margin decides (``memory_floor_work``)."""
     focus = landscape.focus
     working = [c.memory_mb for c in landscape.eligible]
+    blocked = [b for b in landscape.blocked if b not in landscape.memory_blocked]
     pairs: list[tuple[int, int]] = []
-    below = [b for b in landscape.blocked if b < focus]
-    if below:
+    below = [b for b in blocked if b < focus]
+    if below and any(w > below[-1] for w in working):
         pairs.append((below[-1], min(w for w in working if w > below[-1])))
-    above = [b for b in landscape.blocked if b > focus]
-    if above:
+    above = [b for b in blocked if b > focus]
+    if above and any(w < above[0] for w in working):
         pairs.append((above[0], max(w for w in working if w < above[0])))
     return pairs
 
