@@ -18,6 +18,7 @@ from autotuner.domain.decision.candidate import CandidateStats, Constraints, exc
 from autotuner.domain.decision.evidence import EvidenceFigures, EvidenceRule
 
 LAMBDA_MAX_TIMEOUT_S = 900
+UNSEEN_SPREAD = 0.1  # of the spread of memory used over sizes: what more calls are expected to find on top
 _ROUNDING = 1e-9  # 700 MB x 1.1 is 770.0000000000001 in floating point; 770 MB is 10% above it
 
 
@@ -155,21 +156,21 @@ def size_above(memory_mb: int, headroom: float) -> int:
 
 
 def memory_edge_mb(measured: Sequence[CandidateStats], headroom: float) -> int | None:
-    """The smallest size the memory margin allows on what was measured so far, for the search to measure: above
-    the largest size that ran out of memory by the margin, with the margin free over what the sizes up to it used
-    (a size below every size that worked is taken to need what the smallest of them used). None with the margin
-    off, or before any size worked."""
+    """The smallest size worth measuring under the memory margin: above the largest size that ran out of memory by
+    the margin, with the margin free over the most memory a call is expected to use. What a call needs follows its
+    payload, not the size it runs at, so every size that worked says what any size may need; and when sizes used
+    different amounts, the most seen so far is not the most there is, so a tenth of that spread is added (the
+    calls a choice needs would otherwise find a little more and exclude it). None with the margin off, or before
+    any size worked."""
     working = worked(measured)
     if headroom <= 0 or not working:
         return None
     out = largest_out_of_memory(measured)
-    edge = size_above(out, headroom) if out is not None else 1
-    while True:
-        used = memory_used(measured, edge)
-        need = size_leaving_free(used[0] if used else working[0].max_memory_used_mb, headroom)
-        if need <= edge:
-            return edge
-        edge = need
+    roomy = [c.max_memory_used_mb for c in working if c.max_memory_used_mb < c.memory_mb * (1 - headroom)]
+    spread = max(roomy) - min(roomy) if roomy else 0
+    most = max(c.max_memory_used_mb for c in working) + math.ceil(UNSEEN_SPREAD * spread)
+    used = size_leaving_free(most, headroom)
+    return max(used, size_above(out, headroom)) if out is not None else used
 
 
 def timeout_needed(

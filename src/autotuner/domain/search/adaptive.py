@@ -134,14 +134,19 @@ def next_round(
     if rounds_done + 1 >= settings.max_rounds:  # a new size measured last could not be confirmed afterwards
         wanted = [w for w in wanted if not w.kind.new or w.kind.measured_at_once]
     wanted.sort(key=lambda w: w.kind)
-    reserve = {w.memory_mb: w.invocations for w in evidence}
+    reserve = _reserve(settings, evidence, chosen_mb)
     planned = _fit(settings, landscape, wanted, invocations_done, spent_usd, reserve=reserve)
+    if not planned:  # the last invocations: for work that leaves its size with what a choice needs
+        last = [w for w in wanted if _brings_evidence(settings, landscape, w)]
+        own = (chosen_mb, reserve[1], reserve[1])
+        planned = _fit(settings, landscape, last, invocations_done, spent_usd, reserve=own)
     if not planned:  # nothing left to learn: the choice still gets the calls auto-apply needs
         done = settled if settled and not wanted else _settled(settings, landscape, bool(wanted))
         return _evidence_round(
             settings, landscape, evidence, done=invocations_done, spent=spent_usd, rounds_done=rounds_done, stopped=done
         )
-    planned = _with_evidence(settings, landscape, planned, evidence, done=invocations_done, spent=spent_usd)
+    if rounds_done + 1 >= settings.max_rounds:  # the last round: the choice gets its evidence now if it fits
+        planned = _with_evidence(settings, landscape, planned, evidence, done=invocations_done, spent=spent_usd)
     retire = _retirements(settings, landscape, planned, set(retired), chosen_mb)
     return SearchRound(
         add={w.memory_mb: w.invocations for w in planned}, retire=retire, reason=_describe(landscape, planned)
@@ -157,6 +162,23 @@ def _evidence_work(
     chosen = next((c for c in candidates if c.memory_mb == chosen_mb), None)
     needed = settings.evidence.calls_needed(chosen)
     return [Work(Kind.EVIDENCE, chosen_mb, needed, "the choice, up to the calls auto-apply needs")] if needed else []
+
+
+def _brings_evidence(settings: AdaptiveSettings, landscape: Landscape, item: Work) -> bool:
+    """Whether ``item`` gives a size that lacks it the evidence a choice needs (so that, should the choice move
+    there, nothing more is needed)."""
+    measured = next((c for c in landscape.eligible if c.memory_mb == item.memory_mb), None)
+    return 0 < settings.evidence.calls_needed(measured) <= item.invocations
+
+
+def _reserve(settings: AdaptiveSettings, evidence: list[Work], chosen_mb: int | None) -> tuple[int | None, int, int]:
+    """Invocations the search keeps for the choice's evidence: the choice, what it still needs, and what is kept
+    in all: that, and enough for a choice that moves to a size measured once or twice (at most a fifth of the
+    search's invocations, so that a small cap still searches)."""
+    needed = evidence[0].invocations if evidence else 0
+    room = settings.search_invocations
+    moved = settings.evidence.min_calls - 1 if room is None else min(settings.evidence.min_calls - 1, room // 5)
+    return chosen_mb, needed, needed + moved
 
 
 def _evidence_round(
@@ -237,20 +259,20 @@ def _fit(
     invocations_done: int,
     spent: float,
     *,
-    reserve: dict[int, int] | None = None,
+    reserve: tuple[int | None, int, int] = (None, 0, 0),
 ) -> list[Work]:
-    """The work, in priority order, that the remaining invocations and budget pay for, leaving ``reserve``
-    (memory -> invocations: the choice's evidence) for work at other sizes. Top-ups may shrink to fit; new sizes
-    need all their initial invocations."""
+    """The work, in priority order, that the remaining invocations and budget pay for, leaving ``reserve`` (the
+    choice, what it still needs, and the invocations kept in all) untouched but for what work at the choice needs.
+    Top-ups may shrink to fit; new sizes need all their initial invocations."""
     room = math.inf if settings.max_invocations is None else settings.max_invocations - invocations_done
     money = math.inf if settings.budget_usd is None else settings.budget_usd - spent
-    held = reserve or {}
+    reserved_for, needed, held = reserve
     planned: list[Work] = []
     for item in wanted:
         if not settings.allows(item.memory_mb) or any(w.memory_mb == item.memory_mb for w in planned):
             continue  # outside the range (measured by the caller), or already planned for a weightier reason
         price = _estimated_cost(landscape, item.memory_mb, new=item.kind.new)
-        kept = sum(n for m, n in held.items() if m != item.memory_mb and all(w.memory_mb != m for w in planned))
+        kept = held - needed if item.memory_mb == reserved_for else held
         affordable = min(room - kept, money / price if price > 0 else math.inf)
         count = item.invocations if item.kind.new else int(min(item.invocations, affordable))
         if count <= 0 or count > affordable:
@@ -288,7 +310,9 @@ def _retirements(
     'worse'."""
     edges = {working for _, working in boundaries(landscape)}
     chosen = {chosen_mb} if chosen_mb is not None else set()
-    keep = {w.memory_mb for w in planned} | {landscape.best.memory_mb, landscape.focus} | chosen | edges | retired
+    runner_up = sorted(landscape.confirmed, key=lambda c: landscape.objective[c.memory_mb])[1:2]
+    keep = {w.memory_mb for w in planned} | {landscape.best.memory_mb, landscape.focus} | edges | retired
+    keep |= chosen | {c.memory_mb for c in runner_up} | {landscape.memory_edge or 0}
     bound = landscape.tie_bound
     clearly_worse = [
         c.memory_mb

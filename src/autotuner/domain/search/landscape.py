@@ -34,8 +34,11 @@ class Landscape:
     memory_blocked: list[int]  # of those, the ones the memory margin decides: out of memory, or too little free
     out_of_memory: list[int]  # sizes that ran out of memory
     worked: list[int]  # sizes measured without a failure, eligible or not
+    most_used_mb: int  # the most memory a call used at a size that worked
     memory_edge: int | None  # the smallest size the memory margin allows; None with it off
     headroom: float  # minMemoryHeadroom
+    timeout_limit_ms: float | None  # the slowest call a size may have: maxTimeoutShare of the timeout
+    measured: dict[int, CandidateStats]  # every size measured, eligible or not
     objective: dict[int, float]
     best: CandidateStats
     focus: int  # the size exploration centres on
@@ -95,8 +98,11 @@ def read_landscape(
         memory_blocked=_memory_blocked(candidates, reasons, constraints, timeout_ms) if headroom > 0 else [],
         out_of_memory=sorted(c.memory_mb for c in candidates if c.out_of_memory),
         worked=[c.memory_mb for c in worked(candidates)],
+        most_used_mb=max((c.max_memory_used_mb for c in worked(candidates)), default=0),
         memory_edge=memory_edge_mb(candidates, headroom),
         headroom=headroom,
+        timeout_limit_ms=constraints.max_timeout_share * timeout_ms if timeout_ms else None,
+        measured={c.memory_mb: c for c in candidates},
         objective=objective,
         best=best,
         focus=focus,

@@ -102,10 +102,10 @@ def test_a_zero_headroom_turns_the_memory_margin_off() -> None:
     }
 
 
-def test_the_memory_edge_is_the_smallest_size_the_margin_allows() -> None:
-    measured = [out_of_memory(512), size(704, used=[697]), size(1024, used=[650])]
-    assert memory_edge_mb(measured, 0.1) == 775  # 697 MB used leaves 10% free from 775 MB; 564 MB would do for 512
-    assert memory_edge_mb([out_of_memory(700), size(1024, used=[500])], 0.1) == 770
+def test_the_memory_edge_is_the_smallest_size_worth_measuring_under_the_margin() -> None:
+    measured = [out_of_memory(512), size(704, used=[650]), size(1024, used=[697])]
+    assert memory_edge_mb(measured, 0.1) == 775  # 697 MB used (at any size) leaves 10% free from 775 MB
+    assert memory_edge_mb([out_of_memory(700), size(1024, used=[500])], 0.1) == 770  # 10% above 700 MB
     assert memory_edge_mb([size(1024, used=[500])], 0) is None
 
 
