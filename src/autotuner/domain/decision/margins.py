@@ -9,7 +9,7 @@ excluded with the figures that exclude it, and the decision carries the figures 
 """
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pydantic import Field
 
@@ -269,8 +269,3 @@ def _timeout_figures(chosen: CandidateStats, timeout_ms: float | None) -> Timeou
 
 def joined_refusal(*refusals: str | None) -> str | None:
     return "; ".join(r for r in refusals if r) or None
-
-
-def excluded_by(reasons: Mapping[int, str], margin: str) -> list[int]:
-    """The sizes a margin ("memory margin", "timeout margin") excluded."""
-    return sorted(m for m, reason in reasons.items() if margin in reason)
