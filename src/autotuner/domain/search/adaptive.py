@@ -10,10 +10,13 @@ resampled curves disagree about the cheapest size (the ends of where they put it
 optimum's cost is known within the noise threshold at 95%. When there is no curve (another strategy, too few
 sizes) or it does not fit the data, the search plans per size instead, in this order of priority:
 
-1. boundary probes: when sizes below the best failed (out of memory, timeout) or broke a constraint and the cost
-   climbs with memory, probe evenly between the failure and the nearest size that worked, one invocation each
-   (a single invocation tells whether a size fails), until the floor is pinned down as closely as it is worth;
-2. confirming the floor: warm invocations for the lowest size that worked, once the probing is done;
+1. boundary probes: when sizes below the best failed (out of memory, timeout) or broke a constraint or a margin and
+   the cost climbs with memory, probe evenly between the failure and the nearest size that worked, one invocation
+   each (a single invocation tells whether a size fails), until the floor is pinned down as closely as it is
+   worth (a memory floor: as closely as the memory margin needs, ``per_size.memory_floor_work``);
+2. confirming the floor: the calls a choice needs at the smallest size the margins allow (the memory margin's
+   edge; above a size too slow for the timeout margin, where a slow call still stays under it), or warm
+   invocations for the lowest size that worked, once the probing is done;
 3. rivals choose would wrongly pick: ``choose`` treats every size inside the best's 95% interval as costing the
    same and takes the fastest; a faster rival that may cost more than the noise threshold gets invocations, and
    so does the best (whose interval decides the tie);
@@ -24,8 +27,10 @@ sizes) or it does not fit the data, the search plans per size instead, in this o
 
 With a few percent of noise per invocation, differences of 1-2% take dozens of invocations to settle, so the
 search is bounded by rounds, invocations and budget and spends them in that order; it stops early when nothing is
-left open. The final choice is still ``selection.choose`` over everything measured: this module only decides what
-to measure next. It is deterministic: the same statistics give the same plan.
+left open. Whatever the search stops on, the choice (``chosen_mb``) is measured up to the evidence auto-apply needs
+before the search ends, within the invocation cap and the budget: invocations are kept for that all along. The
+final choice is still ``selection.choose`` over everything measured: this module only decides what to measure
+next. It is deterministic: the same statistics give the same plan.
 """
 
 import math

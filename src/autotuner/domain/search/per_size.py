@@ -81,8 +81,8 @@ def memory_floor_work(
 ) -> tuple[list[Work], list[Work]]:
     """Under the memory margin a size is chosen only that share above the largest size that ran out of memory, and
     with that share free over the most memory a call used. So the floor is pinned only where a failure would move
-    the choice above what the memory used already asks for, and only as finely as a quarter of the margin (the
-    choice then lies at least three quarters of the margin above the true floor), one invocation per probe. Then
+    the choice above what the memory used already asks for, and only as finely as half the margin (the choice then
+    lies at least half the margin above the true floor), one invocation per probe. Then
     the smallest size the margin allows is measured, with the calls a choice needs, rather than whichever size
     happened to work: when the cost rises with memory above it (no size measured below the best), and otherwise
     with a new size's first invocations, as one more size for the curve (it stands for the smallest size of the
