@@ -19,7 +19,14 @@ from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.inputs.arn import parse_state_machine_arn
 from autotuner.domain.run.output import TuningOutput
-from autotuner.reports.text import candidate_table, curve_line, outcome_line, search_extent, trade_off_line
+from autotuner.reports.text import (
+    candidate_table,
+    curve_line,
+    margins_line,
+    outcome_line,
+    search_extent,
+    trade_off_line,
+)
 from autotuner.workflow.savings import read_savings
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
@@ -92,6 +99,8 @@ def run_demo(
             say(candidate_table(output.candidates, output.power, {e.memory_mb for e in output.decision.excluded}))
             say(f"  {outcome_line(output)} {output.decision.reason}")
             say(f"  Confidence: {output.confidence}")
+            if (margins := margins_line(output)) is not None:
+                say(f"  Margins: {margins}")
             if trade_off := trade_off_line(output):
                 say(f"  Speed: {trade_off}")
             if target.adaptive and output.search is not None:

@@ -263,3 +263,19 @@ def test_a_notification_that_cannot_be_sent_changes_no_failure(world: World) -> 
     request = FailureRequest(execution_id=EXECUTION, document=FailedRun(error=STOPPED))
     described = describe_failure(request, None, notifier)
     assert (described.error, notifier.published) == ("RunStoppedError", [])
+
+
+def test_the_notification_states_the_margins_in_one_line(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True})
+    output = finish(request, world.notifier, visualization_base_url=URL)
+    margins = output.decision.margins
+    assert margins is not None
+    assert margins.memory is not None
+    assert margins.timeout is not None
+    assert margins.evidence is not None
+    [message] = world.notifier.published
+    [line] = [line for line in message.message.splitlines() if line.startswith("Margins: ")]
+    assert f"{output.power:,} MB leaves {margins.memory.free_share:.1%} free over the" in line
+    assert f"{margins.timeout.share:.0%} of the {request.plan.original.timeout_s:g} s timeout (at most 80%)" in line
+    assert f"{margins.evidence.calls} calls, {margins.evidence.warm_calls} warm" in line
+    assert "auto-apply needs 5, 4 warm" in line

@@ -204,7 +204,23 @@ def read_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> Re
     tuning = parsed.model_copy(
         update={"power_values": sizes, "num": 1 if parsed.dry_run else parsed.num, "max_memory_mb": max_memory}
     )
-    return ReadInput(tuning=tuning, warnings=reading.warnings)
+    return ReadInput(tuning=tuning, warnings=[*reading.warnings, *_margins_off(tuning.constraints)])
+
+
+def _margins_off(constraints: Constraints) -> list[str]:
+    """A margin turned off runs as asked, and the output says what that risks."""
+    warnings: list[str] = []
+    if constraints.min_memory_headroom == 0:
+        warnings.append(
+            "constraints.minMemoryHeadroom: 0 turns the memory margin off: a size may be chosen with no memory free "
+            "over what its calls used, or right above a size that ran out of memory"
+        )
+    if constraints.max_timeout_share == 1:
+        warnings.append(
+            "constraints.maxTimeoutShare: 1 turns the timeout margin off: a size may be chosen whose slowest call "
+            "came right up to the function's timeout"
+        )
+    return warnings
 
 
 def _json_type(value: object) -> str:
