@@ -1,5 +1,6 @@
 """The target function's control plane and invocations: every Lambda API call the workflow makes."""
 
+import contextlib
 import json
 import random
 import time
@@ -24,9 +25,12 @@ from autotuner.adapters.errors import (
     describe,
     is_code,
 )
+from autotuner.adapters.function_code import CodeStaging, download_code, elf_headers
+from autotuner.domain.advice.concurrency import AccountConcurrency
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.errors import TargetAccountUnreachableError
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_reference
+from autotuner.domain.inputs.portability import DIRECT_UPLOAD_LIMIT_BYTES
 from autotuner.domain.inputs.scope import ROLE_TEMPLATE, AssumedRole
 from autotuner.domain.pacing import full_jitter_delays
 from autotuner.domain.run.documents import FunctionConfiguration
@@ -87,12 +91,16 @@ class LambdaFunction:
         sleep: Sleep = time.sleep,
         conflict_attempts: int = 8,
         rng: random.Random | None = None,
+        staging_bucket: str = "",
+        direct_upload_limit: int = DIRECT_UPLOAD_LIMIT_BYTES,
     ) -> None:
         self.arn = arn
         self._client = client or target_lambda_client(arn.region, through, external_id=external_id)
         self._sleep = sleep
         self._conflict_attempts = conflict_attempts
         self._rng = rng or random.Random()
+        self._staging_bucket = staging_bucket
+        self._direct_upload_limit = direct_upload_limit
 
     @property
     def name(self) -> str:
@@ -124,15 +132,96 @@ class LambdaFunction:
         except WaiterError as error:
             raise TargetStateError(f"function {self.arn.name} did not finish updating: {error}") from error
 
-    def update(self, *, memory_mb: int, description: str) -> None:
-        """Set memory and description on $LATEST and wait until the update is applied."""
+    def update(self, *, memory_mb: int, description: str, timeout_s: int | None = None) -> None:
+        """Set memory and description (and the timeout, when given) on $LATEST and wait until it is applied."""
+        changes: dict[str, Any] = {"MemorySize": memory_mb, "Description": description}
+        if timeout_s is not None:
+            changes["Timeout"] = timeout_s
         self._with_conflict_retry(
-            lambda: self._client.update_function_configuration(
-                FunctionName=self.name, MemorySize=memory_mb, Description=description
-            ),
+            lambda: self._client.update_function_configuration(FunctionName=self.name, **changes),
             f"updating {self.arn.name} to {memory_mb} MB",
         )
         self.wait_until_updated()
+
+    def native_binaries(self) -> dict[str, bytes]:
+        """The ELF headers of $LATEST's package, by path (downloaded and checked against its CodeSha256)."""
+        raw = self._get_function(None)
+        return elf_headers(download_code(raw["Code"]["Location"], raw["Configuration"]["CodeSha256"]))
+
+    def copy_code(self, *, source: str | None, architecture: Architecture) -> None:
+        """Upload the code of version ``source`` (None: $LATEST's own) to $LATEST for ``architecture``, and wait
+        until it is applied: the same bytes (checked against their CodeSha256), directly up to Lambda's limit,
+        else through the staging bucket."""
+        raw = self._get_function(source)
+        package = download_code(raw["Code"]["Location"], raw["Configuration"]["CodeSha256"])
+        staging = (
+            CodeStaging(self._staging_bucket, self.arn.region) if len(package) > self._direct_upload_limit else None
+        )
+        if staging is not None and not self._staging_bucket:
+            raise AwsError(f"{self.arn.name}'s code is above the direct-upload limit and no staging bucket is named")
+        key = staging.put(package) if staging is not None else None
+        code: dict[str, Any] = {"S3Bucket": self._staging_bucket, "S3Key": key} if key else {"ZipFile": package}
+        try:
+            self._with_conflict_retry(
+                lambda: self._client.update_function_code(
+                    FunctionName=self.name, Architectures=[architecture.value], **code
+                ),
+                f"uploading {self.arn.name}'s code for {architecture.value}",
+            )
+            self.wait_until_updated()
+        finally:
+            if staging is not None and key is not None:
+                with contextlib.suppress(AwsError):  # the bucket's lifecycle rule expires what is left
+                    staging.delete(key)
+
+    def _get_function(self, qualifier: str | None) -> Any:
+        try:
+            return self._client.get_function(FunctionName=self.name, **_qualifier(qualifier))
+        except ClientError as error:
+            raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
+
+    def layer_architectures(self, layer_arn: str) -> list[str] | None:
+        """A layer version's CompatibleArchitectures; None when it cannot be read."""
+        try:
+            raw = self._client.get_layer_version_by_arn(Arn=layer_arn)
+        except ClientError:
+            return None
+        return list(raw.get("CompatibleArchitectures") or [])
+
+    def invoke_principals(self) -> list[str]:
+        """The service principals the function's resource policy lets invoke it (none without a policy)."""
+        try:
+            policy = json.loads(self._client.get_policy(FunctionName=self.name)["Policy"])
+        except ClientError as error:
+            if is_code(error, *NOT_FOUND_CODES):
+                return []
+            raise _translate(error, f"reading the resource policy of {self.arn.name}") from error
+        principals: list[str] = []
+        for statement in policy.get("Statement", []):
+            principal = statement.get("Principal")
+            service = principal.get("Service") if isinstance(principal, dict) else None
+            principals += [service] if isinstance(service, str) else list(service or [])
+        return sorted(set(principals))
+
+    def reserved_concurrency(self) -> int | None:
+        try:
+            raw = self._client.get_function_concurrency(FunctionName=self.name)
+        except ClientError as error:
+            raise _translate(error, f"reading the reserved concurrency of {self.arn.name}") from error
+        reserved = raw.get("ReservedConcurrentExecutions")
+        return int(reserved) if reserved is not None else None
+
+    def account_concurrency(self) -> AccountConcurrency:
+        """The account's concurrency in the function's region (GetAccountSettings)."""
+        try:
+            raw = self._client.get_account_settings()
+        except ClientError as error:
+            raise _translate(error, f"reading the account settings in {self.arn.region}") from error
+        limit = raw.get("AccountLimit", {})
+        unreserved = limit.get("UnreservedConcurrentExecutions")
+        return AccountConcurrency(
+            limit=int(limit["ConcurrentExecutions"]), unreserved=int(unreserved) if unreserved is not None else None
+        )
 
     def publish_version(self, description: str) -> VersionInfo:
         """Publish $LATEST and wait until the version can be invoked (SnapStart versions take a while)."""
@@ -289,6 +378,8 @@ def _configuration(raw: Any) -> FunctionConfiguration:
         state=raw.get("State"),
         last_update_status=raw.get("LastUpdateStatus"),
         snap_start=raw.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
+        layers=[str(layer["Arn"]) for layer in raw.get("Layers") or []],
+        code_size_bytes=int(raw.get("CodeSize") or 0),
     )
 
 

@@ -1,5 +1,5 @@
-"""A function's recent durations and invocation counts, read from CloudWatch's AWS/Lambda metrics (no invocation
-of the function)."""
+"""A function's recent durations, invocation counts and concurrency, read from CloudWatch's AWS/Lambda metrics (no
+invocation of the function)."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AccessDeniedError, AwsError, describe, is_code
+from autotuner.domain.advice.concurrency import TRAFFIC_PERIOD_S, Traffic, traffic_from_series
 from autotuner.domain.inputs.arn import FunctionRef
 
 if TYPE_CHECKING:
@@ -107,3 +108,54 @@ class CloudWatchInvocations:
                 raise AccessDeniedError(f"{what}: access denied ({describe(error)})") from error
             raise AwsError(f"{what}: {describe(error)}") from error
         return {functions[index].unqualified: round(total) for index, total in totals.items()}
+
+
+class CloudWatchTraffic:
+    """A function's Invocations (Sum) and ConcurrentExecutions (Maximum) in 5-minute periods, read with one
+    GetMetricData request (14 days are 4,032 datapoints a metric, well within the 100,800 a request returns)."""
+
+    def __init__(self, cloudwatch: "CloudWatchClient | None" = None, *, now: Callable[[], datetime] = _utc_now) -> None:
+        self._cloudwatch = cloudwatch
+        self._now = now
+
+    def traffic(self, function: FunctionRef, days: int) -> Traffic | None:
+        """None when CloudWatch has no Invocations of the function in the window."""
+        api: CloudWatchClient = self._cloudwatch or client("cloudwatch", function.region)
+        end = self._now()
+        queries: list[MetricDataQueryTypeDef] = [
+            _query(id_, metric, stat, function.name) for id_, metric, stat in _TRAFFIC_METRICS
+        ]
+        series: dict[str, list[tuple[float, float]]] = {"invocations": [], "concurrency": []}
+        try:
+            for page in api.get_paginator("get_metric_data").paginate(
+                MetricDataQueries=queries, StartTime=end - timedelta(days=days), EndTime=end
+            ):
+                for result in page["MetricDataResults"]:
+                    points = zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
+                    series[result["Id"]] += [(moment.timestamp(), value) for moment, value in points]
+        except ClientError as error:
+            what = f"reading the traffic metrics of {function.name} in {function.region}"
+            if is_code(error, *ACCESS_DENIED_CODES):
+                raise AccessDeniedError(f"{what}: access denied ({describe(error)})") from error
+            raise AwsError(f"{what}: {describe(error)}") from error
+        if not series["invocations"]:
+            return None
+        return traffic_from_series(series["invocations"], series["concurrency"], days=days, period_s=TRAFFIC_PERIOD_S)
+
+
+_TRAFFIC_METRICS = (("invocations", "Invocations", "Sum"), ("concurrency", "ConcurrentExecutions", "Maximum"))
+
+
+def _query(id_: str, metric: str, stat: str, function_name: str) -> "MetricDataQueryTypeDef":
+    return {
+        "Id": id_,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/Lambda",
+                "MetricName": metric,
+                "Dimensions": [{"Name": "FunctionName", "Value": function_name}],
+            },
+            "Period": TRAFFIC_PERIOD_S,
+            "Stat": stat,
+        },
+    }

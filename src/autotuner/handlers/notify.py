@@ -27,6 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         visualization_base_url=settings.visualization_url,
         registry=wiring.profiles(settings.profiles_table),
         invocation_counts=wiring.invocation_counts(),
+        traffic=wiring.traffic_history(),
     )
     if output.savings is not None:
         metrics.add_metric(name="SavingsPercent", unit="Percent", value=output.savings.savings_percent)

@@ -9,6 +9,7 @@ from autotuner.domain.run.documents import TunerPricing
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics, observed
 from autotuner.handlers.settings import (
+    CodeStagingBucketSetting,
     ProfilesTableSetting,
     RunsTableSetting,
     TargetAccountSettings,
@@ -19,7 +20,12 @@ from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 
 
 class PlanFunctionSettings(
-    TuningDefaultsSettings, TargetScopeSettings, TargetAccountSettings, RunsTableSetting, ProfilesTableSetting
+    TuningDefaultsSettings,
+    TargetScopeSettings,
+    TargetAccountSettings,
+    RunsTableSetting,
+    ProfilesTableSetting,
+    CodeStagingBucketSetting,
 ):
     tuner_architecture: Architecture = Field(validation_alias="TUNER_ARCHITECTURE")
     max_run_seconds: int = Field(validation_alias="MAX_RUN_SECONDS", ge=60)
@@ -54,6 +60,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 allow_auto_apply=settings.allow_auto_apply,
                 measure_reserved_concurrency=settings.measure_reserved_concurrency,
             ),
+            code_staging_bucket=settings.code_staging_bucket,
         ),
         function_for=wiring.function_control,
         invoker_for=lambda region, through: wiring.invoker(region, settings.throttle_base_delay_ms, through),

@@ -131,6 +131,13 @@ class TargetAccountExternalIdSetting(FunctionSettings):
     target_account_external_id: str = Field(default="", validation_alias="TARGET_ACCOUNT_EXTERNAL_ID")
 
 
+class CodeStagingBucketSetting(FunctionSettings):
+    """The bucket a package above Lambda's direct-upload limit goes through when it is uploaded again for another
+    architecture (empty: such packages are not switched)."""
+
+    code_staging_bucket: str = Field(default="", validation_alias="CODE_STAGING_BUCKET")
+
+
 class TuningDefaultsSettings(FunctionSettings):
     power_values: list[int] = Field(validation_alias="POWER_VALUES")
     max_memory_mb: int = Field(validation_alias="MAX_MEMORY_MB", ge=128, le=MAX_MEMORY_MB)

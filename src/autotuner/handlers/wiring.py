@@ -7,14 +7,14 @@ from autotuner.adapters.executions import execution_status as read_execution_sta
 from autotuner.adapters.function_logs import CloudWatchFunctionLogs
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.measurements import MeasurementTable
-from autotuner.adapters.metrics import CloudWatchDurations, CloudWatchInvocations
+from autotuner.adapters.metrics import CloudWatchDurations, CloudWatchInvocations, CloudWatchTraffic
 from autotuner.adapters.notifications import TopicNotifier
 from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.scope import AssumedRole
-from autotuner.handlers.settings import TargetAccountExternalIdSetting
+from autotuner.handlers.settings import CodeStagingBucketSetting, TargetAccountExternalIdSetting
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl, Invoker
@@ -25,7 +25,8 @@ WARMING_THROTTLE_ATTEMPTS = 3  # a warm-up that keeps being throttled is retried
 def function_control(arn: FunctionRef | str, through: AssumedRole | None = None) -> FunctionControl:
     """The target's control plane; ``through``: the role in the target's account the calls go through."""
     function = parse_function_arn(arn) if isinstance(arn, str) else arn
-    return LambdaFunction(function, through=through, external_id=_external_id(through))
+    staging = CodeStagingBucketSetting.current().code_staging_bucket
+    return LambdaFunction(function, through=through, external_id=_external_id(through), staging_bucket=staging)
 
 
 def invoker(region: str, throttle_base_delay_ms: float, through: AssumedRole | None = None) -> Invoker:
@@ -84,6 +85,10 @@ def duration_history() -> CloudWatchDurations:
 
 def invocation_counts() -> CloudWatchInvocations:
     return CloudWatchInvocations()
+
+
+def traffic_history() -> CloudWatchTraffic:
+    return CloudWatchTraffic()
 
 
 def run_records(runs_table: str) -> RunRecords:

@@ -1,20 +1,27 @@
-"""Analyze: fold a round's measurements into the analysis, compute statistics, decide, plan any next round."""
+"""Analyze: fold a round's measurements into the analysis, compute statistics, decide, plan any next round. A run
+measuring more than one architecture analyses each on its own (a lane), and once the search ends chooses between
+their choices (domain/decision/architecture.py); the timeout the choice wants is worked out here too, for Apply."""
 
 import time
 from collections import defaultdict
 
 from pydantic import Field
 
+from autotuner.domain.advice.concurrency import TRAFFIC_DAYS
+from autotuner.domain.advice.model import TimeoutAdvice
+from autotuner.domain.advice.timeout import DurationBaseline, invoked_by_api_gateway, timeout_advice
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.costs.run_cost import lambdas_per_round
+from autotuner.domain.decision.architecture import choose_architecture
 from autotuner.domain.decision.candidate import CandidateStats, Exclusion
 from autotuner.domain.decision.margins import exclusions
-from autotuner.domain.decision.scoring import candidate_stats, difference_test
+from autotuner.domain.decision.scoring import PricingContext, candidate_stats, difference_test
 from autotuner.domain.decision.selection import Decision, choose, with_margins, with_trade_offs
 from autotuner.domain.decision.strategy import rule_for
 from autotuner.domain.inputs.tuning_input import SearchMode
 from autotuner.domain.measuring.measurement import BatchMeasurement, MeasuredTask
-from autotuner.domain.run.documents import Analysis, Plan, Prepared, Round, RunDocument
+from autotuner.domain.run.documents import Analysis, Lane, Plan, Prepared, Round, RunDocument
 from autotuner.domain.search.cost_curve import CostCurve
 from autotuner.domain.search.curve_search import curve_decision, search_curve
 from autotuner.workflow import rounds
@@ -39,14 +46,19 @@ def analyze_round(
     by the Measure task that measured it, each task billed for its own wall time)."""
     started = time.monotonic()
     plan, previous = request.plan, request.analysis
-    merged = merge_by_size(store.load(plan.execution_id))
-    candidates = [score(plan, m, resamples=resamples) for m in merged]
-    curve = cost_curve(plan, candidates, merged, resamples=min(resamples, CURVE_RESAMPLES))
-    decision = decide(plan, candidates, merged, curve=curve, resamples=resamples)
-    spent = sum(c.total_cost for c in candidates)
+    stored = store.load(plan.execution_id)
+    retired = {lane.architecture: lane.retired_sizes for lane in previous.lanes()}
+    lanes = [
+        analyze_lane(plan, architecture, stored, retired.get(architecture, []), resamples=resamples)
+        for architecture in plan.lane_architectures
+    ]
+    top = lanes[0]
     analysis = Analysis(
-        candidates=candidates,
-        decision=decision,
+        candidates=top.candidates,
+        decision=top.decision,
+        curve=top.curve,
+        architecture=top.architecture,
+        other_lanes=lanes[1:],
         complete=True,
         rounds=previous.rounds + 1,
         tuner_elapsed_ms=previous.tuner_elapsed_ms
@@ -55,17 +67,109 @@ def analyze_round(
         tuner_invocations=previous.tuner_invocations + lambdas_per_round(len(request.measurements)),
         tasks=previous.tasks + len(request.measurements),
         notes=previous.notes,
-        retired_sizes=previous.retired_sizes,
-        curve=curve,
+        retired_sizes=top.retired_sizes,
     )
-    upcoming = rounds.following(plan, analysis, candidates, spent, curve)
+    upcoming = rounds.following_lanes(plan, analysis)
     analysis.retired_sizes = [*analysis.retired_sizes, *upcoming.retired_sizes]
+    for lane in analysis.other_lanes:
+        newly = upcoming.other_retired.get(lane.architecture, []) if lane.architecture is not None else []
+        lane.retired_sizes = [*lane.retired_sizes, *newly]
     analysis.complete = upcoming.round is None
     if upcoming.reason:
         note = f"Round {analysis.rounds + 1}: " if upcoming.round else f"Stopped after {analysis.rounds} rounds: "
         analysis.notes = [*analysis.notes, note + upcoming.reason]
+    if analysis.complete:
+        analysis = _finish(plan, analysis)
     analysis.tuner_elapsed_ms += (time.monotonic() - started) * 1000
     return RunDocument(plan=plan, round=upcoming.round or request.round, analysis=analysis)
+
+
+def analyze_lane(
+    plan: Plan,
+    architecture: Architecture | None,
+    stored: list[BatchMeasurement],
+    retired_sizes: list[int],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> Lane:
+    """One architecture's statistics, curve and decision, from its own measurements."""
+    pricing = plan.pricing_for(architecture)
+    merged = merge_by_size([m for m in stored if m.architecture == architecture])
+    candidates = [score(plan, m, resamples=resamples, pricing=pricing) for m in merged]
+    curve = cost_curve(plan, candidates, merged, resamples=min(resamples, CURVE_RESAMPLES), pricing=pricing)
+    decision = decide(plan, candidates, merged, curve=curve, resamples=resamples, pricing=pricing)
+    return Lane(
+        architecture=architecture, candidates=candidates, decision=decision, curve=curve, retired_sizes=retired_sizes
+    )
+
+
+def _finish(plan: Plan, analysis: Analysis) -> Analysis:
+    """Once the search ends: the choice between architectures (the lane a run applies comes first when the input
+    lets it switch), and the timeout the chosen size wants."""
+    if analysis.other_lanes:
+        analysis = _choose_lane(plan, analysis)
+    return analysis.model_copy(update={"timeout": _timeout(plan, analysis)})
+
+
+def _choose_lane(plan: Plan, analysis: Analysis) -> Analysis:
+    tuning = plan.tuning
+    lanes = analysis.lanes()
+    choice = choose_architecture(
+        plan.original.architecture,
+        [(lane.architecture, _chosen(lane)) for lane in lanes if lane.architecture is not None],
+        tuning.strategy,
+        noise_threshold=tuning.noise_threshold,
+        balanced_weight=tuning.balanced_weight,
+    )
+    analysis = analysis.model_copy(update={"architecture_choice": choice})
+    if not (choice.switches and tuning.apply_architecture):
+        return analysis
+    winner = next(lane for lane in lanes if lane.architecture is choice.chosen)
+    return analysis.model_copy(
+        update={
+            "candidates": winner.candidates,
+            "decision": winner.decision,
+            "curve": winner.curve,
+            "retired_sizes": winner.retired_sizes,
+            "architecture": winner.architecture,
+            "other_lanes": [lane for lane in lanes if lane is not winner],
+        }
+    )
+
+
+def _chosen(lane: Lane) -> CandidateStats | None:
+    chosen = lane.decision.chosen_memory_mb if lane.decision is not None else None
+    return next((c for c in lane.candidates if c.memory_mb == chosen), None)
+
+
+def _timeout(plan: Plan, analysis: Analysis) -> TimeoutAdvice | None:
+    """The timeout the chosen size wants, from its tail and CloudWatch's slowest call at the current size (scaled
+    by the two sizes' measured durations when both were measured on the function's own architecture)."""
+    top = analysis.lanes()[0]
+    chosen = _chosen(top)
+    if chosen is None:
+        return None
+    deployed = next(lane for lane in analysis.lanes() if lane.architecture in {None, plan.original.architecture})
+    current = next((c for c in deployed.candidates if c.memory_mb == plan.original.memory_mb), None)
+    baseline = None
+    if (slowest := plan.facts.recent_max_duration_ms) is not None:
+        scale = None
+        if current is not None and current.duration_ms is not None and chosen.duration_ms is not None:
+            scale = chosen.duration_estimate / current.duration_estimate
+        baseline = DurationBaseline(
+            slowest_ms=slowest,
+            source=f"CloudWatch's Duration Maximum of the last {TRAFFIC_DAYS} days at {plan.original.memory_mb:,} MB",
+            scale=scale,
+        )
+    return timeout_advice(
+        chosen,
+        current_timeout_s=plan.original.timeout_s,
+        max_timeout_share=plan.tuning.constraints.max_timeout_share,
+        prices=plan.pricing.prices,
+        architecture=top.architecture or plan.original.architecture,
+        baseline=baseline,
+        behind_api_gateway=invoked_by_api_gateway(plan.facts.invoked_by),
+    )
 
 
 def decide(
@@ -75,6 +179,7 @@ def decide(
     *,
     curve: CostCurve | None = None,
     resamples: int = DEFAULT_RESAMPLES,
+    pricing: PricingContext | None = None,
 ) -> Decision:
     """The whole decision. The choice is made among the sizes the input lets the run choose; a size measured only
     as the savings' baseline is listed as excluded, with why. The cost curve may refine it (adaptive search), the
@@ -84,6 +189,7 @@ def decide(
     size measured (the memory used at a smaller size, the largest size that ran out of memory), and a choice is
     applied only with the evidence they ask for."""
     tuning = plan.tuning
+    pricing = pricing or plan.pricing
     timeout_ms = plan.original.timeout_s * 1000
     choosable = [c for c in candidates if tuning.may_choose(c.memory_mb)]
     decision = choose(
@@ -102,12 +208,12 @@ def decide(
     ]
     decision = decision.model_copy(update={"excluded": [*decision.excluded, *baseline]})
     decision = curve_decision(
-        curve, decision, candidates, plan.pricing.curve_pricing, tuning.constraints, timeout_ms=timeout_ms
+        curve, decision, candidates, pricing.curve_pricing, tuning.constraints, timeout_ms=timeout_ms
     )
     distinction = difference_test(
         decision,
         measurements,
-        plan.pricing,
+        pricing,
         trim_fraction=tuning.trim_fraction,
         only_cold_starts=tuning.only_cold_starts,
         noise_threshold=tuning.noise_threshold,
@@ -137,16 +243,19 @@ def decide(
 
 
 def merge_by_size(measurements: list[BatchMeasurement]) -> list[BatchMeasurement]:
+    """One measurement per size (of one lane's measurements)."""
     by_size: dict[int, list[BatchMeasurement]] = defaultdict(list)
     for measurement in measurements:
         by_size[measurement.memory_mb].append(measurement)
     return [BatchMeasurement.merge(by_size[size]) for size in sorted(by_size)]
 
 
-def score(plan: Plan, measurement: BatchMeasurement, *, resamples: int) -> CandidateStats:
+def score(
+    plan: Plan, measurement: BatchMeasurement, *, resamples: int, pricing: PricingContext | None = None
+) -> CandidateStats:
     return candidate_stats(
         measurement,
-        plan.pricing,
+        pricing or plan.pricing,
         trim_fraction=plan.tuning.trim_fraction,
         only_cold_starts=plan.tuning.only_cold_starts,
         seed=_run_seed(plan) ^ measurement.memory_mb,
@@ -155,7 +264,12 @@ def score(plan: Plan, measurement: BatchMeasurement, *, resamples: int) -> Candi
 
 
 def cost_curve(
-    plan: Plan, candidates: list[CandidateStats], measurements: list[BatchMeasurement], *, resamples: int
+    plan: Plan,
+    candidates: list[CandidateStats],
+    measurements: list[BatchMeasurement],
+    *,
+    resamples: int,
+    pricing: PricingContext | None = None,
 ) -> CostCurve | None:
     """The cost curve, for the adaptive search with a strategy the curve decides for (the curve prices memory; it
     says nothing about the other strategies' objectives)."""
@@ -166,7 +280,7 @@ def cost_curve(
         rounds.settings_for(plan),
         candidates,
         measurements,
-        plan.pricing.curve_pricing,
+        (pricing or plan.pricing).curve_pricing,
         seed=_run_seed(plan),
         resamples=max(1, resamples),
         constraints=tuning.constraints,

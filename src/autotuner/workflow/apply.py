@@ -1,4 +1,6 @@
-"""Apply: put the chosen memory on $LATEST, or on an alias through a new version (then $LATEST back).
+"""Apply: put the chosen memory on $LATEST, or on an alias through a new version (then $LATEST back); with it the
+chosen architecture when the input lets the run switch it (applyArchitecture: the code uploaded again for it), and
+the recommended timeout when the input asks for it (applyTimeout).
 
 The change is recorded as an intent first and kept only once the run record holds it; a clean-up that closed the
 record meanwhile makes this step undo it (see workflow/guard.py)."""
@@ -7,10 +9,12 @@ import time
 
 from autotuner.domain.automation.canary import CanaryWindow
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.run.documents import Analysis, Plan
 from autotuner.domain.run.naming import version_description
 from autotuner.domain.run.output import LATEST, AppliedChange
 from autotuner.domain.run.record import AliasSnapshot, Intent
+from autotuner.workflow.code_switch import restore_code, switch_latest
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl
 
@@ -31,16 +35,31 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
     if decision is None or decision.chosen_memory_mb is None:
         raise NothingToApplyError("no configuration was chosen, so none can be applied")
     memory = decision.chosen_memory_mb
+    architecture = switching_to(plan, request.analysis)
+    timeout = applied_timeout(plan, request.analysis)
     target = plan.apply_alias or LATEST
     how = "start a canary of" if plan.tuning.canary is not None else "apply"
-    guard.intend(
-        Intent(step="apply", action=f"{how} {memory} MB to {target}", memory_mb=memory, alias=plan.apply_alias)
+    what = (
+        f"{memory} MB" + (f" on {architecture.value}" if architecture else "") + (f", {timeout} s" if timeout else "")
     )
+    guard.intend(Intent(step="apply", action=f"{how} {what} to {target}", memory_mb=memory, alias=plan.apply_alias))
     if plan.apply_alias is None:
-        control.update(memory_mb=memory, description=plan.original.description)
-        change = AppliedChange(target=LATEST, memory_mb=memory, previous_memory_mb=plan.original.memory_mb)
+        if architecture is not None:
+            switch_latest(control, plan, guard, architecture, "apply")
+        control.update(memory_mb=memory, description=plan.original.description, timeout_s=timeout)
+        change = AppliedChange(
+            target=LATEST,
+            memory_mb=memory,
+            previous_memory_mb=plan.original.memory_mb,
+            architecture=architecture,
+            previous_architecture=plan.original.architecture if architecture else None,
+            timeout_s=timeout,
+            previous_timeout_s=plan.original.timeout_s if timeout else None,
+        )
     else:
-        change = _apply_to_alias(control, plan, plan.apply_alias, memory)
+        change = _apply_to_alias(
+            control, plan, guard, alias=plan.apply_alias, memory=memory, architecture=architecture, timeout=timeout
+        )
     change.elapsed_ms = (time.monotonic() - started) * 1000
     if change.canary is None:
         guard.keep(change)
@@ -49,13 +68,41 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
     return change
 
 
-def _apply_to_alias(control: FunctionControl, plan: Plan, alias: str, memory: int) -> AppliedChange:
+def switching_to(plan: Plan, analysis: Analysis) -> Architecture | None:
+    """The architecture Apply switches the function to: the chosen one, only when the input lets it switch."""
+    chosen = analysis.architecture
+    if not plan.tuning.apply_architecture or chosen is None or chosen is plan.original.architecture:
+        return None
+    return chosen
+
+
+def applied_timeout(plan: Plan, analysis: Analysis) -> int | None:
+    """The recommended timeout, when the input asks to apply it and it differs from the function's."""
+    advice = analysis.timeout
+    if not plan.tuning.apply_timeout or advice is None or not advice.change:
+        return None
+    return advice.recommended_s
+
+
+def _apply_to_alias(
+    control: FunctionControl,
+    plan: Plan,
+    guard: ChangeGuard,
+    *,
+    alias: str,
+    memory: int,
+    architecture: Architecture | None,
+    timeout: int | None,
+) -> AppliedChange:
     previous_version = control.alias_version(alias)
-    previous_memory = control.configuration(previous_version).memory_mb if previous_version else plan.original.memory_mb
-    description = version_description(plan.run_id, memory, "apply")
-    control.update(memory_mb=memory, description=description)
+    previous = control.configuration(previous_version) if previous_version else plan.original
+    lane = architecture.value if architecture is not None else None
+    description = version_description(plan.run_id, memory, "apply", architecture=lane)
     canary: CanaryWindow | None = None
     try:
+        if architecture is not None:
+            switch_latest(control, plan, guard, architecture, "apply")
+        control.update(memory_mb=memory, description=description, timeout_s=timeout)
         published = control.publish_version(description)
         if plan.tuning.canary is not None and previous_version is not None:
             canary = CanaryWindow(
@@ -68,7 +115,22 @@ def _apply_to_alias(control: FunctionControl, plan: Plan, alias: str, memory: in
         else:
             control.point_alias(alias, published.version)
     finally:
-        control.update(memory_mb=plan.original.memory_mb, description=plan.original.description)
+        original = plan.original
+        if architecture is not None:
+            restore_code(control, plan.run_id, architecture=original.architecture, code_sha256=original.code_sha256)
+        control.update(
+            memory_mb=original.memory_mb,
+            description=original.description,
+            timeout_s=original.timeout_s if timeout is not None else None,
+        )
     return AppliedChange(
-        target=alias, memory_mb=memory, previous_memory_mb=previous_memory, version=published.version, canary=canary
+        target=alias,
+        memory_mb=memory,
+        previous_memory_mb=previous.memory_mb,
+        version=published.version,
+        canary=canary,
+        architecture=architecture,
+        previous_architecture=previous.architecture if architecture else None,
+        timeout_s=timeout,
+        previous_timeout_s=previous.timeout_s if timeout else None,
     )

@@ -1,7 +1,8 @@
 """Clean up a run from its run record alone: delete every alias and version the run created (and only those),
-put an alias it moved back as it was, and leave $LATEST as it was or at the applied choice; then release the run
-lock. The same code serves the successful path, every failure path and the janitor of stopped executions; it is
-idempotent, and what it reports about the function is what it read back afterwards."""
+put an alias it moved back as it was, and leave $LATEST as it was or at the applied choice (its code and
+architecture too, when the run uploaded it for another: its CodeSha256 read back as the record holds it); then
+release the run lock. The same code serves the successful path, every failure path and the janitor of stopped
+executions; it is idempotent, and what it reports about the function is what it read back afterwards."""
 
 import time
 
@@ -12,6 +13,7 @@ from autotuner.domain.run.documents import CleanupReport
 from autotuner.domain.run.naming import is_run_alias, is_run_version
 from autotuner.domain.run.output import LATEST
 from autotuner.domain.run.record import NO_RECORD, RunRecord
+from autotuner.workflow.code_switch import CodeChangedError, restore_code
 from autotuner.workflow.ports import (
     ExecutionStatus,
     FunctionControl,
@@ -62,6 +64,7 @@ def clean_up_run(
 
 def _undo_changes(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
     _settle_alias(control, record, report)
+    _restore_code(control, record, report)  # before the run's versions go: the anchor among them holds the code
     aliases = control.aliases()
     for name in sorted(aliases):
         if is_run_alias(name, record.run_id):
@@ -94,18 +97,43 @@ def _settle_alias(control: FunctionControl, record: RunRecord, report: CleanupRe
     report.final_alias_version = control.alias_version(snapshot.name)
 
 
+def _restore_code(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
+    """$LATEST's code as the record found it, on its architecture (or the applied one), when the run uploaded it."""
+    if not record.switched_code or not record.original_code_sha256 or record.original_architecture is None:
+        return
+    applied = record.applied
+    on_latest = applied is not None and applied.target == LATEST and applied.architecture is not None
+    wanted = applied.architecture if on_latest and applied is not None else record.original_architecture
+    assert wanted is not None
+    control.wait_until_updated()
+    try:
+        report.restored_code = restore_code(
+            control, record.run_id, architecture=wanted, code_sha256=record.original_code_sha256
+        )
+    except CodeChangedError as error:
+        report.code_note = str(error)
+    current = control.configuration()
+    report.final_architecture, report.final_code_sha256 = current.architecture, current.code_sha256
+
+
 def _restore_latest(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
     applied = record.applied
-    wanted = applied.memory_mb if applied is not None and applied.target == LATEST else record.original_memory_mb
+    on_latest = applied is not None and applied.target == LATEST
+    wanted = applied.memory_mb if applied is not None and on_latest else record.original_memory_mb
+    timeout = (
+        applied.timeout_s if applied is not None and on_latest and applied.timeout_s else record.original_timeout_s
+    )
     control.wait_until_updated()
     current = control.configuration()
-    if (current.memory_mb, current.description) != (wanted, record.original_description):
-        control.update(memory_mb=wanted, description=record.original_description)
+    found = (current.memory_mb, current.description, current.timeout_s)
+    if found != (wanted, record.original_description, timeout or current.timeout_s):
+        control.update(memory_mb=wanted, description=record.original_description, timeout_s=timeout)
         report.restored_memory_mb = wanted if current.memory_mb != wanted else None
         report.restored_description = current.description != record.original_description
         current = control.configuration()
     report.final_memory_mb = current.memory_mb
     report.final_description_is_original = current.description == record.original_description
+    report.final_timeout_s = current.timeout_s
 
 
 class SweepReport(CamelModel):

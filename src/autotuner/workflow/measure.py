@@ -96,7 +96,7 @@ def _measure(
     started = time.monotonic()
     target = spec.function.qualified(batch.alias)
     indices = range(batch.first_invocation, batch.first_invocation + batch.invocations)
-    measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias)
+    measurement = BatchMeasurement(memory_mb=batch.memory_mb, alias=batch.alias, architecture=batch.architecture)
 
     def invoke(index: int) -> InvocationOutcome:
         _check_deadline(spec, batch)

@@ -7,15 +7,19 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from autotuner.domain.advice.advise import Surroundings, advise
+from autotuner.domain.advice.concurrency import TRAFFIC_DAYS
+from autotuner.domain.advice.model import Advice
 from autotuner.domain.automation.canary import CanaryCheck, Verdict
 from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.run_cost import lambdas_after_analyze, run_cost, transitions
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
-from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Plan, StepError
+from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Lane, Plan, StepError
 from autotuner.domain.run.output import (
     LATEST,
     AppliedChange,
+    OtherArchitecture,
     Outcome,
     SearchSummary,
     TuningOutput,
@@ -24,7 +28,7 @@ from autotuner.domain.run.output import (
 )
 from autotuner.domain.run.record import NO_RECORD, RunRecord
 from autotuner.reports.text import failure_subject, subject, summary
-from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry
+from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry, TrafficHistory
 
 
 class NotifyRequest(CamelModel):
@@ -42,6 +46,7 @@ def finish(
     visualization_base_url: str,
     registry: RunRegistry | None = None,
     invocation_counts: InvocationCounts | None = None,
+    traffic: TrafficHistory | None = None,
 ) -> TuningOutput:
     started = time.monotonic()
     plan, analysis = request.plan, request.analysis
@@ -53,7 +58,7 @@ def finish(
     extra_ms = (request.applied.elapsed_ms if request.applied else 0.0) + request.cleanup.elapsed_ms
     cost = run_cost(
         target_invocations=analysis.invocations + plan.preflight_invocations,
-        target_cost=sum(c.total_cost for c in analysis.candidates) + plan.preflight_cost,
+        target_cost=sum(c.total_cost for c in analysis.all_candidates) + plan.preflight_cost,
         tuner_elapsed_ms=analysis.tuner_elapsed_ms + extra_ms + (time.monotonic() - started) * 1000,
         tuner_invocations=analysis.tuner_invocations + lambdas_after_analyze(request.applied is not None, checks),
         tuner_memory_mb=plan.tuner.memory_mb,
@@ -77,15 +82,23 @@ def finish(
             invocations=analysis.invocations,
             log=analysis.notes,
             # The last round's curve: the one the decision was made with.
-            curve=curve_summary(analysis.curve, plan.pricing.curve_pricing) if analysis.curve is not None else None,
+            curve=curve_summary(analysis.curve, plan.pricing_for(analysis.architecture).curve_pricing)
+            if analysis.curve is not None
+            else None,
         ),
+        baseline=_deployed_lane(plan, analysis).candidates if analysis.architecture is not None else None,
     )
+    output.architecture = analysis.architecture
+    output.architecture_choice = analysis.architecture_choice
+    output.other_architectures = [_other(lane) for lane in analysis.other_lanes if lane.architecture is not None]
     output.canary = canary
     if rolled_back:
         output.outcome = Outcome.ROLLED_BACK
     output.warnings += _read_back_differs(applied, request.cleanup)
-    if invocation_counts is not None and output.savings is not None:
-        _add_monthly_saving(output, invocation_counts, plan.function)
+    monthly_invocations = _monthly_invocations(output, invocation_counts, plan.function)
+    output.advice = _advice(
+        plan, analysis, output, applied=applied, traffic=traffic, monthly_invocations=monthly_invocations
+    )
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
         try:
             registry.record_run(plan.function.unqualified, profile_of(plan), output.power, plan.execution_id)
@@ -103,15 +116,79 @@ def finish(
     return output
 
 
-def _add_monthly_saving(output: TuningOutput, counts: InvocationCounts, function: FunctionRef) -> None:
-    assert output.savings is not None
+def _monthly_invocations(output: TuningOutput, counts: InvocationCounts | None, function: FunctionRef) -> int | None:
+    """The function's invocations of the last 30 days, and the monthly saving they make of the savings."""
+    if counts is None:
+        return None
     try:
         # No datapoints (Lambda publishes the metric only when the function is invoked): the saving is unknown.
         invocations = counts.invocations([function], INVOCATION_WINDOW_DAYS).get(function.unqualified)
     except Exception as error:  # the tuning itself succeeded; only the monthly figure is missing
         output.warnings.append(f"the monthly saving could not be worked out: {error}")
-        return
-    output.savings.monthly = monthly_saving(output.savings, invocations)
+        return None
+    if output.savings is not None:
+        output.savings.monthly = monthly_saving(output.savings, invocations)
+    return invocations
+
+
+def _advice(
+    plan: Plan,
+    analysis: Analysis,
+    output: TuningOutput,
+    *,
+    applied: AppliedChange | None,
+    traffic: TrafficHistory | None,
+    monthly_invocations: int | None,
+) -> Advice:
+    """Architecture, timeout and concurrency advice, from the run and the function's traffic."""
+    notes = [f"advice: {note}" for note in plan.facts.notes]
+    read = None
+    if traffic is not None:
+        try:
+            read = traffic.traffic(plan.function, TRAFFIC_DAYS)
+        except Exception as error:  # the tuning itself succeeded; only the concurrency advice is missing
+            notes.append(f"concurrency: the function's traffic could not be read: {error}")
+    chosen = next((c for c in analysis.candidates if c.memory_mb == output.power), None)
+    return advise(
+        chosen,
+        deployed=plan.original.architecture,
+        architecture=analysis.architecture or plan.original.architecture,
+        prices=plan.pricing.prices,
+        surroundings=Surroundings(
+            runtime=plan.original.runtime,
+            package_type=plan.original.package_type,
+            reserved_concurrency=plan.facts.reserved_concurrency,
+            account=plan.facts.account_concurrency,
+            traffic=read,
+            monthly_invocations=monthly_invocations,
+            notes=notes,
+        ),
+        choice=analysis.architecture_choice,
+        refused=plan.refused_architectures,
+        timeout=analysis.timeout,
+        applied_architecture=applied is not None and applied.architecture is not None,
+        applied_timeout=applied is not None and applied.timeout_s is not None,
+    )
+
+
+def _deployed_lane(plan: Plan, analysis: Analysis) -> Lane:
+    lanes = analysis.lanes()
+    return next((lane for lane in lanes if lane.architecture in {None, plan.original.architecture}), lanes[0])
+
+
+def _other(lane: Lane) -> OtherArchitecture:
+    assert lane.architecture is not None
+    decision = lane.decision
+    chosen_mb = decision.chosen_memory_mb if decision is not None else None
+    chosen = next((c for c in lane.candidates if c.memory_mb == chosen_mb), None)
+    return OtherArchitecture(
+        architecture=lane.architecture,
+        power=chosen_mb,
+        cost=chosen.cost_estimate if chosen is not None and chosen.cost is not None else None,
+        duration=chosen.duration_estimate if chosen is not None and chosen.duration_ms is not None else None,
+        reason=decision.reason if decision is not None else "",
+        candidates=sorted(lane.candidates, key=lambda c: c.memory_mb),
+    )
 
 
 def _read_back_differs(applied: AppliedChange | None, cleanup: CleanupReport) -> list[str]:
@@ -120,6 +197,13 @@ def _read_back_differs(applied: AppliedChange | None, cleanup: CleanupReport) ->
         return []
     if applied.target == LATEST and cleanup.final_memory_mb != applied.memory_mb:
         return [f"read back after clean-up, the function has {cleanup.final_memory_mb} MB, not {applied.memory_mb} MB"]
+    if applied.target == LATEST:
+        found = cleanup.final_architecture
+        if applied.architecture is not None and found is not None and found is not applied.architecture:
+            return [f"read back after clean-up, the function runs on {found}, not {applied.architecture}"]
+        timeout = cleanup.final_timeout_s
+        if applied.timeout_s is not None and timeout != applied.timeout_s:
+            return [f"read back after clean-up, the function's timeout is {timeout} s, not {applied.timeout_s} s"]
     if applied.target != LATEST and cleanup.final_alias_version != applied.version:
         where = cleanup.final_alias_version or "no version"
         return [f"read back after clean-up, alias {applied.target} points to {where}, not version {applied.version}"]

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from pydantic import Field
 
+from autotuner.domain.advice.concurrency import TRAFFIC_DAYS, AccountConcurrency
 from autotuner.domain.automation.canary import canary_problems
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.pricing import prices_for_region
+from autotuner.domain.costs.pricing import Architecture, prices_for_region
 from autotuner.domain.costs.run_cost import (
     DURATION_HISTORY_DAYS,
     ESTIMATED_ALIAS_MS,
@@ -40,6 +41,12 @@ from autotuner.domain.inputs.ceilings import (
     within_ceilings,
 )
 from autotuner.domain.inputs.payload import InlinePayload
+from autotuner.domain.inputs.portability import (
+    ArchitectureRefusal,
+    layer_problems,
+    native_binary_problems,
+    upload_problems,
+)
 from autotuner.domain.inputs.scope import (
     AssumedRole,
     account_problems,
@@ -62,6 +69,7 @@ from autotuner.domain.run.documents import (
     MeasureSpec,
     Plan,
     RunDocument,
+    TargetFacts,
     TunerPricing,
 )
 from autotuner.domain.run.naming import run_id_for
@@ -97,6 +105,7 @@ class PlanSettings(CamelModel):
     target_account_role_name: str = Field(default="", description="the role assumed in other accounts")
     target_account_ids: list[str] = Field(default_factory=list, description="the only other accounts it may reach")
     ceilings: RunCeilings = Field(default_factory=RunCeilings, description="the operator's, whatever the input asks")
+    code_staging_bucket: str = Field(default="", description="for packages above Lambda's direct-upload limit")
 
 
 def plan_run(
@@ -129,6 +138,10 @@ def plan_run(
     ]
     _check_canary(tuning, control)
     _check_processors(tuning, lambda arn: function_for(arn, through), settings.stack_id)
+    lanes, refused = _architecture_lanes(
+        tuning, original, control, staging_bucket=bool(settings.code_staging_bucket), cross_account=through is not None
+    )
+    warnings += [f"architectures: {refusal.describe()}" for refusal in refused]
 
     prices = prices_for_region(function.region, tuning.prices)
     pricing = PricingContext(
@@ -143,18 +156,22 @@ def plan_run(
     per_batch = invocations_per_batch(original.timeout_s, tuning.sleep_between_runs_ms, tuning.parallel_invocation)
     probes = len(payload.encoded())  # _preflight invokes once per distinct payload
     opening, opening_reason = rounds.first(
-        tuning, original.memory_mb, run_id=run_id, per_batch=per_batch, preflight_invocations=probes
-    )
+        tuning, original.memory_mb, run_id=run_id, per_batch=per_batch, preflight_invocations=probes,
+        lanes=list(lanes) or [None],
+    )  # fmt: skip
     sizes = sorted({b.memory_mb for b in opening.batches})
     _check_batches(len(opening.batches), per_batch, original.timeout_s)
-    too_many = invocation_problems(len(sizes), _invocations_per_size(tuning, sizes, original.memory_mb), probes,
-                                   settings.ceilings)  # fmt: skip
+    lane_count = max(1, len(lanes))
+    too_many = invocation_problems(
+        len(sizes) * lane_count, _invocations_per_size(tuning, sizes, original.memory_mb, lane_count), probes,
+        settings.ceilings,
+    )  # fmt: skip
     if too_many:
         raise InvalidInputError(too_many)
 
     def estimate_from(reports: list[InvocationReport]) -> RunCost:
         return _estimate(tuning=tuning, sizes=sizes, tasks=len(opening.tasks), preflight=reports,
-                         original=original, pricing=pricing, tuner=settings.tuner)  # fmt: skip
+                         original=original, pricing=pricing, tuner=settings.tuner, lanes=lanes)  # fmt: skip
 
     if budget is not None:  # a refused run never invokes the target: first a bound, before the probe
         recent_max_ms = durations.max_duration_ms(function, DURATION_HISTORY_DAYS) if durations else None
@@ -165,6 +182,7 @@ def plan_run(
     estimate = estimate_from(preflight)
     if budget is not None:
         _refuse_over_budget(budget, estimate, sizes)
+    facts = _read_facts(control, function, durations)
     plan = Plan(
         run_id=run_id,
         execution_id=request.execution_id,
@@ -184,6 +202,9 @@ def plan_run(
         preflight_cost=sum(pricing.cost(r) for r in preflight),
         preflight_invocations=len(preflight),
         warnings=warnings,
+        lanes=lanes,
+        refused_architectures=refused,
+        facts=facts,
     )
     _open_record(records, plan, control)  # nothing above changed anything; from here on, the record says what
     if registry is not None:
@@ -230,6 +251,9 @@ def _open_record(records: RunRecords, plan: Plan, control: FunctionControl) -> N
         target_role=plan.target_role,
         original_memory_mb=plan.original.memory_mb,
         original_description=plan.original.description,
+        original_timeout_s=plan.original.timeout_s,
+        original_architecture=plan.original.architecture,
+        original_code_sha256=plan.original.code_sha256,
         alias=control.alias_snapshot(plan.apply_alias) if plan.applies and plan.apply_alias else None,
         intents=[Intent(step="plan", action="claim the run lock")],
     )
@@ -383,6 +407,63 @@ def _check_processors(
             raise InvalidInputError(problems)
 
 
+def _architecture_lanes(
+    tuning: TuningInput,
+    original: FunctionConfiguration,
+    control: FunctionControl,
+    *,
+    staging_bucket: bool,
+    cross_account: bool,
+) -> tuple[list[Architecture], list[ArchitectureRefusal]]:
+    """The architectures the run measures (the deployed one first; none: its own only), and those asked for that
+    its code cannot switch to, each with why. Read only: the package is downloaded, nothing is changed."""
+    others = [a for a in tuning.architectures or [] if a is not original.architecture]
+    if not others:
+        return [], []
+    headers: dict[str, bytes] | None = None
+    accepted: list[Architecture] = []
+    refused: list[ArchitectureRefusal] = []
+    for architecture in others:
+        if original.package_type != "Zip":
+            reasons = [f"a {original.package_type} function: only zip packages are uploaded again for another one"]
+        else:
+            reasons = upload_problems(
+                original.code_size_bytes, staging_bucket=staging_bucket, cross_account=cross_account
+            )
+            reasons += layer_problems({arn: control.layer_architectures(arn) for arn in original.layers}, architecture)
+            if not reasons:
+                headers = control.native_binaries() if headers is None else headers
+                reasons = native_binary_problems(headers, architecture)
+        if reasons:
+            refused.append(ArchitectureRefusal(architecture=architecture, reasons=reasons))
+        else:
+            accepted.append(architecture)
+    return ([original.architecture, *accepted] if accepted else []), refused
+
+
+def _read_facts(control: FunctionControl, function: FunctionRef, durations: DurationHistory | None) -> TargetFacts:
+    """What the advice needs beyond the configuration. Advice never fails a run: what cannot be read is noted."""
+    facts = TargetFacts()
+    reads: dict[str, tuple[str, Callable[[], object]]] = {
+        "invoked_by": ("its resource policy (GetPolicy)", control.invoke_principals),
+        "reserved_concurrency": ("its reserved concurrency (GetFunctionConcurrency)", control.reserved_concurrency),
+        "account_concurrency": ("the account's concurrency (GetAccountSettings)", control.account_concurrency),
+    }
+    if durations is not None:
+        reads["recent_max_duration_ms"] = (
+            f"CloudWatch's Duration of the last {TRAFFIC_DAYS} days",
+            lambda: durations.max_duration_ms(function, TRAFFIC_DAYS),
+        )
+    for field, (what, read) in reads.items():
+        try:
+            setattr(facts, field, read())
+        except Exception as error:  # advice is best effort: the run goes on, and says what is missing
+            facts.notes.append(f"{what} could not be read: {error}")
+    if facts.account_concurrency is None:
+        facts.account_concurrency = AccountConcurrency.default("GetAccountSettings could not be read")
+    return facts
+
+
 def _at_bound(billed_ms: int, original: FunctionConfiguration) -> InvocationReport:
     """Stands in for the probe's report in the estimate made before probing."""
     return InvocationReport(
@@ -429,28 +510,34 @@ def _estimate(
     original: FunctionConfiguration,
     pricing: PricingContext,
     tuner: TunerPricing,
+    lanes: list[Architecture],
 ) -> RunCost:
+    """Each architecture's sizes at its own price (the run measures every size on each)."""
     warm = [r for r in preflight if not r.is_cold_start] or preflight
     billed = max((r.billed_duration_ms for r in warm), default=original.timeout_s * 1000)
     init = max((r.init_duration_ms or 0.0 for r in preflight), default=0.0)
-    per_size = _invocations_per_size(tuning, sizes, original.memory_mb)
+    lane_count = max(1, len(lanes))
+    per_size = _invocations_per_size(tuning, sizes, original.memory_mb, lane_count)
     cold_starts = per_size if tuning.only_cold_starts else 1
-    target = estimate_target_cost(
-        sizes,
-        per_size,
-        observed_billed_ms=billed,
-        observed_memory_mb=original.memory_mb,
-        cold_start_ms=init,
-        cold_starts_per_size=cold_starts,
-        prices=pricing.prices,
-        architecture=pricing.architecture,
-        ephemeral_storage_mb=original.ephemeral_storage_mb,
+    target = sum(
+        estimate_target_cost(
+            sizes,
+            per_size,
+            observed_billed_ms=billed,
+            observed_memory_mb=original.memory_mb,
+            cold_start_ms=init,
+            cold_starts_per_size=cold_starts,
+            prices=pricing.prices,
+            architecture=architecture,
+            ephemeral_storage_mb=original.ephemeral_storage_mb,
+        )
+        for architecture in (lanes or [pricing.architecture])
     )
-    aliases = len(sizes) * cold_starts
+    aliases = len(sizes) * cold_starts * lane_count
     # An upper bound: a Measure task runs its batches at once, so its Lambda waits for the longest, not the sum.
-    invoking_ms = len(sizes) * per_size * (billed + tuning.sleep_between_runs_ms)
+    invoking_ms = len(sizes) * per_size * lane_count * (billed + tuning.sleep_between_runs_ms)
     return run_cost(
-        target_invocations=len(sizes) * per_size,
+        target_invocations=len(sizes) * per_size * lane_count,
         target_cost=target,
         tuner_elapsed_ms=invoking_ms + aliases * ESTIMATED_ALIAS_MS + 6 * ESTIMATED_STEP_MS,
         tuner_invocations=lambdas_in_run(1, tasks, applied=True),  # an upper bound: as if applied
@@ -461,10 +548,11 @@ def _estimate(
     )
 
 
-def _invocations_per_size(tuning: TuningInput, sizes: list[int], current_memory_mb: int) -> int:
-    """What the estimate assumes each size gets: ``num``, or for the adaptive search its whole invocation cap
-    spread over the first round's sizes (later rounds add sizes but stay within the cap)."""
+def _invocations_per_size(tuning: TuningInput, sizes: list[int], current_memory_mb: int, lanes: int = 1) -> int:
+    """What the estimate assumes each size gets (on each architecture): ``num``, or for the adaptive search a
+    lane's whole invocation cap spread over the first round's sizes (later rounds add sizes but stay within it)."""
     if tuning.search is not SearchMode.ADAPTIVE:
         return tuning.num
-    cap = rounds.adaptive_settings(tuning, current_memory_mb, 0).max_invocations or tuning.num * len(sizes)
+    settings = rounds.adaptive_settings(tuning, current_memory_mb, 0, lanes=lanes)
+    cap = settings.max_invocations or tuning.num * len(sizes)
     return math.ceil(cap / max(1, len(sizes)))

@@ -21,6 +21,8 @@ from typing import Any
 from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
 from autotuner.adapters.profiles import StoredProfile
+from autotuner.domain.advice.concurrency import AccountConcurrency, Traffic
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.errors import TargetNotFoundError
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.scope import AssumedRole
@@ -67,6 +69,12 @@ class MemoryFunction:
         tags: dict[str, str] | None = None,
         tags_readable: bool = True,
         provisioned: int | None = 0,
+        architecture: Architecture = Architecture.X86_64,
+        package_type: str = "Zip",
+        layers: dict[str, list[str] | None] | None = None,
+        binaries: dict[str, bytes] | None = None,
+        code_size_bytes: int = 1024,
+        runtime: str | None = "python3.13",
     ) -> None:
         self.arn = parse_function_arn(arn)
         self.exists = exists  # a handle on a function that does not exist fails every call, as Lambda does
@@ -81,7 +89,18 @@ class MemoryFunction:
             code_sha256=code_sha256,
             state=state,
             last_update_status=last_update_status,
+            architecture=architecture,
+            package_type=package_type,
+            layers=sorted(layers or {}),
+            code_size_bytes=code_size_bytes,
+            runtime=runtime,
         )
+        self.layer_table: dict[str, list[str] | None] = dict(layers or {})  # GetLayerVersion's answers
+        self.binaries = dict(binaries or {})  # the ELF headers of the package, by path
+        self.principals: list[str] = []  # the resource policy's service principals
+        self.reserved: int | None = None
+        self.account: AccountConcurrency | None = AccountConcurrency(limit=1000, unreserved=900)
+        self.downloads = 0
         self.published: dict[str, PublishedVersion] = {}
         self.alias_table: dict[str, AliasSnapshot] = {}
         self.changes: list[str] = []  # every change made, in order
@@ -129,10 +148,43 @@ class MemoryFunction:
         self.waits += 1
         self.latest = self.latest.model_copy(update={"last_update_status": "Successful", "state": "Active"})
 
-    def update(self, *, memory_mb: int, description: str) -> None:
+    def update(self, *, memory_mb: int, description: str, timeout_s: int | None = None) -> None:
         self._hooks("update")
-        self.latest = self.latest.model_copy(update={"memory_mb": memory_mb, "description": description})
-        self.changes.append(f"update {memory_mb} MB {description!r}")
+        changed: dict[str, object] = {"memory_mb": memory_mb, "description": description}
+        if timeout_s is not None:
+            changed["timeout_s"] = timeout_s
+        self.latest = self.latest.model_copy(update=changed)
+        self.changes.append(f"update {memory_mb} MB {description!r}" + (f" {timeout_s} s" if timeout_s else ""))
+
+    def native_binaries(self) -> dict[str, bytes]:
+        self._hooks("native_binaries")
+        self.downloads += 1
+        return dict(self.binaries)
+
+    def copy_code(self, *, source: str | None, architecture: Architecture) -> None:
+        """UpdateFunctionCode with the bytes of ``source`` (a version; None: $LATEST's own) for ``architecture``."""
+        self._hooks("copy_code")
+        code = self.latest.code_sha256 if source is None else self.configuration(source).code_sha256
+        self.latest = self.latest.model_copy(update={"code_sha256": code, "architecture": architecture})
+        self.changes.append(f"code {code} on {architecture.value}" + (f" from {source}" if source else ""))
+
+    def layer_architectures(self, layer_arn: str) -> list[str] | None:
+        self._hooks("layer_architectures")
+        return self.layer_table.get(layer_arn)
+
+    def invoke_principals(self) -> list[str]:
+        self._hooks("invoke_principals")
+        return list(self.principals)
+
+    def reserved_concurrency(self) -> int | None:
+        self._hooks("reserved_concurrency")
+        return self.reserved
+
+    def account_concurrency(self) -> AccountConcurrency:
+        self._hooks("account_concurrency")
+        if self.account is None:
+            raise AwsError("GetAccountSettings: not implemented")
+        return self.account
 
     def publish_version(self, description: str) -> VersionInfo:
         """Lambda publishes nothing when $LATEST is unchanged since the last version: it returns that version."""
@@ -253,6 +305,7 @@ class Invocation:
     function: str  # as invoked: an ARN, qualified or not
     memory_mb: int
     payload: bytes
+    architecture: Architecture = Architecture.X86_64
 
 
 @dataclass(frozen=True)
@@ -302,7 +355,12 @@ class MemoryInvoker:
     def invoke(self, function: str, payload: bytes) -> InvocationResult:
         arn = self.functions.named(function)
         configuration = self.functions.existing(arn).configuration(arn.qualifier)
-        call = Invocation(function=function, memory_mb=configuration.memory_mb, payload=payload)
+        call = Invocation(
+            function=function,
+            memory_mb=configuration.memory_mb,
+            payload=payload,
+            architecture=configuration.architecture,
+        )
         reply = self.respond(call)
         with self._lock:
             self.calls.append(call)
@@ -581,6 +639,21 @@ class MemoryDurations:
     def max_duration_ms(self, function: FunctionRef, days: int) -> float | None:
         self.asked.append((function.unqualified, days))
         return self.max_ms
+
+
+@dataclass
+class MemoryTraffic:
+    """A function's traffic over the days asked (CloudWatch's Invocations and ConcurrentExecutions); None: none."""
+
+    found: Traffic | None = None
+    failure: Exception | None = None
+    asked: list[tuple[str, int]] = field(default_factory=list)
+
+    def traffic(self, function: FunctionRef, days: int) -> Traffic | None:
+        self.asked.append((function.unqualified, days))
+        if self.failure is not None:
+            raise self.failure
+        return self.found
 
 
 @dataclass

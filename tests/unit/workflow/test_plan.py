@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from autotuner.adapters.errors import PayloadNotFoundError
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.errors import (
     BudgetExceededError,
     InvalidInputError,
@@ -181,6 +182,9 @@ def test_plan_records_the_target_as_found_and_claims_the_lock_past_the_deadline(
         function=parse_function_arn(TARGET),
         original_memory_mb=1024,
         original_description="release 9",
+        original_timeout_s=30,
+        original_architecture=Architecture.X86_64,
+        original_code_sha256="code-1",  # read back after any switch of architecture
         alias=AliasSnapshot(name="live", version="2", routing={"1": 0.1}),  # routing too, to put it back exactly
         intents=[Intent(step="plan", action="claim the run lock")],
     )

@@ -1,5 +1,5 @@
 """The Lambda price model as data: duration by region and architecture, requests, ephemeral storage, INIT and
-SnapStart restore billing, and the Step Functions transitions a tuning run itself costs.
+SnapStart restore billing, provisioned concurrency, and the Step Functions transitions a tuning run itself costs.
 
 Sources: aws.amazon.com/lambda/pricing and aws.amazon.com/step-functions/pricing (first volume tier). Regions not
 listed here raise ``UnknownRegionError``; pass a ``PriceSheet`` explicitly to price them (or a discounted tier).
@@ -25,6 +25,26 @@ class Architecture(StrEnum):
     ARM64 = "arm64"
 
 
+class ProvisionedPrices(BaseModel):
+    """Provisioned concurrency, per GB-second: each environment kept ready, and the duration of the calls it serves
+    (which replaces the on-demand duration price for them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    x86_64_gb_second: float = Field(gt=0)
+    arm64_gb_second: float = Field(gt=0)
+    x86_64_duration_gb_second: float = Field(gt=0)
+    arm64_duration_gb_second: float = Field(gt=0)
+
+    def gb_second(self, architecture: Architecture) -> float:
+        return self.arm64_gb_second if architecture is Architecture.ARM64 else self.x86_64_gb_second
+
+    def duration_gb_second(self, architecture: Architecture) -> float:
+        if architecture is Architecture.ARM64:
+            return self.arm64_duration_gb_second
+        return self.x86_64_duration_gb_second
+
+
 class PriceSheet(BaseModel):
     """USD prices for one region."""
 
@@ -35,9 +55,24 @@ class PriceSheet(BaseModel):
     request: float = Field(ge=0, description="per request")
     ephemeral_storage_gb_second: float = Field(ge=0, description="per GB-second above the free 512 MB")
     step_functions_transition: float = Field(ge=0, description="standard workflow, per state transition")
+    provisioned: ProvisionedPrices | None = Field(
+        default=None, description="provisioned concurrency; None where its prices are not known (advice says so)"
+    )
 
     def gb_second(self, architecture: Architecture) -> float:
         return self.arm64_gb_second if architecture is Architecture.ARM64 else self.x86_64_gb_second
+
+
+_X86, _ARM, _REQUESTS, _TRANSITIONS = 0.0000166667, 0.0000133334, 0.20, 0.025
+# us-east-1's provisioned concurrency (aws.amazon.com/lambda/pricing): kept ready, and the duration it serves, per
+# GB-second, x86_64 and arm64 (20% less, as for on-demand duration). Given to the regions whose on-demand prices are
+# us-east-1's; the others need explicit prices for the advice to price it.
+US_EAST_1_PROVISIONED = ProvisionedPrices(
+    x86_64_gb_second=0.0000041667,
+    arm64_gb_second=0.0000033334,
+    x86_64_duration_gb_second=0.0000097222,
+    arm64_duration_gb_second=0.0000077778,
+)
 
 
 def _sheet(x86: float, arm: float, request_per_million: float, transitions_per_thousand: float) -> PriceSheet:
@@ -47,10 +82,9 @@ def _sheet(x86: float, arm: float, request_per_million: float, transitions_per_t
         request=request_per_million / INVOCATIONS_PER_MILLION,
         ephemeral_storage_gb_second=0.0000000309,
         step_functions_transition=transitions_per_thousand / 1000,
+        provisioned=US_EAST_1_PROVISIONED if (x86, arm, request_per_million) == (_X86, _ARM, _REQUESTS) else None,
     )
 
-
-_X86, _ARM, _REQUESTS, _TRANSITIONS = 0.0000166667, 0.0000133334, 0.20, 0.025
 
 # One row per region: Lambda x86 and arm64 per GB-second, requests and Step Functions transitions (USD per
 # million and per thousand). A region is listed only with all four prices sourced; others need explicit prices.

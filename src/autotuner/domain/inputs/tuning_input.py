@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, JsonValue, ValidationError
 
 from autotuner.domain.automation.canary import CanaryConfig
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.pricing import PriceSheet
+from autotuner.domain.costs.pricing import Architecture, PriceSheet
 from autotuner.domain.decision.candidate import Constraints
 from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.errors import InvalidInputError
@@ -121,6 +121,16 @@ class TuningInput(CamelModel):
     prices: PriceSheet | None = None
     trigger: Trigger = Field(default_factory=Trigger)
     canary: CanaryConfig | None = Field(default=None, description="apply through a canary on the alias")
+    architectures: list[Architecture] | None = Field(
+        default=None,
+        description="measure each size on these architectures too (the function's own is always measured); "
+        "null: its own only",
+    )
+    apply_architecture: bool = Field(
+        default=False,
+        description="let the choice switch the function's architecture (else the output reports what it would save)",
+    )
+    apply_timeout: bool = Field(default=False, description="set the recommended timeout together with the memory")
 
     @property
     def function(self) -> FunctionRef:
@@ -273,10 +283,24 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
             "search: the adaptive search compares warm invocations made one at a time; drop parallelInvocation "
             "and onlyColdStarts, or use search 'sweep'"
         )
+    problems += _architecture_problems(tuning)
     if tuning.search is SearchMode.SWEEP and tuning.max_invocations is not None:
-        planned = tuning.num * (len(tuning.power_values) if isinstance(tuning.power_values, list) else 1)
+        sizes = len(tuning.power_values) if isinstance(tuning.power_values, list) else 1
+        planned = tuning.num * sizes * max(1, len(tuning.architectures or ()))
         if planned > tuning.max_invocations:
             problems.append(f"maxInvocations: a sweep of this input needs {planned} invocations")
+    return problems
+
+
+def _architecture_problems(tuning: TuningInput) -> list[str]:
+    problems: list[str] = []
+    listed = tuning.architectures
+    if listed is not None and not listed:
+        problems.append("architectures: list at least one architecture (x86_64, arm64), or leave it out")
+    if listed and len(set(listed)) < len(listed):
+        problems.append(f"architectures: each architecture once (got {[a.value for a in listed]})")
+    if tuning.apply_architecture and not listed:
+        problems.append("applyArchitecture: nothing to switch to; list the architectures to compare in architectures")
     return problems
 
 

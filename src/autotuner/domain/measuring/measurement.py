@@ -10,6 +10,7 @@ from typing import Self
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus
 
 
@@ -52,6 +53,7 @@ def batch_key(memory_mb: int, alias: str, first_invocation: int) -> str:
 class BatchMeasurement(CamelModel):
     memory_mb: int
     alias: str
+    architecture: Architecture | None = Field(default=None, description="its lane, in a run measuring more than one")
     attempted: int = 0
     duration_ms: list[float] = Field(default_factory=list)
     billed_duration_ms: list[int] = Field(default_factory=list)
@@ -117,15 +119,19 @@ class BatchMeasurement(CamelModel):
 
     @classmethod
     def merge(cls, batches: list[Self]) -> Self:
-        """One measurement of all ``batches`` (same memory size)."""
+        """One measurement of all ``batches`` (same memory size, same architecture)."""
         if not batches:
             raise ValueError("nothing to merge")
         sizes = {batch.memory_mb for batch in batches}
         if len(sizes) > 1:
             raise ValueError(f"cannot merge measurements of different sizes: {sorted(sizes)}")
+        lanes = {batch.architecture for batch in batches}
+        if len(lanes) > 1:
+            raise ValueError(f"cannot merge measurements of different architectures: {sorted(map(str, lanes))}")
         return cls(
             memory_mb=batches[0].memory_mb,
             alias=batches[0].alias,
+            architecture=batches[0].architecture,
             attempted=sum(b.attempted for b in batches),
             duration_ms=[v for b in batches for v in b.duration_ms],
             billed_duration_ms=[v for b in batches for v in b.billed_duration_ms],

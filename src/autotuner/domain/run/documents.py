@@ -11,14 +11,18 @@ from typing import Any, Self
 
 from pydantic import Field
 
+from autotuner.domain.advice.concurrency import AccountConcurrency
+from autotuner.domain.advice.model import TimeoutAdvice
 from autotuner.domain.automation.canary import CanaryCheck
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.costs.run_cost import RunCost
+from autotuner.domain.decision.architecture import ArchitectureChoice
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.scoring import PricingContext
 from autotuner.domain.decision.selection import Decision
 from autotuner.domain.inputs.arn import FunctionRef
+from autotuner.domain.inputs.portability import ArchitectureRefusal
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.inputs.tuning_input import Trigger, TuningInput
 from autotuner.domain.measuring.measurement import MeasuredTask
@@ -42,6 +46,22 @@ class FunctionConfiguration(CamelModel):
     state: str | None = None
     last_update_status: str | None = None
     snap_start: bool = False
+    layers: list[str] = Field(default_factory=list, description="layer version ARNs")
+    code_size_bytes: int = 0
+
+
+class TargetFacts(CamelModel):
+    """What Plan read of the function beyond its configuration, for the advice (each None: not read)."""
+
+    invoked_by: list[str] | None = Field(
+        default=None, description="the service principals its resource policy lets invoke it"
+    )
+    reserved_concurrency: int | None = None
+    account_concurrency: AccountConcurrency | None = None
+    recent_max_duration_ms: float | None = Field(
+        default=None, description="CloudWatch's Duration Maximum over the last 14 days, at the function's memory"
+    )
+    notes: list[str] = Field(default_factory=list, description="what could not be read, and why")
 
 
 class TunerPricing(CamelModel):
@@ -54,6 +74,7 @@ class TunerPricing(CamelModel):
 class AliasSpec(CamelModel):
     memory_mb: int
     alias: str
+    architecture: Architecture | None = Field(default=None, description="in a run measuring more than one")
 
 
 class Round(CamelModel):
@@ -100,6 +121,7 @@ class PreparedAlias(CamelModel):
     alias: str
     version: str
     memory_mb: int
+    architecture: Architecture | None = None
 
 
 class Prepared(CamelModel):
@@ -161,14 +183,49 @@ class Plan(CamelModel):
     preflight_cost: float = 0.0
     preflight_invocations: int = 0
     warnings: list[str] = Field(default_factory=list)
+    lanes: list[Architecture] = Field(
+        default_factory=list,
+        description="the architectures measured, the deployed one first; empty: the function's own only",
+    )
+    refused_architectures: list[ArchitectureRefusal] = Field(
+        default_factory=list, description="architectures asked for that the function's code cannot switch to"
+    )
+    facts: TargetFacts = Field(default_factory=TargetFacts)
 
     @property
     def trigger(self) -> Trigger:
         return self.tuning.trigger
 
+    @property
+    def lane_architectures(self) -> list[Architecture | None]:
+        """Each lane as batches and measurements name it: None for a run measuring one architecture."""
+        return list(self.lanes) or [None]
+
+    def pricing_for(self, architecture: Architecture | None) -> PricingContext:
+        """The pricing of one lane's invocations."""
+        if architecture is None or architecture is self.pricing.architecture:
+            return self.pricing
+        return self.pricing.model_copy(update={"architecture": architecture})
+
+
+class Lane(CamelModel):
+    """One architecture's own analysis, in a run measuring more than one (None: the one of a run measuring one)."""
+
+    architecture: Architecture | None
+    candidates: list[CandidateStats] = Field(default_factory=list)
+    decision: Decision | None = None
+    curve: CostCurve | None = None
+    retired_sizes: list[int] = Field(default_factory=list)
+
+    @property
+    def invocations(self) -> int:
+        return sum(c.invocations for c in self.candidates)
+
 
 class Analysis(CamelModel):
-    """Measurements folded across rounds, and the decision they support."""
+    """Measurements folded across rounds, and the decision they support. In a run measuring more than one
+    architecture, the top-level candidates, decision, curve and retired sizes are one lane's (``architecture``:
+    the deployed one while searching; at the end the one a run would apply), the others are in ``other_lanes``."""
 
     candidates: list[CandidateStats] = Field(default_factory=list, description="one per memory size measured")
     decision: Decision | None = None
@@ -180,13 +237,33 @@ class Analysis(CamelModel):
     retired_sizes: list[int] = Field(default_factory=list, description="sizes the search let go (aliases deleted)")
     notes: list[str] = Field(default_factory=list)
     curve: CostCurve | None = Field(default=None, description="the cost curve over every MB (adaptive, cost)")
+    architecture: Architecture | None = Field(default=None, description="the top-level lane's; None: one only")
+    other_lanes: list[Lane] = Field(default_factory=list)
+    architecture_choice: ArchitectureChoice | None = None
+    timeout: TimeoutAdvice | None = Field(default=None, description="the timeout the chosen size wants")
 
     @property
     def invocations(self) -> int:
-        return sum(c.invocations for c in self.candidates)
+        """Every lane's."""
+        return sum(c.invocations for c in self.candidates) + sum(lane.invocations for lane in self.other_lanes)
+
+    @property
+    def all_candidates(self) -> list[CandidateStats]:
+        return [*self.candidates, *(c for lane in self.other_lanes for c in lane.candidates)]
 
     def invocations_by_size(self) -> dict[int, int]:
         return {c.memory_mb: c.invocations for c in self.candidates}
+
+    def lanes(self) -> list[Lane]:
+        """Every lane, the top-level one first (its architecture None in a run measuring one)."""
+        top = Lane(
+            architecture=self.architecture,
+            candidates=self.candidates,
+            decision=self.decision,
+            curve=self.curve,
+            retired_sizes=self.retired_sizes,
+        )
+        return [top, *self.other_lanes]
 
 
 class CleanupReport(CamelModel):
@@ -203,6 +280,11 @@ class CleanupReport(CamelModel):
     final_description_is_original: bool | None = Field(default=None, description="read back")
     alias_name: str | None = None
     final_alias_version: str | None = Field(default=None, description="read back: where that alias points")
+    restored_code: bool = Field(default=False, description="$LATEST's code and architecture were put back")
+    final_architecture: Architecture | None = Field(default=None, description="read back, when the run switched")
+    final_code_sha256: str | None = Field(default=None, description="read back, when the run switched")
+    code_note: str | None = Field(default=None, description="why $LATEST's code was left as another deployment made it")
+    final_timeout_s: int | None = Field(default=None, description="read back")
     lock_released: bool = False
     complete: bool = False
     elapsed_ms: float = 0.0

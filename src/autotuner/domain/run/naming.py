@@ -12,9 +12,13 @@ def run_id_for(execution_id: str) -> str:
     return hashlib.sha256(execution_id.encode()).hexdigest()[:10]
 
 
-def alias_name(run_id: str, memory_mb: int, cold_start_index: int | None = None) -> str:
+def alias_name(
+    run_id: str, memory_mb: int, cold_start_index: int | None = None, architecture: str | None = None
+) -> str:
+    """``architecture``: in a run measuring more than one, each alias names its own (x86_64 or arm64)."""
     suffix = "" if cold_start_index is None else f"-c{cold_start_index}"
-    return f"{ALIAS_PREFIX}-{run_id}-{memory_mb}{suffix}"
+    lane = "" if architecture is None else f"-{architecture}"
+    return f"{ALIAS_PREFIX}-{run_id}-{memory_mb}{lane}{suffix}"
 
 
 def run_tag(run_id: str) -> str:
@@ -22,8 +26,21 @@ def run_tag(run_id: str) -> str:
     return f"{RUN_TAG_PREFIX} run {run_id}"
 
 
-def version_description(run_id: str, memory_mb: int, purpose: Literal["measure", "apply"] = "measure") -> str:
-    return f"{run_tag(run_id)}: {purpose} {memory_mb} MB"
+def version_description(
+    run_id: str, memory_mb: int, purpose: Literal["measure", "apply"] = "measure", architecture: str | None = None
+) -> str:
+    on = "" if architecture is None else f" on {architecture}"
+    return f"{run_tag(run_id)}: {purpose} {memory_mb} MB{on}"
+
+
+def anchor_description(run_id: str) -> str:
+    """The version a run publishes of $LATEST as found before it uploads the code for another architecture: what
+    every clean-up copies the code back from (and deletes afterwards, as every version of the run)."""
+    return f"{run_tag(run_id)}: code as found"
+
+
+def is_anchor(description: str, run_id: str) -> bool:
+    return description == anchor_description(run_id)
 
 
 def role_session_name(run_id: str) -> str:

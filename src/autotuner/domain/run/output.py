@@ -8,11 +8,13 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from autotuner.domain.advice.model import Advice
 from autotuner.domain.automation.canary import CanaryCheck, CanaryWindow
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.money import usd
-from autotuner.domain.costs.pricing import per_million
+from autotuner.domain.costs.pricing import Architecture, per_million
 from autotuner.domain.costs.run_cost import RunCost
+from autotuner.domain.decision.architecture import ArchitectureChoice
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.cost_interval import expected_cost_interval
 from autotuner.domain.decision.selection import Decision
@@ -69,6 +71,10 @@ class AppliedChange(CamelModel):
     target: str = Field(description="'$LATEST' or the alias that now points at the chosen configuration")
     memory_mb: int
     previous_memory_mb: int
+    architecture: Architecture | None = Field(default=None, description="set when the choice switched it")
+    previous_architecture: Architecture | None = None
+    timeout_s: int | None = Field(default=None, description="set when the run applied the recommended timeout")
+    previous_timeout_s: int | None = None
     version: str | None = None
     elapsed_ms: float = 0.0
     canary: CanaryWindow | None = Field(default=None, description="the version took a share of the traffic first")
@@ -118,6 +124,17 @@ class SearchSummary(CamelModel):
     )
 
 
+class OtherArchitecture(CamelModel):
+    """What a run measured on an architecture other than the one its main result is for."""
+
+    architecture: Architecture
+    power: int | None = Field(description="the size its own search chose")
+    cost: float | None = None
+    duration: float | None = None
+    reason: str = Field(description="its own decision's reason")
+    candidates: list[CandidateStats] = Field(default_factory=list)
+
+
 class Outcome(StrEnum):
     APPLIED = "applied"
     RECOMMENDED = "recommended"
@@ -148,6 +165,12 @@ class TuningOutput(CamelModel):
     trigger: Trigger = Field(default_factory=Trigger)
     canary: CanaryCheck | None = Field(default=None, description="the canary's verdict and the figures behind it")
     warnings: list[str] = Field(default_factory=list)
+    architecture: Architecture | None = Field(
+        default=None, description="the architecture power is for, in a run measuring more than one"
+    )
+    architecture_choice: ArchitectureChoice | None = None
+    other_architectures: list[OtherArchitecture] = Field(default_factory=list)
+    advice: Advice | None = Field(default=None, description="architecture, timeout and concurrency")
 
 
 # ---- building the output ----
@@ -248,7 +271,10 @@ def build_output(
     trigger: Trigger | None = None,
     warnings: Sequence[str] = (),
     search: SearchSummary | None = None,
+    baseline: Sequence[CandidateStats] | None = None,
 ) -> TuningOutput:
+    """``baseline``: the candidates of the architecture the function runs on, when ``candidates`` are another's
+    (the savings are against the function as it is)."""
     chosen = next((c for c in candidates if c.memory_mb == decision.chosen_memory_mb), None)
     if chosen is None:
         outcome = Outcome.NO_CANDIDATE
@@ -282,7 +308,9 @@ def build_output(
         outcome=outcome,
         decision=decision,
         candidates=sorted(candidates, key=lambda c: c.memory_mb),
-        savings=savings_against(current_memory_mb, chosen, candidates) if chosen else None,
+        savings=savings_against(current_memory_mb, chosen, candidates if baseline is None else baseline)
+        if chosen
+        else None,
         applied=applied,
         confidence=confidence_statement(decision, candidates),
         search=search,

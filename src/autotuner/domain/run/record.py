@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.inputs.arn import FunctionRef
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.run.documents import CleanupReport
@@ -33,6 +34,7 @@ class Intent(CamelModel):
     action: str
     memory_mb: int | None = None
     alias: str | None = None
+    architecture: Architecture | None = Field(default=None, description="set when it switches $LATEST's code")
 
 
 class RunRecord(CamelModel):
@@ -44,6 +46,11 @@ class RunRecord(CamelModel):
     )
     original_memory_mb: int
     original_description: str = ""
+    original_timeout_s: int | None = Field(default=None, description="None: a record from before it was kept")
+    original_architecture: Architecture | None = Field(default=None, description="$LATEST's, as found")
+    original_code_sha256: str | None = Field(
+        default=None, description="$LATEST's CodeSha256 as found: read back after any switch of architecture"
+    )
     alias: AliasSnapshot | None = Field(default=None, description="the alias an applied choice would move")
     intents: list[Intent] = Field(default_factory=list)
     applied: AppliedChange | None = Field(default=None, description="set only once the change took effect")
@@ -54,3 +61,8 @@ class RunRecord(CamelModel):
     def changed_target(self) -> bool:
         """Whether any step set out to change the target (the lock is not the target)."""
         return any(intent.step != "plan" for intent in self.intents)
+
+    @property
+    def switched_code(self) -> bool:
+        """Whether any step set out to upload $LATEST's code for another architecture."""
+        return any(intent.architecture is not None for intent in self.intents)

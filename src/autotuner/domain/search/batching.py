@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.run.naming import alias_name
 
 # A batch must finish well inside Lambda's 900 s limit, whatever the target's timeout; a Measure task runs its
@@ -22,6 +23,9 @@ class Batch(CamelModel):
     alias: str
     invocations: int = Field(gt=0)
     first_invocation: int = Field(ge=0, description="index of the first invocation in the payload schedule")
+    architecture: Architecture | None = Field(
+        default=None, description="the architecture its alias runs on, in a run measuring more than one"
+    )
 
 
 def invocations_per_batch(target_timeout_s: float, sleep_between_runs_ms: int, parallel: bool) -> int:
@@ -40,21 +44,33 @@ def plan_batches(
     per_batch: int,
     only_cold_starts: bool = False,
     first_invocation: int = 0,
+    architecture: Architecture | None = None,
 ) -> list[Batch]:
-    """Batches covering ``num`` invocations per size. Cold-start runs get an alias (a fresh version) each."""
+    """Batches covering ``num`` invocations per size. Cold-start runs get an alias (a fresh version) each.
+    ``architecture``: the lane of a run measuring more than one (its aliases name it)."""
+    lane = architecture.value if architecture is not None else None
     batches: list[Batch] = []
     for memory in memory_sizes:
         if only_cold_starts:
             batches += [
-                Batch(memory_mb=memory, alias=alias_name(run_id, memory, i), invocations=1, first_invocation=i)
+                Batch(
+                    memory_mb=memory,
+                    alias=alias_name(run_id, memory, i, lane),
+                    invocations=1,
+                    first_invocation=i,
+                    architecture=architecture,
+                )
                 for i in range(first_invocation, first_invocation + num)
             ]
             continue
         start = first_invocation
         while start < first_invocation + num:
             count = min(per_batch, first_invocation + num - start)
+            alias = alias_name(run_id, memory, architecture=lane)
             batches.append(
-                Batch(memory_mb=memory, alias=alias_name(run_id, memory), invocations=count, first_invocation=start)
+                Batch(
+                    memory_mb=memory, alias=alias, invocations=count, first_invocation=start, architecture=architecture
+                )
             )
             start += count
     return batches

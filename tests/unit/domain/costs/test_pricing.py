@@ -127,3 +127,14 @@ def test_the_tuners_lambdas_are_counted_per_step_a_run_enters() -> None:
     assert lambdas_in_run(rounds=1, tasks=1, applied=False) == 1 + 3 + 2
     # five rounds of a task each, then Apply and two canary checks
     assert lambdas_in_run(rounds=5, tasks=5, applied=True, canary_checks=2) == 1 + 5 * 3 + 2 + 1 + 2
+
+
+def test_provisioned_concurrency_is_priced_where_the_on_demand_prices_are_us_east_1s() -> None:
+    provisioned = US_EAST_1.provisioned
+    assert provisioned is not None
+    assert provisioned.gb_second(Architecture.X86_64) == pytest.approx(0.0000041667)
+    assert provisioned.duration_gb_second(Architecture.X86_64) == pytest.approx(0.0000097222)
+    assert provisioned.gb_second(Architecture.ARM64) == pytest.approx(0.0000041667 * 0.8, rel=1e-4)
+    assert provisioned.duration_gb_second(Architecture.ARM64) == pytest.approx(0.0000097222 * 0.8, rel=1e-4)
+    assert prices_for_region("eu-west-1").provisioned == provisioned
+    assert prices_for_region("eu-south-1").provisioned is None, "its prices are not known: the advice says so"

@@ -101,6 +101,10 @@ def test_merge_keeps_every_invocation() -> None:
     assert len(merged.failures) == 1
     with pytest.raises(ValueError, match="different sizes"):
         BatchMeasurement.merge([first, measured(512, [1.0])])
+    on_arm = measured(256, [9.0]).model_copy(update={"architecture": Architecture.ARM64})
+    with pytest.raises(ValueError, match="different architectures"):
+        BatchMeasurement.merge([first, on_arm])
+    assert BatchMeasurement.merge([on_arm, on_arm]).architecture is Architecture.ARM64
 
 
 def test_visualization_url_decodes_to_the_measured_values() -> None:

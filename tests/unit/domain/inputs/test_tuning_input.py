@@ -199,3 +199,31 @@ def test_a_margin_out_of_range_is_refused_by_its_field() -> None:
         "constraints.minMemoryHeadroom",
         "constraints.maxTimeoutShare",
     ]
+
+
+def test_architectures_to_measure_are_named_once_each_and_a_switch_needs_them() -> None:
+    tuning = parse_tuning_input(
+        {"lambdaARN": ARN, "architectures": ["arm64", "x86_64"], "applyArchitecture": True, "applyTimeout": True}
+    )
+    assert [a.value for a in tuning.architectures or []] == ["arm64", "x86_64"]
+    assert (tuning.apply_architecture, tuning.apply_timeout) == (True, True)
+    assert parse_tuning_input({"lambdaARN": ARN}).architectures is None, "by default: the function's own only"
+    assert problems_of({"lambdaARN": ARN, "architectures": ["arm64", "arm64"]}) == [
+        "architectures: each architecture once (got ['arm64', 'arm64'])"
+    ]
+    assert problems_of({"lambdaARN": ARN, "architectures": []}) == [
+        "architectures: list at least one architecture (x86_64, arm64), or leave it out"
+    ]
+    assert problems_of({"lambdaARN": ARN, "applyArchitecture": True}) == [
+        "applyArchitecture: nothing to switch to; list the architectures to compare in architectures"
+    ]
+    [unknown] = problems_of({"lambdaARN": ARN, "architectures": ["riscv64"]})
+    assert unknown.startswith("architectures.0: Input should be 'x86_64' or 'arm64'")
+
+
+def test_a_sweep_on_two_architectures_counts_both_against_max_invocations() -> None:
+    sweep = {"lambdaARN": ARN, "powerValues": [512, 1024], "num": 5, "maxInvocations": 15}
+    assert parse_tuning_input(sweep).max_invocations == 15
+    assert problems_of({**sweep, "architectures": ["x86_64", "arm64"]}) == [
+        "maxInvocations: a sweep of this input needs 20 invocations"
+    ]

@@ -3,6 +3,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.search.batching import (
     MAX_PARALLEL_INVOCATIONS,
     invocations_per_batch,
@@ -25,6 +26,15 @@ def test_batches_fit_the_measuring_task_whatever_the_target_timeout() -> None:
 def test_cold_start_runs_get_an_alias_per_invocation() -> None:
     batches = plan_batches([512], 3, run_id="r1", per_batch=10, only_cold_starts=True)
     assert [b.alias for b in batches] == ["at-r1-512-c0", "at-r1-512-c1", "at-r1-512-c2"]
+
+
+def test_a_lanes_batches_carry_its_architecture_and_name_it_in_their_aliases() -> None:
+    batches = plan_batches([512], 3, run_id="r1", per_batch=2, architecture=Architecture.ARM64)
+    assert [(b.alias, b.invocations, b.architecture) for b in batches] == [
+        ("at-r1-512-arm64", 2, Architecture.ARM64), ("at-r1-512-arm64", 1, Architecture.ARM64),
+    ]  # fmt: skip
+    cold = plan_batches([512], 2, run_id="r1", per_batch=2, only_cold_starts=True, architecture=Architecture.X86_64)
+    assert [b.alias for b in cold] == ["at-r1-512-x86_64-c0", "at-r1-512-x86_64-c1"]
 
 
 def test_serial_batches_are_grouped_into_tasks_of_max_concurrency_run_one_at_a_time() -> None:
