@@ -74,17 +74,41 @@ def test_an_alarm_re_tunes_its_function_with_its_profile(
     assert json.loads(run["input"])["num"] == 5
 
 
-def test_the_last_successful_run_becomes_the_profile_and_starts_the_cooldown(
+def test_a_one_off_run_leaves_no_profile_and_keeps_none_of_its_input(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    """The audit's attack: anyone who may start one run set what every later automatic run did, and left its
+    payload stored for good. A run without saveProfile now stores nothing of its input."""
+    arn = make_target("orders", "io-bound")
+    secret = {"apiKey": "sk-live-0123456789"}
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 6, "powerValues": [512, 768], "payload": secret})
+    assert run.status == "SUCCEEDED", run.cause
+
+    stored = profiles(stack).get(ORDERS)
+    assert stored is not None
+    assert (stored.profile, stored.last_run_execution) == (None, run.arn)
+    table = stack.tables["ProfilesTable"]
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"functionArn": {"S": ORDERS}})
+    assert "sk-live" not in json.dumps(item["Item"]), "the run's payload is kept nowhere"
+    result = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change.json"))
+    assert (result["started"], [s["code"] for s in result["skipped"]]) == ([], ["NoProfile"])
+
+
+def test_a_run_with_save_profile_stores_its_input_saying_when_and_by_what_and_starts_the_cooldown(
     stack: LocalStack, make_target: MakeTarget
 ) -> None:
     arn = make_target("orders", "io-bound")
-    run = run_tuning(stack, {"lambdaARN": arn, "num": 6, "powerValues": [512, 768]})
+    given = {"num": 6, "powerValues": [512, 768], "payload": {"id": 7}}
+    run = run_tuning(stack, {"lambdaARN": arn, **given, "saveProfile": True})
     assert run.status == "SUCCEEDED", run.cause
+    assert run.output["profileStored"] is True
+
     stored = profiles(stack).get(ORDERS)
     assert stored is not None
-    assert stored.source == "last successful run"
-    assert stored.profile == {"num": 6, "powerValues": [512, 768]}
-
+    assert stored.profile == given  # the input as given, asked for: the payload with it
+    assert stored.stored_by == f"input saveProfile of execution {run.arn}"
+    assert stored.stored_at is not None
+    assert stored.stored_at == stored.last_run_at
     result = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change.json"))
     assert result["started"] == []
     assert result["skipped"][0]["code"] == "Cooldown"

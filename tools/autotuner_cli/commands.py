@@ -13,6 +13,7 @@ from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function
 from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
+from autotuner.domain.automation.automatic_runs import no_profile_reason
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
@@ -33,6 +34,7 @@ OPTION_OF_FIELD = {
     "payload": "--payload",
     "budgetUsd": "--budget",
     "search": "--adaptive",
+    "saveProfile": "--save-profile",
     "lambdaARN": "FUNCTION",
 }
 
@@ -209,9 +211,14 @@ def profile_show(function: str, *, stack_name: str, region: str | None, out: Tex
     unqualified = parse_function_arn(resolve_function_arn(function, region)).unqualified
     stored = store.get(unqualified)
     if stored is None or stored.profile is None:
-        out.write(f"{unqualified} has no tuning profile yet: tune it once, or run `autotuner profile set`.\n")
+        out.write(f"{unqualified} has {no_profile_reason(stored is not None and stored.legacy_run_input)}.\n")
+    else:
+        on = f" on {datetime.fromtimestamp(stored.stored_at, UTC):%Y-%m-%d %H:%M} UTC" if stored.stored_at else ""
+        out.write(
+            f"Profile of {unqualified} (stored{on} by {stored.stored_by}):\n{json.dumps(stored.profile, indent=2)}\n"
+        )
+    if stored is None:
         return 0
-    out.write(f"Profile of {unqualified} (from the {stored.source}):\n{json.dumps(stored.profile, indent=2)}\n")
     if stored.last_run_at is not None:
         when = datetime.fromtimestamp(stored.last_run_at, UTC)
         power = f", chose {stored.last_run_power} MB" if stored.last_run_power else ""

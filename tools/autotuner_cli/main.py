@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser("tune", help="start a tuning run of FUNCTION and follow it")
     tune.add_argument("function", help="function name or ARN (name:alias tunes the function and applies to the alias)")
     _tuning_arguments(tune)
+    tune.add_argument(
+        "--save-profile",
+        action="store_true",
+        help="once the run succeeds, store these options (payload included) as FUNCTION's profile, which alarm- "
+        "and schedule-started runs use (saveProfile); without it a run stores nothing of its input",
+    )
     tune.add_argument("--no-wait", dest="wait", action="store_false", help="start the run and return at once")
     _account_options(tune)
 
@@ -58,13 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     savings.add_argument("--limit", type=int, default=100, help="how many recent runs to look through")
     _account_options(savings)
 
-    profile = sub.add_parser("profile", help="the tuning profile that alarm- and schedule-started runs use")
+    profile = sub.add_parser(
+        "profile",
+        help="the tuning profile that alarm- and schedule-started runs use: stored only by `profile set` or a run "
+        "with --save-profile, never from a run's input otherwise",
+    )
     actions = profile.add_subparsers(dest="action", required=True, metavar="ACTION")
-    profile_set = actions.add_parser("set", help="store FUNCTION's profile (the options of `tune`)")
+    profile_set = actions.add_parser(
+        "set", help="store FUNCTION's profile (the options of `tune`, payload included), recorded as stored by it"
+    )
     profile_set.add_argument("function", help="function name or ARN")
     _tuning_arguments(profile_set)
     _account_options(profile_set)
-    profile_show = actions.add_parser("show", help="show FUNCTION's profile and its last run")
+    profile_show = actions.add_parser("show", help="show FUNCTION's profile (when and how it was stored) and last run")
     profile_show.add_argument("function", help="function name or ARN")
     _account_options(profile_show)
     return parser
@@ -144,10 +156,11 @@ def _dispatch(arguments: argparse.Namespace) -> int:  # noqa: PLR0911 - one case
             run_demo(arguments.out, num=arguments.num, seed=arguments.seed)
             return EXIT_OK
         case "tune":
+            save = {"saveProfile": True} if arguments.save_profile else {}
             return commands.tune(
                 arguments.function,
                 stack_name=stack_name,
-                tuning=_tuning_options(arguments),
+                tuning=_tuning_options(arguments) | save,
                 wait=arguments.wait,
                 region=arguments.region,
             )

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from autotuner.domain.automation.automatic_runs import ProfileToStore
 from autotuner.domain.automation.canary import VersionFigures
 from autotuner.domain.inputs.arn import FunctionRef
 from autotuner.domain.inputs.scope import AssumedRole
@@ -99,20 +100,24 @@ class Notifier(Protocol):
 
 
 class RunRegistry(Protocol):
-    """One run at a time per function, and the memory of the last successful run (the profiles table)."""
+    """One run at a time per function, the last successful run, and a profile its input asked to store (the
+    profiles table)."""
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None: ...
     def release_run(self, function_arn: str, execution: str) -> bool: ...
     def record_run(
-        self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str
+        self, function_arn: str, power: int | None, execution: str, profile: ProfileToStore | None = None
     ) -> None: ...
 
 
 class StoredProfileView(Protocol):
-    """What the workflow reads of a function's stored profile."""
+    """What the workflow reads of a function's stored profile: only one an operator stored is ever there; an input
+    an older version kept of the last run (``legacy_run_input``) is not one."""
 
     @property
     def profile(self) -> dict[str, Any] | None: ...
+    @property
+    def legacy_run_input(self) -> bool: ...
 
 
 class Profiles(Protocol):

@@ -20,7 +20,7 @@ from autotuner.domain.automation.alarm_semantics import (
     with_failure_evidence,
 )
 from autotuner.domain.automation.alarms import AlarmChange, WatchedFunction, opted_in, watched_functions
-from autotuner.domain.automation.automatic_runs import applies_to_alias, automatic_input
+from autotuner.domain.automation.automatic_runs import applies_to_alias, automatic_input, no_profile_reason
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.inputs.scope import is_stack_function
 from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
@@ -137,11 +137,10 @@ def _profile_in_scope(
     if is_stack_function(function.name, settings.stack_name):
         return Skipped(subject=subject, reason="is one of this tuner's own functions", code="OwnFunction")
     stored = profiles.get(function.function_arn)
-    profile = stored.profile if stored is not None else None
-    if profile is None:
-        reason = "has no tuning profile: tune it once, or store one with `autotuner profile set`"
+    if stored is None or stored.profile is None:
+        reason = "has " + no_profile_reason(stored is not None and stored.legacy_run_input)
         return Skipped(subject=subject, reason=reason, code="NoProfile")
-    return profile
+    return stored.profile
 
 
 def _trigger(change: AlarmChange, meaning: AlarmMeaning) -> Trigger:

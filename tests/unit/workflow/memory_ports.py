@@ -21,6 +21,7 @@ from typing import Any
 from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
 from autotuner.adapters.profiles import StoredProfile
+from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
 from autotuner.domain.errors import TargetNotFoundError
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.scope import AssumedRole
@@ -405,7 +406,6 @@ class MemoryRunRecords:
 
 @dataclass
 class RecordedRun:
-    tuning_input: dict[str, Any]
     power: int | None
     execution: str
     at: float = 0.0
@@ -413,12 +413,13 @@ class RecordedRun:
 
 class MemoryRegistry:
     """The profiles table (adapters/profiles.py): one run at a time per function (a lock that expires), the last
-    successful run of each, the profiles users store, and the claims of automatic runs with their cooldown."""
+    successful run of each, the profiles operators store, and the claims of automatic runs with their cooldown."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.locks: dict[str, tuple[str, float]] = {}  # function ARN -> (execution, until)
         self.runs: dict[str, RecordedRun] = {}
-        self.user_profiles: dict[str, dict[str, Any]] = {}
+        self.profiles: dict[str, StoredProfile] = {}  # function ARN -> what `get` reads of its stored profile
+        self.legacy_run_inputs: set[str] = set()  # items an older version wrote a lastRunInput into
         self.auto_claims: dict[str, tuple[str, float]] = {}  # function ARN -> (claimant, until)
         self.record_failure: Exception | None = None
         self.clock = clock
@@ -437,24 +438,35 @@ class MemoryRegistry:
         del self.locks[function_arn]
         return True
 
-    def record_run(self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str) -> None:
+    def record_run(
+        self, function_arn: str, power: int | None, execution: str, profile: ProfileToStore | None = None
+    ) -> None:
         if self.record_failure is not None:
             raise self.record_failure
-        self.runs[function_arn] = RecordedRun(dict(tuning_input), power, execution, at=self.clock())
+        self.runs[function_arn] = RecordedRun(power, execution, at=self.clock())
+        self.legacy_run_inputs.discard(function_arn)  # the adapter's write removes lastRunInput
+        if profile is not None:
+            self.set_user_profile(function_arn, profile.profile, stored_by=profile.stored_by)
 
-    def set_user_profile(self, function_arn: str, profile: dict[str, Any]) -> None:
-        self.user_profiles[function_arn] = dict(profile)
+    def set_user_profile(self, function_arn: str, profile: dict[str, Any], *, stored_by: str = STORED_BY_CLI) -> None:
+        self.profiles[function_arn] = StoredProfile(
+            function_arn=function_arn, profile=profile_of_input(profile), stored_at=self.clock(), stored_by=stored_by
+        )
 
     def get(self, function_arn: str) -> StoredProfile | None:
         run = self.runs.get(function_arn)
-        user = self.user_profiles.get(function_arn)
-        if run is None and user is None:
+        stored = self.profiles.get(function_arn)
+        legacy = function_arn in self.legacy_run_inputs
+        if run is None and stored is None and not legacy:
             return None
-        return StoredProfile(
-            function_arn=function_arn,
-            user_profile=dict(user) if user is not None else None,
-            last_run_input=dict(run.tuning_input) if run is not None else None,
-            last_run_at=run.at if run is not None else None,
+        read = stored.model_copy(deep=True) if stored is not None else StoredProfile(function_arn=function_arn)
+        return read.model_copy(
+            update={
+                "legacy_run_input": legacy,
+                "last_run_at": run.at if run is not None else None,
+                "last_run_power": run.power if run is not None else None,
+                "last_run_execution": run.execution if run is not None else None,
+            }
         )
 
     def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool:
@@ -465,7 +477,7 @@ class MemoryRegistry:
         lock = self.locks.get(function_arn)
         run = self.runs.get(function_arn)
         if (
-            self.get(function_arn) is None
+            function_arn not in self.profiles
             or (claim is not None and claim[1] >= now)
             or (run is not None and run.at >= now - cooldown_s)
             or (lock is not None and lock[1] >= now)

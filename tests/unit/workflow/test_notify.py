@@ -29,19 +29,16 @@ def tuned(world: World, tuning_input: dict[str, object]) -> NotifyRequest:
     return NotifyRequest(plan=plan, analysis=analysis, applied=applied, cleanup=world.clean_up())
 
 
-def test_a_finished_run_is_stored_as_the_profile_and_published(world: World) -> None:
-    request = tuned(world, {**SWEEP, "autoOptimize": True})
+def test_a_finished_run_is_recorded_and_published_and_its_input_is_not_kept(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True, "payload": {"card": "4111 1111 1111 1111"}})
 
     output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
 
     assert (output.outcome, output.power, output.warnings) == (Outcome.APPLIED, world.function.latest.memory_mb, [])
     stored = world.registry.runs[TARGET]
-    assert (stored.tuning_input, stored.power, stored.execution) == (
-        {"num": 5, "powerValues": [256, 512], "autoOptimize": True},
-        output.power,
-        EXECUTION,
-    )
-    assert stored.tuning_input == profile_of(request.plan)
+    assert (stored.power, stored.execution) == (output.power, EXECUTION)
+    assert world.registry.profiles == {}, "a one-off run is no profile, and its payload is kept nowhere"
+    assert not output.profile_stored
     [message] = world.notifier.published
     assert message.subject.startswith(f"Autotuner: orders set to {output.power} MB")
     assert message.attributes == {"function": "orders", "outcome": "applied", "trigger": "manual"}
@@ -90,13 +87,31 @@ def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None
     assert "Per month" not in world.notifier.published[0].message
 
 
-def test_a_profile_that_cannot_be_stored_is_a_warning(world: World) -> None:
-    request = tuned(world, SWEEP)
+def test_a_run_asked_to_save_its_profile_stores_its_input_as_given_and_says_by_what(world: World) -> None:
+    given = {**SWEEP, "autoOptimize": True, "payload": {"id": 7}, "saveProfile": True}
+    request = tuned(world, given)
+    world.registry.clock = lambda: 1_800_000_000.0
+
+    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+
+    stored = world.registry.get(TARGET)
+    assert stored is not None
+    assert stored.profile == {"num": 5, "powerValues": [256, 512], "autoOptimize": True, "payload": {"id": 7}}
+    assert stored.profile == profile_of(request.plan).profile
+    assert (stored.stored_by, stored.stored_at) == (f"input saveProfile of execution {EXECUTION}", 1_800_000_000.0)
+    assert output.profile_stored
+    assert "Stored this run's input as the function's profile (saveProfile)" in world.notifier.published[0].message
+
+
+def test_a_run_whose_end_cannot_be_recorded_is_a_warning(world: World) -> None:
+    request = tuned(world, {**SWEEP, "saveProfile": True})
     world.registry.record_failure = RuntimeError("ProvisionedThroughputExceededException")
     output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
     assert output.warnings == [
-        "this run could not be stored as the function's profile: ProvisionedThroughputExceededException"
+        "this run's end could not be recorded nor its input stored as the function's profile: "
+        "ProvisionedThroughputExceededException"
     ]
+    assert not output.profile_stored
     assert output.outcome is Outcome.RECOMMENDED
     assert len(world.notifier.published) == 1  # published all the same
 

@@ -136,7 +136,7 @@ def test_one_run_per_function_however_many_of_the_alarm_metrics_watch_it(account
 
 
 def test_the_cooldown_runs_from_the_last_successful_run(account: Account) -> None:
-    account.profiles.record_run(ORDERS, PROFILE, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1")
+    account.profiles.record_run(ORDERS, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1")
     account.now += SIX_HOURS - 60
     assert [code for code, _, _ in skipped(account.retune(alarm()))] == ["Cooldown"]
     account.now += 120
@@ -188,7 +188,7 @@ def test_the_execution_name_of_a_long_function_name_is_one_step_functions_accept
          ("OwnFunction", "function autotuner-PlanFunction-1A2B", "is one of this tuner's own functions")),
         (alarm(lambda_metric(FunctionName="billing")), RetuneSettings(),
          ("NoProfile", "function billing",
-          "has no tuning profile: tune it once, or store one with `autotuner profile set`")),
+          "has no stored tuning profile: store one with `autotuner profile set` or a run with saveProfile")),
     ],
     ids=["not-in-alarm", "no-prefix", "switched-off", "not-lambda", "account-wide", "outside-pattern", "own-function",
          "no-profile"],
@@ -328,3 +328,21 @@ def test_a_profile_with_its_own_canary_keeps_it_and_one_on_latest_gets_none(acco
     latest.retune(alarm())
     [on_latest] = latest.starter.started.values()
     assert "canary" not in on_latest, "a canary needs an alias to split the traffic of"
+
+
+def test_a_function_tuned_once_without_save_profile_is_not_re_tuned_by_an_alarm(account: Account) -> None:
+    """A one-off run sets nothing an automatic run does; an item an older version wrote the run's input into
+    (lastRunInput) is read without it, and the skip says why."""
+    billing = function_arn("billing")
+    account.profiles.record_run(billing, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:one-off")
+    account.profiles.legacy_run_inputs.add(billing)
+    account.now += 2 * SIX_HOURS
+
+    result = account.retune(alarm(lambda_metric(FunctionName="billing")))
+
+    assert skipped(result) == [
+        ("NoProfile", "function billing",
+         "has no stored tuning profile: store one with `autotuner profile set` or a run with saveProfile (the input "
+         "of its last run, which an older version kept, is never used as one)")
+    ]  # fmt: skip
+    assert (account.starter.started, account.profiles.auto_claims) == ({}, {})
