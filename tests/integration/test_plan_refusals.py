@@ -22,7 +22,7 @@ from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from tests.conftest import load_event
-from tests.emulator import MakeTarget, run_tuning
+from tests.emulator import MakeTarget, raise_alarm, run_tuning
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"
 STACK = "lambda-autotuner"
@@ -213,6 +213,7 @@ def test_an_alarm_on_one_of_the_stacks_own_functions_does_not_re_tune_it(stack: 
     event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
         "FunctionName": own.split(":")[-1]
     }
+    raise_alarm(event)
 
     response = boto3.client("lambda").invoke(
         FunctionName=stack.functions["AlarmSubscriberFunction"], Payload=json.dumps(event).encode()

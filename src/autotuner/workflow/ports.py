@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from autotuner.domain.automation.alarms import AlarmDefinition
 from autotuner.domain.automation.automatic_runs import ProfileToStore
 from autotuner.domain.automation.canary import VersionFigures
 from autotuner.domain.inputs.arn import FunctionRef
@@ -168,6 +169,14 @@ class CanaryWatch(Protocol):
     def version_figures(
         self, function: FunctionRef, alias: str, version: str, since_epoch_s: float
     ) -> VersionFigures: ...
+
+
+class AlarmSource(Protocol):
+    """CloudWatch's own account of an alarm, in the tuner's account and region: what re-tuning acts on, whatever
+    a message says the alarm is."""
+
+    def alarm(self, name: str) -> AlarmDefinition | None: ...
+    def tags(self, alarm_arn: str) -> dict[str, str]: ...
 
 
 class FunctionLogs(Protocol):

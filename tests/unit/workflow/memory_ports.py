@@ -21,6 +21,7 @@ from typing import Any
 from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
 from autotuner.adapters.profiles import StoredProfile
+from autotuner.domain.automation.alarms import AlarmChange, AlarmDefinition
 from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
 from autotuner.domain.errors import TargetNotFoundError
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
@@ -579,6 +580,39 @@ class MemoryDurations:
     def max_duration_ms(self, function: FunctionRef, days: int) -> float | None:
         self.asked.append((function.unqualified, days))
         return self.max_ms
+
+
+@dataclass
+class MemoryAlarms:
+    """CloudWatch's alarms of the tuner's account and region (DescribeAlarms by name) and their tags."""
+
+    alarms: dict[str, AlarmDefinition] = field(default_factory=dict)
+    tags_of: dict[str, dict[str, str]] = field(default_factory=dict)
+    described: list[str] = field(default_factory=list)
+    tags_read: list[str] = field(default_factory=list)
+
+    def put(self, alarm: AlarmDefinition, tags: dict[str, str] | None = None) -> AlarmDefinition:
+        self.alarms[alarm.name] = alarm
+        if tags is not None:
+            self.tags_of[alarm.arn] = dict(tags)
+        return alarm
+
+    def alarm(self, name: str) -> AlarmDefinition | None:
+        self.described.append(name)
+        found = self.alarms.get(name)
+        return found.model_copy(deep=True) if found is not None else None
+
+    def tags(self, alarm_arn: str) -> dict[str, str]:
+        self.tags_read.append(alarm_arn)
+        return dict(self.tags_of.get(alarm_arn, {}))
+
+
+def alarm_as_cloudwatch_holds(change: AlarmChange) -> AlarmDefinition:
+    """The alarm a (genuine) state change message is about, as DescribeAlarms describes it."""
+    return AlarmDefinition(
+        name=change.alarm_name, arn=change.alarm_arn, state=change.state, reason=change.reason, updated=change.time,
+        metrics=list(change.metrics), statistic=change.statistic, threshold=change.threshold,
+    )  # fmt: skip
 
 
 @dataclass
