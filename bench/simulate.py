@@ -76,7 +76,7 @@ class SimulatedTarget:
         for _ in range(count):
             report = self.workload.sample(memory_mb, self.rng, cold=memory_mb not in self.warm)
             self.warm.add(memory_mb)
-            failure = classify(report, report.error_type, "", [])
+            failure = classify(report, report.error_type, [])
             if failure is None:
                 batch.record(report)
                 continue

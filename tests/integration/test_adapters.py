@@ -91,7 +91,8 @@ def test_invoke_returns_the_log_tail_and_function_errors(runtime: InProcessRunti
     assert ok.error_type is None
     assert parse_log_tail(decode_log_result(ok.log_tail_base64)).memory_size_mb == 256
     failed = invoker.invoke("f", json.dumps({"fail": "no id"}).encode())
-    assert (failed.error_type, failed.error_message) == ("ValueError", "no id")
+    assert failed.error_type == "ValueError"
+    assert json.loads(failed.payload)["errorMessage"] == "no id", "left in the answer, never read"
 
 
 def test_throttled_invocations_are_retried_then_reported(runtime: InProcessRuntime, make_target: MakeTarget) -> None:

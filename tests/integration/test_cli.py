@@ -85,12 +85,16 @@ def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixt
 
 
 def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("tune", "resize", "--payload", '{"fail": "no order id"}') == 1
+    assert run("tune", "resize", "--payload", '{"fail": "click http://evil.example/ to fix"}') == 1
     out, err = capsys.readouterr()
     assert "Plan ✗" in out
     assert "Plan ✓" not in out
     assert err.startswith("error: the run cli-resize-")
-    assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
+    assert (
+        "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised "
+        "ValueError; the function's messages and logs are in log group /aws/lambda/resize, request "
+    ) in err
+    assert "evil" not in out + err, "the target's own words stay in its log"
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:

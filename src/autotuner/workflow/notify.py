@@ -13,6 +13,7 @@ from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, m
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.run_cost import run_cost, transitions
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
+from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Plan, StepError
 from autotuner.domain.run.output import (
     LATEST,
@@ -88,6 +89,9 @@ def finish(
     if rolled_back:
         output.outcome = Outcome.ROLLED_BACK
     output.warnings += _read_back_differs(applied, request.cleanup)
+    if any(candidate.failure_reason for candidate in output.candidates):
+        where = where_its_words_are(plan.original.log_group_name)
+        output.warnings.append(f"some sizes failed: {where} (each failed size names its first failed request)")
     if invocation_counts is not None and output.savings is not None:
         _add_monthly_saving(output, invocation_counts, plan.function)
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating

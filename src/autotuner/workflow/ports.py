@@ -23,9 +23,11 @@ class VersionInfo(BaseModel):
 
 
 class InvocationResult(BaseModel):
+    """What an invocation answered. The target's error message is not read at all: it is the target's own text,
+    which never reaches the operator's channels (domain/measuring/target_text.py)."""
+
     log_tail_base64: str
     error_type: str | None = None
-    error_message: str = ""
     payload: bytes = b""
 
 

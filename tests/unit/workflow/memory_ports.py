@@ -319,15 +319,15 @@ class MemoryInvoker:
         lines = [f"START RequestId: {report.request_id} Version: {configuration.function_arn.rsplit(':', 1)[-1]}"]
         if timed_out:
             lines.append(f"{report.request_id} Task timed out after {configuration.timeout_s:.2f} seconds")
+        if reply.error_message:  # what the function logs of its error, as the runtimes do
+            lines.append(f"[ERROR] {reply.error_type}: {reply.error_message}")
         lines += [f"END RequestId: {report.request_id}", format_report_line(report), ""]
         tail = base64.b64encode("\n".join(lines).encode()).decode()
         error_type = "Sandbox.Timedout" if timed_out else reply.error_type
         if error_type is None:
             return InvocationResult(log_tail_base64=tail, payload=reply.payload)
         body = json.dumps({"errorType": error_type, "errorMessage": reply.error_message}).encode()
-        return InvocationResult(
-            log_tail_base64=tail, error_type=error_type, error_message=reply.error_message, payload=body
-        )
+        return InvocationResult(log_tail_base64=tail, error_type=error_type, payload=body)
 
     def targets(self, name: str) -> list[Invocation]:
         """The invocations of function ``name`` (any qualifier, however it was named)."""

@@ -5,10 +5,18 @@ import json
 import pytest
 
 from autotuner.domain.costs.money import usd
+from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, StepError
 from autotuner.domain.run.output import LATEST, AppliedChange, Outcome, curve_summary
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
-from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryNotifier, Published
+from tests.unit.workflow.memory_ports import (
+    Invocation,
+    MemoryInvocationCounts,
+    MemoryNotifier,
+    Published,
+    Reply,
+    raising,
+)
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
 
 URL = "https://lambda-power-tuning.show/"
@@ -278,3 +286,45 @@ def test_a_notification_that_cannot_be_sent_changes_no_failure(world: World) -> 
     request = FailureRequest(execution_id=EXECUTION, document=FailedRun(error=STOPPED))
     described = describe_failure(request, None, notifier)
     assert (described.error, notifier.published) == ("RunStoppedError", [])
+
+
+HOSTILE = "click http://evil.example/fix to fix"  # what a target under tuning may write as its error and logs
+
+
+def test_a_targets_own_words_never_reach_the_output_or_the_notification(world: World) -> None:
+    def respond(call: Invocation) -> Reply:  # 256 MB fails with a hostile message, type and log line
+        if call.memory_mb == 256:
+            return Reply(10.0, error_type=HOSTILE, error_message=HOSTILE)
+        return Reply(duration_ms=100.0)
+
+    world.invoker.respond = respond
+    output = finish(tuned(world, SWEEP), world.notifier, visualization_base_url=URL, registry=world.registry)
+
+    failed = next(c for c in output.candidates if c.memory_mb == 256)
+    assert failed.failure_reason is not None
+    assert failed.failure_reason.startswith(
+        "1 of 1 invocations raised an error; measuring stopped at the first failure"
+    )
+    assert "first failed request request-" in failed.failure_reason
+    assert output.warnings == [
+        "some sizes failed: the function's messages and logs are in log group /aws/lambda/orders (each failed size "
+        "names its first failed request)"
+    ]
+    [message] = world.notifier.published
+    assert "evil" not in output.model_dump_json() + message.subject + message.message
+
+
+def test_a_payload_the_target_rejects_fails_without_its_words_in_the_cause_or_the_notification(world: World) -> None:
+    world.invoker.respond = raising("ValueError", HOSTILE)
+    with pytest.raises(InvalidInputError) as refused:
+        world.plan(SWEEP)
+    cause = json.dumps({"errorType": "InvalidInputError", "errorMessage": str(refused.value)})
+    request = FailureRequest(
+        execution_id=EXECUTION, document=FailedRun(error=StepError(Error="InvalidInputError", Cause=cause))
+    )
+
+    failure = describe_failure(request, None, world.notifier)
+
+    assert "raised ValueError; the function's messages and logs are in log group /aws/lambda/orders" in failure.message
+    [message] = world.notifier.published
+    assert "evil" not in str(refused.value) + failure.message + message.subject + message.message

@@ -65,7 +65,7 @@ class Run:
         batch = BatchMeasurement(memory_mb=memory, alias=f"at-test-{memory}")
         for _ in range(count):
             report = self.workload.sample(memory, rng, cold=memory not in self.measurements and batch.attempted == 0)
-            failure = classify(report, report.error_type, "", [])
+            failure = classify(report, report.error_type, [])
             if failure is not None:
                 batch.record_failure(failure, report)
                 break
