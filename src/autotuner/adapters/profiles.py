@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.conditional_writes import conditional_update, number
-from autotuner.adapters.errors import AwsError, describe
+from autotuner.adapters.errors import NO_ANSWER, AwsError, WriteUnconfirmedError, describe, write_failed
 from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
 
 if TYPE_CHECKING:
@@ -97,7 +97,17 @@ class ProfileStore:
         if profile is not None:
             assignments.append(_PROFILE_SET)
             values |= _profile_values(profile, now)
-        self._update(function_arn, f"SET {', '.join(assignments)} REMOVE {LEGACY_RUN_INPUT}", values)
+        try:
+            self._update(function_arn, f"SET {', '.join(assignments)} REMOVE {LEGACY_RUN_INPUT}", values)
+        except WriteUnconfirmedError:
+            if not self._holds_run(function_arn, execution, float(values[":now"]["N"])):
+                raise
+
+    def _holds_run(self, function_arn: str, execution: str, at: float) -> bool:
+        """Whether the item holds this very write of a run's end (one atomic write: its profile too), read back
+        when the write's answer was lost."""
+        found = self.get(function_arn)
+        return found is not None and (found.last_run_execution, found.last_run_at) == (execution, at)
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None:
         """Hold the function's run lock until ``until``; None when claimed, else the execution holding it."""
@@ -173,8 +183,8 @@ class ProfileStore:
                 UpdateExpression=expression,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            raise AwsError(f"writing the profile of {function_arn}: {describe(error)}") from error
+        except (ClientError, *NO_ANSWER) as error:
+            raise write_failed(error, f"writing the profile of {function_arn}") from error
 
 
 _PROFILE_SET = "userProfile = :profile, userProfileUpdatedAt = :stored_at, userProfileStoredBy = :stored_by"

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
+from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError, WriteUnconfirmedError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
 from autotuner.adapters.profiles import StoredProfile
 from autotuner.domain.automation.alarms import AlarmChange, AlarmDefinition
 from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
+from autotuner.domain.automation.canary import VersionFigures
 from autotuner.domain.errors import TargetNotFoundError
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.scope import AssumedRole
@@ -344,10 +345,17 @@ class _StoredRecord:
 
 
 class MemoryRunRecords:
-    """adapters/run_records.py's conditional writes: once closed, a record takes no more intents or changes."""
+    """adapters/run_records.py's conditional writes: once closed, a record takes no more intents or changes. A
+    write can be made to take effect and lose its answer (the adapter then raises WriteUnconfirmedError)."""
 
     def __init__(self) -> None:
         self._items: dict[str, _StoredRecord] = {}
+        self.unanswered: set[str] = set()  # operations whose next write takes effect but is not answered
+
+    def _answered(self, operation: str) -> None:
+        if operation in self.unanswered:
+            self.unanswered.discard(operation)
+            raise WriteUnconfirmedError(f"{operation}: no answer after retries; it may have taken effect")
 
     def open(self, record: RunRecord) -> bool:
         stored = self._items.get(record.execution_id)
@@ -364,16 +372,20 @@ class MemoryRunRecords:
         if record is None:
             return False
         record.intents.append(intent.model_copy())
+        self._answered("note_intent")
         return True
 
     def still_open(self, execution_id: str) -> bool:
-        return self._open_record(execution_id) is not None
+        is_open = self._open_record(execution_id) is not None
+        self._answered("still_open")
+        return is_open
 
     def record_applied(self, execution_id: str, applied: AppliedChange) -> bool:
         record = self._open_record(execution_id)
         if record is None:
             return False
         record.applied = applied.model_copy()
+        self._answered("record_applied")
         return True
 
     def close(self, execution_id: str) -> RunRecord | None:
@@ -613,6 +625,20 @@ def alarm_as_cloudwatch_holds(change: AlarmChange) -> AlarmDefinition:
         name=change.alarm_name, arn=change.alarm_arn, state=change.state, reason=change.reason, updated=change.time,
         metrics=list(change.metrics), statistic=change.statistic, threshold=change.threshold,
     )  # fmt: skip
+
+
+@dataclass
+class MemoryCanaryWatch:
+    """What a canary check reads in CloudWatch: the opted-in alarms in ALARM, and each version's figures."""
+
+    in_alarm: list[str] = field(default_factory=list)
+    figures: dict[str, VersionFigures] = field(default_factory=dict)  # version -> its figures
+
+    def alarms_in_alarm(self, function: FunctionRef) -> list[str]:
+        return list(self.in_alarm)
+
+    def version_figures(self, function: FunctionRef, alias: str, version: str, since_epoch_s: float) -> VersionFigures:
+        return self.figures.get(version, VersionFigures(version=version, invocations=0, errors=0, throttles=0))
 
 
 @dataclass
