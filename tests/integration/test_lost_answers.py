@@ -7,9 +7,11 @@ import pytest
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
 from autotuner_local.stack import LocalStack
-from tests.emulator import MakeTarget
+from tests.conftest import load_event
+from tests.emulator import MakeTarget, raise_alarm
 from tests.faults import Fault, injecting
 from tests.integration.test_fault_matrix import fast_retries, make, problems_after, tune
+from tests.integration.test_retune_and_warmer import ORDERS, invoke, wait_for_runs
 
 pytestmark = pytest.mark.slow
 __all__ = ["fast_retries"]  # a fixture the tests below use
@@ -50,3 +52,20 @@ def test_a_run_whose_end_goes_unanswered_is_found_recorded_without_a_warning(
     stored = ProfileStore(stack.tables["ProfilesTable"]).get(target.arn)
     assert stored is not None
     assert stored.last_run_execution == run.arn
+
+
+def test_an_alarms_claim_whose_answer_was_lost_still_starts_its_run(
+    stack: LocalStack, make_target: MakeTarget, fast_retries: None
+) -> None:
+    """botocore retries the claim after its lost answer; the retry must find its own claim, not skip the alarm as
+    'claimed within the cooldown' while that claim holds the function for hours."""
+    make_target("orders", "io-bound")
+    ProfileStore(stack.tables["ProfilesTable"]).set_user_profile(ORDERS, {"num": 5, "powerValues": [256, 512]})
+    event = raise_alarm(load_event("alarm-state-change.json"))
+    with injecting(stack.name) as injector:
+        injector.arm(Fault("AlarmSubscriberFunction", "dynamodb.UpdateItem", 1, "lost"))
+        result = invoke(stack, "AlarmSubscriberFunction", event)
+    assert len(injector.injected) == 1
+
+    assert (len(result["started"]), result["skipped"]) == (1, []), result
+    wait_for_runs(stack)  # the run ends inside this test

@@ -15,6 +15,7 @@ input is never a profile, and the function's next run removes it.
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -135,20 +136,22 @@ class ProfileStore:
 
     def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool:
         """Claim an automatic run: the function has a profile, no run is going on, and none started or ended
-        within the cooldown. Exactly one of many concurrent claimants gets True."""
+        within the cooldown. Exactly one of many concurrent claimants gets True. The claim carries a token of this
+        call, so that botocore's retry of it, after an answer that was lost, finds its own claim and gets True."""
         now = self._clock()
         return self._conditional_update(
             function_arn,
-            "SET autoClaimedUntil = :until, autoClaimedBy = :claimant",
+            "SET autoClaimedUntil = :until, autoClaimedBy = :claimant, autoClaimToken = :token",
             condition=(
-                "attribute_exists(userProfile)"
+                "autoClaimToken = :token OR (attribute_exists(userProfile)"
                 " AND (attribute_not_exists(autoClaimedUntil) OR autoClaimedUntil < :now)"
                 " AND (attribute_not_exists(lastRunAt) OR lastRunAt < :cutoff)"
-                " AND (attribute_not_exists(runningUntil) OR runningUntil < :now)"
+                " AND (attribute_not_exists(runningUntil) OR runningUntil < :now))"
             ),
             values={
                 ":until": number(now + cooldown_s),
                 ":claimant": {"S": claimant},
+                ":token": {"S": uuid.uuid4().hex},
                 ":now": number(now),
                 ":cutoff": number(now - cooldown_s),
             },
@@ -159,7 +162,7 @@ class ProfileStore:
         """Give a claim back when the run could not be started, so the next alarm may try."""
         self._conditional_update(
             function_arn,
-            "REMOVE autoClaimedUntil, autoClaimedBy",
+            "REMOVE autoClaimedUntil, autoClaimedBy, autoClaimToken",
             condition="autoClaimedBy = :claimant",
             values={":claimant": {"S": claimant}},
             what="releasing the claim",
