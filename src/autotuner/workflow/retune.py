@@ -32,6 +32,7 @@ from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource, TuningD
 from autotuner.workflow.ports import AlarmSource, FunctionLogs, Profiles, Starter
 
 RECENT_LOGS_S = 3600  # how far back an Errors alarm looks for time-outs and out-of-memory endings
+MAX_ALARM_NAME = 255  # CloudWatch's limit
 
 
 class RetuneSettings(BaseModel):
@@ -99,7 +100,8 @@ def _checked_at_source(change: AlarmChange, settings: RetuneSettings, alarms: Al
     if not _is_here(change.alarm_arn, settings):
         reason = f"is not an alarm of this deployment's account and region ({here})"
         return Skipped(subject=subject, reason=reason, code="NotHere")
-    alarm = alarms.alarm(change.alarm_name)
+    named = 0 < len(change.alarm_name) <= MAX_ALARM_NAME and change.alarm_arn.endswith(f":alarm:{change.alarm_name}")
+    alarm = alarms.alarm(change.alarm_name) if named else None  # a name CloudWatch cannot hold is not asked about
     if alarm is None or alarm.arn != change.alarm_arn:
         reason = f"does not exist in CloudWatch ({here}); a message about it starts nothing"
         return Skipped(subject=subject, reason=reason, code="AlarmNotFound")

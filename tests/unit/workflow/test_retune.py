@@ -426,3 +426,6 @@ def test_a_message_naming_an_existing_alarm_under_another_arn_starts_nothing(acc
         update={"alarm_arn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:autotuner-other"}
     )
     assert [code for code, _, _ in skipped(account.retune(renamed, in_cloudwatch=False))] == ["AlarmNotFound"]
+    too_long = alarm(name="autotuner-" + "x" * 250)  # no alarm can be named so: CloudWatch is not even asked
+    assert [code for code, _, _ in skipped(account.retune(too_long, in_cloudwatch=False))] == ["AlarmNotFound"]
+    assert account.alarms.described == [], "neither message names the alarm under its own ARN and a possible name"
