@@ -117,7 +117,8 @@ def test_a_failing_processor_is_named_but_the_payload_is_not(
     make_target("enrich", "memory-floor", memory_mb=128)  # runs out of memory whatever it is given
     secret = {"cardNumber": "4111111111111111"}
 
-    with pytest.raises(ProcessorFailedError, match=r"preProcessorARN: .*enrich raised Runtime\.OutOfMemory") as failed:
+    named = r"preProcessorARN: .*enrich raised OutOfMemory; .* log group /aws/lambda/enrich$"
+    with pytest.raises(ProcessorFailedError, match=named) as failed:
         plan({"lambdaARN": arn, **SWEEP, "payload": secret, "preProcessorARN": arn.replace("orders", "enrich")})
     assert "4111111111111111" not in str(failed.value)
     assert runtime.targets_invoked("orders") == []
