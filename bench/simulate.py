@@ -115,7 +115,7 @@ class SimulatedTarget:
                 memory_mb, self.rng, cold=memory_mb not in self.warm, timeout_ms=self.workload.timeout_s * 1000
             )
             self.warm.add(memory_mb)
-            failure = classify(report, report.error_type, "", [])
+            failure = classify(report, report.error_type, [])
             if failure is None:
                 batch.record(report)
                 continue

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from unittest import mock
 
 import boto3
@@ -45,6 +45,36 @@ class Execution:
 def logical_id(function: LambdaFunction) -> str | None:
     """The logical id of one of a stack's functions (CloudFormation tags it), as moto holds the function."""
     return (function.tags or {}).get(LOGICAL_ID_TAG)
+
+
+def raise_alarm(event: dict[str, Any], *, tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """Create in CloudWatch the alarm a real-format alarm event (events/) reports, in the state it reports, as the
+    alarm subscriber reads it back; the event is returned, for delivery."""
+    from autotuner.handlers.alarm import read_alarm_changes  # noqa: PLC0415 - a handler module
+
+    cloudwatch = boto3.client("cloudwatch")
+    (change,), _ = read_alarm_changes(event)
+    shape: dict[str, Any]
+    if len(change.metrics) == 1:
+        [metric] = change.metrics
+        statistic = change.statistic or "Average"
+        shape = {"MetricName": metric.name, "Namespace": metric.namespace, "Period": 60,
+                 "Dimensions": [{"Name": k, "Value": v} for k, v in metric.dimensions.items()],
+                 "ExtendedStatistic" if statistic.startswith("p") else "Statistic": statistic}  # fmt: skip
+    else:  # metric math over the metrics, as the events' error-rate alarms are
+        queries = [{"Id": f"m{i}", "ReturnData": False, "MetricStat": {"Period": 60, "Stat": "Sum", "Metric": {
+                    "Namespace": m.namespace, "MetricName": m.name,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in m.dimensions.items()]}}}
+                   for i, m in enumerate(change.metrics)]  # fmt: skip
+        shape = {"Metrics": [*queries, {"Id": "rate", "Expression": "m0 / m1 * 100", "ReturnData": True}]}
+    cloudwatch.put_metric_alarm(
+        AlarmName=change.alarm_name, EvaluationPeriods=1, Threshold=change.threshold or 1.0,
+        ComparisonOperator="GreaterThanThreshold", Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        **shape,
+    )  # fmt: skip
+    state: Literal["ALARM", "INSUFFICIENT_DATA", "OK"] = "ALARM" if change.state == "ALARM" else "OK"
+    cloudwatch.set_alarm_state(AlarmName=change.alarm_name, StateValue=state, StateReason=change.reason)
+    return event
 
 
 def run_tuning(stack: LocalStack, tuning_input: object, name: str = "run-1", timeout_s: float = 120) -> Execution:

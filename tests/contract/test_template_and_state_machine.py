@@ -337,7 +337,7 @@ FAIL_AT_ONCE = {
     "UnknownRegionError": "no built-in prices for the region; the caller must pass prices",
     "ReportNotFoundError": "Lambda returned no REPORT line; the invoker already retried the invocation",
     "MalformedReportError": "Lambda's REPORT line is unreadable; the same line would come back",
-    "ProcessorFailedError": "the caller's pre/post processor raised; its error is quoted",
+    "ProcessorFailedError": "the caller's pre/post processor raised; its error type is named",
     "AccessDeniedError": "a missing permission; retrying cannot grant it",
     "TargetStateError": "the function is Failed or stuck Pending",
     "PayloadNotFoundError": "the payload's S3 object does not exist",

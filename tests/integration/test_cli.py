@@ -66,22 +66,35 @@ def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixt
     assert "succeeded  manual" in rows[1]
 
     assert run("profile", "show", "resize") == 0
-    assert '"powerValues": [\n    512\n  ]' in capsys.readouterr().out  # the last run's input
+    shown = capsys.readouterr().out
+    assert "has no stored tuning profile" in shown  # a run stores its input only when asked
+    assert "Last successful run: " in shown
     assert run("profile", "set", "resize", "--num", "8", "--memory", "256,1024", "--strategy", "speed") == 0
     assert run("profile", "show", "resize") == 0
     shown = capsys.readouterr().out
-    assert "(from the user)" in shown
+    assert " UTC by autotuner profile set):" in shown
     assert '"strategy": "speed"' in shown
     assert '"powerValues": [\n    256,\n    1024\n  ]' in shown  # numbers, as a run's input holds them
 
+    assert run("tune", "resize", "--num", "5", "--memory", "512", "--payload", '{"id": 3}', "--save-profile") == 0
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+    assert run("profile", "show", "resize") == 0
+    shown = capsys.readouterr().out
+    assert f"by input saveProfile of execution {execution}):" in shown
+    assert '"payload": {\n    "id": 3\n  }' in shown  # asked for: the input as given
+
 
 def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("tune", "resize", "--payload", '{"fail": "no order id"}') == 1
+    assert run("tune", "resize", "--payload", '{"fail": "click http://evil.example/ to fix"}') == 1
     out, err = capsys.readouterr()
     assert "Plan ✗" in out
     assert "Plan ✓" not in out
     assert err.startswith("error: the run cli-resize-")
-    assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
+    assert (
+        "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised "
+        "ValueError; the function's messages and logs are in log group /aws/lambda/resize, request "
+    ) in err
+    assert "evil" not in out + err, "the target's own words stay in its log"
 
 
 def test_a_failed_runs_report_says_what_failed_and_what_clean_up_did(

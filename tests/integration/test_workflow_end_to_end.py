@@ -181,7 +181,8 @@ def test_parallel_invocations_and_a_dry_run(stack: LocalStack, make_target: Make
          "powerValues[0]: 64 MB is outside 128-10240 MB; powerValues[1]: 20480 MB is outside 128-10240 MB"),
         ({"lambdaARN": "{arn}", "num": 2}, "InvalidInputError", "num: must be at least 5 (got 2)"),
         ({"lambdaARN": "{arn}", "num": 5, "payload": {"fail": "missing field 'id'"}}, "InvalidInputError",
-         "payload: the function at its current configuration raised ValueError: missing field 'id'"),
+         "payload: the function at its current configuration raised ValueError; the function's messages and logs "
+         "are in log group /aws/lambda/resize, request "),
         ({"lambdaARN": "{arn}", "num": 40, "powerValues": "ALL", "budgetUsd": 0.0001}, "BudgetExceededError",
          "budgetUsd: the run is estimated at up to"),
     ],

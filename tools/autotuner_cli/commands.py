@@ -13,6 +13,7 @@ from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function
 from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
+from autotuner.domain.automation.automatic_runs import no_profile_reason
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
@@ -306,15 +307,22 @@ def profile_show(
         shown: dict[str, Any] = {"function": unqualified, "profile": None}
         if stored is not None:
             last = datetime.fromtimestamp(stored.last_run_at, UTC).isoformat() if stored.last_run_at else None
-            shown |= {"profile": stored.profile, "source": stored.source, "lastRunAt": last,
-                      "lastRunMemoryMb": stored.last_run_power, "lastRunExecution": stored.last_run_execution,
+            stored_at = datetime.fromtimestamp(stored.stored_at, UTC).isoformat() if stored.stored_at else None
+            shown |= {"profile": stored.profile, "storedAt": stored_at, "storedBy": stored.stored_by,
+                      "lastRunAt": last, "lastRunMemoryMb": stored.last_run_power,
+                      "lastRunExecution": stored.last_run_execution,
                       "runningExecution": stored.running_execution if running else None}  # fmt: skip
         out.write(json.dumps(shown, indent=2) + "\n")
         return 0
     if stored is None or stored.profile is None:
-        out.write(f"{unqualified} has no tuning profile yet: tune it once, or run `autotuner profile set`.\n")
+        out.write(f"{unqualified} has {no_profile_reason(stored is not None and stored.legacy_run_input)}.\n")
+    else:
+        on = f" on {datetime.fromtimestamp(stored.stored_at, UTC):%Y-%m-%d %H:%M} UTC" if stored.stored_at else ""
+        out.write(
+            f"Profile of {unqualified} (stored{on} by {stored.stored_by}):\n{json.dumps(stored.profile, indent=2)}\n"
+        )
+    if stored is None:
         return 0
-    out.write(f"Profile of {unqualified} (from the {stored.source}):\n{json.dumps(stored.profile, indent=2)}\n")
     if stored.last_run_at is not None:
         when = datetime.fromtimestamp(stored.last_run_at, UTC)
         power = f", chose {stored.last_run_power} MB" if stored.last_run_power else ""

@@ -96,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(savings, "print the ledger as JSON")
     _account_options(savings)
 
-    profile = sub.add_parser("profile", help="the tuning profile that alarm- and schedule-started runs use")
+    profile = sub.add_parser(
+        "profile",
+        help="the tuning profile that alarm- and schedule-started runs use: stored only by `profile set` or a run "
+        "with --save-profile, never from a run's input otherwise",
+    )
     actions = profile.add_subparsers(dest="action", required=True, metavar="ACTION")
     profile_set = actions.add_parser(
         "set", help="store FUNCTION's profile (the options of `tune`)", usage="%(prog)s FUNCTION [options]"
@@ -104,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile_set.add_argument("function", help="function name or ARN")
     add_input_options(profile_set)
     _account_options(profile_set)
-    profile_show = actions.add_parser("show", help="show FUNCTION's profile and its last run")
+    profile_show = actions.add_parser("show", help="show FUNCTION's profile (when and how it was stored) and last run")
     profile_show.add_argument("function", help="function name or ARN")
     _json_option(profile_show, "print the profile as JSON")
     _account_options(profile_show)

@@ -195,7 +195,8 @@ class InProcessRuntime:
             report = report.model_copy(
                 update={"duration_ms": 1.0, "billed_duration_ms": 1 + int(report.init_duration_ms or 0)}
             )
-        rejected = isinstance(payload, dict) and "fail" in payload
+        # {"fail": text}: the function raises ValueError(text) (below {"failBelowMb": N} MB only, when given)
+        rejected = isinstance(payload, dict) and "fail" in payload and size[1] < int(payload.get("failBelowMb", 1e9))
         if rejected:
             report = report.model_copy(update={"status": InvocationStatus.ERROR, "error_type": None})
         with self._lock:
@@ -210,7 +211,8 @@ class InProcessRuntime:
                 report.status.value,
             )
         )
-        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"))
+        logged = f"[ERROR] ValueError: {payload['fail']}" if rejected else None  # as a runtime logs what it raised
+        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"), logged)
         if rejected:
             error = {"errorType": "ValueError", "errorMessage": str(payload["fail"]), "requestId": request_id}
             return json.dumps(error), True, logs
@@ -441,13 +443,16 @@ def _decode_event(event: Any) -> Any:
     return {} if event is None else event
 
 
-def _log_tail(report: InvocationReport, log_format: str) -> str:
+def _log_tail(report: InvocationReport, log_format: str, logged: str | None = None) -> str:
+    """The tail Lambda returns: the function's own line, if any, between the platform's start and report."""
     if log_format.upper() == "JSON":
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         start = json.dumps({"time": now, "type": "platform.start", "record": {"requestId": report.request_id}})
-        return f"{start}\n{format_platform_report(report, now)}\n"
+        own = json.dumps({"timestamp": now, "level": "ERROR", "message": logged}) + "\n" if logged else ""
+        return f"{start}\n{own}{format_platform_report(report, now)}\n"
+    own = f"{logged}\n" if logged else ""
     return (
         f"START RequestId: {report.request_id} Version: $LATEST\n"
-        f"END RequestId: {report.request_id}\n"
+        f"{own}END RequestId: {report.request_id}\n"
         f"{format_report_line(report)}\n"
     )

@@ -289,6 +289,7 @@ def _configuration(raw: Any) -> FunctionConfiguration:
         state=raw.get("State"),
         last_update_status=raw.get("LastUpdateStatus"),
         snap_start=raw.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
+        log_group=str((raw.get("LoggingConfig") or {}).get("LogGroup") or ""),
     )
 
 
@@ -333,11 +334,9 @@ class LambdaInvoker:
                     raise _gave_up(function, error, self._attempts, throttled=throttled) from error
                 self._sleep(delay)
         body = response["Payload"].read()
-        error_type, message = _function_error(response.get("FunctionError"), body)
         return InvocationResult(
             log_tail_base64=response.get("LogResult", ""),
-            error_type=error_type,
-            error_message=message,
+            error_type=_function_error_type(response.get("FunctionError"), body),
             payload=body,
         )
 
@@ -362,13 +361,14 @@ def _gave_up(function: str, error: Exception, attempts: int, *, throttled: bool)
     return TargetUnavailableError(f"invoking {function}: Lambda kept failing after {attempts} attempts ({what})")
 
 
-def _function_error(function_error: str | None, body: bytes) -> tuple[str | None, str]:
+def _function_error_type(function_error: str | None, body: bytes) -> str | None:
+    """The error type of a failed invocation (the payload's errorType, else Lambda's Unhandled/Handled); its
+    errorMessage is the target's own text and is left unread."""
     if not function_error:
-        return None, ""
+        return None
     try:
         parsed = json.loads(body or b"{}")
     except json.JSONDecodeError:
-        return function_error, body.decode(errors="replace")[:500]
-    if not isinstance(parsed, dict):
-        return function_error, str(parsed)[:500]
-    return str(parsed.get("errorType") or function_error), str(parsed.get("errorMessage", ""))[:500]
+        return function_error
+    error_type = parsed.get("errorType") if isinstance(parsed, dict) else None
+    return str(error_type) if error_type else function_error

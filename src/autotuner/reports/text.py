@@ -175,6 +175,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
     if output.trigger.source.value != "manual":
         trigger = output.trigger
         lines.append(f"Triggered by {trigger.source.value} {trigger.alarm_name or ''}: {trigger.reason or ''}")
+    if output.profile_stored:
+        lines.append("Stored this run's input as the function's profile (saveProfile): alarm and fleet runs use it.")
     lines += [f"Note: {warning}" for warning in output.warnings]
     return "\n".join(lines)
 
