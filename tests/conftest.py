@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.faults import FIGURES
-
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 EVENTS = ROOT / "events"
@@ -42,7 +40,17 @@ def fixtures_dir() -> Path:
     return FIXTURES
 
 
+# A test that measures a figure (the fault matrix) records it as a property of this name; the session prints it
+# at the end, whichever worker process ran the test.
+FIGURE = "figure"
+FIGURES: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        FIGURES.extend(str(value) for name, value in report.user_properties if name == FIGURE)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Figures that tests measure (the fault matrix), printed where the tests run."""
-    for line in FIGURES:
+    for line in sorted(FIGURES):
         terminalreporter.write_line(line)

@@ -25,7 +25,6 @@ from moto.core.models import botocore_stubber
 from autotuner.adapters.clients import forget_clients
 from autotuner_local.authorization import CURRENT_PRINCIPAL
 
-FIGURES: list[str] = []  # what the fault matrix measured, printed at the end of the test session (tests/conftest.py)
 KINDS = ("throttle", "server", "conflict", "connection", "lost")
 # What each service answers, by fault: (HTTP status, error code). Lambda's ResourceConflictException is what its
 # mutating calls and invocations answer while an update is in progress; reads and other services never do.
