@@ -10,11 +10,12 @@ PY        := $(VENV)/bin/python
 SAM       := $(SAM_VENV)/bin/sam
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help demo test lint typecheck unit checks-tools install-check sam-build bench fuzz lock clean
+.PHONY: help demo test check lint typecheck unit checks-tools install-check sam-build bench fuzz lock clean
 
 help:
 	@echo "make demo    run the whole tuning workflow locally, against an in-process AWS emulator"
 	@echo "make test    every check: ruff, mypy, pytest (unit, contract, end-to-end, a fresh pip install), sam validate/build"
+	@echo "make check   the edit loop: unit and contract tests, without the end-to-end runs"
 	@echo "make bench   the adaptive-search benchmark (table + chart)"
 	@echo "make fuzz    thousands of generated hostile inputs against Plan"
 
@@ -51,10 +52,17 @@ unit: $(VENV)/.ready
 
 # Tools the contract tests call: SAM CLI (own venv, own boto3) and the npm ASL validator.
 checks-tools: $(SAM_VENV)/.ready node_modules/.ready
+CHECKS_TOOLS := AUTOTUNER_SAM=$(abspath $(SAM)) AUTOTUNER_ASL_VALIDATOR=$(abspath node_modules/.bin/asl-validator)
+
+# pytest-xdist runs the tests in a worker process per core. Collection order puts the long tests first (bench,
+# contract, end-to-end), so the many short unit tests even out the workers' ends.
+WORKERS ?= auto
 
 test: $(VENV)/.ready checks-tools lint typecheck
-	AUTOTUNER_SAM=$(abspath $(SAM)) AUTOTUNER_ASL_VALIDATOR=$(abspath node_modules/.bin/asl-validator) \
-		$(VENV)/bin/pytest
+	$(CHECKS_TOOLS) $(VENV)/bin/pytest -n $(WORKERS)
+
+check: $(VENV)/.ready checks-tools
+	$(CHECKS_TOOLS) $(VENV)/bin/pytest -n $(WORKERS) -m "not slow" tests/unit tests/contract
 
 # A new virtual environment with only `pip install '.[demo]'` runs `autotuner --version` and the demo (make test
 # runs it too; it needs the package registry).
