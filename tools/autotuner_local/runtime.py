@@ -29,6 +29,7 @@ from typing import Any
 from unittest import mock
 
 import botocore.session
+from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.awslambda.models import LambdaFunction, LambdaStorage
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError
@@ -44,6 +45,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from autotuner.domain.lambda_logs import (
@@ -151,9 +153,10 @@ class InProcessRuntime:
             # So are Wait states (a canary's checks, a minute apart in AWS), by the same factor.
             scaled_wait = _scaled_wait(self._retry_time_scale)
             patches.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
-            # moto parses a definition anew for each execution and builds a boto3 client for each Lambda task; AWS
-            # does neither, and the two took a sixth of the tests' CPU.
+            # moto parses a definition anew for each execution (and a JSONPath for each use), and builds a boto3
+            # client for each Lambda task; AWS does none of this, and it took a fifth of the fault matrix's CPU.
             patches.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed)))
+            patches.enter_context(mock.patch.object(json_path, "parse", _json_path_parsed))
             client_for = _one_client_per_service(boto_client_for)
             patches.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
             patches.enter_context(
@@ -398,9 +401,10 @@ def _atomic_dynamodb_writes() -> list[tuple[Any, str, Any]]:
     return [(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name))) for name in _DYNAMODB_WRITES]
 
 
-# A parsed definition is read, never changed: executions keep their state in their own environment (as the
-# iterations of one Map already share one parsed processor).
+# A parsed definition or JSONPath is read, never changed: executions keep their state in their own environment
+# (as the iterations of one Map already share one parsed processor).
 _parsed = functools.lru_cache(maxsize=16)(AmazonStateLanguageParser.parse)
+_json_path_parsed = functools.lru_cache(maxsize=1024)(parse_json_path)
 
 
 def _one_client_per_service(create: Callable[..., Any]) -> Callable[..., Any]:
