@@ -27,7 +27,6 @@ from moto.core.models import botocore_stubber
 from autotuner.adapters.clients import CONTROL_PLANE, forget_clients
 from autotuner_local.authorization import CURRENT_PRINCIPAL
 
-FIGURES: list[str] = []  # what the fault matrix measured, printed at the end of the test session (tests/conftest.py)
 KINDS = ("throttle", "server", "conflict", "connection", "lost", "unanswered")
 RECORD_WRITES = ("dynamodb.UpdateItem", "dynamodb.PutItem")  # the run records, the lock, profiles, measurements
 _RETRIES: dict[str, Any] = CONTROL_PLANE.retries  # type: ignore[attr-defined]  # botocore sets Config's fields

@@ -10,7 +10,6 @@ from typing import Any
 from unittest import mock
 
 import boto3
-import pytest
 from botocore.exceptions import ClientError
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
@@ -32,6 +31,7 @@ from tests.emulator import (
     raise_alarm,
     run_tuning,
     stopped_while_preparing,
+    wait_until_ended,
 )
 
 ACCOUNT = "123456789012"
@@ -362,7 +362,7 @@ def two_runs_of_one_function_at_once(stack: LocalStack, make_target: MakeTarget)
     tuning = json.dumps({"lambdaARN": arn, "num": 5, "powerValues": [256, 512]})
     started = [sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=n, input=tuning) for n in ("b1", "b2")]
     for execution in started:
-        wait_for_execution(execution["executionArn"])
+        wait_until_ended(execution["executionArn"])
 
 
 def alarm_opted_in_by_tag(stack: LocalStack, make_target: MakeTarget) -> None:
@@ -386,11 +386,11 @@ def alarm_retune_fleet_and_warmer(stack: LocalStack, make_target: MakeTarget) ->
     assert len(started) == 1, started
     errors = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event("alarm-state-change-metric-math.json")))
     assert [s["code"] for s in errors["skipped"]] == ["ErrorsNotMemory"], errors
-    wait_for_execution(started[0] if isinstance(started[0], str) else started[0]["executionArn"])
+    wait_until_ended(started[0] if isinstance(started[0], str) else started[0]["executionArn"])
     invoke(stack, "WarmerFunction", load_event("scheduled-event.json"))
     sfn = boto3.client("stepfunctions")
     fleet = sfn.start_execution(stateMachineArn=stack.outputs["FleetStateMachineArn"], name="weekly", input="{}")
-    wait_for_execution(fleet["executionArn"])
+    wait_until_ended(fleet["executionArn"])
 
 
 def invoke(stack: LocalStack, function: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -398,15 +398,6 @@ def invoke(stack: LocalStack, function: str, event: dict[str, Any]) -> dict[str,
     body: dict[str, Any] = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, body
     return body
-
-
-def wait_for_execution(arn: str) -> None:
-    sfn = boto3.client("stepfunctions")
-    for _ in range(3000):
-        if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
-            return
-        threading.Event().wait(0.02)
-    pytest.fail(f"{arn} still running")
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from autotuner_local.naming import generated_name
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack, deploy
 from tests.conftest import load_event
-from tests.emulator import MakeTarget, raise_alarm, run_tuning
+from tests.emulator import MakeTarget, raise_alarm, run_tuning, wait_until_ended
 
 PROFILE = {"num": 5, "powerValues": [256, 512, 1024], "strategy": "cost"}
 ORDERS = "arn:aws:lambda:us-east-1:123456789012:function:orders"
@@ -44,12 +44,8 @@ def wait_for_runs(stack: LocalStack) -> list[dict[str, Any]]:
     sfn = boto3.client("stepfunctions")
     finished = []
     for execution in executions(stack):
-        for _ in range(500):
-            described = sfn.describe_execution(executionArn=execution["executionArn"])
-            if described["status"] != "RUNNING":
-                break
-            threading.Event().wait(0.02)
-        finished.append(dict(described))
+        wait_until_ended(execution["executionArn"])
+        finished.append(dict(sfn.describe_execution(executionArn=execution["executionArn"])))
     return finished
 
 
@@ -339,11 +335,8 @@ def test_fleet_tuning_runs_every_tagged_function_with_a_profile(stack: LocalStac
     sfn = boto3.client("stepfunctions")
 
     fleet = sfn.start_execution(stateMachineArn=stack.outputs["FleetStateMachineArn"], name="weekly", input="{}")
-    for _ in range(3000):
-        described = sfn.describe_execution(executionArn=fleet["executionArn"])
-        if described["status"] != "RUNNING":
-            break
-        threading.Event().wait(0.02)
+    wait_until_ended(fleet["executionArn"])
+    described = sfn.describe_execution(executionArn=fleet["executionArn"])
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
     results = json.loads(described["output"])["results"]

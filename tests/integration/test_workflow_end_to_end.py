@@ -13,7 +13,16 @@ from moto.awslambda.exceptions import LambdaClientError
 from autotuner.domain.costs.run_cost import transitions
 from autotuner_local.runtime import InProcessRuntime, ThrottledError
 from autotuner_local.stack import LocalStack, deploy
-from tests.emulator import MakeTarget, conflict, failing, notifications, results_queue, run_tuning, target_state
+from tests.emulator import (
+    MakeTarget,
+    conflict,
+    failing,
+    notifications,
+    results_queue,
+    run_tuning,
+    target_state,
+    wait_until_ended,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -286,8 +295,8 @@ def test_a_second_run_of_the_same_function_waits_its_turn(stack: LocalStack, mak
     started = [sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=f"r{i}", input=tuning) for i in (1, 2)]
     statuses = []
     for execution in started:
-        while (described := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
-            time.sleep(0.02)
+        wait_until_ended(execution["executionArn"])
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
         statuses.append((described["status"], described.get("error"), described.get("cause", "")))
     assert sorted(s[0] for s in statuses) == ["FAILED", "SUCCEEDED"]
     ((_, error, cause),) = [s for s in statuses if s[0] == "FAILED"]

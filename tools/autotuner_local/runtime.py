@@ -9,6 +9,7 @@ This is a private moto API; requirements pin moto's version, and this module is 
 """
 
 import copy
+import functools
 import importlib
 import json
 import math
@@ -28,17 +29,24 @@ from typing import Any
 from unittest import mock
 
 import botocore.session
+from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.awslambda.models import LambdaFunction, LambdaStorage
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.models import botocore_stubber
 from moto.dynamodb.models import DynamoDBBackend
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
+from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from autotuner.domain.measuring.lambda_logs import (
     InvocationReport,
@@ -146,6 +154,12 @@ class InProcessRuntime:
             # So are Wait states (a canary's checks, a minute apart in AWS), by the same factor.
             scaled_wait = _scaled_wait(self._retry_time_scale)
             patches.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+            # moto parses a definition anew for each execution (and a JSONPath for each use), and builds a boto3
+            # client for each Lambda task; AWS does none of this, and it took a fifth of the fault matrix's CPU.
+            patches.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed)))
+            patches.enter_context(mock.patch.object(json_path, "parse", _json_path_parsed))
+            client_for = _one_client_per_service(boto_client_for)
+            patches.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
             patches.enter_context(
                 mock.patch.object(CloudWatchResponse, "get_metric_statistics", _with_percentiles(CloudWatchResponse))
             )
@@ -394,6 +408,28 @@ def _atomic_dynamodb_writes() -> list[tuple[Any, str, Any]]:
         return locked
 
     return [(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name))) for name in _DYNAMODB_WRITES]
+
+
+# A parsed definition or JSONPath is read, never changed: executions keep their state in their own environment
+# (as the iterations of one Map already share one parsed processor).
+_parsed = functools.lru_cache(maxsize=16)(AmazonStateLanguageParser.parse)
+_json_path_parsed = functools.lru_cache(maxsize=1024)(parse_json_path)
+
+
+def _one_client_per_service(create: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's boto_client_for, kept per region and service (and emulator: in-process or the server's port); the
+    task's credentials are not part of the key because moto's clients never use them."""
+    clients: dict[tuple[str, str, bool, str], Any] = {}
+    lock = threading.Lock()
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with lock:
+            if key not in clients:
+                clients[key] = create(region=region, service=service, state_credentials=state_credentials)
+            return clients[key]
+
+    return client_for
 
 
 class _ScaledTime:
