@@ -13,7 +13,7 @@ SAM       := $(SAM_VENV)/bin/sam
 # nothing imports; Python compiles a module when it first imports it.
 PIP_OPTIONS := --quiet --disable-pip-version-check --no-compile
 
-.PHONY: help demo test check lint typecheck unit checks-tools install-check sam-build bench fuzz lock lock-scan clean
+.PHONY: help demo test check lint typecheck unit checks-tools install-check sam-build bench screenshot fuzz lock lock-scan clean
 
 help:
 	@echo "make demo    run the whole tuning workflow locally, against an in-process AWS emulator"
@@ -21,6 +21,7 @@ help:
 	@echo "make check   the edit loop: unit and contract tests, without the end-to-end runs"
 	@echo "make bench   the adaptive-search benchmark (table + chart)"
 	@echo "make fuzz    thousands of generated hostile inputs against Plan"
+	@echo "make screenshot  the README's picture of the report (the demo's adaptive run, headless Chromium)"
 
 $(VENV)/.ready: requirements/dev.txt requirements/translator.txt requirements/build.txt src/requirements.txt pyproject.toml
 	@test -x "$(PYTHON313)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set PYTHON313=/path/to/python3.13"; exit 1; }
@@ -89,6 +90,10 @@ fuzz: $(VENV)/.ready
 
 bench: $(VENV)/.ready
 	$(VENV)/bin/python -m bench
+
+# docs/report-screenshot.png, the README's picture: the demo's adaptive run, its report section as Chromium draws it.
+screenshot: $(VENV)/.ready
+	$(VENV)/bin/python -m bench.screenshot
 
 lock:
 	rm -rf /tmp/autotuner-lock && $(PYTHON313) -m venv /tmp/autotuner-lock
