@@ -167,13 +167,17 @@ document.body.dataset.wrapped = wrapped.map((th) => th.textContent).join("|");
 </script>"""
 
 
+# Opens every folded section first, as a reader does, so that what the report folds is measured as laid out.
+_UNFOLD = '<script>document.querySelectorAll("details").forEach((details) => { details.open = true; });</script>'
+
+
 def measured_dom(page: str, script: str, tmp_path: Path) -> str:
     """The DOM of ``page`` after ``script`` ran in it, as Chromium lays the page out."""
     html = tmp_path / "report.html"
     # The report's policy forbids every script; this copy drops it to run the measuring one.
     measured = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
     assert measured != page
-    html.write_text(measured.replace("</body>", script + "</body>"))
+    html.write_text(measured.replace("</body>", _UNFOLD + script + "</body>"))
     return dom_after_scripts(html, tmp_path / "profile")
 
 
