@@ -9,7 +9,15 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 from autotuner.domain.run.output import TuningOutput
-from autotuner.reports.charts.labels import LabelKind, PlacedLabel, axis_labels, failed_labels, lay_out, rows_used
+from autotuner.reports.charts.labels import (
+    LabelKind,
+    PlacedLabel,
+    axis_labels,
+    failed_labels,
+    lay_out,
+    rows_used,
+    ticked_sizes,
+)
 from autotuner.reports.charts.marks import (
     BACKGROUND,
     CHOSEN_COLOUR,
@@ -160,9 +168,9 @@ _LABEL_STYLE: dict[LabelKind, dict[str, str]] = {
 def _x_labels(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> int:
     """The axis numbers laid out as in the SVG (a lower row hangs from its tick by a thin line); the rows used."""
     current = current_memory(output)
-    labels = axis_labels(series, failed_groups(series), output.power, current)
-    placed = lay_out(labels, _pixels(series), char_width=_CHAR_WIDTH)
-    ticks = sorted({p.memory_mb for p in series} | ({current} if current is not None else set()))
+    groups = failed_groups(series)
+    placed = lay_out(axis_labels(series, groups, output.power, current), _pixels(series), char_width=_CHAR_WIDTH)
+    ticks = ticked_sizes(placed, groups)
     axes.set_xticks(ticks, labels=[""] * len(ticks))
     for label in placed:
         _annotate(axes, label, y=0, offset=-_TICK_POINTS - label.row * _ROW_POINTS, va="top", leader=label.row > 0)
