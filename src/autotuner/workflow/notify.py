@@ -25,7 +25,7 @@ from autotuner.domain.run.output import (
     curve_summary,
 )
 from autotuner.domain.run.record import NO_RECORD, RunRecord
-from autotuner.domain.run.verdict import failed_verdict
+from autotuner.domain.run.verdict import failed_verdict, verdict
 from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry
 
@@ -94,6 +94,7 @@ def finish(
         _add_monthly_saving(output, invocation_counts, plan.function)
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
         _record_run(registry, plan, output)
+    output.verdict = verdict(output)
     if notifier is not None:
         try:
             notifier.publish(

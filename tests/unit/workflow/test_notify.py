@@ -50,7 +50,7 @@ def test_a_finished_run_is_recorded_and_published_and_its_input_is_not_kept(worl
     assert not output.profile_stored
     [message] = world.notifier.published
     assert message.subject.startswith(f"Autotuner: orders set to {output.power} MB")
-    assert message.message.splitlines()[0] == verdict(output)  # the line a person acts on comes first
+    assert message.message.splitlines()[0] == verdict(output) == output.verdict  # the line to act on comes first
     assert message.message.startswith(f"Applied {output.power} MB to $LATEST (was 1024 MB) · ")
     assert message.attributes == {"function": "orders", "outcome": "applied", "trigger": "manual"}
 
@@ -206,9 +206,9 @@ def failure(world: World, document: FailedRun) -> tuple[str, Published]:
     record = world.records.read(EXECUTION)
     result = describe_failure(FailureRequest(execution_id=EXECUTION, document=document), record, world.notifier)
     [message] = world.notifier.published
-    verdict, details = message.message.split("\n\n")
-    assert verdict.startswith(f"Failed: {result.error} · ")
-    assert verdict.endswith(" · nothing saved · confidence: none (no choice was made)")
+    first, details = message.message.split("\n\n")
+    assert first.startswith(f"Failed: {result.error} · ")
+    assert first.endswith(" · nothing saved · confidence: none (no choice was made)")
     assert details == f"{result.error}: {result.message}"
     return result.message, message
 
