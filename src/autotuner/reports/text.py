@@ -143,7 +143,9 @@ def candidate_table(
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    # Figures right-aligned; the status, words of any length, left-aligned.
+    aligned = [[*(c.rjust(w) for c, w in zip(row[:-1], widths, strict=False)), row[-1]] for row in rows]
+    lines = ["  ".join(cells).rstrip() for cells in aligned]
     return "\n".join(lines)
 
 
