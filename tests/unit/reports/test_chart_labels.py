@@ -288,6 +288,28 @@ def test_png_draws_the_same_marks_and_numbers() -> None:
     assert "1 cold invocation only" in [t.get_text() for t in legend.get_texts()]
 
 
+def test_png_lifts_a_failed_groups_label_clear_of_every_point_as_drawn() -> None:
+    figure = chart_figure(memory_floor_output(), "f")
+    figure.canvas.draw()  # the layout as saved
+    [label] = [a for a in figure.axes[0].texts if isinstance(a, Annotation) and a.get_text() == "failed: 6 sizes"]
+    box = label.get_window_extent()
+    centres = [
+        offset
+        for axes in figure.axes
+        for collection in axes.collections
+        if isinstance(collection, PathCollection)
+        for offset in collection.get_offset_transform().transform(np.asarray(collection.get_offsets()))
+    ]
+    assert len(centres) >= 3 * 5  # every measured size on three series
+    reach = 6  # pixels: a dot's radius
+    assert [
+        (round(x), round(y))
+        for x, y in centres
+        if box.x0 - reach < x < box.x1 + reach and box.y0 - reach < y < box.y1 + reach
+    ] == []
+    assert label.xyann[1] > 0  # lifted above the first row, where 352 MB's cost dot sits
+
+
 def _is_diamond(collection: PathCollection) -> bool:
     """A scatter of matplotlib's 'D' markers."""
     diamond = MarkerStyle("D")

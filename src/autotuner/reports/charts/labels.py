@@ -8,7 +8,7 @@ axis is numbered or inside a failed group's range.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from autotuner.reports.charts.marks import failed_axis_label, failed_label
@@ -81,6 +81,32 @@ def axis_labels(
     if current is not None:
         labels.append(Label(str(current), current, LabelKind.CURRENT))
     return labels
+
+
+def lifted_clear_of(
+    labels: Sequence[PlacedLabel],
+    marks: Sequence[tuple[float, float]],
+    extent: Callable[[PlacedLabel], tuple[float, float]],
+    *,
+    reach: float,
+    gap: float = 6.0,
+) -> list[PlacedLabel]:
+    """``labels`` each lifted a row at a time until no mark (its centre ``x``, ``y``, and ``reach`` around it) lies
+    on it, nor does a label lifted before it. ``extent``: a label's lowest and highest ``y`` in the marks' units."""
+    lifted: list[PlacedLabel] = []
+    for label in labels:
+        placed = label
+        while _covered(placed, marks, extent(placed), reach) or not all(placed.clear_of(o, gap) for o in lifted):
+            placed = replace(placed, row=placed.row + 1)
+        lifted.append(placed)
+    return lifted
+
+
+def _covered(
+    label: PlacedLabel, marks: Sequence[tuple[float, float]], extent: tuple[float, float], reach: float
+) -> bool:
+    low, high = min(extent), max(extent)
+    return any(abs(x - label.x) < label.half_width + reach and low - reach < y < high + reach for x, y in marks)
 
 
 def ticked_sizes(placed: Sequence[PlacedLabel], groups: Sequence[FailedGroup]) -> list[float]:

@@ -3,7 +3,7 @@ opens offline. ``chart_geometry`` places everything in pixels first, so the test
 rendering it."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from html import escape
 
 from autotuner.domain.run.output import TuningOutput
@@ -13,6 +13,7 @@ from autotuner.reports.charts.labels import (
     axis_labels,
     failed_labels,
     lay_out,
+    lifted_clear_of,
     rows_used,
     ticked_sizes,
 )
@@ -258,23 +259,15 @@ def _place_failures(groups: list[FailedGroup], x: Scale, plot: Box, points: list
 
 
 def _clear_of_marks(labels: list[PlacedLabel], plot: Box, points: list[PlacedPoint]) -> list[PlacedLabel]:
-    """The failed groups' labels, each lifted a row at a time until no point's mark lies on it (a measured size's
-    low cost can sit just above the crosses) nor another group's label."""
+    """The failed groups' labels, lifted clear of every point's mark (a measured size's low cost can sit just above
+    the crosses): an 11px label spans 11px above its baseline and 3px below."""
     marks = [(p.x, y) for p in points for y in (p.cost_y, p.p50_y, p.p95_y) if y is not None]
-    lifted: list[PlacedLabel] = []
-    for label in labels:
-        placed = label
-        while not _clear(placed, plot, marks) or not all(placed.clear_of(other, 6.0) for other in lifted):
-            placed = replace(placed, row=placed.row + 1)
-        lifted.append(placed)
-    return lifted
 
+    def extent(label: PlacedLabel) -> tuple[float, float]:
+        baseline = _failed_baseline(plot, label)
+        return baseline - 11, baseline + 3
 
-def _clear(label: PlacedLabel, plot: Box, marks: list[tuple[float, float]]) -> bool:
-    baseline = _failed_baseline(plot, label)
-    top, bottom = baseline - 11 - _MARK_REACH, baseline + 3 + _MARK_REACH
-    left, right = label.x - label.half_width - _MARK_REACH, label.x + label.half_width + _MARK_REACH
-    return not any(left < x < right and top < y < bottom for x, y in marks)
+    return lifted_clear_of(labels, marks, extent, reach=_MARK_REACH)
 
 
 def _failed_baseline(plot: Box, label: PlacedLabel) -> float:
