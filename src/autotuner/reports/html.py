@@ -182,6 +182,8 @@ def _cards(output: TuningOutput) -> str:
     cards: list[tuple[str, str, str]] = []
     if output.power is not None:
         before = f"was {output.applied.previous_memory_mb} MB" if output.applied else _current_text(output)
+        if kept(output):
+            before = "kept: the function already had it"
         cards.append(("Memory", f"{output.power} MB", before))
     if output.cost is not None:
         cards.append(("Cost per million", usd(per_million(output.cost)), f"{usd(output.cost)} per invocation"))

@@ -99,7 +99,8 @@ def subject(output: TuningOutput, function_name: str) -> str:
     saving = f" (saves {savings.savings_percent:.0f}%)" if savings and savings.savings_percent > 0 else ""
     verbs = {Outcome.APPLIED: "set to", Outcome.RECOMMENDED: "recommends", Outcome.DRY_RUN: "dry run:",
              Outcome.ROLLED_BACK: "canary rolled back:"}  # fmt: skip
-    verb = "kept at" if kept(output) and output.outcome is Outcome.APPLIED else verbs[output.outcome]
+    keeps = kept(output) and output.outcome in {Outcome.APPLIED, Outcome.RECOMMENDED}
+    verb = "kept at" if keeps else verbs[output.outcome]
     return f"Autotuner: {function_name} {verb} {output.power} MB{saving}"
 
 

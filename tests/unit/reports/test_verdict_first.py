@@ -64,9 +64,14 @@ def test_a_kept_size_never_reads_as_a_change() -> None:
     output = kept_output()
     assert outcome_line(output) == "Kept 1024 MB on $LATEST: it already had that size."
     assert subject(output, "orders") == "Autotuner: orders kept at 1024 MB"
+    recommended = io_bound_output().model_copy(update={"power": 1024})  # the current size, not applied
+    assert subject(recommended, "orders") == "Autotuner: orders kept at 1024 MB"
+    assert verdict(recommended).startswith("Kept 1024 MB: already the cheapest size, nothing to apply · ")
     page = render_html([("orders", output)])
     assert "was 1024 MB" not in summary(output, "orders")
     assert '<span class="badge kept">kept</span>' in page
+    [memory] = [card for card in parse(page).find("div", "card") if text_of(card).startswith("Memory")]
+    assert text_of(memory) == "Memory 1024 MB kept: the function already had it"
 
 
 def test_a_rolled_back_canary_has_its_badge() -> None:
