@@ -67,6 +67,9 @@ def test_a_sweep_applies_the_choice_cleans_up_and_notifies(
 
     (message,) = notifications(queue)
     assert message["Subject"].startswith("Autotuner: resize set to")
+    verdict = message["Message"].splitlines()[0]  # the line to act on first, as the output carries it
+    assert verdict == output["verdict"]
+    assert verdict.startswith(f"Applied {output['power']} MB to $LATEST (was 1024 MB) · ")
     assert message["MessageAttributes"]["outcome"]["Value"] == "applied"
     assert message["MessageAttributes"]["function"]["Value"] == "resize"
     assert "Why: " in message["Message"]

@@ -25,6 +25,7 @@ from autotuner.domain.run.output import (
     curve_summary,
 )
 from autotuner.domain.run.record import NO_RECORD, RunRecord
+from autotuner.domain.run.verdict import failed_verdict, verdict
 from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry
 
@@ -93,6 +94,7 @@ def finish(
         _add_monthly_saving(output, invocation_counts, plan.function)
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
         _record_run(registry, plan, output)
+    output.verdict = verdict(output)
     if notifier is not None:
         try:
             notifier.publish(
@@ -176,8 +178,10 @@ def describe_failure(request: FailureRequest, record: RunRecord | None, notifier
     name = record.function.name if record is not None else _named_function(document.input)
     if notifier is not None:
         # The failure itself is what the execution reports; a notification that cannot be sent changes nothing.
+        body = f"{failed_verdict(failure.error, _left_with(record, document.cleanup_error))}\n\n"
+        body += f"{failure.error}: {failure.message}"
         with contextlib.suppress(Exception):
-            notifier.publish(failure_subject(name), f"{failure.error}: {failure.message}", _attributes(name, "failed"))
+            notifier.publish(failure_subject(name), body, _attributes(name, "failed"))
     return failure
 
 
@@ -198,14 +202,27 @@ def _end_state(record: RunRecord | None, cleanup_error: StepError | None) -> str
     )
 
 
-def _read_back(record: RunRecord, cleanup: CleanupReport) -> str:
+def _left_with(record: RunRecord | None, cleanup_error: StepError | None) -> str:
+    """What the function was left with, in a few words, for the verdict (the message says it in full)."""
+    cleanup = record.cleanup if record is not None else None
+    if (record is None and cleanup_error is None) or (cleanup is not None and cleanup.complete and cleanup.skipped):
+        return "nothing was changed"
+    if record is None or cleanup is None or not cleanup.complete:
+        return "clean-up did not finish: check the function's aliases and versions"
+    return f"read back, the function has {cleanup.final_memory_mb} MB ({_which_memory(record, cleanup)})"
+
+
+def _which_memory(record: RunRecord, cleanup: CleanupReport) -> str:
     memory = cleanup.final_memory_mb
     if memory == record.original_memory_mb:
-        which = "its memory before the run"
-    elif record.applied is not None and memory == record.applied.memory_mb:
-        which = "the applied choice"
-    else:
-        which = f"neither its original {record.original_memory_mb} MB nor an applied choice"
+        return "its memory before the run"
+    if record.applied is not None and memory == record.applied.memory_mb:
+        return "the applied choice"
+    return f"neither its original {record.original_memory_mb} MB nor an applied choice"
+
+
+def _read_back(record: RunRecord, cleanup: CleanupReport) -> str:
+    memory, which = cleanup.final_memory_mb, _which_memory(record, cleanup)
     text = (
         f"Clean-up removed {len(cleanup.deleted_aliases)} aliases and {len(cleanup.deleted_versions)} versions; read "
         f"back afterwards, {record.function.name} has {memory} MB ({which})"

@@ -8,6 +8,7 @@ from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, StepError
 from autotuner.domain.run.output import LATEST, AppliedChange, Outcome, curve_summary
+from autotuner.domain.run.verdict import verdict
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
 from tests.unit.workflow.memory_ports import (
     Invocation,
@@ -49,6 +50,8 @@ def test_a_finished_run_is_recorded_and_published_and_its_input_is_not_kept(worl
     assert not output.profile_stored
     [message] = world.notifier.published
     assert message.subject.startswith(f"Autotuner: orders set to {output.power} MB")
+    assert message.message.splitlines()[0] == verdict(output) == output.verdict  # the line to act on comes first
+    assert message.message.startswith(f"Applied {output.power} MB to $LATEST (was 1024 MB) · ")
     assert message.attributes == {"function": "orders", "outcome": "applied", "trigger": "manual"}
 
 
@@ -71,6 +74,7 @@ def test_the_saving_is_worth_the_functions_invocations_of_the_last_30_days(world
         f"Per month: {verb} {usd(abs(monthly_usd))} at the 3,000,000 invocations of the last 30 days "
         "(CloudWatch)." in message.message
     )
+    assert f" {usd(abs(monthly_usd))} a month" in message.message.splitlines()[0]
 
 
 def test_without_invocations_in_cloudwatch_the_monthly_saving_is_unknown_not_zero(world: World) -> None:
@@ -83,6 +87,7 @@ def test_without_invocations_in_cloudwatch_the_monthly_saving_is_unknown_not_zer
     [message] = world.notifier.published
     assert "Per month: unknown: CloudWatch has no Invocations of the function in the last 30 days" in message.message
     assert "$0" not in message.message.split("Per month:")[1].split("\n")[0]
+    assert "per month unknown (CloudWatch counted no invocations" in message.message.splitlines()[0]
 
 
 def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None:
@@ -201,7 +206,10 @@ def failure(world: World, document: FailedRun) -> tuple[str, Published]:
     record = world.records.read(EXECUTION)
     result = describe_failure(FailureRequest(execution_id=EXECUTION, document=document), record, world.notifier)
     [message] = world.notifier.published
-    assert message.message == f"{result.error}: {result.message}"
+    first, details = message.message.split("\n\n")
+    assert first.startswith(f"Failed: {result.error} · ")
+    assert first.endswith(" · nothing saved · confidence: none (no choice was made)")
+    assert details == f"{result.error}: {result.message}"
     return result.message, message
 
 
@@ -212,6 +220,7 @@ def test_a_failure_before_any_record_changed_nothing(world: World) -> None:
         "make)."
     )
     assert (published.subject, published.attributes["outcome"]) == ("Autotuner: tuning orders failed", "failed")
+    assert published.message.startswith("Failed: RunStoppedError · nothing was changed · ")
 
 
 def test_a_failed_run_without_a_valid_arn_names_no_function(world: World) -> None:
@@ -223,7 +232,8 @@ def test_a_clean_up_that_did_not_finish_says_so(world: World) -> None:
     plan, round_ = world.planned()
     world.prepare(plan, round_)  # no clean-up ran: the record holds none
     cleanup_error = StepError(Error="States.Timeout", Cause="the clean-up task timed out")
-    message, _ = failure(world, FailedRun(error=STOPPED, cleanup_error=cleanup_error))
+    message, published = failure(world, FailedRun(error=STOPPED, cleanup_error=cleanup_error))
+    assert " · clean-up did not finish: check the function's aliases and versions · " in published.message
     assert message.endswith(
         "Clean-up did not finish (the clean-up task timed out); the janitor retries it when the execution ends. "
         "Check the function's aliases and versions if this persists."
@@ -246,7 +256,10 @@ def test_a_failure_after_an_applied_alias_reports_what_clean_up_read_back(world:
     world.prepare(plan, round_)
     applied = world.apply(plan, 512)
     world.clean_up()
-    message, _ = failure(world, FailedRun(error=StepError(Error="States.TaskFailed", Cause="")))
+    message, published = failure(world, FailedRun(error=StepError(Error="States.TaskFailed", Cause="")))
+    assert published.message.startswith(
+        "Failed: States.TaskFailed · read back, the function has 1024 MB (its memory before the run) · "
+    )
     assert message == (
         "States.TaskFailed. Clean-up removed 3 aliases and 3 versions; read back afterwards, orders has 1024 MB (its "
         f"memory before the run) and its original description, and alias live points to {applied.version}. This "

@@ -151,6 +151,11 @@ class TuningOutput(CamelModel):
         default=False, description="this run's input was stored as the function's profile (saveProfile)"
     )
     warnings: list[str] = Field(default_factory=list)
+    verdict: str = Field(
+        default="",
+        description="the line the summary, the report and the notification open with: what was done, the saving per "
+        "month and the confidence in one word with its figure (set by Notify, once the monthly saving is known)",
+    )
 
 
 # ---- building the output ----
