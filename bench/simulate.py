@@ -1,7 +1,8 @@
 """The simulated target and the ground truth every method is scored against.
 
-Invocations come from the workload model (``autotuner_local.workloads``) with a seeded ``random.Random``; they
-go through the same classification and statistics code the workflow uses. The first invocation on each new
+Invocations come from the workload model (``autotuner_local.workloads``) or from a function someone measured
+(``bench.real_workloads``), with a seeded ``random.Random``; they go through the same classification and
+statistics code the workflow uses, priced in the function's region and architecture. The first invocation on each new
 memory size is a cold start, as a freshly published version's is in Lambda; later rounds on the same size find
 it warm (a tuning round takes minutes, well inside the time Lambda keeps an idle environment).
 """
@@ -10,6 +11,7 @@ import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from autotuner.domain.costs.pricing import Architecture, invocation_cost, prices_for_region
 from autotuner.domain.decision.candidate import CandidateStats
@@ -18,9 +20,9 @@ from autotuner.domain.inputs.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.measuring.lambda_logs import InvocationReport
 from autotuner.domain.measuring.measurement import BatchMeasurement, classify
 from autotuner.domain.search.batching import Batch
-from autotuner_local.workloads import Workload
+from bench.real_workloads import RealWorkload
 
-REGION = "us-east-1"
+REGION = "us-east-1"  # the model families'
 PRICES = prices_for_region(REGION)
 PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices=PRICES)
 TRIM_FRACTION = 0.2  # the reference tool's default, and ours
@@ -28,23 +30,47 @@ RESAMPLES = 200  # bootstrap resamples per interval: enough for a 95% interval, 
 ROUNDING_BIAS_MS = 0.5  # billing rounds each invocation up to the next ms: on average half a ms more
 
 
-def true_cost(workload: Workload, memory_mb: int) -> float | None:
+class SimulatedFunction(Protocol):
+    """What the benchmark invokes and scores against: a model family's draw or a measured function."""
+
+    @property
+    def name(self) -> str: ...
+
+    def sample(self, memory_mb: int, rng: random.Random, *, cold: bool) -> InvocationReport: ...
+
+    def expected_duration_ms(self, memory_mb: int) -> float: ...
+
+    def runs_out_of_memory(self, memory_mb: int) -> bool: ...
+
+    def __hash__(self) -> int: ...  # the truth is cached per function
+
+
+def pricing_for(workload: SimulatedFunction) -> PricingContext:
+    """A measured function is priced where it was measured; the model families in us-east-1 on x86_64."""
+    if isinstance(workload, RealWorkload):
+        prices = prices_for_region(workload.region)
+        return PricingContext(region=workload.region, architecture=workload.architecture, prices=prices)
+    return PRICING
+
+
+def true_cost(workload: SimulatedFunction, memory_mb: int) -> float | None:
     """Expected cost of one warm invocation at ``memory_mb``; None where the function runs out of memory."""
     if workload.runs_out_of_memory(memory_mb):
         return None
     billed = workload.expected_duration_ms(memory_mb) + ROUNDING_BIAS_MS
-    return invocation_cost(memory_mb, billed, PRICES, Architecture.X86_64)
+    pricing = pricing_for(workload)
+    return invocation_cost(memory_mb, billed, pricing.prices, pricing.architecture)
 
 
 @functools.cache
-def true_optimum(workload: Workload) -> tuple[int, float]:
+def true_optimum(workload: SimulatedFunction) -> tuple[int, float]:
     """The cheapest feasible size over every MB Lambda allows, and its cost."""
     feasible = {m: c for m in range(MIN_MEMORY_MB, MAX_MEMORY_MB + 1) if (c := true_cost(workload, m)) is not None}
     best = min(feasible, key=lambda m: (feasible[m], m))
     return best, feasible[best]
 
 
-def regret(workload: Workload, memory_mb: int | None) -> float:
+def regret(workload: SimulatedFunction, memory_mb: int | None) -> float:
     """How much more the chosen size costs than the optimum (relative); infinite when nothing was chosen."""
     cost = true_cost(workload, memory_mb) if memory_mb is not None else None
     return float("inf") if cost is None else cost / true_optimum(workload)[1] - 1
@@ -54,9 +80,10 @@ def regret(workload: Workload, memory_mb: int | None) -> float:
 class SimulatedTarget:
     """One function under tuning: every size it has run at so far, and what each invocation reported."""
 
-    workload: Workload
+    workload: SimulatedFunction
     seed: int
     rng: random.Random = field(init=False)
+    pricing: PricingContext = field(init=False)
     warm: set[int] = field(default_factory=set)
     measurements: dict[int, BatchMeasurement] = field(default_factory=dict)
     probes: list[InvocationReport] = field(default_factory=list)  # Plan's probe: invoked, not measured
@@ -65,6 +92,7 @@ class SimulatedTarget:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self.pricing = pricing_for(self.workload)
 
     def probe(self, memory_mb: int) -> None:
         """Plan's probe: one invocation of the function as it is configured (a cold start), before any round."""
@@ -102,7 +130,7 @@ class SimulatedTarget:
         return [
             candidate_stats(
                 self.measurements[size],
-                PRICING,
+                self.pricing,
                 trim_fraction=TRIM_FRACTION,
                 seed=self.seed ^ size,
                 resamples=RESAMPLES,
@@ -124,11 +152,10 @@ class SimulatedTarget:
 
     def spent(self) -> float:
         """What the target's invocations cost so far (Plan's probe, cold starts and failures included)."""
-        return sum(self._batch_cost(m) for m in self.measurements.values()) + sum(map(PRICING.cost, self.probes))
+        return sum(self._batch_cost(m) for m in self.measurements.values()) + sum(map(self.pricing.cost, self.probes))
 
-    @staticmethod
-    def _batch_cost(measurement: BatchMeasurement) -> float:
-        return sum(PRICING.cost(r) for r in [*measurement.reports(), *measurement.failed_reports])
+    def _batch_cost(self, measurement: BatchMeasurement) -> float:
+        return sum(self.pricing.cost(r) for r in [*measurement.reports(), *measurement.failed_reports])
 
 
 def _waited_ms(reports: Sequence[InvocationReport]) -> float:
