@@ -13,6 +13,7 @@ python -m bench --tuning              # for tuning defaults: seeds from 10000, t
 
 import argparse
 import os
+import pickle
 import sys
 import time
 from collections import defaultdict
@@ -30,7 +31,7 @@ from bench.real_workloads import DEFAULT_REAL_DATA, HELD_OUT, RealData, RealData
 from bench.report import Scored, score
 
 DEFAULT_SEEDS = 100
-DEFAULT_REAL_SEEDS = 20
+DEFAULT_REAL_SEEDS = 30
 QUICK_SEEDS = 3
 TUNING_FIRST_SEED = 10_000
 DEFAULT_OUT = Path("docs/benchmarks.md")
@@ -53,8 +54,36 @@ class Subject:
 Task = tuple[Subject, str, int, str]  # subject, method, seed, the real-workloads file
 
 
+@dataclass(frozen=True)
+class Results:
+    """Every run's score, by workload key and method, and what was run: kept with ``--save`` so that the page can
+    be rendered again (``--render``) without running the benchmark again."""
+
+    families: list[str]
+    real_names: list[str]
+    seeds: range
+    real_seeds: range
+    elapsed_s: float
+    outcomes: dict[tuple[str, str], list[Scored]]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.render is not None:
+        with args.render.open("rb") as file:
+            results: Results = pickle.load(file)
+        real_data = real_workloads.load(args.real_data) if results.real_names else None
+    else:
+        results, real_data = _measure(args)
+        if args.save is not None:
+            with args.save.open("wb") as file:
+                pickle.dump(results, file)
+            print(f"saved the scores to {args.save}")
+    _publish(args, results, real_data)
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> tuple[Results, RealData | None]:
     families, real_names, real_data = _selection(args)
     seeds = _seeds(args, args.seeds)
     real_seeds = _seeds(args, args.real_seeds)
@@ -75,16 +104,25 @@ def main(argv: list[str] | None = None) -> int:
     for key, method, result in _run(tasks, args.workers, started):
         outcomes[(key, method)].append(result)
     elapsed = time.monotonic() - started
+    return Results(families, real_names, seeds, real_seeds, elapsed, dict(outcomes)), real_data
+
+
+def _publish(args: argparse.Namespace, results: Results, real_data: RealData | None) -> None:
+    """The tables on the terminal; the page and the chart where ``_outputs`` says."""
+    subjects = [Subject(f) for f in results.families]
+    real_subjects = [Subject(n, i) for n in results.real_names for i in Interpolation]
+    outcomes = results.outcomes
     rows = [report.figures(s.key, m, outcomes[(s.key, m)]) for s in subjects for m in METHODS]
     real_rows = [report.figures(s.key, m, outcomes[(s.key, m)]) for s in real_subjects for m in METHODS]
-    _print(rows, real_rows, len(tasks), elapsed)
+    runs = len(rows) * len(results.seeds) + len(real_rows) * len(results.real_seeds)
+    _print(rows, real_rows, runs, results.elapsed_s)
     real = (
         RealPart(
             data=real_data,
             file_label=real_report.file_label(args.real_data),
-            workloads=[real_workloads.workload(args.real_data, n, i) for n in real_names for i in Interpolation],
+            workloads=[real_workloads.workload(args.real_data, n, i) for n, i in _pairs(results.real_names)],
             rows=real_rows,
-            seeds=real_seeds,
+            seeds=results.real_seeds,
         )
         if real_data is not None
         else None
@@ -94,20 +132,35 @@ def main(argv: list[str] | None = None) -> int:
         missing = None if real_data is not None else real_report.file_label(args.real_data)
         page = report.markdown_page(
             rows,
-            [FAMILIES[f] for f in families],
-            seeds,
-            elapsed,
+            [FAMILIES[f] for f in results.families],
+            results.seeds,
+            results.elapsed_s,
             chart,
             real_section=real_report.section(real, missing),
-            real_runs=len(real_rows) * len(real_seeds) if real is not None else 0,
+            real_runs=len(real_rows) * len(results.real_seeds) if real is not None else 0,
+            command=_command(results),
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page)
         print(f"wrote {out}")
     if chart is not None:
-        report.chart(rows, chart, real_rows=[r for r in real_rows if r.workload.endswith(f"({Interpolation.LOG_LOG})")])
+        log_log = [r for r in real_rows if r.workload.endswith(f"({Interpolation.LOG_LOG})")]
+        report.chart(rows, chart, real_rows=log_log)
         print(f"wrote {chart}")
-    return 0
+
+
+def _pairs(names: list[str]) -> list[tuple[str, Interpolation]]:
+    return [(n, i) for n in names for i in Interpolation]
+
+
+def _command(results: Results) -> str:
+    """The command that reproduces the page: the seed counts that are not the defaults."""
+    command = "python -m bench"
+    if len(results.seeds) != DEFAULT_SEEDS:
+        command += f" --seeds {len(results.seeds)}"
+    if len(results.real_seeds) != DEFAULT_REAL_SEEDS:
+        command += f" --real-seeds {len(results.real_seeds)}"
+    return command
 
 
 def _print(rows: list[report.Figures], real_rows: list[report.Figures], runs: int, elapsed: float) -> None:
@@ -149,6 +202,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=None, help=f"Markdown page (default {DEFAULT_OUT})")
     parser.add_argument("--chart", type=Path, default=None, help=f"chart PNG (default {DEFAULT_CHART})")
+    parser.add_argument("--save", type=Path, default=None, help="also keep every run's score in this file")
+    parser.add_argument(
+        "--render", type=Path, default=None, help="render the tables, page and chart from a --save file; run nothing"
+    )
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes (default 2)")
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.real_seeds < 1 or args.workers < 1:

@@ -539,6 +539,7 @@ def markdown_page(
     *,
     real_section: str = "",
     real_runs: int = 0,
+    command: str = "python -m bench",
 ) -> str:
     """The page: the model families' figures, then ``real_section`` (``bench.real_report``), which accounts for
     ``real_runs`` of the runs."""
@@ -625,7 +626,7 @@ least {TARGET_COVERAGE:.0%} of the time; clear-winner claims wrong at most {TARG
 ## Reproduce
 
 ```
-.venv/bin/python -m bench                 # this page and the chart, about {elapsed_s / 60:.0f} min on 2 cores
+.venv/bin/{command}   # this page and the chart, about {elapsed_s / 60:.0f} min on 2 shared cores
 .venv/bin/python -m bench --quick         # a smoke test
 .venv/bin/python -m bench --families      # the model families only (--real: the real workloads only)
 .venv/bin/python -m bench --tuning        # for tuning defaults: seeds from 10000, held-out workloads left out
