@@ -2,6 +2,7 @@
 method did on each under both interpolations."""
 
 import hashlib
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,12 @@ was measured (`autotuner.domain.costs.pricing`); the optimum is the cheapest siz
 at which the function runs; a run's regret is its choice's true cost over the optimum's, minus 1, for every method
 alike (a method that chooses from a grid pays for the grid's coarseness).
 
+The noise of one call: for per-invocation sets, the coefficient of variation of the warm calls measured at each
+size (lowest and highest over the sizes); for aggregate sets, the log-normal sigma given to one call. The two
+noisiest aggregate sets (sample 2's grayscale and resize) published run means that differ twofold at one size:
+put on the calls, that spread is what makes them hard; if it were a shift shared by a whole run, they would be
+easier.
+
 **Held out of tuning**: {", ".join(f"`{n}`" for n in sorted(HELD_OUT))}. Defaults are tuned with `python -m bench
 --tuning` (seeds from 10000, these left out), never on the seeds or the held-out functions reported here.
 
@@ -124,20 +131,30 @@ def _workload_table(real: RealPart) -> str:
     for w in real.workloads:
         by_name.setdefault(w.name, {})[w.interpolation] = w
     lines = [
-        "| workload | what | set | sizes measured | optimum, log-log | optimum, monotone | reference grid's best | "
-        "held out | source |",
-        "|---|---|---|---:|---:|---:|---:|---|---|",
+        "| workload | what | set | sizes measured | noise of one call | optimum, log-log | optimum, monotone | "
+        "reference grid's best | held out | source |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, forms in by_name.items():
         first = next(iter(forms.values()))
         optima = {i: f"{true_optimum(w)[0]} MB" for i, w in forms.items()}
         sizes = f"{len(first.values_ms)} ({first.lowest_mb}-{first.highest_mb} MB)"
         lines.append(
-            f"| {name} | {first.description} | {first.kind} | {sizes} | {optima.get(Interpolation.LOG_LOG, '-')} | "
+            f"| {name} | {first.description} | {first.kind} | {sizes} | {_noise(first)} | "
+            f"{optima.get(Interpolation.LOG_LOG, '-')} | "
             f"{optima.get(Interpolation.MONOTONE, '-')} | {_grid_best(first)} | "
             f"{'yes' if first.held_out else 'no'} | {first.source.citation()} |"
         )
     return "\n".join(lines)
+
+
+def _noise(workload: RealWorkload) -> str:
+    """Per-invocation sets: the coefficient of variation of the warm calls measured, over the sizes; aggregate
+    sets: the log-normal sigma given to one call."""
+    if workload.kind == "aggregate":
+        return f"sigma {workload.noise_sigma:.2f}"
+    cvs = [statistics.pstdev(s.warm_ms) / s.mean_ms for s in workload.samples.values()]
+    return f"CV {min(cvs):.2f}-{max(cvs):.2f}"
 
 
 def _grid_best(workload: RealWorkload) -> str:

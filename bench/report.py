@@ -451,8 +451,12 @@ def chart(rows: Sequence[Figures], path: Path, real_rows: Sequence[Figures] = ()
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    parts = [(label, part) for label, part in (("Model families", rows), ("Real workloads", real_rows)) if part]
-    fig, axes = plt.subplots(3 * len(parts), 1, figsize=(14, 11.5 * len(parts)), constrained_layout=True, squeeze=False)
+    real_label = "Real workloads (log-log interpolation)"
+    parts = [(label, part) for label, part in (("Model families", rows), (real_label, real_rows)) if part]
+    width = max(14, 1.1 * max(len({r.workload for r in part}) for _, part in parts))
+    fig, axes = plt.subplots(
+        3 * len(parts), 1, figsize=(width, 11.5 * len(parts)), constrained_layout=True, squeeze=False
+    )
     for index, (label, part) in enumerate(parts):
         _panels(list(axes[3 * index : 3 * index + 3, 0]), label, part)
     handles, labels = axes[0, 0].get_legend_handles_labels()
@@ -473,12 +477,13 @@ def _panels(axes: list[Any], label: str, rows: Sequence[Figures]) -> None:
     workloads = list(dict.fromkeys(r.workload for r in rows))
     methods = list(dict.fromkeys(r.method for r in rows))
     by_key = {(r.workload, r.method): r for r in rows}
+    names = [w.partition(" (")[0] for w in workloads]  # the title names the interpolation
     panels = (
         ("Median regret: how much more the chosen size truly costs than the optimum", "median", TARGET_MEDIAN),
         ("95th-percentile regret", "p95", TARGET_P95),
         ("Target invocations per tuning run (log scale)", "invocations", TARGET_INVOCATION_SHARE * 60),
     )
-    long_names = max(len(w) for w in workloads) > 24
+    long_names = max(len(n) for n in names) > 24
     for ax, (title, field, target) in zip(axes, panels, strict=True):
         _bars(ax, workloads, methods, by_key, field)
         is_regret = field != "invocations"
@@ -486,9 +491,9 @@ def _panels(axes: list[Any], label: str, rows: Sequence[Figures]) -> None:
         target_text = f"{target:.0%}" if is_regret else f"{target:.0f}"
         ax.set_title(f"{label}. {title} (dashed: the target for ours, {target_text})", fontsize=11, loc="left")
         if long_names:
-            ax.set_xticks(range(len(workloads)), workloads, fontsize=7, rotation=20, ha="right")
+            ax.set_xticks(range(len(workloads)), names, fontsize=7, rotation=20, ha="right")
         else:
-            ax.set_xticks(range(len(workloads)), workloads, fontsize=8)
+            ax.set_xticks(range(len(workloads)), names, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
         if is_regret:
             ax.set_ylim(0, REGRET_AXIS_TOP * 1.15)
@@ -520,7 +525,7 @@ def _bars(
                 (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                 ha="center",
                 va="bottom",
-                fontsize=7,
+                fontsize=7 if len(workloads) <= 10 else 5.5,  # crowded groups: smaller labels
                 fontweight="bold" if is_regret and value > REGRET_AXIS_TOP else "normal",
                 xytext=(0, 2),
                 textcoords="offset points",
