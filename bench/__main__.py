@@ -154,12 +154,14 @@ def _pairs(names: list[str]) -> list[tuple[str, Interpolation]]:
 
 
 def _command(results: Results) -> str:
-    """The command that reproduces the page: the seed counts that are not the defaults."""
+    """The command that reproduces the page: the seed counts and the first seed that are not the defaults."""
     command = "python -m bench"
     if len(results.seeds) != DEFAULT_SEEDS:
         command += f" --seeds {len(results.seeds)}"
     if len(results.real_seeds) != DEFAULT_REAL_SEEDS:
         command += f" --real-seeds {len(results.real_seeds)}"
+    if results.seeds.start != 0:
+        command += f" --first-seed {results.seeds.start}"
     return command
 
 

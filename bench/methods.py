@@ -3,8 +3,10 @@
 * reference: aws-lambda-power-tuning as it ships: sizes 128, 256, 512, 1024, 1536 and 3008 MB, 10 invocations each,
   a 20% trimmed mean of billed duration, cost = ceil(that mean) x the price of one ms at 128 MB x memory / 128
   (no request charge), the cheapest wins. It fails the whole run when any invocation errors.
-* sweep: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, our statistics and ``choose``.
-* adaptive: our planner's rounds, then ``choose`` over everything measured.
+* sweep: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, our statistics and ``choose``
+  (with the default margins).
+* adaptive: our planner's rounds, then ``choose`` over everything measured and the cost curve, as Analyze decides
+  after every round (with the default margins, the choice measured up to the evidence auto-apply needs).
 """
 
 import math
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.cost_interval import expected_cost_interval
 from autotuner.domain.decision.distinction import Distinction
+from autotuner.domain.decision.evidence import EvidenceRule
 from autotuner.domain.decision.scoring import PricingContext, difference_test
 from autotuner.domain.decision.selection import Decision, choose
 from autotuner.domain.decision.strategy import Strategy
@@ -22,7 +25,7 @@ from autotuner.domain.inputs.tuning_input import DEFAULT_MAX_CONCURRENCY
 from autotuner.domain.measuring.statistics import trimmed_mean
 from autotuner.domain.search.adaptive import first_round, next_round
 from autotuner.domain.search.batching import Batch, measure_tasks
-from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.search.cost_curve import CostCurve
 from autotuner.domain.search.curve_search import curve_cost_interval, curve_decision, search_curve
 from autotuner.domain.search.settings import AdaptiveSettings, SearchRound
 from bench.simulate import TRIM_FRACTION, SimulatedFunction, SimulatedTarget
@@ -55,6 +58,7 @@ class Outcome:
     claim_range: tuple[int, int] | None = None  # with the curve's odds, the claim covers every MB of this range
     used_curve: bool = False
     reason: str = ""  # the decision's reason, as the output prints it
+    applies: bool = True  # the choice has the evidence auto-apply needs (5 calls, 4 warm); else it is recommended
 
 
 # Called after each round of the adaptive search with what it measured, the statistics, the curve and the plan.
@@ -73,6 +77,7 @@ def outcome(
     claim_range: tuple[int, int] | None = None,
     used_curve: bool = False,
     reason: str = "",
+    applies: bool = True,
 ) -> Outcome:
     return Outcome(
         chosen_mb=chosen,
@@ -89,6 +94,7 @@ def outcome(
         claim_range=claim_range,
         used_curve=used_curve,
         reason=reason,
+        applies=applies,
     )
 
 
@@ -126,8 +132,25 @@ def sweep(workload: SimulatedFunction, seed: int) -> Outcome:
     target = SimulatedTarget(workload, seed)
     measure_round(target, dict.fromkeys(range(MIN_MEMORY_MB, MAX_MEMORY_MB + 1, SWEEP_STEP_MB), SWEEP_NUM))
     candidates = target.candidates()
-    chosen = choose(candidates, Strategy.COST).chosen_memory_mb
-    return outcome(target, chosen, rounds=1)
+    chosen = choose(candidates, Strategy.COST, timeout_ms=workload.timeout_s * 1000).chosen_memory_mb
+    return outcome(target, chosen, rounds=1, applies=_has_evidence(candidates, chosen))
+
+
+def decide(
+    settings: AdaptiveSettings, candidates: list[CandidateStats], curve: CostCurve | None, pricing: PricingContext
+) -> tuple[Decision, Decision]:
+    """The choice as Analyze makes it (the margins included): among the measured sizes, then by the cost curve;
+    both returned."""
+    measured = choose(
+        candidates, Strategy.COST, noise_threshold=settings.noise_threshold, timeout_ms=settings.timeout_ms
+    )
+    decision = curve_decision(curve, measured, candidates, pricing.curve_pricing, timeout_ms=settings.timeout_ms)
+    return measured, decision
+
+
+def _has_evidence(candidates: list[CandidateStats], chosen: int | None) -> bool:
+    picked = next((c for c in candidates if c.memory_mb == chosen), None)
+    return picked is not None and EvidenceRule().refusal(picked) is None
 
 
 def adaptive(
@@ -139,7 +162,9 @@ def adaptive(
     """The workflow's loop: Plan's probe, then plan, measure (retired sizes never again), score everything, fit
     the cost curve, plan the next round; the choice is the curve's when it fits and was confirmed. ``observe``
     sees every round (``python -m bench.trace``)."""
-    settings = settings or AdaptiveSettings(preflight_invocations=1)
+    settings = (settings or AdaptiveSettings(preflight_invocations=1)).model_copy(
+        update={"timeout_ms": workload.timeout_s * 1000}
+    )
     target = SimulatedTarget(workload, seed)
     target.probe(CURRENT_MEMORY_MB)
     plan: SearchRound = first_round(settings)
@@ -156,10 +181,11 @@ def adaptive(
             settings,
             candidates,
             list(target.measurements.values()),
-            curve_pricing(target.pricing),
+            target.pricing.curve_pricing,
             seed=seed,
             resamples=CURVE_RESAMPLES,
         )
+        measured, decision = decide(settings, candidates, curve, target.pricing)
         plan = next_round(
             settings,
             candidates,
@@ -168,14 +194,13 @@ def adaptive(
             spent_usd=target.spent(),
             retired=sorted(retired),
             curve=curve,
+            chosen_mb=decision.chosen_memory_mb,
         )
         if observe is not None:
             observe(measured_now, candidates, curve, plan)
         retired |= set(plan.retire)
         if plan.complete:
             break
-    measured = choose(candidates, Strategy.COST, noise_threshold=settings.noise_threshold)
-    decision = curve_decision(curve, measured, candidates, curve_pricing(target.pricing))
     used_curve = curve is not None and not decision.reason.startswith(measured.reason)  # a fall-back appends
     interval, distinction = stated_claims(
         target, decision, candidates, curve, used_curve=used_curve, seed=seed, settings=settings
@@ -193,6 +218,7 @@ def adaptive(
         else None,
         used_curve=used_curve,
         reason=decision.reason,
+        applies=_has_evidence(candidates, decision.chosen_memory_mb),
     )
 
 
@@ -230,10 +256,6 @@ def stated_claims(
         curve=curve,
     )
     return ((ci.low, ci.high) if ci else None), distinction
-
-
-def curve_pricing(pricing: PricingContext) -> CurvePricing:
-    return CurvePricing(prices=pricing.prices, architecture=pricing.architecture)
 
 
 def adaptive_capped(workload: SimulatedFunction, seed: int) -> Outcome:

@@ -24,8 +24,19 @@ recognition from 512 MB, where it used all of it); above the highest, the durati
 function here is flat or slower from 2,048 to 3,008 MB but image recognition, which is multi-threaded: its
 optimum lies below 3,008 MB either way). The true cost of a size is that of a warm call at its expected
 duration, the heavy tail included: what is paid.
+
+What the margins read on a function's truth (``bench.simulate.broken_margin``): the most memory a call uses is the
+highest Max Memory Used the source published at any size (aggregate sets publish none:
+``AGGREGATE_MEMORY_USED_MB``); no call runs out of memory from the lowest measured size up; a warm call's duration
+quantile at a size is that of the calls it draws from (per-invocation: the measured warm calls of its one or two
+neighbouring sizes, scaled and weighted as ``sample`` draws them; aggregate: the log-normal). No entry states its
+function's timeout, so each gets ``TIMEOUT_FACTOR`` times its slowest call (per-invocation: the slowest measured
+call, warm or cold; aggregate: the 99.9th percentile of a call at its slowest size), in whole seconds and at most
+Lambda's 900: generous, so the timeout margin never decides on these functions, as it would not on a function
+whose owner set its timeout with room.
 """
 
+import bisect
 import functools
 import math
 import random
@@ -63,6 +74,9 @@ INIT_SIGMA = 0.1
 FALLBACK_NOISE = 0.1  # an aggregate set with no size measured twice: a typical CV of SeBS's CPU-bound functions
 MAD_OF_DIFFERENCE = 0.6745 * math.sqrt(2)  # median |x - y| of two normal draws, in standard deviations of one
 AGGREGATE_MEMORY_USED_MB = 95  # not published for the aggregate sets; SeBS's Python thumbnailer (Pillow) used 95
+TIMEOUT_FACTOR = 3  # no entry states its timeout: this many times its slowest call, in whole seconds
+MAX_TIMEOUT_S = 900  # Lambda's largest timeout
+SLOWEST_AGGREGATE_QUANTILE = 0.999  # an aggregate set's "slowest call" at a size: its one-in-a-thousand call
 
 
 class RealDataError(ValueError):
@@ -134,6 +148,15 @@ class MeasuredSize:
     def mean_ms(self) -> float:
         return statistics.fmean(self.warm_ms)
 
+    @functools.cached_property
+    def sorted_warm_ms(self) -> tuple[float, ...]:
+        return tuple(sorted(self.warm_ms))
+
+    @property
+    def slowest_ms(self) -> float:
+        """The slowest call measured here, warm or cold (execution only, INIT left out)."""
+        return max([*self.warm_ms, *(execution for execution, _ in self.cold)])
+
 
 @dataclass(frozen=True, eq=False)  # identity: the truth is cached per workload
 class RealWorkload:
@@ -172,12 +195,60 @@ class RealWorkload:
     def runs_out_of_memory(self, memory_mb: int) -> bool:
         return memory_mb < self.lowest_mb
 
+    @property
+    def never_out_of_memory_mb(self) -> int:
+        """The smallest size no call runs out of memory at: the lowest measured."""
+        return self.lowest_mb
+
+    @functools.cached_property
+    def most_memory_used_mb(self) -> int:
+        """The most memory a call uses: the highest Max Memory Used published at any size (a constant for the
+        aggregate sets, which publish none)."""
+        if self.kind == "aggregate":
+            return AGGREGATE_MEMORY_USED_MB
+        return max(s.max_memory_used_mb for s in self.samples.values())
+
+    @functools.cached_property
+    def timeout_s(self) -> int:
+        """``TIMEOUT_FACTOR`` times the slowest call, in whole seconds, at most Lambda's largest (no entry states
+        its function's timeout)."""
+        if self.kind == "aggregate":
+            slowest = max(self.values_ms.values()) * _lognormal_quantile(self.noise_sigma, SLOWEST_AGGREGATE_QUANTILE)
+        else:
+            slowest = max(s.slowest_ms for s in self.samples.values())
+        return min(MAX_TIMEOUT_S, math.ceil(TIMEOUT_FACTOR * slowest / 1000))
+
+    def duration_quantile_ms(self, memory_mb: int, quantile: float) -> float:
+        """The ``quantile`` of a warm call's duration at ``memory_mb`` (INIT left out), over what ``sample`` draws
+        from: the measured warm calls of the neighbouring sizes, scaled and weighted as drawn (per-invocation), or
+        the log-normal (aggregate)."""
+        if self.kind == "aggregate":
+            return self.expected_duration_ms(memory_mb) * _lognormal_quantile(self.noise_sigma, quantile)
+        expected = self.expected_duration_ms(memory_mb)
+        draws = [
+            (weight, expected / self.samples[size].mean_ms, self.samples[size].sorted_warm_ms)
+            for size, weight in self._neighbours(memory_mb)
+        ]
+
+        def share_at_most(duration: float) -> float:
+            return sum(w * bisect.bisect_right(calls, duration / scale) / len(calls) for w, scale, calls in draws)
+
+        low = min(scale * calls[0] for _, scale, calls in draws)
+        high = max(scale * calls[-1] for _, scale, calls in draws)
+        for _ in range(60):  # the smallest duration with at least ``quantile`` of the calls at or under it
+            middle = (low + high) / 2
+            low, high = (middle, high) if share_at_most(middle) < quantile else (low, middle)
+        return high
+
     def expected_duration_ms(self, memory_mb: int) -> float:
         """The mean duration of a warm call: the interpolated curve, held at the highest measured size's beyond."""
         return self.curve(max(memory_mb, self.lowest_mb))
 
-    def sample(self, memory_mb: int, rng: random.Random, *, cold: bool) -> InvocationReport:
-        """One invocation as Lambda would report it (its INIT billed, as since 2025-08)."""
+    def sample(
+        self, memory_mb: int, rng: random.Random, *, cold: bool, timeout_ms: float = MAX_TIMEOUT_S * 1000
+    ) -> InvocationReport:
+        """One invocation as Lambda would report it (its INIT billed, as since 2025-08); a call past
+        ``timeout_ms`` times out there."""
         if self.kind == "per-invocation":
             duration, init, used = self._resampled(memory_mb, rng, cold=cold)
         else:
@@ -188,6 +259,8 @@ class RealWorkload:
         if self.runs_out_of_memory(memory_mb):
             status, error_type, used = InvocationStatus.OUT_OF_MEMORY, "Runtime.OutOfMemory", memory_mb
             duration *= rng.uniform(0.2, 0.9)  # it dies part-way through
+        if duration > timeout_ms:
+            status, duration = InvocationStatus.TIMEOUT, timeout_ms
         billed = math.ceil(duration) + (math.ceil(init) if init is not None else 0)
         return InvocationReport(
             request_id="",
@@ -210,19 +283,32 @@ class RealWorkload:
         return execution * scale, init, size.max_memory_used_mb
 
     def _neighbour(self, memory_mb: int, rng: random.Random) -> int:
-        """The measured size a call at ``memory_mb`` draws from: itself when measured, the nearest end outside the
-        measured range, else the lower or the upper neighbour with weights by nearness in log memory."""
+        """The measured size a call at ``memory_mb`` draws from, with the weights of ``_neighbours``."""
+        neighbours = self._neighbours(memory_mb)
+        if len(neighbours) == 1:
+            return neighbours[0][0]
+        (lower, _), (upper, towards_upper) = neighbours
+        return upper if rng.random() < towards_upper else lower
+
+    def _neighbours(self, memory_mb: int) -> list[tuple[int, float]]:
+        """The measured sizes a call at ``memory_mb`` draws from, with their weights: itself when measured, the
+        nearest end outside the measured range, else the lower and the upper neighbour by nearness in log memory."""
         sizes = sorted(self.samples)
         if memory_mb <= sizes[0] or memory_mb >= sizes[-1] or memory_mb in self.samples:
-            return min(sizes, key=lambda s: abs(s - memory_mb))
+            return [(min(sizes, key=lambda s: abs(s - memory_mb)), 1.0)]
         upper = next(s for s in sizes if s > memory_mb)
         lower = max(s for s in sizes if s < memory_mb)
         towards_upper = math.log(memory_mb / lower) / math.log(upper / lower)
-        return upper if rng.random() < towards_upper else lower
+        return [(lower, 1 - towards_upper), (upper, towards_upper)]
 
 
 def _mean_one_lognormal(rng: random.Random, sigma: float) -> float:
     return rng.lognormvariate(-(sigma**2) / 2, sigma)
+
+
+def _lognormal_quantile(sigma: float, quantile: float) -> float:
+    """The ``quantile`` of ``_mean_one_lognormal``'s factor."""
+    return math.exp(-(sigma**2) / 2 + sigma * statistics.NormalDist().inv_cdf(quantile))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from autotuner_local.workloads import WorkloadFamily
 from bench import reference_tool
 from bench.methods import PARROTFISH_BUDGET, Outcome
 from bench.reference_tool import reference_run_cost
-from bench.simulate import PRICES, SimulatedFunction, regret, true_cost, true_optimum
+from bench.simulate import PRICES, SimulatedFunction, broken_margin, regret, true_cost, true_optimum
 
 REFERENCE_INVOCATIONS = 60  # 6 sizes x 10, what the reference tool plans
 TARGET_MEDIAN = 0.01
@@ -27,6 +27,8 @@ TARGET_MEDIAN_OVER_REFERENCE = 0.0025  # median regret at most 0.25 points above
 TARGET_INVOCATION_SHARE = 0.6
 TARGET_COVERAGE = 0.93
 TARGET_WRONG_CLAIMS = 0.05
+TARGET_UNDER_HALF_MARGIN = 0.0  # no choice keeps less than half of a margin on the function's true figures
+TARGET_EVIDENCE = 0.9  # choices with the evidence auto-apply needs
 CLAIM_MARGIN = 0.01  # a clear-winner claim says no size is more than 1% cheaper
 WITHIN = 0.02
 TUNER_MEMORY_MB = 256  # the tuner's own Lambdas (template default), arm64
@@ -47,6 +49,8 @@ class Scored:
     optimum_mb: int
     covered: bool | None  # whether the interval it states holds the chosen size's true cost (None: no interval)
     claim_wrong: bool | None  # for a clear-winner claim: whether a size it covers is truly more than 1% cheaper
+    margin: str | None = None  # the margin the choice breaks on the function's true figures
+    under_half: str | None = None  # the margin of which it keeps less than half
 
 
 def score(workload: SimulatedFunction, outcome: Outcome) -> Scored:
@@ -64,6 +68,8 @@ def score(workload: SimulatedFunction, outcome: Outcome) -> Scored:
         optimum_mb=true_optimum(workload)[0],
         covered=covered,
         claim_wrong=_claim_wrong(workload, outcome, cost) if outcome.claims_clear_winner else None,
+        margin=broken_margin(workload, chosen) if chosen is not None else None,
+        under_half=broken_margin(workload, chosen, kept=0.5) if chosen is not None else None,
     )
 
 
@@ -126,6 +132,9 @@ class Figures:
     wrong_claims: float | None  # share of those claims that were wrong
     curve_used: float  # share of runs decided on the cost curve
     optima: tuple[int, int]  # the range of the true optimum over the seeds
+    inside_margin: float = 0.0  # share of runs whose choice breaks a margin on the function's true figures
+    under_half: float = 0.0  # share of runs whose choice keeps less than half of a margin
+    applied: float = 1.0  # share of runs whose choice has the evidence auto-apply needs
     sizes: float = 0.0  # distinct sizes measured per run: a version and an alias each
     transitions: float = 0.0  # Step Functions state transitions per run, in the method's own state machine
     by_path: dict[str, "PathFigures"] = dataclasses.field(
@@ -160,6 +169,9 @@ def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
         wrong_claims=sum(claims) / len(claims) if claims else None,
         curve_used=sum(o.used_curve for o in outcomes) / len(outcomes),
         optima=(min(s.optimum_mb for s in scored), max(s.optimum_mb for s in scored)),
+        inside_margin=sum(s.margin is not None for s in scored) / len(scored),
+        under_half=sum(s.under_half is not None for s in scored) / len(scored),
+        applied=sum(o.applies for o in outcomes) / len(outcomes),
         sizes=statistics.fmean(o.sizes for o in outcomes),
         transitions=statistics.fmean(c.transitions for c in costs),
         by_path={
@@ -224,6 +236,8 @@ def verdicts(rows: Sequence[Figures]) -> list[str]:
             checks.append(_check_at_least("95% interval coverage", row.coverage, TARGET_COVERAGE))
         if row.wrong_claims is not None:
             checks.append(_check(f"wrong clear-winner claims ({row.claims})", row.wrong_claims, TARGET_WRONG_CLAIMS))
+        checks.append(_check("choices under half a margin", row.under_half, TARGET_UNDER_HALF_MARGIN))
+        checks.append(_check_at_least("choices with the evidence to apply", row.applied, TARGET_EVIDENCE))
         lines.append(f"{row.workload}: " + "; ".join(checks))
     return lines
 
@@ -310,6 +324,20 @@ def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
             f"- **{row.workload}: {row.wrong_claims:.0%} of {row.claims} clear-winner claims wrong** "
             f"(target {TARGET_WRONG_CLAIMS:.0%}). By how the run decided: {paths}."
         )
+    if row.under_half > TARGET_UNDER_HALF_MARGIN:
+        lines.append(
+            f"- **{row.workload}: {row.under_half:.0%} of choices keep less than half of a margin** on the function's "
+            "true figures (target none). The margins read what was measured: the most memory the calls measured "
+            "used, the largest size measured to run out of memory, the slowest call measured; a function whose "
+            "largest payloads or slowest calls were not among them can be closer to its edge than they show."
+        )
+    if row.applied < TARGET_EVIDENCE:
+        lines.append(
+            f"- **{row.workload}: {row.applied:.0%} of choices had the evidence to apply** (target "
+            f"{TARGET_EVIDENCE:.0%}); the others are recommended, not applied, and the output says why. The choice "
+            "moved at the end of the search to a size measured once or twice, and the invocation cap left too few "
+            "invocations to measure it up to 5 calls, 4 of them warm."
+        )
     if row.invocations > TARGET_INVOCATION_SHARE * REFERENCE_INVOCATIONS:
         lines.append(f"- **{row.workload}: {row.invocations:.1f} invocations on average**, over the cap.")
     if ref is not None and row.run_cost > ref.run_cost:
@@ -386,6 +414,9 @@ HEADERS = (
     "curve used",
     "95% coverage",
     "wrong clear wins",
+    "inside a margin",
+    "under half a margin",
+    "evidence to apply",
     "failed runs",
 )
 
@@ -405,6 +436,9 @@ def _cells(row: Figures) -> list[str]:
         f"{row.curve_used:.0%}" if row.method.startswith("adaptive") else "-",
         f"{row.coverage:.0%}" if row.coverage is not None else "-",
         f"{row.wrong_claims:.0%} of {row.claims}" if row.wrong_claims is not None else "-",
+        f"{row.inside_margin:.0%}",
+        f"{row.under_half:.0%}",
+        f"{row.applied:.0%}" if row.method != "reference" else "-",
         f"{row.failed:.0%}" if row.method == "reference" else "-",
     ]
 
@@ -433,7 +467,7 @@ def markdown_table(rows: Sequence[Figures]) -> str:
 
 def optimum_table(families: Sequence[WorkloadFamily], rows: Sequence[Figures]) -> str:
     optima = {r.workload: r.optima for r in rows}
-    lines = ["| workload family | true optimum over the seeds | parameters drawn per seed |", "|---|---:|---|"]
+    lines = ["| workload family | careful optimum over the seeds | parameters drawn per seed |", "|---|---:|---|"]
     for f in families:
         low, high = optima.get(f.name, (0, 0))
         lines.append(f"| {f.name} | {low}-{high} MB | {f.description} |")
@@ -479,7 +513,7 @@ def _panels(axes: list[Any], label: str, rows: Sequence[Figures]) -> None:
     by_key = {(r.workload, r.method): r for r in rows}
     names = [w.partition(" (")[0] for w in workloads]  # the title names the interpolation
     panels = (
-        ("Median regret: how much more the chosen size truly costs than the optimum", "median", TARGET_MEDIAN),
+        ("Median regret: how much more the chosen size truly costs than the careful optimum", "median", TARGET_MEDIAN),
         ("95th-percentile regret", "p95", TARGET_P95),
         ("Target invocations per tuning run (log scale)", "invocations", TARGET_INVOCATION_SHARE * 60),
     )
@@ -496,7 +530,8 @@ def _panels(axes: list[Any], label: str, rows: Sequence[Figures]) -> None:
             ax.set_xticks(range(len(workloads)), names, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
         if is_regret:
-            ax.set_ylim(0, REGRET_AXIS_TOP * 1.15)
+            lowest = min(getattr(r, field) for r in by_key.values())
+            ax.set_ylim(min(0.0, lowest) * 1.15, REGRET_AXIS_TOP * 1.15)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         else:
             ax.set_yscale("log")
@@ -569,13 +604,18 @@ runs ({real_runs} of them on real workloads, below) in {elapsed_s:.0f} s on 2 wo
   (no request charge), the cheapest wins. It fails the whole run when any invocation errors; its regret is scored
   on what it would choose among the sizes that did not fail ("failed runs" counts how often it failed as shipped).
   Its run cost is that of its own state machine and Lambdas (see "run $" below).
-- **sweep 64 MB**: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, then `choose`.
+- **sweep 64 MB**: every size from 128 to 10,240 MB in 64 MB steps, 10 invocations each, then `choose` with the
+  default margins.
 - **adaptive (ours)**: Plan's probe (one invocation at the current 1,024 MB, counted in the invocations and the
   cost), then `autotuner.domain.search.adaptive` with its defaults: a 7-size log-spaced coarse pass at 2 invocations
   each, then rounds driven by the cost curve (`autotuner.domain.search.cost_curve`, refitted after every round) within
-  {REFERENCE_INVOCATIONS * TARGET_INVOCATION_SHARE:.0f} invocations in all and 5 rounds; the choice is the curve's
-  cheapest size over every MB when the curve fits and that size was measured (a confirmation batch), otherwise
-  `choose` over the measured sizes. The benchmark refits with 100 resamples, the workflow with 200.
+  {REFERENCE_INVOCATIONS * TARGET_INVOCATION_SHARE:.0f} invocations in all and 5 rounds (and up to two more that only
+  measure the choice up to the evidence auto-apply needs); the choice is the curve's cheapest size over every MB when
+  the curve fits and that size was measured (a confirmation batch), otherwise `choose` over the measured sizes; both
+  with the default margins (`autotuner.domain.decision.margins`: 10% of memory free over the most a call used at the
+  size or a smaller one that worked, 10% above the largest size that ran out of memory, the slowest call under 80%
+  of the timeout), as Analyze decides after every round. The benchmark refits with 100 resamples, the workflow
+  with 200.
 - **ours, capped at {PARROTFISH_BUDGET}**: the same with `maxInvocations` {PARROTFISH_BUDGET} (probe included),
   Parrotfish's default budget.
 
@@ -584,8 +624,16 @@ runs ({real_runs} of them on real workloads, below) in {elapsed_s:.0f} s on 2 wo
 Each family draws its function's parameters at random for every seed (`autotuner_local.workloads.FAMILIES`), so
 a method is scored on a family of functions, not on one point. A size's true cost is the expected cost of one
 warm invocation (the model's expected duration, slow modes included, plus 0.5 ms of billing rounding, priced at
-us-east-1 x86_64 with the request charge); the optimum is the cheapest size over every MB from 128 to 10,240 that
-does not run out of memory; a run's regret is the true cost of its choice over the optimum's, minus 1.
+us-east-1 x86_64 with the request charge). The optimum is what a careful person who knew the function would pick:
+the cheapest size over every MB from 128 to 10,240 that keeps the same margins on the function's true figures (10%
+of memory free over the most any call uses, 10% above the largest size where any call runs out of memory, the 99th
+percentile of a call's duration under 80% of the timeout). A run's regret is the true cost of its choice over the
+optimum's, minus 1. Only a choice inside a margin can cost less than the optimum (the margins read what was
+measured, and a floor is pinned only to half the margin): that saving is a risk a careful person does not take,
+not a gain, so its regret is 0, and "inside a margin" counts such runs. A size where some calls run out of memory,
+or more than one in a hundred time out, has no true cost: choosing it is an infinite regret. Functions that use
+more memory than the smallest sizes have, without running out (most families here), have those sizes excluded by
+the memory margin: their optimum moved up with it.
 
 {optimum_table(families, rows)}
 
@@ -605,6 +653,11 @@ an IsCountReached per size and once more to put `$LATEST` back, a Map with an Ex
 its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,
 {reference_tool.transitions(reference_sizes)} transitions and {reference_tool.lambda_invocations(reference_sizes)}
 Lambda invocations.
+"inside a margin": runs whose choice breaks a margin on the function's true figures; "under half a margin": runs
+whose choice keeps less than half of one (5% of memory free, 5% above the largest size that runs out of memory, the
+99th percentile under 90% of the timeout). "evidence to apply": runs whose choice was measured by at least 5 calls,
+4 of them warm, so that auto-apply applies it (the others are recommended, with the reason); the reference tool
+applies whatever it chose.
 "curve used": runs decided on the cost curve. "95% coverage": how often the 95%
 interval the output states for the chosen size's cost holds its true cost: when the curve decided, the curve's
 band widened to hold the measured interval there; otherwise the measured interval of the mean (Student's t,
@@ -617,7 +670,8 @@ more than 1% cheaper exists, the share where one of the sizes that test compared
 Median regret <= {TARGET_MEDIAN:.0%} and 95th percentile <= {TARGET_P95:.0%}; a median no more than 0.25 points
 above the reference's; at most {TARGET_INVOCATION_SHARE:.0%} of the reference's {REFERENCE_INVOCATIONS} planned
 invocations, probe included; a run cost no higher than the reference's; 95% intervals that hold the true cost at
-least {TARGET_COVERAGE:.0%} of the time; clear-winner claims wrong at most {TARGET_WRONG_CLAIMS:.0%} of the time.
+least {TARGET_COVERAGE:.0%} of the time; clear-winner claims wrong at most {TARGET_WRONG_CLAIMS:.0%} of the time; no
+choice that keeps less than half of a margin; at least {TARGET_EVIDENCE:.0%} of choices with the evidence to apply.
 
 {verdict_lines}
 

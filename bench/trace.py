@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autotuner.domain.decision.candidate import CandidateStats
-from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.search.cost_curve import CostCurve
 from autotuner.domain.search.settings import SearchRound
 from autotuner_local.workloads import FAMILIES
 from bench import real_workloads
 from bench.interpolation import Interpolation
-from bench.methods import Outcome, adaptive, curve_pricing, reference
+from bench.methods import Outcome, adaptive, reference
 from bench.real_workloads import DEFAULT_REAL_DATA
 from bench.simulate import SimulatedFunction, pricing_for, regret, true_cost, true_optimum
 
@@ -149,17 +149,13 @@ def _print_run(workload: SimulatedFunction, run: RunTrace, result: Decomposition
             print(f"    {c.memory_mb:>5} MB: {c.failure_reason or 'no warm call'}")
             continue
         truth = true_cost(workload, c.memory_mb)
-        predicted = run.curve.cost(c.memory_mb, _pricing(workload)) / cost - 1 if run.curve else None
+        predicted = run.curve.cost(c.memory_mb, pricing_for(workload).curve_pricing) / cost - 1 if run.curve else None
         curve_text = f" curve {predicted:+6.1%}" if predicted is not None else ""
         print(
             f"    {c.memory_mb:>5} MB n={c.cost.count:>2}: trimmed {c.cost.trimmed_mean / cost - 1:+6.1%} "
             f"mean {c.cost.mean / cost - 1:+6.1%} true {(truth or 0) / cost - 1:+6.1%}{curve_text}"
         )
     print(f"    reason: {ours.reason}")
-
-
-def _pricing(workload: SimulatedFunction) -> CurvePricing:
-    return curve_pricing(pricing_for(workload))
 
 
 def _summary(label: str, rows: Sequence[Decomposition]) -> None:

@@ -65,3 +65,10 @@ def test_a_run_cost_miss_against_a_reference_that_fails_as_shipped_says_what_tha
     assert "The reference as shipped fails 100% of these runs" in failing
     working = misses([row("reference"), adaptive, row("adaptive-20")], range(0, 10))
     assert "fails" not in working
+
+
+def test_a_choice_under_half_a_margin_or_without_the_evidence_to_apply_is_named() -> None:
+    adaptive = row("adaptive", under_half=0.1, applied=0.8)
+    text = misses([row("reference"), adaptive, row("adaptive-20")], range(0, 10))
+    assert "noisy-bimodal: 10% of choices keep less than half of a margin** on the function's true figures" in text
+    assert "noisy-bimodal: 80% of choices had the evidence to apply** (target 90%)" in text

@@ -1,5 +1,6 @@
 """Reading the real-workloads file and simulating its functions: resampled calls at measured sizes, the
-interpolated mean between them, pooled and noisy aggregate sets, and clear errors for a bad file."""
+interpolated mean between them, pooled and noisy aggregate sets, the figures the margins read on their truth, and
+clear errors for a bad file."""
 
 import json
 import math
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from bench.interpolation import Interpolation
 from bench.real_workloads import DEFAULT_REAL_DATA, HELD_OUT, RealDataError, build, load
-from bench.simulate import pricing_for, true_optimum
+from bench.simulate import broken_margin, pricing_for, true_cost, true_optimum
 
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.measuring.lambda_logs import InvocationStatus
@@ -79,6 +80,61 @@ def test_below_the_lowest_measured_size_the_function_runs_out_of_memory(real_dat
     assert thumbnailer.runs_out_of_memory(255)
     assert not thumbnailer.runs_out_of_memory(256)
     assert true_optimum(thumbnailer)[0] >= 256
+
+
+def test_the_margins_read_the_published_memory_and_the_lowest_measured_size(real_data: Path) -> None:
+    thumbnailer = build(load(real_data).entries[0], Interpolation.LOG_LOG)
+    resize = build(load(real_data).entries[1], Interpolation.LOG_LOG)
+
+    assert thumbnailer.most_memory_used_mb == 182  # the highest Max Memory Used published, at 1,024 MB
+    assert thumbnailer.never_out_of_memory_mb == 256
+    # 10% above 255 MB, the largest size that runs out of memory: 256-280 MB work but are too close to it.
+    assert true_cost(thumbnailer, 270) is not None
+    assert broken_margin(thumbnailer, 270) == "out-of-memory distance"
+    assert true_optimum(thumbnailer)[0] >= 281
+    assert resize.most_memory_used_mb == 95  # not published for aggregate sets: the stated assumption
+
+
+def test_with_no_timeout_in_the_data_it_is_three_times_the_slowest_call_and_never_decides(real_data: Path) -> None:
+    thumbnailer = build(load(real_data).entries[0], Interpolation.LOG_LOG)
+    resize = build(load(real_data).entries[1], Interpolation.LOG_LOG)
+
+    assert thumbnailer.timeout_s == 6  # 3 x the slowest call measured, 2,000 ms at 1,024 MB
+    slowest_resize = 810.0 * math.exp(-(resize.noise_sigma**2) / 2 + resize.noise_sigma * 3.0902)  # its 99.9th %
+    assert resize.timeout_s == math.ceil(3 * slowest_resize / 1000)
+    for workload in (thumbnailer, resize):
+        timeouts = [m for m in range(256, 10_241, 16) if broken_margin(workload, m) == "timeout"]
+        assert not timeouts, f"{workload.name}: the timeout margin decides at {timeouts[:5]} MB"
+
+
+@pytest.mark.parametrize(("entry", "memory_mb"), [(0, 1024), (0, 700), (0, 362), (1, 300)])
+@pytest.mark.parametrize("quantile", [0.5, 0.9, 0.99])
+def test_a_duration_quantile_is_that_of_the_warm_calls_drawn(
+    real_data: Path, entry: int, memory_mb: int, quantile: float
+) -> None:
+    workload = build(load(real_data).entries[entry], Interpolation.LOG_LOG)
+    rng = random.Random(11)
+    draws = [workload.sample(memory_mb, rng, cold=False).duration_ms for _ in range(6000)]
+
+    value = workload.duration_quantile_ms(memory_mb, quantile)
+
+    # The quantile: at least that share of the calls at or under it, at most that share strictly under it.
+    at_most = sum(d <= value + 0.01 for d in draws) / len(draws)
+    under = sum(d < value - 0.01 for d in draws) / len(draws)
+    assert at_most >= quantile - 0.02, f"{at_most:.3f} of the calls at or under {value:.1f} ms"
+    assert under <= quantile + 0.02, f"{under:.3f} of the calls under {value:.1f} ms"
+
+
+def test_a_call_past_the_timeout_times_out_there(real_data: Path) -> None:
+    thumbnailer = build(load(real_data).entries[0], Interpolation.LOG_LOG)
+    rng = random.Random(2)
+
+    reports = [thumbnailer.sample(1024, rng, cold=False, timeout_ms=1000) for _ in range(60)]
+
+    timed_out = [r for r in reports if r.status is InvocationStatus.TIMEOUT]
+    assert timed_out, "the 2,000 ms call at 1,024 MB never drawn"
+    assert {r.duration_ms for r in timed_out} == {1000.0}
+    assert all(r.duration_ms < 1000 for r in reports if r.status is InvocationStatus.SUCCESS)
 
 
 def test_an_aggregate_set_pools_a_lucky_run_away_and_keeps_repeated_values(real_data: Path) -> None:

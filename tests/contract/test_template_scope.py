@@ -16,6 +16,7 @@ PSEUDO = {
     "AWS::AccountId": "111122223333",
     "AWS::Partition": "aws",
     "AWS::StackName": "tuner",
+    "AWS::StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/tuner/5b6c7d8e",
 }
 OWN_ACCOUNT_AND_REGION = "arn:aws:lambda:eu-west-1:111122223333:function:*"
 
@@ -28,6 +29,17 @@ def resolved_functions(parameters: dict[str, str]) -> dict[str, dict[str, Any]]:
         for attribute in ("Arn", "TopicName", "Name"):
             resolver.attributes[(name, attribute)] = f"<{name}.{attribute}>"
     return {name: resolver.resolve(function_properties(TEMPLATE, name)) for name in FUNCTIONS}
+
+
+def lambda_actions(properties: dict[str, Any]) -> set[str]:
+    """The lambda: actions the function's own statements allow."""
+    return {
+        action
+        for policy in properties.get("Policies", [])
+        for statement in (policy.get("Statement", []) if isinstance(policy, dict) else [])
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+        if action.startswith("lambda:")
+    }
 
 
 def lambda_resources(properties: dict[str, Any]) -> list[str]:
@@ -71,14 +83,82 @@ def test_the_pattern_parameter_allows_empty_and_function_arns_only() -> None:
 
 def test_every_function_knows_its_stack_so_that_the_stacks_own_functions_are_never_tuned() -> None:
     for name, properties in resolved_functions({}).items():
-        assert properties["Environment"]["Variables"]["STACK_NAME"] == "tuner", name
+        assert properties["Environment"]["Variables"]["STACK_ID"] == PSEUDO["AWS::StackId"], name
+
+
+def test_every_function_that_may_invoke_or_change_functions_is_denied_it_on_the_stacks_own() -> None:
+    resolver = Resolver.for_template(TEMPLATE, {}, PSEUDO)
+    guard = resolver.resolve(TEMPLATE["Resources"]["OwnFunctionsGuardPolicy"]["Properties"])
+    (deny,) = guard["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Resource"]) == ("Deny", "arn:aws:lambda:*:111122223333:function:*")
+    tagged_with_the_stack = {"aws:ResourceTag/aws:cloudformation:stack-id": PSEUDO["AWS::StackId"]}
+    assert deny["Condition"] == {"StringEquals": tagged_with_the_stack}
+    functions = resolved_functions({})
+    changing = {name: {a for a in lambda_actions(p) if not a.startswith(("lambda:Get", "lambda:List"))}
+                for name, p in functions.items()}  # fmt: skip
+    guarded = {name for name, properties in functions.items() if "<OwnFunctionsGuardPolicy>" in properties["Policies"]}
+    assert guarded == {name for name, actions in changing.items() if actions}
+    assert guarded == {"PlanFunction", "PrepareFunction", "MeasureFunction", "ApplyFunction", "CheckCanaryFunction",
+                       "CleanupFunction", "WarmerFunction"}  # fmt: skip
+    assert set().union(*changing.values()) <= set(deny["Action"])
 
 
 def test_plan_may_read_the_duration_metric_for_its_budget_check() -> None:
-    statements = [s for p in resolved_functions({})["PlanFunction"]["Policies"] for s in p.get("Statement", [])]
+    policies = resolved_functions({})["PlanFunction"]["Policies"]
+    statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
     assert {"Effect": "Allow", "Action": "cloudwatch:GetMetricStatistics", "Resource": "*"} in statements
 
 
 def test_the_profiles_table_outlives_the_stack() -> None:
     table = TEMPLATE["Resources"]["ProfilesTable"]
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+@pytest.mark.parametrize("count", [1, 3, 10])
+def test_the_tuner_may_assume_the_target_role_in_exactly_the_accounts_it_names(count: int) -> None:
+    accounts = [f"{index:012d}" for index in range(210987654321, 210987654321 + count)]
+    parameters = {"TargetAccountRoleName": "tuner-target", "TargetAccountIds": ",".join(accounts),
+                  "TargetAccountExternalId": "tuner-7f3c9a"}  # fmt: skip
+    resolver = Resolver.for_template(TEMPLATE, parameters, PSEUDO)
+    resolver.check_rules()
+    (statement,) = resolver.resolve(TEMPLATE["Resources"]["TargetAccountAssumePolicy"]["Properties"])["PolicyDocument"][
+        "Statement"
+    ]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRole")
+    assert statement["Resource"] == [f"arn:aws:iam::{account}:role/tuner-target" for account in accounts]
+    allowed = re.compile(TEMPLATE["Parameters"]["TargetAccountIds"]["AllowedPattern"])
+    assert allowed.match(",".join(accounts))
+    assert not allowed.match(",".join([*accounts, "999999999999"] if count == 10 else ["1234", *accounts]))
+
+
+def test_only_the_janitors_own_rules_may_send_to_its_dead_letter_queue() -> None:
+    resolver = Resolver.for_template(TEMPLATE, {}, PSEUDO)
+    resolver.refs["JanitorDeadLetterQueue"] = "<JanitorDeadLetterQueue>"
+    for name in ("JanitorDeadLetterQueue", "CleanupFunctionExecutionEnded", "CleanupFunctionSweep"):
+        resolver.attributes[(name, "Arn")] = f"<{name}.Arn>"
+    policy = resolver.resolve(TEMPLATE["Resources"]["JanitorDeadLetterQueuePolicy"]["Properties"])
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Principal"], statement["Action"], statement["Resource"]) == (
+        {"Service": "events.amazonaws.com"}, "sqs:SendMessage", "<JanitorDeadLetterQueue.Arn>")  # fmt: skip
+    sources = ["<CleanupFunctionExecutionEnded.Arn>", "<CleanupFunctionSweep.Arn>"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": sources}}
+
+
+def test_only_cloudwatch_may_publish_to_the_retune_topic_and_only_for_this_accounts_alarms() -> None:
+    resolver = Resolver.for_template(TEMPLATE, {}, PSEUDO)
+    resolver.refs["RetuneAlarmTopic"] = "<RetuneAlarmTopic>"
+    policy = resolver.resolve(TEMPLATE["Resources"]["RetuneAlarmTopicPolicy"]["Properties"]["PolicyDocument"])
+    [statement] = policy["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+        "Allow", {"Service": "cloudwatch.amazonaws.com"}, "sns:Publish",
+    )  # fmt: skip
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"},
+    }
+
+
+def test_the_alarm_subscriber_reads_the_alarm_from_cloudwatch() -> None:
+    policies = resolved_functions({})["AlarmSubscriberFunction"]["Policies"]
+    statements = [s for p in policies for s in p.get("Statement", [])]
+    assert {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"} in statements

@@ -18,6 +18,7 @@ from tests.emulator import (
     MakeTarget,
     as_operator,
     execution_arn,
+    logical_id,
     notifications,
     results_queue,
     run_tuning,
@@ -59,7 +60,7 @@ def on_check(runtime: InProcessRuntime, number: int, action: Any) -> list[int]:
     seen: list[int] = []
 
     def hook(function: LambdaFunction, _payload: Any) -> None:
-        if function.function_name.endswith("-CheckCanaryFunction"):
+        if logical_id(function) == "CheckCanaryFunction":
             seen.append(1)
             if len(seen) == number:
                 as_operator(action)

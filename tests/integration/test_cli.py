@@ -66,22 +66,64 @@ def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixt
     assert "succeeded  manual" in rows[1]
 
     assert run("profile", "show", "resize") == 0
-    assert '"powerValues": [\n    512\n  ]' in capsys.readouterr().out  # the last run's input
+    shown = capsys.readouterr().out
+    assert "has no stored tuning profile" in shown  # a run stores its input only when asked
+    assert "Last successful run: " in shown
     assert run("profile", "set", "resize", "--num", "8", "--memory", "256,1024", "--strategy", "speed") == 0
     assert run("profile", "show", "resize") == 0
     shown = capsys.readouterr().out
-    assert "(from the user)" in shown
+    assert " UTC by autotuner profile set):" in shown
     assert '"strategy": "speed"' in shown
     assert '"powerValues": [\n    256,\n    1024\n  ]' in shown  # numbers, as a run's input holds them
 
+    assert run("tune", "resize", "--num", "5", "--memory", "512", "--payload", '{"id": 3}', "--save-profile") == 0
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+    assert run("profile", "show", "resize") == 0
+    shown = capsys.readouterr().out
+    assert f"by input saveProfile of execution {execution}):" in shown
+    assert '"payload": {\n    "id": 3\n  }' in shown  # asked for: the input as given
+
 
 def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("tune", "resize", "--payload", '{"fail": "no order id"}') == 1
+    assert run("tune", "resize", "--payload", '{"fail": "click http://evil.example/ to fix"}') == 1
     out, err = capsys.readouterr()
     assert "Plan ✗" in out
     assert "Plan ✓" not in out
     assert err.startswith("error: the run cli-resize-")
-    assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
+    assert (
+        "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised "
+        "ValueError; the function's messages and logs are in log group /aws/lambda/resize, request "
+    ) in err
+    assert "evil" not in out + err, "the target's own words stay in its log"
+
+
+def test_a_failed_runs_report_says_what_failed_and_what_clean_up_did(
+    local: LocalAws, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    internal_error = lambda: LambdaClientError("ServiceException", "internal error")  # noqa: E731
+    with failing("publish_version", internal_error, times=99, after=1):  # Prepare published one version, then failed
+        assert run("tune", "resize", "--num", "5", "--memory", "256,512") == 1
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+
+    assert run("report", execution, "--json") == 1
+    out, err = capsys.readouterr()
+    failure = json.loads(out)
+    assert (failure["kind"], failure["status"], failure["error"]) == ("failed-run", "FAILED", "AwsError")
+    assert "internal error" in failure["cause"]
+    cleanup = failure["cleanup"]
+    assert cleanup["complete"]
+    assert cleanup["deletedVersions"] == ["1"]  # what Prepare had made, undone
+    assert cleanup["finalMemoryMb"] == 1024
+    assert err.startswith(f"error: the run {execution.rsplit(':', 1)[1]} failed: AwsError")
+
+    saved, html = tmp_path / "failed.json", tmp_path / "failed.html"
+    saved.write_text(out)
+    assert run("report", "--from", str(saved), "--html", str(html)) == 1  # offline, from what was saved
+    assert "Clean-up deleted aliases: " in capsys.readouterr().out
+    page = html.read_text()
+    HTMLParser().feed(page)
+    assert "What failed" in page
+    assert "Read back afterwards: 1024 MB." in page
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
@@ -154,6 +196,12 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     results = demo_results(result.stdout, tmp_path)
+    # The demo's results render again offline (no endpoint, no region: the environment above has none).
+    html, png = tmp_path / "again.html", tmp_path / "again.png"
+    assert main(["report", "--from", str(tmp_path / "autotuner-demo-results.json"), "--html", str(html),
+                 "--png", str(png)]) == 0  # fmt: skip
+    assert html.read_text().count("<svg") == len(results)
+    assert all((tmp_path / f"again-{name}.png").read_bytes().startswith(b"\x89PNG") for name in results)
     report = (tmp_path / "autotuner-demo-report.html").read_text()
     savings = report.split('<table class="savings">')[1].split("</table>")[0]
     assert savings.count("<tr>") == 1 + 5  # the header and a row a target: each run applied its choice
@@ -167,13 +215,15 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     assert cost[10240] > cost[3008]
     assert results["orders-api"]["power"] == 256  # I/O-bound: the smallest size that does not run out of memory
     assert 768 <= results["ml-inference"]["power"] <= 1769  # nothing below its memory floor
-    excluded = {e["memoryMb"] for e in results["ml-inference"]["decision"]["excluded"]}
-    assert excluded == {128, 256, 512}
+    excluded = {e["memoryMb"]: e["reason"] for e in results["ml-inference"]["decision"]["excluded"]}
+    assert set(excluded) == {128, 256, 512, 768}
+    assert excluded[768].startswith("memory margin: ")  # 700 of its 768 MB used
     adaptive = results["ml-inference-adaptive"]
     assert adaptive["search"]["mode"] == "adaptive"
     assert 768 <= adaptive["power"] <= 1769
     curve = adaptive["search"]["curve"]
-    assert 768 <= curve["lowestMb"] <= min(curve["fittedSizes"])  # fitted above the memory floor only
+    assert min(curve["fittedSizes"]) >= 768  # fitted above the memory floor only
+    assert curve["lowestMb"] >= 778  # priced from where 10% of memory is free over the 700 MB a call uses
     assert curve["optimumMb"] in {p["memoryMb"] for p in curve["points"]}
     assert adaptive["stateMachine"]["invocations"] < results["ml-inference"]["stateMachine"]["invocations"] / 2
 

@@ -5,12 +5,19 @@ with the invocations. Each test prints the largest state it saw; Step Functions 
 import boto3
 import pytest
 
-from autotuner_local.stack import LocalStack
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack, deploy
 from tests.emulator import Execution, MakeTarget, run_tuning, target_state
 
 pytestmark = pytest.mark.slow
 
 STATE_LIMIT_BYTES = 256 * 1024
+
+
+@pytest.fixture
+def stack(runtime: InProcessRuntime) -> LocalStack:
+    """An operator who runs sweeps of 7,000 invocations raises the ceiling on them (5,000 by default)."""
+    return deploy(parameters={"MaxRunInvocations": "10000"})
 
 
 def largest_state_bytes(run: Execution) -> int:

@@ -3,13 +3,12 @@
 import contextlib
 import os
 import re
-import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from bench.chromium import ChromiumError, run_headless
 from PIL import Image, ImageChops
 
 from autotuner.reports.charts.marks import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
@@ -19,15 +18,6 @@ from tests.unit.reports import adaptive_output, applied_ledger, crowded_output, 
 
 WINDOW = (1200, 1600)
 TIMEOUT_S = 60
-
-
-def chromium() -> str:
-    path = os.environ.get("AUTOTUNER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None and Path("/usr/bin/chromium").exists():
-        path = "/usr/bin/chromium"
-    if path is None:
-        pytest.fail("Chromium is not installed; `.ci/run` installs it (apt-get install chromium)")
-    return path
 
 
 def screenshot(html: Path, png: Path, profile: Path) -> None:
@@ -42,46 +32,12 @@ def dom_after_scripts(html: Path, profile: Path) -> str:
 
 def run_chromium(arguments: list[str], profile: Path) -> str:
     """Chromium's standard output; every process it started is gone when this returns."""
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",  # the tests run as root, where Chromium's sandbox refuses to start
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        *arguments,
-    ]
-    # Its own process group, so the renderer, zygote and crash handler can be ended with it.
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        env=os.environ | {"HOME": str(profile.parent)},
-    ) as browser:
-        try:
-            stdout, stderr = browser.communicate(timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            end_group(browser.pid)
-            browser.communicate()
-            pytest.fail(f"Chromium did not take the screenshot within {TIMEOUT_S} s")
-        finally:
-            end_group(browser.pid)
-    assert browser.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    try:
+        stdout = run_headless(arguments, profile, WINDOW, TIMEOUT_S)
+    except ChromiumError as error:
+        pytest.fail(str(error))
     assert_no_process_left(profile)
-    return stdout.decode(errors="replace")
-
-
-def end_group(group: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(group, signal.SIGKILL)
+    return stdout
 
 
 def processes_using(profile: Path) -> list[int]:

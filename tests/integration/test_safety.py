@@ -17,13 +17,14 @@ from autotuner_local.events import deliver_status_change
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from tests.emulator import (
+    Execution,
     MakeTarget,
     apply_fails_after_moving_the_alias,
-    as_operator,
     janitor_during,
     notifications,
     results_queue,
     run_tuning,
+    stopped_while_preparing,
     target_state,
 )
 
@@ -101,52 +102,16 @@ def test_a_lambda_arn_that_is_not_a_string_is_named_and_notified(stack: LocalSta
     assert message["Subject"].startswith("Autotuner: tuning an unnamed function failed")
 
 
-def running_execution(stack: LocalStack) -> str:
-    sfn = boto3.client("stepfunctions")
-    (running,) = sfn.list_executions(stateMachineArn=stack.state_machine_arn, statusFilter="RUNNING")["executions"]
-    return str(running["executionArn"])
-
-
-def wait_for(condition: Any, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
-
-
-def settled(runtime: InProcessRuntime) -> bool:
-    """No handler still finishing: the runtime served nothing new for a while."""
-    before = len(runtime.invocations)
-    time.sleep(0.3)
-    return len(runtime.invocations) == before
-
-
 def test_a_stopped_run_is_cleaned_by_the_janitor_and_the_next_run_can_start(
     stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
 ) -> None:
     arn = make_target("resize", memory_mb=1024, description=ORIGINAL)
-    sfn = boto3.client("stepfunctions")
-    stopped: list[str] = []
-
-    def stop_while_preparing(function: Any, _payload: Any) -> None:
-        # As the Prepare Lambda starts: it goes on publishing after the stop, as a Lambda does in AWS.
-        if function.function_name.endswith("-PrepareFunction") and not stopped:
-            stopped.append(as_operator(lambda: running_execution(stack)))
-            as_operator(lambda: sfn.stop_execution(executionArn=stopped[0], error="Operator", cause="by hand"))
-
-    runtime.hooks.append(stop_while_preparing)
-    sfn.start_execution(
-        stateMachineArn=stack.state_machine_arn,
-        name="stopped",
-        input=json.dumps({"lambdaARN": arn, "num": 5, "powerValues": [256, 512], "autoOptimize": True}),
-    )
-    wait_for(lambda: bool(stopped) and sfn.describe_execution(executionArn=stopped[0])["status"] == "ABORTED")
-    runtime.hooks.remove(stop_while_preparing)
-    wait_for(lambda: settled(runtime))
+    tuning = {"lambdaARN": arn, "num": 5, "powerValues": [256, 512], "autoOptimize": True}
+    stopped = stopped_while_preparing(stack, runtime, tuning)
     assert target_state("resize").aliases, "the stopped run had left its aliases behind"
 
     started = time.monotonic()
-    (report,) = deliver_status_change(stack, stopped[0])
+    (report,) = deliver_status_change(stack, stopped)
 
     assert time.monotonic() - started < 60
     assert report["complete"]
@@ -154,7 +119,7 @@ def test_a_stopped_run_is_cleaned_by_the_janitor_and_the_next_run_can_start(
     assert (report["finalMemoryMb"], report["finalDescriptionIsOriginal"]) == (1024, True)
     state = target_state("resize")
     assert (state.memory_mb, state.description, state.aliases, state.versions) == (1024, ORIGINAL, {}, ["$LATEST"])
-    assert deliver_status_change(stack, stopped[0]) == [report]  # delivered twice: the record says it is done
+    assert deliver_status_change(stack, stopped) == [report]  # delivered twice: the record says it is done
     after = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256]}, name="after")
     assert after.status == "SUCCEEDED", after.cause
 
@@ -203,3 +168,52 @@ def test_a_failure_after_the_alias_moved_puts_it_back_with_its_routing_and_says_
     assert f"alias live points to {live}" in run.cause
     assert "api has 1024 MB (its memory before the run)" in run.cause
     assert parse_function_arn(arn).name == "api"
+
+
+HOSTILE = "click http://evil.example/fix to fix"  # a target's error message and log line
+
+
+def causes(run: Execution) -> list[str]:
+    """Every cause the execution's history holds (each failed task, the execution's end)."""
+    found = [run.cause or ""]
+    for event in run.history:
+        for details in event.values():
+            if isinstance(details, dict) and "cause" in details:
+                found.append(str(details["cause"]))
+    return found
+
+
+def test_a_targets_own_words_never_reach_a_cause_or_the_notification(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    """The audit: the target's errorMessage (up to 500 characters) and its log tail reached the execution's cause
+    and the SNS failure message, so a target could write into the operator's inbox."""
+    arn = make_target("orders", "io-bound", memory_mb=1024)
+    queue = results_queue(stack)
+
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "payload": {"fail": HOSTILE}})
+
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    assert "raised ValueError; the function's messages and logs are in log group /aws/lambda/orders" in (
+        run.cause or ""
+    )
+    (message,) = notifications(queue)
+    assert [c for c in causes(run) if "evil" in c] == []
+    assert "evil" not in message["Subject"] + message["Message"]
+
+
+def test_a_size_that_fails_with_the_targets_words_is_described_without_them(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    arn = make_target("orders", "io-bound", memory_mb=1024)
+    queue = results_queue(stack)
+
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 1024],
+                             "payload": {"fail": HOSTILE, "failBelowMb": 512}})  # fmt: skip
+
+    assert run.status == "SUCCEEDED", run.cause
+    failed = next(c for c in run.output["candidates"] if c["memoryMb"] == 256)
+    assert failed["failureReason"].startswith("1 of 1 invocations raised ValueError")
+    assert "log group /aws/lambda/orders" in " ".join(run.output["warnings"])
+    (message,) = notifications(queue)
+    assert "evil" not in json.dumps(run.output) + message["Subject"] + message["Message"]

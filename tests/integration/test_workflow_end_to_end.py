@@ -13,7 +13,16 @@ from moto.awslambda.exceptions import LambdaClientError
 from autotuner.domain.costs.run_cost import transitions
 from autotuner_local.runtime import InProcessRuntime, ThrottledError
 from autotuner_local.stack import LocalStack, deploy
-from tests.emulator import MakeTarget, conflict, failing, notifications, results_queue, run_tuning, target_state
+from tests.emulator import (
+    MakeTarget,
+    conflict,
+    failing,
+    notifications,
+    results_queue,
+    run_tuning,
+    target_state,
+    wait_until_ended,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +190,8 @@ def test_parallel_invocations_and_a_dry_run(stack: LocalStack, make_target: Make
          "powerValues[0]: 64 MB is outside 128-10240 MB; powerValues[1]: 20480 MB is outside 128-10240 MB"),
         ({"lambdaARN": "{arn}", "num": 2}, "InvalidInputError", "num: must be at least 5 (got 2)"),
         ({"lambdaARN": "{arn}", "num": 5, "payload": {"fail": "missing field 'id'"}}, "InvalidInputError",
-         "payload: the function at its current configuration raised ValueError: missing field 'id'"),
+         "payload: the function at its current configuration raised ValueError; the function's messages and logs "
+         "are in log group /aws/lambda/resize, request "),
         ({"lambdaARN": "{arn}", "num": 40, "powerValues": "ALL", "budgetUsd": 0.0001}, "BudgetExceededError",
          "budgetUsd: the run is estimated at up to"),
     ],
@@ -285,8 +295,8 @@ def test_a_second_run_of_the_same_function_waits_its_turn(stack: LocalStack, mak
     started = [sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=f"r{i}", input=tuning) for i in (1, 2)]
     statuses = []
     for execution in started:
-        while (described := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
-            time.sleep(0.02)
+        wait_until_ended(execution["executionArn"])
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
         statuses.append((described["status"], described.get("error"), described.get("cause", "")))
     assert sorted(s[0] for s in statuses) == ["FAILED", "SUCCEEDED"]
     ((_, error, cause),) = [s for s in statuses if s[0] == "FAILED"]
@@ -336,13 +346,14 @@ def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
 
 def assert_carries_its_cost_curve(output: dict[str, Any]) -> None:
     """The output of an adaptive run with the cost strategy carries the curve its last round fitted: over the
-    sizes that worked (none that failed inside its range), at every size measured there and at its optimum."""
+    sizes that worked (none that failed inside its range; from a size that worked, or from the smallest size the
+    memory margin allows above one), at every size measured there and at its optimum."""
     curve = output["search"]["curve"]
     assert curve is not None, "an adaptive run with the cost strategy fits a cost curve"
     low, high = curve["lowestMb"], curve["highestMb"]
     worked = {c["memoryMb"] for c in output["candidates"] if c["failureReason"] is None}
     failed = {c["memoryMb"] for c in output["candidates"]} - worked
-    assert low in worked
+    assert low in worked or low > min(worked)
     assert not [m for m in failed if low <= m <= high]
     assert len(curve["fittedSizes"]) >= 4
     assert set(curve["fittedSizes"]) <= worked

@@ -29,12 +29,14 @@ from autotuner.workflow.invocation import ProcessorFailedError
 from autotuner.workflow.measure import RunTimedOutError, measure_batch
 from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner.workflow.prepare import PrepareRequest, prepare_round
+from autotuner_local.naming import generated_name
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from tests.emulator import MakeTarget, failing, target_state
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"
-RUNS_TABLE = "lambda-autotuner-RunsTable"  # the template's RunsTable, as the local stack names it
+# The template's RunsTable, as CloudFormation (and the local stack) names it.
+RUNS_TABLE = generated_name("lambda-autotuner", "RunsTable", region="us-east-1", limit=255)
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +193,8 @@ def test_a_failing_post_processor_stops_the_run(runtime: InProcessRuntime, make_
     )
     prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     batch = Batch(memory_mb=512, alias=prepared.aliases[0].alias, invocations=2, first_invocation=0)
-    with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*post raised Runtime\.OutOfMemory"):
+    named = r"postProcessorARN: .*post raised OutOfMemory; .* log group /aws/lambda/post$"
+    with pytest.raises(ProcessorFailedError, match=named):
         measure_batch(measuring, batch, LambdaInvoker("us-east-1"), S3PayloadSource())
 
 

@@ -13,28 +13,19 @@ from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function
 from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
+from autotuner.domain.automation.automatic_runs import no_profile_reason
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.inputs.arn import FunctionRef, parse_execution_arn, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.tuning_input import parse_tuning_input
-from autotuner.domain.run.output import TuningOutput
+from autotuner.reports.failure import failure_summary, render_failure_html
 from autotuner.reports.savings import SAVINGS_HEADER, nothing_applied, savings_notes, savings_rows
 from autotuner.reports.text import summary
 from autotuner.workflow.savings import DEFAULT_RUNS_READ, read_savings
+from autotuner_cli.files import require_writable
 from autotuner_cli.progress import follow
-
-# The input fields the CLI's options set, so that the contract's problems name the option a person typed.
-OPTION_OF_FIELD = {
-    "num": "--num",
-    "powerValues": "--memory",
-    "strategy": "--strategy",
-    "autoOptimizeAlias": "--alias",
-    "payload": "--payload",
-    "budgetUsd": "--budget",
-    "search": "--adaptive",
-    "lambdaARN": "FUNCTION",
-}
+from autotuner_cli.saved_runs import SavedRuns, from_execution, from_file
 
 
 class RunFailedError(Exception):
@@ -45,26 +36,31 @@ class InvalidOptionsError(ValueError):
     """Options the workflow would refuse, refused before anything is sent to AWS."""
 
 
-def check_tuning(function: str, tuning: dict[str, Any]) -> None:
-    """Refuse what Plan would refuse, with the workflow's own contract and words, before any AWS call."""
+def check_tuning(function: str, tuning: dict[str, Any], option_of: dict[str, str] | None = None) -> None:
+    """Refuse what Plan would refuse, with the workflow's own contract and words, before any AWS call; each
+    problem names the option (or the --input file's field) that gave the value."""
     reference = parse_function_reference(function)
     # Plan checks the real ARN; the contract's rules about a qualifier need only the ARN's shape, so a name is
     # checked inside a stand-in account and region.
     arn = reference.arn or FunctionRef(
         partition="aws", region="us-east-1", account="000000000000", name=reference.name, qualifier=reference.qualifier
     )
+    names = {"lambdaARN": "FUNCTION"} | (option_of or {})
     try:
         parse_tuning_input({**tuning, "lambdaARN": str(arn)})
     except InvalidInputError as error:
-        raise InvalidOptionsError("; ".join(_in_option_names(problem) for problem in error.problems)) from None
+        raise InvalidOptionsError("; ".join(_in_option_names(problem, names) for problem in error.problems)) from None
 
 
-def _in_option_names(problem: str) -> str:
+def _in_option_names(problem: str, names: dict[str, str]) -> str:
+    """``constraints.maxSlowdown: ...`` as ``--max-slowdown: ...``: the longest dotted prefix an option set."""
     field, _, reason = problem.partition(": ")
-    top = re.split(r"[.\[]", field, maxsplit=1)[0]  # payload.0.weight, powerValues[1]
-    if top not in OPTION_OF_FIELD:
-        return problem
-    return f"{OPTION_OF_FIELD[top]}: {reason}" if field == top else f"{OPTION_OF_FIELD[top]} ({field}): {reason}"
+    parts = re.split(r"[.\[]", field)  # payload.0.weight, powerValues[1]
+    for length in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:length])
+        if prefix in names:
+            return f"{names[prefix]}: {reason}" if field == prefix else f"{names[prefix]} ({field}): {reason}"
+    return problem
 
 
 def require_aliases(arn: str, tuning: dict[str, Any]) -> None:
@@ -90,57 +86,114 @@ def tune(
     tuning: dict[str, Any],
     wait: bool,
     region: str | None,
+    option_of: dict[str, str] | None = None,
+    as_json: bool = False,
     out: TextIO | None = None,
 ) -> int:
+    """Start a run with the input the user gave (nothing more: the state machine's defaults apply) and follow it.
+    With ``as_json`` the output (or the failed run's report) is all that goes to ``out``; progress goes to stderr."""
     out = out or sys.stdout
-    check_tuning(function, tuning)
+    progress = sys.stderr if as_json else out
+    check_tuning(function, tuning, option_of)
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
     require_aliases(arn, tuning)
     name = f"cli-{parse_function_arn(arn).name}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     execution_arn = executions.start({"lambdaARN": arn, **tuning}, name[:80])
-    out.write(f"Started {execution_arn}\n")
+    progress.write(f"Started {execution_arn}\n")
     if not wait:
+        if as_json:
+            out.write(json.dumps({"executionArn": execution_arn}) + "\n")
         return 0
-    execution = follow(executions, execution_arn, out=out)
-    return show(execution, out=out)
+    execution = follow(executions, execution_arn, out=progress)
+    return _show(from_execution(executions, execution), out=out, as_json=as_json)
 
 
-def show(execution: Execution, *, out: TextIO | None = None, as_json: bool = False) -> int:
-    out = out or sys.stdout
-    if execution.status != "SUCCEEDED" or execution.output is None:
-        raise RunFailedError(
-            f"the run {execution.name} {execution.status.lower()}: {execution.error}: {execution.cause}"
-        )
-    output = TuningOutput.model_validate(execution.output)
-    if as_json:
-        out.write(output.model_dump_json(indent=2) + "\n")
-    else:
-        out.write(summary(output, parse_function_arn(output.function_arn).name) + "\n")
+def _show(runs: SavedRuns, *, out: TextIO, as_json: bool) -> int:
+    """The runs' summaries (or JSON), a failed run's report among them; then RunFailedError with its cause."""
+    _print_runs(runs, out=out, as_json=as_json)
+    _raise_if_failed(runs)
     return 0
 
 
-def report(execution_arn: str, *, html: Path | None, png: Path | None, as_json: bool, out: TextIO | None = None) -> int:
+def _print_runs(runs: SavedRuns, *, out: TextIO, as_json: bool) -> None:
+    if as_json:
+        dumped: list[Any] = [output.model_dump(mode="json") for _, output in runs.succeeded]
+        dumped += [failure.model_dump(mode="json") for failure in runs.failed]
+        out.write(json.dumps(dumped[0] if len(dumped) == 1 else dumped, indent=2) + "\n")
+        return
+    for name, output in runs.succeeded:
+        out.write(summary(output, name) + "\n")
+    for failure in runs.failed:
+        out.write(failure_summary(failure) + "\n")
+
+
+def _raise_if_failed(runs: SavedRuns) -> None:
+    if runs.failed:
+        failure = runs.failed[0]
+        name = failure.execution.rsplit(":", 1)[-1]
+        raise RunFailedError(f"the run {name} {failure.status.lower()}: {failure.error}: {failure.cause}")
+
+
+def report(
+    execution_arn: str | None,
+    *,
+    saved: Path | None = None,
+    html: Path | None,
+    png: Path | None,
+    as_json: bool,
+    out: TextIO | None = None,
+) -> int:
+    """A run's report: a live execution's, or a saved file's (offline). A failed run's report says what failed
+    and what clean-up did; it has no chart. Exits as `tune` would: non-zero for a failed run."""
     out = out or sys.stdout
-    executions = Executions(_state_machine_of(execution_arn))
-    execution = executions.describe(execution_arn)
-    status = show(execution, out=out, as_json=as_json)
-    output = TuningOutput.model_validate(execution.output)
-    function_name = parse_function_arn(output.function_arn).name
+    for path in (html, png):
+        if path is not None:
+            require_writable(path.parent, "--html" if path is html else "--png")
+    executions: Executions | None = None
+    if saved is not None and execution_arn is not None:
+        raise ValueError("give the run's execution ARN or --from FILE, not both")
+    if saved is not None:
+        runs = from_file(saved)
+        title = f"Lambda Autotuner: {saved.name}"
+    else:
+        if execution_arn is None:
+            raise ValueError("give the run's execution ARN, or --from FILE")
+        executions = Executions(_state_machine_of(execution_arn))
+        runs = from_execution(executions, executions.describe(execution_arn))
+        title = f"Lambda Autotuner: {(runs.succeeded[0][0] if runs.succeeded else execution_arn.rsplit(':', 1)[-1])}"
+    _print_runs(runs, out=out, as_json=as_json)
+    written = sys.stderr if as_json else out  # stdout holds the JSON alone
     if html is not None:
+        _write_html(html, runs, title, executions, written)
+    if png is not None:
+        _write_pngs(png, runs, written)
+    _raise_if_failed(runs)
+    return 0
+
+
+def _write_html(path: Path, runs: SavedRuns, title: str, executions: Executions | None, out: TextIO) -> None:
+    if runs.succeeded:
         from autotuner.reports.html import render_html
 
-        savings = _report_savings(executions, out)
-        html.write_text(
-            render_html([(function_name, output)], title=f"Lambda Autotuner: {function_name}", savings=savings)
-        )
-        out.write(f"Wrote {html}\n")
-    if png is not None:
-        from autotuner.reports.charts import render_png
+        savings = _report_savings(executions, out) if executions is not None else None
+        path.write_text(render_html(runs.succeeded, title=title, savings=savings))
+    else:
+        path.write_text(render_failure_html(runs.failed[0], title=title))
+    out.write(f"Wrote {path}\n")
 
-        png.write_bytes(render_png(output, function_name))
-        out.write(f"Wrote {png}\n")
-    return status
+
+def _write_pngs(path: Path, runs: SavedRuns, out: TextIO) -> None:
+    """One chart per run: ``path`` itself for one run, ``path``'s name with the function's for several."""
+    if not runs.succeeded:
+        out.write(f"No chart written to {path}: a failed run has no measurements to draw.\n")
+        return
+    from autotuner.reports.charts import render_png
+
+    for name, output in runs.succeeded:
+        target = path if len(runs.succeeded) == 1 else path.with_name(f"{path.stem}-{name}{path.suffix or '.png'}")
+        target.write_bytes(render_png(output, name))
+        out.write(f"Wrote {target}\n")
 
 
 def _report_savings(executions: Executions, out: TextIO) -> SavingsLedger | None:
@@ -153,34 +206,63 @@ def _report_savings(executions: Executions, out: TextIO) -> SavingsLedger | None
         return None
 
 
-def history(function: str, *, stack_name: str, region: str | None, limit: int, out: TextIO | None = None) -> int:
+def history(
+    function: str, *, stack_name: str, region: str | None, limit: int, as_json: bool = False, out: TextIO | None = None
+) -> int:
     out = out or sys.stdout
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
     function_arn = parse_function_arn(arn)
-    rows: list[tuple[str, ...]] = [("Started", "Status", "Trigger", "Memory", "Saves /M", "Run")]
+    runs = []
     for summary_row in executions.recent(limit):
         execution = executions.describe(summary_row.arn)
-        if not execution.input or not _is_run_of(execution.input, function_arn):
-            continue
-        rows.append(_history_row(execution))
-    if len(rows) == 1:
+        if execution.input and _is_run_of(execution.input, function_arn):
+            runs.append(_history_entry(execution))
+    if as_json:
+        out.write(json.dumps(runs, indent=2) + "\n")
+    elif not runs:
         out.write(f"No runs for {arn} among the last {limit}.\n")
-        return 0
-    _write_table(rows, out)
+    else:
+        _write_table([("Started", "Status", "Trigger", "Memory", "Saves /M", "Run"), *map(_history_row, runs)], out)
     return 0
 
 
-def savings(*, stack_name: str, limit: int, out: TextIO | None = None) -> int:
+def savings(*, stack_name: str, limit: int, as_json: bool = False, out: TextIO | None = None) -> int:
     """Per function: what its applied runs save per invocation, times its invocations of the last 30 days."""
     out = out or sys.stdout
     ledger = read_savings(state_machine_for(stack_name), CloudWatchInvocations(), limit=limit)
+    if as_json:
+        out.write(json.dumps(_ledger_json(ledger), indent=2) + "\n")
+        return 0
     if not ledger.functions:
         out.write(nothing_applied(ledger) + "\n")
         return 0
     _write_table([SAVINGS_HEADER, *savings_rows(ledger)], out)
     out.write("".join(note + "\n" for note in savings_notes(ledger)))
     return 0
+
+
+def _ledger_json(ledger: SavingsLedger) -> dict[str, Any]:
+    """The ledger with the figures `savings` prints (an unknown monthly saving stays null, not 0)."""
+    return {
+        "lookedThrough": ledger.looked_through,
+        "appliedRuns": ledger.applied_runs,
+        "monthlySavingUsd": ledger.monthly_saving_usd,
+        "tuningCostUsd": ledger.tuning_cost_usd,
+        "functions": [
+            {
+                "function": row.function,
+                "memoryBeforeMb": row.memory_before_mb,
+                "memoryAfterMb": row.memory_after_mb,
+                "savingPerInvocationUsd": row.saving_per_invocation_usd,
+                "invocationsLast30Days": row.invocations,
+                "monthlySavingUsd": row.monthly_saving_usd,
+                "tuningCostUsd": row.tuning_cost_usd,
+                "runs": [entry.model_dump(mode="json") for entry in row.entries],
+            }
+            for row in ledger.functions
+        ],
+    }
 
 
 def _write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
@@ -190,10 +272,16 @@ def _write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
 
 
 def profile_set(
-    function: str, profile: dict[str, Any], *, stack_name: str, region: str | None, out: TextIO | None = None
+    function: str,
+    profile: dict[str, Any],
+    *,
+    stack_name: str,
+    region: str | None,
+    option_of: dict[str, str] | None = None,
+    out: TextIO | None = None,
 ) -> int:
     out = out or sys.stdout
-    check_tuning(function, profile)  # refuse a profile a run would refuse
+    check_tuning(function, profile, option_of)  # refuse a profile a run would refuse
     store = _profiles(stack_name)
     arn = resolve_function_arn(function, region)
     require_aliases(arn, profile)
@@ -203,20 +291,43 @@ def profile_set(
     return 0
 
 
-def profile_show(function: str, *, stack_name: str, region: str | None, out: TextIO | None = None) -> int:
+def profile_show(
+    function: str, *, stack_name: str, region: str | None, as_json: bool = False, out: TextIO | None = None
+) -> int:
     out = out or sys.stdout
     store = _profiles(stack_name)
     unqualified = parse_function_arn(resolve_function_arn(function, region)).unqualified
     stored = store.get(unqualified)
-    if stored is None or stored.profile is None:
-        out.write(f"{unqualified} has no tuning profile yet: tune it once, or run `autotuner profile set`.\n")
+    running = (
+        stored is not None
+        and bool(stored.running_execution)
+        and ((stored.running_until or 0) > datetime.now(UTC).timestamp())
+    )
+    if as_json:
+        shown: dict[str, Any] = {"function": unqualified, "profile": None}
+        if stored is not None:
+            last = datetime.fromtimestamp(stored.last_run_at, UTC).isoformat() if stored.last_run_at else None
+            stored_at = datetime.fromtimestamp(stored.stored_at, UTC).isoformat() if stored.stored_at else None
+            shown |= {"profile": stored.profile, "storedAt": stored_at, "storedBy": stored.stored_by,
+                      "lastRunAt": last, "lastRunMemoryMb": stored.last_run_power,
+                      "lastRunExecution": stored.last_run_execution,
+                      "runningExecution": stored.running_execution if running else None}  # fmt: skip
+        out.write(json.dumps(shown, indent=2) + "\n")
         return 0
-    out.write(f"Profile of {unqualified} (from the {stored.source}):\n{json.dumps(stored.profile, indent=2)}\n")
+    if stored is None or stored.profile is None:
+        out.write(f"{unqualified} has {no_profile_reason(stored is not None and stored.legacy_run_input)}.\n")
+    else:
+        on = f" on {datetime.fromtimestamp(stored.stored_at, UTC):%Y-%m-%d %H:%M} UTC" if stored.stored_at else ""
+        out.write(
+            f"Profile of {unqualified} (stored{on} by {stored.stored_by}):\n{json.dumps(stored.profile, indent=2)}\n"
+        )
+    if stored is None:
+        return 0
     if stored.last_run_at is not None:
         when = datetime.fromtimestamp(stored.last_run_at, UTC)
         power = f", chose {stored.last_run_power} MB" if stored.last_run_power else ""
         out.write(f"Last successful run: {when:%Y-%m-%d %H:%M} UTC{power} ({stored.last_run_execution})\n")
-    if stored.running_execution and (stored.running_until or 0) > datetime.now(UTC).timestamp():
+    if running:
         out.write(f"A run is in progress: {stored.running_execution}\n")
     return 0
 
@@ -236,19 +347,31 @@ def _is_run_of(execution_input: dict[str, Any], function: FunctionRef) -> bool:
         return False
 
 
-def _history_row(execution: Execution) -> tuple[str, str, str, str, str, str]:
+def _history_entry(execution: Execution) -> dict[str, Any]:
     output = execution.output or {}
     trigger = (execution.input or {}).get("trigger") or {}
-    trigger_text = trigger.get("source", "manual") + (f" {trigger['alarmName']}" if trigger.get("alarmName") else "")
     savings = output.get("savings") or {}
-    saved = usd(savings["savingsPerMillion"]) if "savingsPerMillion" in savings else "-"
+    return {
+        "started": execution.started.isoformat(),
+        "status": execution.status.lower(),
+        "trigger": trigger.get("source", "manual"),
+        "alarmName": trigger.get("alarmName"),
+        "memoryMb": output.get("power"),
+        "savingsPerMillion": savings.get("savingsPerMillion"),
+        "execution": execution.name,
+        "executionArn": execution.arn,
+    }
+
+
+def _history_row(entry: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
+    saved = entry["savingsPerMillion"]
     return (
-        f"{execution.started:%Y-%m-%d %H:%M}",
-        execution.status.lower(),
-        trigger_text,
-        f"{output['power']} MB" if output.get("power") else "-",
-        saved,
-        execution.name,
+        f"{datetime.fromisoformat(entry['started']):%Y-%m-%d %H:%M}",
+        entry["status"],
+        entry["trigger"] + (f" {entry['alarmName']}" if entry["alarmName"] else ""),
+        f"{entry['memoryMb']} MB" if entry["memoryMb"] else "-",
+        usd(saved) if saved is not None else "-",
+        entry["execution"],
     )
 
 

@@ -16,3 +16,7 @@ def default_stack_name(start: Path | None = None) -> str:
             name = parsed.get("default", {}).get("global", {}).get("parameters", {}).get("stack_name")
             return str(name) if name else DEFAULT_STACK_NAME
     return DEFAULT_STACK_NAME
+
+
+# `autotuner local`'s default port: the one local AWS emulators conventionally serve on.
+LOCAL_PORT = 4566

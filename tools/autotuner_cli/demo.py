@@ -19,7 +19,14 @@ from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.inputs.arn import parse_state_machine_arn
 from autotuner.domain.run.output import TuningOutput
-from autotuner.reports.text import candidate_table, curve_line, outcome_line, search_extent, trade_off_line
+from autotuner.reports.text import (
+    candidate_table,
+    curve_line,
+    margins_line,
+    outcome_line,
+    search_extent,
+    trade_off_line,
+)
 from autotuner.workflow.savings import read_savings
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
@@ -67,7 +74,7 @@ def run_demo(
     whatever ``max_concurrency`` (how many sizes are measured at once) and however threads interleave."""
     stream = stream or sys.stdout
     started = time.monotonic()
-    say = _printer(stream)
+    say = printer(stream)
     say("Lambda Autotuner demo: a local AWS emulator in this process, the stack deployed from template.yaml.")
     results: list[tuple[str, TuningOutput]] = []
     with local_aws(seed=seed) as aws:
@@ -75,7 +82,7 @@ def run_demo(
         say(f"Deployed {len(aws.stack.functions)} Lambdas and the state machine {machine}.")
         executions = Executions(aws.stack.state_machine_arn)
         for index, target in enumerate(targets, start=1):
-            arn = _create(target)
+            arn = create_target_of(target)
             search = "adaptive search" if target.adaptive else f"sweep of {len(DEMO_SIZES)} sizes"
             say(f"\n[{index}/{len(targets)}] {target.name} (emulated: {WORKLOADS[target.workload].description}); "
                 f"now {target.memory_mb} MB; {search}")  # fmt: skip
@@ -92,6 +99,8 @@ def run_demo(
             say(candidate_table(output.candidates, output.power, {e.memory_mb for e in output.decision.excluded}))
             say(f"  {outcome_line(output)} {output.decision.reason}")
             say(f"  Confidence: {output.confidence}")
+            if (margins := margins_line(output)) is not None:
+                say(f"  Margins: {margins}")
             if trade_off := trade_off_line(output):
                 say(f"  Speed: {trade_off}")
             if target.adaptive and output.search is not None:
@@ -125,7 +134,7 @@ def write_reports(
     return written
 
 
-def _create(target: DemoTarget) -> str:
+def create_target_of(target: DemoTarget) -> str:
     """The emulated function, with its emulated traffic of the last 30 days in CloudWatch."""
     record_invocations(boto3.client("cloudwatch"), target.name, target.invocations_last_30_days)
     return create_target(
@@ -139,7 +148,7 @@ def _create(target: DemoTarget) -> str:
     )
 
 
-def _printer(stream: TextIO) -> Callable[[str], None]:
+def printer(stream: TextIO) -> Callable[[str], None]:
     def say(text: str) -> None:
         stream.write(text + "\n")
         stream.flush()

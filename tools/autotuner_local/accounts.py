@@ -45,16 +45,19 @@ class TargetAccountRole:
 def deploy_target_account_role(
     account: str,
     *,
+    tuner_role_arns: str,
+    external_id: str,
     tuner_account: str = LOCAL_ACCOUNT,
-    tuner_stack: str = "lambda-autotuner",
     parameters: dict[str, str] | None = None,
     region: str = "us-east-1",
     template_path: Path = TARGET_ACCOUNT_ROLE_TEMPLATE,
 ) -> TargetAccountRole:
-    """Create the template's role in ``account``, with its parameters as given (and the tuner's account and stack)."""
+    """Create the template's role in ``account``, with its parameters as given: the roles it trusts (the tuner
+    stack's TargetAccountTrustedRoleArns output), the external id they must present, and the tuner's account."""
     template = load_template(template_path)
     pseudo = {"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws", "AWS::NoValue": ""}
-    overrides = {"TunerAccountId": tuner_account, "TunerStackName": tuner_stack} | (parameters or {})
+    overrides = {"TunerAccountId": tuner_account, "TunerRoleArns": tuner_role_arns, "ExternalId": external_id}
+    overrides |= parameters or {}
     resolver = Resolver.for_template(template, overrides, pseudo)
     resources = template["Resources"]
     if {spec["Type"] for spec in resources.values()} != {"AWS::IAM::Role"} or len(resources) != 1:

@@ -10,7 +10,10 @@ it *and* the role exists and its trust policy names the handler's role (moto its
 missing one, be assumed). A third hook notes the credentials AssumeRole returned; a call signed with them is then
 checked against the assumed role's policies, in its account, instead of the handler's. What is not checked: the
 role's MaxSessionDuration, session policies and tags, and trust-policy conditions other than the String and Arn
-operators on aws:PrincipalArn and aws:PrincipalAccount.
+operators on aws:PrincipalArn, aws:PrincipalAccount and sts:ExternalId.
+
+Lambda calls carry the function's tags as ``aws:ResourceTag/<key>`` (so a Deny on CloudFormation's stack-id tag
+holds), and GetFunction returns a function's tags only to a caller allowed lambda:ListTags on it, as Lambda does.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -24,12 +27,14 @@ from botocore.compat import HTTPHeaders
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.model import OperationModel
 from botocore.signers import RequestSigner
+from moto.awslambda.models import lambda_backends
 
 from autotuner.adapters.clients import forget_clients
 from autotuner.domain.inputs.arn import FunctionRef, FunctionReference, parse_function_reference
 from autotuner_local.iam import Decision, Request, decide, trusts
 
 _PARAMETERS_KEY = "autotuner_local_api_parameters"
+_PRINCIPAL_KEY = "autotuner_local_principal"  # the role a call acted as, for its after-call hooks
 # IAM's service prefix where it is not botocore's signing name.
 _IAM_PREFIXES = {"cloudwatch": "cloudwatch", "resourcegroupstaggingapi": "tag"}
 # IAM action names that differ from the operation's name.
@@ -78,6 +83,7 @@ class Principal:
     record: Callable[[AuthorizationDecision], None]
     role_named: Callable[[str], Role | None] = lambda _arn: None  # any account's role, by ARN
     session_name: str = ""  # a role the handler assumed: the session it named; its own role: the function's name
+    logical_id: str = ""  # the function's logical id in its stack (its aws:cloudformation:logical-id tag)
 
     @property
     def session_arn(self) -> str:
@@ -87,8 +93,9 @@ class Principal:
     def assuming(self, role: Role, session_name: str) -> "Principal":
         """The same handler, acting with the credentials of ``role`` (its decisions still recorded under it)."""
         return Principal(
-            self.function_name, role.arn, role.account, role.documents, self.record, self.role_named, session_name
-        )
+            self.function_name, role.arn, role.account, role.documents, self.record, self.role_named, session_name,
+            self.logical_id,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,9 @@ def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], ac
         return _function_arn(operation, parameters, account, region)
     if service == "dynamodb" and "TableName" in parameters:
         table = str(parameters["TableName"])
-        return table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+        arn = table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+        index = parameters.get("IndexName")  # a Query or Scan of an index is authorized on the index's ARN
+        return f"{arn}/index/{index}" if index else arn
     if service == "logs" and "logGroupName" in parameters:  # IAM checks a log group's events on the group's ARN
         return f"arn:aws:logs:{region}:{account}:log-group:{parameters['logGroupName']}"
     if service == "s3" and "Bucket" in parameters:
@@ -131,6 +140,7 @@ def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], ac
 # Operations on a resource named by its ARN; every other operation of these services is on "*" (CloudWatch's
 # GetMetricStatistics, GetMetricData, DescribeAlarms...; tag:GetResources).
 _ARN_PARAMETERS = {
+    "lambda": ("Resource",),  # ListTags, TagResource, UntagResource
     "sts": ("RoleArn",),
     "sns": ("TopicArn", "TargetArn"),
     "stepfunctions": ("stateMachineArn", "executionArn", "mapRunArn", "activityArn"),
@@ -177,9 +187,12 @@ def authorize(
         model.service_model.service_name, model.name, context.get(_PARAMETERS_KEY, {}), principal.account, region
     )
     known_keys = {"aws:requestedregion": region, "aws:principalaccount": principal.account}
+    known_keys |= resource_tag_keys(action, resource)
     request = Request(action, resource, known_keys | {"aws:principalarn": principal.role_arn})
+    context[_PRINCIPAL_KEY] = principal
     decision = decide(principal.documents, request)
-    if decision is Decision.ALLOWED and action == "sts:AssumeRole" and not _trusted(principal, resource):
+    external_id = context.get(_PARAMETERS_KEY, {}).get("ExternalId")
+    if decision is Decision.ALLOWED and action == "sts:AssumeRole" and not _trusted(principal, resource, external_id):
         decision = Decision.NOT_TRUSTED
     allowed = decision is Decision.ALLOWED
     principal.record(AuthorizationDecision(principal.function_name, action, resource, allowed, principal.role_arn))
@@ -202,13 +215,59 @@ def _acting_principal(principal: Principal | None, signer: RequestSigner | None)
     return principal.assuming(role, session.session_name)
 
 
-def _trusted(principal: Principal, role_arn: str) -> bool:
-    """Whether the role exists and its trust policy lets the principal's role assume it."""
+def _trusted(principal: Principal, role_arn: str, external_id: str | None) -> bool:
+    """Whether the role exists and its trust policy lets the principal's role assume it (with the external id the
+    call presents, if any)."""
     role = principal.role_named(role_arn)
     if role is None:
         return False
     context = {"aws:principalarn": principal.role_arn, "aws:principalaccount": principal.account}
+    if external_id is not None:
+        context["sts:externalid"] = str(external_id)
     return trusts(role.trust, principal.role_arn, principal.account, context)
+
+
+def resource_tag_keys(action: str, resource: str) -> dict[str, str]:
+    """``aws:ResourceTag/<key>`` for a call on a Lambda function (its tags, which versions and aliases share), as
+    IAM puts them in the request context; other services' calls get none here."""
+    if not action.startswith("lambda:") or ":function:" not in resource:
+        return {}
+    tags = function_tags(resource)
+    return {f"aws:resourcetag/{key.lower()}": value for key, value in tags.items()}
+
+
+def function_tags(function_arn: str) -> dict[str, str]:
+    """A function's tags as moto holds them ({} for a function that does not exist)."""
+    parts = function_arn.split(":")
+    if len(parts) < 7:
+        return {}
+    region, account, name = parts[3], parts[4], parts[6]
+    try:
+        return dict(lambda_backends[account][region].get_function(name).tags or {})
+    except Exception:
+        return {}
+
+
+def hide_tags_without_list_tags(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """after-call of lambda:GetFunction: Lambda returns a function's tags only to a caller allowed
+    lambda:ListTags on it, and a TagsError otherwise."""
+    principal = context.get(_PRINCIPAL_KEY)
+    function_arn = parsed.get("Configuration", {}).get("FunctionArn")
+    if not isinstance(principal, Principal) or not function_arn:
+        return
+    unqualified = ":".join(str(function_arn).split(":")[:7])
+    keys = {"aws:principalaccount": principal.account, "aws:principalarn": principal.role_arn}
+    request = Request("lambda:ListTags", unqualified, keys | resource_tag_keys("lambda:ListTags", unqualified))
+    if decide(principal.documents, request) is Decision.ALLOWED:  # the call used the permission: it is recorded
+        principal.record(AuthorizationDecision(principal.function_name, request.action, unqualified, True,
+                                               principal.role_arn))  # fmt: skip
+        return
+    parsed.pop("Tags", None)
+    parsed["TagsError"] = {
+        "ErrorCode": "AccessDeniedException",
+        "Message": f"User: {principal.session_arn} is not authorized to perform: lambda:ListTags on resource: "
+        f"{unqualified}",
+    }
 
 
 def note_assumed_role(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -248,6 +307,7 @@ def enforcement() -> Iterator[None]:
         ("before-parameter-build", keep_parameters),
         ("before-call", authorize),
         ("after-call.sts.AssumeRole", note_assumed_role),
+        ("after-call.lambda.GetFunction", hide_tags_without_list_tags),
     ]
     BUILTIN_HANDLERS.extend(hooks)
     forget_clients()

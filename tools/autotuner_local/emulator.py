@@ -4,6 +4,7 @@ Step Functions execution switched on, our Lambdas run in-process, and the stack 
 import json
 import logging
 import os
+import socket
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack, deploy
 
 LOCAL_REGION = "us-east-1"
+LOOPBACK = "127.0.0.1"
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -31,13 +33,17 @@ class LocalAws:
 
 
 @contextmanager
-def local_aws(*, seed: int = 0, quiet: bool = True, parameters: dict[str, str] | None = None) -> Iterator[LocalAws]:
-    """Start the emulator, deploy the stack into it, and point every boto3 client of this process at it.
-    Everything (server thread, environment, moto patches) is undone on exit: no process is left behind."""
+def local_aws(
+    *, seed: int = 0, quiet: bool = True, parameters: dict[str, str] | None = None, port: int = 0
+) -> Iterator[LocalAws]:
+    """Start the emulator on ``port`` of the loopback interface (0: a free one), deploy the stack into it, and
+    point every boto3 client of this process at it. Everything (server thread, environment, moto patches) is
+    undone on exit: no process is left behind."""
     if quiet:  # the emulator's request log and its traces of caught task failures are noise in a demo
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    require_free(port)  # moto's server would wait forever for a port it cannot bind
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
@@ -64,6 +70,21 @@ def local_aws(*, seed: int = 0, quiet: bool = True, parameters: dict[str, str] |
         forget_clients()
         os.environ.clear()
         os.environ.update(saved)
+
+
+class PortInUseError(ValueError):
+    """The port asked for is taken: a usage error, named with the option that chooses another."""
+
+
+def require_free(port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a listener still refuses
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError as error:
+            raise PortInUseError(f"port {port} of {LOOPBACK} is taken ({error.strerror}); pass --port") from None
 
 
 def _post(endpoint: str, path: str, body: dict[str, object]) -> None:

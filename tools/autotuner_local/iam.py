@@ -181,9 +181,9 @@ _LIKE_OPERATORS = {"StringLike", "ArnLike"}  # an ARN's wildcards do not cross i
 
 
 def _conditions_hold(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool:
-    """StringEquals, StringLike, ArnEquals and ArnLike on keys the emulator knows. Any other operator makes the
-    statement not apply: for an Allow that is the strict reading; a conditional Deny is then not enforced (the
-    templates have none)."""
+    """StringEquals, StringLike, ArnEquals and ArnLike on keys the emulator knows (for Lambda calls, the
+    function's tags as aws:ResourceTag/<key>). Any other operator makes the statement not apply: for an Allow that
+    is the strict reading; a Deny with another operator would not be enforced (the templates have none)."""
     for operator, tests in condition.items():
         if operator not in _EQUALS_OPERATORS | _LIKE_OPERATORS:
             return False

@@ -9,6 +9,7 @@ This is a private moto API; requirements pin moto's version, and this module is 
 """
 
 import copy
+import functools
 import importlib
 import json
 import math
@@ -28,17 +29,24 @@ from typing import Any
 from unittest import mock
 
 import botocore.session
+from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.awslambda.models import LambdaFunction, LambdaStorage
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.models import botocore_stubber
 from moto.dynamodb.models import DynamoDBBackend
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
+from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from autotuner.domain.measuring.lambda_logs import (
     InvocationReport,
@@ -49,6 +57,7 @@ from autotuner.domain.measuring.lambda_logs import (
 from autotuner.handlers.settings import forget_settings
 from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, Role, enforcement
 from autotuner_local.call_context import call_environment, calls_kept_apart
+from autotuner_local.naming import LOGICAL_ID_TAG
 from autotuner_local.workloads import WORKLOADS, Workload
 
 WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
@@ -145,6 +154,12 @@ class InProcessRuntime:
             # So are Wait states (a canary's checks, a minute apart in AWS), by the same factor.
             scaled_wait = _scaled_wait(self._retry_time_scale)
             patches.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+            # moto parses a definition anew for each execution (and a JSONPath for each use), and builds a boto3
+            # client for each Lambda task; AWS does none of this, and it took a fifth of the fault matrix's CPU.
+            patches.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed)))
+            patches.enter_context(mock.patch.object(json_path, "parse", _json_path_parsed))
+            client_for = _one_client_per_service(boto_client_for)
+            patches.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
             patches.enter_context(
                 mock.patch.object(CloudWatchResponse, "get_metric_statistics", _with_percentiles(CloudWatchResponse))
             )
@@ -194,7 +209,8 @@ class InProcessRuntime:
             report = report.model_copy(
                 update={"duration_ms": 1.0, "billed_duration_ms": 1 + int(report.init_duration_ms or 0)}
             )
-        rejected = isinstance(payload, dict) and "fail" in payload
+        # {"fail": text}: the function raises ValueError(text) (below {"failBelowMb": N} MB only, when given)
+        rejected = isinstance(payload, dict) and "fail" in payload and size[1] < int(payload.get("failBelowMb", 1e9))
         if rejected:
             report = report.model_copy(update={"status": InvocationStatus.ERROR, "error_type": None})
         with self._lock:
@@ -209,7 +225,8 @@ class InProcessRuntime:
                 report.status.value,
             )
         )
-        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"))
+        logged = f"[ERROR] ValueError: {payload['fail']}" if rejected else None  # as a runtime logs what it raised
+        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"), logged)
         if rejected:
             error = {"errorType": "ValueError", "errorMessage": str(payload["fail"]), "requestId": request_id}
             return json.dumps(error), True, logs
@@ -283,7 +300,13 @@ class InProcessRuntime:
         role = self._role(role_arn)
         documents = role.documents if role is not None else []
         return Principal(
-            function.function_name, role_arn, str(function.account_id), documents, self._authorized, self._role
+            function.function_name,
+            role_arn,
+            str(function.account_id),
+            documents,
+            self._authorized,
+            self._role,
+            logical_id=str((function.tags or {}).get(LOGICAL_ID_TAG, "")),
         )
 
     def _role(self, role_arn: str) -> Role | None:
@@ -293,7 +316,7 @@ class InProcessRuntime:
             known = self._roles.get(role_arn)
         if known is not None:
             return known
-        role = _read_role(role_arn)
+        role = read_role(role_arn)
         if role is not None:
             with self._lock:
                 self._roles[role_arn] = role
@@ -304,7 +327,7 @@ class InProcessRuntime:
             self.authorizations.append(decision)
 
 
-def _read_role(role_arn: str) -> Role | None:
+def read_role(role_arn: str) -> Role | None:
     """The role's trust policy, and its inline and attached customer-managed policy documents, in its account."""
     account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
     if not account:
@@ -387,6 +410,28 @@ def _atomic_dynamodb_writes() -> list[tuple[Any, str, Any]]:
     return [(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name))) for name in _DYNAMODB_WRITES]
 
 
+# A parsed definition or JSONPath is read, never changed: executions keep their state in their own environment
+# (as the iterations of one Map already share one parsed processor).
+_parsed = functools.lru_cache(maxsize=16)(AmazonStateLanguageParser.parse)
+_json_path_parsed = functools.lru_cache(maxsize=1024)(parse_json_path)
+
+
+def _one_client_per_service(create: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's boto_client_for, kept per region and service (and emulator: in-process or the server's port); the
+    task's credentials are not part of the key because moto's clients never use them."""
+    clients: dict[tuple[str, str, bool, str], Any] = {}
+    lock = threading.Lock()
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with lock:
+            if key not in clients:
+                clients[key] = create(region=region, service=service, state_credentials=state_credentials)
+            return clients[key]
+
+    return client_for
+
+
 class _ScaledTime:
     def __init__(self, scale: float) -> None:
         self._scale = scale
@@ -434,13 +479,16 @@ def _decode_event(event: Any) -> Any:
     return {} if event is None else event
 
 
-def _log_tail(report: InvocationReport, log_format: str) -> str:
+def _log_tail(report: InvocationReport, log_format: str, logged: str | None = None) -> str:
+    """The tail Lambda returns: the function's own line, if any, between the platform's start and report."""
     if log_format.upper() == "JSON":
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         start = json.dumps({"time": now, "type": "platform.start", "record": {"requestId": report.request_id}})
-        return f"{start}\n{format_platform_report(report, now)}\n"
+        own = json.dumps({"timestamp": now, "level": "ERROR", "message": logged}) + "\n" if logged else ""
+        return f"{start}\n{own}{format_platform_report(report, now)}\n"
+    own = f"{logged}\n" if logged else ""
     return (
         f"START RequestId: {report.request_id} Version: $LATEST\n"
-        f"END RequestId: {report.request_id}\n"
+        f"{own}END RequestId: {report.request_id}\n"
         f"{format_report_line(report)}\n"
     )

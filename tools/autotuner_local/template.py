@@ -73,6 +73,19 @@ class Resolver:
         values |= {name: str(value) for name, value in overrides.items()}
         return cls(template=template, parameters=values, pseudo=dict(pseudo))
 
+    def check_rules(self) -> None:
+        """The template's Rules, as CloudFormation checks them before creating anything: a rule whose condition
+        holds fails the deployment with the description of each assertion that does not."""
+        failed = [
+            str(assertion.get("AssertDescription", name))
+            for name, rule in self.template.get("Rules", {}).items()
+            if self.resolve(rule.get("RuleCondition", True))
+            for assertion in rule.get("Assertions", [])
+            if not self.resolve(assertion["Assert"])
+        ]
+        if failed:
+            raise TemplateError("; ".join(failed))
+
     def condition(self, name: str) -> bool:
         conditions = self.template.get("Conditions", {})
         if name not in conditions:
@@ -96,6 +109,9 @@ class Resolver:
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in self.parameters:
+            declared = self.template.get("Parameters", {}).get(name, {})
+            if declared.get("Type") == "CommaDelimitedList":  # a list, as CloudFormation gives it
+                return self.parameters[name].split(",") if self.parameters[name] else []
             return self.parameters[name]
         if name in self.pseudo:
             return self.pseudo[name]

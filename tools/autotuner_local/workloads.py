@@ -3,16 +3,19 @@
 Lambda allocates CPU in proportion to memory: one vCPU's worth at 1,769 MB, up to six vCPUs at 10,240 MB.
 Single-threaded code gains nothing past one vCPU; parallel code keeps gaining (Amdahl's law); waiting on I/O
 does not speed up with memory at all. Close to its working set a function does extra CPU work (garbage
-collection, evicted caches) that fades as memory grows. Below a memory floor the function runs out of memory. A
-cold start adds an INIT phase. Noise is log-normal, optionally with a slow mode (a cache miss, a GC pause). The
-demo, the tests and the benchmark all use this one model.
+collection, evicted caches) that fades as memory grows. Below a memory floor the function runs out of memory; a
+function whose calls need more or less memory by payload raises its floor call by call. A call that runs past the
+function's timeout times out. A cold start adds an INIT phase. Noise is log-normal, optionally with a slow mode (a
+cache miss, a GC pause). The demo, the tests and the benchmark all use this one model.
 
 ``WORKLOADS`` are fixed functions (the demo's and the tests'); ``FAMILIES`` draw a function's parameters at
 random per seed, so that the benchmark scores a method on a family of functions rather than on one point.
 """
 
+import functools
 import math
 import random
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +38,8 @@ class Workload:
     slow_factor: float = 1.0
     pressure_mb: int = 0  # memory pressure: CPU work grows by pressure_factor x (pressure_mb / memory)^2
     pressure_factor: float = 0.0
+    memory_spread_mb: int = 0  # a call needs up to this much more memory (its payload), drawn per call
+    timeout_s: int = 900  # the benchmark's function timeout; the emulator's functions have their own Timeout
 
     def base_duration_ms(self, memory_mb: int, work: float = 1.0) -> float:
         """Duration before noise: CPU work (more of it under memory pressure) at the memory's share of CPU, plus
@@ -50,8 +55,24 @@ class Workload:
         slow = 1 + self.slow_probability * (self.slow_factor - 1)
         return self.base_duration_ms(memory_mb, work) * slow * math.exp(self.noise_sigma**2 / 2)
 
-    def runs_out_of_memory(self, memory_mb: int) -> bool:
-        return memory_mb < self.memory_floor_mb
+    def runs_out_of_memory(self, memory_mb: int, extra_mb: float = 0.0) -> bool:
+        """Whether a call that needs ``extra_mb`` more than the least runs out of memory at ``memory_mb``."""
+        return memory_mb < self.memory_floor_mb + extra_mb
+
+    @property
+    def never_out_of_memory_mb(self) -> int:
+        """The smallest size no call runs out of memory at."""
+        return self.memory_floor_mb + self.memory_spread_mb
+
+    @property
+    def most_memory_used_mb(self) -> int:
+        """The most memory a call that does not run out uses."""
+        return self.memory_used_mb + self.memory_spread_mb
+
+    def duration_quantile_ms(self, memory_mb: int, quantile: float) -> float:
+        """The ``quantile`` of one call's duration (INIT left out), over the noise and the slow mode."""
+        spread = _noise_quantile(self.noise_sigma, self.slow_probability, self.slow_factor, quantile)
+        return self.base_duration_ms(memory_mb) * spread
 
     def sample(
         self,
@@ -68,8 +89,10 @@ class Workload:
         if self.slow_probability and rng.random() < self.slow_probability:
             duration *= self.slow_factor
         init = self.init_ms * rng.lognormvariate(0, 0.1) if cold else None
-        status, error_type, used = InvocationStatus.SUCCESS, None, min(memory_mb, self.memory_used_mb)
-        if self.runs_out_of_memory(memory_mb):
+        extra = rng.uniform(0, self.memory_spread_mb) if self.memory_spread_mb else 0.0
+        status, error_type = InvocationStatus.SUCCESS, None
+        used = min(memory_mb, round(self.memory_used_mb + extra))
+        if self.runs_out_of_memory(memory_mb, extra):
             status, error_type, used = InvocationStatus.OUT_OF_MEMORY, "Runtime.OutOfMemory", memory_mb
             duration *= rng.uniform(0.2, 0.9)  # it dies part-way through
         if duration > timeout_ms:
@@ -85,6 +108,25 @@ class Workload:
             status=status,
             error_type=error_type,
         )
+
+
+@functools.cache
+def _noise_quantile(sigma: float, slow_probability: float, slow_factor: float, quantile: float) -> float:
+    """The ``quantile`` of the factor noise and the slow mode multiply a call's duration by."""
+    normal = statistics.NormalDist()
+    sigma = sigma or 1e-9
+
+    def below(factor: float) -> float:  # the share of calls whose factor is under ``factor``
+        fast = normal.cdf(math.log(factor) / sigma)
+        if not slow_probability:
+            return fast
+        return (1 - slow_probability) * fast + slow_probability * normal.cdf(math.log(factor / slow_factor) / sigma)
+
+    low, high = math.exp(-6 * sigma), max(1.0, slow_factor) * math.exp(6 * sigma)
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if below(middle) < quantile else (low, middle)
+    return high
 
 
 WORKLOADS: dict[str, Workload] = {
@@ -124,6 +166,25 @@ WORKLOADS: dict[str, Workload] = {
             memory_floor_mb=768,
             memory_used_mb=700,
             init_ms=1500.0,
+        ),
+        Workload(
+            name="memory-per-call",
+            description="waits 250 ms on I/O holding its payload in memory: each call needs 600-700 MB",
+            cpu_ms=10.0,
+            io_ms=250.0,
+            memory_floor_mb=600,
+            memory_used_mb=600,
+            memory_spread_mb=100,
+            init_ms=500.0,
+        ),
+        Workload(
+            name="near-timeout",
+            description="one thread that takes 2.6 s at 128 MB (a 3 s timeout leaves it no margin)",
+            cpu_ms=186.0,
+            io_ms=20.0,
+            memory_used_mb=100,
+            init_ms=300.0,
+            timeout_s=3,
         ),
         Workload(
             name="cold-start-heavy",
@@ -269,6 +330,36 @@ def _floor_off_grid(rng: random.Random) -> Workload:
     )
 
 
+def _memory_per_call(rng: random.Random) -> Workload:
+    least = rng.randint(450, 650)
+    return Workload(
+        name="memory-per-call",
+        description="waits on I/O holding its payload in memory",
+        cpu_ms=rng.uniform(5, 40),
+        io_ms=rng.uniform(100, 300),
+        memory_floor_mb=least,
+        memory_used_mb=least,
+        memory_spread_mb=rng.randint(50, 150),
+        init_ms=500.0,
+    )
+
+
+def _near_timeout(rng: random.Random) -> Workload:
+    timeout_s = rng.choice((3, 5, 10, 15))
+    io_ms = rng.uniform(5, 30)
+    at_128_ms = timeout_s * 1000 * rng.uniform(0.75, 1.15)  # some calls at 128 MB time out
+    return Workload(
+        name="near-timeout",
+        description="one thread close to its timeout at the smallest sizes",
+        cpu_ms=(at_128_ms - io_ms) * vcpus(128),
+        io_ms=io_ms,
+        memory_used_mb=100,
+        noise_sigma=rng.uniform(0.03, 0.08),
+        init_ms=300.0,
+        timeout_s=timeout_s,
+    )
+
+
 FAMILIES: dict[str, WorkloadFamily] = {
     f.name: f
     for f in (
@@ -298,6 +389,17 @@ FAMILIES: dict[str, WorkloadFamily] = {
         ),
         WorkloadFamily(
             "io-floor-off-grid", "100-300 ms of I/O; out of memory below 650-750 MB (off the grid)", _floor_off_grid
+        ),
+        WorkloadFamily(
+            "memory-per-call",
+            "100-300 ms of I/O; each call needs 450-650 MB plus up to 50-150 MB more by payload, and runs out of "
+            "memory below what it needs",
+            _memory_per_call,
+        ),
+        WorkloadFamily(
+            "near-timeout",
+            "one thread taking 75-115% of its 3, 5, 10 or 15 s timeout at 128 MB, 3-8% noise",
+            _near_timeout,
         ),
     )
 }

@@ -52,26 +52,28 @@ ROLE_SESSIONS_KEPT = 16  # a warm Lambda serves a few runs at a time; older runs
 
 
 def lambda_client_as(
-    role_arn: str, session_name: str, region: str | None, *, for_invoke: bool = False
+    role_arn: str, session_name: str, region: str | None, *, external_id: str = "", for_invoke: bool = False
 ) -> "LambdaClient":
-    """A Lambda client acting as ``role_arn`` (in the target's account). The role is assumed at once, so a role
-    that cannot be assumed fails here (a botocore ClientError from STS), before any call for the target."""
+    """A Lambda client acting as ``role_arn`` (in the target's account), assumed presenting ``external_id`` (none
+    when empty). The role is assumed at once, so a role that cannot be assumed fails here (a botocore ClientError
+    from STS), before any call for the target."""
     config = INVOKE if for_invoke else CONTROL_PLANE
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    session = _role_session(role_arn, session_name, endpoint)
+    session = _role_session(role_arn, session_name, external_id, endpoint)
     return _client_in_session(session, "lambda", region, endpoint, config)  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=ROLE_SESSIONS_KEPT)
-def _role_session(role_arn: str, session_name: str, _endpoint: str | None) -> boto3.session.Session:
+def _role_session(role_arn: str, session_name: str, external_id: str, _endpoint: str | None) -> boto3.session.Session:
     """A session whose credentials are the role's, assumed with this function's own credentials and renewed
     before they expire; one per run (the session name names it), shared by the run's calls in this process.
     The endpoint is part of the key, so that a local emulator started later gets its own sessions."""
     sts = client("sts")
 
     def assume() -> dict[str, str]:
+        presented = {"ExternalId": external_id} if external_id else {}
         credentials = sts.assume_role(
-            RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=ASSUMED_ROLE_SECONDS
+            RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=ASSUMED_ROLE_SECONDS, **presented
         )["Credentials"]
         return {
             "access_key": credentials["AccessKeyId"],

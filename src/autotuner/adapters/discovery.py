@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client, lambda_client
-from autotuner.adapters.errors import AwsError, describe, is_code
+from autotuner.adapters.errors import ACCESS_DENIED_CODES, AwsError, describe, is_code
 from autotuner.domain.inputs.arn import function_name_of, parse_arn
+from autotuner.domain.inputs.scope import is_stack_function
 from autotuner.domain.pacing import TokenBucket
 
 if TYPE_CHECKING:
@@ -27,20 +28,24 @@ class FunctionDirectory:
         lambdas: "LambdaClient | None" = None,
         *,
         limiter: TokenBucket | None = None,
+        own_stack_id: str = "",
     ) -> None:
+        self._own_stack_id = own_stack_id
         self._tagging: ResourceGroupsTaggingAPIClient = tagging or client("resourcegroupstaggingapi")
         self._lambda = lambdas or lambda_client()
         self._limiter = limiter or TokenBucket(CONTROL_PLANE_RATE, 5, clock=time.monotonic, sleep=time.sleep)
 
     def tagged(self, key: str) -> dict[str, str]:
-        """Function ARN -> value of tag ``key``, through the tagging API (its own quota, 100 per page)."""
+        """Function ARN -> value of tag ``key``, through the tagging API (its own quota, 100 per page); the tuner's
+        own functions (tagged with its stack's id by CloudFormation) are left out, whatever their tags say."""
         found: dict[str, str] = {}
         paginator = self._tagging.get_paginator("get_resources")
         try:
             for page in paginator.paginate(ResourceTypeFilters=["lambda:function"], TagFilters=[{"Key": key}]):
                 for mapping in page["ResourceTagMappingList"]:
                     tags = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
-                    found[mapping["ResourceARN"]] = tags.get(key, "")
+                    if not is_stack_function(tags, self._own_stack_id):
+                        found[mapping["ResourceARN"]] = tags.get(key, "")
         except ClientError as error:
             raise AwsError(f"listing functions tagged {key}: {describe(error)}") from error
         return found
@@ -59,6 +64,19 @@ class FunctionDirectory:
         return sum(
             c.get("RequestedProvisionedConcurrentExecutions", 0) for c in configs["ProvisionedConcurrencyConfigs"]
         )
+
+
+def read_function_tags(function_arn: str, lambdas: "LambdaClient | None" = None) -> dict[str, str] | None:
+    """A function's tags (ListTags); {} for a function that does not exist, None when they cannot be read."""
+    api = lambdas or lambda_client(parse_arn(function_arn, service="lambda").region)
+    try:
+        return dict(api.list_tags(Resource=function_arn)["Tags"])
+    except ClientError as error:
+        if is_code(error, "ResourceNotFoundException"):
+            return {}
+        if is_code(error, *ACCESS_DENIED_CODES):
+            return None
+        raise AwsError(f"reading the tags of {function_arn}: {describe(error)}") from error
 
 
 def alarm_tags(alarm_arn: str, cloudwatch: "CloudWatchClient | None" = None) -> dict[str, str]:

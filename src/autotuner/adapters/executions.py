@@ -59,17 +59,7 @@ class Executions:
             raw = self._client.describe_execution(executionArn=execution_arn)
         except ClientError as error:
             raise _translate(error, f"reading {execution_arn}") from error
-        return Execution(
-            arn=raw["executionArn"],
-            name=raw["name"],
-            status=raw["status"],
-            started=raw["startDate"],
-            stopped=raw.get("stopDate"),
-            input=_json(raw.get("input")),
-            output=_json(raw.get("output")),
-            error=raw.get("error"),
-            cause=raw.get("cause"),
-        )
+        return described_execution(dict(raw))
 
     def history(self, execution_arn: str) -> list[HistoryEvent]:
         events: list[HistoryEvent] = []
@@ -92,6 +82,32 @@ class Executions:
                       stopped=e.get("stopDate"))
             for e in raw["executions"]
         ]  # fmt: skip
+
+
+def described_execution(raw: dict[str, Any]) -> Execution:
+    """DescribeExecution's answer (boto3's, or the AWS CLI's JSON of it: dates as text) as an Execution."""
+    return Execution(
+        arn=raw["executionArn"],
+        name=raw.get("name") or str(raw["executionArn"]).rsplit(":", 1)[-1],
+        status=raw["status"],
+        started=raw["startDate"],
+        stopped=raw.get("stopDate"),
+        input=_json(raw.get("input")),
+        output=_json(raw.get("output")),
+        error=raw.get("error"),
+        cause=raw.get("cause"),
+    )
+
+
+def execution_status(execution_arn: str, client: "SFNClient | None" = None) -> str | None:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None for an execution Step Functions does not know."""
+    api = client or stepfunctions_client(parse_arn(execution_arn, service="states").region)
+    try:
+        return str(api.describe_execution(executionArn=execution_arn)["status"])
+    except ClientError as error:
+        if is_code(error, "ExecutionDoesNotExist"):
+            return None
+        raise _translate(error, f"reading {execution_arn}") from error
 
 
 def _event(raw: Any) -> HistoryEvent:

@@ -55,19 +55,22 @@ def _translate(error: ClientError, what: str) -> Exception:
 
 
 def target_lambda_client(
-    region: str | None, through: AssumedRole | None, *, for_invoke: bool = False
+    region: str | None, through: AssumedRole | None, *, external_id: str = "", for_invoke: bool = False
 ) -> "LambdaClient":
-    """The Lambda client for a target: the tuner's own, or one acting as the role in the target's account."""
+    """The Lambda client for a target: the tuner's own, or one acting as the role in the target's account
+    (assumed presenting ``external_id``)."""
     if through is None:
         return lambda_client(region, for_invoke=for_invoke)
     try:
-        return lambda_client_as(through.role_arn, through.session_name, region, for_invoke=for_invoke)
+        return lambda_client_as(
+            through.role_arn, through.session_name, region, external_id=external_id, for_invoke=for_invoke
+        )
     except ClientError as error:
         account = through.role_arn.split(":")[4]
         raise TargetAccountUnreachableError(
             f"the tuner cannot assume the role {through.role_arn} ({describe(error)}); deploy {ROLE_TEMPLATE} in "
-            f"account {account} with this tuner's account and stack name (its role name is the stack's "
-            "TargetAccountRoleName)"
+            f"account {account} with this tuner's TargetAccountTrustedRoleArns and TargetAccountExternalId (its "
+            "role name is the stack's TargetAccountRoleName)"
         ) from error
 
 
@@ -80,12 +83,13 @@ class LambdaFunction:
         client: "LambdaClient | None" = None,
         *,
         through: AssumedRole | None = None,
+        external_id: str = "",
         sleep: Sleep = time.sleep,
         conflict_attempts: int = 8,
         rng: random.Random | None = None,
     ) -> None:
         self.arn = arn
-        self._client = client or target_lambda_client(arn.region, through)
+        self._client = client or target_lambda_client(arn.region, through, external_id=external_id)
         self._sleep = sleep
         self._conflict_attempts = conflict_attempts
         self._rng = rng or random.Random()
@@ -100,6 +104,16 @@ class LambdaFunction:
         except ClientError as error:
             raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
         return _configuration(raw)
+
+    def configuration_and_tags(self) -> tuple[FunctionConfiguration, dict[str, str] | None]:
+        """GetFunction: $LATEST's configuration and the function's tags. Lambda returns the tags only to a caller
+        allowed lambda:ListTags, and says so in TagsError otherwise (then: None)."""
+        try:
+            raw = self._client.get_function(FunctionName=self.name)
+        except ClientError as error:
+            raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
+        tags = None if raw.get("TagsError") else dict(raw.get("Tags") or {})
+        return _configuration(raw["Configuration"]), tags
 
     def wait_until_updated(self) -> None:
         """Wait for LastUpdateStatus to leave InProgress (an update in flight makes the next one fail)."""
@@ -275,6 +289,7 @@ def _configuration(raw: Any) -> FunctionConfiguration:
         state=raw.get("State"),
         last_update_status=raw.get("LastUpdateStatus"),
         snap_start=raw.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
+        log_group=str((raw.get("LoggingConfig") or {}).get("LogGroup") or ""),
     )
 
 
@@ -287,12 +302,13 @@ class LambdaInvoker:
         client: "LambdaClient | None" = None,
         *,
         through: AssumedRole | None = None,
+        external_id: str = "",
         sleep: Sleep = time.sleep,
         throttle_attempts: int = 8,
         base_delay_s: float = 0.2,
         rng: random.Random | None = None,
     ) -> None:
-        self._client = client or target_lambda_client(region, through, for_invoke=True)
+        self._client = client or target_lambda_client(region, through, external_id=external_id, for_invoke=True)
         self._sleep = sleep
         self._attempts = throttle_attempts
         self._base_delay_s = base_delay_s
@@ -318,11 +334,9 @@ class LambdaInvoker:
                     raise _gave_up(function, error, self._attempts, throttled=throttled) from error
                 self._sleep(delay)
         body = response["Payload"].read()
-        error_type, message = _function_error(response.get("FunctionError"), body)
         return InvocationResult(
             log_tail_base64=response.get("LogResult", ""),
-            error_type=error_type,
-            error_message=message,
+            error_type=_function_error_type(response.get("FunctionError"), body),
             payload=body,
         )
 
@@ -347,13 +361,14 @@ def _gave_up(function: str, error: Exception, attempts: int, *, throttled: bool)
     return TargetUnavailableError(f"invoking {function}: Lambda kept failing after {attempts} attempts ({what})")
 
 
-def _function_error(function_error: str | None, body: bytes) -> tuple[str | None, str]:
+def _function_error_type(function_error: str | None, body: bytes) -> str | None:
+    """The error type of a failed invocation (the payload's errorType, else Lambda's Unhandled/Handled); its
+    errorMessage is the target's own text and is left unread."""
     if not function_error:
-        return None, ""
+        return None
     try:
         parsed = json.loads(body or b"{}")
     except json.JSONDecodeError:
-        return function_error, body.decode(errors="replace")[:500]
-    if not isinstance(parsed, dict):
-        return function_error, str(parsed)[:500]
-    return str(parsed.get("errorType") or function_error), str(parsed.get("errorMessage", ""))[:500]
+        return function_error
+    error_type = parsed.get("errorType") if isinstance(parsed, dict) else None
+    return str(error_type) if error_type else function_error

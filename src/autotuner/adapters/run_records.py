@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 KEY = "executionId"
 RETENTION_S = 30 * 24 * 3600  # long enough to read a failed run's record; the table's TTL removes it after
 _OPEN = "isClosed = :false"
+# A sparse index of the records whose clean-up has not completed: the attribute is set when a record is opened and
+# removed when a clean-up completes, so the hourly sweep reads those few, not the whole table (its records stay 30
+# days). One key value: the open runs of a deployment are few.
+PENDING_INDEX = "PendingCleanup"
+_PENDING = {":pending": {"S": "pending"}}
 
 
 class RunRecords:
@@ -50,14 +55,15 @@ class RunRecords:
         snapshot = record.model_dump(mode="json", include=kept)
         written = conditional_update(
             self._db, self.table_name, _key(record.execution_id),
-            "SET foundAs = :snapshot, intents = :intents, isClosed = :false, expiresAt = :expires",
+            "SET foundAs = :snapshot, intents = :intents, isClosed = :false, expiresAt = :expires, "
+            "cleanupPending = :pending",
             condition=f"attribute_not_exists({KEY}) OR {_OPEN}",
             values={
                 ":snapshot": {"S": json.dumps(snapshot)},
                 ":intents": {"L": [_intent(i) for i in record.intents]},
                 ":false": {"BOOL": False},
                 ":expires": number(int(self._clock() + RETENTION_S)),
-            },
+            } | _PENDING,
             what=f"writing the run record of {record.execution_id}",
         )  # fmt: skip
         return written is not None
@@ -92,10 +98,22 @@ class RunRecords:
 
     def save_cleanup(self, execution_id: str, report: CleanupReport) -> None:
         conditional_update(
-            self._db, self.table_name, _key(execution_id), "SET cleanupReport = :cleanup",
+            self._db, self.table_name, _key(execution_id), "SET cleanupReport = :cleanup REMOVE cleanupPending",
             condition=f"attribute_exists({KEY})", values={":cleanup": {"S": report.model_dump_json()}},
             what=f"saving the clean-up of {execution_id}",
         )  # fmt: skip
+
+    def pending_cleanups(self) -> list[str]:
+        """The executions whose run record holds no completed clean-up (open runs among them)."""
+        paginator = self._db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name, IndexName=PENDING_INDEX, KeyConditionExpression="cleanupPending = :pending",
+            ExpressionAttributeValues=_PENDING,
+        )  # fmt: skip
+        try:
+            return [item[KEY]["S"] for page in pages for item in page["Items"]]
+        except ClientError as error:
+            raise AwsError(f"listing the runs awaiting clean-up: {describe(error)}") from error
 
     def read(self, execution_id: str) -> RunRecord | None:
         try:

@@ -10,8 +10,10 @@ from autotuner.workflow.cleanup import (
     EXECUTION_STATUS_CHANGE,
     CleanupRequest,
     ExecutionStatusChange,
+    SweepFailedError,
     clean_up_run,
     janitor_execution,
+    sweep_ended_runs,
 )
 
 
@@ -19,11 +21,17 @@ class CleanupFunctionSettings(RunsTableSetting, ProfilesTableSetting):
     pass
 
 
+SWEEP_SOURCE = "autotuner.sweep"  # the hourly schedule's input (template.yaml)
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """The workflow's clean-up (success and failure paths), and the janitor of executions that ended outside the
-    workflow (stopped, timed out), which EventBridge delivers here. Both work from the run record alone."""
+    """The workflow's clean-up (success and failure paths), the janitor of executions that ended outside the
+    workflow (stopped, timed out), which EventBridge delivers here, and the hourly sweep of runs the janitor could
+    not clean up. All work from the run record alone."""
     settings = CleanupFunctionSettings.current()
+    if isinstance(event, dict) and event.get("source") == SWEEP_SOURCE:
+        return sweep(settings)
     if isinstance(event, dict) and event.get("detail-type") == EXECUTION_STATUS_CHANGE:
         change = ExecutionStatusChange.model_validate(EventBridgeModel.model_validate(event).detail)
         execution_id = janitor_execution(change)
@@ -40,4 +48,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     logger.info("cleaned up", extra={"execution": execution_id, "skipped": report.skipped})
     metrics.add_metric(name="VersionsDeleted", unit="Count", value=len(report.deleted_versions))
+    return report.model_dump(mode="json")
+
+
+def sweep(settings: CleanupFunctionSettings) -> dict[str, Any]:
+    records = wiring.run_records(settings.runs_table)
+    report = sweep_ended_runs(
+        records, wiring.execution_status, records, wiring.function_control, wiring.profiles(settings.profiles_table)
+    )
+    logger.info("swept", extra=report.model_dump(mode="json"))
+    metrics.add_metric(name="SweepCleanedRuns", unit="Count", value=len(report.cleaned))
+    if report.failed:
+        metrics.add_metric(name="SweepFailedRuns", unit="Count", value=len(report.failed))
+        raise SweepFailedError(f"{len(report.failed)} ended runs could not be cleaned up: {report.failed}")
     return report.model_dump(mode="json")

@@ -8,11 +8,11 @@ from pydantic import Field
 
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
-from autotuner.handlers.settings import FunctionSettings, ProfilesTableSetting, RetuneCooldownSetting
+from autotuner.handlers.settings import ProfilesTableSetting, RetuneCooldownSetting, StackIdSetting
 from autotuner.workflow.fleet import FleetClaimRequest, FleetListRequest, claim_for_fleet
 
 
-class FleetListFunctionSettings(FunctionSettings):
+class FleetListFunctionSettings(StackIdSetting):
     fleet_tag: str = Field(validation_alias="FLEET_TAG")
     fleet_concurrency: int = Field(validation_alias="FLEET_CONCURRENCY", ge=1, le=100)
 
@@ -25,7 +25,7 @@ class FleetClaimFunctionSettings(RetuneCooldownSetting, ProfilesTableSetting):
 def list_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = FleetListFunctionSettings.current()
     request = FleetListRequest.model_validate(event)
-    functions = sorted(wiring.function_directory().tagged(settings.fleet_tag))
+    functions = sorted(wiring.function_directory(settings.stack_id).tagged(settings.fleet_tag))
     metrics.add_metric(name="FleetFunctions", unit="Count", value=len(functions))
     return {
         "functions": [{"functionArn": arn} for arn in functions],

@@ -4,6 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
 from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.inputs.ceilings import RunCeilings
 from autotuner.domain.run.documents import TunerPricing
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import metrics, observed
@@ -22,6 +23,11 @@ class PlanFunctionSettings(
 ):
     tuner_architecture: Architecture = Field(validation_alias="TUNER_ARCHITECTURE")
     max_run_seconds: int = Field(validation_alias="MAX_RUN_SECONDS", ge=60)
+    # The operator's ceilings on every run (stack parameters), which no input can raise.
+    max_run_budget_usd: float = Field(validation_alias="MAX_RUN_BUDGET_USD", gt=0)
+    max_run_invocations: int = Field(validation_alias="MAX_RUN_INVOCATIONS", ge=1)
+    allow_auto_apply: bool = Field(validation_alias="ALLOW_AUTO_APPLY")
+    measure_reserved_concurrency: int = Field(validation_alias="MEASURE_RESERVED_CONCURRENCY", ge=0)
     # The template sets this for Measure only: Plan's few trial invocations keep the usual first wait.
     throttle_base_delay_ms: float = Field(default=200, validation_alias="THROTTLE_BASE_DELAY_MS", ge=0)
     # Lambda sets this in every function; locally the emulator does not, and the tuner's default size is 256.
@@ -36,11 +42,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         PlanSettings(
             defaults=settings.defaults,
             target_arn_pattern=settings.target_function_arn_pattern,
-            stack_name=settings.stack_name,
+            stack_id=settings.stack_id,
             tuner=TunerPricing(memory_mb=settings.tuner_memory_mb, architecture=settings.tuner_architecture),
             max_run_seconds=settings.max_run_seconds,
             tuner_account=settings.tuner_account,
             target_account_role_name=settings.target_account_role_name,
+            target_account_ids=settings.target_account_ids,
+            ceilings=RunCeilings(
+                max_budget_usd=settings.max_run_budget_usd,
+                max_invocations=settings.max_run_invocations,
+                allow_auto_apply=settings.allow_auto_apply,
+                measure_reserved_concurrency=settings.measure_reserved_concurrency,
+            ),
         ),
         function_for=wiring.function_control,
         invoker_for=lambda region, through: wiring.invoker(region, settings.throttle_base_delay_ms, through),

@@ -94,18 +94,41 @@ class RetuneCooldownSetting(FunctionSettings):
         return self.retune_cooldown_hours * 3600
 
 
-class TargetScopeSettings(FunctionSettings):
+class StackIdSetting(FunctionSettings):
+    """The deploying stack's id: its functions (tagged with it by CloudFormation) are never tuned or invoked."""
+
+    stack_id: str = Field(validation_alias="STACK_ID", pattern=r"^arn:aws[a-zA-Z-]*:cloudformation:[^:]+:\d{12}:stack/")
+
+
+class TargetScopeSettings(StackIdSetting):
     """Which functions may be tuned: those the pattern matches, never the deploying stack's own."""
 
     target_function_arn_pattern: str = Field(validation_alias="TARGET_FUNCTION_ARN_PATTERN")
-    stack_name: str = Field(validation_alias="STACK_NAME")
 
 
 class TargetAccountSettings(FunctionSettings):
-    """Targets in other accounts: reached through the role of this name there (empty: this account only)."""
+    """Targets in other accounts: reached through the role of this name there (empty: this account only), in the
+    accounts named and no other."""
 
     tuner_account: str = Field(validation_alias="TUNER_ACCOUNT_ID", pattern=r"^\d{12}$")
     target_account_role_name: str = Field(default="", validation_alias="TARGET_ACCOUNT_ROLE_NAME")
+    target_account_ids: list[str] = Field(default_factory=list, validation_alias="TARGET_ACCOUNT_IDS")
+
+    @field_validator("target_account_ids", mode="before")
+    @classmethod
+    def _comma_separated_accounts(cls, value: object) -> object:
+        if isinstance(value, str):
+            accounts = [v.strip() for v in value.split(",") if v.strip()]
+            if any(not (a.isdigit() and len(a) == 12) for a in accounts):
+                raise ValueError("each account id is 12 digits")
+            return accounts
+        return value
+
+
+class TargetAccountExternalIdSetting(FunctionSettings):
+    """The external id every AssumeRole of a target account's role presents (that role requires it)."""
+
+    target_account_external_id: str = Field(default="", validation_alias="TARGET_ACCOUNT_EXTERNAL_ID")
 
 
 class TuningDefaultsSettings(FunctionSettings):

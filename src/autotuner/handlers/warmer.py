@@ -8,11 +8,11 @@ from pydantic import Field
 from autotuner.domain.automation.warming import WarmResult, parse_target_list
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
-from autotuner.handlers.settings import FunctionSettings
+from autotuner.handlers.settings import StackIdSetting
 from autotuner.workflow.warm import warm, warm_targets
 
 
-class WarmerFunctionSettings(FunctionSettings):
+class WarmerFunctionSettings(StackIdSetting):
     warm_tag: str = Field(validation_alias="WARM_TAG")
     warm_targets: str = Field(validation_alias="WARM_TARGETS")  # checked entry by entry: a bad one is skipped
 
@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = WarmResult()
     listed, problems = parse_target_list(settings.warm_targets)
     result.skipped.update(problems)
-    directory = wiring.function_directory()
+    directory = wiring.function_directory(settings.stack_id)
     targets = warm_targets(settings.warm_tag, listed, directory, result)
     warm(targets, directory, wiring.warming_invoker(), result)
     for function, reason in result.skipped.items():

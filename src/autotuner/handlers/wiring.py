@@ -1,8 +1,9 @@
 """Every adapter the handlers use, built here from their settings (one place, so each handler stays a few lines)."""
 
 from autotuner.adapters.alarms import CloudWatchAlarms
-from autotuner.adapters.discovery import FunctionDirectory
+from autotuner.adapters.discovery import FunctionDirectory, read_function_tags
 from autotuner.adapters.executions import Executions
+from autotuner.adapters.executions import execution_status as read_execution_status
 from autotuner.adapters.function_logs import CloudWatchFunctionLogs
 from autotuner.adapters.lambda_functions import LambdaFunction, LambdaInvoker
 from autotuner.adapters.measurements import MeasurementTable
@@ -13,6 +14,7 @@ from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.handlers.settings import TargetAccountExternalIdSetting
 from autotuner.workflow.cleanup import clean_up_run
 from autotuner.workflow.guard import ChangeGuard
 from autotuner.workflow.ports import FunctionControl, Invoker
@@ -22,11 +24,20 @@ WARMING_THROTTLE_ATTEMPTS = 3  # a warm-up that keeps being throttled is retried
 
 def function_control(arn: FunctionRef | str, through: AssumedRole | None = None) -> FunctionControl:
     """The target's control plane; ``through``: the role in the target's account the calls go through."""
-    return LambdaFunction(parse_function_arn(arn) if isinstance(arn, str) else arn, through=through)
+    function = parse_function_arn(arn) if isinstance(arn, str) else arn
+    return LambdaFunction(function, through=through, external_id=_external_id(through))
 
 
 def invoker(region: str, throttle_base_delay_ms: float, through: AssumedRole | None = None) -> Invoker:
-    return LambdaInvoker(region, through=through, base_delay_s=throttle_base_delay_ms / 1000)
+    return LambdaInvoker(
+        region, through=through, external_id=_external_id(through), base_delay_s=throttle_base_delay_ms / 1000
+    )
+
+
+def _external_id(through: AssumedRole | None) -> str:
+    """The deployment's external id, read only when a role is assumed (from the environment, never from a run's
+    documents, which would show it to whoever may read the executions)."""
+    return TargetAccountExternalIdSetting.current().target_account_external_id if through is not None else ""
 
 
 def warming_invoker() -> LambdaInvoker:
@@ -34,8 +45,17 @@ def warming_invoker() -> LambdaInvoker:
     return LambdaInvoker(region=None, throttle_attempts=WARMING_THROTTLE_ATTEMPTS)
 
 
-def function_directory() -> FunctionDirectory:
-    return FunctionDirectory()
+def function_directory(stack_id: str) -> FunctionDirectory:
+    """Functions found by tag, the stack's own (``stack_id``) left out."""
+    return FunctionDirectory(own_stack_id=stack_id)
+
+
+def execution_status(execution_arn: str) -> str | None:
+    return read_execution_status(execution_arn)
+
+
+def function_tags(function_arn: str) -> dict[str, str] | None:
+    return read_function_tags(function_arn)
 
 
 def notifier(results_topic_arn: str) -> TopicNotifier:

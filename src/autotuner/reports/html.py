@@ -18,6 +18,7 @@ from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_row
 from autotuner.reports.text import (
     curve_line,
     frontier_line,
+    margins_line,
     monthly_line,
     outcome_line,
     search_extent,
@@ -201,6 +202,8 @@ def _explanation(output: TuningOutput) -> str:
     rows = [("Why", output.decision.reason)]
     if output.confidence:
         rows.append(("Confidence", output.confidence))
+    if (margins := margins_line(output)) is not None:
+        rows.append(("Margins", margins))
     if trade_off := trade_off_line(output):
         rows.append(("Speed", trade_off))
     if frontier := frontier_line(output):

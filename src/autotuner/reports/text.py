@@ -47,6 +47,49 @@ def curve_line(output: TuningOutput) -> str | None:
     )
 
 
+def margins_line(output: TuningOutput) -> str | None:
+    """The margins the choice keeps and the evidence behind it, in one line; None for an output without them (a
+    run before they were kept)."""
+    margins = output.decision.margins
+    if margins is None:
+        return None
+    parts: list[str] = []
+    if output.decision.chosen_memory_mb is None:
+        if margins.timeout_needed_s is not None and margins.timeout_ms:
+            return (
+                f"no size keeps its slowest call under {margins.max_timeout_share:.0%} of the "
+                f"{margins.timeout_ms / 1000:g} s timeout; a timeout of {margins.timeout_needed_s} s would make the "
+                "cheapest of them safe."
+            )
+        return None
+    chosen = output.decision.chosen_memory_mb
+    if margins.min_memory_headroom <= 0:
+        parts.append("memory margin off (minMemoryHeadroom 0)")
+    elif (memory := margins.memory) is not None:
+        where = "" if memory.used_at_mb == chosen else f" at {memory.used_at_mb:,} MB"
+        text = (
+            f"{chosen:,} MB leaves {memory.free_share:.1%} free over the {memory.used_mb:,} MB a call used{where} "
+            f"(at least {margins.min_memory_headroom:.0%})"
+        )
+        if memory.out_of_memory_mb is not None and memory.above_out_of_memory is not None:
+            text += f", {memory.above_out_of_memory:.0%} above {memory.out_of_memory_mb:,} MB, which ran out of memory"
+        parts.append(text)
+    if (timeout := margins.timeout) is not None:
+        parts.append(
+            f"its slowest call took {timeout.slowest_ms:,.0f} ms, {timeout.share:.0%} of the "
+            f"{timeout.timeout_ms / 1000:g} s timeout (at most {margins.max_timeout_share:.0%})"
+        )
+    if (evidence := margins.evidence) is not None:
+        payloads = f", every one of the {evidence.payloads} payloads among them" if evidence.payloads > 1 else ""
+        if evidence.payloads_sent < evidence.payloads:
+            payloads = f", {evidence.payloads_sent} of the {evidence.payloads} payloads among them"
+        parts.append(
+            f"{counted(evidence.calls, 'call')}, {evidence.warm_calls} warm{payloads}, behind the choice (auto-apply "
+            f"needs {margins.min_calls}, {margins.min_warm_calls} warm)"
+        )
+    return "; ".join(parts) + "." if parts else None
+
+
 def subject(output: TuningOutput, function_name: str) -> str:
     if output.outcome is Outcome.NO_CANDIDATE:
         return f"Autotuner: {function_name}: no memory size meets the constraints"
@@ -98,6 +141,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
     lines.append(f"Why: {output.decision.reason}")
     if output.confidence:
         lines.append(f"Confidence: {output.confidence}")
+    if (margins := margins_line(output)) is not None:
+        lines.append(f"Margins: {margins}")
     if trade_off := trade_off_line(output):
         lines.append(f"Speed: {trade_off}")
     if frontier := frontier_line(output):
@@ -130,6 +175,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
     if output.trigger.source.value != "manual":
         trigger = output.trigger
         lines.append(f"Triggered by {trigger.source.value} {trigger.alarm_name or ''}: {trigger.reason or ''}")
+    if output.profile_stored:
+        lines.append("Stored this run's input as the function's profile (saveProfile): alarm and fleet runs use it.")
     lines += [f"Note: {warning}" for warning in output.warnings]
     return "\n".join(lines)
 

@@ -7,9 +7,10 @@ from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.run_cost import lambdas_per_round
-from autotuner.domain.decision.candidate import CandidateStats, Exclusion, exclusion_reason
+from autotuner.domain.decision.candidate import CandidateStats, Exclusion
+from autotuner.domain.decision.margins import exclusions
 from autotuner.domain.decision.scoring import candidate_stats, difference_test
-from autotuner.domain.decision.selection import Decision, choose, with_trade_offs
+from autotuner.domain.decision.selection import Decision, choose, with_margins, with_trade_offs
 from autotuner.domain.decision.strategy import rule_for
 from autotuner.domain.inputs.tuning_input import SearchMode
 from autotuner.domain.measuring.measurement import BatchMeasurement, MeasuredTask
@@ -79,14 +80,20 @@ def decide(
     as the savings' baseline is listed as excluded, with why. The cost curve may refine it (adaptive search), the
     bootstrap of the differences states its confidence, and its trade-offs are weighed against every measured size
     that meets the constraints, the baseline included: the current size is what the choice is compared with (the
-    frontier's status quo, and maxSlowdown's reference), even when it may not be chosen."""
+    frontier's status quo, and maxSlowdown's reference), even when it may not be chosen. The margins read every
+    size measured (the memory used at a smaller size, the largest size that ran out of memory), and a choice is
+    applied only with the evidence they ask for."""
     tuning = plan.tuning
+    timeout_ms = plan.original.timeout_s * 1000
+    choosable = [c for c in candidates if tuning.may_choose(c.memory_mb)]
     decision = choose(
-        [c for c in candidates if tuning.may_choose(c.memory_mb)],
+        choosable,
         tuning.strategy,
         balanced_weight=tuning.balanced_weight,
         constraints=tuning.constraints,
         noise_threshold=tuning.noise_threshold,
+        timeout_ms=timeout_ms,
+        measured=candidates,
     )
     baseline = [
         Exclusion(memory_mb=c.memory_mb, reason="the current size, measured as the baseline of the savings only")
@@ -94,7 +101,9 @@ def decide(
         if not tuning.may_choose(c.memory_mb)
     ]
     decision = decision.model_copy(update={"excluded": [*decision.excluded, *baseline]})
-    decision = curve_decision(curve, decision, candidates, plan.pricing.curve_pricing, tuning.constraints)
+    decision = curve_decision(
+        curve, decision, candidates, plan.pricing.curve_pricing, tuning.constraints, timeout_ms=timeout_ms
+    )
     distinction = difference_test(
         decision,
         measurements,
@@ -106,8 +115,9 @@ def decide(
         resamples=resamples,
         curve=curve,
     )
-    comparable = [*decision.ranking, *(b.memory_mb for b in baseline if _meets_constraints(plan, candidates, b))]
-    return with_trade_offs(
+    reasons = exclusions(candidates, tuning.constraints, timeout_ms=timeout_ms)
+    comparable = [*decision.ranking, *(b.memory_mb for b in baseline if b.memory_mb not in reasons)]
+    traded = with_trade_offs(
         decision.with_distinction(distinction),
         candidates,
         current_memory_mb=plan.original.memory_mb,
@@ -115,11 +125,15 @@ def decide(
         applies=plan.applies,
         comparable=comparable,
     )
-
-
-def _meets_constraints(plan: Plan, candidates: list[CandidateStats], baseline: Exclusion) -> bool:
-    measured = next(c for c in candidates if c.memory_mb == baseline.memory_mb)
-    return exclusion_reason(measured, plan.tuning.constraints) is None
+    return with_margins(
+        traded,
+        choosable,
+        candidates,
+        tuning.constraints,
+        timeout_ms=timeout_ms,
+        evidence=rounds.settings_for(plan).evidence,
+        applies=plan.applies,
+    )
 
 
 def merge_by_size(measurements: list[BatchMeasurement]) -> list[BatchMeasurement]:
@@ -148,14 +162,14 @@ def cost_curve(
     tuning = plan.tuning
     if tuning.search is not SearchMode.ADAPTIVE or not rule_for(tuning.strategy).curve_decides:
         return None
-    settings = rounds.adaptive_settings(tuning, plan.original.memory_mb, plan.preflight_invocations)
     return search_curve(
-        settings,
+        rounds.settings_for(plan),
         candidates,
         measurements,
         plan.pricing.curve_pricing,
         seed=_run_seed(plan),
         resamples=max(1, resamples),
+        constraints=tuning.constraints,
     )
 
 

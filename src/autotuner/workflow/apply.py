@@ -1,7 +1,9 @@
 """Apply: put the chosen memory on $LATEST, or on an alias through a new version (then $LATEST back).
 
 The change is recorded as an intent first and kept only once the run record holds it; a clean-up that closed the
-record meanwhile makes this step undo it (see workflow/guard.py)."""
+record meanwhile makes this step undo it (see workflow/guard.py). A retried Apply (the answer to its write was
+lost) reads the record first: a change it holds is returned as done, and the alias it moves is the one Plan
+found, not one an earlier attempt may have moved already."""
 
 import time
 
@@ -31,6 +33,9 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
     if decision is None or decision.chosen_memory_mb is None:
         raise NothingToApplyError("no configuration was chosen, so none can be applied")
     memory = decision.chosen_memory_mb
+    record = guard.record()
+    if record.applied is not None:  # kept by an earlier attempt whose answer was lost: found done
+        return record.applied
     target = plan.apply_alias or LATEST
     how = "start a canary of" if plan.tuning.canary is not None else "apply"
     guard.intend(
@@ -40,7 +45,8 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
         control.update(memory_mb=memory, description=plan.original.description)
         change = AppliedChange(target=LATEST, memory_mb=memory, previous_memory_mb=plan.original.memory_mb)
     else:
-        change = _apply_to_alias(control, plan, plan.apply_alias, memory)
+        found = record.alias.version if record.alias is not None else control.alias_version(plan.apply_alias)
+        change = _apply_to_alias(control, plan, plan.apply_alias, memory, found)
     change.elapsed_ms = (time.monotonic() - started) * 1000
     if change.canary is None:
         guard.keep(change)
@@ -49,8 +55,9 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
     return change
 
 
-def _apply_to_alias(control: FunctionControl, plan: Plan, alias: str, memory: int) -> AppliedChange:
-    previous_version = control.alias_version(alias)
+def _apply_to_alias(
+    control: FunctionControl, plan: Plan, alias: str, memory: int, previous_version: str | None
+) -> AppliedChange:
     previous_memory = control.configuration(previous_version).memory_mb if previous_version else plan.original.memory_mb
     description = version_description(plan.run_id, memory, "apply")
     control.update(memory_mb=memory, description=description)

@@ -5,12 +5,21 @@ idempotent, and what it reports about the function is what it read back afterwar
 
 import time
 
+from pydantic import Field
+
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.run.documents import CleanupReport
 from autotuner.domain.run.naming import is_run_alias, is_run_version
 from autotuner.domain.run.output import LATEST
 from autotuner.domain.run.record import NO_RECORD, RunRecord
-from autotuner.workflow.ports import FunctionControl, FunctionsFor, RunRecords, RunRegistry
+from autotuner.workflow.ports import (
+    ExecutionStatus,
+    FunctionControl,
+    FunctionsFor,
+    PendingCleanups,
+    RunRecords,
+    RunRegistry,
+)
 
 NO_CHANGE = "the run record holds no change to the function"
 
@@ -97,6 +106,43 @@ def _restore_latest(control: FunctionControl, record: RunRecord, report: Cleanup
         current = control.configuration()
     report.final_memory_mb = current.memory_mb
     report.final_description_is_original = current.description == record.original_description
+
+
+class SweepReport(CamelModel):
+    """What an hourly sweep did with the runs whose record holds no completed clean-up."""
+
+    cleaned: list[str] = Field(default_factory=list, description="ended executions, now cleaned up")
+    running: list[str] = Field(default_factory=list, description="still running: their own workflow cleans up")
+    failed: dict[str, str] = Field(default_factory=dict, description="execution -> why its clean-up failed")
+
+
+class SweepFailedError(Exception):
+    """Some ended runs could not be cleaned up; raised after the others were, so that the sweep's own failure is
+    retried and, failing again, lands in the dead-letter queue whose alarm tells the operator."""
+
+
+def sweep_ended_runs(
+    pending: PendingCleanups,
+    status_of: ExecutionStatus,
+    records: RunRecords,
+    control_for: FunctionsFor,
+    registry: RunRegistry | None,
+) -> SweepReport:
+    """The janitor's safety net: every run whose record holds no completed clean-up and whose execution ended (or
+    is unknown to Step Functions) is cleaned up from its record, as the janitor would have. A running execution is
+    left to its own workflow."""
+    report = SweepReport()
+    for execution_id in pending.pending_cleanups():
+        if status_of(execution_id) == "RUNNING":
+            report.running.append(execution_id)
+            continue
+        try:
+            clean_up_run(execution_id, records, control_for, registry)
+        except Exception as error:  # one run's failure must not keep the sweep from the others
+            report.failed[execution_id] = f"{type(error).__name__}: {error}"
+        else:
+            report.cleaned.append(execution_id)
+    return report
 
 
 EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"

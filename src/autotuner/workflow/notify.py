@@ -7,11 +7,13 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from autotuner.domain.automation.automatic_runs import ProfileToStore, profile_of_input, stored_by_run
 from autotuner.domain.automation.canary import CanaryCheck, Verdict
 from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.run_cost import lambdas_after_analyze, run_cost, transitions
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
+from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Plan, StepError
 from autotuner.domain.run.output import (
     LATEST,
@@ -84,13 +86,13 @@ def finish(
     if rolled_back:
         output.outcome = Outcome.ROLLED_BACK
     output.warnings += _read_back_differs(applied, request.cleanup)
+    if any(candidate.failure_reason for candidate in output.candidates):
+        where = where_its_words_are(plan.original.log_group_name)
+        output.warnings.append(f"some sizes failed: {where} (each failed size names its first failed request)")
     if invocation_counts is not None and output.savings is not None:
         _add_monthly_saving(output, invocation_counts, plan.function)
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
-        try:
-            registry.record_run(plan.function.unqualified, profile_of(plan), output.power, plan.execution_id)
-        except Exception as error:  # the run itself succeeded; only later automatic runs miss its profile
-            output.warnings.append(f"this run could not be stored as the function's profile: {error}")
+        _record_run(registry, plan, output)
     if notifier is not None:
         try:
             notifier.publish(
@@ -126,12 +128,26 @@ def _read_back_differs(applied: AppliedChange | None, cleanup: CleanupReport) ->
     return []
 
 
-def profile_of(plan: Plan) -> dict[str, Any]:
-    """The input a later automatic run reuses: the fields this run was given (not its defaults, which may
-    change), without the target and the trigger. Kept as field names in the plan so that a large payload is
-    not carried through the state machine twice."""
+def _record_run(registry: RunRegistry, plan: Plan, output: TuningOutput) -> None:
+    """The run's end (the cooldown of automatic runs starts from it) and, only when its input says
+    ``saveProfile``, its input as the function's profile."""
+    profile = profile_of(plan) if plan.tuning.save_profile else None
+    try:
+        registry.record_run(plan.function.unqualified, output.power, plan.execution_id, profile)
+    except Exception as error:  # the run itself succeeded; only the cooldown (and the asked-for profile) miss it
+        stored = " nor its input stored as the function's profile" if profile is not None else ""
+        output.warnings.append(f"this run's end could not be recorded{stored}: {error}")
+        return
+    output.profile_stored = profile is not None
+
+
+def profile_of(plan: Plan) -> ProfileToStore:
+    """The profile a ``saveProfile`` run stores: the fields it was given (not its defaults, which may change),
+    without the target and the trigger. Kept as field names in the plan so that a large payload is not carried
+    through the state machine twice."""
     dumped = plan.tuning.model_dump(mode="json", by_alias=True)
-    return {k: dumped[k] for k in plan.given_fields if k in dumped and k not in {"lambdaARN", "trigger"}}
+    given = {k: dumped[k] for k in plan.given_fields if k in dumped}
+    return ProfileToStore(profile=profile_of_input(given), stored_by=stored_by_run(plan.execution_id))
 
 
 class FailedRun(CamelModel):

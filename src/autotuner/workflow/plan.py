@@ -9,7 +9,6 @@ from pydantic import Field
 
 from autotuner.domain.automation.canary import canary_problems
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.money import usd
 from autotuner.domain.costs.pricing import prices_for_region
 from autotuner.domain.costs.run_cost import (
     DURATION_HISTORY_DAYS,
@@ -32,10 +31,19 @@ from autotuner.domain.errors import (
     TargetNotFoundError,
 )
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
+from autotuner.domain.inputs.ceilings import (
+    Budget,
+    RunCeilings,
+    invocation_problems,
+    over_budget_message,
+    run_budget,
+    within_ceilings,
+)
 from autotuner.domain.inputs.payload import InlinePayload
 from autotuner.domain.inputs.scope import (
     AssumedRole,
     account_problems,
+    own_function_problems,
     processor_problems,
     target_problems,
     target_role,
@@ -48,6 +56,7 @@ from autotuner.domain.inputs.tuning_input import (
     read_tuning_input,
 )
 from autotuner.domain.measuring.lambda_logs import InvocationReport
+from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import (
     Analysis,
     FunctionConfiguration,
@@ -82,11 +91,13 @@ class PlanRequest(CamelModel):
 class PlanSettings(CamelModel):
     defaults: TuningDefaults = Field(default_factory=TuningDefaults)
     target_arn_pattern: str = "*"
-    stack_name: str = ""
+    stack_id: str = Field(default="", description="the tuner's own stack: its functions are never tuned or invoked")
     tuner: TunerPricing = Field(default_factory=TunerPricing)
     max_run_seconds: int | None = None
     tuner_account: str | None = Field(default=None, description="None: every target is reached with own role")
     target_account_role_name: str = Field(default="", description="the role assumed in other accounts")
+    target_account_ids: list[str] = Field(default_factory=list, description="the only other accounts it may reach")
+    ceilings: RunCeilings = Field(default_factory=RunCeilings, description="the operator's, whatever the input asks")
 
 
 def plan_run(
@@ -102,17 +113,23 @@ def plan_run(
 ) -> RunDocument:
     started = time.monotonic()
     read = read_tuning_input(request.input, settings.defaults)
-    tuning = read.tuning
+    tuning, ceiling_warnings = within_ceilings(read.tuning, settings.ceilings)
+    budget, budget_warnings = run_budget(tuning, settings.ceilings)
     function = tuning.function
     _check_allowed(tuning, settings)
     run_id = run_id_for(request.execution_id)
     through = target_role(function, settings.tuner_account, settings.target_account_role_name, run_id)
     control = _reach_target(function, through, function_for)
-    original = _read_target(control)
+    original = _read_target(control, settings.stack_id)
     _check_state(original, control)
-    warnings = [*read.warnings, *_alias_warnings(tuning, function, control, original)]
+    warnings = [
+        *read.warnings,
+        *ceiling_warnings,
+        *budget_warnings,
+        *_alias_warnings(tuning, function, control, original),
+    ]
     _check_canary(tuning, control)
-    _check_processors(tuning, lambda arn: function_for(arn, through))
+    _check_processors(tuning, lambda arn: function_for(arn, through), settings.stack_id)
 
     prices = prices_for_region(function.region, tuning.prices)
     pricing = PricingContext(
@@ -131,20 +148,24 @@ def plan_run(
     )
     sizes = sorted({b.memory_mb for b in opening.batches})
     _check_batches(len(opening.batches), per_batch, original.timeout_s)
+    too_many = invocation_problems(len(sizes), _invocations_per_size(tuning, sizes, original.memory_mb), probes,
+                                   settings.ceilings)  # fmt: skip
+    if too_many:
+        raise InvalidInputError(too_many)
 
     def estimate_from(reports: list[InvocationReport]) -> RunCost:
         return _estimate(tuning=tuning, sizes=sizes, tasks=len(opening.tasks), preflight=reports,
                          original=original, pricing=pricing, tuner=settings.tuner)  # fmt: skip
 
-    if tuning.budget_usd is not None:  # a refused run never invokes the target: first a bound, before the probe
+    if budget is not None:  # a refused run never invokes the target: first a bound, before the probe
         recent_max_ms = durations.max_duration_ms(function, DURATION_HISTORY_DAYS) if durations else None
         bound = duration_bound(recent_max_ms, original.timeout_s)
-        _refuse_over_budget(tuning.budget_usd, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
+        _refuse_over_budget(budget, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
                             before_probe=f"each taken at {bound.basis}")  # fmt: skip
-    preflight = _preflight(measure, payload, invoker_for(function.region, through))
+    preflight = _preflight(measure, payload, invoker_for(function.region, through), original.log_group_name)
     estimate = estimate_from(preflight)
-    if tuning.budget_usd is not None:
-        _refuse_over_budget(tuning.budget_usd, estimate, sizes)
+    if budget is not None:
+        _refuse_over_budget(budget, estimate, sizes)
     plan = Plan(
         run_id=run_id,
         execution_id=request.execution_id,
@@ -239,16 +260,19 @@ def _deadline(started_at: str | None, max_run_seconds: int | None) -> float | No
 
 
 def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
-    """The target and its processors are within the deployment's reach and are not the tuner's own functions;
-    checked before any of them is read or invoked."""
+    """The target and its processors are within the deployment's reach (its pattern, and an account it names);
+    checked before any of them is read, the payload fetched or anything invoked (whether one is the tuner's own is
+    known once its tags are read, before anything is invoked)."""
     target = tuning.function
-    pattern, stack = settings.target_arn_pattern, settings.stack_name
-    problems = target_problems("lambdaARN", target, pattern, stack)
-    problems += account_problems("lambdaARN", target, settings.tuner_account, settings.target_account_role_name)
+    pattern = settings.target_arn_pattern
+    problems = target_problems("lambdaARN", target, pattern)
+    problems += account_problems(
+        "lambdaARN", target, settings.tuner_account, settings.target_account_role_name, settings.target_account_ids
+    )
     problems += canary_account_problems(tuning, settings.tuner_account)
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is not None:
-            problems += processor_problems(field, parse_function_arn(arn), target, pattern, stack)
+            problems += processor_problems(field, parse_function_arn(arn), target, pattern)
     if problems:
         raise InvalidInputError(problems)
 
@@ -287,11 +311,16 @@ def _reach_target(function: FunctionRef, through: AssumedRole | None, function_f
         raise TargetAccountUnreachableError(f"lambdaARN: {error}") from error
 
 
-def _read_target(control: FunctionControl) -> FunctionConfiguration:
+def _read_target(control: FunctionControl, stack_id: str) -> FunctionConfiguration:
+    """The target as found, refused if it is one of the tuner's own functions (by its stack-id tag)."""
     try:
-        return control.configuration()
+        original, tags = control.configuration_and_tags()
     except TargetNotFoundError as error:  # the same error, so that it is named as every refusal is: by field
         raise TargetNotFoundError(f"lambdaARN: {error}") from error
+    problems = own_function_problems("lambdaARN", parse_function_arn(original.function_arn), tags, stack_id)
+    if problems:
+        raise InvalidInputError(problems)
+    return original
 
 
 def _check_state(original: FunctionConfiguration, control: FunctionControl) -> None:
@@ -337,15 +366,22 @@ def _check_canary(tuning: TuningInput, control: FunctionControl) -> None:
         raise InvalidInputError(problems)
 
 
-def _check_processors(tuning: TuningInput, function_for: Callable[[FunctionRef], FunctionControl]) -> None:
-    """The processors exist (``_check_allowed`` has checked that they are within reach), read, not invoked."""
+def _check_processors(
+    tuning: TuningInput, function_for: Callable[[FunctionRef], FunctionControl], stack_id: str
+) -> None:
+    """The processors exist and are not the tuner's own functions (``_check_allowed`` has checked that they are
+    within reach): read, not invoked."""
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is None:
             continue
+        processor = parse_function_arn(arn)
         try:
-            function_for(parse_function_arn(arn)).configuration()
+            _, tags = function_for(processor).configuration_and_tags()
         except TargetNotFoundError as error:  # a throttle or a denied read is not bad input: it stays what it is
             raise InvalidInputError([f"{field}: {error}"]) from error
+        problems = own_function_problems(field, processor, tags, stack_id)
+        if problems:
+            raise InvalidInputError(problems)
 
 
 def _at_bound(billed_ms: int, original: FunctionConfiguration) -> InvocationReport:
@@ -359,28 +395,31 @@ def _at_bound(billed_ms: int, original: FunctionConfiguration) -> InvocationRepo
     )
 
 
-def _refuse_over_budget(budget: float, estimate: RunCost, sizes: list[int], *, before_probe: str | None = None) -> None:
-    if estimate.total <= budget:
+def _refuse_over_budget(
+    budget: Budget, estimate: RunCost, sizes: list[int], *, before_probe: str | None = None
+) -> None:
+    if estimate.total <= budget.amount_usd:
         return
     counted = f"{estimate.target_invocations} invocations of {len(sizes)} sizes"
     basis = f" before invoking the function ({counted}, {before_probe})" if before_probe else f" ({counted})"
-    raise BudgetExceededError(
-        f"budgetUsd: the run is estimated at up to {usd(estimate.total)}{basis}, above the budget of {usd(budget)}; "
-        "lower num or powerValues, or raise budgetUsd"
-    )
+    raise BudgetExceededError(over_budget_message(budget, estimate.total, basis))
 
 
-def _preflight(measure: MeasureSpec, payload: InlinePayload, invoker: Invoker) -> list[InvocationReport]:
+def _preflight(
+    measure: MeasureSpec, payload: InlinePayload, invoker: Invoker, log_group: str
+) -> list[InvocationReport]:
     """One invocation per distinct payload, at the current configuration: a payload the target rejects fails
-    the run here, before anything is changed."""
+    the run here, before anything is changed. The refusal says how it failed and where the function's own words
+    about it are, never those words."""
     runner = InvocationRunner.for_measuring(measure, invoker)
     reports: list[InvocationReport] = []
     for index, encoded in enumerate(payload.encoded()):
         outcome = runner.run(measure.function.unqualified, encoded)  # $LATEST: the code the run measures
-        if outcome.failure is not None:
+        if (failure := outcome.failure) is not None:
             raise InvalidInputError(
-                [f"{payload.field_of(index)}: the function at its current configuration {outcome.failure.describe()}"]
-            )
+                [f"{payload.field_of(index)}: the function at its current configuration {failure.describe()}; "
+                 f"{where_its_words_are(log_group, failure.request_id)}"]
+            )  # fmt: skip
         if outcome.report is not None:
             reports.append(outcome.report)
     return reports

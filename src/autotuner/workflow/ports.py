@@ -6,6 +6,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from autotuner.domain.automation.alarms import AlarmDefinition
+from autotuner.domain.automation.automatic_runs import ProfileToStore
 from autotuner.domain.automation.canary import VersionFigures
 from autotuner.domain.inputs.arn import FunctionRef
 from autotuner.domain.inputs.scope import AssumedRole
@@ -21,9 +23,11 @@ class VersionInfo(BaseModel):
 
 
 class InvocationResult(BaseModel):
+    """What an invocation answered. The target's error message is not read at all: it is the target's own text,
+    which never reaches the operator's channels (domain/measuring/target_text.py)."""
+
     log_tail_base64: str
     error_type: str | None = None
-    error_message: str = ""
     payload: bytes = b""
 
 
@@ -31,6 +35,10 @@ class FunctionControl(Protocol):
     """Control-plane operations on the target function."""
 
     def configuration(self, qualifier: str | None = None) -> FunctionConfiguration: ...
+    def configuration_and_tags(self) -> tuple[FunctionConfiguration, dict[str, str] | None]:
+        """$LATEST's configuration and the function's tags (None: Lambda did not return them), in one read."""
+        ...
+
     def wait_until_updated(self) -> None: ...
     def update(self, *, memory_mb: int, description: str) -> None: ...
     def publish_version(self, description: str) -> VersionInfo: ...
@@ -49,6 +57,9 @@ class Invoker(Protocol):
 
     def invoke(self, function: str, payload: bytes) -> InvocationResult: ...
 
+
+# A function's tags by its ARN, read in the tuner's own account (None: they could not be read).
+FunctionTags = Callable[[str], dict[str, str] | None]
 
 # A target's control plane and its invoker, reached through the role in its account (None: the tuner's own role).
 FunctionsFor = Callable[[FunctionRef, AssumedRole | None], FunctionControl]
@@ -99,20 +110,24 @@ class Notifier(Protocol):
 
 
 class RunRegistry(Protocol):
-    """One run at a time per function, and the memory of the last successful run (the profiles table)."""
+    """One run at a time per function, the last successful run, and a profile its input asked to store (the
+    profiles table)."""
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None: ...
     def release_run(self, function_arn: str, execution: str) -> bool: ...
     def record_run(
-        self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str
+        self, function_arn: str, power: int | None, execution: str, profile: ProfileToStore | None = None
     ) -> None: ...
 
 
 class StoredProfileView(Protocol):
-    """What the workflow reads of a function's stored profile."""
+    """What the workflow reads of a function's stored profile: only one an operator stored is ever there; an input
+    an older version kept of the last run (``legacy_run_input``) is not one."""
 
     @property
     def profile(self) -> dict[str, Any] | None: ...
+    @property
+    def legacy_run_input(self) -> bool: ...
 
 
 class Profiles(Protocol):
@@ -148,6 +163,16 @@ class RunRecords(Protocol):
     def read(self, execution_id: str) -> RunRecord | None: ...
 
 
+class PendingCleanups(Protocol):
+    """The runs whose record holds no completed clean-up, and whether each one's execution still runs."""
+
+    def pending_cleanups(self) -> list[str]: ...
+
+
+# An execution's status by its ARN (None: Step Functions does not know it).
+ExecutionStatus = Callable[[str], str | None]
+
+
 class MeasurementStore(Protocol):
     """The run's own storage of what each Measure task measured (expiring), so that no invocation's report
     crosses the state machine's state."""
@@ -163,6 +188,14 @@ class CanaryWatch(Protocol):
     def version_figures(
         self, function: FunctionRef, alias: str, version: str, since_epoch_s: float
     ) -> VersionFigures: ...
+
+
+class AlarmSource(Protocol):
+    """CloudWatch's own account of an alarm, in the tuner's account and region: what re-tuning acts on, whatever
+    a message says the alarm is."""
+
+    def alarm(self, name: str) -> AlarmDefinition | None: ...
+    def tags(self, alarm_arn: str) -> dict[str, str]: ...
 
 
 class FunctionLogs(Protocol):

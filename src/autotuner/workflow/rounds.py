@@ -27,6 +27,18 @@ def adaptive_settings(tuning: TuningInput, current_memory_mb: int, preflight_inv
     )
 
 
+def settings_for(plan: Plan) -> AdaptiveSettings:
+    """The adaptive search's settings for a planned run: with the function's timeout and the payload schedule, for
+    the margins and the evidence a choice needs."""
+    return AdaptiveSettings.for_tuning(
+        plan.tuning,
+        current_memory_mb=plan.original.memory_mb,
+        preflight_invocations=plan.preflight_invocations,
+        timeout_s=plan.original.timeout_s,
+        payload_schedule=plan.measure.payload_schedule,
+    )
+
+
 def first(
     tuning: TuningInput, current_memory_mb: int, *, run_id: str, per_batch: int, preflight_invocations: int
 ) -> tuple[Round, str]:
@@ -61,7 +73,7 @@ def following(
     if tuning.search is not SearchMode.ADAPTIVE:
         return NextRound(round=None, reason="", retired_sizes=[])
     step = next_round(
-        adaptive_settings(tuning, plan.original.memory_mb, plan.preflight_invocations),
+        settings_for(plan),
         candidates,
         rounds_done=analysis.rounds,
         invocations_done=analysis.invocations,
@@ -71,6 +83,7 @@ def following(
         balanced_weight=tuning.balanced_weight,
         constraints=tuning.constraints,
         curve=curve,
+        chosen_mb=analysis.decision.chosen_memory_mb if analysis.decision is not None else None,
     )
     revisited = set(step.add) & set(analysis.retired_sizes)
     if revisited:  # their aliases are gone: measuring them again would invoke nothing, or something else

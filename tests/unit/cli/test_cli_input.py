@@ -1,17 +1,30 @@
 """The CLI refuses what the workflow would refuse, in the workflow's words and the CLI's option names, before
 it makes any AWS call; numbers stay numbers; a failed state shows as failed."""
 
-import pytest
+import argparse
+import json
+import os
+from pathlib import Path
 
+import pytest
+from pydantic import BaseModel
+
+import autotuner_cli.demo
+import autotuner_cli.local
 from autotuner.adapters.executions import HistoryEvent
-from autotuner_cli.main import main
+from autotuner.domain.inputs.tuning_input import SearchMode, TuningInput, parse_tuning_input
+from autotuner_cli.input_options import FLATTENED, GivenInput, given_input
+from autotuner_cli.main import aws_environment, build_parser, main
 from autotuner_cli.progress import Progress
 
 
 @pytest.fixture(autouse=True)
 def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """No region, no credentials: a command that reached for AWS would fail with a different error."""
-    for variable in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+    for variable in (
+        "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_PROFILE", "AWS_ENDPOINT_URL",
+    ):  # fmt: skip
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
@@ -81,3 +94,143 @@ def test_states_that_completed_are_ticked() -> None:
         ("MapStateEntered", "Measure"),
     )
     assert Progress.from_history(history).line() == "Plan ✓  Prepare ✓"
+
+
+def given(*arguments: str) -> GivenInput:
+    return given_input(build_parser().parse_args(list(arguments)))
+
+
+def options_of(command: str) -> set[str]:
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {option for action in subparsers.choices[command]._actions for option in action.option_strings}
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def test_every_field_of_the_input_is_an_option_derived_from_the_model() -> None:
+    """A field added to TuningInput (or to one of its objects) gets an option without being listed."""
+    options = options_of("tune")
+    for name, field in TuningInput.model_fields.items():
+        if name == "lambda_arn":
+            continue  # the command's FUNCTION
+        assert flag(name) in options, name
+        nested = field.annotation if isinstance(field.annotation, type) else _model_in(field.annotation)
+        if nested is not None and issubclass(nested, BaseModel):
+            prefix = "" if name in FLATTENED else f"{name}_"
+            assert {flag(prefix + child) for child in nested.model_fields} <= options, name
+
+
+def _model_in(annotation: object) -> type | None:
+    return next((a for a in getattr(annotation, "__args__", ()) if isinstance(a, type) and a is not type(None)), None)
+
+
+def test_only_what_the_user_gave_is_sent_so_the_state_machine_chooses_the_adaptive_search() -> None:
+    assert given("tune", "orders").values == {}
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+    assert parse_tuning_input({"lambdaARN": arn, **given("tune", "orders").values}).search is SearchMode.ADAPTIVE
+    swept = given("tune", "orders", "--num", "7")
+    assert swept.values == {"num": 7}
+    assert parse_tuning_input({"lambdaARN": arn, **swept.values}).search is SearchMode.SWEEP
+
+
+def test_flags_of_every_kind_make_the_inputs_fields() -> None:
+    values = given(
+        "tune", "orders", "--memory", "256,512", "--dry-run", "--no-include-current", "--strategy", "balanced",
+        "--balanced-weight", "0.3", "--allowed-exceptions", "Timeout, Throttled", "--payload", '{"id": 1}',
+        "--max-p95-duration-ms", "800", "--canary", "--canary-weight", "0.2", "--adaptive", "--budget", "0.5",
+    ).values  # fmt: skip
+    assert values == {
+        "powerValues": [256, 512],
+        "dryRun": True,
+        "includeCurrent": False,
+        "strategy": "balanced",
+        "balancedWeight": 0.3,
+        "allowedExceptions": ["Timeout", "Throttled"],
+        "payload": {"id": 1},
+        "constraints": {"maxP95DurationMs": 800.0},
+        "canary": {"weight": 0.2},
+        "search": "adaptive",
+        "budgetUsd": 0.5,
+    }
+
+
+def test_flags_override_the_input_file_field_by_field(tmp_path: Path) -> None:
+    file = tmp_path / "input.json"
+    file.write_text(json.dumps({"lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:other", "num": 20,
+                                "autoOptimize": True, "constraints": {"maxP95DurationMs": 800}}))  # fmt: skip
+    read = given("tune", "orders", "--input", str(file), "--num", "8", "--no-apply", "--max-slowdown", "1.5")
+    assert read.values == {
+        "num": 8,
+        "autoOptimize": False,
+        "constraints": {"maxP95DurationMs": 800, "maxSlowdown": 1.5},
+    }
+    assert read.option_of["num"] == "--num"
+    assert read.option_of["autoOptimize"] == "--no-apply"  # the option typed, not its other name
+
+
+def test_a_problem_names_the_option_typed_or_the_files_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "--power-values (powerValues[0])" in error_of(capsys, "tune", "orders", "--power-values", "lots")
+    assert error_of(capsys, "tune", "orders", "--max-slowdown", "0.5").startswith("error: --max-slowdown: ")
+    file = tmp_path / "input.json"
+    file.write_text(json.dumps({"num": 2}))
+    assert error_of(capsys, "tune", "orders", "--input", str(file)).startswith(
+        f"error: {file}: num: must be at least 5"
+    )
+    file.write_text("[1]")
+    assert error_of(capsys, "tune", "orders", "--input", str(file)) == (
+        f"error: --input {file}: expected a JSON object (the state machine's input)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["demo", "--num", "2"], "error: argument --num: must be from 5 to 1000 (got 2)"),
+        (["demo", "--out", "/proc/nope"], "error: --out /proc/nope: cannot write there"),
+        (["tune", "orders", "--num", "x"], "error: argument --num: invalid int value: 'x'"),
+        (["tune", "orders", "--payload", "{"], "error: argument --payload: --payload is not JSON"),
+        (["local", "--port", "70000"], "error: argument --port: must be from 0 to 65535 (got 70000)"),
+        (["report"], "error: give the run's execution ARN, or --from FILE"),
+        (["report", "arn:x", "--from", "run.json"], "error: give the run's execution ARN or --from FILE, not both"),
+    ],
+)
+def test_argument_errors_are_one_line_and_come_before_anything_runs(
+    arguments: list[str], expected: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def emulator_started(**_: object) -> None:
+        raise AssertionError("the emulator was started before the arguments were checked")
+
+    monkeypatch.setattr(autotuner_cli.demo, "local_aws", emulator_started)
+    monkeypatch.setattr(autotuner_cli.local, "local_aws", emulator_started)
+    try:
+        code = main(arguments)
+    except SystemExit as exited:  # argparse's own errors
+        code = int(exited.code or 0)
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(expected), err
+    assert len(err.splitlines()) == 1, err
+
+
+def test_aws_region_is_read_as_boto3_reads_aws_default_region(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert "no AWS credentials found" in error_of(capsys, "history", "orders")  # not "no AWS region set"
+
+
+def test_account_options_hold_for_the_command_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    arguments = build_parser().parse_args(
+        ["history", "orders", "--profile", "ops", "--endpoint-url", "http://127.0.0.1:4566"]
+    )
+    with aws_environment(arguments):
+        assert os.environ["AWS_PROFILE"] == "ops"
+        assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+        assert os.environ["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert {"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"}.isdisjoint(os.environ)

@@ -24,10 +24,12 @@ from autotuner_local.runtime import LocalContext
 from autotuner_local.template import Resolver, function_properties, load_template, resources_of_type
 from tests.unit.handlers.states import FLEET, TUNER, place, read_path, resolve
 from tests.unit.workflow.memory_ports import (
+    MemoryAlarms,
     MemoryDirectory,
     MemoryFunctionLogs,
     MemoryInvocationCounts,
     MemoryStarter,
+    alarm_as_cloudwatch_holds,
 )
 from tests.unit.workflow.scenario import EXECUTION, World
 
@@ -41,12 +43,14 @@ MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:TunerStateMachine-
 # $$.Execution.StartTime: the execution started a moment ago, so that its deadline (MAX_RUN_SECONDS) lies ahead.
 STARTED_AT = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
+EVENTS = Path(__file__).resolve().parents[3] / "events"
 _TEMPLATE = load_template(Path(__file__).resolve().parents[3] / "template.yaml")
 
 # The deployment: its parameters (the rest at the template's defaults), where it runs and what it created.
 PARAMETERS = {"PowerValues": "128,256,512,1024", "FleetConcurrency": "4"}
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/autotuner/5b6c7d8e-0000-4000-8000-9a8b7c6d5e4f"
 PSEUDO = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
-          "AWS::StackName": "autotuner", "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
+          "AWS::StackName": "autotuner", "AWS::StackId": STACK_ID, "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
 RESOURCES = {"RunsTable": RUNS_TABLE, "ProfilesTable": PROFILES_TABLE, "MeasurementsTable": MEASUREMENTS_TABLE,
              "ResultsTopic": TOPIC, "TunerStateMachine": MACHINE}  # fmt: skip
 
@@ -85,6 +89,19 @@ def _deployed[T](kind: str, asked: str, deployed: str, resource: T) -> T:
     return resource
 
 
+def alarms_the_events_are_about() -> MemoryAlarms:
+    """CloudWatch holding each alarm that an event in events/ reports going into ALARM, as it describes it."""
+    from autotuner.handlers.alarm import read_alarm_changes  # noqa: PLC0415 - a handler module, imported per test
+
+    alarms = MemoryAlarms()
+    for path in sorted(EVENTS.glob("alarm-*.json")):
+        changes, _ = read_alarm_changes(json.loads(path.read_text()))
+        for change in changes:
+            if change.state == "ALARM":
+                alarms.put(alarm_as_cloudwatch_holds(change))
+    return alarms
+
+
 class Deployment:
     """The stack's resources in memory, and its functions' handlers called with a Lambda context."""
 
@@ -94,6 +111,7 @@ class Deployment:
         self.directory = MemoryDirectory(world.functions)
         self.invocation_counts = MemoryInvocationCounts()  # CloudWatch's Invocations, for Notify's monthly saving
         self.logs = MemoryFunctionLogs()
+        self.alarms = alarms_the_events_are_about()  # CloudWatch's: what the alarm subscriber reads back
         self.invokers: list[tuple[str, float]] = []  # what each handler asked of wiring.invoker
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,11 +120,13 @@ class Deployment:
             "function_control": self.function_control,
             "invoker": self.invoker,
             "warming_invoker": lambda: world.invoker,
-            "function_directory": lambda: self.directory,
+            "function_directory": lambda stack: _deployed("stack", stack, STACK_ID, self.directory),
+            "function_tags": self.function_tags,
             "invocation_counts": lambda: self.invocation_counts,
             "payload_source": lambda: world.payloads,
             "duration_history": lambda: world.durations,
             "function_logs": lambda: self.logs,
+            "alarms": lambda _prefix, _tag: self.alarms,
             "notifier": lambda topic: _deployed("topic", topic, TOPIC, world.notifier),
             "run_records": lambda table: _deployed("table", table, RUNS_TABLE, world.records),
             "profiles": lambda table: _deployed("table", table, PROFILES_TABLE, world.registry),
@@ -119,6 +139,10 @@ class Deployment:
 
     def function_control(self, arn: FunctionRef | str, through: AssumedRole | None = None) -> FunctionControl:
         return self.world.functions(parse_function_arn(arn) if isinstance(arn, str) else arn, through)
+
+    def function_tags(self, arn: str) -> dict[str, str] | None:
+        function = self.world.functions.existing(parse_function_arn(arn))
+        return function.configuration_and_tags()[1] if function.exists else {}
 
     def invoker(self, region: str, throttle_base_delay_ms: float, through: AssumedRole | None = None) -> Invoker:
         self.invokers.append((region, throttle_base_delay_ms))

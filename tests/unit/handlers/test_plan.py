@@ -9,9 +9,9 @@ from autotuner.domain.errors import InvalidInputError, RunInProgressError
 from autotuner.handlers import plan
 from autotuner.handlers.observability import UnreadableDocumentError
 from autotuner.handlers.settings import MisconfiguredFunctionError
-from tests.unit.handlers.conftest import RUNS_TABLE, STARTED_AT, Deployment, TunerRun, emitted_metrics
+from tests.unit.handlers.conftest import RUNS_TABLE, STACK_ID, STARTED_AT, Deployment, TunerRun, emitted_metrics
 from tests.unit.handlers.states import TUNER, retried_errors
-from tests.unit.workflow.memory_ports import function_arn
+from tests.unit.workflow.memory_ports import MemoryFunction, function_arn
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET
 
 
@@ -52,12 +52,10 @@ def test_plan_returns_every_slot_of_the_run_document_with_the_deployment_setting
         ({**SWEEP, "num": 2}, None, "num: must be at least 5 (got 2)"),
         (SWEEP, ("TARGET_FUNCTION_ARN_PATTERN", "arn:aws:lambda:us-east-1:123456789012:function:billing-*"),
          "lambdaARN: arn:aws:lambda:us-east-1:123456789012:function:orders is outside the functions this deployment"),
-        ({**SWEEP, "lambdaARN": function_arn("autotuner-PlanFunction-1A2B")}, None,
-         "lambdaARN: autotuner-PlanFunction-1A2B is one of this tuner's own functions (stack autotuner)"),
         ({**SWEEP, "powerValues": [256, 4096]}, ("MAX_MEMORY_MB", "3008"),
          "powerValues[1]: 4096 MB is outside 128-3008 MB"),
     ],
-    ids=["bad-num", "outside-pattern", "own-function", "above-max-memory"],
+    ids=["bad-num", "outside-pattern", "above-max-memory"],
 )  # fmt: skip
 def test_a_refused_input_is_an_invalid_input_error_and_nothing_is_invoked_or_recorded(
     run: TunerRun,
@@ -72,6 +70,17 @@ def test_a_refused_input_is_an_invalid_input_error_and_nothing_is_invoked_or_rec
         run.task("Plan", {"input": tuning_input})
     assert problem in str(raised.value)
     assert "InvalidInputError" not in retried_errors(TUNER["Plan"]), "a refusal is not retried: it is reported"
+    assert run.deployment.world.invoker.calls == []
+    assert run.deployment.world.records.read(EXECUTION) is None
+
+
+def test_one_of_the_stacks_own_functions_is_refused_by_the_stack_id_cloudformation_tagged_it_with(
+    deployment: Deployment, run: TunerRun
+) -> None:
+    own = function_arn("autotuner-ReportFailureFu-1A2B")  # shortened by CloudFormation: no name tells it
+    deployment.world.functions.add(MemoryFunction(own, tags={"aws:cloudformation:stack-id": STACK_ID}))
+    with pytest.raises(InvalidInputError, match="lambdaARN: autotuner-ReportFailureFu-1A2B is one of this tuner's own"):
+        run.task("Plan", {"input": {**SWEEP, "lambdaARN": own}})
     assert run.deployment.world.invoker.calls == []
     assert run.deployment.world.records.read(EXECUTION) is None
 

@@ -21,8 +21,9 @@ from autotuner.domain.automation.savings_ledger import SavingsLedger, ledger_ent
 from autotuner.domain.costs.pricing import Architecture, prices_for_region
 from autotuner.domain.costs.run_cost import RunCost
 from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.decision.evidence import EvidenceRule
 from autotuner.domain.decision.scoring import PricingContext, candidate_stats, difference_test
-from autotuner.domain.decision.selection import Decision, choose, with_trade_offs
+from autotuner.domain.decision.selection import Decision, choose, with_margins, with_trade_offs
 from autotuner.domain.inputs.tuning_input import SearchMode, Trigger, TriggerSource, TuningInput, parse_tuning_input
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measuring.measurement import BatchMeasurement, InvocationFailure
@@ -37,6 +38,7 @@ PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices
 CURVE_PRICING = CurvePricing(prices=PRICING.prices, architecture=PRICING.architecture)
 VISUALIZATION = "https://lambda-power-tuning.show/"
 INVOCATIONS = 20
+TIMEOUT_MS = 30_000.0
 
 
 def arn(name: str) -> str:
@@ -84,9 +86,9 @@ def decide(
     curve: CostCurve | None = None,
 ) -> Decision:
     """The decision as Analyze makes it: the choice (refined by the cost curve, if any), the test on its
-    differences, its trade-offs."""
-    decision = choose(candidates, tuning.strategy, constraints=tuning.constraints)
-    decision = curve_decision(curve, decision, candidates, CURVE_PRICING, tuning.constraints)
+    differences, its trade-offs, its margins (for a function with a 30 s timeout)."""
+    decision = choose(candidates, tuning.strategy, constraints=tuning.constraints, timeout_ms=TIMEOUT_MS)
+    decision = curve_decision(curve, decision, candidates, CURVE_PRICING, tuning.constraints, timeout_ms=TIMEOUT_MS)
     distinction = difference_test(
         decision,
         batches,
@@ -98,11 +100,20 @@ def decide(
         resamples=200,
         curve=curve,
     )
-    return with_trade_offs(
+    traded = with_trade_offs(
         decision.with_distinction(distinction),
         candidates,
         current_memory_mb=current_memory_mb,
         max_slowdown=tuning.constraints.max_slowdown,
+        applies=tuning.applies,
+    )
+    return with_margins(
+        traded,
+        candidates,
+        candidates,
+        tuning.constraints,
+        timeout_ms=TIMEOUT_MS,
+        evidence=EvidenceRule(),
         applies=tuning.applies,
     )
 

@@ -145,7 +145,7 @@ def test_svg_shows_failed_and_excluded_sizes_with_their_reasons() -> None:
     hollow = [c for c in tree.iter(f"{SVG}circle") if c.get("stroke") == REJECTED_COLOUR and c.get("fill") == "#ffffff"]
     assert len(hollow) >= 3  # the excluded size on each of the three series (and the legend)
     legend = {"".join(t.itertext()) for t in tree.iter(f"{SVG}text")}
-    assert {"excluded by a constraint", "failed", "chosen", "current memory"} <= legend
+    assert {"excluded by a constraint or margin", "failed", "chosen", "current memory"} <= legend
 
 
 def test_svg_is_self_contained_and_escapes_the_function_name() -> None:

@@ -10,7 +10,7 @@ from autotuner.domain.inputs.tuning_input import SearchMode
 from autotuner.domain.run.output import SearchSummary
 from autotuner.reports.html import render_html
 from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
-from autotuner.reports.text import outcome_line, summary
+from autotuner.reports.text import margins_line, outcome_line, summary
 from tests.unit.reports import adaptive_output, applied_ledger, failed_output, io_bound_output, tuned_output
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -155,13 +155,14 @@ def test_every_exclusion_is_listed_with_its_reason(report: str) -> None:
     document = parse(report)
     listed = [text_of(li) for li in document.find("li") if li.inside("ul", "excluded")]
     excluded = [e for _, output in RUNS for e in output.decision.excluded]
-    assert len(excluded) == 4
+    assert len(excluded) == 5  # orders-api's 128 MB too: 120 of its 128 MB used, under the memory margin
     for exclusion in excluded:
         assert any(item.startswith(f"{exclusion.memory_mb} MB") and exclusion.reason in item for item in listed)
         assert escape(exclusion.reason) in report
     statuses = [text_of(td) for td in document.find("td", "status")]
     assert any(s.startswith("excluded p95 duration") for s in statuses)
     assert any(s.startswith("failed 1 of 21 invocations ran out of memory") for s in statuses)
+    assert "excluded memory margin: 6.2% free (120 of 128 MB used), under the 10% minMemoryHeadroom" in statuses
 
 
 def test_the_decision_savings_and_run_cost_are_stated(report: str) -> None:
@@ -194,6 +195,42 @@ def test_the_frontier_and_what_the_next_faster_size_would_cost_are_stated(report
     assert f"the next faster option, {option.memory_mb} MB, would cost {option.extra_cost_percent:.1f}% more" in section
     assert "each faster than every cheaper size: " + "; ".join(f"{p.memory_mb} MB" for p in frontier[:1]) in section
     assert all(f"{p.memory_mb} MB {usd(p.cost)}" in section for p in frontier)
+
+
+def test_the_margins_are_stated_in_one_line_with_the_figures_behind_the_choice(report: str) -> None:
+    section = text_of(parse(report).find("section", "run")[0])
+    margins = TUNED.decision.margins
+    assert margins is not None
+    assert margins.memory is not None
+    assert margins.timeout is not None
+    line = margins_line(TUNED)
+    assert line == (
+        f"1,024 MB leaves {margins.memory.free_share:.1%} free over the 180 MB a call used at 256 MB (at least 10%), "
+        f"700% above 128 MB, which ran out of memory; its slowest call took {margins.timeout.slowest_ms:,.0f} ms, "
+        f"{margins.timeout.share:.0%} of the 30 s timeout (at most 80%); 20 calls, 19 warm, behind the choice "
+        "(auto-apply needs 5, 4 warm)."
+    )
+    assert f"Margins {line}" in section
+
+
+def test_with_the_memory_margin_off_the_line_says_so() -> None:
+    output = io_bound_output().model_copy(deep=True)
+    assert output.decision.margins is not None
+    output.decision.margins.min_memory_headroom = 0
+    line = margins_line(output)
+    assert line is not None
+    assert line.startswith("memory margin off (minMemoryHeadroom 0); its slowest call took")
+
+
+def test_with_no_size_fast_enough_the_line_says_what_timeout_would_do() -> None:
+    output = failed_output().model_copy(deep=True)
+    assert output.decision.margins is not None
+    output.decision.margins.timeout_needed_s = 4
+    output.decision.margins.timeout_ms = 3000
+    assert margins_line(output) == (
+        "no size keeps its slowest call under 80% of the 3 s timeout; a timeout of 4 s would make the cheapest of "
+        "them safe."
+    )
 
 
 def test_a_refused_apply_is_stated_with_its_figures() -> None:

@@ -29,7 +29,7 @@ from tests.unit.workflow.memory_ports import (
     function_arn,
 )
 
-EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:lambda-autotuner-tuner:run-1"  # events/ names it
 TARGET = function_arn("orders")
 SWEEP = {"lambdaARN": TARGET, "num": 5, "powerValues": [256, 512]}
 RESAMPLES = 50  # bootstraps of a unit test: enough to exercise them, few enough to be fast

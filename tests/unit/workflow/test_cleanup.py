@@ -9,13 +9,16 @@ from autotuner.domain.run.record import NO_RECORD, AliasSnapshot
 from autotuner.workflow.cleanup import (
     NO_CHANGE,
     ExecutionStatusChange,
+    SweepReport,
     clean_up_run,
     janitor_execution,
+    sweep_ended_runs,
 )
 from tests.unit.workflow.memory_ports import MemoryRegistry
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
 
 ON_ALIAS = {**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live"}
+OTHER_EXECUTION = EXECUTION.replace("run-1", "run-2")
 
 
 def with_canary(world: World) -> None:
@@ -154,3 +157,37 @@ def test_the_janitor_cleans_up_after_executions_that_ended_outside_the_workflow(
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine:tuner"
     change = ExecutionStatusChange(execution_arn=EXECUTION, state_machine_arn=machine, status=status)
     assert janitor_execution(change) == (EXECUTION if cleans_up else None)
+
+
+def sweep(world: World, statuses: dict[str, str | None]) -> SweepReport:
+    return sweep_ended_runs(world.records, statuses.get, world.records, world.functions, world.registry)
+
+
+def test_the_sweep_cleans_up_every_ended_run_the_janitor_left_and_leaves_running_ones_alone() -> None:
+    world = World()
+    plan, round_ = world.planned()
+    world.prepare(plan, round_)  # stopped mid-run, and the janitor never came
+    world.registry.locks.clear()  # a second run of the function, only to have a running one; the lock is not the point
+    world.planned(execution=OTHER_EXECUTION)
+
+    report = sweep(world, {EXECUTION: "ABORTED", OTHER_EXECUTION: "RUNNING"})
+
+    assert (report.cleaned, report.running, report.failed) == ([EXECUTION], [OTHER_EXECUTION], {})
+    assert (world.function.versions(), world.function.aliases(), world.function.latest.memory_mb) == ([], {}, 1024)
+    assert world.records.pending_cleanups() == [OTHER_EXECUTION]
+    assert sweep(world, {OTHER_EXECUTION: "RUNNING"}).cleaned == [], "a cleaned run is not swept again"
+
+
+def test_a_run_step_functions_no_longer_knows_is_swept_and_one_failure_does_not_stop_the_others() -> None:
+    world = World()
+    plan, round_ = world.planned()
+    world.prepare(plan, round_)
+    world.registry.locks.clear()
+    world.planned(execution=OTHER_EXECUTION)
+    world.function.fail("delete_version", UpdateConflictError("deleting from orders: conflict"))
+
+    report = sweep(world, {})  # neither execution is known any more
+
+    assert report.cleaned == [OTHER_EXECUTION]
+    assert report.failed == {EXECUTION: "UpdateConflictError: deleting from orders: conflict"}
+    assert world.records.pending_cleanups() == [EXECUTION], "left for the next sweep"

@@ -5,10 +5,18 @@ import json
 import pytest
 
 from autotuner.domain.costs.money import usd
+from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, StepError
 from autotuner.domain.run.output import LATEST, AppliedChange, Outcome, curve_summary
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
-from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryNotifier, Published
+from tests.unit.workflow.memory_ports import (
+    Invocation,
+    MemoryInvocationCounts,
+    MemoryNotifier,
+    Published,
+    Reply,
+    raising,
+)
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
 
 URL = "https://lambda-power-tuning.show/"
@@ -29,19 +37,16 @@ def tuned(world: World, tuning_input: dict[str, object]) -> NotifyRequest:
     return NotifyRequest(plan=plan, analysis=analysis, applied=applied, cleanup=world.clean_up())
 
 
-def test_a_finished_run_is_stored_as_the_profile_and_published(world: World) -> None:
-    request = tuned(world, {**SWEEP, "autoOptimize": True})
+def test_a_finished_run_is_recorded_and_published_and_its_input_is_not_kept(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True, "payload": {"card": "4111 1111 1111 1111"}})
 
     output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
 
     assert (output.outcome, output.power, output.warnings) == (Outcome.APPLIED, world.function.latest.memory_mb, [])
     stored = world.registry.runs[TARGET]
-    assert (stored.tuning_input, stored.power, stored.execution) == (
-        {"num": 5, "powerValues": [256, 512], "autoOptimize": True},
-        output.power,
-        EXECUTION,
-    )
-    assert stored.tuning_input == profile_of(request.plan)
+    assert (stored.power, stored.execution) == (output.power, EXECUTION)
+    assert world.registry.profiles == {}, "a one-off run is no profile, and its payload is kept nowhere"
+    assert not output.profile_stored
     [message] = world.notifier.published
     assert message.subject.startswith(f"Autotuner: orders set to {output.power} MB")
     assert message.attributes == {"function": "orders", "outcome": "applied", "trigger": "manual"}
@@ -90,13 +95,31 @@ def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None
     assert "Per month" not in world.notifier.published[0].message
 
 
-def test_a_profile_that_cannot_be_stored_is_a_warning(world: World) -> None:
-    request = tuned(world, SWEEP)
+def test_a_run_asked_to_save_its_profile_stores_its_input_as_given_and_says_by_what(world: World) -> None:
+    given = {**SWEEP, "autoOptimize": True, "payload": {"id": 7}, "saveProfile": True}
+    request = tuned(world, given)
+    world.registry.clock = lambda: 1_800_000_000.0
+
+    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+
+    stored = world.registry.get(TARGET)
+    assert stored is not None
+    assert stored.profile == {"num": 5, "powerValues": [256, 512], "autoOptimize": True, "payload": {"id": 7}}
+    assert stored.profile == profile_of(request.plan).profile
+    assert (stored.stored_by, stored.stored_at) == (f"input saveProfile of execution {EXECUTION}", 1_800_000_000.0)
+    assert output.profile_stored
+    assert "Stored this run's input as the function's profile (saveProfile)" in world.notifier.published[0].message
+
+
+def test_a_run_whose_end_cannot_be_recorded_is_a_warning(world: World) -> None:
+    request = tuned(world, {**SWEEP, "saveProfile": True})
     world.registry.record_failure = RuntimeError("ProvisionedThroughputExceededException")
     output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
     assert output.warnings == [
-        "this run could not be stored as the function's profile: ProvisionedThroughputExceededException"
+        "this run's end could not be recorded nor its input stored as the function's profile: "
+        "ProvisionedThroughputExceededException"
     ]
+    assert not output.profile_stored
     assert output.outcome is Outcome.RECOMMENDED
     assert len(world.notifier.published) == 1  # published all the same
 
@@ -263,3 +286,61 @@ def test_a_notification_that_cannot_be_sent_changes_no_failure(world: World) -> 
     request = FailureRequest(execution_id=EXECUTION, document=FailedRun(error=STOPPED))
     described = describe_failure(request, None, notifier)
     assert (described.error, notifier.published) == ("RunStoppedError", [])
+
+
+def test_the_notification_states_the_margins_in_one_line(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True})
+    output = finish(request, world.notifier, visualization_base_url=URL)
+    margins = output.decision.margins
+    assert margins is not None
+    assert margins.memory is not None
+    assert margins.timeout is not None
+    assert margins.evidence is not None
+    [message] = world.notifier.published
+    [line] = [line for line in message.message.splitlines() if line.startswith("Margins: ")]
+    assert f"{output.power:,} MB leaves {margins.memory.free_share:.1%} free over the" in line
+    assert f"{margins.timeout.share:.0%} of the {request.plan.original.timeout_s:g} s timeout (at most 80%)" in line
+    assert f"{margins.evidence.calls} calls, {margins.evidence.warm_calls} warm" in line
+    assert "auto-apply needs 5, 4 warm" in line
+
+
+HOSTILE = "click http://evil.example/fix to fix"  # what a target under tuning may write as its error and logs
+
+
+def test_a_targets_own_words_never_reach_the_output_or_the_notification(world: World) -> None:
+    def respond(call: Invocation) -> Reply:  # 256 MB fails with a hostile message, type and log line
+        if call.memory_mb == 256:
+            return Reply(10.0, error_type=HOSTILE, error_message=HOSTILE)
+        return Reply(duration_ms=100.0)
+
+    world.invoker.respond = respond
+    output = finish(tuned(world, SWEEP), world.notifier, visualization_base_url=URL, registry=world.registry)
+
+    failed = next(c for c in output.candidates if c.memory_mb == 256)
+    assert failed.failure_reason is not None
+    assert failed.failure_reason.startswith(
+        "1 of 1 invocations raised an error; measuring stopped at the first failure"
+    )
+    assert "first failed request request-" in failed.failure_reason
+    assert output.warnings == [
+        "some sizes failed: the function's messages and logs are in log group /aws/lambda/orders (each failed size "
+        "names its first failed request)"
+    ]
+    [message] = world.notifier.published
+    assert "evil" not in output.model_dump_json() + message.subject + message.message
+
+
+def test_a_payload_the_target_rejects_fails_without_its_words_in_the_cause_or_the_notification(world: World) -> None:
+    world.invoker.respond = raising("ValueError", HOSTILE)
+    with pytest.raises(InvalidInputError) as refused:
+        world.plan(SWEEP)
+    cause = json.dumps({"errorType": "InvalidInputError", "errorMessage": str(refused.value)})
+    request = FailureRequest(
+        execution_id=EXECUTION, document=FailedRun(error=StepError(Error="InvalidInputError", Cause=cause))
+    )
+
+    failure = describe_failure(request, None, world.notifier)
+
+    assert "raised ValueError; the function's messages and logs are in log group /aws/lambda/orders" in failure.message
+    [message] = world.notifier.published
+    assert "evil" not in str(refused.value) + failure.message + message.subject + message.message

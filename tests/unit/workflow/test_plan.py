@@ -15,7 +15,8 @@ from autotuner.domain.errors import (
     TargetNotFoundError,
 )
 from autotuner.domain.inputs.arn import parse_function_arn
-from autotuner.domain.inputs.scope import AssumedRole
+from autotuner.domain.inputs.ceilings import RunCeilings
+from autotuner.domain.inputs.scope import STACK_ID_TAG, AssumedRole
 from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 from autotuner.workflow.cleanup import NO_CHANGE
 from autotuner.workflow.plan import LOCK_MARGIN_S, PlanSettings
@@ -51,12 +52,20 @@ def a_canary_in_another_account(world: World) -> tuple[dict[str, Any], PlanSetti
     world.function.publish_version("release 9")
     world.function.restore_alias(AliasSnapshot(name="live", version="1"))
     canary = {**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live", "canary": {}}
-    return canary, PlanSettings(tuner_account="999988887777", target_account_role_name="autotuner-target")
+    return canary, PlanSettings(
+        tuner_account="999988887777", target_account_role_name="autotuner-target", target_account_ids=["123456789012"]
+    )
 
 
 def one_of_the_tuners_own(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
-    own = world.functions.add(MemoryFunction(function_arn("tuner-Plan-1a2b")))
-    return {**SWEEP, "lambdaARN": own.arn.unqualified}, PlanSettings(stack_name="tuner")
+    stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/tuner/1a2b"
+    own = world.functions.add(MemoryFunction(function_arn("tune-Plan-1a2b"), tags={STACK_ID_TAG: stack}))
+    return {**SWEEP, "lambdaARN": own.arn.unqualified}, PlanSettings(stack_id=stack)
+
+
+def a_function_whose_tags_cannot_be_read(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
+    unreadable = world.functions.add(MemoryFunction(function_arn("untold"), tags_readable=False))
+    return {**SWEEP, "lambdaARN": unreadable.arn.unqualified}, None
 
 
 def missing_target(world: World) -> tuple[dict[str, Any], PlanSettings | None]:
@@ -121,7 +130,8 @@ def too_many_batches(world: World) -> tuple[dict[str, Any], PlanSettings | None]
         (outside_the_pattern, InvalidInputError, r"lambdaARN: .*:function:orders is outside the functions", False),
         (in_another_account_without_a_role, InvalidInputError, r"lambdaARN: .* is in account 123456789012, not", False),
         (a_canary_in_another_account, InvalidInputError, r"canary: .* is in account 123456789012, whose alarms", False),
-        (one_of_the_tuners_own, InvalidInputError, r"lambdaARN: tuner-Plan-1a2b is one of this tuner's own", False),
+        (one_of_the_tuners_own, InvalidInputError, r"lambdaARN: tune-Plan-1a2b is one of this tuner's own", False),
+        (a_function_whose_tags_cannot_be_read, InvalidInputError, r"lambdaARN: the tags of untold could not", False),
         (missing_target, TargetNotFoundError, r"^lambdaARN: function nope in us-east-1: not found", False),
         (invalid_num, InvalidInputError, r"num: must be at least 5 \(got 2\)", False),
         (missing_pre_processor, InvalidInputError, r"preProcessorARN: function nope in us-east-1: not found", False),
@@ -129,7 +139,13 @@ def too_many_batches(world: World) -> tuple[dict[str, Any], PlanSettings | None]
         (failed_function, InvalidInputError, r"lambdaARN: the function is in state Failed/Successful", False),
         (missing_alias_in_the_arn, InvalidInputError, r"lambdaARN: alias 'live' does not exist on orders", False),
         (applying_to_an_alias_on_other_code, InvalidInputError, r"autoOptimizeAlias: alias 'live' points to", False),
-        (rejected_payload, InvalidInputError, r"payload: the function .* raised ValueError: bad order", True),
+        (
+            rejected_payload,
+            InvalidInputError,
+            r"payload: the function .* raised ValueError; the function's messages and logs are in log group "
+            r"/aws/lambda/orders, request request-1$",
+            True,
+        ),
         (rejected_weighted_payload, InvalidInputError, r"payload\[1\]: the function .* raised ValueError", True),
         (missing_s3_payload, PayloadNotFoundError, r"payloadS3: s3://payloads/missing.json does not exist", False),
         (rejected_s3_payload, InvalidInputError, r"payloadS3: the function .* raised ValueError", True),
@@ -283,7 +299,9 @@ def test_a_budget_is_checked_again_with_what_the_probe_measured(world: World) ->
 
 
 def test_a_target_in_another_account_is_read_and_recorded_with_the_role_it_is_reached_through(world: World) -> None:
-    settings = PlanSettings(tuner_account="999988887777", target_account_role_name="autotuner-target")
+    settings = PlanSettings(
+        tuner_account="999988887777", target_account_role_name="autotuner-target", target_account_ids=["123456789012"]
+    )
 
     document = world.plan(SWEEP, settings)
 
@@ -314,3 +332,33 @@ def test_an_s3_payload_reaches_measure_by_its_location_and_never_enters_the_stat
     assert document.plan is not None
     assert (document.plan.measure.payloads, document.plan.measure.payload_s3) == (None, "s3://payloads/secret.json")
     assert "4111" not in document.model_dump_json()
+
+
+CEILINGS = PlanSettings(ceilings=RunCeilings(max_budget_usd=10.0, max_invocations=5000, allow_auto_apply=False,
+                                             measure_reserved_concurrency=20))  # fmt: skip
+
+
+def test_a_run_over_the_deployments_budget_ceiling_is_refused_before_the_target_is_invoked(world: World) -> None:
+    tight = PlanSettings(ceilings=RunCeilings(max_budget_usd=0.000001))
+    with pytest.raises(BudgetExceededError, match=r"^MaxRunBudgetUsd: the run is estimated at up to .* before invok"):
+        world.plan({**SWEEP, "budgetUsd": 100.0}, tight)  # the input cannot raise it
+    assert world.invoker.calls == []
+    assert world.records.read(EXECUTION) is None
+
+
+def test_a_run_planned_above_the_invocation_ceiling_is_refused_before_anything_is_invoked(world: World) -> None:
+    with pytest.raises(InvalidInputError, match=r"MaxRunInvocations: the run would invoke the function up to 31 times"):
+        world.plan({**SWEEP, "num": 10}, PlanSettings(ceilings=RunCeilings(max_invocations=30)))
+    assert world.invoker.calls == []
+    assert world.records.read(EXECUTION) is None
+
+
+def test_within_the_ceilings_a_run_that_asked_to_apply_recommends_and_a_parallel_one_is_held_to_the_reservation(
+    world: World,
+) -> None:
+    document = world.plan({**SWEEP, "autoOptimize": True, "parallelInvocation": True, "maxConcurrency": 40}, CEILINGS)
+    assert document.plan is not None
+    assert document.round is not None
+    assert (document.plan.applies, document.plan.measure.max_concurrency) == (False, 20)
+    assert document.round.task_concurrency <= 20
+    assert [w.split(":")[0] for w in document.plan.warnings] == ["autoOptimize", "maxConcurrency"]

@@ -6,6 +6,8 @@ import pytest
 
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.scoring import candidate_stats
+from autotuner.domain.decision.selection import Decision
+from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.inputs.tuning_input import SearchMode
 from autotuner.domain.measuring.measurement import BatchMeasurement
 from autotuner.domain.run.documents import Analysis, Plan
@@ -116,7 +118,8 @@ def test_a_next_round_measures_only_new_sizes_on_new_aliases_and_goes_on_countin
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan, _ = world.planned(ADAPTIVE)
-    analysis = Analysis(rounds=2, candidates=measured(plan, {256: 2, 512: 6}), retired_sizes=[128])
+    decision = Decision(strategy=Strategy.COST, chosen_memory_mb=512, reason="the cheapest so far")
+    analysis = Analysis(rounds=2, candidates=measured(plan, {256: 2, 512: 6}), retired_sizes=[128], decision=decision)
     asked = searching(monkeypatch, SearchRound(add={512: 4, 768: 2}, retire=[128, 256, 3008], reason="closing in"))
 
     step = rounds.following(plan, analysis, [], 0.25)
@@ -131,7 +134,7 @@ def test_a_next_round_measures_only_new_sizes_on_new_aliases_and_goes_on_countin
     assert asked == [
         {"rounds_done": 2, "invocations_done": 8, "spent_usd": 0.25, "retired": [128],
          "strategy": plan.tuning.strategy, "balanced_weight": plan.tuning.balanced_weight,
-         "constraints": plan.tuning.constraints, "curve": None}
+         "constraints": plan.tuning.constraints, "curve": None, "chosen_mb": 512}
     ]  # fmt: skip
 
 

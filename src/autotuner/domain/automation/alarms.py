@@ -272,24 +272,29 @@ def opted_in(alarm_name: str, alarm_tags: dict[str, str] | None, *, name_prefix:
 
 
 class AlarmDefinition(BaseModel):
-    """A metric alarm as CloudWatch describes it: the metric (or metric-math inputs) and the threshold."""
+    """An alarm as CloudWatch describes it: the metric (or metric-math inputs) and the threshold of a metric alarm;
+    a composite alarm watches other alarms, never a metric, so it names no function."""
 
     name: str
     arn: str
     state: str
     reason: str = ""
+    updated: str = Field(default="", description="when it entered its state (StateUpdatedTimestamp, ISO 8601)")
     metrics: list[MetricRef]
     statistic: str | None = Field(default=None, description="e.g. Average, Maximum, p95 (ExtendedStatistic)")
     threshold: float | None = None
     comparison: str | None = None
+    composite: bool = False
 
     @property
     def metric_names(self) -> list[str]:
         return sorted({m.name for m in self.metrics if m.namespace == LAMBDA_NAMESPACE})
 
     def as_change(self) -> AlarmChange:
-        return AlarmChange(alarm_name=self.name, alarm_arn=self.arn, state=self.state, reason=self.reason, time="",
-                           metrics=self.metrics)  # fmt: skip
+        """The alarm's state change as CloudWatch holds it: what re-tuning reads instead of a message's copy."""
+        return AlarmChange(alarm_name=self.name, alarm_arn=self.arn, state=self.state, reason=self.reason,
+                           time=self.updated, metrics=self.metrics, statistic=self.statistic,
+                           threshold=self.threshold)  # fmt: skip
 
 
 def alarm_definition(raw: dict[str, Any]) -> AlarmDefinition:
@@ -308,9 +313,22 @@ def alarm_definition(raw: dict[str, Any]) -> AlarmDefinition:
     statistic = raw.get("ExtendedStatistic") or raw.get("Statistic") or (statistics[0] if statistics else None)
     return AlarmDefinition(
         name=raw["AlarmName"], arn=raw["AlarmArn"], state=raw.get("StateValue", ""),
-        reason=raw.get("StateReason", ""), metrics=metrics, statistic=statistic, threshold=raw.get("Threshold"),
-        comparison=raw.get("ComparisonOperator"),
+        reason=raw.get("StateReason", ""), updated=_iso(raw.get("StateUpdatedTimestamp")), metrics=metrics,
+        statistic=statistic, threshold=raw.get("Threshold"), comparison=raw.get("ComparisonOperator"),
     )  # fmt: skip
+
+
+def composite_alarm_definition(raw: dict[str, Any]) -> AlarmDefinition:
+    """One ``CompositeAlarms`` entry of DescribeAlarms: its rule combines alarms, so it watches no metric."""
+    return AlarmDefinition(
+        name=raw["AlarmName"], arn=raw["AlarmArn"], state=raw.get("StateValue", ""),
+        reason=raw.get("StateReason", ""), updated=_iso(raw.get("StateUpdatedTimestamp")), metrics=[],
+        composite=True,
+    )  # fmt: skip
+
+
+def _iso(timestamp: object) -> str:
+    return timestamp.isoformat() if isinstance(timestamp, datetime) else str(timestamp or "")
 
 
 def _metric_ref(namespace: str, name: str, dimensions: list[dict[str, str]]) -> MetricRef:

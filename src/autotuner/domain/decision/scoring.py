@@ -11,7 +11,7 @@ from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.distinction import Distinction, Metric, MetricSample, distinguish
 from autotuner.domain.decision.selection import Decision
 from autotuner.domain.decision.strategy import rule_for
-from autotuner.domain.measuring.lambda_logs import InvocationReport
+from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.measuring.measurement import BatchMeasurement
 from autotuner.domain.measuring.statistics import bootstrap_interval, summarize, trimmed_mean_estimator
 from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
@@ -65,6 +65,8 @@ def candidate_stats(
         failures=len(measurement.failures),
         failure_reason=_failure_reason(measurement),
         max_memory_used_mb=max((r.max_memory_used_mb for r in [*reports, *measurement.failed_reports]), default=0),
+        out_of_memory=any(f.status is InvocationStatus.OUT_OF_MEMORY for f in measurement.failures),
+        slowest_duration_ms=max((r.duration_ms for r in reports), default=None),
         mean_init_duration_ms=_mean_init(cold),
         total_cost=total_cost,
     )
@@ -161,4 +163,7 @@ def _failure_reason(measurement: BatchMeasurement) -> str | None:
     parts = [f"{n} of {measurement.attempted} invocations {what}" for what, n in counts.most_common()]
     if measurement.stopped_early:
         parts.append("measuring stopped at the first failure")
+    first = next((failure.request_id for failure in measurement.failures if failure.request_id), None)
+    if first is not None:  # where the function's own words about it are; they are never repeated here
+        parts.append(f"first failed request {first}")
     return "; ".join(parts)

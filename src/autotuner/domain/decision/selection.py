@@ -14,9 +14,18 @@ from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.money import usd
-from autotuner.domain.decision.candidate import CandidateStats, Constraints, Exclusion, exclusion_reason
+from autotuner.domain.decision.candidate import CandidateStats, Constraints, Exclusion
 from autotuner.domain.decision.distinction import Distinction, Metric
+from autotuner.domain.decision.evidence import EvidenceRule
 from autotuner.domain.decision.frontier import FrontierPoint, TradeOff, frontier, next_faster, slowdown_refusal
+from autotuner.domain.decision.margins import (
+    Margins,
+    exclusions,
+    joined_refusal,
+    margin_figures,
+    timeout_advice,
+    timeout_needed,
+)
 from autotuner.domain.decision.strategy import Strategy, StrategyRule, estimate, interval, rule_for, summary
 from autotuner.domain.measuring.statistics import ConfidenceInterval
 
@@ -48,6 +57,10 @@ class Decision(CamelModel):
         default=None, description="the next faster frontier size: what it would cost and save beside the choice"
     )
     apply_refusal: str | None = Field(default=None, description="why auto-apply must not apply the choice")
+    margins: Margins | None = Field(
+        default=None,
+        description="the memory and timeout margins and the evidence rule, with the figures behind the choice",
+    )
 
     def with_distinction(self, distinction: Distinction | None) -> "Decision":
         """This decision with the result of the test on its differences."""
@@ -62,19 +75,22 @@ def choose(
     balanced_weight: float = 0.5,
     constraints: Constraints | None = None,
     noise_threshold: float = DEFAULT_NOISE_THRESHOLD,
+    timeout_ms: float | None = None,
+    measured: Sequence[CandidateStats] | None = None,
 ) -> Decision:
-    """The best eligible candidate under ``strategy``, with the reason and every exclusion."""
+    """The best eligible candidate under ``strategy``, with the reason and every exclusion. ``timeout_ms``: the
+    function's timeout, for the timeout margin; ``measured``: every size measured, whose memory use the memory
+    margin reads (default: ``candidates``)."""
     if not 0 <= balanced_weight <= 1:
         raise ValueError(f"balanced_weight must be within [0, 1], got {balanced_weight}")
-    excluded = [
-        Exclusion(memory_mb=c.memory_mb, reason=reason)
-        for c in candidates
-        if (reason := exclusion_reason(c, constraints or Constraints())) is not None
-    ]
-    excluded_sizes = {e.memory_mb for e in excluded}
-    eligible = [c for c in candidates if c.memory_mb not in excluded_sizes]
+    constraints = constraints or Constraints()
+    reasons = exclusions(candidates, constraints, timeout_ms=timeout_ms, measured=measured)
+    excluded = [Exclusion(memory_mb=m, reason=reasons[m]) for m in (c.memory_mb for c in candidates) if m in reasons]
+    eligible = [c for c in candidates if c.memory_mb not in reasons]
     if not eligible:
-        return Decision(strategy=strategy, chosen_memory_mb=None, reason=_nothing_eligible(excluded), excluded=excluded)
+        needed = timeout_needed(candidates, constraints, timeout_ms=timeout_ms, measured=measured)
+        reason = _nothing_eligible(excluded) + timeout_advice(needed, constraints.max_timeout_share)
+        return Decision(strategy=strategy, chosen_memory_mb=None, reason=reason, excluded=excluded)
     rule = rule_for(strategy)
     if rule.minimises is not None and rule.tie_break is not None:
         return _choose_with_tie_break(
@@ -193,7 +209,7 @@ def _nothing_eligible(excluded: list[Exclusion]) -> str:
     if not excluded:
         return "no candidate was measured"
     details = "; ".join(f"{e.memory_mb} MB: {e.reason}" for e in excluded)
-    return f"no candidate meets the constraints ({details})"
+    return f"no candidate meets the constraints and margins ({details})."
 
 
 def with_trade_offs(
@@ -215,4 +231,31 @@ def with_trade_offs(
     refusal = slowdown_refusal(candidates, chosen, current_memory_mb, max_slowdown) if applies else None
     return decision.model_copy(
         update={"frontier": points, "faster_option": next_faster(points, chosen), "apply_refusal": refusal}
+    )
+
+
+def with_margins(
+    decision: Decision,
+    choosable: Sequence[CandidateStats],
+    measured: Sequence[CandidateStats],
+    constraints: Constraints,
+    *,
+    timeout_ms: float | None,
+    evidence: EvidenceRule,
+    applies: bool,
+) -> Decision:
+    """``decision`` with the margins it was made with and the figures behind its choice; when the run applies,
+    refused if the choice lacks the evidence auto-apply needs (beside any other refusal). ``choosable``: the sizes
+    the choice was made among; ``measured``: every size measured."""
+    chosen = next((c for c in measured if c.memory_mb == decision.chosen_memory_mb), None)
+    needed = None
+    if chosen is None:
+        found = timeout_needed(choosable, constraints, timeout_ms=timeout_ms, measured=measured)
+        needed = found[1] if found is not None else None
+    figures = margin_figures(
+        chosen, measured, constraints, timeout_ms=timeout_ms, evidence=evidence, timeout_needed_s=needed
+    )
+    refusal = evidence.refusal(chosen) if applies and chosen is not None else None
+    return decision.model_copy(
+        update={"margins": figures, "apply_refusal": joined_refusal(refusal, decision.apply_refusal)}
     )

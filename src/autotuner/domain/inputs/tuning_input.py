@@ -121,6 +121,9 @@ class TuningInput(CamelModel):
     prices: PriceSheet | None = None
     trigger: Trigger = Field(default_factory=Trigger)
     canary: CanaryConfig | None = Field(default=None, description="apply through a canary on the alias")
+    save_profile: bool = Field(
+        default=False, description="store this input (as given) as the function's profile once the run succeeds"
+    )
 
     @property
     def function(self) -> FunctionRef:
@@ -204,7 +207,23 @@ def read_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> Re
     tuning = parsed.model_copy(
         update={"power_values": sizes, "num": 1 if parsed.dry_run else parsed.num, "max_memory_mb": max_memory}
     )
-    return ReadInput(tuning=tuning, warnings=reading.warnings)
+    return ReadInput(tuning=tuning, warnings=[*reading.warnings, *_margins_off(tuning.constraints)])
+
+
+def _margins_off(constraints: Constraints) -> list[str]:
+    """A margin turned off runs as asked, and the output says what that risks."""
+    warnings: list[str] = []
+    if constraints.min_memory_headroom == 0:
+        warnings.append(
+            "constraints.minMemoryHeadroom: 0 turns the memory margin off: a size may be chosen with no memory free "
+            "over what its calls used, or right above a size that ran out of memory"
+        )
+    if constraints.max_timeout_share == 1:
+        warnings.append(
+            "constraints.maxTimeoutShare: 1 turns the timeout margin off: a size may be chosen whose slowest call "
+            "came right up to the function's timeout"
+        )
+    return warnings
 
 
 def _json_type(value: object) -> str:
@@ -252,6 +271,11 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
         problems += _qualifier_problems(tuning, function)
     if tuning.canary is not None and not (tuning.auto_optimize and tuning.apply_alias):
         problems.append("canary: applies to an alias; set autoOptimize and autoOptimizeAlias (or alias the lambdaARN)")
+    if tuning.save_profile and tuning.dry_run:
+        problems.append(
+            "saveProfile: a dry run's input would make every automatic run a dry run; store the profile from a run "
+            "without dryRun, or with `autotuner profile set`"
+        )
     if tuning.search is SearchMode.ADAPTIVE and (tuning.parallel_invocation or tuning.only_cold_starts):
         problems.append(
             "search: the adaptive search compares warm invocations made one at a time; drop parallelInvocation "

@@ -18,7 +18,7 @@ from autotuner.domain.costs.run_cost import RunCost
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.scoring import PricingContext
 from autotuner.domain.decision.selection import Decision
-from autotuner.domain.inputs.arn import FunctionRef
+from autotuner.domain.inputs.arn import FunctionRef, function_name_of
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.inputs.tuning_input import Trigger, TuningInput
 from autotuner.domain.measuring.measurement import MeasuredTask
@@ -42,6 +42,12 @@ class FunctionConfiguration(CamelModel):
     state: str | None = None
     last_update_status: str | None = None
     snap_start: bool = False
+    log_group: str = Field(default="", description="where its logs go (LoggingConfig); empty: Lambda's default")
+
+    @property
+    def log_group_name(self) -> str:
+        """Where the function's own words are: its messages and logs, which the tuner never repeats."""
+        return self.log_group or f"/aws/lambda/{function_name_of(self.function_arn)}"
 
 
 class TunerPricing(CamelModel):

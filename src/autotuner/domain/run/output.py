@@ -147,6 +147,9 @@ class TuningOutput(CamelModel):
     search: SearchSummary | None = None
     trigger: Trigger = Field(default_factory=Trigger)
     canary: CanaryCheck | None = Field(default=None, description="the canary's verdict and the figures behind it")
+    profile_stored: bool = Field(
+        default=False, description="this run's input was stored as the function's profile (saveProfile)"
+    )
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -6,8 +6,9 @@ import math
 from collections.abc import Sequence
 
 from autotuner.domain.costs.money import usd
-from autotuner.domain.decision.candidate import CandidateStats, Constraints, exclusion_reason
+from autotuner.domain.decision.candidate import CandidateStats, Constraints
 from autotuner.domain.decision.cost_interval import expected_cost_interval
+from autotuner.domain.decision.margins import exclusions, memory_edge_mb, timeout_margin_reason
 from autotuner.domain.decision.selection import Decision
 from autotuner.domain.decision.strategy import rule_for
 from autotuner.domain.measuring.measurement import BatchMeasurement
@@ -34,12 +35,32 @@ def warm_durations(measurements: Sequence[BatchMeasurement]) -> dict[int, list[f
     return durations
 
 
-def curve_range(settings: AdaptiveSettings, candidates: Sequence[CandidateStats]) -> tuple[int, int] | None:
-    """The sizes the curve may choose from: above the highest failure below the working sizes (a memory floor
-    lies somewhere between it and the next size that worked, so nothing in between is known to work), below any
-    failure above them."""
-    failed = [c.memory_mb for c in candidates if c.failure_reason is not None]
-    working = sorted(c.memory_mb for c in candidates if c.failure_reason is None and c.cost is not None)
+def curve_range(
+    settings: AdaptiveSettings, candidates: Sequence[CandidateStats], constraints: Constraints | None = None
+) -> tuple[int, int] | None:
+    """The sizes the curve may choose from: above the highest failure or size too slow for the timeout margin
+    below the working sizes (a floor lies somewhere between it and the next size that worked, so nothing in
+    between is known to work), at least the lowest size the memory margin allows, and below any failure above."""
+    constraints = constraints or Constraints()
+    slow = {
+        c.memory_mb
+        for c in candidates
+        if timeout_margin_reason(c, constraints.max_timeout_share, settings.timeout_ms) is not None
+    }
+    span = _working_span(settings, candidates, slow)
+    edge = memory_edge_mb(candidates, constraints.min_memory_headroom)
+    if span is None or edge is None or edge <= span[0]:
+        return span
+    return edge, max(edge, span[1])
+
+
+def _working_span(
+    settings: AdaptiveSettings, candidates: Sequence[CandidateStats], blocked: set[int]
+) -> tuple[int, int] | None:
+    """From the lowest working size above the highest failure (or ``blocked`` size) below the working ones, to the
+    highest working size below any failure above it; the settings' bounds where there is no such failure."""
+    failed = {c.memory_mb for c in candidates if c.failure_reason is not None} | blocked
+    working = sorted(c.memory_mb for c in candidates if c.memory_mb not in failed and c.cost is not None)
     if not working:
         return None
     below = [f for f in failed if f < working[-1]]
@@ -57,15 +78,17 @@ def search_curve(
     *,
     seed: int,
     resamples: int,
+    constraints: Constraints | None = None,
 ) -> CostCurve | None:
-    """The cost curve over the sizes the search may choose from, fitted to every size measured there; None with
+    """The cost curve over the sizes the search may choose from, fitted to every size measured between the
+    failures around them (a size the margins exclude still tells the curve how the function runs); None with
     fewer than four of them. Its band is kept at every size measured in the range too (a report draws the curve
     through them)."""
-    span = curve_range(settings, candidates)
-    if span is None:
+    span, fitted = curve_range(settings, candidates, constraints), _working_span(settings, candidates, set())
+    if span is None or fitted is None:
         return None
     lowest, highest = span
-    durations = {m: d for m, d in warm_durations(measurements).items() if lowest <= m <= highest}
+    durations = {m: d for m, d in warm_durations(measurements).items() if fitted[0] <= m <= fitted[1]}
     return fit_cost_curve(
         durations,
         pricing,
@@ -132,12 +155,15 @@ def curve_decision(
     candidates: Sequence[CandidateStats],
     pricing: CurvePricing,
     constraints: Constraints | None = None,
+    *,
+    timeout_ms: float | None = None,
 ) -> Decision:
     """The cost strategy's choice over every MB: the curve's cheapest size when the curve fits and that size was
-    measured, works, meets the constraints and measured as the curve predicted; otherwise ``decision`` (the
-    choice among measured sizes), with the reason the curve was not used."""
+    measured, works, meets the constraints and the margins and measured as the curve predicted; otherwise
+    ``decision`` (the choice among measured sizes), with the reason the curve was not used."""
     if curve is None or not rule_for(decision.strategy).curve_decides:
         return decision
+    reasons = exclusions(candidates, constraints or Constraints(), timeout_ms=timeout_ms)
     optimum = curve.optimum_mb
     chosen = next((c for c in candidates if c.memory_mb == optimum), None)
     predicted = f"{optimum} MB at {usd(curve.optimum_cost)} per invocation"
@@ -146,7 +172,7 @@ def curve_decision(
     if chosen is None or chosen.duration_ms is None or not chosen.warm_invocations:
         unmeasured = f"the cost curve predicts the cheapest at {predicted}, not yet measured"
         return _curve_ranked(curve, decision, candidates, pricing, unmeasured) or _fall_back(decision, unmeasured)
-    excluded = exclusion_reason(chosen, constraints or Constraints())
+    excluded = reasons.get(optimum)
     if excluded is not None:
         return _fall_back(decision, f"the cost curve's cheapest size {optimum} MB cannot be chosen: {excluded}")
     miss = _confirmation_miss(curve, chosen)
@@ -156,7 +182,7 @@ def curve_decision(
         c.memory_mb
         for c in sorted(candidates, key=lambda c: c.memory_mb)
         if c.memory_mb != optimum
-        and exclusion_reason(c, constraints or Constraints()) is None
+        and c.memory_mb not in reasons
         and curve.cost(c.memory_mb, pricing)
         <= max(curve.optimum_band.high, curve.optimum_cost * (1 + curve.noise_threshold))
     ]

@@ -9,6 +9,7 @@ from enum import IntEnum
 
 from autotuner.domain.decision.candidate import CandidateStats, Constraints, exclusion_reason
 from autotuner.domain.decision.distinction import Metric
+from autotuner.domain.decision.margins import exclusions, memory_edge_mb, timeout_margin_reason, worked
 from autotuner.domain.decision.selection import choose
 from autotuner.domain.decision.strategy import StrategyRule, estimate, interval, summary
 
@@ -29,7 +30,15 @@ class Landscape:
 
     eligible: list[CandidateStats]  # by memory, as choose sees them
     confirmed: list[CandidateStats]  # eligible with at least one warm sample, by memory
-    blocked: list[int]  # sizes that failed or broke a constraint
+    blocked: list[int]  # sizes that failed or broke a constraint or a margin
+    memory_blocked: list[int]  # of those, the ones the memory margin decides: out of memory, or too little free
+    out_of_memory: list[int]  # sizes that ran out of memory
+    worked: list[int]  # sizes measured without a failure, eligible or not
+    most_used_mb: int  # the most memory a call used at a size that worked
+    memory_edge: int | None  # the smallest size the memory margin allows; None with it off
+    headroom: float  # minMemoryHeadroom
+    timeout_limit_ms: float | None  # the slowest call a size may have: maxTimeoutShare of the timeout
+    measured: dict[int, CandidateStats]  # every size measured, eligible or not
     objective: dict[int, float]
     best: CandidateStats
     focus: int  # the size exploration centres on
@@ -62,9 +71,15 @@ class Landscape:
 
 
 def read_landscape(
-    candidates: Sequence[CandidateStats], rule: StrategyRule, balanced_weight: float, constraints: Constraints
+    candidates: Sequence[CandidateStats],
+    rule: StrategyRule,
+    balanced_weight: float,
+    constraints: Constraints,
+    *,
+    timeout_ms: float | None = None,
 ) -> Landscape | None:
-    eligible = sorted((c for c in candidates if exclusion_reason(c, constraints) is None), key=lambda c: c.memory_mb)
+    reasons = exclusions(candidates, constraints, timeout_ms=timeout_ms)
+    eligible = sorted((c for c in candidates if c.memory_mb not in reasons), key=lambda c: c.memory_mb)
     if not eligible:
         return None
     confirmed = [c for c in eligible if c.warm_invocations > 0] or eligible
@@ -75,16 +90,43 @@ def read_landscape(
         # choose picks the cheapest size as fast as the fastest: the knee where more memory stops helping.
         focus = choose(confirmed, rule.strategy).chosen_memory_mb or focus
     noise = pooled_noise(eligible, rule)
+    headroom = constraints.min_memory_headroom
     return Landscape(
         eligible=eligible,
         confirmed=confirmed,
-        blocked=sorted(c.memory_mb for c in candidates if exclusion_reason(c, constraints) is not None),
+        blocked=sorted(reasons),
+        memory_blocked=_memory_blocked(candidates, reasons, constraints, timeout_ms) if headroom > 0 else [],
+        out_of_memory=sorted(c.memory_mb for c in candidates if c.out_of_memory),
+        worked=[c.memory_mb for c in worked(candidates)],
+        most_used_mb=max((c.max_memory_used_mb for c in worked(candidates)), default=0),
+        memory_edge=memory_edge_mb(candidates, headroom),
+        headroom=headroom,
+        timeout_limit_ms=constraints.max_timeout_share * timeout_ms if timeout_ms else None,
+        measured={c.memory_mb: c for c in candidates},
         objective=objective,
         best=best,
         focus=focus,
         tie_bound=_tie_bound(best, rule),
         noise=noise,
         rule=rule,
+    )
+
+
+def _memory_blocked(
+    candidates: Sequence[CandidateStats], reasons: dict[int, str], constraints: Constraints, timeout_ms: float | None
+) -> list[int]:
+    """Excluded sizes that ran out of memory, or that only the memory margin excludes."""
+    return sorted(
+        c.memory_mb
+        for c in candidates
+        if c.memory_mb in reasons
+        and (
+            c.out_of_memory
+            or (
+                exclusion_reason(c, constraints) is None
+                and timeout_margin_reason(c, constraints.max_timeout_share, timeout_ms) is None
+            )
+        )
     )
 
 
@@ -128,15 +170,22 @@ class Kind(IntEnum):
 
     BOUNDARY = 1  # a new size between a failure and the best
     CONFIRM = 2  # warm samples for the lowest size known to work above a failure
-    OPTIMUM = 3  # the cost curve's cheapest size: measured before it can be chosen
-    PICKABLE = 4  # a rival choose would take for speed though it may cost more
-    CURVE = 5  # a new size along the curve: where it bottoms out, where resampled curves put it, or a knee
-    NEIGHBOUR = 6  # a neighbour of the best that might be cheaper
-    BEST = 7  # the best, up to the samples it needs
+    EDGE = 3  # the smallest size the memory margin allows, measured up to the evidence a choice needs
+    OPTIMUM = 4  # the cost curve's cheapest size: measured before it can be chosen
+    PICKABLE = 5  # a rival choose would take for speed though it may cost more
+    CURVE = 6  # a new size along the curve: where it bottoms out, where resampled curves put it, or a knee
+    NEIGHBOUR = 7  # a neighbour of the best that might be cheaper
+    BEST = 8  # the best, up to the samples it needs
+    EVIDENCE = 9  # the choice, up to the calls auto-apply needs
 
     @property
     def new(self) -> bool:
-        return self in (Kind.BOUNDARY, Kind.OPTIMUM, Kind.CURVE)
+        return self in (Kind.BOUNDARY, Kind.EDGE, Kind.OPTIMUM, Kind.CURVE)
+
+    @property
+    def measured_at_once(self) -> bool:
+        """A new size that gets all the calls a choice needs in one round, so it may come last."""
+        return self in (Kind.EDGE, Kind.OPTIMUM)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,14 @@ and top-ups for the best and the rivals that could still change the answer."""
 import math
 
 from autotuner.domain.decision.candidate import CandidateStats
+from autotuner.domain.decision.margins import size_leaving_free
 from autotuner.domain.search.landscape import Z_95, Kind, Landscape, Work
 from autotuner.domain.search.settings import AdaptiveSettings
 
 # Sizes nearer than this ratio to the best tell its slope apart from noise poorly.
 SLOPE_MIN_RATIO = 1.2
+# A memory floor is pinned to within this share of the memory margin.
+FLOOR_RESOLUTION = 0.5
 
 
 def boundary_work(
@@ -18,23 +21,118 @@ def boundary_work(
     """Between the nearest failed size and the nearest working one (on either side of the focus), when the
     objective changes enough with memory for the floor to matter: probes while the gap is wider than worth
     resolving and rounds remain; then warm samples for the working size. Confirming earlier would be wasted when
-    the floor moves, and would leave a measured size just above it for choose's speed tie-break to take."""
-    probes: list[Work] = []
-    confirms: list[Work] = []
+    the floor moves, and would leave a measured size just above it for choose's speed tie-break to take. With the
+    memory margin on, a memory floor is ``memory_floor_work``'s."""
+    probes, confirms = memory_floor_work(settings, landscape, unavailable, retired, rounds_left)
     for blocked, working in boundaries(landscape):
         resolution = _boundary_resolution(settings, landscape, blocked)
         gap = abs(working - blocked)
-        if gap > resolution and rounds_left > 0:
-            count = _probes_needed(gap / resolution, rounds_left, settings.boundary_probes)
-            why = f"between {blocked} MB, which failed, and {working} MB, which worked"
+        # next to a size too slow for the timeout margin, probing ends a round early: the edge is measured after
+        horizon = rounds_left - 1 if _timeout_edge(landscape, blocked, working) is not None else rounds_left
+        if gap > resolution and horizon > 0:
+            count = _probes_needed(gap / resolution, horizon, settings.boundary_probes)
+            why = f"between {blocked} MB, which failed or is excluded, and {working} MB, which worked"
             probes += [
                 Work(Kind.BOUNDARY, size, settings.probe_invocations, why)
                 for size in _even_points(blocked, working, count)
                 if settings.allows(size) and size not in unavailable
             ]
         elif not landscape.is_confirmed(working) and working not in retired:
-            confirms.append(Work(Kind.CONFIRM, working, settings.step_invocations, "the nearest size to work"))
+            confirms += _confirmation(settings, landscape, blocked, working, unavailable)
     return probes, confirms
+
+
+def _confirmation(
+    settings: AdaptiveSettings, landscape: Landscape, blocked: int, working: int, unavailable: set[int]
+) -> list[Work]:
+    """Warm samples for the nearest size to work; but next to a size too slow for the timeout margin, a size far
+    enough above it for the slowest of a choice's calls to stay under the margin (``_timeout_edge``): the nearest
+    probe passed on one call, and more calls there would likely find a slower one."""
+    edge = _timeout_edge(landscape, blocked, working)
+    if edge is None or edge <= working:
+        return [Work(Kind.CONFIRM, working, settings.step_invocations, "the nearest size to work")]
+    at_edge = landscape.measured.get(edge)
+    confirmed = [c for c in landscape.confirmed if working < c.memory_mb <= edge]
+    if confirmed or (at_edge is None and edge in unavailable) or not settings.allows(edge):
+        return []
+    why = "where the slowest of a choice's calls should stay under the timeout margin"
+    kind = Kind.EDGE if at_edge is None else Kind.CONFIRM
+    return [Work(kind, edge, settings.evidence.calls_needed(at_edge), why)]
+
+
+def _timeout_edge(landscape: Landscape, blocked: int, working: int) -> int | None:
+    """Above a size too slow for the timeout margin, the size where a call two standard deviations slow still
+    stays under it: the calls' duration interpolated in log-log between the two sizes (durations shrink with
+    memory as a power of it, at most in proportion). None when ``blocked`` is not slow, or memory does not help."""
+    limit = landscape.timeout_limit_ms
+    slow, fast = landscape.measured.get(blocked), landscape.measured.get(working)
+    if limit is None or slow is None or fast is None or blocked >= working:
+        return None
+    slow_ms, fast_ms = slow.slowest_call_ms, fast.slowest_call_ms
+    if slow_ms is None or fast_ms is None or slow_ms <= limit or fast_ms >= slow_ms:
+        return None
+    power = min(1.0, math.log(slow_ms / fast_ms) / math.log(working / blocked))
+    wanted = fast_ms * math.exp(2 * landscape.noise)
+    return math.ceil(working * (wanted / limit) ** (1 / power)) if wanted > limit else working
+
+
+def memory_floor_work(
+    settings: AdaptiveSettings, landscape: Landscape, unavailable: set[int], retired: set[int], rounds_left: int
+) -> tuple[list[Work], list[Work]]:
+    """Under the memory margin a size is chosen only that share above the largest size that ran out of memory, and
+    with that share free over the most memory a call used. So the floor is pinned only where a failure would move
+    the choice above what the memory used already asks for, and only as finely as half the margin (the choice then
+    lies at least half the margin above the true floor), one invocation per probe. Then
+    the smallest size the margin allows is measured, with the calls a choice needs, rather than whichever size
+    happened to work: when the cost rises with memory above it (no size measured below the best), and otherwise
+    with a new size's first invocations, as one more size for the curve (it stands for the smallest size of the
+    first pass when the margin excludes that)."""
+    if landscape.headroom <= 0:
+        return [], []
+    probes = _floor_probes(settings, landscape, unavailable, rounds_left)
+    edge = landscape.memory_edge
+    if probes or edge is None or not settings.allows(edge):
+        return probes, []
+    at_edge = next((c for c in landscape.eligible if c.memory_mb == edge), None)
+    if (at_edge is None and edge in unavailable) or edge in retired:
+        return probes, []
+    why = f"the smallest size the {landscape.headroom:.0%} memory margin allows"
+    if any(c.memory_mb < landscape.focus and c.memory_mb != edge for c in landscape.confirmed):
+        # the cost falls with memory above it, or seems to: the edge is one more size for the curve, once
+        explore = at_edge is None and all(c.memory_mb > edge for c in landscape.eligible)
+        return probes, [Work(Kind.EDGE, edge, settings.initial_invocations, why)] if explore else []
+    needed = settings.evidence.calls_needed(at_edge)
+    return probes, [Work(Kind.EDGE if at_edge is None else Kind.CONFIRM, edge, needed, why)] if needed else []
+
+
+def _floor_probes(
+    settings: AdaptiveSettings, landscape: Landscape, unavailable: set[int], rounds_left: int
+) -> list[Work]:
+    """Probes between the largest size below the focus that ran out of memory and the next size that worked, only
+    above the sizes whose failure the margin over the memory used already covers: the first right there (when it
+    works, nothing below it can move the choice), the rest evenly above it, finished a round before the others so
+    that the margin's edge is measured in time."""
+    below = [m for m in landscape.out_of_memory if m < landscape.focus]
+    above = [m for m in landscape.worked if below and m > below[-1]]
+    horizon = rounds_left - 1
+    if not below or not above or horizon <= 0:
+        return []
+    failed, working = below[-1], above[0]
+    covered = math.floor(size_leaving_free(landscape.most_used_mb, landscape.headroom) / (1 + landscape.headroom))
+    start = max(failed, covered)
+    resolution = max(1.0, failed * landscape.headroom * FLOOR_RESOLUTION)
+    if working - start <= resolution:
+        return []
+    count = _probes_needed((working - start) / resolution, horizon, settings.boundary_probes)
+    points = _even_points(start, working, count)
+    if start == covered > failed:
+        points = [covered, *_even_points(start, working, count - 1)]
+    why = f"between {failed} MB, which ran out of memory, and {working} MB, which worked"
+    return [
+        Work(Kind.BOUNDARY, size, settings.probe_invocations, why)
+        for size in points
+        if settings.allows(size) and size not in unavailable
+    ]
 
 
 def _probes_needed(ratio: float, rounds_left: int, most: int) -> int:
@@ -45,15 +143,17 @@ def _probes_needed(ratio: float, rounds_left: int, most: int) -> int:
 
 
 def boundaries(landscape: Landscape) -> list[tuple[int, int]]:
-    """(failed size, nearest working size) pairs: below the focus and above it."""
+    """(failed or excluded size, nearest working size) pairs: below the focus and above it; not the sizes the
+    memory margin decides (``memory_floor_work``)."""
     focus = landscape.focus
     working = [c.memory_mb for c in landscape.eligible]
+    blocked = [b for b in landscape.blocked if b not in landscape.memory_blocked]
     pairs: list[tuple[int, int]] = []
-    below = [b for b in landscape.blocked if b < focus]
-    if below:
+    below = [b for b in blocked if b < focus]
+    if below and any(w > below[-1] for w in working):
         pairs.append((below[-1], min(w for w in working if w > below[-1])))
-    above = [b for b in landscape.blocked if b > focus]
-    if above:
+    above = [b for b in blocked if b > focus]
+    if above and any(w < above[0] for w in working):
         pairs.append((above[0], max(w for w in working if w < above[0])))
     return pairs
 

@@ -3,6 +3,7 @@
 from pydantic import ConfigDict, Field, model_validator
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.decision.evidence import EvidenceRule
 from autotuner.domain.decision.selection import DEFAULT_NOISE_THRESHOLD
 from autotuner.domain.inputs.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.inputs.tuning_input import TuningInput
@@ -43,9 +44,13 @@ class AdaptiveSettings(CamelModel):
         default=0, ge=0, description="Plan's probe of the current configuration: counted against max_invocations"
     )
     confirm_invocations: int = Field(
-        default=4, ge=2, le=100, description="for the cost curve's cheapest size when it was not measured"
+        default=5, ge=2, le=100, description="for the cost curve's cheapest size when it was not measured"
     )
-    min_optimum_samples: int = Field(default=3, ge=1, le=200, description="warm samples at the curve's optimum")
+    min_optimum_samples: int = Field(default=4, ge=1, le=200, description="warm samples at the curve's optimum")
+    timeout_ms: float | None = Field(default=None, gt=0, description="the function's timeout, for its margin")
+    evidence: EvidenceRule = Field(
+        default_factory=EvidenceRule, description="what the choice needs to be applied: measured up to it last"
+    )
 
     @model_validator(mode="after")
     def _range_is_ordered(self) -> "AdaptiveSettings":
@@ -58,10 +63,17 @@ class AdaptiveSettings(CamelModel):
 
     @classmethod
     def for_tuning(
-        cls, tuning: TuningInput, *, current_memory_mb: int | None = None, preflight_invocations: int = 0
+        cls,
+        tuning: TuningInput,
+        *,
+        current_memory_mb: int | None = None,
+        preflight_invocations: int = 0,
+        timeout_s: float | None = None,
+        payload_schedule: list[int] | None = None,
     ) -> "AdaptiveSettings":
         """Settings for a parsed workflow input; the current memory is measured too when the input asks for it
-        (the savings are computed against it). Plan's probe counts toward the invocation cap."""
+        (the savings are computed against it). Plan's probe counts toward the invocation cap. ``timeout_s`` and
+        ``payload_schedule``: the function's timeout and the plan's payloads, for the margins and the evidence."""
         include = [current_memory_mb] if tuning.include_current and current_memory_mb is not None else []
         return cls(
             max_memory_mb=tuning.max_memory_mb or MAX_MEMORY_MB,
@@ -70,6 +82,8 @@ class AdaptiveSettings(CamelModel):
             budget_usd=tuning.budget_usd,
             include_sizes=include,
             preflight_invocations=preflight_invocations,
+            timeout_ms=timeout_s * 1000 if timeout_s else None,
+            evidence=EvidenceRule(payload_schedule=payload_schedule, only_cold_starts=tuning.only_cold_starts),
         )
 
     @property

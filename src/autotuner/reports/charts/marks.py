@@ -178,7 +178,7 @@ def legend_entries(
     if PointStatus.CHOSEN in statuses:
         entries.append(LegendEntry(Symbol.SWATCH, CHOSEN_COLOUR, "chosen"))
     if PointStatus.EXCLUDED in statuses:
-        entries.append(LegendEntry(Symbol.HOLLOW, REJECTED_COLOUR, "excluded by a constraint"))
+        entries.append(LegendEntry(Symbol.HOLLOW, REJECTED_COLOUR, "excluded by a constraint or margin"))
     if PointStatus.FAILED in statuses:
         entries.append(LegendEntry(Symbol.CROSS, REJECTED_COLOUR, FAILED_LABEL))
     if any(p.cold_only for p in points):

@@ -88,7 +88,7 @@ def test_constraints_exclude_with_reasons() -> None:
     reasons = {e.memory_mb: e.reason for e in decision.excluded}
     assert reasons[128] == "p95 duration 900 ms exceeds the maximum of 500 ms"
     assert reasons[3008] == "cost $0.00000900 per invocation exceeds the maximum of $0.00000500"
-    assert reasons[256] == "memory headroom 6% (240 of 256 MB used) is below the minimum of 20%"
+    assert reasons[256] == "memory margin: 6.2% free (240 of 256 MB used), under the 20% minMemoryHeadroom"
 
 
 def test_failed_candidates_are_excluded_and_no_candidate_is_a_result_not_an_exception() -> None:
@@ -96,8 +96,8 @@ def test_failed_candidates_are_excluded_and_no_candidate_is_a_result_not_an_exce
     decision = choose([failed, candidate(256, 1e-6, 900)], constraints=Constraints(max_p95_duration_ms=100))
     assert decision.chosen_memory_mb is None
     assert decision.reason == (
-        "no candidate meets the constraints (128 MB: failed: 3 of 3 invocations timed out; "
-        "256 MB: p95 duration 900 ms exceeds the maximum of 100 ms)"
+        "no candidate meets the constraints and margins (128 MB: failed: 3 of 3 invocations timed out; "
+        "256 MB: p95 duration 900 ms exceeds the maximum of 100 ms)."
     )
 
 

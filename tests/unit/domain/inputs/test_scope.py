@@ -2,52 +2,67 @@ import pytest
 
 from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.inputs.scope import (
+    STACK_ID_TAG,
     AssumedRole,
     account_problems,
     is_stack_function,
+    own_function_problems,
     processor_problems,
+    stack_name_of,
     target_problems,
     target_role,
 )
 
-STACK = "lambda-autotuner"
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/serverlessrepo-lambda-autotuner/0f1e2d3c"
 HERE = "arn:aws:lambda:us-east-1:123456789012:function:*"
 ORDERS = parse_function_arn("arn:aws:lambda:us-east-1:123456789012:function:orders")
+# As CloudFormation names the stack's ReportFailureFunction: the stack's name shortened, so no prefix tells it.
+OWN = parse_function_arn(
+    "arn:aws:lambda:us-east-1:123456789012:function:serverlessrepo-lambda-autotun-ReportFailureFunction-Ab12Cd34Ef56"
+)
 
 
 @pytest.mark.parametrize(
-    ("name", "own"),
+    ("tags", "own"),
     [
-        ("lambda-autotuner-PlanFunction-a1B2c3D4e5F6", True),  # as SAM names it
-        ("lambda-autotuner-PlanFunction", True),  # as the local emulator names it
-        ("lambda-autotuner", False),
-        ("lambda-autotuner2-PlanFunction", False),
-        ("orders", False),
+        ({STACK_ID_TAG: STACK_ID, "aws:cloudformation:logical-id": "PlanFunction"}, True),
+        ({STACK_ID_TAG: STACK_ID.replace("0f1e2d3c", "99999999")}, False),  # the same name, another stack
+        ({"aws:cloudformation:stack-name": "serverlessrepo-lambda-autotuner"}, False),  # a name proves nothing
+        ({}, False),
     ],
 )
-def test_the_stacks_own_functions_are_recognised_by_their_name(name: str, own: bool) -> None:
-    assert is_stack_function(name, STACK) is own
+def test_the_stacks_own_functions_are_recognised_by_the_stack_id_cloudformation_tagged_them_with(
+    tags: dict[str, str], own: bool
+) -> None:
+    assert is_stack_function(tags, STACK_ID) is own
 
 
-def test_without_a_stack_name_no_function_is_the_stacks_own() -> None:
-    assert not is_stack_function("lambda-autotuner-PlanFunction", "")
+def test_without_a_stack_id_no_function_is_the_stacks_own() -> None:
+    assert not is_stack_function({STACK_ID_TAG: STACK_ID}, "")
 
 
-def test_a_target_within_the_pattern_and_not_the_stacks_own_is_allowed() -> None:
-    assert target_problems("lambdaARN", ORDERS, HERE, STACK) == []
-
-
-def test_a_target_outside_the_pattern_is_refused_by_field() -> None:
+def test_a_target_within_the_pattern_is_allowed_and_one_outside_it_is_refused_by_field() -> None:
+    assert target_problems("lambdaARN", ORDERS, HERE) == []
     elsewhere = parse_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:orders")
-    assert target_problems("lambdaARN", elsewhere, HERE, STACK) == [
+    assert target_problems("lambdaARN", elsewhere, HERE) == [
         f"lambdaARN: {elsewhere.unqualified} is outside the functions this deployment may tune ({HERE})"
     ]
 
 
-def test_the_stacks_own_function_is_refused_even_within_the_pattern() -> None:
-    own = parse_function_arn("arn:aws:lambda:us-east-1:123456789012:function:lambda-autotuner-MeasureFunction-X1")
-    (problem,) = target_problems("lambdaARN", own, HERE, STACK)
-    assert problem.startswith("lambdaARN: lambda-autotuner-MeasureFunction-X1 is one of this tuner's own functions")
+def test_the_stacks_own_function_is_refused_by_its_tags_whatever_its_name() -> None:
+    assert own_function_problems("lambdaARN", OWN, {STACK_ID_TAG: STACK_ID}, STACK_ID) == [
+        f"lambdaARN: {OWN.name} is one of this tuner's own functions (stack serverlessrepo-lambda-autotuner); refused"
+    ]
+    assert own_function_problems("lambdaARN", ORDERS, {"team": "orders"}, STACK_ID) == []
+
+
+def test_a_function_whose_tags_could_not_be_read_is_refused_naming_the_permission() -> None:
+    (problem,) = own_function_problems("postProcessorARN", ORDERS, None, STACK_ID)
+    assert problem.startswith("postProcessorARN: the tags of orders could not be read (lambda:ListTags)")
+
+
+def test_the_stack_name_is_read_from_the_stack_id() -> None:
+    assert stack_name_of(STACK_ID) == "serverlessrepo-lambda-autotuner"
 
 
 @pytest.mark.parametrize(
@@ -58,11 +73,10 @@ def test_the_stacks_own_function_is_refused_even_within_the_pattern() -> None:
         ("arn:aws:lambda:eu-west-1:123456789012:function:enrich", "is not in the target's account and region"),
         ("arn:aws:lambda:us-east-1:210987654321:function:enrich", "is not in the target's account and region"),
         ("arn:aws-cn:lambda:us-east-1:123456789012:function:enrich", "is not in the target's account and region"),
-        ("arn:aws:lambda:us-east-1:123456789012:function:lambda-autotuner-Plan", "is one of this tuner's own"),
     ],
 )
-def test_a_processor_lies_beside_the_target_and_is_not_the_stacks_own(processor: str, expected: str | None) -> None:
-    problems = processor_problems("preProcessorARN", parse_function_arn(processor), ORDERS, HERE, STACK)
+def test_a_processor_lies_beside_the_target(processor: str, expected: str | None) -> None:
+    problems = processor_problems("preProcessorARN", parse_function_arn(processor), ORDERS, HERE)
     if expected is None:
         assert problems == []
     else:
@@ -74,7 +88,7 @@ def test_a_processor_lies_beside_the_target_and_is_not_the_stacks_own(processor:
 def test_a_processor_outside_the_pattern_is_refused_as_a_function_the_deployment_may_not_invoke() -> None:
     pattern = "arn:aws:lambda:us-east-1:123456789012:function:orders*"
     enrich = parse_function_arn("arn:aws:lambda:us-east-1:123456789012:function:enrich")
-    assert processor_problems("postProcessorARN", enrich, ORDERS, pattern, STACK) == [
+    assert processor_problems("postProcessorARN", enrich, ORDERS, pattern) == [
         f"postProcessorARN: {enrich.unqualified} is outside the functions this deployment may invoke ({pattern})"
     ]
 
@@ -86,7 +100,15 @@ def test_a_target_in_another_account_is_reached_through_the_named_role_with_a_se
     assert target_role(ELSEWHERE, "123456789012", "autotuner-target", "0a1b2c3d4e") == AssumedRole(
         role_arn="arn:aws:iam::210987654321:role/autotuner-target", session_name="autotuner-run-0a1b2c3d4e"
     )
-    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "autotuner-target") == []
+    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "autotuner-target", ["210987654321"]) == []
+
+
+@pytest.mark.parametrize("named", [[], ["111122223333", "333344445555"]], ids=["none", "others"])
+def test_a_target_in_an_account_the_deployment_does_not_name_is_refused_naming_the_parameter(named: list[str]) -> None:
+    assert account_problems("lambdaARN", ELSEWHERE, "123456789012", "autotuner-target", named) == [
+        f"lambdaARN: {ELSEWHERE.unqualified} is in account 210987654321, which is not one of the accounts this "
+        f"deployment may tune (its TargetAccountIds: {', '.join(named) or 'none'}); refused"
+    ]
 
 
 @pytest.mark.parametrize(("tuner_account", "role_name"), [("123456789012", ""), (None, "r"), ("210987654321", "r")])

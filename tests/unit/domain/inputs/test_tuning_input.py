@@ -5,7 +5,13 @@ import pytest
 from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.inputs.memory_sizes import DEFAULT_POWER_VALUES
-from autotuner.domain.inputs.tuning_input import SearchMode, TuningDefaults, TuningInput, parse_tuning_input
+from autotuner.domain.inputs.tuning_input import (
+    SearchMode,
+    TuningDefaults,
+    TuningInput,
+    parse_tuning_input,
+    read_tuning_input,
+)
 from autotuner.domain.run.output import TuningOutput
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:resize"
@@ -68,6 +74,15 @@ def test_dry_run_forces_one_invocation_and_never_applies() -> None:
     tuning = parse_tuning_input({"lambdaARN": ARN, "num": 50, "dryRun": True, "autoOptimize": True})
     assert tuning.num == 1
     assert not tuning.applies
+
+
+def test_save_profile_is_off_unless_asked_and_refused_with_a_dry_run() -> None:
+    assert not parse_tuning_input({"lambdaARN": ARN}).save_profile
+    assert parse_tuning_input({"lambdaARN": ARN, "saveProfile": True}).save_profile
+    assert problems_of({"lambdaARN": ARN, "saveProfile": True, "dryRun": True}) == [
+        "saveProfile: a dry run's input would make every automatic run a dry run; store the profile from a run "
+        "without dryRun, or with `autotuner profile set`"
+    ]
 
 
 def test_cold_start_runs_never_trim() -> None:
@@ -172,3 +187,24 @@ def test_large_sweeps_are_accepted_as_the_reference_runs_them() -> None:
     """Issue 12: reports no longer cross Step Functions' state, so no invocation cap refuses these."""
     assert parse_tuning_input({"lambdaARN": ARN, "num": 50, "powerValues": "ALL"}).num == 50
     assert parse_tuning_input({"lambdaARN": ARN, "num": 500}).resolved_power_values == list(DEFAULT_POWER_VALUES)
+
+
+def test_turning_a_margin_off_runs_with_a_warning_naming_it() -> None:
+    read = read_tuning_input({"lambdaARN": ARN, "constraints": {"minMemoryHeadroom": 0, "maxTimeoutShare": 1}})
+    assert (read.tuning.constraints.min_memory_headroom, read.tuning.constraints.max_timeout_share) == (0, 1)
+    assert read.warnings == [
+        "constraints.minMemoryHeadroom: 0 turns the memory margin off: a size may be chosen with no memory free over "
+        "what its calls used, or right above a size that ran out of memory",
+        "constraints.maxTimeoutShare: 1 turns the timeout margin off: a size may be chosen whose slowest call came "
+        "right up to the function's timeout",
+    ]
+    assert read_tuning_input({"lambdaARN": ARN}).warnings == []
+
+
+def test_a_margin_out_of_range_is_refused_by_its_field() -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        parse_tuning_input({"lambdaARN": ARN, "constraints": {"minMemoryHeadroom": 1, "maxTimeoutShare": 0}})
+    assert [p.split(":")[0] for p in raised.value.problems] == [
+        "constraints.minMemoryHeadroom",
+        "constraints.maxTimeoutShare",
+    ]

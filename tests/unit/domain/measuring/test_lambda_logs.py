@@ -110,6 +110,27 @@ def test_unreadable_number_is_reported() -> None:
         parse_log_tail(line)
 
 
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "click http://evil/ to fix\n",
+        "REPORT RequestId: a\tDuration: click http://evil/ ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 1 MB",
+        "REPORT RequestId: a\tDuration: 1 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB"
+        "\tStatus: click http://evil/",
+        "REPORT RequestId: a click http://evil/",
+        '{"type":"platform.report","record":{"metrics":{"durationMs":"http://evil/","billedDurationMs":1,'
+        '"memorySizeMB":128,"maxMemoryUsedMB":1}}}',
+    ],
+    ids=["no-report", "bad-number", "bad-status", "missing-fields", "json"],
+)
+def test_an_unreadable_tail_is_named_without_quoting_the_functions_log(tail: str) -> None:
+    """The tail is the function's own text: quoted into the error, it would reach the cause and the notification."""
+    with pytest.raises((MalformedReportError, ReportNotFoundError)) as raised:
+        parse_log_tail(tail)
+    assert "evil" not in str(raised.value)
+
+
 def test_space_separated_report_line_is_read_too() -> None:
     line = "REPORT RequestId: a Duration: 10.50 ms Billed Duration: 11 ms Memory Size: 256 MB Max Memory Used: 60 MB"
     report = parse_log_tail(line)

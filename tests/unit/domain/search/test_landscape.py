@@ -166,6 +166,8 @@ def test_the_noise_is_read_from_the_rules_noise_metric() -> None:
         assert landscape.noise == pytest.approx(expected), rule.strategy
 
 
-def test_new_sizes_are_the_boundary_the_optimum_and_the_curve_and_caps_go_first_to_boundaries() -> None:
-    assert {kind for kind in Kind if kind.new} == {Kind.BOUNDARY, Kind.OPTIMUM, Kind.CURVE}
-    assert (min(Kind), max(Kind)) == (Kind.BOUNDARY, Kind.BEST)
+def test_new_sizes_are_the_boundary_the_margins_edge_the_optimum_and_the_curve_and_caps_go_first_to_boundaries() -> (
+    None
+):
+    assert {kind for kind in Kind if kind.new} == {Kind.BOUNDARY, Kind.EDGE, Kind.OPTIMUM, Kind.CURVE}
+    assert (min(Kind), max(Kind)) == (Kind.BOUNDARY, Kind.EVIDENCE)

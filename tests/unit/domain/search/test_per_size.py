@@ -34,7 +34,7 @@ def test_with_the_slope_unknown_a_wide_gap_to_a_failure_is_probed_evenly_as_far_
     """128 MB failed, 1024 MB worked, nothing else known: a floor anywhere in 896 MB, resolved to 1 MB in two
     rounds needs about 29 probes a round (root 896 parts); five are allowed, one call each."""
     probes, confirms = boundary_work(SETTINGS, landscape([failed(128), sized(1024, 2e-6, 200)]), set(), set(), 2)
-    why = "between 128 MB, which failed, and 1024 MB, which worked"
+    why = "between 128 MB, which failed or is excluded, and 1024 MB, which worked"
     # 128 + 896 x i / 6
     assert probes == [Work(Kind.BOUNDARY, m, 1, why) for m in (277, 427, 576, 725, 875)]
     assert confirms == []

@@ -21,18 +21,23 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:results"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:tuner"
 PATTERN = "arn:aws:lambda:us-east-1:123456789012:function:*"
 TUNING = {"POWER_VALUES": "128, 512,1024", "MAX_MEMORY_MB": "3008"}
-SCOPE = {"TARGET_FUNCTION_ARN_PATTERN": PATTERN, "STACK_NAME": "autotuner"}
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/autotuner/5b6c7d8e-0000-4000-8000-9a8b7c6d5e4f"
+SCOPE = {"TARGET_FUNCTION_ARN_PATTERN": PATTERN, "STACK_ID": STACK_ID}
 
 # Each model with an environment as the template gives its function, and what it reads from it.
 CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = [
     (
         PlanFunctionSettings,
         {**TUNING, **SCOPE, "MAX_RUN_SECONDS": "600", "TUNER_ARCHITECTURE": "x86_64", "RUNS_TABLE": "runs",
-         "PROFILES_TABLE": "profiles", "TUNER_ACCOUNT_ID": "123456789012", "TARGET_ACCOUNT_ROLE_NAME": "tuner-target"},
-        {"power_values": [128, 512, 1024], "max_memory_mb": 3008, "max_run_seconds": 600, "stack_name": "autotuner",
+         "PROFILES_TABLE": "profiles", "TUNER_ACCOUNT_ID": "123456789012", "TARGET_ACCOUNT_ROLE_NAME": "tuner-target",
+         "TARGET_ACCOUNT_IDS": "210987654321,333344445555", "MAX_RUN_BUDGET_USD": "10", "MAX_RUN_INVOCATIONS": "5000",
+         "ALLOW_AUTO_APPLY": "false", "MEASURE_RESERVED_CONCURRENCY": "20"},
+        {"power_values": [128, 512, 1024], "max_memory_mb": 3008, "max_run_seconds": 600, "stack_id": STACK_ID,
          "tuner_architecture": Architecture.X86_64, "target_function_arn_pattern": PATTERN, "runs_table": "runs",
          "profiles_table": "profiles", "throttle_base_delay_ms": 200, "tuner_memory_mb": 256,
-         "tuner_account": "123456789012", "target_account_role_name": "tuner-target"},
+         "tuner_account": "123456789012", "target_account_role_name": "tuner-target",
+         "target_account_ids": ["210987654321", "333344445555"], "max_run_budget_usd": 10.0,
+         "max_run_invocations": 5000, "allow_auto_apply": False, "measure_reserved_concurrency": 20},
     ),
     (PrepareFunctionSettings, {"RUNS_TABLE": "runs"}, {"runs_table": "runs"}),
     (
@@ -68,8 +73,8 @@ CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = 
     ),
     (
         FleetListFunctionSettings,
-        {"FLEET_TAG": "autotuner:tune", "FLEET_CONCURRENCY": "2"},
-        {"fleet_tag": "autotuner:tune", "fleet_concurrency": 2},
+        {"FLEET_TAG": "autotuner:tune", "FLEET_CONCURRENCY": "2", "STACK_ID": STACK_ID},
+        {"fleet_tag": "autotuner:tune", "fleet_concurrency": 2, "stack_id": STACK_ID},
     ),
     (
         FleetClaimFunctionSettings,
@@ -78,8 +83,8 @@ CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = 
     ),
     (
         WarmerFunctionSettings,
-        {"WARM_TAG": "autotuner:warm", "WARM_TARGETS": "api:2"},
-        {"warm_tag": "autotuner:warm", "warm_targets": "api:2"},
+        {"WARM_TAG": "autotuner:warm", "WARM_TARGETS": "api:2", "STACK_ID": STACK_ID},
+        {"warm_tag": "autotuner:warm", "warm_targets": "api:2", "stack_id": STACK_ID},
     ),
 ]  # fmt: skip
 IDS = [model.__name__ for model, _, _ in CASES]
@@ -121,11 +126,12 @@ def test_an_empty_table_name_is_refused_at_once() -> None:
 
 
 def test_every_invalid_value_is_named() -> None:
-    environment = CASES[0][1] | {"POWER_VALUES": "128,lots", "MAX_MEMORY_MB": "64"}
+    environment = CASES[0][1] | {"POWER_VALUES": "128,lots", "MAX_MEMORY_MB": "64", "TARGET_ACCOUNT_IDS": "12,x"}
     with pytest.raises(MisconfiguredFunctionError) as raised:
         PlanFunctionSettings.from_environment(environment)
     assert "POWER_VALUES: Value error" in str(raised.value)
     assert "MAX_MEMORY_MB: Input should be greater than or equal to 128" in str(raised.value)
+    assert "TARGET_ACCOUNT_IDS: Value error, each account id is 12 digits" in str(raised.value)
 
 
 def test_settings_are_read_once_per_function_until_the_environment_is_fresh(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -91,6 +91,20 @@ def test_conditions_on_known_keys_are_evaluated_and_others_make_the_statement_no
     assert not is_allowed(policy(numeric), Request("dynamodb:GetItem", "t", context))
 
 
+def test_a_deny_on_a_resource_tag_applies_to_the_tagged_function_only() -> None:
+    stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/tuner/1a2b"
+    documents = policy(
+        allow("lambda:InvokeFunction", "*"),
+        {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/aws:cloudformation:stack-id": stack}}},
+    )  # fmt: skip
+    own = {"aws:resourcetag/aws:cloudformation:stack-id": stack}
+    other = {"aws:resourcetag/aws:cloudformation:stack-id": stack.replace("1a2b", "9z8y")}
+    assert decide(documents, Request("lambda:InvokeFunction", FUNCTION, own)) is Decision.EXPLICITLY_DENIED
+    assert decide(documents, Request("lambda:InvokeFunction", FUNCTION, other)) is Decision.ALLOWED
+    assert decide(documents, Request("lambda:InvokeFunction", FUNCTION)) is Decision.ALLOWED  # untagged
+
+
 def operation(service: str, name: str) -> Any:
     return botocore.session.get_session().get_service_model(service).operation_model(name)
 
@@ -128,10 +142,17 @@ def test_operations_map_to_iam_actions(service: str, name: str, action: str) -> 
         ("lambda", "DeleteAlias", {"FunctionName": FUNCTION, "Name": "live"}, FUNCTION),
         ("lambda", "CreateAlias", {"FunctionName": "orders", "Name": "a", "FunctionVersion": "2"}, FUNCTION),
         ("dynamodb", "GetItem", {"TableName": "t"}, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t"),
+        (
+            "dynamodb",
+            "Query",
+            {"TableName": "t", "IndexName": "i"},
+            f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/index/i",
+        ),
         ("s3", "GetObject", {"Bucket": "b", "Key": "p/q.json"}, "arn:aws:s3:::b/p/q.json"),
         ("sns", "Publish", {"TopicArn": "arn:aws:sns:us-east-1:1:t"}, "arn:aws:sns:us-east-1:1:t"),
         ("stepfunctions", "DescribeExecution", {"executionArn": "arn:e"}, "arn:e"),
         ("cloudwatch", "ListTagsForResource", {"ResourceARN": "arn:alarm"}, "arn:alarm"),
+        ("lambda", "ListTags", {"Resource": FUNCTION}, FUNCTION),
         ("cloudwatch", "GetMetricStatistics", {"Namespace": "AWS/Lambda"}, "*"),
         ("resourcegroupstaggingapi", "GetResources", {}, "*"),
     ],

@@ -1,0 +1,40 @@
+"""A failed run's report: what failed in the failure path's words, and what clean-up did, in a page that loads
+nothing and escapes what came from input."""
+
+from html.parser import HTMLParser
+
+from autotuner.domain.run.documents import CleanupReport
+from autotuner.reports.failure import FailedRunReport, cleanup_lines, failure_summary, render_failure_html
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+def report(cleanup: CleanupReport | None) -> FailedRunReport:
+    return FailedRunReport(
+        execution="run-1", status="FAILED", error="InvalidInputError", cause=HOSTILE, cleanup=cleanup
+    )
+
+
+def test_the_page_says_what_failed_and_what_clean_up_did_and_escapes_input() -> None:
+    cleanup = CleanupReport(
+        deleted_aliases=["autotuner-256"], deleted_versions=["3"], final_memory_mb=1024, alias_name="live",
+        final_alias_version="2", complete=True,
+    )  # fmt: skip
+    page = render_failure_html(report(cleanup), title="Lambda Autotuner: run-1")
+    HTMLParser().feed(page)
+    assert HOSTILE not in page
+    assert "&lt;script&gt;" in page
+    assert "default-src 'none'" in page
+    assert "InvalidInputError" in page
+    assert "Clean-up deleted aliases: autotuner-256; versions: 3." in page
+    assert "Alias live points to 2." in page
+
+
+def test_clean_up_that_left_no_report_or_did_not_finish_is_said_so() -> None:
+    assert cleanup_lines(None) == ["Clean-up left no report: check the function's aliases and versions."]
+    assert cleanup_lines(CleanupReport(skipped="nothing was recorded")) == [
+        "Clean-up had nothing to undo: nothing was recorded."
+    ]
+    unfinished = cleanup_lines(CleanupReport(deleted_versions=["4"]))
+    assert unfinished[-1] == "Clean-up did not finish; the janitor retries it when the execution ends."
+    assert failure_summary(report(None)).startswith("The run run-1 failed: InvalidInputError\n")
