@@ -13,6 +13,7 @@ from autotuner.domain.search.batching import MAX_PARALLEL_INVOCATIONS
 
 if TYPE_CHECKING:
     import boto3
+    import botocore.session
     from botocore.config import Config
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
@@ -46,10 +47,28 @@ def invoke_config() -> "Config":
 
 @cache
 def _client(service: str, region: str | None, endpoint: str | None, config: "Config") -> Any:
-    import boto3
+    import boto3.session
 
-    session: Any = boto3.session.Session()
+    session: Any = boto3.session.Session(botocore_session=_botocore_session())
     return session.client(service, region_name=region, endpoint_url=endpoint, config=config)
+
+
+def _botocore_session() -> "botocore.session.Session":
+    """A new botocore session reading botocore's data (endpoints, service models) through the process's one
+    loader: a session of its own reads and parses that JSON again for its first client (50-100 ms of CPU here
+    per client, against 10-20 ms with the loader shared, on every cold start)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _shared_data_loader())
+    return session
+
+
+@cache
+def _shared_data_loader() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_component("data_loader")
 
 
 def client(service: str, region: str | None = None, config: "Config | None" = None) -> Any:
@@ -83,7 +102,6 @@ def _role_session(role_arn: str, session_name: str, external_id: str, _endpoint:
     before they expire; one per run (the session name names it), shared by the run's calls in this process.
     The endpoint is part of the key, so that a local emulator started later gets its own sessions."""
     import boto3.session
-    import botocore.session
     from botocore.credentials import RefreshableCredentials
 
     sts = client("sts")
@@ -100,7 +118,7 @@ def _role_session(role_arn: str, session_name: str, external_id: str, _endpoint:
             "expiry_time": credentials["Expiration"].isoformat(),
         }
 
-    core = botocore.session.get_session()
+    core = _botocore_session()
     # botocore's way to give a session refreshable credentials (boto3 sessions take only static keys).
     core._credentials = RefreshableCredentials.create_from_metadata(  # type: ignore[attr-defined]
         assume(), assume, "sts-assume-role"
