@@ -24,12 +24,12 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
-from autotuner.adapters.clients import CONTROL_PLANE, forget_clients
+from autotuner.adapters.clients import control_plane_config, forget_clients
 from autotuner_local.authorization import CURRENT_PRINCIPAL
 
 KINDS = ("throttle", "server", "conflict", "connection", "lost", "unanswered")
 RECORD_WRITES = ("dynamodb.UpdateItem", "dynamodb.PutItem")  # the run records, the lock, profiles, measurements
-_RETRIES: dict[str, Any] = CONTROL_PLANE.retries  # type: ignore[attr-defined]  # botocore sets Config's fields
+_RETRIES: dict[str, Any] = control_plane_config().retries  # type: ignore[attr-defined]  # botocore sets Config's fields
 BOTOCORE_ATTEMPTS = int(_RETRIES["total_max_attempts"])  # of one call, within one invocation of a step
 # What each service answers, by fault: (HTTP status, error code). Lambda's ResourceConflictException is what its
 # mutating calls and invocations answer while an update is in progress; reads and other services never do.

@@ -3,11 +3,8 @@ message names the alarm, CloudWatch says what it is (workflow/retune.py)."""
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
-from aws_lambda_powertools.utilities.parser.envelopes import EventBridgeEnvelope, SnsEnvelope
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from autotuner.domain.automation.alarms import (
     AlarmChange,
@@ -79,6 +76,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def read_alarm_changes(event: Any) -> tuple[list[AlarmChange], RetuneResult]:
     """Alarm changes in an EventBridge or SNS event; anything else is a skipped, not a failed, event."""
+    # Imported on the first event: Powertools' envelopes package builds the models of every event source it knows.
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.envelopes import EventBridgeEnvelope, SnsEnvelope
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
     result = RetuneResult()
     try:
         if isinstance(event, dict) and "Records" in event:

@@ -156,7 +156,7 @@ class FailedRun(CamelModel):
     """What the failure path reads of the execution's document: only what Step Functions' Catch wrote there, and
     the raw input when Plan failed (it carries no plan then). Everything about the function comes from the record."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     error: StepError | None = None
     cleanup_error: StepError | None = None

@@ -1,20 +1,27 @@
-"""What the workflow needs from the outside world; the adapters provide it (and moto stands behind them in tests)."""
+"""What the workflow needs from the outside world; the adapters provide it (and moto stands behind them in tests).
+
+The domain's types here are for type checking only: every step imports this module, and importing them all would
+load the models of every other step into each step's Lambda (its cold start)."""
+
+from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from autotuner.domain.automation.alarms import AlarmDefinition
-from autotuner.domain.automation.automatic_runs import ProfileToStore
-from autotuner.domain.automation.canary import VersionFigures
-from autotuner.domain.inputs.arn import FunctionRef
-from autotuner.domain.inputs.scope import AssumedRole
-from autotuner.domain.measuring.measurement import BatchMeasurement
-from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
-from autotuner.domain.run.output import AppliedChange
-from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from autotuner.domain.automation.alarms import AlarmDefinition
+    from autotuner.domain.automation.automatic_runs import ProfileToStore
+    from autotuner.domain.automation.canary import VersionFigures
+    from autotuner.domain.inputs.arn import FunctionRef
+    from autotuner.domain.inputs.scope import AssumedRole
+    from autotuner.domain.measuring.measurement import BatchMeasurement
+    from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
+    from autotuner.domain.run.output import AppliedChange
+    from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 
 
 class VersionInfo(BaseModel):
@@ -62,8 +69,8 @@ class Invoker(Protocol):
 FunctionTags = Callable[[str], dict[str, str] | None]
 
 # A target's control plane and its invoker, reached through the role in its account (None: the tuner's own role).
-FunctionsFor = Callable[[FunctionRef, AssumedRole | None], FunctionControl]
-InvokerFor = Callable[[str, AssumedRole | None], Invoker]  # the target's region
+type FunctionsFor = Callable[[FunctionRef, AssumedRole | None], FunctionControl]
+type InvokerFor = Callable[[str, AssumedRole | None], Invoker]  # the target's region
 
 
 class PayloadSource(Protocol):

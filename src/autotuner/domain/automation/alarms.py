@@ -25,7 +25,7 @@ LAMBDA_NAMESPACE = "AWS/Lambda"
 
 
 class MetricStat(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     metric: dict[str, Any]
     period: int | None = None
@@ -33,7 +33,7 @@ class MetricStat(BaseModel):
 
 
 class AlarmMetric(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     id: str | None = None
     metric_stat: MetricStat | None = Field(default=None, alias="metricStat")
@@ -41,7 +41,7 @@ class AlarmMetric(BaseModel):
 
 
 class AlarmState(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     value: str
     reason: str = ""
@@ -50,7 +50,7 @@ class AlarmState(BaseModel):
 
 
 class AlarmConfiguration(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     description: str | None = None
     metrics: list[AlarmMetric] = Field(default_factory=list)
@@ -58,7 +58,7 @@ class AlarmConfiguration(BaseModel):
 
 
 class AlarmStateChangeDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     alarm_name: str = Field(alias="alarmName")
     state: AlarmState
@@ -75,7 +75,7 @@ class SnsDimension(BaseModel):
 
 
 class SnsMetric(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     id: str | None = Field(default=None, alias="Id")
     metric_stat: dict[str, Any] | None = Field(default=None, alias="MetricStat")
@@ -83,7 +83,7 @@ class SnsMetric(BaseModel):
 
 
 class SnsTrigger(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     metric_name: str | None = Field(default=None, alias="MetricName")
     namespace: str | None = Field(default=None, alias="Namespace")
@@ -95,7 +95,7 @@ class SnsTrigger(BaseModel):
 
 
 class SnsAlarmMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     alarm_name: str = Field(alias="AlarmName")
     alarm_arn: str = Field(alias="AlarmArn")

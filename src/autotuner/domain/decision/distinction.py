@@ -72,7 +72,7 @@ class MetricSample:
 class RivalOdds(CamelModel):
     """How one other size compares with the chosen one."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     memory_mb: int
     probability_better: float = Field(
@@ -95,7 +95,7 @@ class CurveOdds(CamelModel):
     size chosen because its few calls happened to look cheap, among sizes that cost nearly the same, gets the odds
     the whole function's data gives, not the luck of its sample."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     probability: float
     resamples: int
@@ -106,7 +106,7 @@ class CurveOdds(CamelModel):
 class Distinction(CamelModel):
     """The test on the differences between the chosen size and every other eligible measured size."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     metric: Metric
     chosen_memory_mb: int

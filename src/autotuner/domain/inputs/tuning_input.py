@@ -84,7 +84,7 @@ class TuningDefaults(CamelModel):
 class TuningInput(CamelModel):
     """The state machine's input."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     # aws-lambda-power-tuning's input
     lambda_arn: str = Field(alias="lambdaARN")

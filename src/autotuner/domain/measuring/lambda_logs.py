@@ -30,7 +30,7 @@ class InvocationStatus(StrEnum):
 class InvocationReport(BaseModel):
     """The platform's account of one invocation."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     request_id: str
     duration_ms: float = Field(ge=0)
