@@ -15,7 +15,7 @@ import boto3
 if TYPE_CHECKING:
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
-from autotuner_local.iam import generated_role, translate
+from autotuner_local.iam import boundary_of, generated_role, translate
 from autotuner_local.naming import SAM_TAGS, cloudformation_tags, generated_name
 from autotuner_local.template import (
     Resolver,
@@ -200,8 +200,12 @@ class _Deployer:
             return self.role_arn
         name = self._physical_name(role.logical_id)
         trust = self.resolver.resolve(role.assume_role_policy)
+        boundary = boundary_of(
+            self.resolver.resolve({"PermissionsBoundary": role.properties.get("PermissionsBoundary")})
+        )
         try:
-            arn = str(self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+            created = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), **boundary)
+            arn = str(created["Role"]["Arn"])
         except self.iam.exceptions.EntityAlreadyExistsException:
             arn = str(self.iam.get_role(RoleName=name)["Role"]["Arn"])
         for policy in self.resolver.resolve(role.policies):
