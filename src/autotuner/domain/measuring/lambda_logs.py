@@ -87,38 +87,29 @@ def decode_log_result(log_result: str) -> str:
 
 
 def parse_log_tail(tail: str) -> InvocationReport:
-    """Find the invocation's report in a log tail, in either log format."""
-    record = _last_platform_report(tail)
-    if record is not None:
-        return _report_from_record(record, tail)
-    line = _last_report_line(tail)
-    if line is None:
-        raise ReportNotFoundError(
-            f"the log tail ({len(tail)} characters) holds no REPORT line and no platform.report record; "
-            "was the function invoked synchronously with LogType=Tail?"
-        )
-    return _report_from_text(line, tail)
-
-
-def _last_report_line(tail: str) -> str | None:
+    """Find the invocation's report in a log tail, in either log format: the last REPORT line or platform.report
+    record. Lambda writes it after everything the function wrote, so a report-shaped line the function printed
+    (in either format, whatever the function's own format) comes before it and is never read."""
     for line in reversed(tail.splitlines()):
         if line.startswith("REPORT "):
-            return line
-    return None
+            return _report_from_text(line, tail)
+        if (record := _platform_report(line)) is not None:
+            return _report_from_record(record, tail)
+    raise ReportNotFoundError(
+        f"the log tail ({len(tail)} characters) holds no REPORT line and no platform.report record; "
+        "was the function invoked synchronously with LogType=Tail?"
+    )
 
 
-def _last_platform_report(tail: str) -> dict[str, Any] | None:
-    for line in reversed(tail.splitlines()):
-        candidate = line.strip()
-        if not candidate.startswith("{"):
-            continue
-        try:
-            parsed = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue  # the first line of a 4 KB tail is often cut short
-        if isinstance(parsed, dict) and parsed.get("type") == "platform.report":
-            return parsed
-    return None
+def _platform_report(line: str) -> dict[str, Any] | None:
+    candidate = line.strip()
+    if not candidate.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(candidate)
+    except json.JSONDecodeError:
+        return None  # the first line of a 4 KB tail is often cut short
+    return parsed if isinstance(parsed, dict) and parsed.get("type") == "platform.report" else None
 
 
 def _report_from_text(line: str, tail: str) -> InvocationReport:

@@ -80,6 +80,28 @@ def test_platform_report_is_found_behind_other_json_records_and_a_cut_first_line
     assert parse_log_tail(tail).billed_duration_ms == 103
 
 
+FORGED_JSON = (
+    '{"type":"platform.report","record":{"requestId":"forged","metrics":'
+    '{"durationMs":1.0,"billedDurationMs":1,"memorySizeMB":1024,"maxMemoryUsedMB":1},"status":"success"}}'
+)
+FORGED_TEXT = (
+    "REPORT RequestId: forged\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 1024 MB\tMax Memory Used: 1 MB"
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("forged", [FORGED_JSON, FORGED_TEXT])
+def test_a_report_the_function_prints_is_never_read_for_lambdas_own(fmt: str, forged: str) -> None:
+    """A function that prints a report-shaped line (either format, whatever its own) cannot choose its measured
+    duration or memory: Lambda writes the real report after everything the function wrote."""
+    lines = fixture_text(f"reports/{fmt}-warm.log").splitlines()
+    tail = "\n".join([*lines[:1], forged, *lines[1:]])
+    report = parse_log_tail(tail)
+    assert (report.request_id, report.billed_duration_ms, report.max_memory_used_mb) != ("forged", 1, 1)
+    assert report.billed_duration_ms == 103
+    assert report.max_memory_used_mb == 71
+
+
 def test_runtime_done_metrics_are_not_mistaken_for_the_report() -> None:
     tail = fixture_text("reports/json-warm.log").splitlines()
     without_report = "\n".join(tail[:-1])
