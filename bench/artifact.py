@@ -1,6 +1,11 @@
 """``python -m bench.artifact BUILD_DIR``: what each Lambda of a `sam build` ships and how long its handler takes
 to import (the part of a cold start that is ours), as a Markdown table.
 
+``python -m bench.artifact --handlers [--source SRC]``: no build needed; each handler of template.yaml imported from
+SRC (default: this checkout's src/) with this interpreter's dependencies, in fresh interpreters, as a table of the
+median CPU time and of the heavy packages the import pulls in; ``--importtime N`` adds each handler's N slowest
+modules by ``python -X importtime`` (which inflates every figure, so read it for proportions only).
+
 Import time is the median of several fresh interpreters importing the handler with nothing but the artifact's code
 and src/requirements.txt installed for this machine (the built wheels are arm64), no site-packages, and no bytecode
 cache: `sam build` ships none and Lambda's package directory is read-only, so a cold start compiles what it imports.
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from autotuner_local.template import function_properties, load_template, resources_of_type
+from bench import handler_imports
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
@@ -37,10 +43,18 @@ _IMPORT = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("build_dir", type=Path, help="the --build-dir of a `sam build`")
+    parser.add_argument("build_dir", type=Path, nargs="?", help="the --build-dir of a `sam build`")
     parser.add_argument("--runs", type=int, default=RUNS, help="fresh interpreters per handler (median reported)")
+    parser.add_argument("--handlers", action="store_true", help="import each handler from source, no build")
+    parser.add_argument("--source", type=Path, default=ROOT / "src", help="with --handlers: the src/ to import")
+    parser.add_argument("--importtime", type=int, default=0, metavar="N", help="with --handlers: N slowest modules")
     arguments = parser.parse_args(argv)
     template = load_template(ROOT / "template.yaml")
+    if arguments.handlers:
+        handler_imports.table(template, arguments.source.resolve(), arguments.runs, arguments.importtime)
+        return 0
+    if arguments.build_dir is None:
+        parser.error("give a BUILD_DIR, or --handlers")
     with tempfile.TemporaryDirectory() as scratch:
         packages = Path(scratch) / "packages"
         _install_requirements(packages)

@@ -10,14 +10,14 @@
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.cost_interval import expected_cost_interval
 from autotuner.domain.decision.distinction import Distinction
 from autotuner.domain.decision.evidence import EvidenceRule
-from autotuner.domain.decision.scoring import difference_test
+from autotuner.domain.decision.scoring import PricingContext, difference_test
 from autotuner.domain.decision.selection import Decision, choose
 from autotuner.domain.decision.strategy import Strategy
 from autotuner.domain.inputs.memory_sizes import DEFAULT_POWER_VALUES, MAX_MEMORY_MB, MIN_MEMORY_MB
@@ -25,18 +25,16 @@ from autotuner.domain.inputs.tuning_input import DEFAULT_MAX_CONCURRENCY
 from autotuner.domain.measuring.statistics import trimmed_mean
 from autotuner.domain.search.adaptive import first_round, next_round
 from autotuner.domain.search.batching import Batch, measure_tasks
-from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.search.cost_curve import CostCurve
 from autotuner.domain.search.curve_search import curve_cost_interval, curve_decision, search_curve
 from autotuner.domain.search.settings import AdaptiveSettings, SearchRound
-from autotuner_local.workloads import Workload
-from bench.simulate import PRICES, PRICING, TRIM_FRACTION, SimulatedTarget
+from bench.simulate import TRIM_FRACTION, SimulatedFunction, SimulatedTarget
 
 REFERENCE_NUM = 10
 SWEEP_STEP_MB = 64
 SWEEP_NUM = 10
 CURRENT_MEMORY_MB = 1024  # the configuration Plan's probe invokes (one that works: it runs in production)
 CURVE_RESAMPLES = 100  # the workflow uses 200; fewer keep thousands of simulated runs affordable
-CURVE_PRICING = CurvePricing(prices=PRICES, architecture=Architecture.X86_64)
 CLEAR_WINNER_PROBABILITY = 0.05  # "a size more than 1% cheaper exists" with at most this probability
 PARROTFISH_BUDGET = 20
 DISTINCTION_RESAMPLES = 400  # Analyze draws 1,000; 400 put a 5% probability within about 1 point
@@ -59,7 +57,12 @@ class Outcome:
     claim_covers: tuple[int, ...] = ()  # the sizes that claim compares the choice with
     claim_range: tuple[int, int] | None = None  # with the curve's odds, the claim covers every MB of this range
     used_curve: bool = False
+    reason: str = ""  # the decision's reason, as the output prints it
     applies: bool = True  # the choice has the evidence auto-apply needs (5 calls, 4 warm); else it is recommended
+
+
+# Called after each round of the adaptive search with what it measured, the statistics, the curve and the plan.
+RoundObserver = Callable[[dict[int, int], list[CandidateStats], CostCurve | None, SearchRound], None]
 
 
 def outcome(
@@ -73,6 +76,7 @@ def outcome(
     claim_covers: tuple[int, ...] = (),
     claim_range: tuple[int, int] | None = None,
     used_curve: bool = False,
+    reason: str = "",
     applies: bool = True,
 ) -> Outcome:
     return Outcome(
@@ -89,6 +93,7 @@ def outcome(
         claim_covers=claim_covers,
         claim_range=claim_range,
         used_curve=used_curve,
+        reason=reason,
         applies=applies,
     )
 
@@ -105,14 +110,15 @@ def _batch(memory_mb: int, invocations: int) -> Batch:
     return Batch(memory_mb=memory_mb, alias=f"at-bench-{memory_mb}", invocations=invocations, first_invocation=0)
 
 
-def reference(workload: Workload, seed: int) -> Outcome:
+def reference(workload: SimulatedFunction, seed: int) -> Outcome:
     """Each size's executor stops at the first error, and the run then fails; the regret is scored on what it would
     choose among the sizes that did not fail (what a user gets by re-running without them)."""
     target = SimulatedTarget(workload, seed)
     for memory in DEFAULT_POWER_VALUES:  # an Executor Lambda per size
         target.measure_task([_batch(memory, REFERENCE_NUM)])
     failed = any(m.failures for m in target.measurements.values())
-    price_per_ms_at_128 = PRICES.gb_second(Architecture.X86_64) * 128 / 1024 / 1000
+    pricing = target.pricing
+    price_per_ms_at_128 = pricing.prices.gb_second(pricing.architecture) * 128 / 1024 / 1000
     costs = {
         memory: math.ceil(trimmed_mean(m.billed_duration_ms, TRIM_FRACTION)) * price_per_ms_at_128 * memory / 128
         for memory, m in target.measurements.items()
@@ -122,7 +128,7 @@ def reference(workload: Workload, seed: int) -> Outcome:
     return outcome(target, chosen, rounds=1, failed=failed)
 
 
-def sweep(workload: Workload, seed: int) -> Outcome:
+def sweep(workload: SimulatedFunction, seed: int) -> Outcome:
     target = SimulatedTarget(workload, seed)
     measure_round(target, dict.fromkeys(range(MIN_MEMORY_MB, MAX_MEMORY_MB + 1, SWEEP_STEP_MB), SWEEP_NUM))
     candidates = target.candidates()
@@ -131,14 +137,15 @@ def sweep(workload: Workload, seed: int) -> Outcome:
 
 
 def decide(
-    settings: AdaptiveSettings, candidates: list[CandidateStats], curve: CostCurve | None
+    settings: AdaptiveSettings, candidates: list[CandidateStats], curve: CostCurve | None, pricing: PricingContext
 ) -> tuple[Decision, Decision]:
     """The choice as Analyze makes it (the margins included): among the measured sizes, then by the cost curve;
     both returned."""
     measured = choose(
         candidates, Strategy.COST, noise_threshold=settings.noise_threshold, timeout_ms=settings.timeout_ms
     )
-    return measured, curve_decision(curve, measured, candidates, CURVE_PRICING, timeout_ms=settings.timeout_ms)
+    decision = curve_decision(curve, measured, candidates, pricing.curve_pricing, timeout_ms=settings.timeout_ms)
+    return measured, decision
 
 
 def _has_evidence(candidates: list[CandidateStats], chosen: int | None) -> bool:
@@ -146,9 +153,15 @@ def _has_evidence(candidates: list[CandidateStats], chosen: int | None) -> bool:
     return picked is not None and EvidenceRule().refusal(picked) is None
 
 
-def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = None) -> Outcome:
+def adaptive(
+    workload: SimulatedFunction,
+    seed: int,
+    settings: AdaptiveSettings | None = None,
+    observe: RoundObserver | None = None,
+) -> Outcome:
     """The workflow's loop: Plan's probe, then plan, measure (retired sizes never again), score everything, fit
-    the cost curve, plan the next round; the choice is the curve's when it fits and was confirmed."""
+    the cost curve, plan the next round; the choice is the curve's when it fits and was confirmed. ``observe``
+    sees every round (``python -m bench.trace``)."""
     settings = (settings or AdaptiveSettings(preflight_invocations=1)).model_copy(
         update={"timeout_ms": workload.timeout_s * 1000}
     )
@@ -161,17 +174,18 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
             if memory in retired or not settings.allows(memory):
                 raise AssertionError(f"the planner asked for {memory} MB, which it must not")
         measure_round(target, plan.add)
+        measured_now = plan.add
         rounds += 1
         candidates = target.candidates()
         curve = search_curve(
             settings,
             candidates,
             list(target.measurements.values()),
-            CURVE_PRICING,
+            target.pricing.curve_pricing,
             seed=seed,
             resamples=CURVE_RESAMPLES,
         )
-        measured, decision = decide(settings, candidates, curve)
+        measured, decision = decide(settings, candidates, curve, target.pricing)
         plan = next_round(
             settings,
             candidates,
@@ -182,6 +196,8 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
             curve=curve,
             chosen_mb=decision.chosen_memory_mb,
         )
+        if observe is not None:
+            observe(measured_now, candidates, curve, plan)
         retired |= set(plan.retire)
         if plan.complete:
             break
@@ -201,6 +217,7 @@ def adaptive(workload: Workload, seed: int, settings: AdaptiveSettings | None = 
         if distinction and distinction.curve
         else None,
         used_curve=used_curve,
+        reason=decision.reason,
         applies=_has_evidence(candidates, decision.chosen_memory_mb),
     )
 
@@ -230,7 +247,7 @@ def stated_claims(
     distinction = difference_test(
         decision,
         [target.measurements[c.memory_mb] for c in candidates if c.memory_mb in set(decision.ranking)],
-        PRICING,
+        target.pricing,
         trim_fraction=TRIM_FRACTION,
         only_cold_starts=False,
         noise_threshold=settings.noise_threshold,
@@ -241,7 +258,7 @@ def stated_claims(
     return ((ci.low, ci.high) if ci else None), distinction
 
 
-def adaptive_capped(workload: Workload, seed: int) -> Outcome:
+def adaptive_capped(workload: SimulatedFunction, seed: int) -> Outcome:
     """The adaptive search held to Parrotfish's default budget: 20 invocations in all, Plan's probe included."""
     return adaptive(workload, seed, AdaptiveSettings(max_invocations=PARROTFISH_BUDGET, preflight_invocations=1))
 

@@ -14,11 +14,11 @@ from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_M
 from autotuner.domain.inputs.memory_sizes import DEFAULT_POWER_VALUES
 from autotuner.domain.inputs.tuning_input import DEFAULT_MAX_CONCURRENCY
 from autotuner.domain.measuring.statistics import percentile
-from autotuner_local.workloads import Workload, WorkloadFamily
+from autotuner_local.workloads import WorkloadFamily
 from bench import reference_tool
 from bench.methods import PARROTFISH_BUDGET, Outcome
 from bench.reference_tool import reference_run_cost
-from bench.simulate import PRICES, broken_margin, regret, true_cost, true_optimum
+from bench.simulate import PRICES, SimulatedFunction, broken_margin, regret, true_cost, true_optimum
 
 REFERENCE_INVOCATIONS = 60  # 6 sizes x 10, what the reference tool plans
 TARGET_MEDIAN = 0.01
@@ -53,7 +53,9 @@ class Scored:
     under_half: str | None = None  # the margin of which it keeps less than half
 
 
-def score(workload: Workload, outcome: Outcome) -> Scored:
+def score(workload: SimulatedFunction, outcome: Outcome) -> Scored:
+    """How a run did: its regret (``simulate.regret``, the one definition every part of the benchmark uses), the
+    optimum it is measured against, and whether what it stated held."""
     chosen = outcome.chosen_mb
     cost = true_cost(workload, chosen) if chosen is not None else None
     covered = None
@@ -71,7 +73,7 @@ def score(workload: Workload, outcome: Outcome) -> Scored:
     )
 
 
-def _claim_wrong(workload: Workload, outcome: Outcome, chosen_cost: float | None) -> bool:
+def _claim_wrong(workload: SimulatedFunction, outcome: Outcome, chosen_cost: float | None) -> bool:
     """A clear-winner claim is wrong when one of the sizes it compared the choice with (every MB of its range, when
     it carries the curve's odds) is truly more than the margin cheaper."""
     if chosen_cost is None:
@@ -240,9 +242,23 @@ def verdicts(rows: Sequence[Figures]) -> list[str]:
     return lines
 
 
+def regret_misses(row: Figures, ref: Figures | None) -> list[str]:
+    """The regret and invocation targets ``row`` misses, by name (the compact tables' verdict)."""
+    missed = []
+    if row.median > TARGET_MEDIAN:
+        missed.append("median")
+    if row.p95 > TARGET_P95:
+        missed.append("p95")
+    if ref is not None and row.median - ref.median > TARGET_MEDIAN_OVER_REFERENCE:
+        missed.append("vs reference")
+    if row.invocations > TARGET_INVOCATION_SHARE * REFERENCE_INVOCATIONS:
+        missed.append("invocations")
+    return missed
+
+
 def _check(what: str, value: float, limit: float) -> str:
     mark = "met" if value <= limit else "MISSED"
-    return f"{what} {_percent(value)} (target <= {limit:.0%}, {mark})"
+    return f"{what} {percent(value)} (target <= {limit:.0%}, {mark})"
 
 
 def _check_at_least(what: str, value: float, limit: float) -> str:
@@ -263,18 +279,23 @@ def all_met(rows: Sequence[Figures]) -> bool:
 # ---- why the misses --------------------------------------------------------------------------------------
 
 
-def misses(rows: Sequence[Figures], seeds: range) -> str:
+def misses(rows: Sequence[Figures], seeds: range, noun: str = "family") -> str:
     """One paragraph per missed target of the adaptive search, each from the figures that explain it, and the
-    capped run against Parrotfish's budget; rewritten on every run, so a rerun never keeps a stale explanation."""
+    capped run against Parrotfish's budget; rewritten on every run, so a rerun never keeps a stale explanation.
+    ``noun``: what a row's workload is ("family", "real workload")."""
     reference = {r.workload: r for r in rows if r.method == "reference"}
     capped = [r for r in rows if r.method == "adaptive-20"]
     lines: list[str] = []
     for row in (r for r in rows if r.method == "adaptive"):
         lines += _workload_misses(row, reference.get(row.workload))
-    lines.append(_capped_summary(capped))
+    lines.append(_capped_summary(capped, _plural(noun)))
     if len(lines) == 1:
-        lines.insert(0, "- Every target of the adaptive search is met on every workload family.")
-    return "\n".join(lines) + f"\n\nSeeds {seeds.start}-{seeds.stop - 1}, {len(seeds)} per family."
+        lines.insert(0, f"- Every target of the adaptive search is met on every {noun}.")
+    return "\n".join(lines) + f"\n\nSeeds {seeds.start}-{seeds.stop - 1}, {len(seeds)} per {noun}."
+
+
+def _plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
 def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
@@ -361,14 +382,14 @@ def _paths(row: Figures) -> str:
     return "; ".join(parts)
 
 
-def _capped_summary(capped: Sequence[Figures]) -> str:
+def _capped_summary(capped: Sequence[Figures], nouns: str) -> str:
     """How far a run held to Parrotfish's 20 invocations is from the regret targets."""
     within = [r.workload for r in capped if r.median <= TARGET_MEDIAN]
     beyond = [f"{r.workload} (median {r.median:.2%}, p95 {r.p95:.2%})" for r in capped if r.median > TARGET_MEDIAN]
     tails = [f"{r.workload} {r.p95:.2%}" for r in capped if r.median <= TARGET_MEDIAN and r.p95 > TARGET_P95]
     text = (
         f"- **Capped at {PARROTFISH_BUDGET} invocations (Parrotfish's budget):** median within {TARGET_MEDIAN:.0%} on "
-        f"{len(within)} of {len(capped)} families"
+        f"{len(within)} of {len(capped)} {nouns}"
     )
     if beyond:
         text += "; beyond it: " + ", ".join(beyond)
@@ -408,8 +429,8 @@ def _cells(row: Figures) -> list[str]:
         f"{row.invocations / REFERENCE_INVOCATIONS:.0%}",
         usd(row.target_cost),
         usd(row.run_cost),
-        _percent(row.median),
-        _percent(row.p95),
+        percent(row.median),
+        percent(row.p95),
         f"{row.within:.0%}",
         f"{row.rounds:.1f}",
         f"{row.curve_used:.0%}" if row.method.startswith("adaptive") else "-",
@@ -422,7 +443,7 @@ def _cells(row: Figures) -> list[str]:
     ]
 
 
-def _percent(value: float) -> str:
+def percent(value: float) -> str:
     return "n/a" if math.isinf(value) else f"{value:.2%}"
 
 
@@ -456,40 +477,24 @@ def optimum_table(families: Sequence[WorkloadFamily], rows: Sequence[Figures]) -
 # ---- the chart -------------------------------------------------------------------------------------------
 
 
-def chart(rows: Sequence[Figures], path: Path) -> None:
-    """Median regret, 95th-percentile regret and invocations per run, by workload and method."""
+def chart(rows: Sequence[Figures], path: Path, real_rows: Sequence[Figures] = ()) -> None:
+    """Median regret, 95th-percentile regret and invocations per run, by workload and method: the families'
+    panels, then the real workloads' (``real_rows``, one interpolation) when there are any."""
     import matplotlib  # noqa: PLC0415 - only a run that draws a chart needs matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
-    from matplotlib.ticker import PercentFormatter  # noqa: PLC0415
 
-    workloads = list(dict.fromkeys(r.workload for r in rows))
-    methods = list(dict.fromkeys(r.method for r in rows))
-    by_key = {(r.workload, r.method): r for r in rows}
-    fig, axes = plt.subplots(3, 1, figsize=(14, 11.5), constrained_layout=True)
-    panels = (
-        ("Median regret: how much more the chosen size truly costs than the careful optimum", "median", TARGET_MEDIAN),
-        ("95th-percentile regret", "p95", TARGET_P95),
-        ("Target invocations per tuning run (log scale)", "invocations", TARGET_INVOCATION_SHARE * 60),
+    real_label = "Real workloads (log-log interpolation)"
+    parts = [(label, part) for label, part in (("Model families", rows), (real_label, real_rows)) if part]
+    width = max(14, 1.1 * max(len({r.workload for r in part}) for _, part in parts))
+    fig, axes = plt.subplots(
+        3 * len(parts), 1, figsize=(width, 11.5 * len(parts)), constrained_layout=True, squeeze=False
     )
-    for ax, (title, field, target) in zip(axes, panels, strict=True):
-        _bars(ax, workloads, methods, by_key, field)
-        is_regret = field != "invocations"
-        ax.axhline(target, color="#c0392b", linestyle="--", linewidth=1)
-        target_text = f"{target:.0%}" if is_regret else f"{target:.0f}"
-        ax.set_title(f"{title} (dashed: the target for ours, {target_text})", fontsize=11, loc="left")
-        ax.set_xticks(range(len(workloads)), workloads, fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
-        if is_regret:
-            lowest = min(getattr(r, field) for r in by_key.values())
-            ax.set_ylim(min(0.0, lowest) * 1.15, REGRET_AXIS_TOP * 1.15)
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        else:
-            ax.set_yscale("log")
-            ax.set_ylim(10, 6000)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(methods), fontsize=10, frameon=False)
+    for index, (label, part) in enumerate(parts):
+        _panels(list(axes[3 * index : 3 * index + 3, 0]), label, part)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=10, frameon=False)
     fig.suptitle(
         "Adaptive memory search vs the reference tool and an exhaustive sweep "
         f"(regret bars are cut at {REGRET_AXIS_TOP:.0%} and labelled with their value)",
@@ -498,6 +503,39 @@ def chart(rows: Sequence[Figures], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _panels(axes: list[Any], label: str, rows: Sequence[Figures]) -> None:
+    from matplotlib.ticker import PercentFormatter  # noqa: PLC0415 - only a run that draws a chart needs it
+
+    workloads = list(dict.fromkeys(r.workload for r in rows))
+    methods = list(dict.fromkeys(r.method for r in rows))
+    by_key = {(r.workload, r.method): r for r in rows}
+    names = [w.partition(" (")[0] for w in workloads]  # the title names the interpolation
+    panels = (
+        ("Median regret: how much more the chosen size truly costs than the careful optimum", "median", TARGET_MEDIAN),
+        ("95th-percentile regret", "p95", TARGET_P95),
+        ("Target invocations per tuning run (log scale)", "invocations", TARGET_INVOCATION_SHARE * 60),
+    )
+    long_names = max(len(n) for n in names) > 24
+    for ax, (title, field, target) in zip(axes, panels, strict=True):
+        _bars(ax, workloads, methods, by_key, field)
+        is_regret = field != "invocations"
+        ax.axhline(target, color="#c0392b", linestyle="--", linewidth=1)
+        target_text = f"{target:.0%}" if is_regret else f"{target:.0f}"
+        ax.set_title(f"{label}. {title} (dashed: the target for ours, {target_text})", fontsize=11, loc="left")
+        if long_names:
+            ax.set_xticks(range(len(workloads)), names, fontsize=7, rotation=20, ha="right")
+        else:
+            ax.set_xticks(range(len(workloads)), names, fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        if is_regret:
+            lowest = min(getattr(r, field) for r in by_key.values())
+            ax.set_ylim(min(0.0, lowest) * 1.15, REGRET_AXIS_TOP * 1.15)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        else:
+            ax.set_yscale("log")
+            ax.set_ylim(10, 6000)
 
 
 REGRET_AXIS_TOP = 0.10
@@ -522,7 +560,7 @@ def _bars(
                 (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                 ha="center",
                 va="bottom",
-                fontsize=7,
+                fontsize=7 if len(workloads) <= 10 else 5.5,  # crowded groups: smaller labels
                 fontweight="bold" if is_regret and value > REGRET_AXIS_TOP else "normal",
                 xytext=(0, 2),
                 textcoords="offset points",
@@ -533,8 +571,18 @@ def _bars(
 
 
 def markdown_page(
-    rows: Sequence[Figures], families: Sequence[WorkloadFamily], seeds: range, elapsed_s: float, chart: Path | None
+    rows: Sequence[Figures],
+    families: Sequence[WorkloadFamily],
+    seeds: range,
+    elapsed_s: float,
+    chart: Path | None,
+    *,
+    real_section: str = "",
+    real_runs: int = 0,
+    command: str = "python -m bench",
 ) -> str:
+    """The page: the model families' figures, then ``real_section`` (``bench.real_report``), which accounts for
+    ``real_runs`` of the runs."""
     verdict_lines = "\n".join(f"- {line}" for line in verdicts(rows))
     overall = (
         "Every target is met on every workload."
@@ -543,12 +591,11 @@ def markdown_page(
     )
     image = f"\n![Regret and invocations per method and workload]({chart.name})\n" if chart is not None else ""
     reference_sizes = len(DEFAULT_POWER_VALUES)
-    command = f".venv/bin/python -m bench --seeds {len(seeds)} --first-seed {seeds.start}"
     return f"""# Benchmark: adaptive memory search driven by a cost curve
 
 Generated by `python -m bench` ({len(seeds)} seeds per workload family, seeds {seeds.start}-{seeds.stop - 1}; the
-defaults were tuned on seeds 10000 and up, never on these): {len(rows) * len(seeds)} simulated tuning runs in
-{elapsed_s:.0f} s on 2 worker processes.
+defaults were tuned on seeds 10000 and up, never on these): {len(rows) * len(seeds) + real_runs} simulated tuning
+runs ({real_runs} of them on real workloads, below) in {elapsed_s:.0f} s on 2 worker processes.
 
 ## What is compared
 
@@ -634,10 +681,13 @@ choice that keeps less than half of a margin; at least {TARGET_EVIDENCE:.0%} of 
 
 {misses(rows, seeds)}
 
+{real_section}
 ## Reproduce
 
 ```
-{command}   # this page and the chart, about {elapsed_s / 60:.0f} min on 2 cores
+.venv/bin/{command}   # this page and the chart, about {elapsed_s / 60:.0f} min on 2 shared cores
 .venv/bin/python -m bench --quick         # a smoke test
+.venv/bin/python -m bench --families      # the model families only (--real: the real workloads only)
+.venv/bin/python -m bench --tuning        # for tuning defaults: seeds from 10000, held-out workloads left out
 ```
 """

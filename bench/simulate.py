@@ -1,7 +1,8 @@
 """The simulated target and the ground truth every method is scored against.
 
-Invocations come from the workload model (``autotuner_local.workloads``) with a seeded ``random.Random``; they
-go through the same classification and statistics code the workflow uses. The first invocation on each new
+Invocations come from the workload model (``autotuner_local.workloads``) or from a function someone measured
+(``bench.real_workloads``), with a seeded ``random.Random``; they go through the same classification and
+statistics code the workflow uses, priced in the function's region and architecture. The first invocation on each new
 memory size is a cold start, as a freshly published version's is in Lambda; later rounds on the same size find
 it warm (a tuning round takes minutes, well inside the time Lambda keeps an idle environment).
 
@@ -15,6 +16,7 @@ import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from autotuner.domain.costs.pricing import Architecture, invocation_cost, prices_for_region
 from autotuner.domain.decision.candidate import DEFAULT_MAX_TIMEOUT_SHARE, DEFAULT_MIN_MEMORY_HEADROOM, CandidateStats
@@ -24,9 +26,9 @@ from autotuner.domain.inputs.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner.domain.measuring.lambda_logs import InvocationReport
 from autotuner.domain.measuring.measurement import BatchMeasurement, classify
 from autotuner.domain.search.batching import Batch
-from autotuner_local.workloads import Workload
+from bench.real_workloads import RealWorkload
 
-REGION = "us-east-1"
+REGION = "us-east-1"  # the model families'
 PRICES = prices_for_region(REGION)
 PRICING = PricingContext(region=REGION, architecture=Architecture.X86_64, prices=PRICES)
 TRIM_FRACTION = 0.2  # the reference tool's default, and ours
@@ -37,18 +39,58 @@ TIMEOUT_SHARE = DEFAULT_MAX_TIMEOUT_SHARE
 SLOWEST_QUANTILE = 0.99  # a function's "slowest call", known from its truth
 
 
-def true_cost(workload: Workload, memory_mb: int) -> float | None:
+class SimulatedFunction(Protocol):
+    """What the benchmark invokes and scores against: a model family's draw or a measured function, with the
+    figures the margins read on its truth."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def timeout_s(self) -> int: ...
+
+    @property
+    def most_memory_used_mb(self) -> int:
+        """The most memory a call that does not run out uses."""
+        ...
+
+    @property
+    def never_out_of_memory_mb(self) -> int:
+        """The smallest size no call runs out of memory at."""
+        ...
+
+    def sample(self, memory_mb: int, rng: random.Random, *, cold: bool, timeout_ms: float) -> InvocationReport: ...
+
+    def expected_duration_ms(self, memory_mb: int) -> float: ...
+
+    def duration_quantile_ms(self, memory_mb: int, quantile: float) -> float:
+        """The ``quantile`` of one warm call's duration (INIT left out)."""
+        ...
+
+    def __hash__(self) -> int: ...  # the truth is cached per function
+
+
+def pricing_for(workload: SimulatedFunction) -> PricingContext:
+    """A measured function is priced where it was measured; the model families in us-east-1 on x86_64."""
+    if isinstance(workload, RealWorkload):
+        prices = prices_for_region(workload.region)
+        return PricingContext(region=workload.region, architecture=workload.architecture, prices=prices)
+    return PRICING
+
+
+def true_cost(workload: SimulatedFunction, memory_mb: int) -> float | None:
     """Expected cost of one warm invocation at ``memory_mb``; None where some calls run out of memory, or more than
     one in a hundred time out."""
-    if workload.runs_out_of_memory(memory_mb, workload.memory_spread_mb):
+    if memory_mb < workload.never_out_of_memory_mb:
         return None
     if workload.duration_quantile_ms(memory_mb, SLOWEST_QUANTILE) >= workload.timeout_s * 1000:
         return None
     billed = workload.expected_duration_ms(memory_mb) + ROUNDING_BIAS_MS
-    return invocation_cost(memory_mb, billed, PRICES, Architecture.X86_64)
+    pricing = pricing_for(workload)
+    return invocation_cost(memory_mb, billed, pricing.prices, pricing.architecture)
 
 
-def broken_margin(workload: Workload, memory_mb: int, *, kept: float = 1.0) -> str | None:
+def broken_margin(workload: SimulatedFunction, memory_mb: int, *, kept: float = 1.0) -> str | None:
     """The margin ``memory_mb`` breaks on the function's true figures, in a word; None when it keeps them. With
     ``kept`` under 1, only that share of each margin is asked for (0.5: 5% of memory free, 5% above the largest
     size that runs out of memory, the 99th percentile under 90% of the timeout)."""
@@ -65,7 +107,7 @@ def broken_margin(workload: Workload, memory_mb: int, *, kept: float = 1.0) -> s
 
 
 @functools.cache
-def true_optimum(workload: Workload) -> tuple[int, float]:
+def true_optimum(workload: SimulatedFunction) -> tuple[int, float]:
     """The careful choice: the cheapest size over every MB Lambda allows that works and keeps the margins, and its
     cost."""
     feasible = {
@@ -77,7 +119,7 @@ def true_optimum(workload: Workload) -> tuple[int, float]:
     return best, feasible[best]
 
 
-def regret(workload: Workload, memory_mb: int | None) -> float:
+def regret(workload: SimulatedFunction, memory_mb: int | None) -> float:
     """How much more the chosen size costs than the careful choice (relative); infinite when nothing was chosen or
     the choice fails. Only a size inside a margin can cost less: that is no gain (it is a risk a careful person
     does not take, counted apart), so its regret is 0."""
@@ -89,9 +131,10 @@ def regret(workload: Workload, memory_mb: int | None) -> float:
 class SimulatedTarget:
     """One function under tuning: every size it has run at so far, and what each invocation reported."""
 
-    workload: Workload
+    workload: SimulatedFunction
     seed: int
     rng: random.Random = field(init=False)
+    pricing: PricingContext = field(init=False)
     warm: set[int] = field(default_factory=set)
     measurements: dict[int, BatchMeasurement] = field(default_factory=dict)
     probes: list[InvocationReport] = field(default_factory=list)  # Plan's probe: invoked, not measured
@@ -100,6 +143,7 @@ class SimulatedTarget:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self.pricing = pricing_for(self.workload)
 
     def probe(self, memory_mb: int) -> None:
         """Plan's probe: one invocation of the function as it is configured (a cold start), before any round."""
@@ -115,7 +159,7 @@ class SimulatedTarget:
                 memory_mb, self.rng, cold=memory_mb not in self.warm, timeout_ms=self.workload.timeout_s * 1000
             )
             self.warm.add(memory_mb)
-            failure = classify(report, report.error_type, "", [])
+            failure = classify(report, report.error_type, [])
             if failure is None:
                 batch.record(report)
                 continue
@@ -141,7 +185,7 @@ class SimulatedTarget:
         return [
             candidate_stats(
                 self.measurements[size],
-                PRICING,
+                self.pricing,
                 trim_fraction=TRIM_FRACTION,
                 seed=self.seed ^ size,
                 resamples=RESAMPLES,
@@ -163,11 +207,10 @@ class SimulatedTarget:
 
     def spent(self) -> float:
         """What the target's invocations cost so far (Plan's probe, cold starts and failures included)."""
-        return sum(self._batch_cost(m) for m in self.measurements.values()) + sum(map(PRICING.cost, self.probes))
+        return sum(self._batch_cost(m) for m in self.measurements.values()) + sum(map(self.pricing.cost, self.probes))
 
-    @staticmethod
-    def _batch_cost(measurement: BatchMeasurement) -> float:
-        return sum(PRICING.cost(r) for r in [*measurement.reports(), *measurement.failed_reports])
+    def _batch_cost(self, measurement: BatchMeasurement) -> float:
+        return sum(self.pricing.cost(r) for r in [*measurement.reports(), *measurement.failed_reports])
 
 
 def _waited_ms(reports: Sequence[InvocationReport]) -> float:

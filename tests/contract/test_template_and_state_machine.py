@@ -1,6 +1,8 @@
 """The deployable artefacts agree with each other and with the code: template.yaml, statemachine/, handlers."""
 
+import ast
 import importlib
+import inspect
 import json
 import os
 import pkgutil
@@ -16,15 +18,8 @@ from pydantic import BaseModel
 import autotuner
 import autotuner_cli
 from autotuner.domain.run.documents import RunDocument
-from autotuner.workflow.analyze import AnalyzeRequest
-from autotuner.workflow.apply import ApplyRequest
-from autotuner.workflow.canary import CanaryCheckRequest
-from autotuner.workflow.cleanup import CleanupRequest
-from autotuner.workflow.fleet import FleetClaimRequest, FleetListRequest
+from autotuner.workflow.fleet import FleetClaimRequest
 from autotuner.workflow.measure import MeasureRequest
-from autotuner.workflow.notify import FailureRequest, NotifyRequest
-from autotuner.workflow.plan import PlanRequest
-from autotuner.workflow.prepare import PrepareRequest
 from autotuner_local.template import (
     function_properties,
     load_template,
@@ -44,21 +39,6 @@ ASL_PATH = ROOT / STATE_MACHINE["DefinitionUri"]
 ASL_TEXT = ASL_PATH.read_text()
 ASL = json.loads(ASL_TEXT)
 DEFINITIONS = {name: json.loads((ROOT / m["DefinitionUri"]).read_text()) for name, m in MACHINES.items()}
-
-# What each handler parses its event into (the state's input model).
-REQUEST_MODELS: dict[str, type[BaseModel]] = {
-    "autotuner.handlers.plan.handler": PlanRequest,
-    "autotuner.handlers.prepare.handler": PrepareRequest,
-    "autotuner.handlers.measure.handler": MeasureRequest,
-    "autotuner.handlers.analyze.handler": AnalyzeRequest,
-    "autotuner.handlers.apply.handler": ApplyRequest,
-    "autotuner.handlers.canary.handler": CanaryCheckRequest,
-    "autotuner.handlers.cleanup.handler": CleanupRequest,
-    "autotuner.handlers.notify.handler": NotifyRequest,
-    "autotuner.handlers.notify.failure_handler": FailureRequest,
-    "autotuner.handlers.fleet.list_handler": FleetListRequest,
-    "autotuner.handlers.fleet.claim_handler": FleetClaimRequest,
-}
 
 
 def all_states(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -86,6 +66,28 @@ def handler_of(machine: str, task: dict[str, Any]) -> str:
     placeholder = task["Resource"].removeprefix("${").removesuffix("}")
     logical = MACHINES[machine]["DefinitionSubstitutions"][placeholder]["Fn::GetAtt"][0]
     return str(function_properties(TEMPLATE, logical)["Handler"])
+
+
+def request_models(handler: str) -> set[type[BaseModel]]:
+    """The product's models the handler validates its event into (the state's input model), read from the
+    handler's source: a new handler brings its own, and no hand-kept list can miss it."""
+    module_name, attribute = handler.rsplit(".", 1)
+    module = importlib.import_module(module_name)
+    calls = [
+        node
+        for node in ast.walk(ast.parse(inspect.getsource(getattr(module, attribute))))
+        if isinstance(node, ast.Call)
+    ]
+    validated = {
+        call.func.value.id
+        for call in calls
+        if isinstance(call.func, ast.Attribute)
+        and call.func.attr == "model_validate"
+        and isinstance(call.func.value, ast.Name)
+        and [ast.unparse(argument) for argument in call.args] == ["event"]
+    }
+    models = [getattr(module, name) for name in validated]
+    return {model for model in models if model.__module__.startswith(f"{autotuner.__name__}.")}
 
 
 def aliases(model: type[BaseModel]) -> set[str]:
@@ -167,12 +169,13 @@ def test_every_task_resolves_to_an_importable_handler_with_a_request_model() -> 
         handler = handler_of(machine, task)
         module, attribute = handler.rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), attribute)), f"{name}: {handler} is not callable"
-        assert handler in REQUEST_MODELS, f"{name}: no request model known for {handler}"
+        models = request_models(handler)
+        assert len(models) == 1, f"{name}: {handler} validates its event into {models}, not one request model"
 
 
 def test_task_parameters_match_the_request_model_of_their_handler() -> None:
     for machine, name, task in LAMBDA_TASKS:
-        model = REQUEST_MODELS[handler_of(machine, task)]
+        (model,) = request_models(handler_of(machine, task))
         parameters = task.get("Parameters")
         if parameters is None and name not in DEFINITIONS[machine]["States"]:
             continue  # an iteration's task: its input is the Map's ItemSelector, checked below
@@ -337,13 +340,15 @@ FAIL_AT_ONCE = {
     "UnknownRegionError": "no built-in prices for the region; the caller must pass prices",
     "ReportNotFoundError": "Lambda returned no REPORT line; the invoker already retried the invocation",
     "MalformedReportError": "Lambda's REPORT line is unreadable; the same line would come back",
-    "ProcessorFailedError": "the caller's pre/post processor raised; its error is quoted",
+    "ProcessorFailedError": "the caller's pre/post processor raised; its error type is named",
     "AccessDeniedError": "a missing permission; retrying cannot grant it",
     "TargetStateError": "the function is Failed or stuck Pending",
     "PayloadNotFoundError": "the payload's S3 object does not exist",
     "NothingToApplyError": "analysis chose nothing",
     "NoCanaryError": "CheckCanary was entered without a canary; the same document would come back",
     "UnexpectedVersionError": "the function changed under the run; another writer is at work",
+    "CodeChangedError": "$LATEST's code changed under the run; another deployment is at work",
+    "CodePackageError": "the function's package is unreadable or too large; a retry downloads the same one",
     "MisconfiguredFunctionError": "the deployment lacks a variable; every retry would fail the same way",
     "UnreadableDocumentError": "the state's input is not the run document; a retry gets the same input",
     "ExecutionAlreadyStartedError": "the alarm path treats a duplicate start as deduplicated",

@@ -42,13 +42,16 @@ def lambda_actions(properties: dict[str, Any]) -> set[str]:
     }
 
 
+NOT_ON_FUNCTIONS = {"lambda:GetLayerVersion", "lambda:GetAccountSettings"}  # a layer's architectures; the account's
+
+
 def lambda_resources(properties: dict[str, Any]) -> list[str]:
-    """The resources of every statement that allows a lambda: action."""
+    """The resources of every statement that allows a lambda: action on functions."""
     found: list[str] = []
     for policy in properties.get("Policies", []):
         for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            if any(action.startswith("lambda:") for action in actions):
+            if any(action.startswith("lambda:") and action not in NOT_ON_FUNCTIONS for action in actions):
                 resource = statement["Resource"]
                 found += resource if isinstance(resource, list) else [resource]
     return found
@@ -142,3 +145,23 @@ def test_only_the_janitors_own_rules_may_send_to_its_dead_letter_queue() -> None
         {"Service": "events.amazonaws.com"}, "sqs:SendMessage", "<JanitorDeadLetterQueue.Arn>")  # fmt: skip
     sources = ["<CleanupFunctionExecutionEnded.Arn>", "<CleanupFunctionSweep.Arn>"]
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": sources}}
+
+
+def test_only_cloudwatch_may_publish_to_the_retune_topic_and_only_for_this_accounts_alarms() -> None:
+    resolver = Resolver.for_template(TEMPLATE, {}, PSEUDO)
+    resolver.refs["RetuneAlarmTopic"] = "<RetuneAlarmTopic>"
+    policy = resolver.resolve(TEMPLATE["Resources"]["RetuneAlarmTopicPolicy"]["Properties"]["PolicyDocument"])
+    [statement] = policy["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+        "Allow", {"Service": "cloudwatch.amazonaws.com"}, "sns:Publish",
+    )  # fmt: skip
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"},
+    }
+
+
+def test_the_alarm_subscriber_reads_the_alarm_from_cloudwatch() -> None:
+    policies = resolved_functions({})["AlarmSubscriberFunction"]["Policies"]
+    statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]  # not managed ARNs
+    assert {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"} in statements

@@ -33,7 +33,9 @@ def stack(runtime: InProcessRuntime) -> LocalStack:
 
 @pytest.fixture
 def make_target(aws: None) -> MakeTarget:
+    lambda_client, iam = boto3.client("lambda"), boto3.client("iam")  # a client costs more than creating a target
+
     def make(name: str = "resize", workload: str = "cpu-single-thread", **options: Any) -> str:
-        return create_target(boto3.client("lambda"), boto3.client("iam"), name, workload, **options)
+        return create_target(lambda_client, iam, name, workload, **options)
 
     return make

@@ -92,7 +92,8 @@ def test_invoke_returns_the_log_tail_and_function_errors(runtime: InProcessRunti
     assert ok.error_type is None
     assert parse_log_tail(decode_log_result(ok.log_tail_base64)).memory_size_mb == 256
     failed = invoker.invoke("f", json.dumps({"fail": "no id"}).encode())
-    assert (failed.error_type, failed.error_message) == ("ValueError", "no id")
+    assert failed.error_type == "ValueError"
+    assert json.loads(failed.payload)["errorMessage"] == "no id", "left in the answer, never read"
 
 
 def test_throttled_invocations_are_retried_then_reported(runtime: InProcessRuntime, make_target: MakeTarget) -> None:
@@ -180,8 +181,11 @@ def test_profile_claims_are_exclusive_and_released_only_by_their_holder(aws: Non
     store.release_run(arn, "run-3")
 
     assert not store.claim_automatic(arn, cooldown_s=100, claimant="a")  # no profile yet
-    store.record_run(arn, {"num": 5}, 512, "run-3")
-    assert not store.claim_automatic(arn, cooldown_s=100, claimant="a")  # the run just ended
+    store.record_run(arn, 512, "run-3")
+    now[0] = 1700.0
+    assert not store.claim_automatic(arn, cooldown_s=1, claimant="a")  # past the cooldown, but a run is no profile
+    store.set_user_profile(arn, {"num": 5})
+    assert not store.claim_automatic(arn, cooldown_s=200, claimant="a")  # the run ended within the cooldown
     now[0] = 1800.0
     assert store.claim_automatic(arn, cooldown_s=100, claimant="a")
     assert not store.claim_automatic(arn, cooldown_s=100, claimant="b")
@@ -191,7 +195,34 @@ def test_profile_claims_are_exclusive_and_released_only_by_their_holder(aws: Non
     assert store.claim_automatic(arn, cooldown_s=100, claimant="b")
     stored = store.get(arn)
     assert stored is not None
-    assert (stored.profile, stored.source, stored.last_run_power) == ({"num": 5}, "last successful run", 512)
+    assert (stored.profile, stored.stored_by, stored.last_run_power) == ({"num": 5}, "autotuner profile set", 512)
+
+
+def test_an_item_an_older_version_wrote_a_run_input_into_is_read_without_it(aws: None) -> None:
+    """Items written when every successful run's input became the profile (``lastRunInput``): automatic runs
+    never use that input, and the function's next run removes it."""
+    db = boto3.client("dynamodb")
+    db.create_table(
+        TableName="profiles",
+        KeySchema=[{"AttributeName": "functionArn", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "functionArn", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    old_item = {"functionArn": {"S": arn}, "lastRunInput": {"S": json.dumps({"num": 5, "payload": {"key": "s3cr3t"}})},
+                "lastRunAt": {"N": "1000"}, "lastRunExecution": {"S": "run-0"}}  # fmt: skip
+    db.put_item(TableName="profiles", Item=old_item)
+    store = ProfileStore("profiles", clock=lambda: 90_000.0)
+
+    stored = store.get(arn)
+    assert stored is not None
+    assert (stored.profile, stored.legacy_run_input, stored.last_run_execution) == (None, True, "run-0")
+    assert not store.claim_automatic(arn, cooldown_s=60, claimant="alarm")
+
+    store.record_run(arn, 512, "run-1")
+    item = db.get_item(TableName="profiles", Key={"functionArn": {"S": arn}})["Item"]
+    assert "lastRunInput" not in item
+    assert "s3cr3t" not in json.dumps(item)
 
 
 def test_version_numbers_are_never_reused_after_a_deletion(runtime: InProcessRuntime, make_target: MakeTarget) -> None:

@@ -13,7 +13,7 @@ import pytest
 from autotuner.adapters.profiles import ProfileStore
 from autotuner_local.stack import LocalStack
 from tests.conftest import load_event
-from tests.emulator import MakeTarget
+from tests.emulator import MakeTarget, raise_alarm
 from tests.integration.test_retune_and_warmer import ORDERS, executions, invoke, wait_for_runs
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,7 @@ def test_a_duration_alarm_produces_a_run_whose_constraint_keeps_p95_under_its_th
 ) -> None:
     make_target("orders", "cpu-single-thread", memory_mb=1024)
     store_profile(stack, PROFILE)
-    event = load_event("alarm-state-change.json")  # p95 Duration above 800 ms
+    event = raise_alarm(load_event("alarm-state-change.json"))  # p95 Duration above 800 ms
 
     result = invoke(stack, "AlarmSubscriberFunction", event)
 
@@ -69,6 +69,32 @@ def test_a_duration_alarm_produces_a_run_whose_constraint_keeps_p95_under_its_th
     assert output["power"] not in too_slow
 
 
+def test_a_message_that_lies_about_the_function_and_the_threshold_is_read_from_cloudwatch(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    """CloudWatch's alarm watches orders' p95 Duration at 800 ms; a message about it, published by whoever may
+    publish to the topic, says 100 s on billing. The run is orders' run, constrained by CloudWatch's threshold."""
+    make_target("orders", "cpu-single-thread", memory_mb=1024)
+    make_target("billing", "io-bound")
+    store_profile(stack, PROFILE)
+    ProfileStore(stack.tables["ProfilesTable"]).set_user_profile(ORDERS.replace("orders", "billing"), PROFILE)
+    event = raise_alarm(load_event("alarm-via-sns.json"))
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["Trigger"]["Threshold"] = 100_000.0
+    message["Trigger"]["Dimensions"] = [{"name": "FunctionName", "value": "billing"}]
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+
+    result = invoke(stack, "AlarmSubscriberFunction", event)
+
+    assert len(result["started"]) == 1, result
+    (started,) = executions(stack)
+    given = json.loads(boto3.client("stepfunctions").describe_execution(executionArn=started["executionArn"])["input"])
+    assert given["lambdaARN"] == ORDERS
+    assert given["constraints"] == {"maxP95DurationMs": 640.0}
+    assert given["trigger"]["threshold"] == 800.0
+    wait_for_runs(stack)  # the run ends inside this test
+
+
 def test_an_errors_alarm_without_time_outs_or_oom_is_skipped_with_its_reason(
     stack: LocalStack, make_target: MakeTarget
 ) -> None:
@@ -76,7 +102,7 @@ def test_an_errors_alarm_without_time_outs_or_oom_is_skipped_with_its_reason(
     store_profile(stack, PROFILE)
     write_logs(report(), report("error"), "ERROR Invoke Error KeyError: 'id'")
 
-    result = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change-metric-math.json"))
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event("alarm-state-change-metric-math.json")))
 
     assert result["started"] == []
     (skipped,) = result["skipped"]
@@ -92,7 +118,7 @@ def test_an_errors_alarm_with_time_outs_in_the_logs_re_tunes_with_memory_headroo
     store_profile(stack, PROFILE | {"constraints": {"minMemoryHeadroom": 0.1}})
     write_logs(report(), report("timeout"), report("error", memory=128, used=128))
 
-    result = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-via-sns-metric-math.json"))
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event("alarm-via-sns-metric-math.json")))
 
     assert len(result["started"]) == 1, result
     (run,) = wait_for_runs(stack)
@@ -108,7 +134,7 @@ def test_a_throttles_alarm_changes_no_memory_and_says_why(stack: LocalStack, mak
     event = copy.deepcopy(load_event("alarm-state-change.json"))
     event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] = "Throttles"
 
-    result = invoke(stack, "AlarmSubscriberFunction", event)
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(event))
 
     assert result["started"] == []
     assert [(s["code"], s["reason"][:20]) for s in result["skipped"]] == [("Throttles", "watches Throttles: c")]
@@ -120,7 +146,7 @@ def test_an_alarm_on_an_aliased_function_re_tunes_through_a_canary_by_default(
 ) -> None:
     make_target("orders", "io-bound")
     store_profile(stack, PROFILE | {"autoOptimize": True})
-    result = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change-alias.json"))
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event("alarm-state-change-alias.json")))
     assert len(result["started"]) == 1, result
     (started,) = executions(stack)
     given = json.loads(boto3.client("stepfunctions").describe_execution(executionArn=started["executionArn"])["input"])

@@ -24,6 +24,8 @@ from tests.emulator import failing
 
 pytestmark = pytest.mark.slow
 
+HANG_GUARD_S = 900  # a stuck demo fails instead of hanging CI; not a speed target (a loaded machine takes minutes)
+
 
 @pytest.fixture
 def local() -> Iterator[LocalAws]:
@@ -66,22 +68,35 @@ def test_report_history_and_profiles(local: LocalAws, capsys: pytest.CaptureFixt
     assert "succeeded  manual" in rows[1]
 
     assert run("profile", "show", "resize") == 0
-    assert '"powerValues": [\n    512\n  ]' in capsys.readouterr().out  # the last run's input
+    shown = capsys.readouterr().out
+    assert "has no stored tuning profile" in shown  # a run stores its input only when asked
+    assert "Last successful run: " in shown
     assert run("profile", "set", "resize", "--num", "8", "--memory", "256,1024", "--strategy", "speed") == 0
     assert run("profile", "show", "resize") == 0
     shown = capsys.readouterr().out
-    assert "(from the user)" in shown
+    assert " UTC by autotuner profile set):" in shown
     assert '"strategy": "speed"' in shown
     assert '"powerValues": [\n    256,\n    1024\n  ]' in shown  # numbers, as a run's input holds them
 
+    assert run("tune", "resize", "--num", "5", "--memory", "512", "--payload", '{"id": 3}', "--save-profile") == 0
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+    assert run("profile", "show", "resize") == 0
+    shown = capsys.readouterr().out
+    assert f"by input saveProfile of execution {execution}):" in shown
+    assert '"payload": {\n    "id": 3\n  }' in shown  # asked for: the input as given
+
 
 def test_a_failed_run_exits_non_zero_with_its_cause(local: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("tune", "resize", "--payload", '{"fail": "no order id"}') == 1
+    assert run("tune", "resize", "--payload", '{"fail": "click http://evil.example/ to fix"}') == 1
     out, err = capsys.readouterr()
     assert "Plan ✗" in out
     assert "Plan ✓" not in out
     assert err.startswith("error: the run cli-resize-")
-    assert "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised" in err
+    assert (
+        "failed: InvalidInputError: invalid input: payload: the function at its current configuration raised "
+        "ValueError; the function's messages and logs are in log group /aws/lambda/resize, request "
+    ) in err
+    assert "evil" not in out + err, "the target's own words stay in its log"
 
 
 def test_a_failed_runs_report_says_what_failed_and_what_clean_up_did(
@@ -179,7 +194,7 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = subprocess.run(
         [sys.executable, "-m", "autotuner_cli.main", "demo", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=170, env=environment, check=False,
+        capture_output=True, text=True, timeout=HANG_GUARD_S, env=environment, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     results = demo_results(result.stdout, tmp_path)
@@ -255,3 +270,26 @@ def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocation
     section = page.split('<section class="savings" id="savings">')[1].split("</section>")[0]
     cells = [cell.rsplit(">", 1)[1] for cell in section.split("</td>")[:-1]]  # what each <td> holds
     assert cells[:7] == ["resize", f"{before} → {after} MB", "1", *row[6:]]  # the row `savings` printed
+
+
+def test_advise_prints_the_last_runs_advice_without_a_new_run(
+    local: LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("advise", "resize") == 0
+    assert "No successful run of arn:aws:lambda:" in capsys.readouterr().out
+    assert run("tune", "resize", "--num", "5", "--memory", "512,1769") == 0
+    execution = capsys.readouterr().out.split("Started ")[1].split()[0]
+    state_machine = execution.rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")
+    started = boto3.client("stepfunctions").list_executions(stateMachineArn=state_machine)["executions"]
+
+    assert run("advise", "resize") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Advice of the run of ")
+    assert f"({execution.rsplit(':', 1)[1]}), at " in lines[0]
+    (timeout,) = [line for line in lines if line.startswith("Timeout: ")]
+    assert "The current 30 s" in timeout
+    assert run("advise", "resize", "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["execution"] == execution
+    assert shown["advice"]["timeout"]["currentS"] == 30
+    assert boto3.client("stepfunctions").list_executions(stateMachineArn=state_machine)["executions"] == started

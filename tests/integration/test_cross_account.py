@@ -45,8 +45,8 @@ def target_in(account: str, name: str = "orders", **options: Any) -> str:
 
 
 def role_in(account: str, stack: LocalStack, **options: Any) -> TargetAccountRole:
-    """templates/target-account-role.yaml deployed in ``account`` as its README says: trusting the tuner stack's
-    roles (its output) with the tuner's external id."""
+    """templates/target-account-role.yaml deployed in ``account`` as docs/cross-account.md says: trusting the tuner
+    stack's roles (its output) with the tuner's external id."""
     trusted = stack.outputs["TargetAccountTrustedRoleArns"]
     return deploy_target_account_role(account, tuner_role_arns=trusted, external_id=EXTERNAL_ID, **options)
 

@@ -15,7 +15,7 @@ from autotuner.adapters.profiles import ProfileStore
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from tests.conftest import EVENTS, load_event
-from tests.emulator import MakeTarget, as_operator, run_tuning, target_state
+from tests.emulator import MakeTarget, as_operator, raise_alarm, run_tuning, target_state
 from tests.integration.test_retune_and_warmer import ORDERS, invoke, wait_for_runs  # ORDERS: what events/ names
 
 pytestmark = pytest.mark.slow
@@ -25,12 +25,16 @@ Example = Callable[[LocalStack, str, InProcessRuntime], None]  # runs one exampl
 
 
 def subscriber(expected: str) -> "Example":
-    """An alarm example through the alarm subscriber: ``started`` a run of orders with its profile (to its end), or
-    skipped, not raised, with the code ``expected`` names."""
+    """An alarm example through the alarm subscriber, the alarm existing in CloudWatch as the example reports it:
+    ``started`` a run of orders with its profile (to its end), or skipped, not raised, with the code ``expected``
+    names."""
 
     def check(stack: LocalStack, name: str, _runtime: InProcessRuntime) -> None:
         ProfileStore(stack.tables["ProfilesTable"]).set_user_profile(ORDERS, PROFILE)
-        result = invoke(stack, "AlarmSubscriberFunction", load_event(name))
+        event = load_event(name)
+        if expected != "Malformed":  # the subscriber acts on the alarm CloudWatch holds, as the event reports it
+            raise_alarm(event)
+        result = invoke(stack, "AlarmSubscriberFunction", event)
         if expected != "started":
             assert [skipped["code"] for skipped in result["skipped"]] == [expected], result
             assert wait_for_runs(stack) == []

@@ -1,10 +1,14 @@
 """Every single fault survived: for every AWS call each step of the workflow makes, its first and its last
 occurrence fail with each kind of fault, in each apply mode. After the run (and the janitor, where EventBridge
 would start it), the target is exactly as it was or exactly at the applied choice, no version or alias of the run
-remains, the run lock is free, a failure's cause is in words; and the run succeeded all the same."""
+remains, the run lock is free, a failure's cause is in words; and the run succeeded all the same.
+
+Each apply mode's cells are dealt to SHARDS tests, which parallel workers run at once: every shard counts the
+calls of the same seeded baseline run, so the shards deal out one list of cells between them."""
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +25,9 @@ if TYPE_CHECKING:
 from autotuner.adapters.run_records import RunRecords
 from autotuner_local.events import deliver_status_change
 from autotuner_local.stack import LocalStack
+from tests.conftest import FIGURE
 from tests.emulator import Execution, MakeTarget, run_tuning, target_state
-from tests.faults import FIGURES, KINDS, Fault, applies, injecting
+from tests.faults import KINDS, Fault, applies, injecting
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +36,10 @@ MODES: dict[str, dict[str, Any]] = {
     "latest": {"autoOptimize": True},
     "alias": {"autoOptimize": True, "autoOptimizeAlias": "live"},
     "none": {},
+    # Each size measured on arm64 too: $LATEST's code uploaded again for it, then put back byte for byte.
+    "architectures": {"architectures": ["arm64", "x86_64"]},
 }
+SHARDS = 4  # per apply mode: a shard takes every SHARDS-th cell (about 50), in its own deployment
 
 
 @dataclass
@@ -40,6 +48,7 @@ class Target:
     arn: str
     aliases: dict[str, str]
     versions: list[str]
+    code: tuple[str, list[str]]  # $LATEST's CodeSha256 and architectures
 
 
 @dataclass
@@ -61,7 +70,12 @@ def make(make_target: MakeTarget, name: str, mode: str) -> Target:
         routing: AliasRoutingConfigurationTypeDef = {"AdditionalVersionWeights": {old: 0.1}}
         client.create_alias(FunctionName=name, Name="live", FunctionVersion=live, RoutingConfig=routing)
     state = target_state(name)
-    return Target(name, arn, state.aliases, state.versions)
+    return Target(name, arn, state.aliases, state.versions, latest_code(name))
+
+
+def latest_code(name: str) -> tuple[str, list[str]]:
+    configuration = boto3.client("lambda").get_function_configuration(FunctionName=name)
+    return configuration["CodeSha256"], [str(a) for a in configuration["Architectures"]]
 
 
 def tune(stack: LocalStack, target: Target, mode: str, name: str) -> Execution:
@@ -85,6 +99,8 @@ def problems_after(stack: LocalStack, target: Target, run: Execution) -> list[st
         versions.append(applied.version)
     if (state.memory_mb, state.description) != (memory, ORIGINAL):
         found.append(f"$LATEST is {state.memory_mb} MB {state.description!r}, expected {memory} MB")
+    if (code := latest_code(target.name)) != target.code:
+        found.append(f"$LATEST's code and architectures are {code}, expected {target.code}")
     if state.aliases != aliases:
         found.append(f"aliases {state.aliases}, expected {aliases}")
     if sorted(state.versions) != sorted(versions):
@@ -118,9 +134,15 @@ def cells(calls: dict[tuple[str, str], int]) -> list[Fault]:
     ]
 
 
+@pytest.mark.usefixtures("fast_retries")
+@pytest.mark.parametrize("shard", range(SHARDS))
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_every_single_fault_is_survived_and_leaves_the_account_clean(
-    stack: LocalStack, make_target: MakeTarget, fast_retries: None, mode: str
+    stack: LocalStack,
+    make_target: MakeTarget,
+    record_property: Callable[[str, object], None],
+    mode: str,
+    shard: int,
 ) -> None:
     started = time.monotonic()
     with injecting(stack.name) as injector:
@@ -129,8 +151,9 @@ def test_every_single_fault_is_survived_and_leaves_the_account_clean(
         assert run.status == "SUCCEEDED", run.cause
         assert problems_after(stack, baseline, run) == []
         calls = dict(injector.calls)
+        every_cell = cells(calls)
         tally = Tally()
-        for number, fault in enumerate(cells(calls)):
+        for number, fault in list(enumerate(every_cell))[shard::SHARDS]:
             tally.tried += 1
             target = make(make_target, f"t{number}", mode)
             injector.arm(fault)
@@ -143,9 +166,10 @@ def test_every_single_fault_is_survived_and_leaves_the_account_clean(
             if found or run.status != "SUCCEEDED":
                 tally.problems.append(f"{fault}: {run.status} {run.cause or ''} {found}")
     steps = sorted({step for step, _ in calls})
-    FIGURES.append(
-        f"fault matrix, apply mode {mode}: {tally.tried} cells ({len(calls)} calls of {len(steps)} steps x "
-        f"first/last x {len(KINDS)} kinds where AWS can answer so): {tally.clean} clean, {tally.succeeded} succeeded "
-        f"({time.monotonic() - started:.0f} s)"
+    record_property(
+        FIGURE,
+        f"fault matrix, apply mode {mode}, shard {shard + 1} of {SHARDS}: {tally.tried} of {len(every_cell)} cells "
+        f"({len(calls)} calls of {len(steps)} steps x first/last x {len(KINDS)} kinds where AWS can answer so): "
+        f"{tally.clean} clean, {tally.succeeded} succeeded ({time.monotonic() - started:.0f} s)",
     )
     assert tally.problems == [], json.dumps(tally.problems, indent=1)

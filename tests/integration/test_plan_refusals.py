@@ -23,7 +23,7 @@ from autotuner.workflow.plan import PlanRequest, PlanSettings, plan_run
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack, deploy
 from tests.conftest import load_event
-from tests.emulator import MakeTarget, notifications, results_queue, run_tuning, target_state
+from tests.emulator import MakeTarget, notifications, raise_alarm, results_queue, run_tuning, target_state
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/lambda-autotuner/5b6c7d8e"
@@ -121,7 +121,8 @@ def test_a_failing_processor_is_named_but_the_payload_is_not(
     make_target("enrich", "memory-floor", memory_mb=128)  # runs out of memory whatever it is given
     secret = {"cardNumber": "4111111111111111"}
 
-    with pytest.raises(ProcessorFailedError, match=r"preProcessorARN: .*enrich raised Runtime\.OutOfMemory") as failed:
+    named = r"preProcessorARN: .*enrich raised OutOfMemory; .* log group /aws/lambda/enrich$"
+    with pytest.raises(ProcessorFailedError, match=named) as failed:
         plan({"lambdaARN": arn, **SWEEP, "payload": secret, "preProcessorARN": arn.replace("orders", "enrich")})
     assert "4111111111111111" not in str(failed.value)
     assert runtime.targets_invoked("orders") == []
@@ -327,6 +328,7 @@ def test_an_alarm_on_one_of_the_stacks_own_functions_does_not_re_tune_it(stack: 
     event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
         "FunctionName": own.split(":")[-1]
     }
+    raise_alarm(event)
 
     response = boto3.client("lambda").invoke(
         FunctionName=stack.functions["AlarmSubscriberFunction"], Payload=json.dumps(event).encode()

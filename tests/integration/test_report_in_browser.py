@@ -3,31 +3,28 @@
 import contextlib
 import os
 import re
-import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from bench.chromium import ChromiumError, run_headless
 from PIL import Image, ImageChops
 
 from autotuner.reports.charts.marks import CHOSEN_COLOUR, COST_COLOUR, P50_COLOUR, REJECTED_COLOUR
 from autotuner.reports.html import render_html
 from autotuner.reports.savings import savings_rows
-from tests.unit.reports import adaptive_output, applied_ledger, crowded_output, io_bound_output, tuned_output
+from tests.unit.reports import (
+    adaptive_output,
+    applied_ledger,
+    crowded_output,
+    io_bound_output,
+    memory_floor_output,
+    tuned_output,
+)
 
 WINDOW = (1200, 1600)
 TIMEOUT_S = 60
-
-
-def chromium() -> str:
-    path = os.environ.get("AUTOTUNER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None and Path("/usr/bin/chromium").exists():
-        path = "/usr/bin/chromium"
-    if path is None:
-        pytest.fail("Chromium is not installed; `.ci/run` installs it (apt-get install chromium)")
-    return path
 
 
 def screenshot(html: Path, png: Path, profile: Path) -> None:
@@ -42,46 +39,12 @@ def dom_after_scripts(html: Path, profile: Path) -> str:
 
 def run_chromium(arguments: list[str], profile: Path) -> str:
     """Chromium's standard output; every process it started is gone when this returns."""
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",  # the tests run as root, where Chromium's sandbox refuses to start
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        *arguments,
-    ]
-    # Its own process group, so the renderer, zygote and crash handler can be ended with it.
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        env=os.environ | {"HOME": str(profile.parent)},
-    ) as browser:
-        try:
-            stdout, stderr = browser.communicate(timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            end_group(browser.pid)
-            browser.communicate()
-            pytest.fail(f"Chromium did not take the screenshot within {TIMEOUT_S} s")
-        finally:
-            end_group(browser.pid)
-    assert browser.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    try:
+        stdout = run_headless(arguments, profile, WINDOW, TIMEOUT_S)
+    except ChromiumError as error:
+        pytest.fail(str(error))
     assert_no_process_left(profile)
-    return stdout.decode(errors="replace")
-
-
-def end_group(group: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(group, signal.SIGKILL)
+    return stdout
 
 
 def processes_using(profile: Path) -> list[int]:
@@ -167,13 +130,17 @@ document.body.dataset.wrapped = wrapped.map((th) => th.textContent).join("|");
 </script>"""
 
 
+# Opens every folded section first, as a reader does, so that what the report folds is measured as laid out.
+_UNFOLD = '<script>document.querySelectorAll("details").forEach((details) => { details.open = true; });</script>'
+
+
 def measured_dom(page: str, script: str, tmp_path: Path) -> str:
     """The DOM of ``page`` after ``script`` ran in it, as Chromium lays the page out."""
     html = tmp_path / "report.html"
     # The report's policy forbids every script; this copy drops it to run the measuring one.
     measured = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
     assert measured != page
-    html.write_text(measured.replace("</body>", script + "</body>"))
+    html.write_text(measured.replace("</body>", _UNFOLD + script + "</body>"))
     return dom_after_scripts(html, tmp_path / "profile")
 
 
@@ -212,6 +179,21 @@ for (const svg of document.querySelectorAll("figure.chart svg")) {
     for (const [text, other] of pin ? boxes : legend) if (!apart(box, other)) overlapping.push(`${text} / ${name}`);
   }
 }
+// No text under a mark: every text of a chart (the legend's aside, beside its own symbols) against every point.
+const covered = [];
+for (const svg of document.querySelectorAll("figure.chart svg")) {
+  const marks = [...svg.querySelectorAll("g.point circle, g.point path")];
+  for (const text of svg.querySelectorAll("text")) {
+    const box = text.getBoundingClientRect();
+    if (text.closest("g.legend") || !(box.width > 0)) continue;
+    for (const mark of marks) {
+      if (!apart(box, mark.getBoundingClientRect())) {
+        covered.push(`${text.textContent} / ${mark.closest("g").querySelector("title").textContent.split(":")[0]}`);
+      }
+    }
+  }
+}
+document.body.dataset.covered = covered.join("|");
 const diamonds = [...document.querySelectorAll("svg path.diamond")].filter((d) => d.getBBox().width > 0);
 const rows = [...document.querySelectorAll("table.savings tbody tr")].filter((tr) => tr.offsetHeight > 0);
 const curves = [...document.querySelectorAll("svg polyline.curve-line")].filter(drawn);
@@ -229,22 +211,25 @@ document.body.dataset.pins = String([...document.querySelectorAll("svg g.curve-o
 def test_no_two_texts_of_a_chart_overlap_as_the_browser_draws_them(tmp_path: Path) -> None:
     """Failed sizes close together, sizes measured by one cold start, the current size beside the chosen one, the
     cost curve of an adaptive run (fitting, and not): each chart's labels, numbers and legend, measured in Chromium,
-    never overlap, and the legend stays clear of the curve; the savings section is laid out."""
+    never overlap, no text lies under a point's mark (the label of six failed sizes beside a cheap measured one is
+    lifted clear of it), and the legend stays clear of the curve; the savings section is laid out."""
     runs = [
         ("ml-inference", crowded_output()),
         ("image-resizer", tuned_output()),
         ("orders-api", io_bound_output()),
         ("ml-inference-adaptive", adaptive_output()),
         ("curve-misfit", adaptive_output(fitting=False)),
+        ("memory-floor", memory_floor_output()),
     ]
     ledger = applied_ledger()
     dom = measured_dom(render_html(runs, generated_at="now", savings=ledger), _MEASURE_CHARTS, tmp_path)
-    names = ("overlapping", "measured", "diamonds", "savings", "curves", "bands", "pins")
+    names = ("overlapping", "covered", "measured", "diamonds", "savings", "curves", "bands", "pins")
     found = {name: re.search(rf'data-{name}="([^"]*)"', dom) for name in names}
     assert all(found.values()), "the measuring script did not run"
     values = {name: match[1] for name, match in found.items() if match}
     assert int(values["measured"]) > 5 * 20  # every chart's legend, axes and labels were drawn and measured
     assert values["overlapping"] == "", f"texts that overlap: {values['overlapping']}"
+    assert values["covered"] == "", f"texts under a mark: {values['covered']}"
     assert int(values["diamonds"]) == 2 * 3 + 1  # two cold-only sizes on three lines, and the legend's
     assert values["curves"].split("|") == ["solid", "6 4"]  # the curve that does not fit is dashed
     assert (values["bands"], values["pins"]) == ("1", "1")  # the fitting curve's band and cheapest-size triangle

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import boto3
+import pytest
 
 from autotuner.adapters.discovery import FunctionDirectory
 from autotuner.adapters.lambda_functions import LambdaInvoker
@@ -17,7 +18,7 @@ from autotuner_local.naming import generated_name
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack, deploy
 from tests.conftest import load_event
-from tests.emulator import MakeTarget, run_tuning
+from tests.emulator import MakeTarget, raise_alarm, run_tuning, wait_until_ended
 
 PROFILE = {"num": 5, "powerValues": [256, 512, 1024], "strategy": "cost"}
 ORDERS = "arn:aws:lambda:us-east-1:123456789012:function:orders"
@@ -43,37 +44,111 @@ def wait_for_runs(stack: LocalStack) -> list[dict[str, Any]]:
     sfn = boto3.client("stepfunctions")
     finished = []
     for execution in executions(stack):
-        for _ in range(500):
-            described = sfn.describe_execution(executionArn=execution["executionArn"])
-            if described["status"] != "RUNNING":
-                break
-            threading.Event().wait(0.02)
-        finished.append(dict(described))
+        wait_until_ended(execution["executionArn"])
+        finished.append(dict(sfn.describe_execution(executionArn=execution["executionArn"])))
     return finished
 
 
-def test_the_last_successful_run_becomes_the_profile_and_starts_the_cooldown(
+@pytest.mark.parametrize(
+    "event_file", ["alarm-state-change.json", "alarm-via-sns.json"]
+)  # fmt: skip  # Duration alarms; the metric-math ones watch Errors (see test_alarm_semantics.py)
+def test_an_alarm_re_tunes_its_function_with_its_profile(
+    stack: LocalStack, make_target: MakeTarget, event_file: str
+) -> None:
+    make_target("orders", "io-bound", description="orders service")
+    profiles(stack).set_user_profile(ORDERS, PROFILE)
+
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event(event_file)))
+
+    assert len(result["started"]) == 1, result
+    (run,) = wait_for_runs(stack)
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    output = json.loads(run["output"])
+    assert output["trigger"]["source"] == "alarm"
+    assert output["trigger"]["alarmName"].startswith("autotuner-orders")
+    assert output["trigger"]["reason"].startswith("Threshold Crossed")
+    assert {c["memoryMb"] for c in output["candidates"]} == {256, 512, 1024}  # the profile's sizes
+    assert json.loads(run["input"])["num"] == 5
+
+
+def test_a_one_off_run_leaves_no_profile_and_keeps_none_of_its_input(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    """The audit's attack: anyone who may start one run set what every later automatic run did, and left its
+    payload stored for good. A run without saveProfile now stores nothing of its input."""
+    arn = make_target("orders", "io-bound")
+    secret = {"apiKey": "sk-live-0123456789"}
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 6, "powerValues": [512, 768], "payload": secret})
+    assert run.status == "SUCCEEDED", run.cause
+
+    stored = profiles(stack).get(ORDERS)
+    assert stored is not None
+    assert (stored.profile, stored.last_run_execution) == (None, run.arn)
+    table = stack.tables["ProfilesTable"]
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"functionArn": {"S": ORDERS}})
+    assert "sk-live" not in json.dumps(item["Item"]), "the run's payload is kept nowhere"
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event("alarm-state-change.json")))
+    assert (result["started"], [s["code"] for s in result["skipped"]]) == ([], ["NoProfile"])
+
+
+def test_a_run_with_save_profile_stores_its_input_saying_when_and_by_what_and_starts_the_cooldown(
     stack: LocalStack, make_target: MakeTarget
 ) -> None:
     arn = make_target("orders", "io-bound")
-    run = run_tuning(stack, {"lambdaARN": arn, "num": 6, "powerValues": [512, 768]})
+    given = {"num": 6, "powerValues": [512, 768], "payload": {"id": 7}}
+    run = run_tuning(stack, {"lambdaARN": arn, **given, "saveProfile": True})
     assert run.status == "SUCCEEDED", run.cause
+    assert run.output["profileStored"] is True
+
     stored = profiles(stack).get(ORDERS)
     assert stored is not None
-    assert stored.source == "last successful run"
-    assert stored.profile == {"num": 6, "powerValues": [512, 768]}
-
-    result = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change.json"))
+    assert stored.profile == given  # the input as given, asked for: the payload with it
+    assert stored.stored_by == f"input saveProfile of execution {run.arn}"
+    assert stored.stored_at is not None
+    assert stored.stored_at == stored.last_run_at
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event("alarm-state-change.json")))
     assert result["started"] == []
     assert result["skipped"][0]["code"] == "Cooldown"
 
 
-def test_an_event_that_is_no_alarm_is_skipped_not_raised(stack: LocalStack, make_target: MakeTarget) -> None:
-    """(Each example in events/ through its own receiver: tests/integration/test_event_examples.py.)"""
+@pytest.mark.parametrize("event_file", ["alarm-state-change.json", "alarm-via-sns.json"])
+def test_a_message_for_an_alarm_that_does_not_exist_starts_nothing(
+    stack: LocalStack, make_target: MakeTarget, event_file: str
+) -> None:
+    """The audit's attack: anyone allowed to publish to the re-tune topic started a run of any function with a
+    profile, with a message about an alarm nobody created. The subscriber now reads the alarm from CloudWatch."""
     make_target("orders", "io-bound")
     profiles(stack).set_user_profile(ORDERS, PROFILE)
-    result = invoke(stack, "AlarmSubscriberFunction", load_event("scheduled-event.json"))
-    assert (result["started"], [s["code"] for s in result["skipped"]]) == ([], ["NotAnAlarm"])
+
+    result = invoke(stack, "AlarmSubscriberFunction", load_event(event_file))
+
+    assert (result["started"], [s["code"] for s in result["skipped"]]) == ([], ["AlarmNotFound"])
+    assert executions(stack) == []
+    stored = profiles(stack).get(ORDERS)
+    assert stored is not None
+    assert stored.auto_claimed_until is None, "nothing claimed: a real alarm may re-tune at once"
+
+
+@pytest.mark.parametrize(
+    ("event_file", "code"),
+    [
+        ("alarm-state-change-ok.json", "NotInAlarm"),
+        ("alarm-state-change-not-lambda.json", "NoFunction"),
+        ("alarm-via-sns-truncated.json", "Malformed"),
+        ("scheduled-event.json", "NotAnAlarm"),
+    ],
+)
+def test_events_that_cannot_start_a_run_are_skipped_not_raised(
+    stack: LocalStack, make_target: MakeTarget, event_file: str, code: str
+) -> None:
+    make_target("orders", "io-bound")
+    profiles(stack).set_user_profile(ORDERS, PROFILE)
+    event = load_event(event_file)
+    if event_file.startswith("alarm-state-change"):  # an alarm CloudWatch holds, as the event reports it
+        raise_alarm(event)
+    result = invoke(stack, "AlarmSubscriberFunction", event)
+    assert result["started"] == []
+    assert [s["code"] for s in result["skipped"]] == [code]
     assert executions(stack) == []
 
 
@@ -86,10 +161,11 @@ def test_missing_dimensions_a_missing_profile_and_an_unknown_alarm_name(
     no_dimensions["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {}
     other_name = copy.deepcopy(event)
     other_name["detail"]["alarmName"] = "orders-latency"
+    other_name["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-latency"]
 
-    assert invoke(stack, "AlarmSubscriberFunction", no_dimensions)["skipped"][0]["code"] == "NoFunction"
-    assert invoke(stack, "AlarmSubscriberFunction", event)["skipped"][0]["code"] == "NoProfile"
-    assert invoke(stack, "AlarmSubscriberFunction", other_name)["skipped"][0]["code"] == "NotOptedIn"
+    assert invoke(stack, "AlarmSubscriberFunction", raise_alarm(no_dimensions))["skipped"][0]["code"] == "NoFunction"
+    assert invoke(stack, "AlarmSubscriberFunction", raise_alarm(event))["skipped"][0]["code"] == "NoProfile"
+    assert invoke(stack, "AlarmSubscriberFunction", raise_alarm(other_name))["skipped"][0]["code"] == "NotOptedIn"
     assert executions(stack) == []
 
 
@@ -97,7 +173,7 @@ def test_functions_outside_the_allowed_pattern_are_skipped(runtime: InProcessRun
     stack = deploy(parameters={"TargetFunctionArnPattern": "arn:aws:lambda:*:*:function:sandbox-*"})
     make_target("orders", "io-bound")
     profiles(stack).set_user_profile(ORDERS, PROFILE)
-    result = invoke(stack, "AlarmSubscriberFunction", load_event("alarm-state-change.json"))
+    result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event("alarm-state-change.json")))
     assert result["skipped"][0]["code"] == "OutsidePattern"
 
 
@@ -105,16 +181,10 @@ def test_alarms_opted_in_by_tag(runtime: InProcessRuntime, make_target: MakeTarg
     stack = deploy(parameters={"RetuneAlarmPrefix": "", "RetuneAlarmTag": "autotuner:retune"})
     make_target("orders", "io-bound")
     profiles(stack).set_user_profile(ORDERS, PROFILE)
-    cloudwatch = boto3.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName="orders-latency", MetricName="Duration", Namespace="AWS/Lambda", Statistic="Average", Period=60,
-        EvaluationPeriods=1, Threshold=800, ComparisonOperator="GreaterThanThreshold",
-        Dimensions=[{"Name": "FunctionName", "Value": "orders"}], Tags=[{"Key": "autotuner:retune", "Value": "true"}],
-    )  # fmt: skip
-    alarm_arn = cloudwatch.describe_alarms(AlarmNames=["orders-latency"])["MetricAlarms"][0]["AlarmArn"]
     event = load_event("alarm-state-change.json")
-    event["resources"] = [alarm_arn]
+    event["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-latency"]
     event["detail"]["alarmName"] = "orders-latency"
+    raise_alarm(event, tags={"autotuner:retune": "true"})
     assert len(invoke(stack, "AlarmSubscriberFunction", event)["started"]) == 1
 
 
@@ -122,10 +192,11 @@ def test_a_storm_of_alarms_for_one_function_starts_exactly_one_run(stack: LocalS
     make_target("orders", "io-bound")
     profiles(stack).set_user_profile(ORDERS, PROFILE)
     events = []
-    for i in range(24):  # different alarms and transitions, all about orders, all at once
+    for i in range(24):  # different alarms, all about orders, all in ALARM, delivered at once
         event = load_event("alarm-state-change.json")
-        event["detail"]["state"]["timestamp"] = f"2026-11-27T10:04:{i:02d}.000+0000"
-        events.append(event)
+        event["detail"]["alarmName"] = f"autotuner-orders-p95-duration-{i}"
+        event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:autotuner-orders-p95-duration-{i}"]
+        events.append(raise_alarm(event))
     barrier = threading.Barrier(len(events))
     results: list[dict[str, Any]] = []
 
@@ -264,11 +335,8 @@ def test_fleet_tuning_runs_every_tagged_function_with_a_profile(stack: LocalStac
     sfn = boto3.client("stepfunctions")
 
     fleet = sfn.start_execution(stateMachineArn=stack.outputs["FleetStateMachineArn"], name="weekly", input="{}")
-    for _ in range(3000):
-        described = sfn.describe_execution(executionArn=fleet["executionArn"])
-        if described["status"] != "RUNNING":
-            break
-        threading.Event().wait(0.02)
+    wait_until_ended(fleet["executionArn"])
+    described = sfn.describe_execution(executionArn=fleet["executionArn"])
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
     results = json.loads(described["output"])["results"]

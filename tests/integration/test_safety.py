@@ -1,6 +1,7 @@
 """What a hostile input or a run stopped from outside can do to the account: nothing that lasts. The real state
 machine runs in the emulator with every Lambda's own IAM policy enforced."""
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from autotuner_local.events import deliver_status_change
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from tests.emulator import (
+    Execution,
     MakeTarget,
     apply_fails_after_moving_the_alias,
     janitor_during,
@@ -166,3 +168,52 @@ def test_a_failure_after_the_alias_moved_puts_it_back_with_its_routing_and_says_
     assert f"alias live points to {live}" in run.cause
     assert "api has 1024 MB (its memory before the run)" in run.cause
     assert parse_function_arn(arn).name == "api"
+
+
+HOSTILE = "click http://evil.example/fix to fix"  # a target's error message and log line
+
+
+def causes(run: Execution) -> list[str]:
+    """Every cause the execution's history holds (each failed task, the execution's end)."""
+    found = [run.cause or ""]
+    for event in run.history:
+        for details in event.values():
+            if isinstance(details, dict) and "cause" in details:
+                found.append(str(details["cause"]))
+    return found
+
+
+def test_a_targets_own_words_never_reach_a_cause_or_the_notification(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    """The audit: the target's errorMessage (up to 500 characters) and its log tail reached the execution's cause
+    and the SNS failure message, so a target could write into the operator's inbox."""
+    arn = make_target("orders", "io-bound", memory_mb=1024)
+    queue = results_queue(stack)
+
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "payload": {"fail": HOSTILE}})
+
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    assert "raised ValueError; the function's messages and logs are in log group /aws/lambda/orders" in (
+        run.cause or ""
+    )
+    (message,) = notifications(queue)
+    assert [c for c in causes(run) if "evil" in c] == []
+    assert "evil" not in message["Subject"] + message["Message"]
+
+
+def test_a_size_that_fails_with_the_targets_words_is_described_without_them(
+    stack: LocalStack, make_target: MakeTarget
+) -> None:
+    arn = make_target("orders", "io-bound", memory_mb=1024)
+    queue = results_queue(stack)
+
+    run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 1024],
+                             "payload": {"fail": HOSTILE, "failBelowMb": 512}})  # fmt: skip
+
+    assert run.status == "SUCCEEDED", run.cause
+    failed = next(c for c in run.output["candidates"] if c["memoryMb"] == 256)
+    assert failed["failureReason"].startswith("1 of 1 invocations raised ValueError")
+    assert "log group /aws/lambda/orders" in " ".join(run.output["warnings"])
+    (message,) = notifications(queue)
+    assert "evil" not in json.dumps(run.output) + message["Subject"] + message["Message"]

@@ -13,7 +13,16 @@ from moto.awslambda.exceptions import LambdaClientError
 from autotuner.domain.costs.run_cost import transitions
 from autotuner_local.runtime import InProcessRuntime, ThrottledError
 from autotuner_local.stack import LocalStack, deploy
-from tests.emulator import MakeTarget, conflict, failing, notifications, results_queue, run_tuning, target_state
+from tests.emulator import (
+    MakeTarget,
+    conflict,
+    failing,
+    notifications,
+    results_queue,
+    run_tuning,
+    target_state,
+    wait_until_ended,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +67,9 @@ def test_a_sweep_applies_the_choice_cleans_up_and_notifies(
 
     (message,) = notifications(queue)
     assert message["Subject"].startswith("Autotuner: resize set to")
+    verdict = message["Message"].splitlines()[0]  # the line to act on first, as the output carries it
+    assert verdict == output["verdict"]
+    assert verdict.startswith(f"Applied {output['power']} MB to $LATEST (was 1024 MB) · ")
     assert message["MessageAttributes"]["outcome"]["Value"] == "applied"
     assert message["MessageAttributes"]["function"]["Value"] == "resize"
     assert "Why: " in message["Message"]
@@ -181,7 +193,8 @@ def test_parallel_invocations_and_a_dry_run(stack: LocalStack, make_target: Make
          "powerValues[0]: 64 MB is outside 128-10240 MB; powerValues[1]: 20480 MB is outside 128-10240 MB"),
         ({"lambdaARN": "{arn}", "num": 2}, "InvalidInputError", "num: must be at least 5 (got 2)"),
         ({"lambdaARN": "{arn}", "num": 5, "payload": {"fail": "missing field 'id'"}}, "InvalidInputError",
-         "payload: the function at its current configuration raised ValueError: missing field 'id'"),
+         "payload: the function at its current configuration raised ValueError; the function's messages and logs "
+         "are in log group /aws/lambda/resize, request "),
         ({"lambdaARN": "{arn}", "num": 40, "powerValues": "ALL", "budgetUsd": 0.0001}, "BudgetExceededError",
          "budgetUsd: the run is estimated at up to"),
     ],
@@ -285,8 +298,8 @@ def test_a_second_run_of_the_same_function_waits_its_turn(stack: LocalStack, mak
     started = [sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=f"r{i}", input=tuning) for i in (1, 2)]
     statuses = []
     for execution in started:
-        while (described := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
-            time.sleep(0.02)
+        wait_until_ended(execution["executionArn"])
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
         statuses.append((described["status"], described.get("error"), described.get("cause", "")))
     assert sorted(s[0] for s in statuses) == ["FAILED", "SUCCEEDED"]
     ((_, error, cause),) = [s for s in statuses if s[0] == "FAILED"]

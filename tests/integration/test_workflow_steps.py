@@ -193,7 +193,8 @@ def test_a_failing_post_processor_stops_the_run(runtime: InProcessRuntime, make_
     )
     prepared = prepare_round(PrepareRequest(plan=run, round=document.round), control(arn), guard(planned(document)))
     batch = Batch(memory_mb=512, alias=prepared.aliases[0].alias, invocations=2, first_invocation=0)
-    with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*post raised Runtime\.OutOfMemory"):
+    named = r"postProcessorARN: .*post raised OutOfMemory; .* log group /aws/lambda/post$"
+    with pytest.raises(ProcessorFailedError, match=named):
         measure_batch(measuring, batch, LambdaInvoker("us-east-1"), S3PayloadSource())
 
 

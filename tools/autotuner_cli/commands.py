@@ -13,14 +13,16 @@ from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function
 from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
+from autotuner.domain.automation.automatic_runs import no_profile_reason
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.inputs.arn import FunctionRef, parse_execution_arn, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.tuning_input import parse_tuning_input
+from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.failure import failure_summary, render_failure_html
 from autotuner.reports.savings import SAVINGS_HEADER, nothing_applied, savings_notes, savings_rows
-from autotuner.reports.text import summary
+from autotuner.reports.text import advice_rows, summary
 from autotuner.workflow.savings import DEFAULT_RUNS_READ, read_savings
 from autotuner_cli.files import require_writable
 from autotuner_cli.progress import follow
@@ -226,6 +228,40 @@ def history(
     return 0
 
 
+def advise(
+    function: str, *, stack_name: str, region: str | None, limit: int, as_json: bool = False, out: TextIO | None = None
+) -> int:
+    """The advice (architecture, timeout, concurrency) of FUNCTION's last successful run, without a new run: what
+    that run measured and read of its metrics, dated."""
+    out = out or sys.stdout
+    executions = state_machine_for(stack_name)
+    arn = resolve_function_arn(function, region)
+    function_arn = parse_function_arn(arn)
+    last = next(
+        (
+            execution
+            for execution in map(executions.describe, (row.arn for row in executions.recent(limit)))
+            if execution.status == "SUCCEEDED" and execution.input and _is_run_of(execution.input, function_arn)
+        ),
+        None,
+    )
+    if last is None or not last.output:
+        out.write(f"No successful run of {arn} among the last {limit}: `autotuner tune` measures it first.\n")
+        return 0
+    output = TuningOutput.model_validate(last.output)
+    if as_json:
+        advice = output.advice.model_dump(mode="json", by_alias=True) if output.advice is not None else None
+        out.write(json.dumps({"execution": last.arn, "started": last.started.isoformat(), "advice": advice}, indent=2))
+        out.write("\n")
+        return 0
+    out.write(f"Advice of the run of {last.started:%Y-%m-%d %H:%M} UTC ({last.name}), at {output.power} MB:\n")
+    rows = advice_rows(output)
+    out.write("".join(f"{label}: {text}\n" for label, text in rows) or "The run gave no advice.\n")
+    notes = output.advice.notes if output.advice is not None else []
+    out.write("".join(f"Note: {note}\n" for note in notes))
+    return 0
+
+
 def savings(*, stack_name: str, limit: int, as_json: bool = False, out: TextIO | None = None) -> int:
     """Per function: what its applied runs save per invocation, times its invocations of the last 30 days."""
     out = out or sys.stdout
@@ -306,15 +342,22 @@ def profile_show(
         shown: dict[str, Any] = {"function": unqualified, "profile": None}
         if stored is not None:
             last = datetime.fromtimestamp(stored.last_run_at, UTC).isoformat() if stored.last_run_at else None
-            shown |= {"profile": stored.profile, "source": stored.source, "lastRunAt": last,
-                      "lastRunMemoryMb": stored.last_run_power, "lastRunExecution": stored.last_run_execution,
+            stored_at = datetime.fromtimestamp(stored.stored_at, UTC).isoformat() if stored.stored_at else None
+            shown |= {"profile": stored.profile, "storedAt": stored_at, "storedBy": stored.stored_by,
+                      "lastRunAt": last, "lastRunMemoryMb": stored.last_run_power,
+                      "lastRunExecution": stored.last_run_execution,
                       "runningExecution": stored.running_execution if running else None}  # fmt: skip
         out.write(json.dumps(shown, indent=2) + "\n")
         return 0
     if stored is None or stored.profile is None:
-        out.write(f"{unqualified} has no tuning profile yet: tune it once, or run `autotuner profile set`.\n")
+        out.write(f"{unqualified} has {no_profile_reason(stored is not None and stored.legacy_run_input)}.\n")
+    else:
+        on = f" on {datetime.fromtimestamp(stored.stored_at, UTC):%Y-%m-%d %H:%M} UTC" if stored.stored_at else ""
+        out.write(
+            f"Profile of {unqualified} (stored{on} by {stored.stored_by}):\n{json.dumps(stored.profile, indent=2)}\n"
+        )
+    if stored is None:
         return 0
-    out.write(f"Profile of {unqualified} (from the {stored.source}):\n{json.dumps(stored.profile, indent=2)}\n")
     if stored.last_run_at is not None:
         when = datetime.fromtimestamp(stored.last_run_at, UTC)
         power = f", chose {stored.last_run_power} MB" if stored.last_run_power else ""

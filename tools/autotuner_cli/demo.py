@@ -19,11 +19,12 @@ from autotuner.adapters.metrics import CloudWatchInvocations
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.inputs.arn import parse_state_machine_arn
 from autotuner.domain.run.output import TuningOutput
+from autotuner.domain.run.verdict import verdict
 from autotuner.reports.text import (
-    candidate_table,
     curve_line,
     margins_line,
     outcome_line,
+    output_table,
     search_extent,
     trade_off_line,
 )
@@ -96,7 +97,8 @@ def run_demo(
                 raise RuntimeError(f"the demo run for {target.name} ended {execution.status}: {execution.cause}")
             output = TuningOutput.model_validate(execution.output)
             results.append((target.name, output))
-            say(candidate_table(output.candidates, output.power, {e.memory_mb for e in output.decision.excluded}))
+            say(f"  {verdict(output)}")
+            say(output_table(output))
             say(f"  {outcome_line(output)} {output.decision.reason}")
             say(f"  Confidence: {output.confidence}")
             if (margins := margins_line(output)) is not None:

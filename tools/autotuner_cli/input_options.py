@@ -51,7 +51,7 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         "--input", type=Path, metavar="FILE", help="a JSON file with the run's input (options given here override it)"
     )
     parser.set_defaults(**{TUNING_DEST: {}, TYPED_DEST: {}})
-    group = parser.add_argument_group("tuning input", "each field of the state machine's input (see the README)")
+    group = parser.add_argument_group("tuning input", "each field of the state machine's input (see docs/input.md)")
     for name, field in TuningInput.model_fields.items():
         key = _key(name, field)
         if key in POSITIONAL:

@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(history, "print the runs as JSON")
     _account_options(history)
 
+    advise = sub.add_parser(
+        "advise", help="the architecture, timeout and concurrency advice of FUNCTION's last run (no new run)"
+    )
+    advise.add_argument("function", help="function name or ARN (runs of any of its aliases count)")
+    advise.add_argument("--limit", type=_positive, default=100, help="how many recent runs to look through")
+    _json_option(advise, "print the advice as JSON")
+    _account_options(advise)
+
     savings = sub.add_parser(
         "savings", help="what applied runs save per month, per function and in total (CloudWatch invocations)"
     )
@@ -96,7 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(savings, "print the ledger as JSON")
     _account_options(savings)
 
-    profile = sub.add_parser("profile", help="the tuning profile that alarm- and schedule-started runs use")
+    profile = sub.add_parser(
+        "profile",
+        help="the tuning profile that alarm- and schedule-started runs use: stored only by `profile set` or a run "
+        "with --save-profile, never from a run's input otherwise",
+    )
     actions = profile.add_subparsers(dest="action", required=True, metavar="ACTION")
     profile_set = actions.add_parser(
         "set", help="store FUNCTION's profile (the options of `tune`)", usage="%(prog)s FUNCTION [options]"
@@ -104,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile_set.add_argument("function", help="function name or ARN")
     add_input_options(profile_set)
     _account_options(profile_set)
-    profile_show = actions.add_parser("show", help="show FUNCTION's profile and its last run")
+    profile_show = actions.add_parser("show", help="show FUNCTION's profile (when and how it was stored) and last run")
     profile_show.add_argument("function", help="function name or ARN")
     _json_option(profile_show, "print the profile as JSON")
     _account_options(profile_show)
@@ -252,8 +264,9 @@ def _dispatch(arguments: argparse.Namespace) -> int:  # noqa: PLR0911 - one case
                 png=arguments.png,
                 as_json=arguments.json,
             )
-        case "history":
-            return commands.history(
+        case "history" | "advise":  # both read FUNCTION's recent runs
+            read_runs = commands.history if arguments.command == "history" else commands.advise
+            return read_runs(
                 arguments.function,
                 stack_name=stack_name,
                 region=arguments.region,

@@ -23,6 +23,7 @@ class Progress:
     failed: list[str] = field(default_factory=list)
     planned_invocations: int = 0
     done_invocations: int = 0
+    failed_invocations: int = 0
     rounds: int = 0
 
     @classmethod
@@ -37,7 +38,9 @@ class Progress:
                 exited = event.state
             output = event.output or {}
             if event.type == "LambdaFunctionSucceeded" and {"batches", "elapsedMs"} <= output.keys():  # a task
-                progress.done_invocations += sum(b.attempted for b in MeasuredTask.model_validate(output).batches)
+                batches = MeasuredTask.model_validate(output).batches
+                progress.done_invocations += sum(b.attempted for b in batches)
+                progress.failed_invocations += sum(b.failed for b in batches)
             round_ = output.get("round") if event.type == "LambdaFunctionSucceeded" else None
             if isinstance(round_, dict) and isinstance(output.get("analysis"), dict):
                 rounds_done = int(output["analysis"].get("rounds", 0))
@@ -56,10 +59,22 @@ class Progress:
             ending = " ✗" if state in self.failed else (" ✓" if state in self.completed else "")
             if state == "Measure" and (self.planned_invocations or ending):
                 done, planned = self.done_invocations, max(self.planned_invocations, self.done_invocations)
-                marks.append(f"Measure {done}/{planned}{ending}")
+                marks.append(f"Measure {done}/{planned}{ending}{self._not_measured(planned, ending)}")
             elif ending:
                 marks.append(f"{state}{ending}")
         return "  ".join(marks) or "starting…"
+
+    def _not_measured(self, planned: int, ending: str) -> str:
+        """Once Measure has ended: the planned calls it did not make (a failure ends a size's batch) and those
+        that failed, so that a tick never reads as every call measured."""
+        if not ending:
+            return ""
+        counts = []
+        if (skipped := planned - self.done_invocations) > 0:
+            counts.append(f"{skipped} skipped")
+        if self.failed_invocations:
+            counts.append(f"{self.failed_invocations} failed")
+        return f" ({', '.join(counts)})" if counts else ""
 
 
 def follow(

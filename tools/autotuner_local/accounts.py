@@ -12,6 +12,7 @@ from pathlib import Path
 
 import boto3
 
+from autotuner_local.iam import boundary_of
 from autotuner_local.stack import LOCAL_ACCOUNT, TEMPLATE
 from autotuner_local.template import Resolver, TemplateError, load_template
 
@@ -68,6 +69,7 @@ def deploy_target_account_role(
         RoleName=properties["RoleName"],
         AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
         MaxSessionDuration=int(properties.get("MaxSessionDuration", 3600)),
+        **boundary_of(properties),
     )["Role"]
     for policy in properties.get("Policies", []):
         iam.put_role_policy(

@@ -119,8 +119,8 @@ def iam_action(model: OperationModel) -> str:
 
 def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], account: str, region: str) -> str:
     """The ARN IAM checks for a request ("*" for operations on no particular resource)."""
-    if service == "lambda" and "FunctionName" in parameters:
-        return _function_arn(operation, parameters, account, region)
+    if service == "lambda" and ("FunctionName" in parameters or "LayerName" in parameters):
+        return _lambda_arn(operation, parameters, account, region)
     if service == "dynamodb" and "TableName" in parameters:
         table = str(parameters["TableName"])
         arn = table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
@@ -135,6 +135,16 @@ def resource_arn(service: str, operation: str, parameters: Mapping[str, Any], ac
         if name in parameters:
             return str(parameters[name])
     return "*"
+
+
+def _lambda_arn(operation: str, parameters: Mapping[str, Any], account: str, region: str) -> str:
+    """A function's ARN, or a layer version's (named by the layer's name or ARN and its version number)."""
+    if "LayerName" not in parameters:
+        return _function_arn(operation, parameters, account, region)
+    layer = str(parameters["LayerName"])
+    layer = layer if layer.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:layer:{layer}"
+    number = parameters.get("VersionNumber")
+    return f"{layer}:{number}" if number is not None else layer
 
 
 # Operations on a resource named by its ARN; every other operation of these services is on "*" (CloudWatch's

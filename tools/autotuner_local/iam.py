@@ -71,6 +71,14 @@ class GeneratedRole:
     assume_role_policy: dict[str, Any]
     policies: list[dict[str, Any]]  # inline policies: {"PolicyName", "PolicyDocument"}, intrinsics unresolved
     managed_policy_arns: list[Any]
+    properties: dict[str, Any]  # the role's properties as generated (PermissionsBoundary among them)
+
+
+def boundary_of(role_properties: Mapping[str, Any]) -> dict[str, Any]:
+    """create_role's PermissionsBoundary argument for a role's resolved properties (none when it has none).
+    The emulator records the boundary; it does not enforce it."""
+    boundary = role_properties.get("PermissionsBoundary")
+    return {"PermissionsBoundary": str(boundary)} if boundary else {}
 
 
 def generated_role(translated: Mapping[str, Any], logical_id: str) -> GeneratedRole | None:
@@ -90,6 +98,7 @@ def generated_role(translated: Mapping[str, Any], logical_id: str) -> GeneratedR
                     dict(role_properties.get("AssumeRolePolicyDocument", {})),
                     list(role_properties.get("Policies", [])),
                     list(role_properties.get("ManagedPolicyArns", [])),
+                    dict(role_properties),
                 )
     return None
 

@@ -9,6 +9,7 @@ This is a private moto API; requirements pin moto's version, and this module is 
 """
 
 import copy
+import functools
 import importlib
 import json
 import math
@@ -28,18 +29,28 @@ from typing import Any
 from unittest import mock
 
 import botocore.session
+from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.awslambda.models import LambdaFunction, LambdaStorage
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.models import botocore_stubber
 from moto.dynamodb.models import DynamoDBBackend
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
+from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
+from autotuner.adapters.function_code import CodePackageError, elf_headers
+from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.inputs.portability import native_binary_problems
 from autotuner.domain.measuring.lambda_logs import (
     InvocationReport,
     InvocationStatus,
@@ -49,6 +60,7 @@ from autotuner.domain.measuring.lambda_logs import (
 from autotuner.handlers.settings import forget_settings
 from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, Role, enforcement
 from autotuner_local.call_context import call_environment, calls_kept_apart
+from autotuner_local.code_server import CodeServer, serving
 from autotuner_local.naming import LOGICAL_ID_TAG
 from autotuner_local.workloads import WORKLOADS, Workload
 
@@ -102,6 +114,7 @@ class Invocation:
     cold: bool
     warmup: bool
     status: str
+    architecture: str = "x86_64"
 
 
 class InProcessRuntime:
@@ -124,6 +137,7 @@ class InProcessRuntime:
         self._lock = threading.Lock()
         self._idle_environments: Counter[tuple[str, str, int, str]] = Counter()
         self._roles: dict[str, Role] = {}
+        self._native: dict[tuple[str, str], list[str]] = {}  # (CodeSha256, architecture) -> what fails to load
         self.hooks: list[Hook] = []
         self.invocations: list[Invocation] = []
         self.listeners: list[Callable[[Invocation], None]] = []
@@ -146,10 +160,25 @@ class InProcessRuntime:
             # So are Wait states (a canary's checks, a minute apart in AWS), by the same factor.
             scaled_wait = _scaled_wait(self._retry_time_scale)
             patches.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+            # moto parses a definition anew for each execution (and a JSONPath for each use), and builds a boto3
+            # client for each Lambda task; AWS does none of this, and it took a fifth of the fault matrix's CPU.
+            patches.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed)))
+            patches.enter_context(mock.patch.object(json_path, "parse", _json_path_parsed))
+            client_for = _one_client_per_service(boto_client_for)
+            patches.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
             patches.enter_context(
                 mock.patch.object(CloudWatchResponse, "get_metric_statistics", _with_percentiles(CloudWatchResponse))
             )
             patches.enter_context(mock.patch.object(LambdaStorage, "publish_version", _publish_with_unique_numbers))
+            # Lambda's UpdateFunctionCode takes Architectures (moto ignores it), and GetFunction's Code.Location
+            # serves the package (moto's points nowhere).
+            patches.enter_context(
+                mock.patch.object(LambdaFunction, "update_function_code", _with_architectures(LambdaFunction))
+            )
+            code_server = patches.enter_context(serving())
+            patches.enter_context(
+                mock.patch.object(LambdaFunction, "get_code", _served_code(LambdaFunction, code_server))
+            )
             for owner, name, replacement in [*_atomic_dynamodb_writes(), *_sfn_integration_as_aws_names()]:
                 patches.enter_context(mock.patch.object(owner, name, replacement))
             patches.enter_context(calls_kept_apart())
@@ -187,15 +216,20 @@ class InProcessRuntime:
         request_id = str(uuid.UUID(int=rng.getrandbits(128)))
         warmup = isinstance(payload, dict) and payload.get("autotuner") == WARMUP_MARKER["autotuner"]
         work = float(payload.get("work", 1.0)) if isinstance(payload, dict) else 1.0
+        architecture = Architecture(function.architectures[0])
         report = workload.sample(
             int(function.memory_size), rng, cold=cold, timeout_ms=float(function.timeout) * 1000, work=work,
-            request_id=request_id,
+            request_id=request_id, architecture=architecture,
         )  # fmt: skip
+        unloadable = self._unloadable(function, architecture)
+        if unloadable:  # the runtime cannot load a native binary built for the other machine: every call fails
+            report = report.model_copy(update={"status": InvocationStatus.ERROR, "error_type": None})
         if warmup:
             report = report.model_copy(
                 update={"duration_ms": 1.0, "billed_duration_ms": 1 + int(report.init_duration_ms or 0)}
             )
-        rejected = isinstance(payload, dict) and "fail" in payload
+        # {"fail": text}: the function raises ValueError(text) (below {"failBelowMb": N} MB only, when given)
+        rejected = isinstance(payload, dict) and "fail" in payload and size[1] < int(payload.get("failBelowMb", 1e9))
         if rejected:
             report = report.model_copy(update={"status": InvocationStatus.ERROR, "error_type": None})
         with self._lock:
@@ -208,9 +242,14 @@ class InProcessRuntime:
                 cold,
                 warmup,
                 report.status.value,
+                architecture.value,
             )
         )
-        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"))
+        logged = f"[ERROR] ValueError: {payload['fail']}" if rejected else None  # as a runtime logs what it raised
+        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"), logged)
+        if unloadable:
+            error = {"errorType": "Runtime.ImportModuleError", "errorMessage": "; ".join(unloadable)}
+            return json.dumps(error), True, logs
         if rejected:
             error = {"errorType": "ValueError", "errorMessage": str(payload["fail"]), "requestId": request_id}
             return json.dumps(error), True, logs
@@ -225,6 +264,20 @@ class InProcessRuntime:
             return json.dumps(error), True, logs
         body = {"emulated": workload.name, "memoryMb": function.memory_size, "warmup": warmup}
         return json.dumps(body), False, logs
+
+    def _unloadable(self, function: LambdaFunction, architecture: Architecture) -> list[str]:
+        """The native binaries of the function's package built for another machine than it runs on."""
+        key = (str(function.code_sha_256), architecture.value)
+        with self._lock:
+            known = self._native.get(key)
+        if known is None:
+            try:
+                known = native_binary_problems(elf_headers(bytes(function.code_bytes or b"")), architecture)
+            except CodePackageError:  # not a zip (an image, or no code): nothing to load
+                known = []
+            with self._lock:
+                self._native[key] = known
+        return known
 
     def _run_handler(self, function: LambdaFunction, payload: Any) -> tuple[str, bool, str]:
         module_name, attribute = str(function.handler).rsplit(".", 1)
@@ -345,12 +398,41 @@ def _publish_with_unique_numbers(storage: LambdaStorage, name_or_arn: str, descr
     number = max([entry.get("highest_version", 0), *(int(v.version) for v in versions)]) + 1
     entry["highest_version"] = number
     published = copy.copy(entry["latest"])
+    published.code = dict(published.code)  # a shallow copy shares it: a later code update would change the version's
     published.set_version(number)
     if description:
         published.description = description
     versions.append(published)
     storage._arns[published.function_arn] = published
     return published
+
+
+def _with_architectures(function_class: Any) -> Callable[..., Any]:
+    """UpdateFunctionCode with Architectures: Lambda uploads the code for that architecture (moto keeps the old one),
+    and a version published afterwards carries it."""
+    original = function_class.update_function_code
+
+    def update_function_code(function: LambdaFunction, updated_spec: dict[str, Any]) -> Any:
+        result = original(function, updated_spec)
+        if updated_spec.get("Architectures") and not updated_spec.get("DryRun"):
+            function.architectures = list(updated_spec["Architectures"])  # moto's setter validates the value
+            result = function.get_configuration()
+        return result
+
+    return update_function_code
+
+
+def _served_code(function_class: Any, server: CodeServer) -> Callable[..., Any]:
+    """GetFunction's Code.Location, for a zip package: a URL serving the version's own bytes."""
+    original = function_class.get_code
+
+    def get_code(function: LambdaFunction) -> Any:
+        response = original(function)
+        if function.package_type == "Zip" and function.code_bytes:
+            response["Code"] = {"RepositoryType": "S3", "Location": server.offer(bytes(function.code_bytes))}
+        return response
+
+    return get_code
 
 
 def _sfn_integration_as_aws_names() -> list[tuple[Any, str, Any]]:
@@ -392,6 +474,28 @@ def _atomic_dynamodb_writes() -> list[tuple[Any, str, Any]]:
         return locked
 
     return [(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name))) for name in _DYNAMODB_WRITES]
+
+
+# A parsed definition or JSONPath is read, never changed: executions keep their state in their own environment
+# (as the iterations of one Map already share one parsed processor).
+_parsed = functools.lru_cache(maxsize=16)(AmazonStateLanguageParser.parse)
+_json_path_parsed = functools.lru_cache(maxsize=1024)(parse_json_path)
+
+
+def _one_client_per_service(create: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's boto_client_for, kept per region and service (and emulator: in-process or the server's port); the
+    task's credentials are not part of the key because moto's clients never use them."""
+    clients: dict[tuple[str, str, bool, str], Any] = {}
+    lock = threading.Lock()
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with lock:
+            if key not in clients:
+                clients[key] = create(region=region, service=service, state_credentials=state_credentials)
+            return clients[key]
+
+    return client_for
 
 
 class _ScaledTime:
@@ -441,13 +545,16 @@ def _decode_event(event: Any) -> Any:
     return {} if event is None else event
 
 
-def _log_tail(report: InvocationReport, log_format: str) -> str:
+def _log_tail(report: InvocationReport, log_format: str, logged: str | None = None) -> str:
+    """The tail Lambda returns: the function's own line, if any, between the platform's start and report."""
     if log_format.upper() == "JSON":
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         start = json.dumps({"time": now, "type": "platform.start", "record": {"requestId": report.request_id}})
-        return f"{start}\n{format_platform_report(report, now)}\n"
+        own = json.dumps({"timestamp": now, "level": "ERROR", "message": logged}) + "\n" if logged else ""
+        return f"{start}\n{own}{format_platform_report(report, now)}\n"
+    own = f"{logged}\n" if logged else ""
     return (
         f"START RequestId: {report.request_id} Version: $LATEST\n"
-        f"END RequestId: {report.request_id}\n"
+        f"{own}END RequestId: {report.request_id}\n"
         f"{format_report_line(report)}\n"
     )

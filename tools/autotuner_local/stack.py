@@ -15,7 +15,7 @@ import boto3
 if TYPE_CHECKING:
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
-from autotuner_local.iam import generated_role, translate
+from autotuner_local.iam import boundary_of, generated_role, translate
 from autotuner_local.naming import SAM_TAGS, cloudformation_tags, generated_name
 from autotuner_local.template import (
     Resolver,
@@ -149,7 +149,12 @@ def _register_outputs(stack: LocalStack) -> None:
 class _Deployer:
     def __init__(self, stack: LocalStack, template: dict[str, Any], resolver: Resolver) -> None:
         self.stack, self.template, self.resolver = stack, template, resolver
-        self.session = boto3.session.Session(region_name=stack.region)
+        session = boto3.session.Session(region_name=stack.region)
+        # One client per service for the whole deployment: creating a client costs more than the call it makes.
+        self.iam, self.sns, self.dynamodb = session.client("iam"), session.client("sns"), session.client("dynamodb")
+        self.lambda_, self.stepfunctions = session.client("lambda"), session.client("stepfunctions")
+        self.cloudwatch, self.events = session.client("cloudwatch"), session.client("events")
+        self.sqs = session.client("sqs")
         self.role_arn = self._role()
         # What `sam deploy` deploys: each function's and state machine's role comes from SAM's transform.
         self.translated = translate(template, resolver.parameters, stack.region)
@@ -179,14 +184,13 @@ class _Deployer:
         return cloudformation_tags(self.stack.name, self.stack.stack_id, logical_id)
 
     def _role(self) -> str:
-        iam = self.session.client("iam")
         name = f"{self.stack.name}-local-role"
         statement = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
         trust = {"Version": "2012-10-17", "Statement": [statement]}
         try:
-            return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-        except iam.exceptions.EntityAlreadyExistsException:
-            return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+            return str(self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+        except self.iam.exceptions.EntityAlreadyExistsException:
+            return str(self.iam.get_role(RoleName=name)["Role"]["Arn"])
 
     def _generated_role(self, logical_id: str) -> str:
         """The role SAM generates for the resource, with its inline policies resolved against the stack; the
@@ -194,20 +198,25 @@ class _Deployer:
         role = generated_role(self.translated, logical_id)
         if role is None:
             return self.role_arn
-        iam = self.session.client("iam")
         name = self._physical_name(role.logical_id)
         trust = self.resolver.resolve(role.assume_role_policy)
+        boundary = boundary_of(
+            self.resolver.resolve({"PermissionsBoundary": role.properties.get("PermissionsBoundary")})
+        )
         try:
-            arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-        except iam.exceptions.EntityAlreadyExistsException:
-            arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
+            created = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), **boundary)
+            arn = str(created["Role"]["Arn"])
+        except self.iam.exceptions.EntityAlreadyExistsException:
+            arn = str(self.iam.get_role(RoleName=name)["Role"]["Arn"])
         for policy in self.resolver.resolve(role.policies):
             # SAM leaves Version out of inline statements (IAM then reads them as 2008-10-17); moto requires it.
             document = {"Version": "2012-10-17"} | policy["PolicyDocument"]
-            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
+            self.iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document)
+            )
         for policy_arn in self.resolver.resolve(role.managed_policy_arns):
             if f":iam::{LOCAL_ACCOUNT}:policy/" in policy_arn:  # the stack's own; AWS's (logs, X-Ray) are not in moto
-                iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+                self.iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
         self.resolver.attributes[(role.logical_id, "Arn")] = arn
         return arn
 
@@ -220,7 +229,7 @@ class _Deployer:
     def _managedpolicy(self, logical_id: str, spec: dict[str, Any]) -> None:
         properties = self.resolver.resolve(spec["Properties"])
         name = properties.get("ManagedPolicyName") or self._physical_name(logical_id, 128)
-        arn = self.session.client("iam").create_policy(
+        arn = self.iam.create_policy(
             PolicyName=name,
             PolicyDocument=json.dumps(properties["PolicyDocument"]),
             Description=str(properties.get("Description", ""))[:1000],
@@ -229,7 +238,7 @@ class _Deployer:
 
     def _topic(self, logical_id: str, _spec: dict[str, Any]) -> None:
         name = self._physical_name(logical_id, 256)
-        arn = self.session.client("sns").create_topic(Name=name)["TopicArn"]
+        arn = self.sns.create_topic(Name=name)["TopicArn"]
         self.resolver.refs[logical_id] = arn
         self.resolver.attributes[(logical_id, "TopicName")] = name
         self.resolver.attributes[(logical_id, "TopicArn")] = arn
@@ -240,7 +249,7 @@ class _Deployer:
         if properties.get("Protocol") == "email":
             self.stack.skipped[logical_id] = "e-mail subscriptions need a person to confirm them"
             return
-        self.session.client("sns").subscribe(
+        self.sns.subscribe(
             TopicArn=properties["TopicArn"], Protocol=properties["Protocol"], Endpoint=properties["Endpoint"]
         )
 
@@ -258,7 +267,7 @@ class _Deployer:
             attributes["MessageRetentionPeriod"] = str(properties["MessageRetentionPeriod"])
         if "SqsManagedSseEnabled" in properties:
             attributes["SqsManagedSseEnabled"] = str(properties["SqsManagedSseEnabled"]).lower()
-        sqs = self.session.client("sqs")
+        sqs = self.sqs
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.resolver.refs[logical_id] = url
@@ -275,14 +284,13 @@ class _Deployer:
         for key in ("Period", "EvaluationPeriods"):
             arguments[key] = int(arguments[key])
         arguments["Threshold"] = float(arguments["Threshold"])
-        self.session.client("cloudwatch").put_metric_alarm(AlarmName=name, **arguments)
+        self.cloudwatch.put_metric_alarm(AlarmName=name, **arguments)
         self.resolver.refs[logical_id] = name
         self.stack.alarms[logical_id] = name
 
     def _table(self, logical_id: str, spec: dict[str, Any]) -> None:
         properties = self.resolver.resolve(spec.get("Properties", {}))
         name = properties.get("TableName") or self._physical_name(logical_id, 255)
-        dynamodb = self.session.client("dynamodb")
         arguments: dict[str, Any] = {
             "TableName": name,
             "KeySchema": properties["KeySchema"],
@@ -293,9 +301,11 @@ class _Deployer:
             arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
         if "SSESpecification" in properties:
             arguments["SSESpecification"] = {"Enabled": properties["SSESpecification"].get("SSEEnabled", False)}
-        arn = dynamodb.create_table(**arguments)["TableDescription"]["TableArn"]
+        arn = self.dynamodb.create_table(**arguments)["TableDescription"]["TableArn"]
         if "TimeToLiveSpecification" in properties:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+            self.dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
+            )
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = arn
         self.stack.tables[logical_id] = name
@@ -304,7 +314,7 @@ class _Deployer:
         properties = self.resolver.resolve(without_events(function_properties(self.template, logical_id)))
         name = self._physical_name(logical_id)
         environment = {k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()}
-        response = self.session.client("lambda").create_function(
+        response = self.lambda_.create_function(
             FunctionName=name,
             Runtime=properties["Runtime"],
             Role=self._generated_role(logical_id),
@@ -323,7 +333,7 @@ class _Deployer:
             on_failure = invoke_config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
             self.stack.async_delivery[arn] = Delivery(int(invoke_config.get("MaximumRetryAttempts", 2)), on_failure)
         if "ReservedConcurrentExecutions" in properties:
-            self.session.client("lambda").put_function_concurrency(
+            self.lambda_.put_function_concurrency(
                 FunctionName=name, ReservedConcurrentExecutions=int(properties["ReservedConcurrentExecutions"])
             )
         self.resolver.refs[logical_id] = name
@@ -347,7 +357,7 @@ class _Deployer:
             definition = definition.replace("${" + name + "}", value)
         json.loads(definition)  # a substitution that breaks the JSON fails here, not in an execution
         name = str(self.resolver.resolve(properties.get("Name", self._physical_name(logical_id, 80))))
-        arn = self.session.client("stepfunctions").create_state_machine(
+        arn = self.stepfunctions.create_state_machine(
             name=name,
             definition=definition,
             roleArn=self._generated_role(logical_id),
@@ -364,19 +374,16 @@ class _Deployer:
         name = str(properties.get("DashboardName") or self._physical_name(logical_id, 255))
         body = str(properties["DashboardBody"])
         json.loads(body)  # a substitution that breaks the JSON fails here, as CloudWatch would refuse the body
-        self.session.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+        self.cloudwatch.put_dashboard(DashboardName=name, DashboardBody=body)
         self.resolver.refs[logical_id] = name
         self.stack.dashboards[logical_id] = name
 
     def _events(self, logical_id: str, events: dict[str, Any], target_arn: str) -> None:
         """A SAM resource's event sources: EventBridge rules and schedules (with the resource as target), SNS."""
-        client = self.session.client("events")
         for event_name, event in events.items():
             kind, properties = event["Type"], event.get("Properties", {})
             if kind == "SNS":
-                self.session.client("sns").subscribe(
-                    TopicArn=properties["Topic"], Protocol="lambda", Endpoint=target_arn
-                )
+                self.sns.subscribe(TopicArn=properties["Topic"], Protocol="lambda", Endpoint=target_arn)
                 continue
             if kind not in {"EventBridgeRule", "Schedule"}:
                 raise TemplateError(f"{logical_id}.{event_name}: the local emulator cannot deploy {kind} events")
@@ -386,7 +393,7 @@ class _Deployer:
                 arguments["ScheduleExpression"] = properties["Schedule"]
             else:
                 arguments["EventPattern"] = json.dumps(properties["Pattern"])
-            client.put_rule(**arguments)
+            self.events.put_rule(**arguments)
             # No target is attached: moto cannot deliver to Lambda or Step Functions (and fails a put_events that
             # matches such a target); local.events delivers as EventBridge does. Tests attach an SQS probe to check
             # the pattern instead.

@@ -159,6 +159,10 @@ class Resolver:
     def _fn_Or(self, argument: list[Any]) -> bool:  # noqa: N802
         return any(self.resolve(a) for a in argument)
 
+    def _fn_EachMemberEquals(self, argument: list[Any]) -> bool:  # noqa: N802 - a Rules function
+        items, expected = (self.resolve(a) for a in argument)
+        return all(str(item) == str(expected) for item in (items if isinstance(items, list) else [items]))
+
     def _Condition(self, name: str) -> bool:  # noqa: N802
         return self.condition(name)
 

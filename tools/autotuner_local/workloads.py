@@ -6,7 +6,9 @@ does not speed up with memory at all. Close to its working set a function does e
 collection, evicted caches) that fades as memory grows. Below a memory floor the function runs out of memory; a
 function whose calls need more or less memory by payload raises its floor call by call. A call that runs past the
 function's timeout times out. A cold start adds an INIT phase. Noise is log-normal, optionally with a slow mode (a
-cache miss, a GC pause). The demo, the tests and the benchmark all use this one model.
+cache miss, a GC pause). On arm64 the CPU work takes ``arm64_factor`` times as long as on x86_64 (I/O the same):
+1 for most workloads, less for one whose code is architecture-neutral and runs faster there. The demo, the tests
+and the benchmark all use this one model.
 
 ``WORKLOADS`` are fixed functions (the demo's and the tests'); ``FAMILIES`` draw a function's parameters at
 random per seed, so that the benchmark scores a method on a family of functions rather than on one point.
@@ -19,6 +21,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus
 from autotuner.domain.search.duration_model import vcpus
 
@@ -40,20 +43,26 @@ class Workload:
     pressure_factor: float = 0.0
     memory_spread_mb: int = 0  # a call needs up to this much more memory (its payload), drawn per call
     timeout_s: int = 900  # the benchmark's function timeout; the emulator's functions have their own Timeout
+    arm64_factor: float = 1.0  # the CPU work on arm64, relative to x86_64
 
-    def base_duration_ms(self, memory_mb: int, work: float = 1.0) -> float:
+    def base_duration_ms(
+        self, memory_mb: int, work: float = 1.0, architecture: Architecture = Architecture.X86_64
+    ) -> float:
         """Duration before noise: CPU work (more of it under memory pressure) at the memory's share of CPU, plus
         I/O wait."""
         share = vcpus(memory_mb)
         pressure = 1 + self.pressure_factor * (self.pressure_mb / memory_mb) ** 2
         serial = self.cpu_ms * (1 - self.parallel_fraction) / min(1.0, share)
         parallel = self.cpu_ms * self.parallel_fraction / share
-        return (serial + parallel) * pressure * work + self.io_ms
+        speed = self.arm64_factor if architecture is Architecture.ARM64 else 1.0
+        return (serial + parallel) * pressure * work * speed + self.io_ms
 
-    def expected_duration_ms(self, memory_mb: int, work: float = 1.0) -> float:
+    def expected_duration_ms(
+        self, memory_mb: int, work: float = 1.0, architecture: Architecture = Architecture.X86_64
+    ) -> float:
         """Mean duration over the noise (the benchmark's ground truth)."""
         slow = 1 + self.slow_probability * (self.slow_factor - 1)
-        return self.base_duration_ms(memory_mb, work) * slow * math.exp(self.noise_sigma**2 / 2)
+        return self.base_duration_ms(memory_mb, work, architecture) * slow * math.exp(self.noise_sigma**2 / 2)
 
     def runs_out_of_memory(self, memory_mb: int, extra_mb: float = 0.0) -> bool:
         """Whether a call that needs ``extra_mb`` more than the least runs out of memory at ``memory_mb``."""
@@ -83,9 +92,10 @@ class Workload:
         timeout_ms: float = 900_000,
         work: float = 1.0,
         request_id: str = "",
+        architecture: Architecture = Architecture.X86_64,
     ) -> InvocationReport:
         """One invocation as Lambda would report it."""
-        duration = self.base_duration_ms(memory_mb, work) * rng.lognormvariate(0, self.noise_sigma)
+        duration = self.base_duration_ms(memory_mb, work, architecture) * rng.lognormvariate(0, self.noise_sigma)
         if self.slow_probability and rng.random() < self.slow_probability:
             duration *= self.slow_factor
         init = self.init_ms * rng.lognormvariate(0, 0.1) if cold else None
@@ -185,6 +195,15 @@ WORKLOADS: dict[str, Workload] = {
             memory_used_mb=100,
             init_ms=300.0,
             timeout_s=3,
+        ),
+        Workload(
+            name="arch-neutral",
+            description="pure Python image filters, no native code: runs on either architecture, 25% faster on arm64",
+            cpu_ms=400.0,
+            io_ms=10.0,
+            memory_used_mb=110,
+            init_ms=250.0,
+            arm64_factor=0.75,
         ),
         Workload(
             name="cold-start-heavy",

@@ -1,5 +1,6 @@
 """CloudWatch reads for canaries and alarm re-tuning: the alarms the stack watches, each version's metrics behind
-an alias (Lambda publishes them with the ExecutedVersion dimension), and one alarm's own definition."""
+an alias (Lambda publishes them with the ExecutedVersion dimension), and one alarm as CloudWatch holds it (what
+re-tuning believes, never a message's copy of it)."""
 
 import math
 from collections.abc import Callable
@@ -15,11 +16,12 @@ from autotuner.domain.automation.alarms import (
     LAMBDA_NAMESPACE,
     AlarmDefinition,
     alarm_definition,
+    composite_alarm_definition,
     opted_in,
     watches_function,
 )
 from autotuner.domain.automation.canary import VersionFigures
-from autotuner.domain.inputs.arn import FunctionRef, parse_arn
+from autotuner.domain.inputs.arn import FunctionRef
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -62,16 +64,19 @@ class CloudWatchAlarms:
         tags = self._tags_of(alarm.arn) if self._tag_key else None
         return opted_in(alarm.name, tags, name_prefix=self._name_prefix, tag_key=self._tag_key)
 
-    def definition(self, alarm_arn: str) -> AlarmDefinition | None:
-        """One alarm's own definition (None when it no longer exists, or is a composite alarm)."""
-        arn = parse_arn(alarm_arn, service="cloudwatch")
-        name = arn.resource.split(":", 1)[-1]
-        api = self._api(arn.region)
+    def alarm(self, name: str) -> AlarmDefinition | None:
+        """The alarm of this name in this account and region, metric or composite, as CloudWatch holds it now;
+        None when there is none. (Composite alarms are listed only to a DescribeAlarms grant on "*".)"""
         try:
-            found = api.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
+            found = self._api(None).describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
         except ClientError as error:
             raise _error(error, f"reading alarm {name}") from error
-        return alarm_definition(dict(found[0])) if found else None
+        alarms = [alarm_definition(dict(a)) for a in found.get("MetricAlarms", [])]
+        alarms += [composite_alarm_definition(dict(a)) for a in found.get("CompositeAlarms", [])]
+        return next((alarm for alarm in alarms if alarm.name == name), None)
+
+    def tags(self, alarm_arn: str) -> dict[str, str]:
+        return self._tags_of(alarm_arn)
 
     def version_figures(self, function: FunctionRef, alias: str, version: str, since_epoch_s: float) -> VersionFigures:
         end = self._now()
@@ -113,7 +118,7 @@ class CloudWatchAlarms:
             raise _error(error, f"listing the alarms of {function.name}") from error
         return [alarm for alarm in found if alarm.state == state]  # not every implementation filters on both
 
-    def _api(self, region: str) -> "CloudWatchClient":
+    def _api(self, region: str | None) -> "CloudWatchClient":
         return self._cloudwatch or client("cloudwatch", region)
 
 

@@ -2,14 +2,15 @@
 
 Each claim, release and record step is a single UpdateItem whose condition DynamoDB checks atomically, so it holds
 under races in AWS; a retried write whose first response was lost finds its own effect and still succeeds,
-because every condition here accepts the writer's own earlier write.
+because every condition here accepts the writer's own earlier write. A write that gets no answer even after
+botocore's retries raises WriteUnconfirmedError: the step's own retry (Step Functions') writes it again.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from autotuner.adapters.errors import AwsError, describe, is_code
+from autotuner.adapters.errors import NO_ANSWER, is_code, write_failed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,10 +39,10 @@ def conditional_update(
         arguments["ConditionExpression"] = condition
     try:
         response = db.update_item(**arguments)
-    except ClientError as error:
+    except (ClientError, *NO_ANSWER) as error:
         if is_code(error, "ConditionalCheckFailedException"):
             return None
-        raise AwsError(f"{what}: {describe(error)}") from error
+        raise write_failed(error, what) from error
     return dict(response.get("Attributes", {}))
 
 

@@ -5,7 +5,8 @@ Their class names reach Step Functions as error names, so Retry and Catch can ma
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 # Raised here, caught by the workflow (which must not import adapters): it lives in the domain.
 from autotuner.domain.errors import TargetNotFoundError
@@ -19,6 +20,12 @@ class AwsError(Exception):
 
 class AccessDeniedError(AwsError):
     pass
+
+
+class WriteUnconfirmedError(AwsError):
+    """A write whose answer never came back after botocore's retries (the connection dropped or timed out, or the
+    service answered 5xx): it may have taken effect. Step Functions retries the step, which finds its own write
+    done: every write here accepts its writer's own earlier write."""
 
 
 class TargetThrottledError(AwsError):
@@ -52,6 +59,19 @@ def is_code(error: BaseException, *codes: str) -> bool:
 def describe(error: ClientError) -> str:
     details: Any = error.response.get("Error", {})
     return f"{details.get('Code', 'Error')}: {details.get('Message', str(error))}"
+
+
+NO_ANSWER = (BotocoreConnectionError, HTTPClientError)  # refused, dropped or timed-out connections
+
+
+def write_failed(error: ClientError | BotocoreConnectionError | HTTPClientError, what: str) -> AwsError:
+    """What a failed write means: unconfirmed when it may have taken effect, else what AWS said."""
+    if isinstance(error, ClientError):
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        if status < 500:
+            return AwsError(f"{what}: {describe(error)}")
+    text = describe(error) if isinstance(error, ClientError) else str(error)
+    return WriteUnconfirmedError(f"{what}: no answer after retries ({text}); it may have taken effect")
 
 
 THROTTLING_CODES = ("TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded")

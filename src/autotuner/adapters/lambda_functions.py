@@ -181,9 +181,13 @@ class LambdaFunction:
             raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
 
     def layer_architectures(self, layer_arn: str) -> list[str] | None:
-        """A layer version's CompatibleArchitectures; None when it cannot be read."""
+        """A layer version's CompatibleArchitectures; None when it cannot be read (GetLayerVersion, by the layer's
+        ARN and the version number the version ARN ends with)."""
+        layer, _, number = layer_arn.rpartition(":")
+        if not layer or not number.isdigit():
+            return None
         try:
-            raw = self._client.get_layer_version_by_arn(Arn=layer_arn)
+            raw = self._client.get_layer_version(LayerName=layer, VersionNumber=int(number))
         except ClientError:
             return None
         return list(raw.get("CompatibleArchitectures") or [])
@@ -380,6 +384,7 @@ def _configuration(raw: Any) -> FunctionConfiguration:
         snap_start=raw.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
         layers=[str(layer["Arn"]) for layer in raw.get("Layers") or []],
         code_size_bytes=int(raw.get("CodeSize") or 0),
+        log_group=str((raw.get("LoggingConfig") or {}).get("LogGroup") or ""),
     )
 
 
@@ -424,11 +429,9 @@ class LambdaInvoker:
                     raise _gave_up(function, error, self._attempts, throttled=throttled) from error
                 self._sleep(delay)
         body = response["Payload"].read()
-        error_type, message = _function_error(response.get("FunctionError"), body)
         return InvocationResult(
             log_tail_base64=response.get("LogResult", ""),
-            error_type=error_type,
-            error_message=message,
+            error_type=_function_error_type(response.get("FunctionError"), body),
             payload=body,
         )
 
@@ -453,13 +456,14 @@ def _gave_up(function: str, error: Exception, attempts: int, *, throttled: bool)
     return TargetUnavailableError(f"invoking {function}: Lambda kept failing after {attempts} attempts ({what})")
 
 
-def _function_error(function_error: str | None, body: bytes) -> tuple[str | None, str]:
+def _function_error_type(function_error: str | None, body: bytes) -> str | None:
+    """The error type of a failed invocation (the payload's errorType, else Lambda's Unhandled/Handled); its
+    errorMessage is the target's own text and is left unread."""
     if not function_error:
-        return None, ""
+        return None
     try:
         parsed = json.loads(body or b"{}")
     except json.JSONDecodeError:
-        return function_error, body.decode(errors="replace")[:500]
-    if not isinstance(parsed, dict):
-        return function_error, str(parsed)[:500]
-    return str(parsed.get("errorType") or function_error), str(parsed.get("errorMessage", ""))[:500]
+        return function_error
+    error_type = parsed.get("errorType") if isinstance(parsed, dict) else None
+    return str(error_type) if error_type else function_error

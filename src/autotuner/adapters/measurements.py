@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
-from autotuner.adapters.errors import AwsError, describe
+from autotuner.adapters.errors import NO_ANSWER, AwsError, describe, write_failed
 from autotuner.domain.measuring.measurement import BatchMeasurement
 
 if TYPE_CHECKING:
@@ -38,10 +38,10 @@ class MeasurementTable:
             "measurement": {"B": zlib.compress(measurement.model_dump_json().encode())},
             "expiresAt": {"N": str(int(self._clock() + RETENTION_S))},
         }
-        try:
+        try:  # a retried task rewrites its own item: storing it twice is storing it once
             self._db.put_item(TableName=self.table_name, Item=item)
-        except ClientError as error:
-            raise AwsError(f"storing the measurement of batch {key}: {describe(error)}") from error
+        except (ClientError, *NO_ANSWER) as error:
+            raise write_failed(error, f"storing the measurement of batch {key}") from error
 
     def load(self, execution_id: str) -> list[BatchMeasurement]:
         """Every batch the execution stored, in key order (strongly consistent: Measure has just written)."""

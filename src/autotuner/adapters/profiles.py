@@ -1,14 +1,21 @@
-"""Tuning profiles and run claims, in one DynamoDB table keyed by function ARN.
+"""Tuning profiles, run history and run claims, in one DynamoDB table keyed by function ARN.
 
 Every claim is a single conditional write, so it holds under races in AWS: of many concurrent claimants
 exactly one succeeds (no read-then-write check anywhere).
 - run lock: any run (manual, alarm, schedule) holds it from Plan to Cleanup, so one function never has two
   runs changing it at once;
 - automatic claim: alarm- and schedule-started runs also respect a cooldown since the last run.
+
+A profile (``userProfile``) is stored only when the operator asks (see domain/automation/automatic_runs.py), with
+when (``userProfileUpdatedAt``) and through what (``userProfileStoredBy``). The run history (``lastRunAt``,
+``lastRunPower``, ``lastRunExecution``) is what the cooldown and ``profile show`` read; it holds no input.
+Items written by versions that kept every successful run's input (``lastRunInput``) are read without it: that
+input is never a profile, and the function's next run removes it.
 """
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,33 +24,28 @@ from pydantic import BaseModel
 
 from autotuner.adapters.clients import client
 from autotuner.adapters.conditional_writes import conditional_update, number
-from autotuner.adapters.errors import AwsError, describe
+from autotuner.adapters.errors import NO_ANSWER, AwsError, WriteUnconfirmedError, describe, write_failed
+from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 KEY = "functionArn"
+LEGACY_RUN_INPUT = "lastRunInput"  # written by versions that made every run's input the profile; never read
 
 
 class StoredProfile(BaseModel):
     function_arn: str
-    user_profile: dict[str, Any] | None = None
-    last_run_input: dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None
+    stored_at: float | None = None
+    stored_by: str | None = None
+    legacy_run_input: bool = False
     last_run_at: float | None = None
     last_run_power: int | None = None
     last_run_execution: str | None = None
     running_execution: str | None = None
     running_until: float | None = None
     auto_claimed_until: float | None = None
-
-    @property
-    def profile(self) -> dict[str, Any] | None:
-        """The input automatic runs use: the one the user stored, else the last successful run's."""
-        return self.user_profile if self.user_profile is not None else self.last_run_input
-
-    @property
-    def source(self) -> str:
-        return "user" if self.user_profile is not None else "last successful run"
 
 
 class ProfileStore:
@@ -61,10 +63,14 @@ class ProfileStore:
             raise AwsError(f"reading the profile of {function_arn}: {describe(error)}") from error
         if item is None:
             return None
+        profile = _json(item, "userProfile")
         return StoredProfile(
             function_arn=function_arn,
-            user_profile=_json(item, "userProfile"),
-            last_run_input=_json(item, "lastRunInput"),
+            profile=profile,
+            stored_at=_number(item, "userProfileUpdatedAt"),
+            # Only `autotuner profile set` wrote a profile before the time and the writer were recorded.
+            stored_by=item.get("userProfileStoredBy", {}).get("S") or (STORED_BY_CLI if profile is not None else None),
+            legacy_run_input=LEGACY_RUN_INPUT in item,
             last_run_at=_number(item, "lastRunAt"),
             last_run_power=int(p) if (p := _number(item, "lastRunPower")) is not None else None,
             last_run_execution=item.get("lastRunExecution", {}).get("S"),
@@ -73,26 +79,36 @@ class ProfileStore:
             auto_claimed_until=_number(item, "autoClaimedUntil"),
         )
 
-    def set_user_profile(self, function_arn: str, profile: dict[str, Any]) -> None:
-        self._update(
-            function_arn,
-            "SET userProfile = :profile, userProfileUpdatedAt = :now",
-            {":profile": {"S": json.dumps(profile)}, ":now": number(self._clock())},
-        )
+    def set_user_profile(self, function_arn: str, profile: dict[str, Any], *, stored_by: str = STORED_BY_CLI) -> None:
+        """Store the profile automatic runs of the function start from (an operator's explicit act)."""
+        values = _profile_values(ProfileToStore(profile=profile, stored_by=stored_by), self._clock())
+        self._update(function_arn, f"SET {_PROFILE_SET}", values)
 
-    def record_run(self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str) -> None:
-        """Remember a successful run: its input becomes the profile of later automatic runs (unless the user
-        stored one) and its end starts the cooldown."""
-        values: dict[str, Any] = {
-            ":input": {"S": json.dumps(tuning_input)},
-            ":now": number(self._clock()),
-            ":execution": {"S": execution},
-        }
-        expression = "SET lastRunInput = :input, lastRunAt = :now, lastRunExecution = :execution"
+    def record_run(
+        self, function_arn: str, power: int | None, execution: str, profile: ProfileToStore | None = None
+    ) -> None:
+        """Remember a successful run (its end starts the cooldown) and, when its input asked for it, store its
+        profile in the same write. The input of a run is kept only so; an older version's copy of it goes."""
+        now = self._clock()
+        values: dict[str, Any] = {":now": number(now), ":execution": {"S": execution}}
+        assignments = ["lastRunAt = :now", "lastRunExecution = :execution"]
         if power is not None:
-            expression += ", lastRunPower = :power"
+            assignments.append("lastRunPower = :power")
             values[":power"] = number(power)
-        self._update(function_arn, expression, values)
+        if profile is not None:
+            assignments.append(_PROFILE_SET)
+            values |= _profile_values(profile, now)
+        try:
+            self._update(function_arn, f"SET {', '.join(assignments)} REMOVE {LEGACY_RUN_INPUT}", values)
+        except WriteUnconfirmedError:
+            if not self._holds_run(function_arn, execution, float(values[":now"]["N"])):
+                raise
+
+    def _holds_run(self, function_arn: str, execution: str, at: float) -> bool:
+        """Whether the item holds this very write of a run's end (one atomic write: its profile too), read back
+        when the write's answer was lost."""
+        found = self.get(function_arn)
+        return found is not None and (found.last_run_execution, found.last_run_at) == (execution, at)
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None:
         """Hold the function's run lock until ``until``; None when claimed, else the execution holding it."""
@@ -120,20 +136,22 @@ class ProfileStore:
 
     def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool:
         """Claim an automatic run: the function has a profile, no run is going on, and none started or ended
-        within the cooldown. Exactly one of many concurrent claimants gets True."""
+        within the cooldown. Exactly one of many concurrent claimants gets True. The claim carries a token of this
+        call, so that botocore's retry of it, after an answer that was lost, finds its own claim and gets True."""
         now = self._clock()
         return self._conditional_update(
             function_arn,
-            "SET autoClaimedUntil = :until, autoClaimedBy = :claimant",
+            "SET autoClaimedUntil = :until, autoClaimedBy = :claimant, autoClaimToken = :token",
             condition=(
-                "(attribute_exists(userProfile) OR attribute_exists(lastRunInput))"
+                "autoClaimToken = :token OR (attribute_exists(userProfile)"
                 " AND (attribute_not_exists(autoClaimedUntil) OR autoClaimedUntil < :now)"
                 " AND (attribute_not_exists(lastRunAt) OR lastRunAt < :cutoff)"
-                " AND (attribute_not_exists(runningUntil) OR runningUntil < :now)"
+                " AND (attribute_not_exists(runningUntil) OR runningUntil < :now))"
             ),
             values={
                 ":until": number(now + cooldown_s),
                 ":claimant": {"S": claimant},
+                ":token": {"S": uuid.uuid4().hex},
                 ":now": number(now),
                 ":cutoff": number(now - cooldown_s),
             },
@@ -144,7 +162,7 @@ class ProfileStore:
         """Give a claim back when the run could not be started, so the next alarm may try."""
         self._conditional_update(
             function_arn,
-            "REMOVE autoClaimedUntil, autoClaimedBy",
+            "REMOVE autoClaimedUntil, autoClaimedBy, autoClaimToken",
             condition="autoClaimedBy = :claimant",
             values={":claimant": {"S": claimant}},
             what="releasing the claim",
@@ -168,8 +186,19 @@ class ProfileStore:
                 UpdateExpression=expression,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            raise AwsError(f"writing the profile of {function_arn}: {describe(error)}") from error
+        except (ClientError, *NO_ANSWER) as error:
+            raise write_failed(error, f"writing the profile of {function_arn}") from error
+
+
+_PROFILE_SET = "userProfile = :profile, userProfileUpdatedAt = :stored_at, userProfileStoredBy = :stored_by"
+
+
+def _profile_values(stored: ProfileToStore, now: float) -> dict[str, Any]:
+    return {
+        ":profile": {"S": json.dumps(profile_of_input(stored.profile))},
+        ":stored_at": number(now),
+        ":stored_by": {"S": stored.stored_by},
+    }
 
 
 def _key(function_arn: str) -> dict[str, Any]:

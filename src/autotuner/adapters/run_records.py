@@ -50,6 +50,9 @@ class RunRecords:
             "target_role",
             "original_memory_mb",
             "original_description",
+            "original_timeout_s",
+            "original_architecture",
+            "original_code_sha256",  # a run measuring another architecture puts $LATEST's code back to it
             "alias",
         }
         snapshot = record.model_dump(mode="json", include=kept)

@@ -1,14 +1,11 @@
-"""Starts a re-tune when an opted-in CloudWatch alarm goes into ALARM (via EventBridge, or via an SNS topic)."""
+"""Starts a re-tune when an opted-in CloudWatch alarm goes into ALARM (via EventBridge, or via an SNS topic): the
+message names the alarm, CloudWatch says what it is (workflow/retune.py)."""
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
-from aws_lambda_powertools.utilities.parser.envelopes import EventBridgeEnvelope, SnsEnvelope
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from autotuner.adapters.discovery import alarm_tags
 from autotuner.domain.automation.alarms import (
     AlarmChange,
     AlarmStateChangeDetail,
@@ -16,6 +13,7 @@ from autotuner.domain.automation.alarms import (
     from_eventbridge,
     from_sns,
 )
+from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import (
@@ -42,11 +40,14 @@ class AlarmSubscriberFunctionSettings(
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = AlarmSubscriberFunctionSettings.current()
+    here = parse_function_arn(context.invoked_function_arn)  # only this account's and region's alarms re-tune
     changes, result = read_alarm_changes(event)
     for change in changes:
         outcome = retune(
             change,
             RetuneSettings(
+                account=here.account,
+                region=here.region,
                 alarm_name_prefix=settings.retune_alarm_prefix,
                 alarm_tag_key=settings.retune_alarm_tag,
                 cooldown_s=settings.cooldown_s,
@@ -58,7 +59,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             ),
             profiles=wiring.profiles(settings.profiles_table),
             starter=wiring.tuner_executions(settings.tuner_state_machine_arn),
-            alarm_tags=alarm_tags,
+            alarms=wiring.alarms(settings.retune_alarm_prefix, settings.retune_alarm_tag),
             function_tags=wiring.function_tags,
             logs=wiring.function_logs(),
         )
@@ -75,6 +76,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def read_alarm_changes(event: Any) -> tuple[list[AlarmChange], RetuneResult]:
     """Alarm changes in an EventBridge or SNS event; anything else is a skipped, not a failed, event."""
+    # Imported on the first event: Powertools' envelopes package builds the models of every event source it knows.
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.envelopes import EventBridgeEnvelope, SnsEnvelope
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
     result = RetuneResult()
     try:
         if isinstance(event, dict) and "Records" in event:

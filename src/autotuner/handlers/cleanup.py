@@ -1,6 +1,5 @@
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner.handlers import wiring
@@ -33,7 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if isinstance(event, dict) and event.get("source") == SWEEP_SOURCE:
         return sweep(settings)
     if isinstance(event, dict) and event.get("detail-type") == EXECUTION_STATUS_CHANGE:
-        change = ExecutionStatusChange.model_validate(EventBridgeModel.model_validate(event).detail)
+        change = execution_status_change(event)
         execution_id = janitor_execution(change)
         if execution_id is None:
             return {"skipped": f"the execution is {change.status}; its own workflow cleans up"}
@@ -49,6 +48,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("cleaned up", extra={"execution": execution_id, "skipped": report.skipped})
     metrics.add_metric(name="VersionsDeleted", unit="Count", value=len(report.deleted_versions))
     return report.model_dump(mode="json")
+
+
+def execution_status_change(event: dict[str, Any]) -> ExecutionStatusChange:
+    # Imported for the janitor's events only: Powertools' models package builds every event model it has.
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+    return ExecutionStatusChange.model_validate(EventBridgeModel.model_validate(event).detail)
 
 
 def sweep(settings: CleanupFunctionSettings) -> dict[str, Any]:

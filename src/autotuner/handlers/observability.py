@@ -1,16 +1,23 @@
-"""The one place that creates Powertools' Logger, Tracer and Metrics (configured by environment, see Globals)."""
+"""The one place that creates Powertools' Logger, Tracer and Metrics (configured by environment, see Globals).
+
+The Tracer is created on a handler's first call, not at import: creating it imports the X-Ray SDK, whose recorder
+builds a botocore session and client as it is imported (about 300 ms of CPU here). The same first call creates the
+handler's boto3 clients, which then share the botocore modules it imported."""
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.logger import Logger
+from aws_lambda_powertools.metrics import Metrics
 from pydantic import ValidationError
 
 from autotuner.domain.errors import problems_without_values
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.tracing import Tracer
+
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 # A Lambda entry point: the event, the context, and what it returns (a document; the widget's HTML).
@@ -27,11 +34,29 @@ def observed[R](handler: Handler[R]) -> Handler[R]:
 
     Events and results carry the caller's payload, which stays private: neither is logged nor traced, whatever
     POWERTOOLS_LOGGER_LOG_EVENT or POWERTOOLS_TRACER_CAPTURE_RESPONSE say."""
-    traced: Handler[R] = tracer.capture_lambda_handler(
-        metrics.log_metrics(_without_values(handler)), capture_response=False
-    )
+    traced = _traced_from_first_call(metrics.log_metrics(_without_values(handler)))
     logged: Handler[R] = logger.inject_lambda_context(traced, log_event=False)
     return logged
+
+
+@functools.cache
+def tracer() -> "Tracer":
+    from aws_lambda_powertools.tracing import Tracer
+
+    return Tracer()
+
+
+def _traced_from_first_call[R](handler: Handler[R]) -> Handler[R]:
+    """``handler`` in a trace, the Tracer (and the X-Ray SDK) created when it is first called."""
+    traced: list[Handler[R]] = []
+
+    @functools.wraps(handler)
+    def tracing(event: dict[str, Any], context: Any) -> R:
+        if not traced:
+            traced.append(tracer().capture_lambda_handler(handler, capture_response=False))
+        return traced[0](event, context)
+
+    return tracing
 
 
 def _without_values[R](handler: Handler[R]) -> Handler[R]:

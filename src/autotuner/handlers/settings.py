@@ -11,13 +11,15 @@ Kept free of workflow imports: each workflow step builds its own settings from t
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from autotuner.domain.errors import problems_without_values
 from autotuner.domain.inputs.memory_sizes import MAX_MEMORY_MB, validate_memory_sizes
-from autotuner.domain.inputs.tuning_input import TuningDefaults
+
+if TYPE_CHECKING:
+    from autotuner.domain.inputs.tuning_input import TuningDefaults
 
 
 class MisconfiguredFunctionError(Exception):
@@ -32,7 +34,7 @@ _READ: ContextVar[dict[type["FunctionSettings"], "FunctionSettings"]] = ContextV
 class FunctionSettings(BaseModel):
     """The base of every function's settings; subclasses declare fields with the variable's name as alias."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
@@ -153,5 +155,9 @@ class TuningDefaultsSettings(FunctionSettings):
         return value
 
     @property
-    def defaults(self) -> TuningDefaults:
+    def defaults(self) -> "TuningDefaults":
+        # Imported here: the tuning input's models are the planning handlers' (which import them anyway), not
+        # every function's that reads its settings from this module.
+        from autotuner.domain.inputs.tuning_input import TuningDefaults
+
         return TuningDefaults(power_values=self.power_values, max_memory_mb=self.max_memory_mb)

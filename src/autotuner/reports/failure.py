@@ -8,6 +8,7 @@ from typing import Literal
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.run.documents import CleanupReport
+from autotuner.domain.run.verdict import failed_verdict
 from autotuner.reports.html import _document
 
 FAILED_RUN = "failed-run"  # the saved report's kind, so a file tells what it holds
@@ -29,12 +30,32 @@ class FailedRunReport(CamelModel):
 
 
 def failure_summary(report: FailedRunReport) -> str:
-    """The terminal's lines: what failed, then what clean-up did."""
-    lines = [f"The run {report.execution} {report.status.lower()}: {report.error or 'no error recorded'}"]
+    """The terminal's lines: the verdict, what failed, then what clean-up did."""
+    lines = [
+        failure_verdict(report),
+        f"The run {report.execution} {report.status.lower()}: {report.error or 'no error recorded'}",
+    ]
     if report.cause:
         lines.append(f"  {report.cause}")
     lines += [f"  {line}" for line in cleanup_lines(report.cleanup)]
     return "\n".join(lines)
+
+
+def failure_verdict(report: FailedRunReport) -> str:
+    return failed_verdict(report.error or "no error recorded", _left_with(report.cleanup))
+
+
+def _left_with(cleanup: CleanupReport | None) -> str:
+    """What the function was left with, in a few words (cleanup_lines say it in full)."""
+    if cleanup is None:
+        return "clean-up left no report: check the function's aliases and versions"
+    if cleanup.skipped:
+        return "nothing was changed"
+    if not cleanup.complete:
+        return "clean-up did not finish: check the function's aliases and versions"
+    if cleanup.final_memory_mb is None:
+        return "cleaned up"
+    return f"cleaned up; read back, the function has {cleanup.final_memory_mb} MB"
 
 
 def cleanup_lines(cleanup: CleanupReport | None) -> list[str]:
@@ -69,7 +90,8 @@ def render_failure_html(report: FailedRunReport, *, title: str) -> str:
     body = (
         f'<header class="page"><h1>{escape(title)}</h1><p class="meta">{escape(when)}</p></header>'
         f'<section class="failure"><h2>{escape(report.execution)} '
-        f'<span class="badge no-candidate">{escape(report.status.lower())}</span></h2>{target}'
+        f'<span class="badge no-candidate">{escape(report.status.lower())}</span></h2>'
+        f'<p class="verdict">{escape(failure_verdict(report))}</p>{target}'
         f'<h3>What failed</h3><p class="outcome">{escape(report.error or "no error recorded")}</p>{cause}'
         f'<h3>What clean-up did</h3><ul class="excluded">{cleanup}</ul></section>'
     )

@@ -13,9 +13,12 @@ from autotuner.domain.costs.money import usd
 from autotuner.domain.costs.pricing import per_million
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.run.output import Outcome, StateMachineCost, TuningOutput
+from autotuner.domain.run.verdict import kept, verdict
 from autotuner.reports.charts import PointStatus, SeriesPoint, chart_series, render_svg
+from autotuner.reports.charts.series import cold_invocations
 from autotuner.reports.savings import SAVINGS_HEADER, savings_notes, savings_rows
 from autotuner.reports.text import (
+    advice_rows,
     curve_line,
     frontier_line,
     margins_line,
@@ -32,6 +35,7 @@ _BADGES = {
     Outcome.RECOMMENDED: "recommended",
     Outcome.DRY_RUN: "dry run",
     Outcome.NO_CANDIDATE: "no candidate",
+    Outcome.ROLLED_BACK: "rolled back",
 }
 
 
@@ -94,7 +98,7 @@ def _overview(runs: list[tuple[str, TuningOutput]]) -> str:
         chosen = f"{output.power} MB" if output.power is not None else "-"
         saving = _saving_cell(output)
         rows.append(
-            f'<tr><td><a href="#run-{index}">{escape(name)}</a></td><td>{_badge(output.outcome)}</td>'
+            f'<tr><td><a href="#run-{index}">{escape(name)}</a></td><td>{_badge(output)}</td>'
             f'<td class="num">{chosen}</td><td>{saving}</td><td class="num">{usd(output.state_machine.total_cost)}</td>'
             "</tr>"
         )
@@ -140,8 +144,10 @@ def _saving_cell(output: TuningOutput) -> str:
     return f"{verb} {abs(savings.savings_percent):.1f}%"
 
 
-def _badge(outcome: Outcome) -> str:
-    return f'<span class="badge {outcome.value}">{_BADGES[outcome]}</span>'
+def _badge(output: TuningOutput) -> str:
+    if kept(output):
+        return '<span class="badge kept">kept</span>'
+    return f'<span class="badge {output.outcome.value}">{_BADGES[output.outcome]}</span>'
 
 
 # ---- one run --------------------------------------------------------------------------------------------------
@@ -149,30 +155,45 @@ def _badge(outcome: Outcome) -> str:
 
 def _run_section(index: int, name: str, output: TuningOutput) -> str:
     series = chart_series(output)
+    # The verdict first; the figures and the chart beneath it; the rest folded, one click away.
     parts = [
         f'<section class="run" id="run-{index}">',
-        f"<h2>{escape(name)} {_badge(output.outcome)}</h2>",
+        f"<h2>{escape(name)} {_badge(output)}</h2>",
+        f'<p class="verdict">{escape(verdict(output))}</p>',
         f'<p class="arn">{escape(output.function_arn)}</p>',
-        f'<p class="outcome">{escape(outcome_line(output))}</p>',
         _cards(output),
-        _explanation(output),
         f'<figure class="chart">{render_svg(output, name)}</figure>',
+        _advice(output),
+        _warnings(output.warnings),
+        '<details class="details"><summary>Details: why, confidence, margins, every size, what the run cost</summary>',
+        f'<p class="outcome">{escape(outcome_line(output))}</p>',
+        _explanation(output),
         "<h3>Candidates</h3>",
         _candidate_table(output, series),
         _exclusions(output),
         "<h3>What this run cost</h3>",
         _run_cost(output.state_machine),
-        _warnings(output.warnings),
         _visualization(output.state_machine.visualization),
+        "</details>",
         "</section>",
     ]
     return "\n".join(part for part in parts if part)
+
+
+def _advice(output: TuningOutput) -> str:
+    rows = advice_rows(output)
+    if not rows:
+        return ""
+    items = "".join(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>" for label, text in rows)
+    return f'<h3>Advice</h3><dl class="explanation advice">{items}</dl>'
 
 
 def _cards(output: TuningOutput) -> str:
     cards: list[tuple[str, str, str]] = []
     if output.power is not None:
         before = f"was {output.applied.previous_memory_mb} MB" if output.applied else _current_text(output)
+        if kept(output):
+            before = "kept: the function already had it"
         cards.append(("Memory", f"{output.power} MB", before))
     if output.cost is not None:
         cards.append(("Cost per million", usd(per_million(output.cost)), f"{usd(output.cost)} per invocation"))
@@ -249,6 +270,9 @@ def _candidate_table(output: TuningOutput, series: list[SeriesPoint]) -> str:
 
 def _candidate_row(candidate: CandidateStats, point: SeriesPoint, unclear: bool, current: bool) -> str:
     memory = f"{candidate.memory_mb} MB" + (' <span class="tag current">current</span>' if current else "")
+    if point.cold_only:  # as the charts' diamonds: its cost includes the start-up
+        only = f"◆ {cold_invocations(point.cold_only_invocations)} only"
+        memory += f' <span class="tag cold" title="{_COLD_ONLY_NOTE}">{only}</span>'
     if point.cost is None or point.p50_ms is None or point.p95_ms is None:
         measured = ["-"] * 4
     else:
@@ -257,6 +281,9 @@ def _candidate_row(candidate: CandidateStats, point: SeriesPoint, unclear: bool,
     cells = [memory, *measured, str(candidate.invocations), str(candidate.cold_starts)]
     row = f"<td>{cells[0]}</td>" + "".join(f'<td class="num">{cell}</td>' for cell in cells[1:])
     return f'<tr class="{point.status.value}">{row}<td class="status">{_status(point, unclear)}</td></tr>'
+
+
+_COLD_ONLY_NOTE = "measured by cold starts alone: its cost includes the start-up, so it is not comparable"
 
 
 def _status(point: SeriesPoint, unclear: bool) -> str:
@@ -331,13 +358,17 @@ section { background: var(--paper); border: 1px solid var(--line); border-radius
   margin-top: 24px; box-shadow: 0 1px 3px rgba(15, 23, 42, 0.05); }
 .arn { margin: 4px 0 0; color: var(--muted); font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas,
   monospace; overflow-wrap: anywhere; }
-.outcome { font-size: 17px; font-weight: 600; margin: 14px 0 0; }
+.verdict { font-size: 17px; font-weight: 600; margin: 12px 0 0; }
+.outcome { font-size: 16px; font-weight: 600; margin: 14px 0 0; }
+details.details { margin-top: 18px; }
+details.details > summary { cursor: pointer; color: var(--accent); font-weight: 600; }
 .badge { font-size: 12px; font-weight: 600; letter-spacing: 0.04em; text-transform: uppercase;
   padding: 3px 10px; border-radius: 999px; white-space: nowrap; }
 .badge.applied { background: #dcfce7; color: #166534; }
 .badge.recommended { background: #dbeafe; color: #1e40af; }
 .badge.dry-run { background: #f3f4f6; color: #374151; }
-.badge.no-candidate { background: #fee2e2; color: #991b1b; }
+.badge.no-candidate, .badge.rolled-back { background: #fee2e2; color: #991b1b; }
+.badge.kept { background: #dcfce7; color: #166534; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px; margin: 18px 0; }
 .card { border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; background: #fbfcfd; }
 .card .label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.05em; }
@@ -367,6 +398,7 @@ tr.failed td.status, tr.excluded td.status { color: var(--bad); }
 .tag.failed { background: #fee2e2; color: #991b1b; }
 .tag.excluded { background: #ffedd5; color: #9a3412; }
 .tag.current { background: #e2e8f0; color: #334155; font-weight: 500; text-transform: none; }
+.tag.cold { background: #e0f2fe; color: #075985; font-weight: 500; text-transform: none; }
 .muted { color: var(--muted); font-weight: 400; }
 ul.excluded { margin: 0; padding-left: 20px; }
 ul.excluded li { margin: 3px 0; }

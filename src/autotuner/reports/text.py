@@ -3,6 +3,8 @@
 from autotuner.domain.costs.money import usd
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.run.output import Outcome, SearchSummary, TuningOutput
+from autotuner.domain.run.verdict import kept, verdict
+from autotuner.reports.charts.series import cold_invocations, cold_only_sizes
 
 
 def counted(count: int, noun: str) -> str:
@@ -93,11 +95,12 @@ def margins_line(output: TuningOutput) -> str | None:
 def subject(output: TuningOutput, function_name: str) -> str:
     if output.outcome is Outcome.NO_CANDIDATE:
         return f"Autotuner: {function_name}: no memory size meets the constraints"
-    savings = output.savings
+    savings = None if kept(output) else output.savings  # keeping a size changes no cost
     saving = f" (saves {savings.savings_percent:.0f}%)" if savings and savings.savings_percent > 0 else ""
     verbs = {Outcome.APPLIED: "set to", Outcome.RECOMMENDED: "recommends", Outcome.DRY_RUN: "dry run:",
              Outcome.ROLLED_BACK: "canary rolled back:"}  # fmt: skip
-    verb = verbs[output.outcome]
+    keeps = kept(output) and output.outcome in {Outcome.APPLIED, Outcome.RECOMMENDED}
+    verb = "kept at" if keeps else verbs[output.outcome]
     return f"Autotuner: {function_name} {verb} {output.power} MB{saving}"
 
 
@@ -105,8 +108,20 @@ def failure_subject(function_name: str) -> str:
     return f"Autotuner: tuning {function_name} failed"
 
 
-def candidate_table(candidates: list[CandidateStats], chosen: int | None, excluded: set[int] | None = None) -> str:
-    """Every candidate, the chosen one marked; ``excluded`` sizes (by a constraint) say so."""
+def output_table(output: TuningOutput) -> str:
+    """The output's candidates as a table, with what the decision excluded and what was measured only cold."""
+    excluded = {e.memory_mb for e in output.decision.excluded}
+    return candidate_table(output.candidates, output.power, excluded, cold_only_sizes(output))
+
+
+def candidate_table(
+    candidates: list[CandidateStats],
+    chosen: int | None,
+    excluded: set[int] | None = None,
+    cold_only: dict[int, int] | None = None,
+) -> str:
+    """Every candidate, the chosen one marked; ``excluded`` sizes (by a constraint) say so, and so do sizes measured
+    by ``cold_only`` starts alone (their cost includes the start-up, as the charts' diamonds say)."""
     header = ("", "Memory", "p50 ms", "p95 ms", "$/invocation", "$/million", "n", "cold", "status")
     rows = [header]
     for c in sorted(candidates, key=lambda c: c.memory_mb):
@@ -125,16 +140,23 @@ def candidate_table(candidates: list[CandidateStats], chosen: int | None, exclud
                 usd(c.cost_estimate * 1e6),
                 str(c.invocations),
                 str(c.cold_starts),
-                "excluded" if c.memory_mb in (excluded or set()) else "ok",
+                ("excluded" if c.memory_mb in (excluded or set()) else "ok") + _cold_only(c.memory_mb, cold_only),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    # Figures right-aligned; the status, words of any length, left-aligned.
+    aligned = [[*(c.rjust(w) for c, w in zip(row[:-1], widths, strict=False)), row[-1]] for row in rows]
+    lines = ["  ".join(cells).rstrip() for cells in aligned]
     return "\n".join(lines)
 
 
+def _cold_only(memory_mb: int, cold_only: dict[int, int] | None) -> str:
+    count = (cold_only or {}).get(memory_mb)
+    return f", {cold_invocations(count)} only" if count else ""
+
+
 def summary(output: TuningOutput, function_name: str) -> str:
-    lines = [f"Lambda Autotuner: {function_name}", f"Function: {output.function_arn}", ""]
+    lines = [verdict(output), "", f"Lambda Autotuner: {function_name}", f"Function: {output.function_arn}", ""]
     lines.append(outcome_line(output))
     if (canary := output.canary) is not None:
         lines.append(f"Canary: {canary.verdict.value} after {canary.checks} checks: {canary.reason}.")
@@ -161,8 +183,8 @@ def summary(output: TuningOutput, function_name: str) -> str:
         )
         if (monthly := monthly_line(output)) is not None:
             lines.append(monthly)
-    excluded = {e.memory_mb for e in output.decision.excluded}
-    lines += ["", candidate_table(output.candidates, output.power, excluded)]
+    lines += [f"Advice, {label.lower()}: {text}" for label, text in advice_rows(output)]
+    lines += ["", output_table(output)]
     if output.decision.excluded:
         lines += ["", "Excluded:"] + [f"  {e.memory_mb} MB: {e.reason}" for e in output.decision.excluded]
     cost = output.state_machine
@@ -175,16 +197,33 @@ def summary(output: TuningOutput, function_name: str) -> str:
     if output.trigger.source.value != "manual":
         trigger = output.trigger
         lines.append(f"Triggered by {trigger.source.value} {trigger.alarm_name or ''}: {trigger.reason or ''}")
+    if output.profile_stored:
+        lines.append("Stored this run's input as the function's profile (saveProfile): alarm and fleet runs use it.")
     lines += [f"Note: {warning}" for warning in output.warnings]
     return "\n".join(lines)
+
+
+def advice_rows(output: TuningOutput) -> list[tuple[str, str]]:
+    """The advice on architecture, timeout and concurrency: each what to set, why, and its monthly figure."""
+    advice = output.advice
+    if advice is None:
+        return []
+    rows: list[tuple[str, str]] = []
+    for label, entry in (
+        ("Architecture", advice.architecture), ("Timeout", advice.timeout), ("Concurrency", advice.concurrency)
+    ):  # fmt: skip
+        if entry is None:
+            continue
+        verb = "applied" if entry.applied else ("set" if entry.change else "keep")
+        monthly = f"{usd(entry.monthly_usd)} a month ({entry.monthly_basis})" if entry.monthly_usd is not None else ""
+        rows.append((label, f"{verb} {entry.setting}. {entry.why} Monthly figure: {monthly or entry.monthly_basis}."))
+    return rows
 
 
 def outcome_line(output: TuningOutput) -> str:
     match output.outcome:
         case Outcome.APPLIED:
-            applied = output.applied
-            assert applied is not None
-            return f"Applied {applied.memory_mb} MB to {applied.target} (was {applied.previous_memory_mb} MB)."
+            return _applied_line(output)
         case Outcome.RECOMMENDED if output.decision.apply_refusal:
             return f"Recommended {output.power} MB, not applied: {output.decision.apply_refusal}."
         case Outcome.RECOMMENDED:
@@ -201,6 +240,14 @@ def outcome_line(output: TuningOutput) -> str:
             return f"Dry run: {output.power} MB would be chosen from one invocation per size; nothing was applied."
         case _:
             return "No memory size meets the constraints; nothing was applied."
+
+
+def _applied_line(output: TuningOutput) -> str:
+    applied = output.applied
+    assert applied is not None, "an applied run says what it applied"
+    if kept(output):
+        return f"Kept {applied.memory_mb} MB on {applied.target}: it already had that size."
+    return f"Applied {applied.memory_mb} MB to {applied.target} (was {applied.previous_memory_mb} MB)."
 
 
 def trade_off_line(output: TuningOutput) -> str:

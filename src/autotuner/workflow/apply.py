@@ -3,7 +3,9 @@ chosen architecture when the input lets the run switch it (applyArchitecture: th
 the recommended timeout when the input asks for it (applyTimeout).
 
 The change is recorded as an intent first and kept only once the run record holds it; a clean-up that closed the
-record meanwhile makes this step undo it (see workflow/guard.py)."""
+record meanwhile makes this step undo it (see workflow/guard.py). A retried Apply (the answer to its write was
+lost) reads the record first: a change it holds is returned as done, and the alias it moves is the one Plan
+found, not one an earlier attempt may have moved already."""
 
 import time
 
@@ -35,6 +37,9 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
     if decision is None or decision.chosen_memory_mb is None:
         raise NothingToApplyError("no configuration was chosen, so none can be applied")
     memory = decision.chosen_memory_mb
+    record = guard.record()
+    if record.applied is not None:  # kept by an earlier attempt whose answer was lost: found done
+        return record.applied
     architecture = switching_to(plan, request.analysis)
     timeout = applied_timeout(plan, request.analysis)
     target = plan.apply_alias or LATEST
@@ -57,9 +62,11 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
             previous_timeout_s=plan.original.timeout_s if timeout else None,
         )
     else:
+        found = record.alias.version if record.alias is not None else control.alias_version(plan.apply_alias)
         change = _apply_to_alias(
-            control, plan, guard, alias=plan.apply_alias, memory=memory, architecture=architecture, timeout=timeout
-        )
+            control, plan, guard, alias=plan.apply_alias, memory=memory, previous_version=found,
+            architecture=architecture, timeout=timeout,
+        )  # fmt: skip
     change.elapsed_ms = (time.monotonic() - started) * 1000
     if change.canary is None:
         guard.keep(change)
@@ -91,10 +98,10 @@ def _apply_to_alias(
     *,
     alias: str,
     memory: int,
+    previous_version: str | None,
     architecture: Architecture | None,
     timeout: int | None,
 ) -> AppliedChange:
-    previous_version = control.alias_version(alias)
     previous = control.configuration(previous_version) if previous_version else plan.original
     lane = architecture.value if architecture is not None else None
     description = version_description(plan.run_id, memory, "apply", architecture=lane)

@@ -42,12 +42,16 @@ def check_canary(
     alarms = watch.alarms_in_alarm(function)
     new = watch.version_figures(function, window.alias, window.new_version, window.started_epoch_s)
     old = watch.version_figures(function, window.alias, window.old_version, window.started_epoch_s)
-    verdict, reason = judge(window, checks, alarms, new, old)
+    promoted = guard.record().applied is not None  # by an earlier attempt of this check, whose answer was lost
+    if promoted:
+        verdict, reason = Verdict.PROMOTED, "promoted by an earlier attempt of this check, as the run record holds"
+    else:
+        verdict, reason = judge(window, checks, alarms, new, old)
     check = CanaryCheck(verdict=verdict, reason=reason, checks=checks, window=window, alarms_in_alarm=alarms,
                         new=new, old=old)  # fmt: skip
     if verdict is Verdict.ROLLED_BACK:
         _roll_back(request.execution_id, window, control, guard, records)
-    elif verdict is Verdict.PROMOTED:
+    elif verdict is Verdict.PROMOTED and not promoted:
         _promote(request.applied, window, control, guard)
     if verdict is not Verdict.WATCHING:
         found = control.alias_snapshot(window.alias)

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from autotuner.domain.automation.alarms import WatchedFunction
-from autotuner.domain.automation.automatic_runs import automatic_input
+from autotuner.domain.automation.automatic_runs import automatic_input, no_profile_reason
 from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource
 from autotuner.workflow.ports import Profiles
@@ -38,8 +38,8 @@ def claim_for_fleet(member: FleetMember, *, profiles: Profiles, cooldown_s: floa
     function = WatchedFunction(function=parse_function_arn(member.function_arn))
     stored = profiles.get(member.function_arn)
     profile = stored.profile if stored is not None else None
-    if profile is None:
-        reason = "no tuning profile: tune it once, or store one with `autotuner profile set`"
+    if stored is None or profile is None:
+        reason = no_profile_reason(stored is not None and stored.legacy_run_input)
         return FleetClaim(start=False, function_arn=member.function_arn, reason=reason)
     claimant = f"fleet-{started_at}"
     if not profiles.claim_automatic(member.function_arn, cooldown_s=cooldown_s, claimant=claimant):

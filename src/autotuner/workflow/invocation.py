@@ -5,8 +5,10 @@ from typing import Self
 from pydantic import BaseModel
 
 from autotuner.domain.errors import DomainError
+from autotuner.domain.inputs.arn import function_name_of
 from autotuner.domain.measuring.lambda_logs import InvocationReport, decode_log_result, parse_log_tail
 from autotuner.domain.measuring.measurement import InvocationFailure, classify
+from autotuner.domain.measuring.target_text import shown_error_type, where_its_words_are
 from autotuner.domain.run.documents import MeasureSpec
 from autotuner.workflow.ports import Invoker
 
@@ -55,13 +57,16 @@ class InvocationRunner:
             self._call_processor(self._post, result.payload, "postProcessorARN")
         tail = decode_log_result(result.log_tail_base64) if result.log_tail_base64 else ""
         report = parse_log_tail(tail) if tail or result.error_type is None else None
-        failure = classify(report, result.error_type, result.error_message, self._allowed)
+        failure = classify(report, result.error_type, self._allowed)
         return InvocationOutcome(report=report, failure=failure)
 
     def _call_processor(self, arn: str, payload: bytes, field: str) -> bytes:
         result = self._invoker.invoke(arn, payload)
-        if result.error_type is not None:  # the processor's own words; the payload stays private
-            raise ProcessorFailedError(f"{field}: {arn} raised {result.error_type}: {result.error_message}")
+        if result.error_type is not None:  # its type, never its words (domain/measuring/target_text.py)
+            shown = shown_error_type(result.error_type) or "an error"
+            raise ProcessorFailedError(
+                f"{field}: {arn} raised {shown}; {where_its_words_are(f'/aws/lambda/{function_name_of(arn)}')}"
+            )
         return result.payload
 
 

@@ -10,11 +10,13 @@ from pydantic import ConfigDict, Field
 from autotuner.domain.advice.advise import Surroundings, advise
 from autotuner.domain.advice.concurrency import TRAFFIC_DAYS
 from autotuner.domain.advice.model import Advice
+from autotuner.domain.automation.automatic_runs import ProfileToStore, profile_of_input, stored_by_run
 from autotuner.domain.automation.canary import CanaryCheck, Verdict
 from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.run_cost import lambdas_after_analyze, run_cost, transitions
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
+from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Lane, Plan, StepError
 from autotuner.domain.run.output import (
     LATEST,
@@ -27,6 +29,7 @@ from autotuner.domain.run.output import (
     curve_summary,
 )
 from autotuner.domain.run.record import NO_RECORD, RunRecord
+from autotuner.domain.run.verdict import failed_verdict, verdict
 from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry, TrafficHistory
 
@@ -95,15 +98,16 @@ def finish(
     if rolled_back:
         output.outcome = Outcome.ROLLED_BACK
     output.warnings += _read_back_differs(applied, request.cleanup)
+    if any(candidate.failure_reason for candidate in output.candidates):
+        where = where_its_words_are(plan.original.log_group_name)
+        output.warnings.append(f"some sizes failed: {where} (each failed size names its first failed request)")
     monthly_invocations = _monthly_invocations(output, invocation_counts, plan.function)
     output.advice = _advice(
         plan, analysis, output, applied=applied, traffic=traffic, monthly_invocations=monthly_invocations
     )
     if registry is not None and not plan.tuning.dry_run:  # a dry run tunes nothing worth repeating
-        try:
-            registry.record_run(plan.function.unqualified, profile_of(plan), output.power, plan.execution_id)
-        except Exception as error:  # the run itself succeeded; only later automatic runs miss its profile
-            output.warnings.append(f"this run could not be stored as the function's profile: {error}")
+        _record_run(registry, plan, output)
+    output.verdict = verdict(output)
     if notifier is not None:
         try:
             notifier.publish(
@@ -210,19 +214,33 @@ def _read_back_differs(applied: AppliedChange | None, cleanup: CleanupReport) ->
     return []
 
 
-def profile_of(plan: Plan) -> dict[str, Any]:
-    """The input a later automatic run reuses: the fields this run was given (not its defaults, which may
-    change), without the target and the trigger. Kept as field names in the plan so that a large payload is
-    not carried through the state machine twice."""
+def _record_run(registry: RunRegistry, plan: Plan, output: TuningOutput) -> None:
+    """The run's end (the cooldown of automatic runs starts from it) and, only when its input says
+    ``saveProfile``, its input as the function's profile."""
+    profile = profile_of(plan) if plan.tuning.save_profile else None
+    try:
+        registry.record_run(plan.function.unqualified, output.power, plan.execution_id, profile)
+    except Exception as error:  # the run itself succeeded; only the cooldown (and the asked-for profile) miss it
+        stored = " nor its input stored as the function's profile" if profile is not None else ""
+        output.warnings.append(f"this run's end could not be recorded{stored}: {error}")
+        return
+    output.profile_stored = profile is not None
+
+
+def profile_of(plan: Plan) -> ProfileToStore:
+    """The profile a ``saveProfile`` run stores: the fields it was given (not its defaults, which may change),
+    without the target and the trigger. Kept as field names in the plan so that a large payload is not carried
+    through the state machine twice."""
     dumped = plan.tuning.model_dump(mode="json", by_alias=True)
-    return {k: dumped[k] for k in plan.given_fields if k in dumped and k not in {"lambdaARN", "trigger"}}
+    given = {k: dumped[k] for k in plan.given_fields if k in dumped}
+    return ProfileToStore(profile=profile_of_input(given), stored_by=stored_by_run(plan.execution_id))
 
 
 class FailedRun(CamelModel):
     """What the failure path reads of the execution's document: only what Step Functions' Catch wrote there, and
     the raw input when Plan failed (it carries no plan then). Everything about the function comes from the record."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     error: StepError | None = None
     cleanup_error: StepError | None = None
@@ -244,8 +262,10 @@ def describe_failure(request: FailureRequest, record: RunRecord | None, notifier
     name = record.function.name if record is not None else _named_function(document.input)
     if notifier is not None:
         # The failure itself is what the execution reports; a notification that cannot be sent changes nothing.
+        body = f"{failed_verdict(failure.error, _left_with(record, document.cleanup_error))}\n\n"
+        body += f"{failure.error}: {failure.message}"
         with contextlib.suppress(Exception):
-            notifier.publish(failure_subject(name), f"{failure.error}: {failure.message}", _attributes(name, "failed"))
+            notifier.publish(failure_subject(name), body, _attributes(name, "failed"))
     return failure
 
 
@@ -266,14 +286,27 @@ def _end_state(record: RunRecord | None, cleanup_error: StepError | None) -> str
     )
 
 
-def _read_back(record: RunRecord, cleanup: CleanupReport) -> str:
+def _left_with(record: RunRecord | None, cleanup_error: StepError | None) -> str:
+    """What the function was left with, in a few words, for the verdict (the message says it in full)."""
+    cleanup = record.cleanup if record is not None else None
+    if (record is None and cleanup_error is None) or (cleanup is not None and cleanup.complete and cleanup.skipped):
+        return "nothing was changed"
+    if record is None or cleanup is None or not cleanup.complete:
+        return "clean-up did not finish: check the function's aliases and versions"
+    return f"read back, the function has {cleanup.final_memory_mb} MB ({_which_memory(record, cleanup)})"
+
+
+def _which_memory(record: RunRecord, cleanup: CleanupReport) -> str:
     memory = cleanup.final_memory_mb
     if memory == record.original_memory_mb:
-        which = "its memory before the run"
-    elif record.applied is not None and memory == record.applied.memory_mb:
-        which = "the applied choice"
-    else:
-        which = f"neither its original {record.original_memory_mb} MB nor an applied choice"
+        return "its memory before the run"
+    if record.applied is not None and memory == record.applied.memory_mb:
+        return "the applied choice"
+    return f"neither its original {record.original_memory_mb} MB nor an applied choice"
+
+
+def _read_back(record: RunRecord, cleanup: CleanupReport) -> str:
+    memory, which = cleanup.final_memory_mb, _which_memory(record, cleanup)
     text = (
         f"Clean-up removed {len(cleanup.deleted_aliases)} aliases and {len(cleanup.deleted_versions)} versions; read "
         f"back afterwards, {record.function.name} has {memory} MB ({which})"

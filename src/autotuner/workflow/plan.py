@@ -63,6 +63,7 @@ from autotuner.domain.inputs.tuning_input import (
     read_tuning_input,
 )
 from autotuner.domain.measuring.lambda_logs import InvocationReport
+from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import (
     Analysis,
     FunctionConfiguration,
@@ -178,7 +179,7 @@ def plan_run(
         bound = duration_bound(recent_max_ms, original.timeout_s)
         _refuse_over_budget(budget, estimate_from([_at_bound(bound.billed_ms, original)]), sizes,
                             before_probe=f"each taken at {bound.basis}")  # fmt: skip
-    preflight = _preflight(measure, payload, invoker_for(function.region, through))
+    preflight = _preflight(measure, payload, invoker_for(function.region, through), original.log_group_name)
     estimate = estimate_from(preflight)
     if budget is not None:
         _refuse_over_budget(budget, estimate, sizes)
@@ -485,17 +486,21 @@ def _refuse_over_budget(
     raise BudgetExceededError(over_budget_message(budget, estimate.total, basis))
 
 
-def _preflight(measure: MeasureSpec, payload: InlinePayload, invoker: Invoker) -> list[InvocationReport]:
+def _preflight(
+    measure: MeasureSpec, payload: InlinePayload, invoker: Invoker, log_group: str
+) -> list[InvocationReport]:
     """One invocation per distinct payload, at the current configuration: a payload the target rejects fails
-    the run here, before anything is changed."""
+    the run here, before anything is changed. The refusal says how it failed and where the function's own words
+    about it are, never those words."""
     runner = InvocationRunner.for_measuring(measure, invoker)
     reports: list[InvocationReport] = []
     for index, encoded in enumerate(payload.encoded()):
         outcome = runner.run(measure.function.unqualified, encoded)  # $LATEST: the code the run measures
-        if outcome.failure is not None:
+        if (failure := outcome.failure) is not None:
             raise InvalidInputError(
-                [f"{payload.field_of(index)}: the function at its current configuration {outcome.failure.describe()}"]
-            )
+                [f"{payload.field_of(index)}: the function at its current configuration {failure.describe()}; "
+                 f"{where_its_words_are(log_group, failure.request_id)}"]
+            )  # fmt: skip
         if outcome.report is not None:
             reports.append(outcome.report)
     return reports

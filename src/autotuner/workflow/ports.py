@@ -1,20 +1,29 @@
-"""What the workflow needs from the outside world; the adapters provide it (and moto stands behind them in tests)."""
+"""What the workflow needs from the outside world; the adapters provide it (and moto stands behind them in tests).
+
+The domain's types here are for type checking only: every step imports this module, and importing them all would
+load the models of every other step into each step's Lambda (its cold start)."""
+
+from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from autotuner.domain.advice.concurrency import AccountConcurrency, Traffic
-from autotuner.domain.automation.canary import VersionFigures
-from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.inputs.arn import FunctionRef
-from autotuner.domain.inputs.scope import AssumedRole
-from autotuner.domain.measuring.measurement import BatchMeasurement
-from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
-from autotuner.domain.run.output import AppliedChange
-from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from autotuner.domain.advice.concurrency import AccountConcurrency, Traffic
+    from autotuner.domain.automation.alarms import AlarmDefinition
+    from autotuner.domain.automation.automatic_runs import ProfileToStore
+    from autotuner.domain.automation.canary import VersionFigures
+    from autotuner.domain.costs.pricing import Architecture
+    from autotuner.domain.inputs.arn import FunctionRef
+    from autotuner.domain.inputs.scope import AssumedRole
+    from autotuner.domain.measuring.measurement import BatchMeasurement
+    from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
+    from autotuner.domain.run.output import AppliedChange
+    from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 
 
 class VersionInfo(BaseModel):
@@ -23,9 +32,11 @@ class VersionInfo(BaseModel):
 
 
 class InvocationResult(BaseModel):
+    """What an invocation answered. The target's error message is not read at all: it is the target's own text,
+    which never reaches the operator's channels (domain/measuring/target_text.py)."""
+
     log_tail_base64: str
     error_type: str | None = None
-    error_message: str = ""
     payload: bytes = b""
 
 
@@ -72,8 +83,8 @@ class Invoker(Protocol):
 FunctionTags = Callable[[str], dict[str, str] | None]
 
 # A target's control plane and its invoker, reached through the role in its account (None: the tuner's own role).
-FunctionsFor = Callable[[FunctionRef, AssumedRole | None], FunctionControl]
-InvokerFor = Callable[[str, AssumedRole | None], Invoker]  # the target's region
+type FunctionsFor = Callable[[FunctionRef, AssumedRole | None], FunctionControl]
+type InvokerFor = Callable[[str, AssumedRole | None], Invoker]  # the target's region
 
 
 class PayloadSource(Protocol):
@@ -126,20 +137,24 @@ class Notifier(Protocol):
 
 
 class RunRegistry(Protocol):
-    """One run at a time per function, and the memory of the last successful run (the profiles table)."""
+    """One run at a time per function, the last successful run, and a profile its input asked to store (the
+    profiles table)."""
 
     def claim_run(self, function_arn: str, execution: str, until: float) -> str | None: ...
     def release_run(self, function_arn: str, execution: str) -> bool: ...
     def record_run(
-        self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str
+        self, function_arn: str, power: int | None, execution: str, profile: ProfileToStore | None = None
     ) -> None: ...
 
 
 class StoredProfileView(Protocol):
-    """What the workflow reads of a function's stored profile."""
+    """What the workflow reads of a function's stored profile: only one an operator stored is ever there; an input
+    an older version kept of the last run (``legacy_run_input``) is not one."""
 
     @property
     def profile(self) -> dict[str, Any] | None: ...
+    @property
+    def legacy_run_input(self) -> bool: ...
 
 
 class Profiles(Protocol):
@@ -200,6 +215,14 @@ class CanaryWatch(Protocol):
     def version_figures(
         self, function: FunctionRef, alias: str, version: str, since_epoch_s: float
     ) -> VersionFigures: ...
+
+
+class AlarmSource(Protocol):
+    """CloudWatch's own account of an alarm, in the tuner's account and region: what re-tuning acts on, whatever
+    a message says the alarm is."""
+
+    def alarm(self, name: str) -> AlarmDefinition | None: ...
+    def tags(self, alarm_arn: str) -> dict[str, str]: ...
 
 
 class FunctionLogs(Protocol):

@@ -1,12 +1,16 @@
 """Re-tuning when an alarm fires: from an alarm state change to at most one new run per function.
 
+A message (EventBridge's or SNS's) only names an alarm: anyone allowed to publish to the topic could write the
+rest. The alarm is read from CloudWatch, in the tuner's own account and region, and only an alarm that exists
+there, is in ALARM now and is opted in re-tunes; the functions it watches, its metric, statistic, threshold and
+state-change time are CloudWatch's, never the message's.
+
 Every event that cannot start a run is skipped with a specific reason, never raised: EventBridge and SNS would
 otherwise deliver a poison event again and again. Only AWS faults (which a retry may cure) propagate.
 """
 
 import fnmatch
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -20,16 +24,20 @@ from autotuner.domain.automation.alarm_semantics import (
     with_failure_evidence,
 )
 from autotuner.domain.automation.alarms import AlarmChange, WatchedFunction, opted_in, watched_functions
-from autotuner.domain.automation.automatic_runs import applies_to_alias, automatic_input
+from autotuner.domain.automation.automatic_runs import applies_to_alias, automatic_input, no_profile_reason
 from autotuner.domain.errors import InvalidInputError
+from autotuner.domain.inputs.arn import parse_arn
 from autotuner.domain.inputs.scope import is_stack_function
 from autotuner.domain.inputs.tuning_input import Trigger, TriggerSource, TuningDefaults, parse_tuning_input
-from autotuner.workflow.ports import FunctionLogs, FunctionTags, Profiles, Starter
+from autotuner.workflow.ports import AlarmSource, FunctionLogs, FunctionTags, Profiles, Starter
 
 RECENT_LOGS_S = 3600  # how far back an Errors alarm looks for time-outs and out-of-memory endings
+MAX_ALARM_NAME = 255  # CloudWatch's limit
 
 
 class RetuneSettings(BaseModel):
+    account: str = Field(pattern=r"^\d{12}$", description="the tuner's account: only its alarms re-tune")
+    region: str = Field(min_length=1, description="the tuner's region: only its alarms re-tune")
     alarm_name_prefix: str = "autotuner-"
     alarm_tag_key: str = ""
     cooldown_s: float = 6 * 3600
@@ -57,31 +65,26 @@ def retune(
     *,
     profiles: Profiles,
     starter: Starter,
-    alarm_tags: Callable[[str], dict[str, str]],
+    alarms: AlarmSource,
     function_tags: FunctionTags,
     logs: FunctionLogs | None = None,
 ) -> RetuneResult:
     result = RetuneResult()
-    alarm = f"alarm {change.alarm_name}"
-    if change.state != "ALARM":
-        result.skipped.append(
-            Skipped(subject=alarm, reason=f"is {change.state}; only ALARM re-tunes", code="NotInAlarm")
-        )
+    checked = _checked_at_source(change, settings, alarms)
+    if isinstance(checked, Skipped):
+        result.skipped.append(checked)
         return result
-    tags = alarm_tags(change.alarm_arn) if settings.alarm_tag_key else None
-    if not opted_in(change.alarm_name, tags, name_prefix=settings.alarm_name_prefix, tag_key=settings.alarm_tag_key):
-        result.skipped.append(Skipped(subject=alarm, reason=_not_opted_in(settings), code="NotOptedIn"))
-        return result
-    functions = watched_functions(change)
+    alarm = f"alarm {checked.alarm_name}"
+    functions = watched_functions(checked)
     if not functions:
-        namespaces = sorted({m.namespace for m in change.metrics}) or ["none (a composite alarm?)"]
+        namespaces = sorted({m.namespace for m in checked.metrics}) or ["none (a composite alarm?)"]
         reason = f"watches no Lambda function (metric namespaces: {', '.join(namespaces)})"
         result.skipped.append(Skipped(subject=alarm, reason=reason, code="NoFunction"))
         return result
-    meaning = alarm_meaning(change, duration_margin=settings.duration_margin)
+    meaning = alarm_meaning(checked, duration_margin=settings.duration_margin)
     for function in functions:
         outcome = _start_one(
-            change, meaning, function, settings, profiles=profiles, starter=starter, function_tags=function_tags,
+            checked, meaning, function, settings, profiles=profiles, starter=starter, function_tags=function_tags,
             logs=logs,
         )  # fmt: skip
         if isinstance(outcome, Skipped):
@@ -89,6 +92,38 @@ def retune(
         else:
             result.started.append(outcome)
     return result
+
+
+def _checked_at_source(change: AlarmChange, settings: RetuneSettings, alarms: AlarmSource) -> AlarmChange | Skipped:
+    """The alarm's state change as CloudWatch holds it, when the alarm is one this deployment acts on: in its
+    account and region, existing, in ALARM now, opted in. Of the message, only the alarm's name and ARN count."""
+    subject = f"alarm {change.alarm_name}"
+    if change.state != "ALARM":  # what the message says of itself is enough to do nothing
+        return Skipped(subject=subject, reason=f"is {change.state}; only ALARM re-tunes", code="NotInAlarm")
+    here = f"account {settings.account}, {settings.region}"
+    if not _is_here(change.alarm_arn, settings):
+        reason = f"is not an alarm of this deployment's account and region ({here})"
+        return Skipped(subject=subject, reason=reason, code="NotHere")
+    named = 0 < len(change.alarm_name) <= MAX_ALARM_NAME and change.alarm_arn.endswith(f":alarm:{change.alarm_name}")
+    alarm = alarms.alarm(change.alarm_name) if named else None  # a name CloudWatch cannot hold is not asked about
+    if alarm is None or alarm.arn != change.alarm_arn:
+        reason = f"does not exist in CloudWatch ({here}); a message about it starts nothing"
+        return Skipped(subject=subject, reason=reason, code="AlarmNotFound")
+    if alarm.state != "ALARM":
+        reason = f"is {alarm.state or 'in no state'} in CloudWatch now; only ALARM re-tunes"
+        return Skipped(subject=subject, reason=reason, code="NotInAlarm")
+    tags = alarms.tags(alarm.arn) if settings.alarm_tag_key else None
+    if not opted_in(alarm.name, tags, name_prefix=settings.alarm_name_prefix, tag_key=settings.alarm_tag_key):
+        return Skipped(subject=subject, reason=_not_opted_in(settings), code="NotOptedIn")
+    return alarm.as_change()
+
+
+def _is_here(alarm_arn: str, settings: RetuneSettings) -> bool:
+    try:
+        arn = parse_arn(alarm_arn, service="cloudwatch")
+    except ValueError:
+        return False
+    return (arn.account, arn.region) == (settings.account, settings.region) and arn.resource.startswith("alarm:")
 
 
 def _start_one(
@@ -146,11 +181,10 @@ def _profile_in_scope(
     if is_stack_function(tags, settings.stack_id):
         return Skipped(subject=subject, reason="is one of this tuner's own functions", code="OwnFunction")
     stored = profiles.get(function.function_arn)
-    profile = stored.profile if stored is not None else None
-    if profile is None:
-        reason = "has no tuning profile: tune it once, or store one with `autotuner profile set`"
+    if stored is None or stored.profile is None:
+        reason = "has " + no_profile_reason(stored is not None and stored.legacy_run_input)
         return Skipped(subject=subject, reason=reason, code="NoProfile")
-    return profile
+    return stored.profile
 
 
 def _trigger(change: AlarmChange, meaning: AlarmMeaning) -> Trigger:
@@ -160,7 +194,8 @@ def _trigger(change: AlarmChange, meaning: AlarmMeaning) -> Trigger:
 
 
 def _claimant(change: AlarmChange, function: WatchedFunction) -> str:
-    """Stable for one alarm transition: the same event delivered twice claims under the same name."""
+    """Stable for one alarm transition (CloudWatch's time of it): the same transition delivered twice, or through
+    EventBridge and SNS both, claims under the same name."""
     digest = hashlib.sha256(f"{change.alarm_arn}|{change.time}|{function.function_arn}".encode()).hexdigest()
     return digest[:12]
 

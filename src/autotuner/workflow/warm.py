@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from autotuner.domain.automation.warming import WarmResult, WarmTarget, parse_concurrency
 from autotuner.domain.automation.warmup_ping import warmup_payload
 from autotuner.domain.inputs.arn import parse_function_reference
+from autotuner.domain.measuring.target_text import shown_error_type
 from autotuner.workflow.ports import Directory, Invoker
 
 MAX_PARALLEL_TARGETS = 4
@@ -64,6 +65,7 @@ def _warm_one(target: WarmTarget, directory: Directory, invoker: Invoker) -> tup
     except Exception as error:
         return "failed", str(error)
     errors = [r.error_type for r in results if r.error_type]
-    if errors:
-        return "failed", f"{len(errors)} of {target.concurrency} warm-up invocations raised {errors[0]}"
+    if errors:  # the type's name at most: the target's own words stay in its logs
+        shown = shown_error_type(errors[0]) or "an error"
+        return "failed", f"{len(errors)} of {target.concurrency} warm-up invocations raised {shown}"
     return "warmed", note

@@ -234,3 +234,34 @@ def test_account_options_hold_for_the_command_only(monkeypatch: pytest.MonkeyPat
         assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
         assert os.environ["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert {"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"}.isdisjoint(os.environ)
+
+
+def measure_task(*batches: tuple[int, int, int]) -> dict[str, object]:
+    """A Measure task's output: (memory, attempted, failed) per batch."""
+    summaries = [
+        {"key": f"k{memory}", "memoryMb": memory, "attempted": attempted, "failed": failed, "elapsedMs": 1.0}
+        for memory, attempted, failed in batches
+    ]
+    return {"batches": summaries, "elapsedMs": 1.0}
+
+
+def test_a_measure_that_skipped_or_failed_calls_says_how_many() -> None:
+    planned = {"round": {"batches": []}, "analysis": {"rounds": 1, "complete": False}}
+    history = [
+        HistoryEvent(id=1, type="TaskStateEntered", state="Plan"),
+        HistoryEvent(id=2, type="LambdaFunctionSucceeded", state="", output=planned),
+        HistoryEvent(id=3, type="TaskStateExited", state="Plan"),
+        HistoryEvent(id=4, type="MapStateEntered", state="Measure"),
+        HistoryEvent(id=5, type="LambdaFunctionSucceeded", state="", output=measure_task((256, 2, 1), (512, 10, 0))),
+        HistoryEvent(id=6, type="MapStateExited", state="Measure"),
+        HistoryEvent(id=7, type="TaskStateEntered", state="Analyze"),
+    ]
+    progress = Progress.from_history(history)
+    progress.planned_invocations = 20  # ten calls a size were planned; 256 MB stopped at its failed second call
+    assert progress.line() == "Plan ✓  Measure 12/20 ✓ (8 skipped, 1 failed)"
+    progress.failed_invocations = 0
+    progress.planned_invocations = 12
+    assert progress.line() == "Plan ✓  Measure 12/12 ✓"
+    running = Progress.from_history(history[:5])
+    running.planned_invocations = 20
+    assert running.line() == "Plan ✓  Measure 12/20"

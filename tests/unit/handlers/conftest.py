@@ -24,10 +24,12 @@ from autotuner_local.runtime import LocalContext
 from autotuner_local.template import Resolver, function_properties, load_template, resources_of_type
 from tests.unit.handlers.states import FLEET, TUNER, place, read_path, resolve
 from tests.unit.workflow.memory_ports import (
+    MemoryAlarms,
     MemoryDirectory,
     MemoryFunctionLogs,
     MemoryInvocationCounts,
     MemoryStarter,
+    alarm_as_cloudwatch_holds,
 )
 from tests.unit.workflow.scenario import EXECUTION, World
 
@@ -41,6 +43,7 @@ MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:TunerStateMachine-
 # $$.Execution.StartTime: the execution started a moment ago, so that its deadline (MAX_RUN_SECONDS) lies ahead.
 STARTED_AT = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
+EVENTS = Path(__file__).resolve().parents[3] / "events"
 _TEMPLATE = load_template(Path(__file__).resolve().parents[3] / "template.yaml")
 
 # The deployment: its parameters (the rest at the template's defaults), where it runs and what it created.
@@ -86,6 +89,19 @@ def _deployed[T](kind: str, asked: str, deployed: str, resource: T) -> T:
     return resource
 
 
+def alarms_the_events_are_about() -> MemoryAlarms:
+    """CloudWatch holding each alarm that an event in events/ reports going into ALARM, as it describes it."""
+    from autotuner.handlers.alarm import read_alarm_changes  # noqa: PLC0415 - a handler module, imported per test
+
+    alarms = MemoryAlarms()
+    for path in sorted(EVENTS.glob("alarm-*.json")):
+        changes, _ = read_alarm_changes(json.loads(path.read_text()))
+        for change in changes:
+            if change.state == "ALARM":
+                alarms.put(alarm_as_cloudwatch_holds(change))
+    return alarms
+
+
 class Deployment:
     """The stack's resources in memory, and its functions' handlers called with a Lambda context."""
 
@@ -95,6 +111,7 @@ class Deployment:
         self.directory = MemoryDirectory(world.functions)
         self.invocation_counts = MemoryInvocationCounts()  # CloudWatch's Invocations, for Notify's monthly saving
         self.logs = MemoryFunctionLogs()
+        self.alarms = alarms_the_events_are_about()  # CloudWatch's: what the alarm subscriber reads back
         self.invokers: list[tuple[str, float]] = []  # what each handler asked of wiring.invoker
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,6 +126,7 @@ class Deployment:
             "payload_source": lambda: world.payloads,
             "duration_history": lambda: world.durations,
             "function_logs": lambda: self.logs,
+            "alarms": lambda _prefix, _tag: self.alarms,
             "notifier": lambda topic: _deployed("topic", topic, TOPIC, world.notifier),
             "run_records": lambda table: _deployed("table", table, RUNS_TABLE, world.records),
             "profiles": lambda table: _deployed("table", table, PROFILES_TABLE, world.registry),

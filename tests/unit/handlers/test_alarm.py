@@ -1,13 +1,12 @@
 """The alarm subscriber: real EventBridge and SNS deliveries in, at most one run per function out, every skip
 counted by its reason (a poison event is never raised, or it would be delivered again and again)."""
 
-from typing import Any
-
 import pytest
 
 from autotuner.adapters.errors import AwsError
 from autotuner.handlers import alarm
 from autotuner.handlers.settings import MisconfiguredFunctionError
+from autotuner_local.runtime import LocalContext
 from tests.conftest import load_event
 from tests.unit.handlers.conftest import MACHINE, Deployment, emitted_metrics
 from tests.unit.workflow.scenario import TARGET
@@ -88,15 +87,28 @@ def test_the_alarm_prefix_is_the_deployment_setting(profiled: Deployment, monkey
 def test_an_alarm_opted_in_by_tag_has_its_tags_read(profiled: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RETUNE_ALARM_PREFIX", "")
     monkeypatch.setenv("RETUNE_ALARM_TAG", "autotuner:retune")
-    read: list[str] = []
-
-    def alarm_tags(alarm_arn: str) -> dict[str, Any]:
-        read.append(alarm_arn)
-        return {"autotuner:retune": "true"}
-
-    monkeypatch.setattr(alarm, "alarm_tags", alarm_tags)  # a CloudWatch call the handler imports, not wiring's
+    profiled.alarms.tags_of[ALARM_ARN] = {"autotuner:retune": "true"}
     result = profiled.call(alarm.handler, load_event("alarm-state-change.json"))
-    assert (len(result["started"]), read) == (1, [ALARM_ARN])
+    assert (len(result["started"]), profiled.alarms.tags_read) == (1, [ALARM_ARN])
+
+
+@pytest.mark.parametrize("event_file", ["alarm-state-change.json", "alarm-via-sns.json"])
+def test_an_alarm_cloudwatch_does_not_hold_starts_nothing(
+    profiled: Deployment, event_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profiled.alarms.alarms.clear()
+    result = profiled.call(alarm.handler, load_event(event_file))
+    assert (result["started"], [s["code"] for s in result["skipped"]]) == ([], ["AlarmNotFound"])
+    assert profiled.alarms.described == ["autotuner-orders-p95-duration"]
+    assert emitted_metrics(capsys.readouterr().out) == {"RetuneSkippedAlarmNotFound": 1}
+
+
+def test_only_the_alarms_of_the_subscribers_own_account_and_region_are_read(profiled: Deployment) -> None:
+    """Where the subscriber runs (its function ARN) is where the alarms it acts on are."""
+    context = LocalContext("handler", "$LATEST", "arn:aws:lambda:eu-west-1:123456789012:function:sub", 256, 60)
+    result = alarm.handler(load_event("alarm-state-change.json"), context)
+    assert [s["code"] for s in result["skipped"]] == ["NotHere"]
+    assert profiled.alarms.described == []
 
 
 def test_a_run_that_cannot_start_is_raised_for_a_retry_and_leaves_no_claim(profiled: Deployment) -> None:

@@ -104,7 +104,8 @@ def test_report_failure_says_what_failed_and_what_was_changed_and_publishes_it(
     assert deployment.world.notifier.published == [
         Published(
             subject="Autotuner: tuning orders failed",
-            message=f"{failure['error']}: {failure['message']}",
+            message="Failed: InvalidInputError · nothing was changed · nothing saved · confidence: none (no choice was "
+            f"made)\n\n{failure['error']}: {failure['message']}",
             attributes={"function": "orders", "outcome": "failed", "trigger": ""},
         )
     ]

@@ -54,7 +54,7 @@ def test_the_fleet_is_every_function_with_the_tag_and_each_with_a_profile_is_sta
     assert skipped == {
         "outcome": "skipped",
         "functionArn": function_arn("billing"),
-        "reason": "no tuning profile: tune it once, or store one with `autotuner profile set`",
+        "reason": "no stored tuning profile: store one with `autotuner profile set` or a run with saveProfile",
     }
     tune = resolve(FLEET["Tune"]["Parameters"], resize, CONTEXT)
     deployment.starter.start(tune["Input"], tune["Name"])  # Step Functions takes the name and the input

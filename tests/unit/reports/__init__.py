@@ -185,6 +185,18 @@ def failed_output(function_name: str = "pdf-renderer") -> TuningOutput:
     return recommendation(tuning, [out_of_memory(128), out_of_memory(256)], 256)
 
 
+FLOOR_FAILURES = [256, 272, 288, 304, 320, 336]
+
+
+def memory_floor_output(function_name: str = "memory-floor") -> TuningOutput:
+    """Six sizes close together ran out of memory; the size just above them is measured and cheap, so its cost
+    sits right where the group's label would go above its cross."""
+    tuning = parse_tuning_input({"lambdaARN": arn(function_name), "num": INVOCATIONS})
+    warm = {352: 700.0, 512: 500.0, 1024: 260.0, 10240: 200.0}
+    batches = [out_of_memory(m) for m in FLOOR_FAILURES] + [measured(m, ms, seed=m) for m, ms in warm.items()]
+    return recommendation(tuning, batches, 1024)
+
+
 CROWDED_FAILURES = [704, 720, 736, 752, 768]
 CROWDED_COLD_ONLY = [832, 896]
 

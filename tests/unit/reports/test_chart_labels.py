@@ -17,7 +17,7 @@ from matplotlib.text import Annotation
 
 from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.charts import render_svg
-from autotuner.reports.charts.labels import Label, LabelKind, axis_labels, lay_out
+from autotuner.reports.charts.labels import PLAIN_ROWS, Label, LabelKind, axis_labels, lay_out
 from autotuner.reports.charts.marks import COST, P50, P95, cold_only_label, legend_entries
 from autotuner.reports.charts.png import chart_figure
 from autotuner.reports.charts.series import (
@@ -32,9 +32,11 @@ from autotuner.reports.charts.svg import chart_geometry
 from tests.unit.reports import (
     CROWDED_COLD_ONLY,
     CROWDED_FAILURES,
+    adaptive_output,
     crowded_output,
     failed_output,
     io_bound_output,
+    memory_floor_output,
     tuned_output,
 )
 
@@ -94,7 +96,7 @@ def test_labels_never_overlap_and_every_marked_one_is_placed(sizes: list[int], k
     placed = lay_out(labels, scale, char_width=7.2)
     marked = {lb for lb in labels if lb.kind is not LabelKind.PLAIN}
     assert marked <= {p.label for p in placed}
-    assert all(p.row == 0 for p in placed if p.label.kind is LabelKind.PLAIN)
+    assert all(p.row < PLAIN_ROWS for p in placed if p.label.kind is LabelKind.PLAIN)
     for i, first in enumerate(placed):
         assert first.x == scale(first.label.memory_mb)  # under its own tick, never moved sideways
         assert first.half_width == len(first.label.text) * 7.2 / 2
@@ -103,14 +105,45 @@ def test_labels_never_overlap_and_every_marked_one_is_placed(sizes: list[int], k
 
 
 def test_sizes_close_together_keep_readable_labels() -> None:
-    sizes = [128, 160, 192, 224, 256, 512, 1024, 10240]
+    sizes = [128, 144, 160, 176, 192, 208, 224, 240, 256, 512, 1024, 10240]
     low, high = memory_domain(sizes)
     scale = Scale(low, high, 96, 806, log2=True)
     labels = [Label(str(s), s, LabelKind.CHOSEN if s == 192 else LabelKind.PLAIN) for s in sizes]
-    shown = [p.label.text for p in lay_out(labels, scale, char_width=7.2)]
+    placed = lay_out(labels, scale, char_width=7.2)
+    shown = [p.label.text for p in placed]
     assert "192" in shown
-    assert len(shown) < len(sizes)  # some of the crowded small sizes give way
+    assert len(shown) < len(sizes)  # some of the crowded small sizes give way, even in a second row
+    assert {p.row for p in placed} == {0, 1}  # but a second row numbers what the first has no room for
     assert shown[-3:] == ["512", "1024", "10240"]
+
+
+@pytest.mark.parametrize("output", [CROWDED, tuned_output(), io_bound_output(), failed_output(), adaptive_output()])
+def test_every_tick_is_numbered_or_inside_a_failed_groups_range(output: TuningOutput) -> None:
+    geometry = chart_geometry(output, width=560)  # narrow: numbers give way
+    numbered = {round(p.x, 1) for p in geometry.x_labels if p.label.kind is not LabelKind.FAILED}
+    for tick in geometry.x_ticks:
+        grouped = any(f.left <= tick <= f.right for f in geometry.failures)
+        assert round(tick, 1) in numbered or grouped, f"a tick at x={tick:.1f} has no number and no group"
+
+
+def test_a_failed_groups_label_is_lifted_clear_of_every_mark() -> None:
+    output = memory_floor_output()
+    geometry = chart_geometry(output)
+    [failure] = geometry.failures
+    assert failure.label.label.text == "failed: 6 sizes"
+    assert failure.label.row > 0  # the first row above the cross is where 352 MB's cost sits
+    baseline = geometry.failed_label_y(failure.label)
+    label = Box(failure.label.label.text, failure.label.x - failure.label.half_width, baseline - 11,
+                failure.label.x + failure.label.half_width, baseline + 3)  # fmt: skip
+    marks = [
+        Box(f"{p.point.memory_mb} MB", p.x - 8, y - 8, p.x + 8, y + 8)
+        for p in geometry.points
+        for y in (p.cost_y, p.p50_y, p.p95_y)
+        if y is not None
+    ]
+    assert [mark.text for mark in marks if mark.overlaps(label)] == []
+    first_row = Box(label.text, label.left, geometry.plot.bottom - 37, label.right, geometry.plot.bottom - 23)
+    assert [mark.text for mark in marks if mark.overlaps(first_row)] == ["352 MB"]  # the check can fail
 
 
 def test_the_chosen_current_and_failed_sizes_are_numbered_on_the_axis() -> None:
@@ -121,7 +154,10 @@ def test_the_chosen_current_and_failed_sizes_are_numbered_on_the_axis() -> None:
     assert by_text[str(CURRENT)].row == 1  # 64 MB from the chosen size: its number hangs below
     assert not {str(s) for s in CROWDED_FAILURES} & set(by_text)  # the group's range stands for them
     ticks = {round(x, 1) for x in geometry.x_ticks}
-    assert {round(p.x, 1) for p in geometry.points} | {round(by_text[str(CURRENT)].x, 1)} == ticks
+    numbered = {round(p.x, 1) for p in geometry.x_labels if p.label.kind is not LabelKind.FAILED}
+    grouped = {point.memory_mb for failure in geometry.failures for point in failure.group.points}
+    assert {128, *CROWDED_FAILURES} == grouped
+    assert numbered | {round(p.x, 1) for p in geometry.points if p.point.memory_mb in grouped} == ticks
 
 
 def test_an_unmeasured_current_size_still_gets_its_tick_and_number() -> None:
@@ -250,6 +286,28 @@ def test_png_draws_the_same_marks_and_numbers() -> None:
     legend = cost_axes.get_legend()
     assert legend is not None
     assert "1 cold invocation only" in [t.get_text() for t in legend.get_texts()]
+
+
+def test_png_lifts_a_failed_groups_label_clear_of_every_point_as_drawn() -> None:
+    figure = chart_figure(memory_floor_output(), "f")
+    figure.canvas.draw()  # the layout as saved
+    [label] = [a for a in figure.axes[0].texts if isinstance(a, Annotation) and a.get_text() == "failed: 6 sizes"]
+    box = label.get_window_extent()
+    centres = [
+        offset
+        for axes in figure.axes
+        for collection in axes.collections
+        if isinstance(collection, PathCollection)
+        for offset in collection.get_offset_transform().transform(np.asarray(collection.get_offsets()))
+    ]
+    assert len(centres) >= 3 * 5  # every measured size on three series
+    reach = 6  # pixels: a dot's radius
+    assert [
+        (round(x), round(y))
+        for x, y in centres
+        if box.x0 - reach < x < box.x1 + reach and box.y0 - reach < y < box.y1 + reach
+    ] == []
+    assert label.xyann[1] > 0  # lifted above the first row, where 352 MB's cost dot sits
 
 
 def _is_diamond(collection: PathCollection) -> bool:

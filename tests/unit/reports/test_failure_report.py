@@ -28,6 +28,9 @@ def test_the_page_says_what_failed_and_what_clean_up_did_and_escapes_input() -> 
     assert "InvalidInputError" in page
     assert "Clean-up deleted aliases: autotuner-256; versions: 3." in page
     assert "Alias live points to 2." in page
+    assert page.index(
+        '<p class="verdict">Failed: InvalidInputError · cleaned up; read back, the function has 1024 MB · '
+    ) < (page.index("What failed"))
 
 
 def test_clean_up_that_left_no_report_or_did_not_finish_is_said_so() -> None:
@@ -37,4 +40,7 @@ def test_clean_up_that_left_no_report_or_did_not_finish_is_said_so() -> None:
     ]
     unfinished = cleanup_lines(CleanupReport(deleted_versions=["4"]))
     assert unfinished[-1] == "Clean-up did not finish; the janitor retries it when the execution ends."
-    assert failure_summary(report(None)).startswith("The run run-1 failed: InvalidInputError\n")
+    assert failure_summary(report(None)).startswith(
+        "Failed: InvalidInputError · clean-up left no report: check the function's aliases and versions · nothing "
+        "saved · confidence: none (no choice was made)\nThe run run-1 failed: InvalidInputError\n"
+    )

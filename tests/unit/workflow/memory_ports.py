@@ -18,10 +18,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError
+from autotuner.adapters.errors import AwsError, PayloadNotFoundError, UpdateConflictError, WriteUnconfirmedError
 from autotuner.adapters.executions import ExecutionAlreadyStartedError
 from autotuner.adapters.profiles import StoredProfile
 from autotuner.domain.advice.concurrency import AccountConcurrency, Traffic
+from autotuner.domain.automation.alarms import AlarmChange, AlarmDefinition
+from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
+from autotuner.domain.automation.canary import VersionFigures
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.errors import TargetNotFoundError
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
@@ -381,15 +384,15 @@ class MemoryInvoker:
         lines = [f"START RequestId: {report.request_id} Version: {configuration.function_arn.rsplit(':', 1)[-1]}"]
         if timed_out:
             lines.append(f"{report.request_id} Task timed out after {configuration.timeout_s:.2f} seconds")
+        if reply.error_message:  # what the function logs of its error, as the runtimes do
+            lines.append(f"[ERROR] {reply.error_type}: {reply.error_message}")
         lines += [f"END RequestId: {report.request_id}", format_report_line(report), ""]
         tail = base64.b64encode("\n".join(lines).encode()).decode()
         error_type = "Sandbox.Timedout" if timed_out else reply.error_type
         if error_type is None:
             return InvocationResult(log_tail_base64=tail, payload=reply.payload)
         body = json.dumps({"errorType": error_type, "errorMessage": reply.error_message}).encode()
-        return InvocationResult(
-            log_tail_base64=tail, error_type=error_type, error_message=reply.error_message, payload=body
-        )
+        return InvocationResult(log_tail_base64=tail, error_type=error_type, payload=body)
 
     def targets(self, name: str) -> list[Invocation]:
         """The invocations of function ``name`` (any qualifier, however it was named)."""
@@ -406,10 +409,17 @@ class _StoredRecord:
 
 
 class MemoryRunRecords:
-    """adapters/run_records.py's conditional writes: once closed, a record takes no more intents or changes."""
+    """adapters/run_records.py's conditional writes: once closed, a record takes no more intents or changes. A
+    write can be made to take effect and lose its answer (the adapter then raises WriteUnconfirmedError)."""
 
     def __init__(self) -> None:
         self._items: dict[str, _StoredRecord] = {}
+        self.unanswered: set[str] = set()  # operations whose next write takes effect but is not answered
+
+    def _answered(self, operation: str) -> None:
+        if operation in self.unanswered:
+            self.unanswered.discard(operation)
+            raise WriteUnconfirmedError(f"{operation}: no answer after retries; it may have taken effect")
 
     def open(self, record: RunRecord) -> bool:
         stored = self._items.get(record.execution_id)
@@ -426,16 +436,20 @@ class MemoryRunRecords:
         if record is None:
             return False
         record.intents.append(intent.model_copy())
+        self._answered("note_intent")
         return True
 
     def still_open(self, execution_id: str) -> bool:
-        return self._open_record(execution_id) is not None
+        is_open = self._open_record(execution_id) is not None
+        self._answered("still_open")
+        return is_open
 
     def record_applied(self, execution_id: str, applied: AppliedChange) -> bool:
         record = self._open_record(execution_id)
         if record is None:
             return False
         record.applied = applied.model_copy()
+        self._answered("record_applied")
         return True
 
     def close(self, execution_id: str) -> RunRecord | None:
@@ -477,7 +491,6 @@ class MemoryRunRecords:
 
 @dataclass
 class RecordedRun:
-    tuning_input: dict[str, Any]
     power: int | None
     execution: str
     at: float = 0.0
@@ -485,12 +498,13 @@ class RecordedRun:
 
 class MemoryRegistry:
     """The profiles table (adapters/profiles.py): one run at a time per function (a lock that expires), the last
-    successful run of each, the profiles users store, and the claims of automatic runs with their cooldown."""
+    successful run of each, the profiles operators store, and the claims of automatic runs with their cooldown."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.locks: dict[str, tuple[str, float]] = {}  # function ARN -> (execution, until)
         self.runs: dict[str, RecordedRun] = {}
-        self.user_profiles: dict[str, dict[str, Any]] = {}
+        self.profiles: dict[str, StoredProfile] = {}  # function ARN -> what `get` reads of its stored profile
+        self.legacy_run_inputs: set[str] = set()  # items an older version wrote a lastRunInput into
         self.auto_claims: dict[str, tuple[str, float]] = {}  # function ARN -> (claimant, until)
         self.record_failure: Exception | None = None
         self.clock = clock
@@ -509,24 +523,35 @@ class MemoryRegistry:
         del self.locks[function_arn]
         return True
 
-    def record_run(self, function_arn: str, tuning_input: dict[str, Any], power: int | None, execution: str) -> None:
+    def record_run(
+        self, function_arn: str, power: int | None, execution: str, profile: ProfileToStore | None = None
+    ) -> None:
         if self.record_failure is not None:
             raise self.record_failure
-        self.runs[function_arn] = RecordedRun(dict(tuning_input), power, execution, at=self.clock())
+        self.runs[function_arn] = RecordedRun(power, execution, at=self.clock())
+        self.legacy_run_inputs.discard(function_arn)  # the adapter's write removes lastRunInput
+        if profile is not None:
+            self.set_user_profile(function_arn, profile.profile, stored_by=profile.stored_by)
 
-    def set_user_profile(self, function_arn: str, profile: dict[str, Any]) -> None:
-        self.user_profiles[function_arn] = dict(profile)
+    def set_user_profile(self, function_arn: str, profile: dict[str, Any], *, stored_by: str = STORED_BY_CLI) -> None:
+        self.profiles[function_arn] = StoredProfile(
+            function_arn=function_arn, profile=profile_of_input(profile), stored_at=self.clock(), stored_by=stored_by
+        )
 
     def get(self, function_arn: str) -> StoredProfile | None:
         run = self.runs.get(function_arn)
-        user = self.user_profiles.get(function_arn)
-        if run is None and user is None:
+        stored = self.profiles.get(function_arn)
+        legacy = function_arn in self.legacy_run_inputs
+        if run is None and stored is None and not legacy:
             return None
-        return StoredProfile(
-            function_arn=function_arn,
-            user_profile=dict(user) if user is not None else None,
-            last_run_input=dict(run.tuning_input) if run is not None else None,
-            last_run_at=run.at if run is not None else None,
+        read = stored.model_copy(deep=True) if stored is not None else StoredProfile(function_arn=function_arn)
+        return read.model_copy(
+            update={
+                "legacy_run_input": legacy,
+                "last_run_at": run.at if run is not None else None,
+                "last_run_power": run.power if run is not None else None,
+                "last_run_execution": run.execution if run is not None else None,
+            }
         )
 
     def claim_automatic(self, function_arn: str, *, cooldown_s: float, claimant: str) -> bool:
@@ -537,7 +562,7 @@ class MemoryRegistry:
         lock = self.locks.get(function_arn)
         run = self.runs.get(function_arn)
         if (
-            self.get(function_arn) is None
+            function_arn not in self.profiles
             or (claim is not None and claim[1] >= now)
             or (run is not None and run.at >= now - cooldown_s)
             or (lock is not None and lock[1] >= now)
@@ -654,6 +679,53 @@ class MemoryTraffic:
         if self.failure is not None:
             raise self.failure
         return self.found
+
+
+@dataclass
+class MemoryAlarms:
+    """CloudWatch's alarms of the tuner's account and region (DescribeAlarms by name) and their tags."""
+
+    alarms: dict[str, AlarmDefinition] = field(default_factory=dict)
+    tags_of: dict[str, dict[str, str]] = field(default_factory=dict)
+    described: list[str] = field(default_factory=list)
+    tags_read: list[str] = field(default_factory=list)
+
+    def put(self, alarm: AlarmDefinition, tags: dict[str, str] | None = None) -> AlarmDefinition:
+        self.alarms[alarm.name] = alarm
+        if tags is not None:
+            self.tags_of[alarm.arn] = dict(tags)
+        return alarm
+
+    def alarm(self, name: str) -> AlarmDefinition | None:
+        self.described.append(name)
+        found = self.alarms.get(name)
+        return found.model_copy(deep=True) if found is not None else None
+
+    def tags(self, alarm_arn: str) -> dict[str, str]:
+        self.tags_read.append(alarm_arn)
+        return dict(self.tags_of.get(alarm_arn, {}))
+
+
+def alarm_as_cloudwatch_holds(change: AlarmChange) -> AlarmDefinition:
+    """The alarm a (genuine) state change message is about, as DescribeAlarms describes it."""
+    return AlarmDefinition(
+        name=change.alarm_name, arn=change.alarm_arn, state=change.state, reason=change.reason, updated=change.time,
+        metrics=list(change.metrics), statistic=change.statistic, threshold=change.threshold,
+    )  # fmt: skip
+
+
+@dataclass
+class MemoryCanaryWatch:
+    """What a canary check reads in CloudWatch: the opted-in alarms in ALARM, and each version's figures."""
+
+    in_alarm: list[str] = field(default_factory=list)
+    figures: dict[str, VersionFigures] = field(default_factory=dict)  # version -> its figures
+
+    def alarms_in_alarm(self, function: FunctionRef) -> list[str]:
+        return list(self.in_alarm)
+
+    def version_figures(self, function: FunctionRef, alias: str, version: str, since_epoch_s: float) -> VersionFigures:
+        return self.figures.get(version, VersionFigures(version=version, invocations=0, errors=0, throttles=0))
 
 
 @dataclass

@@ -70,9 +70,8 @@ def test_a_size_that_fails_is_a_candidate_with_its_reason_and_is_not_chosen(worl
 
     failed = analysis.candidates[0]
     assert (failed.memory_mb, failed.failures, failed.invocations) == (256, 1, 1), "a size stops at its first failure"
-    assert (
-        failed.failure_reason
-        == "1 of 1 invocations raised ValueError: no room for the cache; measuring stopped at the first failure"
+    assert failed.failure_reason == (
+        "1 of 1 invocations raised ValueError; measuring stopped at the first failure; first failed request request-2"
     )
     assert analysis.decision is not None
     assert analysis.decision.chosen_memory_mb == 512

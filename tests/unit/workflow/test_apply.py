@@ -2,7 +2,7 @@
 
 import pytest
 
-from autotuner.adapters.errors import AwsError
+from autotuner.adapters.errors import AwsError, WriteUnconfirmedError
 from autotuner.domain.errors import RunStoppedError
 from autotuner.domain.run.documents import Analysis
 from autotuner.domain.run.naming import version_description
@@ -111,3 +111,40 @@ def test_latest_is_put_back_when_publishing_for_an_alias_fails(world: World) -> 
         "update 1024 MB 'release 9'",
     ]
     assert world.function.alias_version("live") == "1"
+
+
+@pytest.mark.parametrize("tuning_input", [{**SWEEP, "autoOptimize": True}, ON_ALIAS], ids=["latest", "alias"])
+def test_an_apply_whose_kept_change_lost_its_answer_is_found_done_on_retry(
+    world: World, tuning_input: dict[str, object]
+) -> None:
+    """The audit's case: the confirming write took effect and its answer was lost. Step Functions retries Apply,
+    which returns the change the record holds, and changes nothing again."""
+    with_live_alias(world)
+    plan, _ = world.planned(tuning_input)
+    world.records.unanswered.add("record_applied")
+    with pytest.raises(WriteUnconfirmedError):
+        world.apply(plan, 256)
+    changes = list(world.function.changes)
+
+    again = world.apply(plan, 256)
+
+    record = world.records.read(EXECUTION)
+    assert record is not None
+    assert again == record.applied
+    assert (again.memory_mb, again.previous_memory_mb) == (256, 1024)
+    assert world.function.changes == changes, "found done: nothing changed twice"
+
+
+def test_a_retried_apply_to_an_alias_whose_keep_never_landed_reads_the_alias_plan_found(world: World) -> None:
+    """A first attempt moved the alias and failed before the record kept it: the previous memory is that of the
+    version Plan found behind the alias (the record's), not of the version the first attempt published."""
+    with_live_alias(world)
+    plan, _ = world.planned(ON_ALIAS)
+    world.function.update(memory_mb=256, description=version_description(plan.run_id, 256, "apply"))
+    moved = world.function.publish_version(version_description(plan.run_id, 256, "apply")).version
+    world.function.point_alias("live", moved)
+    world.function.update(memory_mb=1024, description="release 9")
+
+    change = world.apply(plan, 256)
+
+    assert (change.previous_memory_mb, world.function.alias_version("live")) == (1024, change.version)

@@ -57,8 +57,8 @@ def test_the_first_failure_stops_a_size(world: World) -> None:
 
     assert len(world.invoker.calls) == 2
     assert (measured.attempted, measured.stopped_early, len(measured.duration_ms)) == (2, True, 1)
-    assert [(f.status, f.error_type, f.message) for f in measured.failures] == [
-        (InvocationStatus.ERROR, "ValueError", "bad order")
+    assert [(f.status, f.error_type, f.request_id) for f in measured.failures] == [
+        (InvocationStatus.ERROR, "ValueError", "request-2")
     ]
     assert len(measured.failed_reports) == 1  # billed too
 
@@ -105,7 +105,7 @@ def test_parallel_invocations_all_run_even_when_one_fails(world: World) -> None:
     world.invoker.respond = raising("ValueError", "first", when=lambda _: next(started) == 0)
     measured = measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert (len(world.invoker.calls), measured.attempted, measured.stopped_early) == (5, 5, False)
-    assert [f.message for f in measured.failures] == ["first"]
+    assert len(measured.failures) == 1
     assert len(measured.duration_ms) == 4
 
 
@@ -146,7 +146,9 @@ def test_a_failing_post_processor_stops_the_run(world: World) -> None:
     world.functions.add(MemoryFunction(function_arn("post")))
     plan, batch = prepared_512(world, postProcessorARN=function_arn("post"))
     world.invoker.respond = raising("KeyError", "result", when=lambda call: call.function == function_arn("post"))
-    with pytest.raises(ProcessorFailedError, match=r"postProcessorARN: .*:function:post raised KeyError: result"):
+    with pytest.raises(
+        ProcessorFailedError, match=r"postProcessorARN: .*:function:post raised KeyError; .*/aws/lambda/post$"
+    ):
         measure_batch(plan.measure, batch, world.invoker, world.payloads)
     assert len(world.invoker.targets("orders")) == 1
 

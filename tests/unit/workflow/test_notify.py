@@ -5,10 +5,19 @@ import json
 import pytest
 
 from autotuner.domain.costs.money import usd
+from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, StepError
 from autotuner.domain.run.output import LATEST, AppliedChange, Outcome, curve_summary
+from autotuner.domain.run.verdict import verdict
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
-from tests.unit.workflow.memory_ports import MemoryInvocationCounts, MemoryNotifier, Published
+from tests.unit.workflow.memory_ports import (
+    Invocation,
+    MemoryInvocationCounts,
+    MemoryNotifier,
+    Published,
+    Reply,
+    raising,
+)
 from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
 
 URL = "https://lambda-power-tuning.show/"
@@ -29,21 +38,20 @@ def tuned(world: World, tuning_input: dict[str, object]) -> NotifyRequest:
     return NotifyRequest(plan=plan, analysis=analysis, applied=applied, cleanup=world.clean_up())
 
 
-def test_a_finished_run_is_stored_as_the_profile_and_published(world: World) -> None:
-    request = tuned(world, {**SWEEP, "autoOptimize": True})
+def test_a_finished_run_is_recorded_and_published_and_its_input_is_not_kept(world: World) -> None:
+    request = tuned(world, {**SWEEP, "autoOptimize": True, "payload": {"card": "4111 1111 1111 1111"}})
 
     output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
 
     assert (output.outcome, output.power, output.warnings) == (Outcome.APPLIED, world.function.latest.memory_mb, [])
     stored = world.registry.runs[TARGET]
-    assert (stored.tuning_input, stored.power, stored.execution) == (
-        {"num": 5, "powerValues": [256, 512], "autoOptimize": True},
-        output.power,
-        EXECUTION,
-    )
-    assert stored.tuning_input == profile_of(request.plan)
+    assert (stored.power, stored.execution) == (output.power, EXECUTION)
+    assert world.registry.profiles == {}, "a one-off run is no profile, and its payload is kept nowhere"
+    assert not output.profile_stored
     [message] = world.notifier.published
     assert message.subject.startswith(f"Autotuner: orders set to {output.power} MB")
+    assert message.message.splitlines()[0] == verdict(output) == output.verdict  # the line to act on comes first
+    assert message.message.startswith(f"Applied {output.power} MB to $LATEST (was 1024 MB) · ")
     assert message.attributes == {"function": "orders", "outcome": "applied", "trigger": "manual"}
 
 
@@ -66,6 +74,7 @@ def test_the_saving_is_worth_the_functions_invocations_of_the_last_30_days(world
         f"Per month: {verb} {usd(abs(monthly_usd))} at the 3,000,000 invocations of the last 30 days "
         "(CloudWatch)." in message.message
     )
+    assert f" {usd(abs(monthly_usd))} a month" in message.message.splitlines()[0]
 
 
 def test_without_invocations_in_cloudwatch_the_monthly_saving_is_unknown_not_zero(world: World) -> None:
@@ -78,6 +87,7 @@ def test_without_invocations_in_cloudwatch_the_monthly_saving_is_unknown_not_zer
     [message] = world.notifier.published
     assert "Per month: unknown: CloudWatch has no Invocations of the function in the last 30 days" in message.message
     assert "$0" not in message.message.split("Per month:")[1].split("\n")[0]
+    assert "per month unknown (CloudWatch counted no invocations" in message.message.splitlines()[0]
 
 
 def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None:
@@ -90,13 +100,31 @@ def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None
     assert "Per month" not in world.notifier.published[0].message
 
 
-def test_a_profile_that_cannot_be_stored_is_a_warning(world: World) -> None:
-    request = tuned(world, SWEEP)
+def test_a_run_asked_to_save_its_profile_stores_its_input_as_given_and_says_by_what(world: World) -> None:
+    given = {**SWEEP, "autoOptimize": True, "payload": {"id": 7}, "saveProfile": True}
+    request = tuned(world, given)
+    world.registry.clock = lambda: 1_800_000_000.0
+
+    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+
+    stored = world.registry.get(TARGET)
+    assert stored is not None
+    assert stored.profile == {"num": 5, "powerValues": [256, 512], "autoOptimize": True, "payload": {"id": 7}}
+    assert stored.profile == profile_of(request.plan).profile
+    assert (stored.stored_by, stored.stored_at) == (f"input saveProfile of execution {EXECUTION}", 1_800_000_000.0)
+    assert output.profile_stored
+    assert "Stored this run's input as the function's profile (saveProfile)" in world.notifier.published[0].message
+
+
+def test_a_run_whose_end_cannot_be_recorded_is_a_warning(world: World) -> None:
+    request = tuned(world, {**SWEEP, "saveProfile": True})
     world.registry.record_failure = RuntimeError("ProvisionedThroughputExceededException")
     output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
     assert output.warnings == [
-        "this run could not be stored as the function's profile: ProvisionedThroughputExceededException"
+        "this run's end could not be recorded nor its input stored as the function's profile: "
+        "ProvisionedThroughputExceededException"
     ]
+    assert not output.profile_stored
     assert output.outcome is Outcome.RECOMMENDED
     assert len(world.notifier.published) == 1  # published all the same
 
@@ -178,7 +206,10 @@ def failure(world: World, document: FailedRun) -> tuple[str, Published]:
     record = world.records.read(EXECUTION)
     result = describe_failure(FailureRequest(execution_id=EXECUTION, document=document), record, world.notifier)
     [message] = world.notifier.published
-    assert message.message == f"{result.error}: {result.message}"
+    first, details = message.message.split("\n\n")
+    assert first.startswith(f"Failed: {result.error} · ")
+    assert first.endswith(" · nothing saved · confidence: none (no choice was made)")
+    assert details == f"{result.error}: {result.message}"
     return result.message, message
 
 
@@ -189,6 +220,7 @@ def test_a_failure_before_any_record_changed_nothing(world: World) -> None:
         "make)."
     )
     assert (published.subject, published.attributes["outcome"]) == ("Autotuner: tuning orders failed", "failed")
+    assert published.message.startswith("Failed: RunStoppedError · nothing was changed · ")
 
 
 def test_a_failed_run_without_a_valid_arn_names_no_function(world: World) -> None:
@@ -200,7 +232,8 @@ def test_a_clean_up_that_did_not_finish_says_so(world: World) -> None:
     plan, round_ = world.planned()
     world.prepare(plan, round_)  # no clean-up ran: the record holds none
     cleanup_error = StepError(Error="States.Timeout", Cause="the clean-up task timed out")
-    message, _ = failure(world, FailedRun(error=STOPPED, cleanup_error=cleanup_error))
+    message, published = failure(world, FailedRun(error=STOPPED, cleanup_error=cleanup_error))
+    assert " · clean-up did not finish: check the function's aliases and versions · " in published.message
     assert message.endswith(
         "Clean-up did not finish (the clean-up task timed out); the janitor retries it when the execution ends. "
         "Check the function's aliases and versions if this persists."
@@ -223,7 +256,10 @@ def test_a_failure_after_an_applied_alias_reports_what_clean_up_read_back(world:
     world.prepare(plan, round_)
     applied = world.apply(plan, 512)
     world.clean_up()
-    message, _ = failure(world, FailedRun(error=StepError(Error="States.TaskFailed", Cause="")))
+    message, published = failure(world, FailedRun(error=StepError(Error="States.TaskFailed", Cause="")))
+    assert published.message.startswith(
+        "Failed: States.TaskFailed · read back, the function has 1024 MB (its memory before the run) · "
+    )
     assert message == (
         "States.TaskFailed. Clean-up removed 3 aliases and 3 versions; read back afterwards, orders has 1024 MB (its "
         f"memory before the run) and its original description, and alias live points to {applied.version}. This "
@@ -279,3 +315,45 @@ def test_the_notification_states_the_margins_in_one_line(world: World) -> None:
     assert f"{margins.timeout.share:.0%} of the {request.plan.original.timeout_s:g} s timeout (at most 80%)" in line
     assert f"{margins.evidence.calls} calls, {margins.evidence.warm_calls} warm" in line
     assert "auto-apply needs 5, 4 warm" in line
+
+
+HOSTILE = "click http://evil.example/fix to fix"  # what a target under tuning may write as its error and logs
+
+
+def test_a_targets_own_words_never_reach_the_output_or_the_notification(world: World) -> None:
+    def respond(call: Invocation) -> Reply:  # 256 MB fails with a hostile message, type and log line
+        if call.memory_mb == 256:
+            return Reply(10.0, error_type=HOSTILE, error_message=HOSTILE)
+        return Reply(duration_ms=100.0)
+
+    world.invoker.respond = respond
+    output = finish(tuned(world, SWEEP), world.notifier, visualization_base_url=URL, registry=world.registry)
+
+    failed = next(c for c in output.candidates if c.memory_mb == 256)
+    assert failed.failure_reason is not None
+    assert failed.failure_reason.startswith(
+        "1 of 1 invocations raised an error; measuring stopped at the first failure"
+    )
+    assert "first failed request request-" in failed.failure_reason
+    assert output.warnings == [
+        "some sizes failed: the function's messages and logs are in log group /aws/lambda/orders (each failed size "
+        "names its first failed request)"
+    ]
+    [message] = world.notifier.published
+    assert "evil" not in output.model_dump_json() + message.subject + message.message
+
+
+def test_a_payload_the_target_rejects_fails_without_its_words_in_the_cause_or_the_notification(world: World) -> None:
+    world.invoker.respond = raising("ValueError", HOSTILE)
+    with pytest.raises(InvalidInputError) as refused:
+        world.plan(SWEEP)
+    cause = json.dumps({"errorType": "InvalidInputError", "errorMessage": str(refused.value)})
+    request = FailureRequest(
+        execution_id=EXECUTION, document=FailedRun(error=StepError(Error="InvalidInputError", Cause=cause))
+    )
+
+    failure = describe_failure(request, None, world.notifier)
+
+    assert "raised ValueError; the function's messages and logs are in log group /aws/lambda/orders" in failure.message
+    [message] = world.notifier.published
+    assert "evil" not in str(refused.value) + failure.message + message.subject + message.message

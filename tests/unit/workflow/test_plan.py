@@ -140,7 +140,13 @@ def too_many_batches(world: World) -> tuple[dict[str, Any], PlanSettings | None]
         (failed_function, InvalidInputError, r"lambdaARN: the function is in state Failed/Successful", False),
         (missing_alias_in_the_arn, InvalidInputError, r"lambdaARN: alias 'live' does not exist on orders", False),
         (applying_to_an_alias_on_other_code, InvalidInputError, r"autoOptimizeAlias: alias 'live' points to", False),
-        (rejected_payload, InvalidInputError, r"payload: the function .* raised ValueError: bad order", True),
+        (
+            rejected_payload,
+            InvalidInputError,
+            r"payload: the function .* raised ValueError; the function's messages and logs are in log group "
+            r"/aws/lambda/orders, request request-1$",
+            True,
+        ),
         (rejected_weighted_payload, InvalidInputError, r"payload\[1\]: the function .* raised ValueError", True),
         (missing_s3_payload, PayloadNotFoundError, r"payloadS3: s3://payloads/missing.json does not exist", False),
         (rejected_s3_payload, InvalidInputError, r"payloadS3: the function .* raised ValueError", True),

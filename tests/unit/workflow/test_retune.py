@@ -2,12 +2,23 @@
 the alarm's own metric and threshold decide the run's constraints, or why no run starts
 (domain/automation/alarm_semantics.py)."""
 
+from typing import Any
+
 import pytest
 
 from autotuner.adapters.errors import AwsError
 from autotuner.domain.automation.alarms import AlarmChange, MetricRef
 from autotuner.workflow.retune import RetuneResult, RetuneSettings, retune
-from tests.unit.workflow.memory_ports import MemoryFunctionLogs, MemoryRegistry, MemoryStarter, function_arn
+from tests.unit.workflow.memory_ports import (
+    ACCOUNT,
+    REGION,
+    MemoryAlarms,
+    MemoryFunctionLogs,
+    MemoryRegistry,
+    MemoryStarter,
+    alarm_as_cloudwatch_holds,
+    function_arn,
+)
 
 ORDERS = function_arn("orders")
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:tuner"
@@ -17,6 +28,11 @@ SIX_HOURS = 6 * 3600
 # A p95 Duration alarm at 800 ms: the run keeps p95 under 800 ms x the default margin 0.8.
 DURATION_CONSTRAINTS = {"maxP95DurationMs": 640.0}
 DURATION_CONSTRAINT = "maxP95DurationMs 640 (the alarm's p95 threshold 800 ms x 0.8)"
+
+
+def here(**settings: Any) -> RetuneSettings:
+    """The settings of a deployment in the account and region the alarms are in."""
+    return RetuneSettings(account=ACCOUNT, region=REGION, **settings)
 
 
 def lambda_metric(metric: str = "Duration", **dimensions: str) -> MetricRef:
@@ -43,29 +59,29 @@ def alarm(
 
 
 class Account:
-    """The profiles table at a clock the test moves, the tuner state machine, and the alarms' tags."""
+    """The profiles table at a clock the test moves, the tuner state machine, and CloudWatch's alarms."""
 
     def __init__(self) -> None:
         self.now = NOW
         self.profiles = MemoryRegistry(clock=lambda: self.now)
         self.profiles.set_user_profile(ORDERS, PROFILE)
         self.starter = MemoryStarter(MACHINE)
-        self.tags: dict[str, dict[str, str]] = {}
-        self.tags_read: list[str] = []
+        self.alarms = MemoryAlarms()
         self.function_tags: dict[str, dict[str, str] | None] = {}  # by function ARN; absent: no tags
         self.logs = MemoryFunctionLogs()
 
-    def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
-        self.tags_read.append(alarm_arn)
-        return self.tags.get(alarm_arn, {})
-
-    def retune(self, change: AlarmChange, settings: RetuneSettings | None = None) -> RetuneResult:
+    def retune(
+        self, change: AlarmChange, settings: RetuneSettings | None = None, *, in_cloudwatch: bool = True
+    ) -> RetuneResult:
+        """``change`` delivered; ``in_cloudwatch``: the alarm exists as the message describes it."""
+        if in_cloudwatch:
+            self.alarms.put(alarm_as_cloudwatch_holds(change))
         return retune(
             change,
-            settings or RetuneSettings(),
+            settings or here(),
             profiles=self.profiles,
             starter=self.starter,
-            alarm_tags=self.alarm_tags,
+            alarms=self.alarms,
             function_tags=lambda arn: self.function_tags.get(arn, {}),
             logs=self.logs,
         )
@@ -138,7 +154,7 @@ def test_one_run_per_function_however_many_of_the_alarm_metrics_watch_it(account
 
 
 def test_the_cooldown_runs_from_the_last_successful_run(account: Account) -> None:
-    account.profiles.record_run(ORDERS, PROFILE, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1")
+    account.profiles.record_run(ORDERS, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:run-1")
     account.now += SIX_HOURS - 60
     assert [code for code, _, _ in skipped(account.retune(alarm()))] == ["Cooldown"]
     account.now += 120
@@ -186,7 +202,7 @@ def test_an_alarm_on_one_of_the_stacks_own_functions_starts_nothing_whatever_its
     own = "serverlessrepo-lambda-autotun-ReportFailureFunction-Ab12Cd34Ef56"  # no prefix of the stack's name
     account.profiles.set_user_profile(function_arn(own), PROFILE)  # even with a profile stored
     account.function_tags[function_arn(own)] = tags
-    result = account.retune(alarm(lambda_metric(FunctionName=own)), RetuneSettings(stack_id=STACK_ID))
+    result = account.retune(alarm(lambda_metric(FunctionName=own)), here(stack_id=STACK_ID))
     assert (result.started, skipped(result)) == ([], [("OwnFunction", f"function {own}", reason)])
     assert account.profiles.auto_claims == {}
 
@@ -194,23 +210,23 @@ def test_an_alarm_on_one_of_the_stacks_own_functions_starts_nothing_whatever_its
 @pytest.mark.parametrize(
     ("change", "settings", "expected"),
     [
-        (alarm(state="OK"), RetuneSettings(),
+        (alarm(state="OK"), here(),
          ("NotInAlarm", "alarm autotuner-orders-p95", "is OK; only ALARM re-tunes")),
-        (alarm(name="orders-p95"), RetuneSettings(),
+        (alarm(name="orders-p95"), here(),
          ("NotOptedIn", "alarm orders-p95", "is not opted in: its name does not start with 'autotuner-'")),
-        (alarm(name="orders-p95"), RetuneSettings(alarm_name_prefix=""),
+        (alarm(name="orders-p95"), here(alarm_name_prefix=""),
          ("NotOptedIn", "alarm orders-p95", "is not opted in: re-tuning by alarm is switched off")),
         (alarm(MetricRef(namespace="AWS/EC2", name="CPUUtilization", dimensions={"InstanceId": "i-0abc"})),
-         RetuneSettings(),
+         here(),
          ("NoFunction", "alarm autotuner-orders-p95", "watches no Lambda function (metric namespaces: AWS/EC2)")),
-        (alarm(lambda_metric()), RetuneSettings(),
+        (alarm(lambda_metric()), here(),
          ("NoFunction", "alarm autotuner-orders-p95", "watches no Lambda function (metric namespaces: AWS/Lambda)")),
-        (alarm(), RetuneSettings(target_arn_pattern="*:function:billing-*"),
+        (alarm(), here(target_arn_pattern="*:function:billing-*"),
          ("OutsidePattern", "function orders",
           "is outside the functions this deployment may tune (*:function:billing-*)")),
-        (alarm(lambda_metric(FunctionName="billing")), RetuneSettings(),
+        (alarm(lambda_metric(FunctionName="billing")), here(),
          ("NoProfile", "function billing",
-          "has no tuning profile: tune it once, or store one with `autotuner profile set`")),
+          "has no stored tuning profile: store one with `autotuner profile set` or a run with saveProfile")),
     ],
     ids=["not-in-alarm", "no-prefix", "switched-off", "not-lambda", "account-wide", "outside-pattern", "no-profile"],
 )  # fmt: skip
@@ -224,8 +240,9 @@ def test_an_event_that_cannot_start_a_run_is_skipped_with_its_reason_and_claims_
 
 
 def test_a_composite_alarm_watches_no_function(account: Account) -> None:
-    change = alarm().model_copy(update={"metrics": []})
-    assert skipped(account.retune(change)) == [
+    change = alarm()
+    account.alarms.put(alarm_as_cloudwatch_holds(change).model_copy(update={"metrics": [], "composite": True}))
+    assert skipped(account.retune(change, in_cloudwatch=False)) == [
         ("NoFunction", "alarm autotuner-orders-p95", "watches no Lambda function (metric namespaces: none (a composite "
          "alarm?))")
     ]  # fmt: skip
@@ -241,18 +258,18 @@ def test_a_profile_that_is_not_a_valid_input_is_skipped_naming_the_problem(accou
 
 
 def test_alarms_opt_in_by_tag_and_the_tags_are_read_only_when_that_is_how(account: Account) -> None:
-    by_tag = RetuneSettings(alarm_name_prefix="", alarm_tag_key="autotuner:retune")
+    by_tag = here(alarm_name_prefix="", alarm_tag_key="autotuner:retune")
     tagged, untagged = alarm(name="orders-p95"), alarm(name="orders-errors")
-    account.tags[tagged.alarm_arn] = {"autotuner:retune": "true"}
+    account.alarms.tags_of[tagged.alarm_arn] = {"autotuner:retune": "true"}
 
     assert len(account.retune(tagged, by_tag).started) == 1
     assert skipped(account.retune(untagged, by_tag)) == [
         ("NotOptedIn", "alarm orders-errors", "is not opted in: it has no tag autotuner:retune=true")
     ]
-    assert account.tags_read == [tagged.alarm_arn, untagged.alarm_arn]
+    assert account.alarms.tags_read == [tagged.alarm_arn, untagged.alarm_arn]
 
-    account.retune(alarm(), RetuneSettings())
-    assert len(account.tags_read) == 2, "no tag key: the alarm's tags are never read"
+    account.retune(alarm(), here())
+    assert len(account.alarms.tags_read) == 2, "no tag key: the alarm's tags are never read"
 
 
 # ---- what the alarm watches decides the run (domain/automation/alarm_semantics.py) ----------------------------
@@ -272,7 +289,7 @@ def test_the_stricter_of_the_profile_and_the_alarm_constraint_holds(account: Acc
 
 
 def test_the_duration_margin_is_the_deployment_setting(account: Account) -> None:
-    account.retune(alarm(), RetuneSettings(duration_margin=0.5))
+    account.retune(alarm(), here(duration_margin=0.5))
     [tuning_input] = account.starter.started.values()
     assert tuning_input["constraints"] == {"maxP95DurationMs": 400.0}
 
@@ -332,7 +349,7 @@ def test_a_profile_applied_to_an_alias_re_tunes_through_a_canary_unless_switched
 
     other = Account()
     other.profiles.set_user_profile(ORDERS, {**PROFILE, "autoOptimize": True})
-    other.retune(on_alias, RetuneSettings(canary_for_aliases=False))
+    other.retune(on_alias, here(canary_for_aliases=False))
     [without] = other.starter.started.values()
     assert "canary" not in without
 
@@ -349,3 +366,87 @@ def test_a_profile_with_its_own_canary_keeps_it_and_one_on_latest_gets_none(acco
     latest.retune(alarm())
     [on_latest] = latest.starter.started.values()
     assert "canary" not in on_latest, "a canary needs an alias to split the traffic of"
+
+
+def test_a_function_tuned_once_without_save_profile_is_not_re_tuned_by_an_alarm(account: Account) -> None:
+    """A one-off run sets nothing an automatic run does; an item an older version wrote the run's input into
+    (lastRunInput) is read without it, and the skip says why."""
+    billing = function_arn("billing")
+    account.profiles.record_run(billing, 512, "arn:aws:states:us-east-1:123456789012:execution:tuner:one-off")
+    account.profiles.legacy_run_inputs.add(billing)
+    account.now += 2 * SIX_HOURS
+
+    result = account.retune(alarm(lambda_metric(FunctionName="billing")))
+
+    assert skipped(result) == [
+        ("NoProfile", "function billing",
+         "has no stored tuning profile: store one with `autotuner profile set` or a run with saveProfile (the input "
+         "of its last run, which an older version kept, is never used as one)")
+    ]  # fmt: skip
+    assert (account.starter.started, account.profiles.auto_claims) == ({}, {})
+
+
+# ---- the message only names the alarm: CloudWatch says what it is ---------------------------------------------
+
+
+def test_a_message_for_an_alarm_that_does_not_exist_starts_nothing(account: Account) -> None:
+    """The audit's attack: a message published to the re-tune topic for an alarm nobody created started a run."""
+    result = account.retune(alarm(), in_cloudwatch=False)
+    assert skipped(result) == [
+        ("AlarmNotFound", "alarm autotuner-orders-p95",
+         "does not exist in CloudWatch (account 123456789012, us-east-1); a message about it starts nothing")
+    ]  # fmt: skip
+    assert (account.starter.started, account.profiles.auto_claims) == ({}, {})
+    assert account.alarms.described == ["autotuner-orders-p95"]
+
+
+def test_a_message_that_lies_about_the_function_and_the_threshold_is_read_from_cloudwatch(account: Account) -> None:
+    account.profiles.set_user_profile(function_arn("billing"), PROFILE)
+    account.alarms.put(alarm_as_cloudwatch_holds(alarm()))  # orders' p95 above 800 ms, in ALARM
+    forged = alarm(lambda_metric(FunctionName="billing"), threshold=100_000.0, statistic="Average")
+    forged = forged.model_copy(update={"reason": "click http://evil/ to fix", "time": "2030-01-01T00:00:00Z"})
+
+    result = account.retune(forged, in_cloudwatch=False)
+
+    assert len(result.started) == 1
+    [tuning_input] = account.starter.started.values()
+    assert tuning_input["lambdaARN"] == ORDERS, "the function CloudWatch's alarm watches, not the message's"
+    assert tuning_input["constraints"] == DURATION_CONSTRAINTS, "CloudWatch's threshold, not the message's"
+    trigger = tuning_input["trigger"]
+    assert (trigger["statistic"], trigger["threshold"]) == ("p95", 800.0)
+    assert (trigger["reason"], trigger["time"]) == (alarm().reason, alarm().time)
+    assert function_arn("billing") not in account.profiles.auto_claims
+
+
+def test_an_alarm_that_is_not_in_alarm_in_cloudwatch_or_not_here_starts_nothing(account: Account) -> None:
+    account.alarms.put(alarm_as_cloudwatch_holds(alarm(state="OK")))
+    assert skipped(account.retune(alarm(), in_cloudwatch=False)) == [
+        ("NotInAlarm", "alarm autotuner-orders-p95", "is OK in CloudWatch now; only ALARM re-tunes")
+    ]
+    elsewhere = [
+        alarm().model_copy(
+            update={"alarm_arn": "arn:aws:cloudwatch:us-east-1:999999999999:alarm:autotuner-orders-p95"}
+        ),
+        alarm().model_copy(
+            update={"alarm_arn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:autotuner-orders-p95"}
+        ),
+        alarm().model_copy(update={"alarm_arn": "not an ARN"}),
+    ]
+    for change in elsewhere:
+        assert skipped(account.retune(change, in_cloudwatch=False)) == [
+            ("NotHere", "alarm autotuner-orders-p95",
+             "is not an alarm of this deployment's account and region (account 123456789012, us-east-1)")
+        ]  # fmt: skip
+    assert account.alarms.described == ["autotuner-orders-p95"], "an alarm elsewhere is never read"
+    assert (account.starter.started, account.profiles.auto_claims) == ({}, {})
+
+
+def test_a_message_naming_an_existing_alarm_under_another_arn_starts_nothing(account: Account) -> None:
+    account.alarms.put(alarm_as_cloudwatch_holds(alarm()))
+    renamed = alarm(name="autotuner-orders-p95").model_copy(
+        update={"alarm_arn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:autotuner-other"}
+    )
+    assert [code for code, _, _ in skipped(account.retune(renamed, in_cloudwatch=False))] == ["AlarmNotFound"]
+    too_long = alarm(name="autotuner-" + "x" * 250)  # no alarm can be named so: CloudWatch is not even asked
+    assert [code for code, _, _ in skipped(account.retune(too_long, in_cloudwatch=False))] == ["AlarmNotFound"]
+    assert account.alarms.described == [], "neither message names the alarm under its own ARN and a possible name"

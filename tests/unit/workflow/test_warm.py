@@ -89,7 +89,7 @@ def test_one_bad_target_does_not_stop_the_others() -> None:
 
     assert result.warmed == ["orders"]
     assert result.failed == {
-        "flaky": "2 of 2 warm-up invocations raised Runtime.ExitError",
+        "flaky": "2 of 2 warm-up invocations raised ExitError",  # the class name: never a dotted, link-like path
         "ghost": "function ghost not found",
     }
 

@@ -25,7 +25,7 @@ LAMBDA_NAMESPACE = "AWS/Lambda"
 
 
 class MetricStat(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     metric: dict[str, Any]
     period: int | None = None
@@ -33,7 +33,7 @@ class MetricStat(BaseModel):
 
 
 class AlarmMetric(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     id: str | None = None
     metric_stat: MetricStat | None = Field(default=None, alias="metricStat")
@@ -41,7 +41,7 @@ class AlarmMetric(BaseModel):
 
 
 class AlarmState(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     value: str
     reason: str = ""
@@ -50,7 +50,7 @@ class AlarmState(BaseModel):
 
 
 class AlarmConfiguration(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     description: str | None = None
     metrics: list[AlarmMetric] = Field(default_factory=list)
@@ -58,7 +58,7 @@ class AlarmConfiguration(BaseModel):
 
 
 class AlarmStateChangeDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     alarm_name: str = Field(alias="alarmName")
     state: AlarmState
@@ -75,7 +75,7 @@ class SnsDimension(BaseModel):
 
 
 class SnsMetric(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     id: str | None = Field(default=None, alias="Id")
     metric_stat: dict[str, Any] | None = Field(default=None, alias="MetricStat")
@@ -83,7 +83,7 @@ class SnsMetric(BaseModel):
 
 
 class SnsTrigger(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     metric_name: str | None = Field(default=None, alias="MetricName")
     namespace: str | None = Field(default=None, alias="Namespace")
@@ -95,7 +95,7 @@ class SnsTrigger(BaseModel):
 
 
 class SnsAlarmMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     alarm_name: str = Field(alias="AlarmName")
     alarm_arn: str = Field(alias="AlarmArn")
@@ -272,24 +272,29 @@ def opted_in(alarm_name: str, alarm_tags: dict[str, str] | None, *, name_prefix:
 
 
 class AlarmDefinition(BaseModel):
-    """A metric alarm as CloudWatch describes it: the metric (or metric-math inputs) and the threshold."""
+    """An alarm as CloudWatch describes it: the metric (or metric-math inputs) and the threshold of a metric alarm;
+    a composite alarm watches other alarms, never a metric, so it names no function."""
 
     name: str
     arn: str
     state: str
     reason: str = ""
+    updated: str = Field(default="", description="when it entered its state (StateUpdatedTimestamp, ISO 8601)")
     metrics: list[MetricRef]
     statistic: str | None = Field(default=None, description="e.g. Average, Maximum, p95 (ExtendedStatistic)")
     threshold: float | None = None
     comparison: str | None = None
+    composite: bool = False
 
     @property
     def metric_names(self) -> list[str]:
         return sorted({m.name for m in self.metrics if m.namespace == LAMBDA_NAMESPACE})
 
     def as_change(self) -> AlarmChange:
-        return AlarmChange(alarm_name=self.name, alarm_arn=self.arn, state=self.state, reason=self.reason, time="",
-                           metrics=self.metrics)  # fmt: skip
+        """The alarm's state change as CloudWatch holds it: what re-tuning reads instead of a message's copy."""
+        return AlarmChange(alarm_name=self.name, alarm_arn=self.arn, state=self.state, reason=self.reason,
+                           time=self.updated, metrics=self.metrics, statistic=self.statistic,
+                           threshold=self.threshold)  # fmt: skip
 
 
 def alarm_definition(raw: dict[str, Any]) -> AlarmDefinition:
@@ -308,9 +313,22 @@ def alarm_definition(raw: dict[str, Any]) -> AlarmDefinition:
     statistic = raw.get("ExtendedStatistic") or raw.get("Statistic") or (statistics[0] if statistics else None)
     return AlarmDefinition(
         name=raw["AlarmName"], arn=raw["AlarmArn"], state=raw.get("StateValue", ""),
-        reason=raw.get("StateReason", ""), metrics=metrics, statistic=statistic, threshold=raw.get("Threshold"),
-        comparison=raw.get("ComparisonOperator"),
+        reason=raw.get("StateReason", ""), updated=_iso(raw.get("StateUpdatedTimestamp")), metrics=metrics,
+        statistic=statistic, threshold=raw.get("Threshold"), comparison=raw.get("ComparisonOperator"),
     )  # fmt: skip
+
+
+def composite_alarm_definition(raw: dict[str, Any]) -> AlarmDefinition:
+    """One ``CompositeAlarms`` entry of DescribeAlarms: its rule combines alarms, so it watches no metric."""
+    return AlarmDefinition(
+        name=raw["AlarmName"], arn=raw["AlarmArn"], state=raw.get("StateValue", ""),
+        reason=raw.get("StateReason", ""), updated=_iso(raw.get("StateUpdatedTimestamp")), metrics=[],
+        composite=True,
+    )  # fmt: skip
+
+
+def _iso(timestamp: object) -> str:
+    return timestamp.isoformat() if isinstance(timestamp, datetime) else str(timestamp or "")
 
 
 def _metric_ref(namespace: str, name: str, dimensions: list[dict[str, str]]) -> MetricRef:

@@ -20,7 +20,7 @@ DEFAULT_CHECK_EVERY_S = 60
 class CanaryConfig(CamelModel):
     """The input's ``canary``: how much traffic the new version gets, for how long, and what counts as worse."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     weight: float = Field(default=DEFAULT_WEIGHT, gt=0, lt=1, description="share of the alias's traffic")
     duration_seconds: int = Field(default=DEFAULT_DURATION_S, ge=1, le=86_400)

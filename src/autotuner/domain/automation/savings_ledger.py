@@ -20,7 +20,7 @@ PER_MILLION = 1_000_000
 class LedgerEntry(BaseModel):
     """One applied run: the function, its memory before and after, and the measured cost per invocation of both."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     function: str  # unqualified ARN: the Invocations metric counts every version and alias of it
     execution: str
@@ -38,7 +38,7 @@ class LedgerEntry(BaseModel):
 class FunctionSavings(BaseModel):
     """A function's applied runs, in the order they finished, and what they are worth over the window."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     function: str
     entries: list[LedgerEntry]
@@ -74,7 +74,7 @@ class FunctionSavings(BaseModel):
 class SavingsLedger(BaseModel):
     """What the applied runs among the last ``looked_through`` runs save, per function and in total."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     looked_through: int  # how many of the latest runs were read
     functions: list[FunctionSavings]  # largest monthly saving first

@@ -48,7 +48,7 @@ class ProvisionedPrices(BaseModel):
 class PriceSheet(BaseModel):
     """USD prices for one region."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     x86_64_gb_second: float = Field(gt=0)
     arm64_gb_second: float = Field(gt=0)

@@ -15,7 +15,7 @@ _DEFAULTS = {"min_memory_headroom": DEFAULT_MIN_MEMORY_HEADROOM, "max_timeout_sh
 
 
 class Constraints(CamelModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     max_p95_duration_ms: float | None = Field(default=None, gt=0)
     max_cost_per_invocation: float | None = Field(default=None, gt=0)

@@ -37,6 +37,8 @@ MIN_SAMPLE = 3  # a bootstrap of fewer values shows spread it never saw: no stat
 MIN_POOLED_SAMPLE = MIN_SAMPLE  # the same bar as the bootstrap: a claim never rests on one or two calls
 PRIOR_RELATIVE_SPREAD = 0.05  # as the stated cost interval's prior
 PRIOR_FREEDOM = 2.0
+HIGH_CONFIDENCE = 0.9  # the share of replicates in which no size beats the choice, for "confidence: high"
+MEDIUM_CONFIDENCE = 0.7  # below it, "low": a better size is more than a 30% chance
 
 
 class Metric(StrEnum):
@@ -47,6 +49,11 @@ class Metric(StrEnum):
     def better(self) -> str:
         """The word for "lower", as a user reads it."""
         return "cheaper" if self is Metric.COST else "faster"
+
+    @property
+    def best(self) -> str:
+        """The word for "lowest"."""
+        return "cheapest" if self is Metric.COST else "fastest"
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class MetricSample:
 class RivalOdds(CamelModel):
     """How one other size compares with the chosen one."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     memory_mb: int
     probability_better: float = Field(
@@ -88,7 +95,7 @@ class CurveOdds(CamelModel):
     size chosen because its few calls happened to look cheap, among sizes that cost nearly the same, gets the odds
     the whole function's data gives, not the luck of its sample."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     probability: float
     resamples: int
@@ -99,7 +106,7 @@ class CurveOdds(CamelModel):
 class Distinction(CamelModel):
     """The test on the differences between the chosen size and every other eligible measured size."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     metric: Metric
     chosen_memory_mb: int
@@ -150,6 +157,18 @@ class Distinction(CamelModel):
             least = MIN_SAMPLE if self.pooled_spread is None else MIN_POOLED_SAMPLE
             sentence += f"; not compared (fewer than {least} steady invocations): {sizes}"
         return sentence
+
+    def confidence(self) -> str:
+        """The test's result in one word and its figure, for the verdict: how likely it is that no size beats the
+        chosen one by more than the threshold ("high (96% that no size >1% cheaper exists)")."""
+        none_better = round(1 - self.probability_stated, 2)  # the word goes with the figure as printed
+        word = "high" if none_better >= HIGH_CONFIDENCE else "medium" if none_better >= MEDIUM_CONFIDENCE else "low"
+        better = self.metric.better
+        which = "size" if self.curve is not None else "other measured size"
+        text = f"{word} ({_percent(none_better)} that no {which} >{self.threshold * 100:g}% {better} exists"
+        if self.probability_stated >= 0.5:  # more likely than not
+            text += f": a {better} size probably exists"
+        return text + ")"
 
     def _among(self) -> str:
         if self.curve is None:

@@ -23,7 +23,7 @@ class EvidenceFigures(CamelModel):
 class EvidenceRule(CamelModel):
     """What a size needs before auto-apply may apply it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     min_calls: int = MIN_CALLS
     min_warm_calls: int = MIN_WARM_CALLS

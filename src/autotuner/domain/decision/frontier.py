@@ -17,7 +17,7 @@ from autotuner.domain.decision.candidate import CandidateStats
 class FrontierPoint(CamelModel):
     """A measured size that is faster than every cheaper one."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     memory_mb: int
     cost: float = Field(description="USD per invocation, trimmed mean")
@@ -28,7 +28,7 @@ class FrontierPoint(CamelModel):
 class TradeOff(CamelModel):
     """The next faster frontier size beside the chosen one: what it would cost and what it would save in time."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     memory_mb: int
     extra_cost_percent: float = Field(description="its cost over the chosen size's, in percent")

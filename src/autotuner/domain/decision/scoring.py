@@ -163,4 +163,7 @@ def _failure_reason(measurement: BatchMeasurement) -> str | None:
     parts = [f"{n} of {measurement.attempted} invocations {what}" for what, n in counts.most_common()]
     if measurement.stopped_early:
         parts.append("measuring stopped at the first failure")
+    first = next((failure.request_id for failure in measurement.failures if failure.request_id), None)
+    if first is not None:  # where the function's own words about it are; they are never repeated here
+        parts.append(f"first failed request {first}")
     return "; ".join(parts)

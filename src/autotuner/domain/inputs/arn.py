@@ -38,7 +38,7 @@ _EXECUTION_ARN = re.compile(
 
 
 class FunctionRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     partition: str
     region: str
@@ -83,7 +83,7 @@ class FunctionReference(BaseModel):
     """A function as Lambda's FunctionName names it; the parts its form leaves out are None (a partial ARN has
     an account but no region, a name has neither)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     qualifier: str | None = None
@@ -134,7 +134,7 @@ def function_name_of(name_or_arn: str) -> str:
 class Arn(BaseModel):
     """The parts every ARN has; ``resource`` is the service's own part, colons and all."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     partition: str
     service: str
@@ -155,7 +155,7 @@ def parse_arn(text: str, *, service: str | None = None) -> Arn:
 
 
 class StateMachineArn(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     partition: str
     region: str
@@ -179,7 +179,7 @@ def parse_state_machine_arn(text: str) -> StateMachineArn:
 class ExecutionArn(BaseModel):
     """A standard workflow's execution (express executions have no ARN that DescribeExecution reads)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     partition: str
     region: str

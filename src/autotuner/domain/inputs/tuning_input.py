@@ -84,7 +84,7 @@ class TuningDefaults(CamelModel):
 class TuningInput(CamelModel):
     """The state machine's input."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     # aws-lambda-power-tuning's input
     lambda_arn: str = Field(alias="lambdaARN")
@@ -131,6 +131,9 @@ class TuningInput(CamelModel):
         description="let the choice switch the function's architecture (else the output reports what it would save)",
     )
     apply_timeout: bool = Field(default=False, description="set the recommended timeout together with the memory")
+    save_profile: bool = Field(
+        default=False, description="store this input (as given) as the function's profile once the run succeeds"
+    )
 
     @property
     def function(self) -> FunctionRef:
@@ -278,6 +281,11 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
         problems += _qualifier_problems(tuning, function)
     if tuning.canary is not None and not (tuning.auto_optimize and tuning.apply_alias):
         problems.append("canary: applies to an alias; set autoOptimize and autoOptimizeAlias (or alias the lambdaARN)")
+    if tuning.save_profile and tuning.dry_run:
+        problems.append(
+            "saveProfile: a dry run's input would make every automatic run a dry run; store the profile from a run "
+            "without dryRun, or with `autotuner profile set`"
+        )
     if tuning.search is SearchMode.ADAPTIVE and (tuning.parallel_invocation or tuning.only_cold_starts):
         problems.append(
             "search: the adaptive search compares warm invocations made one at a time; drop parallelInvocation "

@@ -2,6 +2,9 @@
 
 ``Invoke(LogType="Tail")`` returns the last 4 KB of the invocation's log, base64-encoded. The report is the last
 thing Lambda writes, so it survives truncation; the first line of the tail may be cut and is ignored.
+
+The tail is the function's own log, which it writes: an error here names what is missing or wrong, never quotes
+the log (it would carry the function's text into a failure's cause and notification).
 """
 
 import base64
@@ -27,7 +30,7 @@ class InvocationStatus(StrEnum):
 class InvocationReport(BaseModel):
     """The platform's account of one invocation."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     request_id: str
     duration_ms: float = Field(ge=0)
@@ -84,58 +87,49 @@ def decode_log_result(log_result: str) -> str:
 
 
 def parse_log_tail(tail: str) -> InvocationReport:
-    """Find the invocation's report in a log tail, in either log format."""
-    record = _last_platform_report(tail)
-    if record is not None:
-        return _report_from_record(record, tail)
-    line = _last_report_line(tail)
-    if line is None:
-        excerpt = tail.strip()[-120:] or "<empty>"
-        raise ReportNotFoundError(
-            "the log tail holds no REPORT line and no platform.report record; "
-            f"was the function invoked synchronously with LogType=Tail? (tail ends: {excerpt!r})"
-        )
-    return _report_from_text(line, tail)
-
-
-def _last_report_line(tail: str) -> str | None:
+    """Find the invocation's report in a log tail, in either log format: the last REPORT line or platform.report
+    record. Lambda writes it after everything the function wrote, so a report-shaped line the function printed
+    (in either format, whatever the function's own format) comes before it and is never read."""
     for line in reversed(tail.splitlines()):
         if line.startswith("REPORT "):
-            return line
-    return None
+            return _report_from_text(line, tail)
+        if (record := _platform_report(line)) is not None:
+            return _report_from_record(record, tail)
+    raise ReportNotFoundError(
+        f"the log tail ({len(tail)} characters) holds no REPORT line and no platform.report record; "
+        "was the function invoked synchronously with LogType=Tail?"
+    )
 
 
-def _last_platform_report(tail: str) -> dict[str, Any] | None:
-    for line in reversed(tail.splitlines()):
-        candidate = line.strip()
-        if not candidate.startswith("{"):
-            continue
-        try:
-            parsed = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue  # the first line of a 4 KB tail is often cut short
-        if isinstance(parsed, dict) and parsed.get("type") == "platform.report":
-            return parsed
-    return None
+def _platform_report(line: str) -> dict[str, Any] | None:
+    candidate = line.strip()
+    if not candidate.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(candidate)
+    except json.JSONDecodeError:
+        return None  # the first line of a 4 KB tail is often cut short
+    return parsed if isinstance(parsed, dict) and parsed.get("type") == "platform.report" else None
 
 
 def _report_from_text(line: str, tail: str) -> InvocationReport:
     fields = {key: _UNIT.sub("", value) for key, value in _TEXT_FIELD.findall(line)}
     missing = [key for key in _REQUIRED_TEXT_KEYS if key not in fields]
     if missing:
-        raise MalformedReportError(f"REPORT line lacks {', '.join(repr(k) for k in missing)}: {line!r}")
+        raise MalformedReportError(f"the REPORT line lacks {', '.join(repr(k) for k in missing)}")
     error_type = fields.get("Error Type")
-    memory_size = _integer(fields["Memory Size"], "Memory Size", line)
-    max_memory = _integer(fields["Max Memory Used"], "Max Memory Used", line)
+    where = "the REPORT line"
+    memory_size = _integer(fields["Memory Size"], "Memory Size", where)
+    max_memory = _integer(fields["Max Memory Used"], "Max Memory Used", where)
     return InvocationReport(
         request_id=fields.get("RequestId", ""),
-        duration_ms=_number(fields["Duration"], "Duration", line),
-        billed_duration_ms=_integer(fields["Billed Duration"], "Billed Duration", line),
+        duration_ms=_number(fields["Duration"], "Duration", where),
+        billed_duration_ms=_integer(fields["Billed Duration"], "Billed Duration", where),
         memory_size_mb=memory_size,
         max_memory_used_mb=max_memory,
-        init_duration_ms=_optional_number(fields, "Init Duration", line),
-        restore_duration_ms=_optional_number(fields, "Restore Duration", line),
-        billed_restore_duration_ms=_optional_integer(fields, "Billed Restore Duration", line),
+        init_duration_ms=_optional_number(fields, "Init Duration", where),
+        restore_duration_ms=_optional_number(fields, "Restore Duration", where),
+        billed_restore_duration_ms=_optional_integer(fields, "Billed Restore Duration", where),
         status=_status(fields.get("Status"), error_type, tail, memory_size, max_memory),
         error_type=error_type,
     )
@@ -185,23 +179,23 @@ def _status(
         return InvocationStatus.ERROR
     if declared_text in {"", "success"}:
         return InvocationStatus.SUCCESS
-    raise MalformedReportError(f"unknown invocation status {declared!r}")
+    raise MalformedReportError(f"the report's status ({len(declared_text)} characters) is not one Lambda writes")
 
 
 def _number(raw: object, name: str, where: str) -> float:
     try:
         value = float(str(raw))
     except ValueError:
-        raise MalformedReportError(f"{name!r} is not a number ({raw!r}) in {where!r}") from None
+        raise MalformedReportError(f"{name!r} is not a number in {where}") from None
     if not math.isfinite(value) or value < 0:
-        raise MalformedReportError(f"{name!r} must be a finite, non-negative number ({raw!r}) in {where!r}")
+        raise MalformedReportError(f"{name!r} must be a finite, non-negative number in {where} (got {value})")
     return value
 
 
 def _integer(raw: object, name: str, where: str) -> int:
     value = _number(raw, name, where)
     if value != int(value):
-        raise MalformedReportError(f"{name!r} must be a whole number ({raw!r}) in {where!r}")
+        raise MalformedReportError(f"{name!r} must be a whole number in {where} (got {value})")
     return int(value)
 
 

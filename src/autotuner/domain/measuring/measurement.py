@@ -12,19 +12,23 @@ from pydantic import Field
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus
+from autotuner.domain.measuring.target_text import shown_error_type, shown_request_id
 
 
 class InvocationFailure(CamelModel):
+    """How an invocation failed, in what the tuner may repeat of it (domain/measuring/target_text.py): never the
+    target's message (measurements stored before it was dropped are read without it)."""
+
     status: InvocationStatus
-    error_type: str | None = None
-    message: str = ""
+    error_type: str | None = Field(default=None, description="the error type's class name, when it reads as one")
+    request_id: str | None = Field(default=None, description="where the target's log holds its message")
 
     def describe(self) -> str:
         if self.status is InvocationStatus.TIMEOUT:
             return "timed out"
         if self.status is InvocationStatus.OUT_OF_MEMORY:
             return "ran out of memory"
-        return f"raised {self.error_type or 'an error'}" + (f": {self.message}" if self.message else "")
+        return f"raised {shown_error_type(self.error_type) or 'an error'}"
 
 
 class MeasuredBatch(CamelModel):
@@ -146,22 +150,25 @@ class BatchMeasurement(CamelModel):
         )
 
 
-def classify(
-    report: InvocationReport | None, error_type: str | None, message: str, allowed: list[str]
-) -> InvocationFailure | None:
+def classify(report: InvocationReport | None, error_type: str | None, allowed: list[str]) -> InvocationFailure | None:
     """None when the invocation counts as a measurement; otherwise the failure to record.
 
     Timeouts and out-of-memory endings always fail the size. A function error counts as a measurement only if
     its type is in ``allowed`` (aws-lambda-power-tuning's allowedExceptions).
     """
+    request_id = shown_request_id(report.request_id) if report is not None else None
     if report is not None and report.status in {InvocationStatus.TIMEOUT, InvocationStatus.OUT_OF_MEMORY}:
-        return InvocationFailure(status=report.status, error_type=report.error_type or error_type, message=message)
+        return _failure(report.status, report.error_type or error_type, request_id)
     if error_type is None and (report is None or report.succeeded):
         return None
     if error_type is not None and error_type in allowed:
         return None
     if error_type is not None and "OutOfMemory" in error_type:
-        return InvocationFailure(status=InvocationStatus.OUT_OF_MEMORY, error_type=error_type, message=message)
+        return _failure(InvocationStatus.OUT_OF_MEMORY, error_type, request_id)
     if error_type is not None and "Timeout" in error_type:
-        return InvocationFailure(status=InvocationStatus.TIMEOUT, error_type=error_type, message=message)
-    return InvocationFailure(status=InvocationStatus.ERROR, error_type=error_type, message=message)
+        return _failure(InvocationStatus.TIMEOUT, error_type, request_id)
+    return _failure(InvocationStatus.ERROR, error_type, request_id)
+
+
+def _failure(status: InvocationStatus, error_type: str | None, request_id: str | None) -> InvocationFailure:
+    return InvocationFailure(status=status, error_type=shown_error_type(error_type), request_id=request_id)

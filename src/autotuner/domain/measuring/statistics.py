@@ -17,7 +17,7 @@ Estimator = Callable[[Sequence[float]], float]
 
 
 class ConfidenceInterval(CamelModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     low: float
     high: float
@@ -34,7 +34,7 @@ class ConfidenceInterval(CamelModel):
 class Summary(CamelModel):
     """Location and spread of one sample."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     count: int
     mean: float

@@ -21,7 +21,7 @@ from autotuner.domain.decision.architecture import ArchitectureChoice
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.decision.scoring import PricingContext
 from autotuner.domain.decision.selection import Decision
-from autotuner.domain.inputs.arn import FunctionRef
+from autotuner.domain.inputs.arn import FunctionRef, function_name_of
 from autotuner.domain.inputs.portability import ArchitectureRefusal
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.inputs.tuning_input import Trigger, TuningInput
@@ -48,6 +48,12 @@ class FunctionConfiguration(CamelModel):
     snap_start: bool = False
     layers: list[str] = Field(default_factory=list, description="layer version ARNs")
     code_size_bytes: int = 0
+    log_group: str = Field(default="", description="where its logs go (LoggingConfig); empty: Lambda's default")
+
+    @property
+    def log_group_name(self) -> str:
+        """Where the function's own words are: its messages and logs, which the tuner never repeats."""
+        return self.log_group or f"/aws/lambda/{function_name_of(self.function_arn)}"
 
 
 class TargetFacts(CamelModel):

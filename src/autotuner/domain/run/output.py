@@ -164,6 +164,9 @@ class TuningOutput(CamelModel):
     search: SearchSummary | None = None
     trigger: Trigger = Field(default_factory=Trigger)
     canary: CanaryCheck | None = Field(default=None, description="the canary's verdict and the figures behind it")
+    profile_stored: bool = Field(
+        default=False, description="this run's input was stored as the function's profile (saveProfile)"
+    )
     warnings: list[str] = Field(default_factory=list)
     architecture: Architecture | None = Field(
         default=None, description="the architecture power is for, in a run measuring more than one"
@@ -171,6 +174,11 @@ class TuningOutput(CamelModel):
     architecture_choice: ArchitectureChoice | None = None
     other_architectures: list[OtherArchitecture] = Field(default_factory=list)
     advice: Advice | None = Field(default=None, description="architecture, timeout and concurrency")
+    verdict: str = Field(
+        default="",
+        description="the line the summary, the report and the notification open with: what was done, the saving per "
+        "month and the confidence in one word with its figure (set by Notify, once the monthly saving is known)",
+    )
 
 
 # ---- building the output ----

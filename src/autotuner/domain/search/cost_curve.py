@@ -79,7 +79,7 @@ class CostBand(CamelModel):
     """The 95% band of the predicted cost per invocation (USD) at a few sizes over the range, computed as the
     optimum's band is: the resampled curves' percentiles, widened by the misfit. Three lists of one length."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     memory_mb: list[int]
     low: list[float]
@@ -89,7 +89,7 @@ class CostBand(CamelModel):
 class CostCurve(CamelModel):
     """The fitted curve, its cheapest size over every MB of the range, and how sure that is."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     terms: CurveTerms
     lowest_mb: int

@@ -63,7 +63,7 @@ class PointFit:
 class FitCheck(CamelModel):
     """Whether the curve explains the measured sizes: residuals against what their noise allows."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     fits: bool
     statistic: float = Field(description="sum of squared standardised residuals")

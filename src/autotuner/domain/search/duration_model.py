@@ -55,7 +55,7 @@ def basis_table(sizes: tuple[int, ...]) -> tuple[tuple[float, ...], ...]:
 class CurveTerms(CamelModel):
     """The fitted duration model, in ms: ``level * (io + serial / share + parallel / vcpus + pressure terms)``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     io_ms: float = Field(ge=0, description="waiting that memory does not shorten")
     serial_ms: float = Field(ge=0, description="single-threaded CPU work, at one full vCPU")

@@ -15,7 +15,7 @@ DEFAULT_MAX_INVOCATIONS = 36
 class AdaptiveSettings(CamelModel):
     """How the adaptive search explores and when it stops."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     min_memory_mb: int = Field(default=MIN_MEMORY_MB, ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)
     max_memory_mb: int = Field(default=MAX_MEMORY_MB, ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)

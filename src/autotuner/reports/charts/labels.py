@@ -2,11 +2,13 @@
 own units (SVG pixels, or the PNG's approximate pixels).
 
 A marked label (the chosen size, the current one, a group of failed sizes) is always shown: it takes the first row
-where it overlaps nothing. A plain size's number takes the first row only, and gives way where it would overlap.
+where it overlaps nothing. A plain size's number takes one of the first ``PLAIN_ROWS`` rows, and gives way where it
+would overlap in both; a size whose number gave way gets no tick either (``ticked_sizes``), so every tick on the
+axis is numbered or inside a failed group's range.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from autotuner.reports.charts.marks import failed_axis_label, failed_label
@@ -23,6 +25,7 @@ class LabelKind(StrEnum):
 
 
 _PLACING_ORDER = list(LabelKind)
+PLAIN_ROWS = 2  # a plain number hangs at most one row below the axis's first
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def lay_out(
     each row in turn, and the n-th one placed finds a free row among the first n, so every one is placed."""
     placed: list[PlacedLabel] = []
     for label in sorted(labels, key=lambda lb: (_PLACING_ORDER.index(lb.kind), lb.memory_mb)):
-        rows = range(len(placed) + 1) if label.kind is not LabelKind.PLAIN else range(1)
+        rows = range(len(placed) + 1) if label.kind is not LabelKind.PLAIN else range(PLAIN_ROWS)
         for row in rows:
             candidate = PlacedLabel(label, position(label.memory_mb), len(label.text) * char_width / 2, row)
             if all(candidate.clear_of(other, gap) for other in placed):
@@ -78,6 +81,38 @@ def axis_labels(
     if current is not None:
         labels.append(Label(str(current), current, LabelKind.CURRENT))
     return labels
+
+
+def lifted_clear_of(
+    labels: Sequence[PlacedLabel],
+    marks: Sequence[tuple[float, float]],
+    extent: Callable[[PlacedLabel], tuple[float, float]],
+    *,
+    reach: float,
+    gap: float = 6.0,
+) -> list[PlacedLabel]:
+    """``labels`` each lifted a row at a time until no mark (its centre ``x``, ``y``, and ``reach`` around it) lies
+    on it, nor does a label lifted before it. ``extent``: a label's lowest and highest ``y`` in the marks' units."""
+    lifted: list[PlacedLabel] = []
+    for label in labels:
+        placed = label
+        while _covered(placed, marks, extent(placed), reach) or not all(placed.clear_of(o, gap) for o in lifted):
+            placed = replace(placed, row=placed.row + 1)
+        lifted.append(placed)
+    return lifted
+
+
+def _covered(
+    label: PlacedLabel, marks: Sequence[tuple[float, float]], extent: tuple[float, float], reach: float
+) -> bool:
+    low, high = min(extent), max(extent)
+    return any(abs(x - label.x) < label.half_width + reach and low - reach < y < high + reach for x, y in marks)
+
+
+def ticked_sizes(placed: Sequence[PlacedLabel], groups: Sequence[FailedGroup]) -> list[float]:
+    """The sizes the axis ticks: each numbered one, and each failed size of a group (its range is numbered)."""
+    numbered = {p.label.memory_mb for p in placed if p.label.kind is not LabelKind.FAILED}
+    return sorted(numbered | {point.memory_mb for group in groups for point in group.points})
 
 
 def failed_labels(

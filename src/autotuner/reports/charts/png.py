@@ -9,7 +9,16 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 from autotuner.domain.run.output import TuningOutput
-from autotuner.reports.charts.labels import LabelKind, PlacedLabel, axis_labels, failed_labels, lay_out, rows_used
+from autotuner.reports.charts.labels import (
+    LabelKind,
+    PlacedLabel,
+    axis_labels,
+    failed_labels,
+    lay_out,
+    lifted_clear_of,
+    rows_used,
+    ticked_sizes,
+)
 from autotuner.reports.charts.marks import (
     BACKGROUND,
     CHOSEN_COLOUR,
@@ -41,6 +50,7 @@ from autotuner.reports.charts.marks import (
 )
 from autotuner.reports.charts.series import (
     CurveSeries,
+    FailedGroup,
     Scale,
     SeriesPoint,
     any_measured,
@@ -66,6 +76,9 @@ _LABEL_POINTS = 9
 _ROW_POINTS = 11.0  # a row of 9 pt labels
 _TICK_POINTS = 7.0  # a tick and its padding, below the axis
 _AXES_SHARE = 0.8  # of the figure's width, roughly, once the two y axes have their labels
+_AXES_HEIGHT_PIXELS = 390.0  # the axes' height, roughly, once the legend, title and axis numbers have theirs
+_FAILED_LABEL_SHARE = 0.11  # of the axes' height: a failed group's label's first row, above its cross
+_MARK_REACH_POINTS = 7.0  # from a point's centre to its mark's edge, the chosen ring's included
 _LINE_WIDTH = 2.2
 _CURVE_WIDTH = 1.3
 _PIN_LIFT_POINTS = 5.5  # the triangle on the curve's cheapest size: its tip just above the line
@@ -93,7 +106,7 @@ def chart_figure(output: TuningOutput, function_name: str) -> "Figure":
     cost_axes = figure.add_subplot()
     duration_axes = cost_axes.twinx()
     _axes(cost_axes, duration_axes, series, output, curve)
-    _bands(cost_axes, series, output)
+    _bands(cost_axes, duration_axes, series, output)
     if curve is not None and any_measured(series):
         _curve(figure, cost_axes, curve)
     _lines({Axis.COST: cost_axes, Axis.DURATION: duration_axes}, series)
@@ -160,9 +173,9 @@ _LABEL_STYLE: dict[LabelKind, dict[str, str]] = {
 def _x_labels(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> int:
     """The axis numbers laid out as in the SVG (a lower row hangs from its tick by a thin line); the rows used."""
     current = current_memory(output)
-    labels = axis_labels(series, failed_groups(series), output.power, current)
-    placed = lay_out(labels, _pixels(series), char_width=_CHAR_WIDTH)
-    ticks = sorted({p.memory_mb for p in series} | ({current} if current is not None else set()))
+    groups = failed_groups(series)
+    placed = lay_out(axis_labels(series, groups, output.power, current), _pixels(series), char_width=_CHAR_WIDTH)
+    ticks = ticked_sizes(placed, groups)
     axes.set_xticks(ticks, labels=[""] * len(ticks))
     for label in placed:
         _annotate(axes, label, y=0, offset=-_TICK_POINTS - label.row * _ROW_POINTS, va="top", leader=label.row > 0)
@@ -263,15 +276,36 @@ def _curve(figure: "Figure", axes: "Axes", curve: CurveSeries) -> None:
         )
 
 
+def _failed_labels(
+    cost_axes: "Axes", duration_axes: "Axes", series: list[SeriesPoint], groups: list[FailedGroup]
+) -> list[PlacedLabel]:
+    """The failed groups' labels, lifted clear of every point's mark as in the SVG, in ``_pixels``'s units."""
+    pixels, points_to_pixels = _pixels(series), _DPI / 72
+    top = {Axis.COST: cost_axes.get_ylim()[1], Axis.DURATION: duration_axes.get_ylim()[1]}
+    marks = [
+        (pixels(point.memory_mb), value / top[line.axis] * _AXES_HEIGHT_PIXELS)
+        for point in series
+        for line in SERIES_IN_DRAWING_ORDER
+        if (value := line.value(point)) is not None
+    ]
+
+    def extent(label: PlacedLabel) -> tuple[float, float]:
+        baseline = _FAILED_LABEL_SHARE * _AXES_HEIGHT_PIXELS + label.row * _ROW_POINTS * points_to_pixels
+        return baseline - 3, baseline + _LABEL_POINTS * points_to_pixels
+
+    placed = failed_labels(groups, pixels, char_width=_CHAR_WIDTH)
+    return lifted_clear_of(placed, marks, extent, reach=_MARK_REACH_POINTS * points_to_pixels)
+
+
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def _bands(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> None:
+def _bands(axes: "Axes", duration_axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> None:
     """Chosen, current and failed sizes, as bands and labels across the whole height."""
     on_x = axes.get_xaxis_transform()  # x in data, y as a share of the axes' height
     groups = failed_groups(series)
-    for group, label in zip(groups, failed_labels(groups, _pixels(series), char_width=_CHAR_WIDTH), strict=True):
+    for group, label in zip(groups, _failed_labels(axes, duration_axes, series, groups), strict=True):
         axes.axvspan(group.first_mb / _BAND, group.last_mb * _BAND, color=REJECTED_COLOUR, alpha=0.08, linewidth=0)
         axes.plot(
             [group.middle_mb],
@@ -283,7 +317,7 @@ def _bands(axes: "Axes", series: list[SeriesPoint], output: TuningOutput) -> Non
             color=REJECTED_COLOUR,
             clip_on=False,
         )
-        _annotate(axes, label, y=0.11, offset=label.row * _ROW_POINTS, va="baseline")
+        _annotate(axes, label, y=_FAILED_LABEL_SHARE, offset=label.row * _ROW_POINTS, va="baseline")
     if (current := current_memory(output)) is not None:
         axes.axvline(current, color=CURRENT_COLOUR, linestyle="--", linewidth=1.2)
     if output.power is not None:

@@ -77,6 +77,11 @@ def chart_series(output: TuningOutput) -> list[SeriesPoint]:
     ]
 
 
+def cold_only_sizes(output: TuningOutput) -> dict[int, int]:
+    """The sizes the charts mark as measured by cold starts alone, with how many: the tables mark them too."""
+    return {p.memory_mb: p.cold_only_invocations for p in chart_series(output) if p.cold_only}
+
+
 def _measured_cold_only(candidate: CandidateStats) -> bool:
     return candidate.cost is not None and candidate.warm_invocations == 0 and candidate.cold_starts > 0
 

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from html import escape
 
 from autotuner.domain.run.output import TuningOutput
-from autotuner.reports.charts.labels import LabelKind, PlacedLabel, axis_labels, failed_labels, lay_out, rows_used
+from autotuner.reports.charts.labels import (
+    LabelKind,
+    PlacedLabel,
+    axis_labels,
+    failed_labels,
+    lay_out,
+    lifted_clear_of,
+    rows_used,
+    ticked_sizes,
+)
 from autotuner.reports.charts.marks import (
     BACKGROUND,
     CHOSEN_COLOUR,
@@ -74,6 +83,7 @@ _AXIS_CHAR_WIDTH = 7.2  # px per digit of a 12px label
 _AXIS_ROW_HEIGHT = 15.0  # a second row of axis numbers, for marked sizes that would overlap (a 12px line is 14)
 _FAILED_CHAR_WIDTH = 6.4  # px per character of an 11px label, on average
 _FAILED_ROW_HEIGHT = 14.0
+_MARK_REACH = 9.0  # from a mark's centre to its edge: the chosen diamond's corner and stroke
 
 
 @dataclass(frozen=True)
@@ -146,7 +156,7 @@ class ChartGeometry:
     height: int
     plot: Box
     points: list[PlacedPoint]
-    x_ticks: list[float]  # every measured size's, and the current size's
+    x_ticks: list[float]  # every numbered size's (the current one's too), and every failed size's of a group
     x_labels: list[PlacedLabel]
     cost_ticks: list[Tick]
     duration_ticks: list[Tick]
@@ -161,8 +171,7 @@ class ChartGeometry:
         return self.plot.bottom + 19 + label.row * _AXIS_ROW_HEIGHT
 
     def failed_label_y(self, label: PlacedLabel) -> float:
-        """The baseline of a failed group's label: its rows go up from above the crosses."""
-        return self.plot.bottom - 26 - label.row * _FAILED_ROW_HEIGHT
+        return _failed_baseline(self.plot, label)
 
 
 def chart_geometry(output: TuningOutput, *, width: int = SVG_WIDTH, height: int = SVG_HEIGHT) -> ChartGeometry:
@@ -201,12 +210,12 @@ def chart_geometry(output: TuningOutput, *, width: int = SVG_WIDTH, height: int 
         height=height,
         plot=plot,
         points=points,
-        x_ticks=sorted({p.x for p in points} | ({current_x} if current_x is not None else set())),
+        x_ticks=[x(size) for size in ticked_sizes(x_labels, groups)],
         x_labels=x_labels,
         # With nothing measured, numbered y axes would only suggest values that do not exist.
         cost_ticks=_y_ticks(ticks.cost, cost_y, cost_label) if measured else [],
         duration_ticks=_y_ticks(ticks.duration, duration_y, duration_label) if measured else [],
-        failures=_place_failures(groups, x),
+        failures=_place_failures(groups, x, plot, points),
         chosen=next((p for p in points if p.point.status is PointStatus.CHOSEN), None),
         current_x=current_x,
         curve=_place_curve(curve, x, cost_y, plot) if curve is not None and measured else None,
@@ -241,12 +250,29 @@ def _place_curve(curve: CurveSeries, x: Scale, cost_y: Scale, plot: Box) -> Plac
     )
 
 
-def _place_failures(groups: list[FailedGroup], x: Scale) -> list[PlacedFailure]:
-    labels = failed_labels(groups, x, char_width=_FAILED_CHAR_WIDTH)
+def _place_failures(groups: list[FailedGroup], x: Scale, plot: Box, points: list[PlacedPoint]) -> list[PlacedFailure]:
+    labels = _clear_of_marks(failed_labels(groups, x, char_width=_FAILED_CHAR_WIDTH), plot, points)
     return [
         PlacedFailure(group, x(group.first_mb) - 9, x(group.last_mb) + 9, x(group.middle_mb), label)
         for group, label in zip(groups, labels, strict=True)
     ]
+
+
+def _clear_of_marks(labels: list[PlacedLabel], plot: Box, points: list[PlacedPoint]) -> list[PlacedLabel]:
+    """The failed groups' labels, lifted clear of every point's mark (a measured size's low cost can sit just above
+    the crosses): an 11px label spans 11px above its baseline and 3px below."""
+    marks = [(p.x, y) for p in points for y in (p.cost_y, p.p50_y, p.p95_y) if y is not None]
+
+    def extent(label: PlacedLabel) -> tuple[float, float]:
+        baseline = _failed_baseline(plot, label)
+        return baseline - 11, baseline + 3
+
+    return lifted_clear_of(labels, marks, extent, reach=_MARK_REACH)
+
+
+def _failed_baseline(plot: Box, label: PlacedLabel) -> float:
+    """The baseline of a failed group's label: its rows go up from above the crosses."""
+    return plot.bottom - 26 - label.row * _FAILED_ROW_HEIGHT
 
 
 def _y_ticks(values: list[float], scale: Scale, label: Callable[[float, float], str]) -> list[Tick]:

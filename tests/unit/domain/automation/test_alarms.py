@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from autotuner.domain.automation.alarms import (
     AlarmStateChangeDetail,
     SnsAlarmMessage,
+    alarm_definition,
+    composite_alarm_definition,
     from_eventbridge,
     from_sns,
     opted_in,
@@ -84,3 +86,24 @@ def test_the_function_is_in_the_alarms_partition_and_dimensions_that_name_none_a
     by_resource = [metric.model_copy(update={"dimensions": {"Resource": "orders:live"}})]
     (function,) = watched_functions(change.model_copy(update={"metrics": by_resource}))
     assert (function.function_arn, function.alias, function.name) == (ORDERS, "live", "orders")
+
+
+def test_describe_alarms_answers_are_read_with_their_state_time_and_composite_alarms_watch_no_metric() -> None:
+    updated = datetime(2026, 11, 27, 10, 4, 40, tzinfo=UTC)
+    metric = alarm_definition({
+        "AlarmName": "autotuner-orders-p95", "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a",
+        "StateValue": "ALARM", "StateReason": "Threshold Crossed", "StateUpdatedTimestamp": updated,
+        "MetricName": "Duration", "Namespace": "AWS/Lambda", "ExtendedStatistic": "p95", "Threshold": 800.0,
+        "Dimensions": [{"Name": "FunctionName", "Value": "orders"}],
+    })  # fmt: skip
+    change = metric.as_change()
+    assert (change.state, change.time, change.statistic, change.threshold) == (
+        "ALARM", "2026-11-27T10:04:40+00:00", "p95", 800.0,
+    )  # fmt: skip
+    assert [w.function_arn for w in watched_functions(change)] == [ORDERS]
+
+    composite = composite_alarm_definition({
+        "AlarmName": "autotuner-all", "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:autotuner-all",
+        "StateValue": "ALARM", "AlarmRule": 'ALARM("autotuner-orders-p95")',
+    })  # fmt: skip
+    assert (composite.composite, watched_functions(composite.as_change())) == (True, [])

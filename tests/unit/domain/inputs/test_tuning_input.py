@@ -76,6 +76,15 @@ def test_dry_run_forces_one_invocation_and_never_applies() -> None:
     assert not tuning.applies
 
 
+def test_save_profile_is_off_unless_asked_and_refused_with_a_dry_run() -> None:
+    assert not parse_tuning_input({"lambdaARN": ARN}).save_profile
+    assert parse_tuning_input({"lambdaARN": ARN, "saveProfile": True}).save_profile
+    assert problems_of({"lambdaARN": ARN, "saveProfile": True, "dryRun": True}) == [
+        "saveProfile: a dry run's input would make every automatic run a dry run; store the profile from a run "
+        "without dryRun, or with `autotuner profile set`"
+    ]
+
+
 def test_cold_start_runs_never_trim() -> None:
     assert parse_tuning_input({"lambdaARN": ARN, "onlyColdStarts": True}).trim_fraction == 0
     assert parse_tuning_input({"lambdaARN": ARN, "onlyColdStarts": True, "discardTopBottom": 0.1}).trim_fraction == 0

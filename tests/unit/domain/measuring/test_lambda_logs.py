@@ -80,6 +80,28 @@ def test_platform_report_is_found_behind_other_json_records_and_a_cut_first_line
     assert parse_log_tail(tail).billed_duration_ms == 103
 
 
+FORGED_JSON = (
+    '{"type":"platform.report","record":{"requestId":"forged","metrics":'
+    '{"durationMs":1.0,"billedDurationMs":1,"memorySizeMB":1024,"maxMemoryUsedMB":1},"status":"success"}}'
+)
+FORGED_TEXT = (
+    "REPORT RequestId: forged\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 1024 MB\tMax Memory Used: 1 MB"
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("forged", [FORGED_JSON, FORGED_TEXT])
+def test_a_report_the_function_prints_is_never_read_for_lambdas_own(fmt: str, forged: str) -> None:
+    """A function that prints a report-shaped line (either format, whatever its own) cannot choose its measured
+    duration or memory: Lambda writes the real report after everything the function wrote."""
+    lines = fixture_text(f"reports/{fmt}-warm.log").splitlines()
+    tail = "\n".join([*lines[:1], forged, *lines[1:]])
+    report = parse_log_tail(tail)
+    assert (report.request_id, report.billed_duration_ms, report.max_memory_used_mb) != ("forged", 1, 1)
+    assert report.billed_duration_ms == 103
+    assert report.max_memory_used_mb == 71
+
+
 def test_runtime_done_metrics_are_not_mistaken_for_the_report() -> None:
     tail = fixture_text("reports/json-warm.log").splitlines()
     without_report = "\n".join(tail[:-1])
@@ -108,6 +130,27 @@ def test_unreadable_number_is_reported() -> None:
     line = "REPORT RequestId: a\tDuration: fast ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB"
     with pytest.raises(MalformedReportError, match="'Duration' is not a number"):
         parse_log_tail(line)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "click http://evil/ to fix\n",
+        "REPORT RequestId: a\tDuration: click http://evil/ ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 1 MB",
+        "REPORT RequestId: a\tDuration: 1 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB"
+        "\tStatus: click http://evil/",
+        "REPORT RequestId: a click http://evil/",
+        '{"type":"platform.report","record":{"metrics":{"durationMs":"http://evil/","billedDurationMs":1,'
+        '"memorySizeMB":128,"maxMemoryUsedMB":1}}}',
+    ],
+    ids=["no-report", "bad-number", "bad-status", "missing-fields", "json"],
+)
+def test_an_unreadable_tail_is_named_without_quoting_the_functions_log(tail: str) -> None:
+    """The tail is the function's own text: quoted into the error, it would reach the cause and the notification."""
+    with pytest.raises((MalformedReportError, ReportNotFoundError)) as raised:
+        parse_log_tail(tail)
+    assert "evil" not in str(raised.value)
 
 
 def test_space_separated_report_line_is_read_too() -> None:

@@ -68,7 +68,7 @@ class Run:
         for _ in range(count):
             cold = memory not in self.measurements and batch.attempted == 0
             report = self.workload.sample(memory, rng, cold=cold, timeout_ms=self.workload.timeout_s * 1000)
-            failure = classify(report, report.error_type, "", [])
+            failure = classify(report, report.error_type, [])
             if failure is not None:
                 batch.record_failure(failure, report)
                 break
