@@ -41,6 +41,16 @@ def test_every_link_to_a_file_of_the_repository_leads_to_it(page: Path) -> None:
     assert not broken, f"{page.relative_to(ROOT)} links to what is not there: {broken}"
 
 
+REPO_PATH = re.compile(r"`((?:tests|src|tools|bench|statemachine|templates|events|requirements)/[\w./-]+)`")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_file_a_page_names_is_there(page: Path) -> None:
+    """A page that names a test or module as the proof of a guarantee names one that exists (files move)."""
+    missing = sorted({path for path in REPO_PATH.findall(page.read_text()) if not (ROOT / path).exists()})
+    assert not missing, f"{page.relative_to(ROOT)} names files that are not in the repository: {missing}"
+
+
 def test_the_readme_links_every_docs_page() -> None:
     linked = {(ROOT / target.partition("#")[0]).resolve() for target in links_in(README)}
     unlinked = [page.name for page in (ROOT / "docs").glob("*.md") if page.resolve() not in linked]
