@@ -3,7 +3,6 @@ machine (as `aws stepfunctions start-execution --input file://events/...` sends 
 status-change and widget events through the deployed function that receives them in AWS. A file added to events/
 without an expectation here fails the first test."""
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +15,12 @@ from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from tests.conftest import EVENTS, load_event
 from tests.emulator import MakeTarget, as_operator, raise_alarm, run_tuning, target_state
-from tests.integration.test_retune_and_warmer import ORDERS, invoke, wait_for_runs  # ORDERS: what events/ names
+from tests.integration.test_retune_and_warmer import (  # ORDERS: what events/ names
+    ORDERS,
+    assert_one_alarm_run_with,
+    invoke,
+    wait_for_runs,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,15 +43,7 @@ def subscriber(expected: str) -> "Example":
             assert [skipped["code"] for skipped in result["skipped"]] == [expected], result
             assert wait_for_runs(stack) == []
             return
-        assert len(result["started"]) == 1, result
-        (run,) = wait_for_runs(stack)
-        assert run["status"] == "SUCCEEDED", run.get("cause")
-        output = json.loads(run["output"])
-        assert output["trigger"]["source"] == "alarm"
-        assert output["trigger"]["alarmName"].startswith("autotuner-orders")
-        assert output["trigger"]["reason"].startswith("Threshold Crossed")
-        assert {c["memoryMb"] for c in output["candidates"]} == set(PROFILE["powerValues"])  # the profile's input
-        assert json.loads(run["input"])["num"] == PROFILE["num"]
+        assert_one_alarm_run_with(stack, result, PROFILE)
 
     return check
 

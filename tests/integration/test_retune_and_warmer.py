@@ -49,6 +49,19 @@ def wait_for_runs(stack: LocalStack) -> list[dict[str, Any]]:
     return finished
 
 
+def assert_one_alarm_run_with(stack: LocalStack, started: dict[str, Any], profile: dict[str, Any]) -> None:
+    """The subscriber started one run, for the orders alarm, with the stored profile's sizes and count."""
+    assert len(started["started"]) == 1, started
+    (run,) = wait_for_runs(stack)
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    output = json.loads(run["output"])
+    assert output["trigger"]["source"] == "alarm"
+    assert output["trigger"]["alarmName"].startswith("autotuner-orders")
+    assert output["trigger"]["reason"].startswith("Threshold Crossed")
+    assert {c["memoryMb"] for c in output["candidates"]} == set(profile["powerValues"])
+    assert json.loads(run["input"])["num"] == profile["num"]
+
+
 @pytest.mark.parametrize(
     "event_file", ["alarm-state-change.json", "alarm-via-sns.json"]
 )  # fmt: skip  # Duration alarms; the metric-math ones watch Errors (see test_alarm_semantics.py)
@@ -60,15 +73,7 @@ def test_an_alarm_re_tunes_its_function_with_its_profile(
 
     result = invoke(stack, "AlarmSubscriberFunction", raise_alarm(load_event(event_file)))
 
-    assert len(result["started"]) == 1, result
-    (run,) = wait_for_runs(stack)
-    assert run["status"] == "SUCCEEDED", run.get("cause")
-    output = json.loads(run["output"])
-    assert output["trigger"]["source"] == "alarm"
-    assert output["trigger"]["alarmName"].startswith("autotuner-orders")
-    assert output["trigger"]["reason"].startswith("Threshold Crossed")
-    assert {c["memoryMb"] for c in output["candidates"]} == {256, 512, 1024}  # the profile's sizes
-    assert json.loads(run["input"])["num"] == 5
+    assert_one_alarm_run_with(stack, result, PROFILE)
 
 
 def test_a_one_off_run_leaves_no_profile_and_keeps_none_of_its_input(
