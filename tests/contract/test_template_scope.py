@@ -165,3 +165,22 @@ def test_the_alarm_subscriber_reads_the_alarm_from_cloudwatch() -> None:
     policies = resolved_functions({})["AlarmSubscriberFunction"]["Policies"]
     statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]  # not managed ARNs
     assert {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"} in statements
+
+
+@pytest.mark.parametrize("allowed", ["false", "true"])
+def test_no_role_may_change_a_functions_code_unless_the_deployment_allows_architecture_switching(allowed: str) -> None:
+    parameters = {"AllowArchitectureSwitch": allowed} if allowed == "true" else {}  # the default: false
+    functions = resolved_functions(parameters)
+    uploading = sorted(name for name, p in functions.items() if "lambda:UpdateFunctionCode" in lambda_actions(p))
+    expected = (
+        ["ApplyFunction", "CheckCanaryFunction", "CleanupFunction", "PrepareFunction"] if allowed == "true" else []
+    )
+    assert uploading == expected, f"AllowArchitectureSwitch={allowed}: {uploading} may upload code"
+    assert functions["PlanFunction"]["Environment"]["Variables"]["ALLOW_ARCHITECTURE_SWITCH"] == allowed
+    target_role = load_template(ROOT / "templates" / "target-account-role.yaml")
+    role_parameters = {"TunerAccountId": "111122223333", "TunerRoleArns": "arn:aws:iam::111122223333:role/r",
+                       "ExternalId": "tuner-7f3c9a", **parameters}  # fmt: skip
+    resolver = Resolver.for_template(target_role, role_parameters, PSEUDO)
+    (policy,) = resolver.resolve(target_role["Resources"]["TargetAccountRole"]["Properties"])["Policies"]
+    actions = {a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]}
+    assert ("lambda:UpdateFunctionCode" in actions) == (allowed == "true")

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 from autotuner.adapters.run_records import RunRecords
 from autotuner_local.events import deliver_status_change
-from autotuner_local.stack import LocalStack
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack, deploy
 from tests.conftest import FIGURE
 from tests.emulator import Execution, MakeTarget, run_tuning, target_state
 from tests.faults import KINDS, Fault, applies, injecting
@@ -115,6 +116,12 @@ def problems_after(stack: LocalStack, target: Target, run: Execution) -> list[st
     if run.status != "SUCCEEDED" and (not run.cause or run.cause.lstrip().startswith(("{", "Traceback"))):
         found.append(f"the cause is not in words: {run.cause!r}")
     return found
+
+
+@pytest.fixture
+def stack(runtime: InProcessRuntime, mode: str) -> LocalStack:
+    """Measuring the other architecture uploads code, which a deployment allows only when asked to."""
+    return deploy(parameters={"AllowArchitectureSwitch": "true"} if mode == "architectures" else None)
 
 
 @pytest.fixture

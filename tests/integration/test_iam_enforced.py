@@ -213,8 +213,9 @@ NOT_EXERCISED = {
 
 
 def test_every_granted_action_is_exercised_and_nothing_is_denied(
-    stack: LocalStack, make_target: MakeTarget, runtime: InProcessRuntime
+    make_target: MakeTarget, runtime: InProcessRuntime
 ) -> None:
+    stack = deploy(parameters={"AllowArchitectureSwitch": "true"})  # the most the stack grants
     tagged = deploy(stack_name="tagged", parameters={"RetuneAlarmPrefix": "", "RetuneAlarmTag": "autotuner:retune"})
     run_every_scenario(stack, tagged, make_target)
     a_run_the_janitor_never_cleaned_swept(stack, make_target, runtime)

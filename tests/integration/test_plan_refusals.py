@@ -337,3 +337,17 @@ def test_an_alarm_on_one_of_the_stacks_own_functions_does_not_re_tune_it(stack: 
 
     assert result["started"] == []
     assert [s["code"] for s in result["skipped"]] == ["OwnFunction"]
+
+
+def test_a_default_deployment_refuses_another_architecture_by_its_parameter_before_anything_is_invoked(
+    stack: LocalStack, runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    arn = make_target("orders", memory_mb=1024)
+
+    run = run_tuning(stack, {"lambdaARN": arn, **SWEEP, "architectures": ["arm64", "x86_64"]})
+
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    assert "its AllowArchitectureSwitch is false" in str(run.cause)
+    assert runtime.targets_invoked("orders") == []
+    state = target_state("orders")
+    assert (state.memory_mb, state.versions, state.aliases) == (1024, ["$LATEST"], {})

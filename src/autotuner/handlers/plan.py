@@ -33,6 +33,7 @@ class PlanFunctionSettings(
     max_run_budget_usd: float = Field(validation_alias="MAX_RUN_BUDGET_USD", gt=0)
     max_run_invocations: int = Field(validation_alias="MAX_RUN_INVOCATIONS", ge=1)
     allow_auto_apply: bool = Field(validation_alias="ALLOW_AUTO_APPLY")
+    allow_architecture_switch: bool = Field(validation_alias="ALLOW_ARCHITECTURE_SWITCH")
     measure_reserved_concurrency: int = Field(validation_alias="MEASURE_RESERVED_CONCURRENCY", ge=0)
     # The template sets this for Measure only: Plan's few trial invocations keep the usual first wait.
     throttle_base_delay_ms: float = Field(default=200, validation_alias="THROTTLE_BASE_DELAY_MS", ge=0)
@@ -58,6 +59,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 max_budget_usd=settings.max_run_budget_usd,
                 max_invocations=settings.max_run_invocations,
                 allow_auto_apply=settings.allow_auto_apply,
+                allow_architecture_switch=settings.allow_architecture_switch,
                 measure_reserved_concurrency=settings.measure_reserved_concurrency,
             ),
             code_staging_bucket=settings.code_staging_bucket,

@@ -35,6 +35,7 @@ from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.inputs.ceilings import (
     Budget,
     RunCeilings,
+    architecture_switch_problems,
     invocation_problems,
     over_budget_message,
     run_budget,
@@ -140,7 +141,12 @@ def plan_run(
     _check_canary(tuning, control)
     _check_processors(tuning, lambda arn: function_for(arn, through), settings.stack_id)
     lanes, refused = _architecture_lanes(
-        tuning, original, control, staging_bucket=bool(settings.code_staging_bucket), cross_account=through is not None
+        tuning,
+        original,
+        control,
+        settings.ceilings,
+        staging_bucket=bool(settings.code_staging_bucket),
+        cross_account=through is not None,
     )
     warnings += [f"architectures: {refusal.describe()}" for refusal in refused]
 
@@ -412,6 +418,7 @@ def _architecture_lanes(
     tuning: TuningInput,
     original: FunctionConfiguration,
     control: FunctionControl,
+    ceilings: RunCeilings,
     *,
     staging_bucket: bool,
     cross_account: bool,
@@ -421,6 +428,8 @@ def _architecture_lanes(
     others = [a for a in tuning.architectures or [] if a is not original.architecture]
     if not others:
         return [], []
+    if problems := architecture_switch_problems(original.architecture, others, ceilings):
+        raise InvalidInputError(problems)
     headers: dict[str, bytes] | None = None
     accepted: list[Architecture] = []
     refused: list[ArchitectureRefusal] = []

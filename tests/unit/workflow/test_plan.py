@@ -366,3 +366,15 @@ def test_within_the_ceilings_a_run_that_asked_to_apply_recommends_and_a_parallel
     assert (document.plan.applies, document.plan.measure.max_concurrency) == (False, 20)
     assert document.round.task_concurrency <= 20
     assert [w.split(":")[0] for w in document.plan.warnings] == ["autoOptimize", "maxConcurrency"]
+
+
+def test_another_architecture_is_refused_by_a_deployment_that_may_not_upload_code_before_anything_is_invoked(
+    world: World,
+) -> None:
+    closed = PlanSettings(ceilings=RunCeilings(allow_architecture_switch=False))
+    refusal = r"^invalid input: architectures: measuring arm64 .*\(its AllowArchitectureSwitch is false\)"
+    with pytest.raises(InvalidInputError, match=refusal):
+        world.plan({**SWEEP, "architectures": ["arm64", "x86_64"]}, closed)
+    assert world.invoker.calls == []
+    assert world.records.read(EXECUTION) is None
+    assert world.plan({**SWEEP, "architectures": ["x86_64"]}, closed).plan is not None  # the deployed one only

@@ -1,12 +1,14 @@
 """The operator's ceilings on every run, which no caller can raise: its estimated cost (MaxRunBudgetUsd; a run's
 ``budgetUsd`` may only lower it), its target invocations (MaxRunInvocations), whether it may apply at all
-(AllowAutoApply), and how many Measure tasks it may run at once (MeasureReservedConcurrency, the Measure function's
-reserved concurrency, which every run shares)."""
+(AllowAutoApply), whether it may upload a target's code again to measure another architecture
+(AllowArchitectureSwitch), and how many Measure tasks it may run at once (MeasureReservedConcurrency, the Measure
+function's reserved concurrency, which every run shares)."""
 
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.money import usd
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.inputs.tuning_input import TuningInput
 
 
@@ -16,6 +18,7 @@ class RunCeilings(CamelModel):
     max_budget_usd: float | None = Field(default=None, gt=0)
     max_invocations: int | None = Field(default=None, ge=1)
     allow_auto_apply: bool = True
+    allow_architecture_switch: bool = True
     measure_reserved_concurrency: int = Field(default=0, ge=0, description="0: Measure has no reservation")
 
 
@@ -50,6 +53,19 @@ def within_ceilings(tuning: TuningInput, ceilings: RunCeilings) -> tuple[TuningI
             f"at once (its MeasureReservedConcurrency); the run uses {reserved}"
         )
     return (tuning.model_copy(update=changes) if changes else tuning), warnings
+
+
+def architecture_switch_problems(deployed: Architecture, asked: list[Architecture], ceilings: RunCeilings) -> list[str]:
+    """Measuring an architecture other than the deployed one means uploading the function's code again for it,
+    which a deployment that does not allow it cannot do (its roles lack lambda:UpdateFunctionCode)."""
+    others = [a.value for a in asked if a is not deployed]
+    if not others or ceilings.allow_architecture_switch:
+        return []
+    return [
+        f"architectures: measuring {', '.join(others)} means uploading the function's own code again for it, which "
+        f"this deployment may not do (its AllowArchitectureSwitch is false); deploy it with "
+        f"AllowArchitectureSwitch=true, or leave architectures out to measure {deployed.value} only"
+    ]
 
 
 def run_budget(tuning: TuningInput, ceilings: RunCeilings) -> tuple[Budget | None, list[str]]:

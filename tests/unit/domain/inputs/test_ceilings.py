@@ -1,8 +1,10 @@
 import pytest
 
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.inputs.ceilings import (
     Budget,
     RunCeilings,
+    architecture_switch_problems,
     invocation_problems,
     over_budget_message,
     run_budget,
@@ -83,3 +85,19 @@ def test_a_run_planned_above_the_invocation_ceiling_is_refused_naming_the_parame
         "lower num (or maxInvocations) or powerValues"
     ]
     assert invocation_problems(47, 1000, 1, RunCeilings()) == []
+
+
+ARM, X86 = Architecture.ARM64, Architecture.X86_64
+
+
+def test_measuring_another_architecture_is_refused_by_a_deployment_that_may_not_upload_code() -> None:
+    closed = RunCeilings(allow_architecture_switch=False)
+    (problem,) = architecture_switch_problems(ARM, [ARM, X86], closed)
+    assert problem.startswith("architectures: measuring x86_64 means uploading the function's own code again")
+    assert "its AllowArchitectureSwitch is false" in problem
+    assert problem.endswith("leave architectures out to measure arm64 only")
+
+
+def test_the_deployed_architecture_alone_or_an_open_deployment_needs_no_switch() -> None:
+    assert architecture_switch_problems(ARM, [ARM], RunCeilings(allow_architecture_switch=False)) == []
+    assert architecture_switch_problems(ARM, [ARM, X86], RunCeilings(allow_architecture_switch=True)) == []
