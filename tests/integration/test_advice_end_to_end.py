@@ -2,22 +2,28 @@
 both architectures (its $LATEST put back byte for byte), one shipping an x86 extension module refused by name, a
 60 s timeout over a sub-second function, and a function whose calls often start cold."""
 
+import base64
 import io
 import urllib.request
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
 from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend
 
 from autotuner.domain.costs.money import usd
 from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.html import render_html
 from autotuner_local.events import deliver_status_change
-from autotuner_local.stack import LocalStack
+from autotuner_local.runtime import InProcessRuntime
+from autotuner_local.stack import LocalStack, deploy
 from autotuner_local.targets import record_traffic
 from tests.emulator import MakeTarget, failing, notifications, results_queue, run_tuning, target_state
 
@@ -56,6 +62,12 @@ def elf(machine: int) -> bytes:
     return (
         b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + (3).to_bytes(2, "little") + machine.to_bytes(2, "little") + bytes(44)
     )
+
+
+@pytest.fixture
+def stack(runtime: InProcessRuntime) -> LocalStack:
+    """A deployment that may upload a target's code again for the other architecture (off by default)."""
+    return deploy(parameters={"AllowArchitectureSwitch": "true"})
 
 
 def advice_lines(message: str) -> list[str]:
@@ -126,6 +138,52 @@ def test_latest_is_put_back_by_the_janitor_when_the_run_could_not(stack: LocalSt
 
     assert latest("unswitchable") == before
     state = target_state("unswitchable")
+    assert (state.memory_mb, state.versions, state.aliases) == (1024, ["$LATEST"], {})
+
+
+@contextmanager
+def another_deployment(package: bytes, *, before_the_tuners_upload: bool) -> Iterator[None]:
+    """Someone deploys ``package`` to $LATEST (UpdateFunctionCode without an architecture) just before, or just
+    after, the tuner's first upload of the code for the other architecture."""
+    upload = LambdaBackend.update_function_code
+    calls = [0]
+
+    def deploy_too(backend: LambdaBackend, name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        calls[0] += 1
+        deployment = {"ZipFile": base64.b64encode(package).decode()}
+        if calls[0] == 1 and before_the_tuners_upload:
+            upload(backend, name, qualifier, deployment)
+        result = upload(backend, name, qualifier, body)
+        if calls[0] == 1 and not before_the_tuners_upload:
+            upload(backend, name, qualifier, deployment)
+        return result
+
+    with mock.patch.object(LambdaBackend, "update_function_code", deploy_too):
+        yield
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before the tuner's upload", "while $LATEST is switched"])
+def test_code_another_deployment_puts_on_latest_mid_run_is_never_overwritten(
+    stack: LocalStack, make_target: MakeTarget, before: bool
+) -> None:
+    """Before: the tuner's upload names the revision it read, so Lambda refuses it. After: the tuner finds other
+    bytes than it uploaded. Either way the run stops, says so, and leaves the other deployment's code alone."""
+    arn = make_target("shared", "arch-neutral", memory_mb=1024)
+    (original_architecture,) = latest("shared")[1]
+    release = package_with({"release.txt": b"release 2"})
+
+    with another_deployment(release, before_the_tuners_upload=before):
+        run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": SIZES, "architectures": BOTH})
+    deliver_status_change(stack, run.arn)
+
+    assert (run.status, run.error) == ("FAILED", "CodeChangedError")
+    assert "another deployment changed it" in str(run.cause)
+    assert "$LATEST's code was left as another deployment made it; read back:" in str(run.cause)
+    _, architectures, code = latest("shared")
+    assert code == release, "the other deployment's code is still $LATEST's"
+    switched = "arm64" if original_architecture == "x86_64" else "x86_64"
+    assert architectures == [original_architecture if before else switched], "left as that deployment made it"
+    state = target_state("shared")
     assert (state.memory_mb, state.versions, state.aliases) == (1024, ["$LATEST"], {})
 
 

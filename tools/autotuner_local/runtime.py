@@ -30,7 +30,8 @@ from unittest import mock
 
 import botocore.session
 from jsonpath_ng.ext.parser import parse as parse_json_path
-from moto.awslambda.models import LambdaFunction, LambdaStorage
+from moto.awslambda.exceptions import PreconditionFailedException
+from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import botocore_stubber
@@ -173,8 +174,11 @@ class InProcessRuntime:
             # Lambda's UpdateFunctionCode takes Architectures (moto ignores it), and GetFunction's Code.Location
             # serves the package (moto's points nowhere).
             patches.enter_context(
-                mock.patch.object(LambdaFunction, "update_function_code", _with_architectures(LambdaFunction))
+                mock.patch.object(LambdaBackend, "update_function_code", _with_architectures(LambdaBackend))
             )
+            read_configuration, update_configuration = _with_revisions(LambdaFunction)
+            patches.enter_context(mock.patch.object(LambdaFunction, "get_configuration", read_configuration))
+            patches.enter_context(mock.patch.object(LambdaFunction, "update_configuration", update_configuration))
             code_server = patches.enter_context(serving())
             patches.enter_context(
                 mock.patch.object(LambdaFunction, "get_code", _served_code(LambdaFunction, code_server))
@@ -407,19 +411,54 @@ def _publish_with_unique_numbers(storage: LambdaStorage, name_or_arn: str, descr
     return published
 
 
-def _with_architectures(function_class: Any) -> Callable[..., Any]:
+def _with_architectures(backend_class: Any) -> Callable[..., Any]:
     """UpdateFunctionCode with Architectures: Lambda uploads the code for that architecture (moto keeps the old one),
-    and a version published afterwards carries it."""
-    original = function_class.update_function_code
+    and a version published afterwards carries it. With RevisionId, Lambda refuses the upload when the function
+    changed since that revision was read (moto ignores it); every upload makes a new revision. Patched on the
+    backend: moto's backend applies the update to the function twice."""
+    original = backend_class.update_function_code
 
-    def update_function_code(function: LambdaFunction, updated_spec: dict[str, Any]) -> Any:
-        result = original(function, updated_spec)
-        if updated_spec.get("Architectures") and not updated_spec.get("DryRun"):
-            function.architectures = list(updated_spec["Architectures"])  # moto's setter validates the value
-            result = function.get_configuration()
-        return result
+    def update_function_code(backend: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        function: LambdaFunction = backend.get_function(function_name, qualifier)
+        expected = body.get("RevisionId")
+        if expected and expected != _revision(function):
+            raise PreconditionFailedException(
+                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
+                "to retrieve the latest Revision Id"
+            )
+        result = original(backend, function_name, qualifier, body)
+        if body.get("DryRun"):
+            return result
+        _new_revision(function)
+        if body.get("Architectures"):
+            function.architectures = list(body["Architectures"])  # moto's setter validates the value
+        return function.get_configuration()
 
     return update_function_code
+
+
+def _with_revisions(function_class: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """A function's RevisionId, as Lambda reports it and changes it on every update (moto has none): its
+    get_configuration and update_configuration."""
+    read, update = function_class.get_configuration, function_class.update_configuration
+
+    def get_configuration(function: LambdaFunction, *args: Any, **kwargs: Any) -> Any:
+        return read(function, *args, **kwargs) | {"RevisionId": _revision(function)}
+
+    def update_configuration(function: LambdaFunction, config_updates: dict[str, Any]) -> Any:
+        update(function, config_updates)
+        _new_revision(function)
+        return function.get_configuration()
+
+    return get_configuration, update_configuration
+
+
+def _revision(function: LambdaFunction) -> str:
+    return str(function.__dict__.setdefault("autotuner_revision_id", str(uuid.uuid4())))
+
+
+def _new_revision(function: LambdaFunction) -> None:
+    function.__dict__["autotuner_revision_id"] = str(uuid.uuid4())
 
 
 def _served_code(function_class: Any, server: CodeServer) -> Callable[..., Any]:

@@ -28,7 +28,7 @@ from autotuner.adapters.errors import (
 from autotuner.adapters.function_code import CodeStaging, download_code, elf_headers
 from autotuner.domain.advice.concurrency import AccountConcurrency
 from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.errors import TargetAccountUnreachableError
+from autotuner.domain.errors import CodeChangedError, TargetAccountUnreachableError
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_reference
 from autotuner.domain.inputs.portability import DIRECT_UPLOAD_LIMIT_BYTES
 from autotuner.domain.inputs.scope import ROLE_TEMPLATE, AssumedRole
@@ -53,6 +53,8 @@ def _translate(error: ClientError, what: str) -> Exception:
         )
     if is_code(error, *THROTTLING_CODES):
         return TargetThrottledError(f"{what}: throttled ({describe(error)})")
+    if is_code(error, "PreconditionFailedException"):
+        return CodeChangedError(f"{what}: the function changed since it was read, and nothing was changed over it")
     if is_code(error, "ResourceConflictException"):
         return UpdateConflictError(f"{what}: another update is in progress ({describe(error)})")
     return AwsError(f"{what}: {describe(error)}")
@@ -145,15 +147,22 @@ class LambdaFunction:
 
     def native_binaries(self) -> dict[str, bytes]:
         """The ELF headers of $LATEST's package, by path (downloaded and checked against its CodeSha256)."""
-        raw = self._get_function(None)
+        raw = self._get_latest()
         return elf_headers(download_code(raw["Code"]["Location"], raw["Configuration"]["CodeSha256"]))
 
-    def copy_code(self, *, source: str | None, architecture: Architecture) -> None:
-        """Upload the code of version ``source`` (None: $LATEST's own) to $LATEST for ``architecture``, and wait
-        until it is applied: the same bytes (checked against their CodeSha256), directly up to Lambda's limit,
-        else through the staging bucket."""
-        raw = self._get_function(source)
-        package = download_code(raw["Code"]["Location"], raw["Configuration"]["CodeSha256"])
+    def copy_code(self, *, code_sha256: str, architecture: Architecture) -> None:
+        """Upload $LATEST's own code again for ``architecture`` and wait until it is applied: the bytes GetFunction
+        serves, only when they are ``code_sha256`` (checked again after the download), directly up to Lambda's
+        limit, else through the staging bucket. The upload names the revision it read (RevisionId), so a deployment
+        landing in between makes Lambda refuse it rather than have its code overwritten."""
+        raw = self._get_latest()
+        found, revision = raw["Configuration"]["CodeSha256"], raw["Configuration"].get("RevisionId")
+        if found != code_sha256:
+            raise CodeChangedError(
+                f"$LATEST's code is {found}, not {code_sha256} as the run found it: another deployment changed it, "
+                "and nothing was uploaded over it"
+            )
+        package = download_code(raw["Code"]["Location"], found)
         staging = (
             CodeStaging(self._staging_bucket, self.arn.region) if len(package) > self._direct_upload_limit else None
         )
@@ -161,6 +170,8 @@ class LambdaFunction:
             raise AwsError(f"{self.arn.name}'s code is above the direct-upload limit and no staging bucket is named")
         key = staging.put(package) if staging is not None else None
         code: dict[str, Any] = {"S3Bucket": self._staging_bucket, "S3Key": key} if key else {"ZipFile": package}
+        if revision:
+            code["RevisionId"] = revision
         try:
             self._with_conflict_retry(
                 lambda: self._client.update_function_code(
@@ -174,9 +185,9 @@ class LambdaFunction:
                 with contextlib.suppress(AwsError):  # the bucket's lifecycle rule expires what is left
                     staging.delete(key)
 
-    def _get_function(self, qualifier: str | None) -> Any:
+    def _get_latest(self) -> Any:
         try:
-            return self._client.get_function(FunctionName=self.name, **_qualifier(qualifier))
+            return self._client.get_function(FunctionName=self.name)
         except ClientError as error:
             raise _translate(error, f"function {self.arn.name} in {self.arn.region}") from error
 

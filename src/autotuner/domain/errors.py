@@ -55,3 +55,7 @@ class TargetNotFoundError(DomainError):
 
 class TargetAccountUnreachableError(DomainError):
     """The role in the target's account cannot be assumed (it does not exist, or does not trust this tuner)."""
+
+
+class CodeChangedError(DomainError):
+    """$LATEST's code is not what the run found: another deployment changed it meanwhile, and it is left alone."""

@@ -72,9 +72,21 @@ def cleanup_lines(cleanup: CleanupReport | None) -> list[str]:
         lines.append(f"Read back afterwards: {cleanup.final_memory_mb} MB.")
     if cleanup.alias_name is not None:
         lines.append(f"Alias {cleanup.alias_name} points to {cleanup.final_alias_version or 'nothing'}.")
+    if (code := code_line(cleanup)) is not None:
+        lines.append(code)
     if not cleanup.complete:
         lines.append("Clean-up did not finish; the janitor retries it when the execution ends.")
     return lines
+
+
+def code_line(cleanup: CleanupReport) -> str | None:
+    """$LATEST's code as clean-up read it back, when the run had uploaded it for another architecture."""
+    if cleanup.final_architecture is None or cleanup.final_code_sha256 is None:
+        return None
+    found = f"{cleanup.final_code_sha256} on {cleanup.final_architecture.value}"
+    if cleanup.code_note:  # the note is CodeChangedError's, which the cause usually says in full
+        return f"$LATEST's code was left as another deployment made it; read back: {found}."
+    return f"$LATEST's code, {'put back' if cleanup.restored_code else 'as found'}; read back: {found}."
 
 
 def render_failure_html(report: FailedRunReport, *, title: str) -> str:

@@ -124,7 +124,7 @@ def _apply_to_alias(
     finally:
         original = plan.original
         if architecture is not None:
-            restore_code(control, plan.run_id, architecture=original.architecture, code_sha256=original.code_sha256)
+            restore_code(control, architecture=original.architecture, code_sha256=original.code_sha256)
         control.update(
             memory_mb=original.memory_mb,
             description=original.description,

@@ -64,7 +64,7 @@ def clean_up_run(
 
 def _undo_changes(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
     _settle_alias(control, record, report)
-    _restore_code(control, record, report)  # before the run's versions go: the anchor among them holds the code
+    _restore_code(control, record, report)
     aliases = control.aliases()
     for name in sorted(aliases):
         if is_run_alias(name, record.run_id):
@@ -107,9 +107,7 @@ def _restore_code(control: FunctionControl, record: RunRecord, report: CleanupRe
     assert wanted is not None
     control.wait_until_updated()
     try:
-        report.restored_code = restore_code(
-            control, record.run_id, architecture=wanted, code_sha256=record.original_code_sha256
-        )
+        report.restored_code = restore_code(control, architecture=wanted, code_sha256=record.original_code_sha256)
     except CodeChangedError as error:
         report.code_note = str(error)
     current = control.configuration()

@@ -30,6 +30,7 @@ from autotuner.domain.run.output import (
 )
 from autotuner.domain.run.record import NO_RECORD, RunRecord
 from autotuner.domain.run.verdict import failed_verdict, verdict
+from autotuner.reports.failure import code_line
 from autotuner.reports.text import failure_subject, subject, summary
 from autotuner.workflow.ports import InvocationCounts, Notifier, RunRegistry, TrafficHistory
 
@@ -316,7 +317,8 @@ def _read_back(record: RunRecord, cleanup: CleanupReport) -> str:
     if cleanup.alias_name is not None:
         where = cleanup.final_alias_version or "nothing (the alias does not exist)"
         text += f", and alias {cleanup.alias_name} points to {where}"
-    return text + "."
+    code = code_line(cleanup)
+    return text + "." + (f" {code}" if code else "")
 
 
 def _named_function(raw_input: object) -> str:

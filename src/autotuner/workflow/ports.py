@@ -54,8 +54,9 @@ class FunctionControl(Protocol):
         """The first bytes of every ELF file in $LATEST's zip package, by path."""
         ...
 
-    def copy_code(self, *, source: str | None, architecture: Architecture) -> None:
-        """Upload version ``source``'s code (None: $LATEST's) to $LATEST for ``architecture``; wait until done."""
+    def copy_code(self, *, code_sha256: str, architecture: Architecture) -> None:
+        """Upload $LATEST's own code again for ``architecture`` and wait until done; CodeChangedError, with nothing
+        uploaded, when $LATEST's code is not ``code_sha256`` or changes before the upload lands."""
         ...
 
     def layer_architectures(self, layer_arn: str) -> list[str] | None: ...

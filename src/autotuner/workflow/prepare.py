@@ -92,7 +92,7 @@ def _publish(control: FunctionControl, plan: Plan, spec: AliasSpec) -> str:
 def _restore_latest(control: FunctionControl, plan: Plan) -> None:
     original = plan.original
     if plan.lanes:
-        restore_code(control, plan.run_id, architecture=original.architecture, code_sha256=original.code_sha256)
+        restore_code(control, architecture=original.architecture, code_sha256=original.code_sha256)
     current = control.configuration()
     if (current.memory_mb, current.description) != (original.memory_mb, original.description):
         control.update(memory_mb=original.memory_mb, description=original.description)

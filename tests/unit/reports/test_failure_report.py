@@ -3,6 +3,7 @@ nothing and escapes what came from input."""
 
 from html.parser import HTMLParser
 
+from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.run.documents import CleanupReport
 from autotuner.reports.failure import FailedRunReport, cleanup_lines, failure_summary, render_failure_html
 
@@ -44,3 +45,13 @@ def test_clean_up_that_left_no_report_or_did_not_finish_is_said_so() -> None:
         "Failed: InvalidInputError · clean-up left no report: check the function's aliases and versions · nothing "
         "saved · confidence: none (no choice was made)\nThe run run-1 failed: InvalidInputError\n"
     )
+
+
+def test_latest_code_is_reported_as_read_back_and_another_deployments_as_left_alone() -> None:
+    read_back = {"final_code_sha256": "abc=", "final_architecture": Architecture.ARM64, "complete": True}
+    assert cleanup_lines(CleanupReport(**read_back, restored_code=True))[-1] == (
+        "$LATEST's code, put back; read back: abc= on arm64."
+    )
+    left = CleanupReport(**read_back, code_note="$LATEST's code is abc=, not xyz= as the run found it")
+    assert cleanup_lines(left)[-1] == "$LATEST's code was left as another deployment made it; read back: abc= on arm64."
+    assert not any("code" in line for line in cleanup_lines(CleanupReport(complete=True)))

@@ -26,7 +26,7 @@ from autotuner.domain.automation.alarms import AlarmChange, AlarmDefinition
 from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
 from autotuner.domain.automation.canary import VersionFigures
 from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.errors import TargetNotFoundError
+from autotuner.domain.errors import CodeChangedError, TargetNotFoundError
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus, format_report_line
@@ -164,12 +164,13 @@ class MemoryFunction:
         self.downloads += 1
         return dict(self.binaries)
 
-    def copy_code(self, *, source: str | None, architecture: Architecture) -> None:
-        """UpdateFunctionCode with the bytes of ``source`` (a version; None: $LATEST's own) for ``architecture``."""
+    def copy_code(self, *, code_sha256: str, architecture: Architecture) -> None:
+        """UpdateFunctionCode with $LATEST's own bytes for ``architecture``, refused for bytes the run did not find."""
         self._hooks("copy_code")
-        code = self.latest.code_sha256 if source is None else self.configuration(source).code_sha256
-        self.latest = self.latest.model_copy(update={"code_sha256": code, "architecture": architecture})
-        self.changes.append(f"code {code} on {architecture.value}" + (f" from {source}" if source else ""))
+        if self.latest.code_sha256 != code_sha256:
+            raise CodeChangedError(f"$LATEST's code is {self.latest.code_sha256}, not {code_sha256}")
+        self.latest = self.latest.model_copy(update={"architecture": architecture})
+        self.changes.append(f"code {code_sha256} on {architecture.value}")
 
     def layer_architectures(self, layer_arn: str) -> list[str] | None:
         self._hooks("layer_architectures")

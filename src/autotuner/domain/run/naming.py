@@ -33,16 +33,6 @@ def version_description(
     return f"{run_tag(run_id)}: {purpose} {memory_mb} MB{on}"
 
 
-def anchor_description(run_id: str) -> str:
-    """The version a run publishes of $LATEST as found before it uploads the code for another architecture: what
-    every clean-up copies the code back from (and deletes afterwards, as every version of the run)."""
-    return f"{run_tag(run_id)}: code as found"
-
-
-def is_anchor(description: str, run_id: str) -> bool:
-    return description == anchor_description(run_id)
-
-
 def role_session_name(run_id: str) -> str:
     """The session of a role assumed in a target's account: the run's id, as its versions' descriptions hold it
     (at most 64 characters of [\\w+=,.@-], as STS requires)."""
