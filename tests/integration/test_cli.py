@@ -18,7 +18,7 @@ from autotuner.adapters.clients import forget_clients
 from autotuner.domain.costs.money import usd
 from autotuner_cli.main import main
 from autotuner_local.emulator import LocalAws, local_aws
-from autotuner_local.targets import create_target
+from autotuner_local.targets import create_target, record_traffic
 from tests.demo_output import demo_results
 from tests.emulator import failing
 
@@ -286,10 +286,18 @@ def test_advise_prints_the_last_runs_advice_without_a_new_run(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Advice of the run of ")
     assert f"({execution.rsplit(':', 1)[1]}), at " in lines[0]
+    assert "with the function's traffic and concurrency read now" in lines[0]
     (timeout,) = [line for line in lines if line.startswith("Timeout: ")]
     assert "The current 30 s" in timeout
+    assert not any(line.startswith("Concurrency: ") for line in lines), "no traffic in CloudWatch yet"
+    assert any("no Invocations of the function in the last 14 days" in line for line in lines)
+
+    # Traffic arrives after the run: advise reads it now, with no new run.
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=2)
+    record_traffic(boto3.client("cloudwatch"), "resize", [(start + timedelta(minutes=5 * i), 30, 3) for i in range(96)])
     assert run("advise", "resize", "--json") == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["execution"] == execution
     assert shown["advice"]["timeout"]["currentS"] == 30
+    assert shown["advice"]["concurrency"]["invocations"] == 96 * 30
     assert boto3.client("stepfunctions").list_executions(stateMachineArn=state_machine)["executions"] == started

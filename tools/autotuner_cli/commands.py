@@ -10,12 +10,13 @@ from typing import Any, TextIO
 from autotuner.adapters.errors import AwsError, TargetNotFoundError
 from autotuner.adapters.executions import Execution, Executions
 from autotuner.adapters.lambda_functions import LambdaFunction, resolve_function_arn
-from autotuner.adapters.metrics import CloudWatchInvocations
+from autotuner.adapters.metrics import CloudWatchInvocations, CloudWatchTraffic
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.stacks import stack_outputs
 from autotuner.domain.automation.automatic_runs import no_profile_reason
 from autotuner.domain.automation.savings_ledger import SavingsLedger
 from autotuner.domain.costs.money import usd
+from autotuner.domain.costs.pricing import prices_for_region
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.inputs.arn import FunctionRef, parse_execution_arn, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.tuning_input import parse_tuning_input
@@ -24,6 +25,7 @@ from autotuner.reports.failure import failure_summary, render_failure_html
 from autotuner.reports.savings import SAVINGS_HEADER, nothing_applied, savings_notes, savings_rows
 from autotuner.reports.text import advice_rows, summary
 from autotuner.workflow.savings import DEFAULT_RUNS_READ, read_savings
+from autotuner.workflow.target_facts import advice_now
 from autotuner_cli.files import require_writable
 from autotuner_cli.progress import follow
 from autotuner_cli.saved_runs import SavedRuns, from_execution, from_file
@@ -232,7 +234,7 @@ def advise(
     function: str, *, stack_name: str, region: str | None, limit: int, as_json: bool = False, out: TextIO | None = None
 ) -> int:
     """The advice (architecture, timeout, concurrency) of FUNCTION's last successful run, without a new run: what
-    that run measured and read of its metrics, dated."""
+    that run measured, with the concurrency advice worked out again on the function's metrics now."""
     out = out or sys.stdout
     executions = state_machine_for(stack_name)
     arn = resolve_function_arn(function, region)
@@ -249,12 +251,19 @@ def advise(
         out.write(f"No successful run of {arn} among the last {limit}: `autotuner tune` measures it first.\n")
         return 0
     output = TuningOutput.model_validate(last.output)
+    now = datetime.now(UTC)
+    output.advice = advice_now(
+        output, LambdaFunction(function_arn), CloudWatchTraffic(), prices_for_region(function_arn.region)
+    )
     if as_json:
-        advice = output.advice.model_dump(mode="json", by_alias=True) if output.advice is not None else None
-        out.write(json.dumps({"execution": last.arn, "started": last.started.isoformat(), "advice": advice}, indent=2))
-        out.write("\n")
+        advice = output.advice.model_dump(mode="json", by_alias=True)
+        shown = {"execution": last.arn, "started": last.started.isoformat(), "read": now.isoformat(), "advice": advice}
+        out.write(json.dumps(shown, indent=2) + "\n")
         return 0
-    out.write(f"Advice of the run of {last.started:%Y-%m-%d %H:%M} UTC ({last.name}), at {output.power} MB:\n")
+    out.write(
+        f"Advice of the run of {last.started:%Y-%m-%d %H:%M} UTC ({last.name}), at {output.power} MB, with the "
+        f"function's traffic and concurrency read now ({now:%Y-%m-%d %H:%M} UTC):\n"
+    )
     rows = advice_rows(output)
     out.write("".join(f"{label}: {text}\n" for label, text in rows) or "The run gave no advice.\n")
     notes = output.advice.notes if output.advice is not None else []

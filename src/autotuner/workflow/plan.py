@@ -7,7 +7,6 @@ from datetime import datetime
 
 from pydantic import Field
 
-from autotuner.domain.advice.concurrency import TRAFFIC_DAYS, AccountConcurrency
 from autotuner.domain.automation.canary import canary_problems
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture, prices_for_region
@@ -71,7 +70,6 @@ from autotuner.domain.run.documents import (
     MeasureSpec,
     Plan,
     RunDocument,
-    TargetFacts,
     TunerPricing,
 )
 from autotuner.domain.run.naming import run_id_for
@@ -89,6 +87,7 @@ from autotuner.workflow.ports import (
     RunRecords,
     RunRegistry,
 )
+from autotuner.workflow.target_facts import read_target_facts
 
 
 class PlanRequest(CamelModel):
@@ -189,7 +188,7 @@ def plan_run(
     estimate = estimate_from(preflight)
     if budget is not None:
         _refuse_over_budget(budget, estimate, sizes)
-    facts = _read_facts(control, function, durations)
+    facts = read_target_facts(control, function, durations)
     plan = Plan(
         run_id=run_id,
         execution_id=request.execution_id,
@@ -449,29 +448,6 @@ def _architecture_lanes(
         else:
             accepted.append(architecture)
     return ([original.architecture, *accepted] if accepted else []), refused
-
-
-def _read_facts(control: FunctionControl, function: FunctionRef, durations: DurationHistory | None) -> TargetFacts:
-    """What the advice needs beyond the configuration. Advice never fails a run: what cannot be read is noted."""
-    facts = TargetFacts()
-    reads: dict[str, tuple[str, Callable[[], object]]] = {
-        "invoked_by": ("its resource policy (GetPolicy)", control.invoke_principals),
-        "reserved_concurrency": ("its reserved concurrency (GetFunctionConcurrency)", control.reserved_concurrency),
-        "account_concurrency": ("the account's concurrency (GetAccountSettings)", control.account_concurrency),
-    }
-    if durations is not None:
-        reads["recent_max_duration_ms"] = (
-            f"CloudWatch's Duration of the last {TRAFFIC_DAYS} days",
-            lambda: durations.max_duration_ms(function, TRAFFIC_DAYS),
-        )
-    for field, (what, read) in reads.items():
-        try:
-            setattr(facts, field, read())
-        except Exception as error:  # advice is best effort: the run goes on, and says what is missing
-            facts.notes.append(f"{what} could not be read: {error}")
-    if facts.account_concurrency is None:
-        facts.account_concurrency = AccountConcurrency.default("GetAccountSettings could not be read")
-    return facts
 
 
 def _at_bound(billed_ms: int, original: FunctionConfiguration) -> InvocationReport:
