@@ -173,17 +173,27 @@ class LambdaFunction:
         if revision:
             code["RevisionId"] = revision
         try:
-            self._with_conflict_retry(
-                lambda: self._client.update_function_code(
-                    FunctionName=self.name, Architectures=[architecture.value], **code
-                ),
-                f"uploading {self.arn.name}'s code for {architecture.value}",
-            )
+            try:
+                self._with_conflict_retry(
+                    lambda: self._client.update_function_code(
+                        FunctionName=self.name, Architectures=[architecture.value], **code
+                    ),
+                    f"uploading {self.arn.name}'s code for {architecture.value}",
+                )
+            except CodeChangedError:
+                # A retry of an upload that landed but whose answer was lost names a revision the upload replaced:
+                # that is our own upload, not another deployment, when Lambda now holds exactly what it sent.
+                if not self._holds(code_sha256, architecture):
+                    raise
             self.wait_until_updated()
         finally:
             if staging is not None and key is not None:
                 with contextlib.suppress(AwsError):  # the bucket's lifecycle rule expires what is left
                     staging.delete(key)
+
+    def _holds(self, code_sha256: str, architecture: Architecture) -> bool:
+        current = self.configuration()
+        return (current.code_sha256, current.architecture) == (code_sha256, architecture)
 
     def _get_latest(self) -> Any:
         try:
