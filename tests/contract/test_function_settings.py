@@ -16,6 +16,7 @@ from autotuner.handlers.plan import PlanFunctionSettings
 from autotuner.handlers.prepare import PrepareFunctionSettings
 from autotuner.handlers.savings_widget import SavingsWidgetFunctionSettings
 from autotuner.handlers.settings import FunctionSettings
+from autotuner.handlers.traffic import CheckTrafficFunctionSettings, RouteCandidateFunctionSettings
 from autotuner.handlers.warmer import WarmerFunctionSettings
 from autotuner_local.template import function_properties, load_template, resources_of_type
 
@@ -30,6 +31,8 @@ HANDLER_SETTINGS: dict[str, type[FunctionSettings] | None] = {
     "autotuner.handlers.analyze.handler": None,
     "autotuner.handlers.apply.handler": ApplyFunctionSettings,
     "autotuner.handlers.canary.handler": CheckCanaryFunctionSettings,
+    "autotuner.handlers.traffic.route_handler": RouteCandidateFunctionSettings,
+    "autotuner.handlers.traffic.check_handler": CheckTrafficFunctionSettings,
     "autotuner.handlers.cleanup.handler": CleanupFunctionSettings,
     "autotuner.handlers.notify.handler": NotifyFunctionSettings,
     "autotuner.handlers.notify.failure_handler": ReportFailureFunctionSettings,

@@ -102,7 +102,8 @@ def test_every_function_that_may_invoke_or_change_functions_is_denied_it_on_the_
     guarded = {name for name, properties in functions.items() if "<OwnFunctionsGuardPolicy>" in properties["Policies"]}
     assert guarded == {name for name, actions in changing.items() if actions}
     assert guarded == {"PlanFunction", "PrepareFunction", "MeasureFunction", "ApplyFunction", "CheckCanaryFunction",
-                       "CleanupFunction", "WarmerFunction"}  # fmt: skip
+                       "CleanupFunction", "WarmerFunction", "RouteCandidateFunction",
+                       "CheckTrafficFunction"}  # fmt: skip
     assert set().union(*changing.values()) <= set(deny["Action"])
 
 

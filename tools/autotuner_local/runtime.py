@@ -62,14 +62,14 @@ from autotuner.handlers.settings import forget_settings
 from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, Role, enforcement
 from autotuner_local.call_context import call_environment, calls_kept_apart
 from autotuner_local.code_server import CodeServer, serving
+from autotuner_local.log_groups import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE, LambdaLogs
 from autotuner_local.naming import LOGICAL_ID_TAG
 from autotuner_local.workloads import WORKLOADS, Workload
 
-WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
-LOG_FORMAT_VARIABLE = "AUTOTUNER_LOG_FORMAT"
 WARMUP_MARKER = {"autotuner": "warmup"}
 # Locally there is no X-Ray daemon and no CloudWatch agent to read metrics from stdout.
-LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "THROTTLE_BASE_DELAY_MS": "1"}
+# CloudWatch Logs here holds a call's lines at once: a traffic run's checks need not leave it time to ingest them.
+LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "THROTTLE_BASE_DELAY_MS": "1", "LOG_SETTLE_SECONDS": "0"}
 QUIET_ENVIRONMENT = {"POWERTOOLS_LOG_LEVEL": "CRITICAL", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 Hook = Callable[[LambdaFunction, Any], None]
@@ -136,13 +136,14 @@ class InProcessRuntime:
         self._retry_time_scale = retry_time_scale
         self._enforce_iam = enforce_iam
         self._lock = threading.Lock()
-        self._idle_environments: Counter[tuple[str, str, int, str]] = Counter()
+        self._idle_environments: dict[tuple[str, str, int, str], list[str]] = {}  # their ids, per version
         self._roles: dict[str, Role] = {}
         self._native: dict[tuple[str, str], list[str]] = {}  # (CodeSha256, architecture) -> what fails to load
         self.hooks: list[Hook] = []
         self.invocations: list[Invocation] = []
         self.listeners: list[Callable[[Invocation], None]] = []
         self.authorizations: list[AuthorizationDecision] = []
+        self.logs = LambdaLogs(seed)
 
     @contextmanager
     def installed(self) -> Iterator["InProcessRuntime"]:
@@ -185,6 +186,7 @@ class InProcessRuntime:
             )
             for owner, name, replacement in [*_atomic_dynamodb_writes(), *_sfn_integration_as_aws_names()]:
                 patches.enter_context(mock.patch.object(owner, name, replacement))
+            patches.enter_context(self.logs.installed())  # an alias's weights, and each call's lines in its log group
             patches.enter_context(calls_kept_apart())
             patches.enter_context(enforcement() if self._enforce_iam else nullcontext())
             yield self
@@ -211,11 +213,11 @@ class InProcessRuntime:
         environment = (function.function_name, str(function.version), int(function.memory_size), function.description)
         size = (function.function_name, int(function.memory_size))
         with self._lock:
-            cold = self._idle_environments[environment] == 0
-            if not cold:
-                self._idle_environments[environment] -= 1
+            idle = self._idle_environments.setdefault(environment, [])
+            cold = not idle
             index = self._invocations_at_size[size]
             self._invocations_at_size[size] += 1
+            environment_id = _environment_id(self._seed, size, index) if cold else idle.pop()
         rng = random.Random(f"{self._seed}:{size[0]}:{size[1]}:{index}")  # str seeds hash the same in every run
         request_id = str(uuid.UUID(int=rng.getrandbits(128)))
         warmup = isinstance(payload, dict) and payload.get("autotuner") == WARMUP_MARKER["autotuner"]
@@ -237,7 +239,8 @@ class InProcessRuntime:
         if rejected:
             report = report.model_copy(update={"status": InvocationStatus.ERROR, "error_type": None})
         with self._lock:
-            self._idle_environments[environment] += 1
+            self._idle_environments[environment].append(environment_id)
+        self.logs.write(function, environment_id, report)
         self._record(
             Invocation(
                 function.function_name,
@@ -250,7 +253,8 @@ class InProcessRuntime:
             )
         )
         logged = f"[ERROR] ValueError: {payload['fail']}" if rejected else None  # as a runtime logs what it raised
-        logs = _log_tail(report, function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text"), logged)
+        log_format = function.environment_vars.get(LOG_FORMAT_VARIABLE, "Text")
+        logs = _log_tail(report, log_format, str(function.version), logged)
         if unloadable:
             error = {"errorType": "Runtime.ImportModuleError", "errorMessage": "; ".join(unloadable)}
             return json.dumps(error), True, logs
@@ -329,7 +333,7 @@ class InProcessRuntime:
             memory_size_mb=int(function.memory_size),
             max_memory_used_mb=min(int(function.memory_size), 90),
         )
-        return body, errored, _log_tail(report, "Text")
+        return body, errored, _log_tail(report, "Text", str(function.version))
 
     def authorizations_of(self, function_name: str) -> list[AuthorizationDecision]:
         with self._lock:
@@ -584,7 +588,12 @@ def _decode_event(event: Any) -> Any:
     return {} if event is None else event
 
 
-def _log_tail(report: InvocationReport, log_format: str, logged: str | None = None) -> str:
+def _environment_id(seed: int, size: tuple[str, int], index: int) -> str:
+    """A new execution environment's id (its log stream's suffix), drawn apart from the calls' own numbers."""
+    return f"{random.Random(f'{seed}:environment:{size[0]}:{size[1]}:{index}').getrandbits(128):032x}"
+
+
+def _log_tail(report: InvocationReport, log_format: str, version: str, logged: str | None = None) -> str:
     """The tail Lambda returns: the function's own line, if any, between the platform's start and report."""
     if log_format.upper() == "JSON":
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -593,7 +602,7 @@ def _log_tail(report: InvocationReport, log_format: str, logged: str | None = No
         return f"{start}\n{own}{format_platform_report(report, now)}\n"
     own = f"{logged}\n" if logged else ""
     return (
-        f"START RequestId: {report.request_id} Version: $LATEST\n"
+        f"START RequestId: {report.request_id} Version: {version}\n"
         f"{own}END RequestId: {report.request_id}\n"
         f"{format_report_line(report)}\n"
     )

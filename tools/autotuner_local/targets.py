@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from autotuner_local.runtime import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
+from autotuner_local.log_groups import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE
 from autotuner_local.stack import placeholder_code
 from autotuner_local.workloads import WORKLOADS
 

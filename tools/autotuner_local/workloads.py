@@ -206,6 +206,18 @@ WORKLOADS: dict[str, Workload] = {
             arm64_factor=0.75,
         ),
         Workload(
+            name="payments",
+            description="charges a card: 120 ms waiting on the card network, a little CPU that garbage collection "
+            "slows below about 500 MB",
+            cpu_ms=30.0,
+            io_ms=120.0,
+            memory_used_mb=180,
+            init_ms=600.0,
+            pressure_mb=400,
+            pressure_factor=1.0,
+            noise_sigma=0.05,
+        ),
+        Workload(
             name="cold-start-heavy",
             description="a Java-style start-up: short handler, long INIT",
             cpu_ms=40.0,

@@ -28,13 +28,15 @@ from autotuner.adapters.errors import (
 from autotuner.adapters.function_code import CodeStaging, download_code, elf_headers
 from autotuner.domain.advice.concurrency import AccountConcurrency
 from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.errors import CodeChangedError, TargetAccountUnreachableError
+from autotuner.domain.errors import CodeChangedError, TargetAccountUnreachableError, TargetChangedError
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_reference
 from autotuner.domain.inputs.portability import DIRECT_UPLOAD_LIMIT_BYTES
 from autotuner.domain.inputs.scope import ROLE_TEMPLATE, AssumedRole
+from autotuner.domain.measuring.log_events import TEXT
 from autotuner.domain.pacing import full_jitter_delays
 from autotuner.domain.run.documents import FunctionConfiguration
 from autotuner.domain.run.record import AliasSnapshot
+from autotuner.domain.traffic.configuration import fingerprint
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 if TYPE_CHECKING:
@@ -248,12 +250,22 @@ class LambdaFunction:
             limit=int(limit["ConcurrentExecutions"]), unreserved=int(unreserved) if unreserved is not None else None
         )
 
-    def publish_version(self, description: str) -> VersionInfo:
-        """Publish $LATEST and wait until the version can be invoked (SnapStart versions take a while)."""
-        raw = self._with_conflict_retry(
-            lambda: self._client.publish_version(FunctionName=self.name, Description=description),
-            f"publishing a version of {self.arn.name}",
-        )
+    def publish_version(self, description: str, code_sha256: str | None = None) -> VersionInfo:
+        """Publish $LATEST and wait until the version can be invoked (SnapStart versions take a while).
+        ``code_sha256``: publish only if $LATEST's code is still that (Lambda refuses otherwise)."""
+        expected: dict[str, Any] = {"CodeSha256": code_sha256} if code_sha256 else {}
+        try:
+            raw = self._with_conflict_retry(
+                lambda: self._client.publish_version(FunctionName=self.name, Description=description, **expected),
+                f"publishing a version of {self.arn.name}",
+            )
+        except AwsError as error:
+            if code_sha256 and "PreconditionFailed" in str(error):
+                raise TargetChangedError(
+                    f"lambdaARN: the code of {self.arn.name}'s $LATEST is no longer {code_sha256} ({error}); "
+                    "nothing was published"
+                ) from error
+            raise
         version = str(raw["Version"])
         if raw.get("State", "Active") != "Active":
             try:
@@ -390,6 +402,7 @@ def _qualifier(qualifier: str | None) -> dict[str, str]:
 
 def _configuration(raw: Any) -> FunctionConfiguration:
     architectures = raw.get("Architectures") or ["x86_64"]
+    logging = raw.get("LoggingConfig") or {}
     return FunctionConfiguration(
         function_arn=raw["FunctionArn"],
         memory_mb=int(raw["MemorySize"]),
@@ -405,7 +418,9 @@ def _configuration(raw: Any) -> FunctionConfiguration:
         snap_start=raw.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
         layers=[str(layer["Arn"]) for layer in raw.get("Layers") or []],
         code_size_bytes=int(raw.get("CodeSize") or 0),
-        log_group=str((raw.get("LoggingConfig") or {}).get("LogGroup") or ""),
+        log_group=str(logging.get("LogGroup") or ""),
+        log_format=logging.get("LogFormat") or TEXT,
+        fingerprint=fingerprint(raw),
     )
 
 

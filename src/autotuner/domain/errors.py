@@ -59,3 +59,8 @@ class TargetAccountUnreachableError(DomainError):
 
 class CodeChangedError(DomainError):
     """$LATEST's code is not what the run found: another deployment changed it meanwhile, and it is left alone."""
+
+
+class TargetChangedError(DomainError):
+    """The function changed under a traffic run (its code, its configuration or its alias), so what the run would
+    publish or route is no longer the version production runs at another size."""

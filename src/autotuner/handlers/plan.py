@@ -70,6 +70,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         records=wiring.run_records(settings.runs_table),
         registry=wiring.profiles(settings.profiles_table),
         durations=wiring.duration_history(),
+        logs=wiring.production_logs(),
     )
     planned = document.round.invocations if document.round else 0
     metrics.add_metric(name="PlannedInvocations", unit="Count", value=planned)

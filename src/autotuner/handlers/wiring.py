@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from autotuner.adapters.metrics import CloudWatchDurations, CloudWatchInvocations, CloudWatchTraffic
     from autotuner.adapters.notifications import TopicNotifier
     from autotuner.adapters.payloads import S3PayloadSource
+    from autotuner.adapters.production_logs import CloudWatchProductionLogs
     from autotuner.adapters.profiles import ProfileStore
     from autotuner.adapters.run_records import RunRecords
     from autotuner.domain.inputs.scope import AssumedRole
@@ -170,3 +171,9 @@ def function_logs() -> CloudWatchFunctionLogs:
     from autotuner.adapters.function_logs import CloudWatchFunctionLogs
 
     return CloudWatchFunctionLogs()
+
+
+def production_logs() -> CloudWatchProductionLogs:
+    from autotuner.adapters.production_logs import CloudWatchProductionLogs
+
+    return CloudWatchProductionLogs()

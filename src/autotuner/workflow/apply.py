@@ -9,9 +9,10 @@ found, not one an earlier attempt may have moved already."""
 
 import time
 
-from autotuner.domain.automation.canary import CanaryWindow
+from autotuner.domain.automation.canary import CanaryConfig, CanaryWindow
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.errors import TargetChangedError
 from autotuner.domain.run.documents import Analysis, Plan
 from autotuner.domain.run.naming import version_description
 from autotuner.domain.run.output import LATEST, AppliedChange
@@ -61,6 +62,8 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
             timeout_s=timeout,
             previous_timeout_s=plan.original.timeout_s if timeout else None,
         )
+    elif plan.traffic is not None:
+        change = _promote_measured(control, plan, request.analysis, memory)
     else:
         found = record.alias.version if record.alias is not None else control.alias_version(plan.apply_alias)
         change = _apply_to_alias(
@@ -141,3 +144,51 @@ def _apply_to_alias(
         timeout_s=timeout,
         previous_timeout_s=previous.timeout_s if timeout else None,
     )
+
+
+def _promote_measured(control: FunctionControl, plan: Plan, analysis: Analysis, memory: int) -> AppliedChange:
+    """A traffic run's choice is the very version its window measured on production: that version takes the alias
+    through the canary (nothing is published; $LATEST is not touched)."""
+    traffic = plan.traffic
+    assert traffic is not None
+    version = analysis.published_versions.get(memory)
+    if version is None:
+        raise NothingToApplyError(f"{memory} MB has no version this run measured on traffic, so none can be applied")
+    found = control.alias_snapshot(traffic.alias)
+    if found != AliasSnapshot(name=traffic.alias, version=traffic.version):
+        raise TargetChangedError(
+            f"lambdaARN: alias {traffic.alias} changed since the run began (it points to version {found.version}, "
+            f"routing {found.routing or 'nothing else'}); nothing was applied"
+        )
+    config = plan.tuning.canary
+    change = AppliedChange(
+        target=traffic.alias, memory_mb=memory, previous_memory_mb=traffic.memory_mb, version=version
+    )
+    if config is None:
+        control.restore_alias(AliasSnapshot(name=traffic.alias, version=version))
+        return change
+    if "canary" not in plan.given_fields:
+        config = _tolerating_measured_slowdown(config, analysis, memory)
+    window = CanaryWindow(
+        alias=traffic.alias,
+        new_version=version,
+        old_version=traffic.version,
+        config=config,
+        started_epoch_s=time.time(),
+    )
+    routed = {version: config.weight}
+    control.restore_alias(AliasSnapshot(name=traffic.alias, version=traffic.version, routing=routed))
+    return change.model_copy(update={"canary": window})
+
+
+def _tolerating_measured_slowdown(config: CanaryConfig, analysis: Analysis, memory: int) -> CanaryConfig:
+    """The default canary rolls back a version whose p95 is 20% above the old one's; a cheaper size chosen on
+    traffic may be slower by design, by as much as its window measured: the tolerance is widened to that."""
+    trial = next((t for t in reversed(analysis.trials) if t.memory_mb == memory and t.comparison is not None), None)
+    if trial is None or trial.comparison is None or trial.comparison.current_p95_ms <= 0:
+        return config
+    slowdown = trial.comparison.candidate_p95_ms / trial.comparison.current_p95_ms
+    widened = min(10.0, slowdown * (1 + config.duration_tolerance) - 1)
+    if widened <= config.duration_tolerance:
+        return config
+    return config.model_copy(update={"duration_tolerance": widened})

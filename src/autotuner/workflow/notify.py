@@ -24,9 +24,11 @@ from autotuner.domain.run.output import (
     OtherArchitecture,
     Outcome,
     SearchSummary,
+    TrafficSummary,
     TuningOutput,
     build_output,
     curve_summary,
+    traffic_summary,
 )
 from autotuner.domain.run.record import NO_RECORD, RunRecord
 from autotuner.domain.run.verdict import failed_verdict, verdict
@@ -60,21 +62,29 @@ def finish(
     applied = None if rolled_back else request.applied  # a rolled-back canary left nothing applied
     checks = canary.checks if canary is not None else 0
     extra_ms = (request.applied.elapsed_ms if request.applied else 0.0) + request.cleanup.elapsed_ms
+    on_traffic = plan.traffic is not None  # production's calls: the tuner invoked nothing, and pays for none
     cost = run_cost(
-        target_invocations=analysis.invocations + plan.preflight_invocations,
-        target_cost=sum(c.total_cost for c in analysis.all_candidates) + plan.preflight_cost,
+        target_invocations=0 if on_traffic else analysis.invocations + plan.preflight_invocations,
+        target_cost=0.0 if on_traffic else sum(c.total_cost for c in analysis.all_candidates) + plan.preflight_cost,
         tuner_elapsed_ms=analysis.tuner_elapsed_ms + extra_ms + (time.monotonic() - started) * 1000,
         tuner_invocations=analysis.tuner_invocations + lambdas_after_analyze(request.applied is not None, checks),
         tuner_memory_mb=plan.tuner.memory_mb,
         tuner_architecture=plan.tuner.architecture,
-        transition_count=transitions(analysis.rounds, analysis.tasks, request.applied is not None, checks),
+        transition_count=transitions(
+            analysis.rounds,
+            analysis.tasks,
+            request.applied is not None,
+            checks,
+            candidates=len(analysis.trials),
+            traffic_checks=sum(t.checks for t in analysis.trials),
+        ),
         prices=plan.pricing.prices,
     )
     output = build_output(
         plan.tuning,
         analysis.candidates,
         analysis.decision,
-        current_memory_mb=plan.original.memory_mb,
+        current_memory_mb=plan.current_memory_mb,
         run_cost=cost,
         visualization_base_url=visualization_base_url,
         region=plan.function.region,
@@ -96,6 +106,7 @@ def finish(
     output.architecture_choice = analysis.architecture_choice
     output.other_architectures = [_other(lane) for lane in analysis.other_lanes if lane.architecture is not None]
     output.canary = canary
+    output.traffic = _traffic(plan, analysis)
     if rolled_back:
         output.outcome = Outcome.ROLLED_BACK
     output.warnings += _read_back_differs(applied, request.cleanup)
@@ -119,6 +130,17 @@ def finish(
         except Exception as error:  # the tuning itself succeeded; a lost e-mail must not undo it
             output.warnings.append(f"the notification could not be published: {error}")
     return output
+
+
+def _traffic(plan: Plan, analysis: Analysis) -> TrafficSummary | None:
+    traffic = plan.traffic
+    if traffic is None:
+        return None
+    reads = traffic.baseline_reads
+    for trial in analysis.trials:
+        reads = reads.plus(trial.reads.requests, trial.reads.events, trial.reads.bytes)
+    return traffic_summary(alias=traffic.alias, version=traffic.version, weight=traffic.options.weight,
+                           baseline=traffic.baseline, trials=analysis.trials, reads=reads)  # fmt: skip
 
 
 def _monthly_invocations(output: TuningOutput, counts: InvocationCounts | None, function: FunctionRef) -> int | None:

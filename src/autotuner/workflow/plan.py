@@ -3,12 +3,14 @@
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import Field
 
 from autotuner.domain.automation.canary import canary_problems
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.money import usd
 from autotuner.domain.costs.pricing import Architecture, prices_for_region
 from autotuner.domain.costs.run_cost import (
     DURATION_HISTORY_DAYS,
@@ -17,6 +19,7 @@ from autotuner.domain.costs.run_cost import (
     RunCost,
     duration_bound,
     estimate_target_cost,
+    lambdas_after_analyze,
     lambdas_in_run,
     run_cost,
     transitions,
@@ -55,6 +58,7 @@ from autotuner.domain.inputs.scope import (
     target_problems,
     target_role,
 )
+from autotuner.domain.inputs.traffic import TrafficOptions
 from autotuner.domain.inputs.tuning_input import (
     MAX_BATCHES_PER_ROUND,
     SearchMode,
@@ -63,6 +67,7 @@ from autotuner.domain.inputs.tuning_input import (
     read_tuning_input,
 )
 from autotuner.domain.measuring.lambda_logs import InvocationReport
+from autotuner.domain.measuring.log_events import VersionLogs, default_log_group
 from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import (
     Analysis,
@@ -73,8 +78,19 @@ from autotuner.domain.run.documents import (
     TunerPricing,
 )
 from autotuner.domain.run.naming import run_id_for
-from autotuner.domain.run.record import Intent, RunRecord
+from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
 from autotuner.domain.search.batching import invocations_per_batch
+from autotuner.domain.traffic.baseline import (
+    ProductionFigures,
+    hours_per_candidate,
+    lowest_size,
+    production_figures,
+    too_little_traffic,
+)
+from autotuner.domain.traffic.configuration import differences, differences_in_words
+from autotuner.domain.traffic.plan import TrafficPlan, run_hours
+from autotuner.domain.traffic.search import SearchBounds, first_candidate
+from autotuner.domain.traffic.window import LogReads, TrafficCheck, Verdict
 from autotuner.workflow import rounds
 from autotuner.workflow.invocation import InvocationRunner
 from autotuner.workflow.ports import (
@@ -84,9 +100,11 @@ from autotuner.workflow.ports import (
     Invoker,
     InvokerFor,
     PayloadSource,
+    ProductionLogs,
     RunRecords,
     RunRegistry,
 )
+from autotuner.workflow.production import version_calls
 from autotuner.workflow.target_facts import read_target_facts
 
 
@@ -119,6 +137,8 @@ def plan_run(
     records: RunRecords,
     registry: RunRegistry | None = None,
     durations: DurationHistory | None = None,
+    logs: ProductionLogs | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> RunDocument:
     started = time.monotonic()
     read = read_tuning_input(request.input, settings.defaults)
@@ -131,12 +151,10 @@ def plan_run(
     control = _reach_target(function, through, function_for)
     original = _read_target(control, settings.stack_id)
     _check_state(original, control)
-    warnings = [
-        *read.warnings,
-        *ceiling_warnings,
-        *budget_warnings,
-        *_alias_warnings(tuning, function, control, original),
-    ]
+    warnings = [*read.warnings, *ceiling_warnings, *budget_warnings]
+    traffic_alias = _traffic_alias(tuning, control) if tuning.on_traffic else None  # named before the canary's
+    if traffic_alias is None:
+        warnings += _alias_warnings(tuning, function, control, original)
     _check_canary(tuning, control)
     _check_processors(tuning, lambda arn: function_for(arn, through), settings.stack_id)
     lanes, refused = _architecture_lanes(
@@ -156,6 +174,12 @@ def plan_run(
         prices=prices,
         ephemeral_storage_mb=original.ephemeral_storage_mb,
     )
+    if traffic_alias is not None:
+        on_traffic = TrafficRun(request, settings, tuning, run_id, through, control, original, pricing, budget)
+        return _start_on_traffic(
+            on_traffic, traffic_alias, logs=logs, warnings=warnings, clock=clock, records=records,
+            registry=registry, started=started,
+        )  # fmt: skip
     payload = tuning.payload_model.resolve(payloads.fetch)
     deadline = _deadline(request.started_at, settings.max_run_seconds)
     measure = _measure_spec(request, tuning, through, payload, deadline)
@@ -260,11 +284,38 @@ def _open_record(records: RunRecords, plan: Plan, control: FunctionControl) -> N
         original_timeout_s=plan.original.timeout_s,
         original_architecture=plan.original.architecture,
         original_code_sha256=plan.original.code_sha256,
-        alias=control.alias_snapshot(plan.apply_alias) if plan.applies and plan.apply_alias else None,
+        alias=control.alias_snapshot(plan.apply_alias) if _moves_alias(plan) and plan.apply_alias else None,
         intents=[Intent(step="plan", action="claim the run lock")],
     )
     if not records.open(record):
         raise RunStoppedError("the run was stopped while planning; nothing was changed")
+
+
+def _start_on_traffic(
+    on_traffic: "TrafficRun",
+    alias: AliasSnapshot,
+    *,
+    logs: ProductionLogs | None,
+    warnings: list[str],
+    clock: Callable[[], float],
+    records: RunRecords,
+    registry: RunRegistry | None,
+    started: float,
+) -> RunDocument:
+    if logs is None:
+        raise RuntimeError("a traffic run reads the function's logs: Plan needs its ProductionLogs")
+    document = on_traffic.plan(alias, logs, warnings, clock())
+    assert document.plan is not None
+    _open_record(records, document.plan, on_traffic.control)  # nothing above changed anything
+    if registry is not None:
+        _claim(registry, document.plan)
+    document.analysis.tuner_elapsed_ms = (time.monotonic() - started) * 1000
+    return document
+
+
+def _moves_alias(plan: Plan) -> bool:
+    """A run that may apply to an alias, or routes its traffic (a traffic run, whether or not it applies)."""
+    return plan.applies or plan.traffic is not None
 
 
 LOCK_WITHOUT_DEADLINE_S = 24 * 3600
@@ -299,6 +350,7 @@ def _check_allowed(tuning: TuningInput, settings: PlanSettings) -> None:
         "lambdaARN", target, settings.tuner_account, settings.target_account_role_name, settings.target_account_ids
     )
     problems += canary_account_problems(tuning, settings.tuner_account)
+    problems += traffic_account_problems(tuning, settings.tuner_account)
     for field, arn in (("preProcessorARN", tuning.pre_processor_arn), ("postProcessorARN", tuning.post_processor_arn)):
         if arn is not None:
             problems += processor_problems(field, parse_function_arn(arn), target, pattern)
@@ -315,6 +367,18 @@ def canary_account_problems(tuning: TuningInput, tuner_account: str | None) -> l
     return [
         f"canary: {target.unqualified} is in account {target.account}, whose alarms and metrics this tuner "
         f"(account {tuner_account}) cannot watch; apply without a canary, or deploy a tuner in that account"
+    ]
+
+
+def traffic_account_problems(tuning: TuningInput, tuner_account: str | None) -> list[str]:
+    """A traffic run is guarded on the alarms and metrics of the tuner's own account (as a canary is), and reads
+    the target's logs with the tuner's own role: a target elsewhere is refused."""
+    target = tuning.function
+    if not tuning.on_traffic or tuner_account is None or target.account == tuner_account:
+        return []
+    return [
+        f"measure: a traffic run tunes functions of the tuner's own account ({tuner_account}), whose alarms, metrics "
+        f"and logs guard it; {target.unqualified} is in account {target.account}: deploy a tuner there"
     ]
 
 
@@ -546,3 +610,183 @@ def _invocations_per_size(tuning: TuningInput, sizes: list[int], current_memory_
     settings = rounds.adaptive_settings(tuning, current_memory_mb, 0, lanes=lanes)
     cap = settings.max_invocations or tuning.num * len(sizes)
     return math.ceil(cap / max(1, len(sizes)))
+
+
+# ---- a traffic run ---------------------------------------------------------------------------------------------
+
+BASELINE_CAP = 20_000  # REPORT lines read a stream prefix for the baseline: enough for its figures and its pace
+
+
+def _traffic_alias(tuning: TuningInput, control: FunctionControl) -> AliasSnapshot:
+    """The alias a traffic run shares, as found: it must exist, run a published version, and route nothing else."""
+    alias = tuning.function.alias
+    assert alias is not None, "read_tuning_input refuses a traffic run on an unaliased ARN"
+    found = control.alias_snapshot(alias)
+    name = tuning.function.name
+    if found.version is None:
+        raise InvalidInputError([f"lambdaARN: alias {alias!r} does not exist on {name}"])
+    if found.version == "$LATEST":
+        raise InvalidInputError(
+            [
+                f"lambdaARN: alias {alias!r} points to $LATEST; Lambda shares an alias's traffic between published "
+                "versions only: publish a version and point the alias at it first"
+            ]
+        )
+    if found.routing:
+        weights = ", ".join(f"version {v} at {w:.0%}" for v, w in sorted(found.routing.items()))
+        raise InvalidInputError(
+            [
+                f"lambdaARN: alias {alias!r} already routes traffic ({weights}): another deployment or run is "
+                "shifting it; wait for it to end"
+            ]
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class TrafficRun:
+    """Plan's part for a traffic run: after the checks every run gets, the alias's version, its baseline from the
+    logs, the bounds of the search and its first candidate. Nothing is invoked; nothing is changed."""
+
+    request: PlanRequest
+    settings: PlanSettings
+    tuning: TuningInput
+    run_id: str
+    through: AssumedRole | None
+    control: FunctionControl
+    original: FunctionConfiguration
+    pricing: PricingContext
+    budget: Budget | None
+
+    def plan(self, alias: AliasSnapshot, logs: ProductionLogs, warnings: list[str], now: float) -> RunDocument:
+        options = self.tuning.traffic_options
+        assert alias.version is not None
+        current = self._same_as_latest(alias.name, alias.version)
+        hours, hour_warnings = run_hours(options, self.settings.max_run_seconds)
+        figures, reads = self._baseline(logs, current, alias.version, options, now)
+        refusal = too_little_traffic(figures, options, hours)
+        if refusal is not None:
+            raise InvalidInputError([refusal])
+        bounds = self._bounds(figures, current)
+        first = first_candidate(current.memory_mb, bounds)
+        if first.memory_mb is None or first.memory_mb == current.memory_mb:
+            raise InvalidInputError([f"traffic: no size other than {current.memory_mb} MB to try ({first.reason})"])
+        estimate = self._estimate(figures, options, hours)
+        self._within_budget(estimate)
+        deadline = now + hours * 3600
+        traffic = TrafficPlan(
+            options=options, alias=alias.name, version=alias.version, memory_mb=current.memory_mb,
+            code_sha256=current.code_sha256, fingerprint=current.fingerprint,
+            log_group=current.log_group or default_log_group(self.tuning.function.name), log_format=current.log_format,
+            baseline=figures, baseline_reads=reads, bounds=bounds, max_hours=hours, deadline_epoch_s=deadline,
+        )  # fmt: skip
+        plan = self._plan(traffic, estimate, [*warnings, *hour_warnings])
+        analysis = Analysis(
+            tuner_invocations=1,
+            notes=[f"Baseline: {figures.describe()}.", f"Candidate 1: {first.reason}."],
+        )
+        check = TrafficCheck(verdict=Verdict.NEXT, reason=first.reason, next_memory_mb=first.memory_mb)
+        return RunDocument(plan=plan, round=None, analysis=analysis, traffic_check=check)
+
+    def _same_as_latest(self, alias: str, version: str) -> FunctionConfiguration:
+        """The alias's version, refused unless $LATEST is that version at another memory size, byte for byte
+        otherwise: every candidate is published from $LATEST."""
+        current = self.control.configuration(version)
+        found = differences(current.fingerprint, self.original.fingerprint)
+        if current.code_sha256 != self.original.code_sha256 and "CodeSha256" not in found:
+            found = sorted([*found, "CodeSha256"])
+        if found:
+            what = differences_in_words(found, ours=f"version {version}", theirs="$LATEST")
+            raise InvalidInputError(
+                [
+                    f"lambdaARN: alias {alias!r} runs version {version}, and {what}. Each candidate is published "
+                    f"from $LATEST, so it would not be version {version} at another size: make $LATEST version "
+                    f"{version} again (or publish $LATEST and point the alias at it) first"
+                ]
+            )
+        if current.state not in (None, "Active"):
+            raise InvalidInputError([f"lambdaARN: version {version} is {current.state}; a candidate needs it Active"])
+        return current
+
+    def _baseline(
+        self, logs: ProductionLogs, current: FunctionConfiguration, version: str, options: TrafficOptions, now: float
+    ) -> tuple[ProductionFigures, LogReads]:
+        since = now - options.baseline_hours * 3600
+        group = current.log_group or default_log_group(self.tuning.function.name)
+        where = VersionLogs(function=self.tuning.function, log_group=group, log_format=current.log_format,
+                            version=version)  # fmt: skip
+        read = version_calls(logs, where, since_s=since, until_s=now, cap=BASELINE_CAP)
+        figures = production_figures(
+            read.calls, version=version, memory_mb=current.memory_mb, since_epoch_s=since,
+            until_epoch_s=read.covered_until_s, trim_fraction=self.tuning.trim_fraction, unreadable=read.unreadable,
+            capped=read.covered_until_s < now,
+        )  # fmt: skip
+        reads = LogReads().plus(read.read.requests, len(read.read.events), read.read.bytes)
+        return figures, reads
+
+    def _bounds(self, figures: ProductionFigures, current: FunctionConfiguration) -> SearchBounds:
+        lowest = lowest_size(figures, self.tuning.constraints, current.timeout_s)
+        highest = self.tuning.max_memory_mb or figures.memory_mb
+        if lowest > highest:
+            raise InvalidInputError(
+                [
+                    f"traffic: production's calls leave no size to try: the margins need at least {lowest} MB "
+                    f"({figures.describe()}), above maxMemoryMb {highest}"
+                ]
+            )
+        return SearchBounds(lowest_mb=lowest, highest_mb=highest)
+
+    def _estimate(self, figures: ProductionFigures, options: TrafficOptions, hours: float) -> RunCost:
+        """An upper bound on the run's own cost (production pays for its calls, as it would without the run): a
+        check every ``checkEverySeconds`` of each candidate's expected window, within the run's hours."""
+        each_s = min(hours_per_candidate(figures, options), hours) * 3600
+        per_candidate = math.ceil(each_s / options.check_every_seconds) + 1
+        checks = min(options.max_candidates * per_candidate, options.most_checks)
+        canary = self.tuning.canary.checks if self.tuning.canary is not None and self.tuning.applies else 0
+        lambdas = 1 + options.max_candidates + checks + lambdas_after_analyze(self.tuning.applies, canary)
+        return run_cost(
+            target_invocations=0, target_cost=0.0, tuner_elapsed_ms=lambdas * ESTIMATED_STEP_MS,
+            tuner_invocations=lambdas, tuner_memory_mb=self.settings.tuner.memory_mb,
+            tuner_architecture=self.settings.tuner.architecture,
+            transition_count=transitions(0, 0, self.tuning.applies, canary, candidates=options.max_candidates,
+                                         traffic_checks=checks),
+            prices=self.pricing.prices,
+        )  # fmt: skip
+
+    def _within_budget(self, estimate: RunCost) -> None:
+        budget = self.budget
+        if budget is None or estimate.total <= budget.amount_usd:
+            return
+        raise BudgetExceededError(
+            f"{budget.field}: the run's own Lambdas and state transitions are estimated at up to {usd(estimate.total)} "
+            f"({estimate.transitions:,} transitions), above the budget of {usd(budget.amount_usd)}; raise "
+            "traffic.checkEverySeconds, or lower traffic.maxCandidates or traffic.maxHours"
+        )
+
+    def _plan(self, traffic: TrafficPlan, estimate: RunCost, warnings: list[str]) -> Plan:
+        function = self.tuning.function.model_copy(update={"qualifier": None})
+        return Plan(
+            run_id=self.run_id,
+            execution_id=self.request.execution_id,
+            started_at=self.request.started_at,
+            tuning=self.tuning,
+            given_fields=sorted(self.request.input) if isinstance(self.request.input, dict) else [],
+            function=function,
+            target_role=self.through,
+            original=self.original,
+            pricing=self.pricing,
+            tuner=self.settings.tuner,
+            per_batch=1,
+            applies=self.tuning.applies,
+            apply_alias=traffic.alias,
+            estimate=estimate,
+            measure=MeasureSpec(
+                execution_id=self.request.execution_id,
+                function=function,
+                target_role=self.through,
+                max_concurrency=1,
+                deadline_epoch_s=traffic.deadline_epoch_s,
+            ),
+            warnings=warnings,
+            traffic=traffic,
+        )

@@ -96,10 +96,10 @@ def test_deployed_code_imports_only_what_its_artifact_holds() -> None:
 MAX_MODULE_LINES = 420  # about 400: a module past it holds more than one idea
 WORKFLOW = DEPLOYED / "workflow"
 # What the workflow's steps share (ports, the change guard, the invocation runner, the round planner, the code switch
-# Prepare, Apply and clean-up put $LATEST's architecture through, and the facts Plan and `autotuner advise` read for
-# the advice); every other module of workflow/ is one step, and a step never imports another: what two steps share
-# lives in the domain.
-SHARED_BY_STEPS = {"ports", "guard", "invocation", "rounds", "code_switch", "target_facts"}
+# Prepare, Apply and clean-up put $LATEST's architecture through, the facts Plan and `autotuner advise` read for the
+# advice, and the reading of production's calls); every other module of workflow/ is one step, and a step never
+# imports another: what two steps share lives in the domain.
+SHARED_BY_STEPS = {"ports", "guard", "invocation", "rounds", "code_switch", "target_facts", "production"}
 
 
 def test_domain_is_a_few_packages_each_saying_what_it_owns() -> None:

@@ -31,6 +31,7 @@ def test_analyze_decides_and_returns_the_whole_document_for_the_choice_states(
         "measurements",
         "applied",
         "canaryCheck",
+        "trafficCheck",
         "cleanup",
     }
     assert analyzed["analysis"]["complete"] is True, "MoreRounds goes on to ShouldApply"

@@ -28,9 +28,11 @@ def test_plan_returns_every_slot_of_the_run_document_with_the_deployment_setting
         "measurements",
         "applied",
         "canaryCheck",
+        "trafficCheck",
         "cleanup",
     }
-    assert [document[slot] for slot in ("prepared", "measurements", "applied", "canaryCheck", "cleanup")] == [None] * 5
+    slots = ("prepared", "measurements", "applied", "canaryCheck", "trafficCheck", "cleanup")
+    assert [document[slot] for slot in slots] == [None] * 6
     planned = document["plan"]
     assert (planned["executionId"], planned["startedAt"]) == (EXECUTION, STARTED_AT)
     started = datetime.fromisoformat(STARTED_AT).timestamp()

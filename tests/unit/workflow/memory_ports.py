@@ -26,7 +26,7 @@ from autotuner.domain.automation.alarms import AlarmChange, AlarmDefinition
 from autotuner.domain.automation.automatic_runs import STORED_BY_CLI, ProfileToStore, profile_of_input
 from autotuner.domain.automation.canary import VersionFigures
 from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.errors import CodeChangedError, TargetNotFoundError
+from autotuner.domain.errors import CodeChangedError, TargetChangedError, TargetNotFoundError
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus, format_report_line
@@ -190,9 +190,12 @@ class MemoryFunction:
             raise AwsError("GetAccountSettings: not implemented")
         return self.account
 
-    def publish_version(self, description: str) -> VersionInfo:
-        """Lambda publishes nothing when $LATEST is unchanged since the last version: it returns that version."""
+    def publish_version(self, description: str, code_sha256: str | None = None) -> VersionInfo:
+        """Lambda publishes nothing when $LATEST is unchanged since the last version: it returns that version; with
+        ``code_sha256``, nothing when $LATEST's code is other (PreconditionFailedException)."""
         self._hooks("publish_version")
+        if code_sha256 is not None and code_sha256 != self.latest.code_sha256:
+            raise TargetChangedError(f"$LATEST's code is {self.latest.code_sha256}, not {code_sha256}")
         if self.published:
             newest = self.published[max(self.published, key=int)]
             if newest.configuration == self.latest:

@@ -1,10 +1,11 @@
 """What a tuning run itself costs: the target's invocations, the tuner's own Lambdas, the state transitions.
 
 Transitions follow the structure of statemachine/tuner.asl.json, and only this module counts them (tests compare
-the count with the states executed runs entered, canaries included): Receive and Plan, then per round Prepare +
-Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure task (a task measures up to maxConcurrency
-batches at once; see domain/search/batching.py), then ShouldApply, Apply and CanaryStarted (when applying), each
-canary check's WaitForCanary, CheckCanary and CanaryDecided, Cleanup, Notify and Done.
+the count with the states executed runs entered, canaries included): Receive, Plan and MeasuredBy, then per round
+Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure task (a task measures up to
+maxConcurrency batches at once; see domain/search/batching.py), or for a traffic run a RouteCandidate per candidate
+and each check's WaitForTraffic, CheckTraffic and TrafficDecided; then ShouldApply, Apply and CanaryStarted (when
+applying), each canary check's WaitForCanary, CheckCanary and CanaryDecided, Cleanup, Notify and Done.
 """
 
 import math
@@ -14,8 +15,10 @@ from pydantic import Field
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
 
-FIXED_TRANSITIONS = 6  # Receive, Plan, ShouldApply, Cleanup, Notify, Done
+FIXED_TRANSITIONS = 7  # Receive, Plan, MeasuredBy, ShouldApply, Cleanup, Notify, Done
 TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
+TRANSITIONS_PER_CANDIDATE = 1  # RouteCandidate
+TRANSITIONS_PER_TRAFFIC_CHECK = 3  # WaitForTraffic, CheckTraffic, TrafficDecided
 TRANSITIONS_TO_APPLY = 2  # Apply, CanaryStarted
 TRANSITIONS_PER_CANARY_CHECK = 3  # WaitForCanary, CheckCanary, CanaryDecided
 LAMBDAS_BEFORE_ROUNDS = 1  # Plan
@@ -39,12 +42,17 @@ class RunCost(CamelModel):
         return self.target_cost + self.tuner_lambda_cost + self.transitions_cost
 
 
-def transitions(rounds: int, tasks: int, applied: bool, canary_checks: int = 0) -> int:
-    """States entered by a run of ``rounds`` rounds and ``tasks`` Measure tasks in all, and a canary's checks."""
+def transitions(
+    rounds: int, tasks: int, applied: bool, canary_checks: int = 0, *, candidates: int = 0, traffic_checks: int = 0
+) -> int:
+    """States entered by a run of ``rounds`` rounds and ``tasks`` Measure tasks in all (or, on traffic, of
+    ``candidates`` and their ``traffic_checks``), and a canary's checks."""
     return (
         FIXED_TRANSITIONS
         + TRANSITIONS_PER_ROUND * rounds
         + tasks
+        + TRANSITIONS_PER_CANDIDATE * candidates
+        + TRANSITIONS_PER_TRAFFIC_CHECK * traffic_checks
         + TRANSITIONS_TO_APPLY * int(applied)
         + TRANSITIONS_PER_CANARY_CHECK * canary_checks
     )

@@ -27,6 +27,7 @@ from autotuner.domain.inputs.memory_sizes import (
 )
 from autotuner.domain.inputs.payload import Payload, payload_of, read_payload
 from autotuner.domain.inputs.reference_reading import MAX_DISCARD_TOP_BOTTOM, read_as_reference
+from autotuner.domain.inputs.traffic import MeasureMode, TrafficOptions, traffic_input_problems
 
 MIN_NUM = 5
 MAX_NUM = 1000
@@ -44,7 +45,7 @@ MAX_BATCHES_PER_ROUND = 500
 # that carries one is refused by name, whatever the state machine does with the input.
 INTERNAL = frozenset(
     {"input", "executionId", "plan", "round", "analysis", "prepared", "measurements", "applied", "cleanup", "error",
-     "cleanupError", "failure", "reportError", "document", "canaryCheck"}
+     "cleanupError", "failure", "reportError", "document", "canaryCheck", "trafficCheck"}
 )  # fmt: skip
 _ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
@@ -134,6 +135,20 @@ class TuningInput(CamelModel):
     save_profile: bool = Field(
         default=False, description="store this input (as given) as the function's profile once the run succeeds"
     )
+    measure: MeasureMode = Field(
+        default=MeasureMode.INVOKE,
+        description="invoke: the tuner invokes the function; traffic: candidates take a share of the alias's "
+        "production calls, and the function is never invoked by the tuner",
+    )
+    traffic: TrafficOptions | None = Field(default=None, description="how a traffic run shares production")
+
+    @property
+    def on_traffic(self) -> bool:
+        return self.measure is MeasureMode.TRAFFIC
+
+    @property
+    def traffic_options(self) -> TrafficOptions:
+        return self.traffic or TrafficOptions()
 
     @property
     def function(self) -> FunctionRef:
@@ -203,6 +218,7 @@ def read_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> Re
     if parsed.search is None:
         parsed = parsed.model_copy(update={"search": _default_search(reading.input, parsed)})
     problems = _cross_field_problems(parsed)
+    problems += traffic_input_problems(reading.input, parsed.measure, _function_or_none(parsed))
     max_memory = min(parsed.max_memory_mb or defaults.max_memory_mb, defaults.max_memory_mb)
     requested = parsed.power_values
     if requested == "ALL":
@@ -217,7 +233,17 @@ def read_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> Re
     tuning = parsed.model_copy(
         update={"power_values": sizes, "num": 1 if parsed.dry_run else parsed.num, "max_memory_mb": max_memory}
     )
+    if tuning.on_traffic and tuning.auto_optimize and tuning.canary is None:
+        # The chosen version has served its share already; it takes the alias through a canary all the same.
+        tuning = tuning.model_copy(update={"canary": CanaryConfig()})
     return ReadInput(tuning=tuning, warnings=[*reading.warnings, *_margins_off(tuning.constraints)])
+
+
+def _function_or_none(tuning: TuningInput) -> FunctionRef | None:
+    try:
+        return tuning.function
+    except ValueError:
+        return None  # named by _cross_field_problems
 
 
 def _margins_off(constraints: Constraints) -> list[str]:
@@ -246,6 +272,8 @@ def _default_search(raw: dict[str, Any], parsed: TuningInput) -> SearchMode:
     """The adaptive search, which the benchmark shows finds as good a size with fewer invocations; but an input
     that names its sizes or its invocation count (as every aws-lambda-power-tuning input does) gets the sweep it
     asks for, and so do runs the adaptive search cannot serve (parallel, cold starts only, dry runs)."""
+    if parsed.on_traffic:
+        return SearchMode.ADAPTIVE  # one candidate at a time, stopping once decided (domain/traffic/search.py)
     asks_for_sweep = "num" in raw or "powerValues" in raw
     if asks_for_sweep or parsed.parallel_invocation or parsed.only_cold_starts or parsed.dry_run:
         return SearchMode.SWEEP
@@ -286,7 +314,8 @@ def _cross_field_problems(tuning: TuningInput) -> list[str]:
             "saveProfile: a dry run's input would make every automatic run a dry run; store the profile from a run "
             "without dryRun, or with `autotuner profile set`"
         )
-    if tuning.search is SearchMode.ADAPTIVE and (tuning.parallel_invocation or tuning.only_cold_starts):
+    invoked = not tuning.on_traffic  # a traffic run names these fields itself (domain/inputs/traffic.py)
+    if invoked and tuning.search is SearchMode.ADAPTIVE and (tuning.parallel_invocation or tuning.only_cold_starts):
         problems.append(
             "search: the adaptive search compares warm invocations made one at a time; drop parallelInvocation "
             "and onlyColdStarts, or use search 'sweep'"

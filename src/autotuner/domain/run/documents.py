@@ -29,6 +29,9 @@ from autotuner.domain.measuring.measurement import MeasuredTask
 from autotuner.domain.run.output import AppliedChange
 from autotuner.domain.search.batching import Batch, measure_tasks
 from autotuner.domain.search.cost_curve import CostCurve
+from autotuner.domain.traffic.plan import TrafficPlan
+from autotuner.domain.traffic.trial import Trial
+from autotuner.domain.traffic.window import TrafficCheck
 
 
 class FunctionConfiguration(CamelModel):
@@ -49,6 +52,11 @@ class FunctionConfiguration(CamelModel):
     layers: list[str] = Field(default_factory=list, description="layer version ARNs")
     code_size_bytes: int = 0
     log_group: str = Field(default="", description="where its logs go (LoggingConfig); empty: Lambda's default")
+    log_format: str = Field(default="Text", description="LoggingConfig.LogFormat: Text or JSON")
+    fingerprint: dict[str, str] = Field(
+        default_factory=dict,
+        description="a SHA-256 of each configuration field a traffic run compares (domain/traffic/configuration.py)",
+    )
 
     @property
     def log_group_name(self) -> str:
@@ -197,6 +205,7 @@ class Plan(CamelModel):
         default_factory=list, description="architectures asked for that the function's code cannot switch to"
     )
     facts: TargetFacts = Field(default_factory=TargetFacts)
+    traffic: TrafficPlan | None = Field(default=None, description="a traffic run's alias, baseline and bounds")
 
     @property
     def trigger(self) -> Trigger:
@@ -212,6 +221,11 @@ class Plan(CamelModel):
         if architecture is None or architecture is self.pricing.architecture:
             return self.pricing
         return self.pricing.model_copy(update={"architecture": architecture})
+
+    @property
+    def current_memory_mb(self) -> int:
+        """The size the savings are measured against: the alias's version's for a traffic run, else $LATEST's."""
+        return self.traffic.memory_mb if self.traffic is not None else self.original.memory_mb
 
 
 class Lane(CamelModel):
@@ -247,6 +261,10 @@ class Analysis(CamelModel):
     other_lanes: list[Lane] = Field(default_factory=list)
     architecture_choice: ArchitectureChoice | None = None
     timeout: TimeoutAdvice | None = Field(default=None, description="the timeout the chosen size wants")
+    trials: list[Trial] = Field(default_factory=list, description="a traffic run's windows, one per candidate")
+    published_versions: dict[int, str] = Field(
+        default_factory=dict, description="the versions a traffic run published, by size (Apply promotes one)"
+    )
 
     @property
     def invocations(self) -> int:
@@ -318,6 +336,7 @@ class RunDocument(CamelModel):
     measurements: list[MeasuredTask] | None = None
     applied: AppliedChange | None = None
     canary_check: CanaryCheck | None = None
+    traffic_check: TrafficCheck | None = None
     cleanup: CleanupReport | None = None
     error: StepError | None = None
     cleanup_error: StepError | None = None

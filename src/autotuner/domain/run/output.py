@@ -22,6 +22,9 @@ from autotuner.domain.decision.strategy import rule_for
 from autotuner.domain.inputs.tuning_input import SearchMode, Trigger, TuningInput
 from autotuner.domain.measuring.statistics import ConfidenceInterval
 from autotuner.domain.search.cost_curve import CostCurve, CurvePricing
+from autotuner.domain.traffic.baseline import ProductionFigures
+from autotuner.domain.traffic.trial import Trial
+from autotuner.domain.traffic.window import LogReads
 
 
 class StateMachineCost(CamelModel):
@@ -135,6 +138,45 @@ class OtherArchitecture(CamelModel):
     candidates: list[CandidateStats] = Field(default_factory=list)
 
 
+class TrafficSummary(CamelModel):
+    """A traffic run: every figure of the output is production's own calls, none the tuner's."""
+
+    statement: str = Field(description="what the figures are, in words")
+    alias: str
+    version: str = Field(description="the version the alias ran when the run began")
+    weight: float = Field(description="the share of the alias's calls each candidate took")
+    baseline: ProductionFigures = Field(description="the current version's calls before the run")
+    trials: list[Trial] = Field(description="each candidate's window, its calls and the paired comparison")
+    log_reads: LogReads = Field(description="every FilterLogEvents request the run made, and what they returned")
+    log_reads_cost: str = Field(description="what those requests cost, in words")
+
+
+def traffic_summary(
+    *, alias: str, version: str, weight: float, baseline: ProductionFigures, trials: Sequence[Trial], reads: LogReads
+) -> TrafficSummary:
+    """The traffic part of the output: the baseline, the windows, and what reading them cost."""
+    calls = sum(t.candidate.calls + t.current.calls for t in trials)
+    return TrafficSummary(
+        statement=(
+            f"Measured on production traffic: the tuner invoked nothing; each candidate took {weight:.0%} of alias "
+            f"{alias}'s calls and was compared with version {version} over the same moments ({calls:,} production "
+            f"calls read in {len(trials)} windows, after a baseline of {baseline.calls:,})."
+        ),
+        alias=alias,
+        version=version,
+        weight=weight,
+        baseline=baseline,
+        trials=list(trials),
+        log_reads=reads,
+        log_reads_cost=(
+            f"{reads.requests:,} FilterLogEvents requests returned {reads.events:,} events "
+            f"({reads.bytes / 1e6:.1f} MB): CloudWatch's price list charges nothing per request or per GB for them "
+            "(Logs Insights queries are billed by the GB scanned; this API is not); the time they took is in the "
+            "tuner's Lambdas' cost"
+        ),
+    )
+
+
 class Outcome(StrEnum):
     APPLIED = "applied"
     RECOMMENDED = "recommended"
@@ -167,6 +209,7 @@ class TuningOutput(CamelModel):
     profile_stored: bool = Field(
         default=False, description="this run's input was stored as the function's profile (saveProfile)"
     )
+    traffic: TrafficSummary | None = Field(default=None, description="a traffic run's baseline and windows")
     warnings: list[str] = Field(default_factory=list)
     architecture: Architecture | None = Field(
         default=None, description="the architecture power is for, in a run measuring more than one"

@@ -30,7 +30,7 @@ class AliasSnapshot(CamelModel):
 class Intent(CamelModel):
     """A change a step is about to make, written before it makes it."""
 
-    step: Literal["plan", "prepare", "apply"]
+    step: Literal["plan", "prepare", "apply", "traffic"]
     action: str
     memory_mb: int | None = None
     alias: str | None = None

@@ -67,6 +67,7 @@ def test_every_slot_of_a_new_document_is_present_and_null_so_every_json_path_res
         "measurements": None,
         "applied": None,
         "canaryCheck": None,
+        "trafficCheck": None,
         "cleanup": None,
     }
 
