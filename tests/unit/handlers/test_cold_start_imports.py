@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.domain.test_architecture import SHARED_BY_STEPS
+
 HANDLERS = Path(__file__).resolve().parents[3] / "src" / "autotuner" / "handlers"
 ENTRY_POINTS = sorted(
     p.stem
     for p in HANDLERS.glob("*.py")
     if "@observed" in p.read_text()  # the modules template.yaml names as handlers
 )
-SHARED_BY_STEPS = {"ports", "guard", "invocation", "rounds", "code_switch"}
 # Imported on first use only: boto3 and botocore's sessions by the first client, the X-Ray SDK by the first traced
 # call, Powertools' event models by the first event that needs them; the emulator never by deployed code.
 LOADED_ON_FIRST_USE = [
