@@ -7,7 +7,8 @@ targets are emulated functions that follow Lambda's documented CPU model (they s
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -27,11 +28,13 @@ from autotuner.reports.text import (
     output_table,
     search_extent,
     trade_off_line,
+    traffic_lines,
 )
 from autotuner.workflow.savings import read_savings
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
 from autotuner_local.targets import create_target, record_invocations
+from autotuner_local.traffic import TrafficGenerator
 from autotuner_local.workloads import WORKLOADS
 
 DEMO_SIZES = [128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 6144, 10240]
@@ -51,6 +54,7 @@ class DemoTarget:
     memory_mb: int
     invocations_last_30_days: int  # emulated traffic, as CloudWatch's Invocations metric counts it
     adaptive: bool = False  # the adaptive search instead of sweeping DEMO_SIZES
+    on_traffic: bool = False  # never invoked by the tuner: measured on production's calls to its alias live
 
 
 DEMO_TARGETS = (
@@ -59,7 +63,11 @@ DEMO_TARGETS = (
     DemoTarget("orders-api", "io-bound", 1024, 25_000_000),
     DemoTarget("ml-inference", "memory-floor", 3008, 1_200_000),
     DemoTarget("ml-inference-adaptive", "memory-floor", 3008, 1_200_000, adaptive=True),
+    DemoTarget("payments", "payments", 1024, 8_000_000, on_traffic=True),
 )
+# The payments handler's production, emulated: calls to payments:live at this pace while it is tuned on them.
+PRODUCTION_PER_SECOND = 80.0
+TRAFFIC_OPTIONS = {"weight": 0.5, "invocationsPerSize": 40, "checkEverySeconds": 10, "baselineHours": 1, "maxHours": 1}
 
 
 def run_demo(
@@ -72,7 +80,8 @@ def run_demo(
     max_concurrency: int | None = None,
 ) -> list[tuple[str, TuningOutput]]:
     """Tunes ``targets`` in the local emulator. The same seed gives the same measurements, choices and figures
-    whatever ``max_concurrency`` (how many sizes are measured at once) and however threads interleave."""
+    whatever ``max_concurrency`` (how many sizes are measured at once) and however threads interleave; except a
+    target tuned on traffic, whose windows take the calls the clock lets production make."""
     stream = stream or sys.stdout
     started = time.monotonic()
     say = printer(stream)
@@ -84,15 +93,24 @@ def run_demo(
         executions = Executions(aws.stack.state_machine_arn)
         for index, target in enumerate(targets, start=1):
             arn = create_target_of(target)
-            search = "adaptive search" if target.adaptive else f"sweep of {len(DEMO_SIZES)} sizes"
+            search = (
+                "measured on production traffic, never invoked by the tuner"
+                if target.on_traffic
+                else ("adaptive search" if target.adaptive else f"sweep of {len(DEMO_SIZES)} sizes")
+            )
             say(f"\n[{index}/{len(targets)}] {target.name} (emulated: {WORKLOADS[target.workload].description}); "
                 f"now {target.memory_mb} MB; {search}")  # fmt: skip
             tuning: dict[str, object] = {"lambdaARN": arn, "autoOptimize": True}
-            if max_concurrency is not None:
+            if max_concurrency is not None and not target.on_traffic:
                 tuning["maxConcurrency"] = max_concurrency
-            if not target.adaptive:
+            if target.on_traffic:
+                tuning |= {"lambdaARN": live_alias(target.name), "measure": "traffic", "traffic": TRAFFIC_OPTIONS}
+            elif not target.adaptive:
                 tuning |= {"num": num, "powerValues": DEMO_SIZES}
-            execution = follow(executions, executions.start(tuning, f"demo-{target.name}"), out=stream, poll_s=0.1)
+            with production_of(target, seed) as production:
+                execution = follow(executions, executions.start(tuning, f"demo-{target.name}"), out=stream, poll_s=0.1)
+            if production is not None:
+                say(f"  Production made {production.calls:,} calls to {target.name}:live meanwhile; the tuner none.")
             if execution.status != "SUCCEEDED" or execution.output is None:
                 raise RuntimeError(f"the demo run for {target.name} ended {execution.status}: {execution.cause}")
             output = TuningOutput.model_validate(execution.output)
@@ -109,6 +127,8 @@ def run_demo(
                 say(f"  Adaptive search: {search_extent(output.search)}.")
             if (curve := curve_line(output)) is not None:
                 say(f"  Cost curve: {curve}")
+            for line in traffic_lines(output):
+                say(f"  {line}")
         ledger = read_savings(executions, CloudWatchInvocations(), limit=len(targets))
     paths = write_reports(out_dir, results, ledger)
     say(f"\nReport: {paths[0]}  (chart images beside it)")
@@ -146,8 +166,27 @@ def create_target_of(target: DemoTarget) -> str:
         target.workload,
         memory_mb=target.memory_mb,
         timeout_s=60,
-        description=f"EMULATED {target.workload} target for the Lambda Autotuner demo",
+        description=f"EMULATED {target.workload} target for the Lambda Autotuner demo"
+        + ("; never invoke directly: it is tuned on its production traffic" if target.on_traffic else ""),
     )
+
+
+def live_alias(name: str) -> str:
+    """Alias live of the function, on a version published as it is: what production calls."""
+    client = boto3.client("lambda")
+    version = client.publish_version(FunctionName=name, Description="release 1")["Version"]
+    return str(client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)["AliasArn"])
+
+
+@contextmanager
+def production_of(target: DemoTarget, seed: int) -> Iterator[TrafficGenerator | None]:
+    """For a target tuned on traffic, its production calling alias live throughout (after a baseline to read)."""
+    if not target.on_traffic:
+        yield None
+        return
+    with TrafficGenerator(target.name, "live", per_second=PRODUCTION_PER_SECOND, seed=seed) as production:
+        production.wait_for(150)
+        yield production
 
 
 def printer(stream: TextIO) -> Callable[[str], None]:

@@ -26,6 +26,7 @@ from autotuner.reports.text import (
     outcome_line,
     search_extent,
     trade_off_line,
+    traffic_lines,
 )
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -251,6 +252,7 @@ def _explanation(output: TuningOutput) -> str:
         rows += [("", step) for step in search.log]
     if (curve := curve_line(output)) is not None:
         rows.append(("Cost curve", curve))
+    rows += [("Production traffic" if i == 0 else "", line) for i, line in enumerate(traffic_lines(output))]
     items = "".join(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>" for label, text in rows)
     return f'<dl class="explanation">{items}</dl>'
 

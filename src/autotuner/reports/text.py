@@ -1,5 +1,7 @@
 """Plain-text summaries of a tuning run, for the terminal and for notifications."""
 
+from datetime import UTC, datetime
+
 from autotuner.domain.costs.money import usd
 from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.run.output import Outcome, SearchSummary, TuningOutput
@@ -47,6 +49,27 @@ def curve_line(output: TuningOutput) -> str | None:
         f"fits {fitted}{left_out}; cheapest at {curve.optimum_mb:,} MB, {usd(curve.optimum_cost)} per invocation "
         f"(the curve's 95% band {usd(band.low)}-{usd(band.high)})."
     )
+
+
+def traffic_lines(output: TuningOutput) -> list[str]:
+    """A traffic run's own account: that its figures are production's calls, each candidate's window (when, how
+    many calls against the current version's, how it ended, the paired comparison) and what reading the logs took."""
+    traffic = output.traffic
+    if traffic is None:
+        return []
+    lines = [traffic.statement]
+    for trial in traffic.trials:
+        start, end = (datetime.fromtimestamp(t, UTC) for t in (trial.started_epoch_s, trial.ended_epoch_s))
+        line = (
+            f"Candidate {trial.number}: {trial.memory_mb} MB (version {trial.version}), production calls from "
+            f"{start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC: {trial.candidate.calls} against "
+            f"{trial.current.calls} of version {traffic.version}; {trial.ended.value}: {trial.reason}"
+        )
+        if trial.comparison is not None:
+            line += f"; {trial.comparison.describe()}"
+        lines.append(line + ".")
+    lines.append(f"Log reads: {traffic.log_reads_cost}.")
+    return lines
 
 
 def margins_line(output: TuningOutput) -> str | None:
@@ -173,6 +196,7 @@ def summary(output: TuningOutput, function_name: str) -> str:
         lines.append(f"Search: adaptive, {search_extent(output.search)}.")
     if (curve := curve_line(output)) is not None:
         lines.append(f"Cost curve: {curve}")
+    lines += traffic_lines(output)
     if output.savings is not None:
         s = output.savings
         direction = "saves" if s.savings_per_million >= 0 else "costs"
@@ -188,10 +212,15 @@ def summary(output: TuningOutput, function_name: str) -> str:
     if output.decision.excluded:
         lines += ["", "Excluded:"] + [f"  {e.memory_mb} MB: {e.reason}" for e in output.decision.excluded]
     cost = output.state_machine
+    target = (
+        "no invocation of the target (production's own calls were measured)"
+        if output.traffic is not None
+        else f"{cost.invocations} invocations of the target {usd(cost.lambda_cost)}"
+    )
     lines += [
         "",
-        f"This run cost {usd(cost.total_cost)}: {cost.invocations} invocations of the target {usd(cost.lambda_cost)}, "
-        f"the tuner's Lambdas {usd(cost.tuner_lambda_cost)}, state transitions {usd(cost.execution_cost)}.",
+        f"This run cost {usd(cost.total_cost)}: {target}, the tuner's Lambdas {usd(cost.tuner_lambda_cost)}, state "
+        f"transitions {usd(cost.execution_cost)}.",
         f"Chart: {cost.visualization}",
     ]
     if output.trigger.source.value != "manual":
