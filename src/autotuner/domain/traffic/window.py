@@ -195,4 +195,4 @@ def wait_seconds(window: TrafficWindow, options: TrafficOptions, alias_calls_per
         else alias_calls_per_hour * options.weight / 3600
     )
     expected = remaining / per_second * PACE_MARGIN if per_second > 0 else math.inf
-    return int(max(MIN_WAIT_S, min(options.check_every_seconds, math.ceil(expected))))
+    return max(MIN_WAIT_S, math.ceil(min(options.check_every_seconds, expected)))  # ceil(inf) would raise
