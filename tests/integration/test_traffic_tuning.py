@@ -2,6 +2,7 @@
 steady rate (as production would), and a traffic run measures candidate sizes on a share of those calls, invoking the
 function itself not once."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +74,8 @@ def test_a_traffic_run_chooses_near_the_optimum_without_invoking_the_function_an
     assert traffic["statement"].startswith("Measured on production traffic: the tuner invoked nothing")
     assert 1 <= len(traffic["trials"]) <= 5
     assert regret(WORKLOADS["payments"], run.output["power"]) <= 0.03
+    history = json.dumps(run.history, default=str)
+    assert "fingerprint" not in history, "no hash of a setting (an environment variable) enters a document"
     cost = run.output["stateMachine"]
     assert (cost["invocations"], cost["lambdaCost"]) == (0, 0.0), "the run's own cost has no call of the function"
     assert cost["tunerLambdaCost"] > 0

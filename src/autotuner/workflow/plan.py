@@ -676,7 +676,7 @@ class TrafficRun:
         deadline = now + hours * 3600
         traffic = TrafficPlan(
             options=options, alias=alias.name, version=alias.version, memory_mb=current.memory_mb,
-            code_sha256=current.code_sha256, fingerprint=current.fingerprint,
+            code_sha256=current.code_sha256,
             log_group=current.log_group or default_log_group(self.tuning.function.name), log_format=current.log_format,
             baseline=figures, baseline_reads=reads, bounds=bounds, max_hours=hours, deadline_epoch_s=deadline,
         )  # fmt: skip

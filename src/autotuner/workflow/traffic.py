@@ -67,7 +67,7 @@ def _publish(control: FunctionControl, plan: Plan, traffic: TrafficPlan, memory:
     """$LATEST at ``memory``, published only with the alias's version's code, checked field by field against that
     version once published (and deleted unless it matches); then $LATEST back as it was."""
     latest = control.configuration()
-    _same_or_refuse(traffic, latest.fingerprint, "$LATEST", "nothing was published")
+    _same_or_refuse(control, traffic, latest.fingerprint, "$LATEST", "nothing was published")
     try:
         control.update(memory_mb=memory, description=description)
         published = control.publish_version(description, code_sha256=traffic.code_sha256)
@@ -88,15 +88,23 @@ def _publish(control: FunctionControl, plan: Plan, traffic: TrafficPlan, memory:
 def _check_published(control: FunctionControl, traffic: TrafficPlan, version: str, memory: int) -> None:
     """The published candidate, field by field against the alias's version; deleted unless it matches."""
     found = control.configuration(version)
-    if found.memory_mb == memory and not differences(traffic.fingerprint, found.fingerprint):
+    if found.memory_mb == memory and not differences(_alias_version(control, traffic), found.fingerprint):
         return
     control.delete_version(version)
-    _same_or_refuse(traffic, found.fingerprint, f"version {version}", "it was deleted")
+    _same_or_refuse(control, traffic, found.fingerprint, f"version {version}", "it was deleted")
     raise TargetChangedError(f"lambdaARN: version {version} has {found.memory_mb} MB, not {memory} MB; it was deleted")
 
 
-def _same_or_refuse(traffic: TrafficPlan, fingerprint: dict[str, str], what: str, done: str) -> None:
-    found = differences(traffic.fingerprint, fingerprint)
+def _alias_version(control: FunctionControl, traffic: TrafficPlan) -> dict[str, str]:
+    """The fingerprint of the version the alias ran when the run began, read now (a version never changes): no
+    document of the run carries one (a hash of a guessable setting could be reversed)."""
+    return control.configuration(traffic.version).fingerprint
+
+
+def _same_or_refuse(
+    control: FunctionControl, traffic: TrafficPlan, fingerprint: dict[str, str], what: str, done: str
+) -> None:
+    found = differences(_alias_version(control, traffic), fingerprint)
     if found:
         words = differences_in_words(found, ours=what, theirs=f"version {traffic.version}")
         raise TargetChangedError(

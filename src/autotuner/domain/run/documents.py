@@ -55,6 +55,7 @@ class FunctionConfiguration(CamelModel):
     log_format: str = Field(default="Text", description="LoggingConfig.LogFormat: Text or JSON")
     fingerprint: dict[str, str] = Field(
         default_factory=dict,
+        exclude=True,  # never in a document: a hash of a guessable setting (an environment variable) can be reversed
         description="a SHA-256 of each configuration field a traffic run compares (domain/traffic/configuration.py)",
     )
 

@@ -17,7 +17,6 @@ class TrafficPlan(CamelModel):
     version: str = Field(description="the version the alias ran when the run began: every candidate's baseline")
     memory_mb: int = Field(description="that version's memory: the current size")
     code_sha256: str = Field(description="its code; each candidate is published only with this code")
-    fingerprint: dict[str, str] = Field(description="a SHA-256 of each field of its configuration, never the values")
     log_group: str
     log_format: str
     baseline: ProductionFigures

@@ -75,9 +75,11 @@ def _bracket(best: int, sizes: list[int], measured: Sequence[CandidateStats], bo
     below = [s for s in sizes if s < best]
     above = [s for s in sizes if s > best]
     if best < bounds.lowest_mb:
-        return NextCandidate(
-            memory_mb=bounds.lowest_mb, reason=f"the smallest size the margins allow above {best} MB's use"
-        )
+        if bounds.lowest_mb not in sizes:
+            return NextCandidate(
+                memory_mb=bounds.lowest_mb, reason=f"the smallest size the margins allow above {best} MB's use"
+            )
+        best = bounds.lowest_mb  # measured already: production is not sent to it twice, nor below it
     if not below and _ratio(best, bounds.lowest_mb) > SAME_SIZE_RATIO:
         target = bounds.clamp(best / OCTAVE)
         return NextCandidate(memory_mb=target, reason=f"an octave below {best} MB, the cheapest so far")

@@ -72,6 +72,19 @@ def test_a_current_size_below_the_margins_first_tries_the_smallest_size_they_all
     assert first == NextCandidate(memory_mb=1_138, reason="the smallest size the margins allow above 1024 MB's use")
 
 
+def test_the_smallest_size_the_margins_allow_is_measured_once_only() -> None:
+    """The choice below the margins (the current size, cheapest so far): their smallest size, once measured, is
+    where the search goes on from; it is never sent production's calls again."""
+    bounds = SearchBounds(lowest_mb=1_000, highest_mb=3_008)
+    measured = [at(1024, 100.0), at(1000, 110.0)]
+    for _ in range(3):
+        found = following(measured, bounds=bounds, chosen_mb=512)
+        assert found.memory_mb != 1000, found
+        if found.memory_mb is None:
+            break
+        measured.append(at(found.memory_mb, 105.0))
+
+
 def test_a_cheaper_step_down_is_followed_by_another_octave_down() -> None:
     assert following([at(1024, 100.0), at(512, 80.0)]).memory_mb == 256
 
