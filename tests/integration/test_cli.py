@@ -206,7 +206,7 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     assert all((tmp_path / f"again-{name}.png").read_bytes().startswith(b"\x89PNG") for name in results)
     report = (tmp_path / "autotuner-demo-report.html").read_text()
     savings = report.split('<table class="savings">')[1].split("</table>")[0]
-    assert savings.count("<tr>") == 1 + 5  # the header and a row a target: each run applied its choice
+    assert savings.count("<tr>") == 1 + 6  # the header and a row a target: each run applied its choice
     assert "orders-api</td><td>1024 → 256 MB" in savings
     assert "25,000,000" in savings  # the emulated traffic, read back from the emulator's CloudWatch
     # What the emulated workloads' model predicts:
@@ -228,6 +228,10 @@ def test_the_demo_runs_end_to_end_as_a_command(tmp_path: Path) -> None:
     assert curve["lowestMb"] >= 778  # priced from where 10% of memory is free over the 700 MB a call uses
     assert curve["optimumMb"] in {p["memoryMb"] for p in curve["points"]}
     assert adaptive["stateMachine"]["invocations"] < results["ml-inference"]["stateMachine"]["invocations"] / 2
+    payments = results["payments"]  # tuned on its production traffic: the tuner invoked it not once
+    assert payments["traffic"]["statement"].startswith("Measured on production traffic: the tuner invoked nothing")
+    assert payments["stateMachine"]["invocations"] == 0
+    assert "Measured on production traffic" in report
 
 
 def test_savings_are_each_applied_runs_measured_saving_times_the_real_invocations(

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from bench.simulate import regret
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 
 from autotuner_local.events import deliver_status_change
@@ -16,7 +17,15 @@ from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LocalStack
 from autotuner_local.traffic import TrafficGenerator
 from autotuner_local.workloads import WORKLOADS
-from tests.emulator import MakeTarget, as_operator, execution_arn, logical_id, run_tuning, target_state
+from tests.emulator import (
+    MakeTarget,
+    as_operator,
+    execution_arn,
+    failing,
+    logical_id,
+    run_tuning,
+    target_state,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -153,5 +162,42 @@ def test_a_run_stopped_mid_window_is_put_back_by_the_janitor(
 
     assert run.status == "ABORTED"
     assert routed[0]["weights"], "a candidate had its share when the run was stopped"
+    assert alias_state() == before
+    assert target_state("payments").versions == ["$LATEST", before["version"]]
+
+
+def test_a_candidate_that_cannot_be_routed_back_is_put_back_by_the_janitor_once_lambda_answers(
+    stack: LocalStack, payments: str
+) -> None:
+    """The alias took its first candidate; every later UpdateAlias fails (Lambda down for the rest of the run):
+    the run fails, saying so, and the janitor (which EventBridge starts when the execution ends) routes it back."""
+    before = alias_state()
+    down = lambda: LambdaClientError("ServiceException", "Lambda is unavailable")  # noqa: E731
+
+    with failing("update_alias", down, times=999, after=1):
+        run, _ = tuned(stack, payments)
+        routed = alias_state()
+
+    assert run.status == "FAILED"
+    assert routed["weights"], "the candidate kept its share while Lambda refused every change"
+    (cleaned,) = deliver_status_change(stack, run.arn)
+    assert cleaned["complete"], cleaned
+    assert alias_state() == before
+    assert target_state("payments").versions == ["$LATEST", before["version"]]
+
+
+def test_an_alias_with_too_little_traffic_is_refused_with_its_figures_before_anything_changes(
+    stack: LocalStack, runtime: InProcessRuntime, payments: str
+) -> None:
+    before = alias_state()
+    with TrafficGenerator("payments", "live", per_second=20.0) as production:
+        production.wait_for(20)
+        options = OPTIONS | {"weight": 0.05, "invocationsPerSize": 1000, "maxHours": 0.5}
+        run = run_tuning(stack, {"lambdaARN": payments, "measure": "traffic", "traffic": options})
+
+    assert (run.status, run.error) == ("FAILED", "InvalidInputError")
+    assert "traffic: version 1 served" in str(run.cause)
+    assert "more than the 0.5 h the run may take" in str(run.cause)
+    assert len(runtime.targets_invoked("payments")) == production.calls
     assert alias_state() == before
     assert target_state("payments").versions == ["$LATEST", before["version"]]
