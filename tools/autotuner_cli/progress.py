@@ -4,7 +4,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from autotuner.adapters.executions import Execution, Executions, HistoryEvent
 from autotuner.domain.measuring.measurement import MeasuredTask
@@ -25,6 +25,7 @@ class Progress:
     done_invocations: int = 0
     failed_invocations: int = 0
     rounds: int = 0
+    candidate: str = ""  # a traffic run's window in progress (or the last one), in words
 
     @classmethod
     def from_history(cls, events: list[HistoryEvent]) -> "Progress":
@@ -41,6 +42,11 @@ class Progress:
                 batches = MeasuredTask.model_validate(output).batches
                 progress.done_invocations += sum(b.attempted for b in batches)
                 progress.failed_invocations += sum(b.failed for b in batches)
+            if event.type == "LambdaFunctionSucceeded" and (window := _traffic_window(output)) is not None:
+                progress.candidate = (
+                    f"Candidate {window['number']}: {window['memoryMb']} MB, "
+                    f"{window['candidate']['calls']} production calls"
+                )
             round_ = output.get("round") if event.type == "LambdaFunctionSucceeded" else None
             if isinstance(round_, dict) and isinstance(output.get("analysis"), dict):
                 rounds_done = int(output["analysis"].get("rounds", 0))
@@ -62,6 +68,8 @@ class Progress:
                 marks.append(f"Measure {done}/{planned}{ending}{self._not_measured(planned, ending)}")
             elif ending:
                 marks.append(f"{state}{ending}")
+            if state == "Plan" and self.candidate:
+                marks.append(self.candidate)
         return "  ".join(marks) or "starting…"
 
     def _not_measured(self, planned: int, ending: str) -> str:
@@ -75,6 +83,14 @@ class Progress:
         if self.failed_invocations:
             counts.append(f"{self.failed_invocations} failed")
         return f" ({', '.join(counts)})" if counts else ""
+
+
+def _traffic_window(output: dict[str, Any]) -> dict[str, Any] | None:
+    """The window a traffic run's step returned: RouteCandidate's TrafficCheck, or the document CheckTraffic
+    returns with it inside."""
+    check = output.get("trafficCheck", output)
+    window = check.get("window") if isinstance(check, dict) and "verdict" in check else None
+    return window if isinstance(window, dict) else None
 
 
 def follow(

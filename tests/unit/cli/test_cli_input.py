@@ -265,3 +265,18 @@ def test_a_measure_that_skipped_or_failed_calls_says_how_many() -> None:
     running = Progress.from_history(history[:5])
     running.planned_invocations = 20
     assert running.line() == "Plan ✓  Measure 12/20"
+
+
+def test_a_traffic_run_shows_its_candidate_and_the_production_calls_it_has() -> None:
+    window = {"number": 2, "memoryMb": 512, "candidate": {"calls": 17}}
+    routed = {"verdict": "watching", "window": window | {"candidate": {"calls": 0}}}
+    checked = {"plan": {}, "trafficCheck": {"verdict": "watching", "window": window}}
+    history = [
+        HistoryEvent(id=1, type="TaskStateEntered", state="Plan"),
+        HistoryEvent(id=2, type="TaskStateExited", state="Plan"),
+        HistoryEvent(id=3, type="TaskStateEntered", state="RouteCandidate"),
+        HistoryEvent(id=4, type="LambdaFunctionSucceeded", state="", output=routed),
+    ]
+    assert Progress.from_history(history).line() == "Plan ✓  Candidate 2: 512 MB, 0 production calls"
+    history.append(HistoryEvent(id=5, type="LambdaFunctionSucceeded", state="", output=checked))
+    assert Progress.from_history(history).line() == "Plan ✓  Candidate 2: 512 MB, 17 production calls"
