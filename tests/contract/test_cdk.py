@@ -98,7 +98,7 @@ def test_the_parameters_given_are_applied_and_the_others_stay_parameters(synthes
 
 def test_every_function_runs_the_code_asset(synthesized: dict[str, Any]) -> None:
     functions = [r for r in synthesized["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 14
+    assert len(functions) == 16
     codes = {json.dumps(function["Properties"]["Code"], sort_keys=True) for function in functions}
     assert len(codes) == 1, "one asset, the same code for every function"
     (code,) = (json.loads(text) for text in codes)

@@ -90,7 +90,8 @@ def _traffic_window(output: dict[str, Any]) -> dict[str, Any] | None:
     returns with it inside."""
     check = output.get("trafficCheck", output)
     window = check.get("window") if isinstance(check, dict) and "verdict" in check else None
-    return window if isinstance(window, dict) else None
+    shown = isinstance(window, dict) and {"number", "memoryMb", "candidate"} <= window.keys()
+    return window if shown and isinstance(window, dict) else None
 
 
 def follow(
