@@ -65,8 +65,8 @@ def on_traffic_check(runtime: InProcessRuntime, number: int, action: Callable[[]
 def tuned(stack: LocalStack, payments: str, **fields: Any) -> tuple[Any, TrafficGenerator]:
     with TrafficGenerator("payments", "live", per_second=PER_SECOND) as production:
         production.wait_for(150)  # a baseline for Plan to read
-        run = run_tuning(stack, {"lambdaARN": payments, "measure": "traffic", "traffic": OPTIONS, **fields},
-                         timeout_s=300)  # fmt: skip
+        tuning = {"lambdaARN": payments, "measure": "traffic", "traffic": OPTIONS} | fields
+        run = run_tuning(stack, tuning, timeout_s=300)
     return run, production
 
 
@@ -75,7 +75,7 @@ def test_a_traffic_run_chooses_near_the_optimum_without_invoking_the_function_an
 ) -> None:
     before = alias_state()
 
-    run, production = tuned(stack, payments)
+    run, production = tuned(stack, payments, traffic=OPTIONS | {"invocationsPerSize": 60})
 
     assert run.status == "SUCCEEDED", run.cause
     assert len(runtime.targets_invoked("payments")) == production.calls, "every call it served was production's"
