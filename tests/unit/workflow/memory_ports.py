@@ -793,8 +793,11 @@ class MemoryProductionLogs:
 
     def put(self, log_group: str, version: str, at_s: float, report: InvocationReport) -> None:
         """A call of ``version`` that ended at ``at_s``, logged as its text REPORT line."""
+        self.put_line(log_group, version, at_s, format_report_line(report))
+
+    def put_line(self, log_group: str, version: str, at_s: float, message: str) -> None:
         logged = self.events.setdefault((log_group, version), [])
-        logged.append(LogEvent(timestamp_ms=int(at_s * 1000), message=format_report_line(report)))
+        logged.append(LogEvent(timestamp_ms=int(at_s * 1000), message=message))
         logged.sort(key=lambda e: e.timestamp_ms)
 
     def read(self, where: VersionLogs, since_ms: int, until_ms: int, cap: int) -> LogRead:
