@@ -45,11 +45,8 @@ RESAMPLES = 50  # bootstraps of a unit test: enough to exercise them, few enough
 LIVE = f"{TARGET}:live"
 LOG_GROUP = "/aws/lambda/orders"
 NOW = 1_800_000_000.0  # when Plan reads the baseline (2027-01-15T08:00:00Z)
-ON_TRAFFIC = {
-    "lambdaARN": LIVE,
-    "measure": "traffic",
-    "traffic": {"weight": 0.1, "invocationsPerSize": 20, "baselineHours": 2, "maxCandidates": 3},
-}
+TRAFFIC = {"weight": 0.1, "invocationsPerSize": 20, "baselineHours": 2, "maxCandidates": 3}
+ON_TRAFFIC = {"lambdaARN": LIVE, "measure": "traffic", "traffic": TRAFFIC}
 
 
 def with_decision(analysis: Analysis, memory_mb: int) -> Analysis:
