@@ -82,12 +82,16 @@ def _undo_changes(control: FunctionControl, record: RunRecord, report: CleanupRe
 
 
 def _settle_alias(control: FunctionControl, record: RunRecord, report: CleanupReport) -> None:
-    """The alias an apply moves ends at the applied version if the record holds one, else as it was found."""
+    """The alias an apply moves ends at the applied version if the record holds one, else as it was found. An alias
+    no step of the run set out to move is left as it is now: another deployment may have moved it since Plan (a
+    traffic run refuses to route then), and putting it back would undo that deployment."""
     snapshot = record.alias
     if snapshot is None:
         return
     applied = record.applied
-    if applied is not None and applied.target == snapshot.name and applied.version is not None:
+    if not any(intent.alias == snapshot.name for intent in record.intents):
+        pass  # as it is now
+    elif applied is not None and applied.target == snapshot.name and applied.version is not None:
         if control.alias_version(snapshot.name) != applied.version:
             control.point_alias(snapshot.name, applied.version)
     elif control.alias_snapshot(snapshot.name) != snapshot:

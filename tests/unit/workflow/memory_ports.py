@@ -30,10 +30,12 @@ from autotuner.domain.errors import CodeChangedError, TargetChangedError, Target
 from autotuner.domain.inputs.arn import FunctionRef, function_name_of, parse_function_arn, parse_function_reference
 from autotuner.domain.inputs.scope import AssumedRole
 from autotuner.domain.measuring.lambda_logs import InvocationReport, InvocationStatus, format_report_line
+from autotuner.domain.measuring.log_events import LogEvent, LogRead, VersionLogs
 from autotuner.domain.measuring.measurement import BatchMeasurement
 from autotuner.domain.run.documents import CleanupReport, FunctionConfiguration
 from autotuner.domain.run.output import LATEST, AppliedChange
 from autotuner.domain.run.record import AliasSnapshot, Intent, RunRecord
+from autotuner.domain.traffic.configuration import fingerprint
 from autotuner.workflow.ports import InvocationResult, VersionInfo
 
 ACCOUNT = "123456789012"
@@ -52,6 +54,7 @@ class PublishedVersion:
     number: str
     description: str
     configuration: FunctionConfiguration  # $LATEST's, as it was when published
+    environment: dict[str, str] = field(default_factory=dict)  # $LATEST's variables, as they were
 
 
 class MemoryFunction:
@@ -98,6 +101,7 @@ class MemoryFunction:
             code_size_bytes=code_size_bytes,
             runtime=runtime,
         )
+        self.environment: dict[str, str] = {}  # $LATEST's environment variables
         self.layer_table: dict[str, list[str] | None] = dict(layers or {})  # GetLayerVersion's answers
         self.binaries = dict(binaries or {})  # the ELF headers of the package, by path
         self.principals: list[str] = []  # the resource policy's service principals
@@ -128,19 +132,26 @@ class MemoryFunction:
     def deploy_code(self, code_sha256: str) -> None:
         self.latest = self.latest.model_copy(update={"code_sha256": code_sha256})
 
+    def set_environment(self, variables: dict[str, str]) -> None:
+        """UpdateFunctionConfiguration of $LATEST's environment variables (another deployment, in a test)."""
+        self.environment = dict(variables)
+        self.changes.append(f"environment {sorted(variables)}")
+
     # -- FunctionControl --
 
     def configuration(self, qualifier: str | None = None) -> FunctionConfiguration:
+        """As the adapter reads GetFunctionConfiguration, with the fingerprint of every field it compares."""
         self._hooks("configuration")
         if qualifier is None or qualifier == LATEST:
-            return self.latest.model_copy()
+            return _fingerprinted(self.latest, self.environment)
         number = self.alias_table[qualifier].version if qualifier in self.alias_table else qualifier
         version = self.published.get(number or "")
         if version is None:
             raise TargetNotFoundError(f"function {self.arn.name}:{qualifier} in {self.arn.region}: not found")
-        return version.configuration.model_copy(
+        found = version.configuration.model_copy(
             update={"function_arn": self.arn.qualified(version.number), "description": version.description}
         )
+        return _fingerprinted(found, version.environment)
 
     def configuration_and_tags(self) -> tuple[FunctionConfiguration, dict[str, str] | None]:
         configuration = self.configuration()
@@ -198,11 +209,11 @@ class MemoryFunction:
             raise TargetChangedError(f"$LATEST's code is {self.latest.code_sha256}, not {code_sha256}")
         if self.published:
             newest = self.published[max(self.published, key=int)]
-            if newest.configuration == self.latest:
+            if (newest.configuration, newest.environment) == (self.latest, self.environment):
                 return VersionInfo(version=newest.number, description=newest.description)
         self._last_number += 1
         number = str(self._last_number)
-        self.published[number] = PublishedVersion(number, description, self.latest.model_copy())
+        self.published[number] = PublishedVersion(number, description, self.latest.model_copy(), dict(self.environment))
         self.changes.append(f"publish {number} ({self.latest.memory_mb} MB)")
         return VersionInfo(version=number, description=description)
 
@@ -227,7 +238,8 @@ class MemoryFunction:
         if snapshot.version is None:
             self.delete_alias(snapshot.name)
             return
-        self._require_version(snapshot.version)
+        for version in (snapshot.version, *snapshot.routing):  # Lambda routes only to versions that exist
+            self._require_version(version)
         self.alias_table[snapshot.name] = snapshot.model_copy(deep=True)
         self.changes.append(f"alias {snapshot.name} -> {snapshot.version} routing {snapshot.routing}")
 
@@ -269,6 +281,31 @@ class MemoryFunction:
         pending = self._before[operation]
         if pending:
             pending.pop(0)()
+
+
+def _fingerprinted(configuration: FunctionConfiguration, environment: dict[str, str]) -> FunctionConfiguration:
+    """``configuration`` with the fingerprint the adapter takes of GetFunctionConfiguration's answer, which carries
+    Environment only when the function has variables."""
+    raw: dict[str, Any] = {
+        "FunctionArn": configuration.function_arn,
+        "MemorySize": configuration.memory_mb,
+        "Description": configuration.description,
+        "Timeout": configuration.timeout_s,
+        "Architectures": [configuration.architecture.value],
+        "EphemeralStorage": {"Size": configuration.ephemeral_storage_mb},
+        "CodeSha256": configuration.code_sha256,
+        "Runtime": configuration.runtime,
+        "PackageType": configuration.package_type,
+        "State": configuration.state,
+        "LastUpdateStatus": configuration.last_update_status,
+        "SnapStart": {"ApplyOn": "PublishedVersions" if configuration.snap_start else "None"},
+        "Layers": [{"Arn": layer} for layer in configuration.layers],
+        "CodeSize": configuration.code_size_bytes,
+        "LoggingConfig": {"LogGroup": configuration.log_group_name, "LogFormat": configuration.log_format},
+    }
+    if environment:
+        raw["Environment"] = {"Variables": dict(environment)}
+    return configuration.model_copy(update={"fingerprint": fingerprint(raw)})
 
 
 class Functions:
@@ -742,6 +779,37 @@ class MemoryFunctionLogs:
     def recent_endings(self, function: FunctionRef, seconds: int) -> list[str]:
         self.asked.append((function.unqualified, seconds))
         return list(self.messages.get(function.name, []))
+
+
+@dataclass
+class MemoryProductionLogs:
+    """adapters/production_logs.py over a function's log groups: each version's REPORT lines, as Lambda writes them
+    into the streams named with the version. A read takes the events of [since_ms, until_ms), oldest first; one that
+    reaches ``cap`` covers the stretch up to its last millisecond (whose events the next read takes), as the
+    adapter's does. A missing group or version reads as no calls."""
+
+    events: dict[tuple[str, str], list[LogEvent]] = field(default_factory=dict)  # (group, version) -> events
+    reads: list[tuple[str, int, int]] = field(default_factory=list)  # (version, since_ms, until_ms) of each read
+
+    def put(self, log_group: str, version: str, at_s: float, report: InvocationReport) -> None:
+        """A call of ``version`` that ended at ``at_s``, logged as its text REPORT line."""
+        self.put_line(log_group, version, at_s, format_report_line(report))
+
+    def put_line(self, log_group: str, version: str, at_s: float, message: str) -> None:
+        logged = self.events.setdefault((log_group, version), [])
+        logged.append(LogEvent(timestamp_ms=int(at_s * 1000), message=message))
+        logged.sort(key=lambda e: e.timestamp_ms)
+
+    def read(self, where: VersionLogs, since_ms: int, until_ms: int, cap: int) -> LogRead:
+        self.reads.append((where.version, since_ms, until_ms))
+        logged = self.events.get((where.log_group, where.version), [])
+        found = [e for e in logged if since_ms <= e.timestamp_ms < until_ms]
+        covered = until_ms
+        if len(found) > cap and found[cap - 1].timestamp_ms > since_ms:
+            covered = found[cap - 1].timestamp_ms
+            found = [e for e in found if e.timestamp_ms < covered]
+        size = sum(len(e.message.encode()) for e in found)
+        return LogRead(events=found, covered_until_ms=covered, requests=1, bytes=size)
 
 
 @dataclass

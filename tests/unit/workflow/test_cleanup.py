@@ -5,7 +5,7 @@ import pytest
 
 from autotuner.adapters.errors import UpdateConflictError
 from autotuner.domain.run.naming import alias_name, version_description
-from autotuner.domain.run.record import NO_RECORD, AliasSnapshot
+from autotuner.domain.run.record import NO_RECORD, AliasSnapshot, Intent
 from autotuner.workflow.cleanup import (
     NO_CHANGE,
     ExecutionStatusChange,
@@ -56,7 +56,9 @@ def test_what_the_run_found_comes_back_from_the_record_and_nothing_else(world: W
     with_canary(world)
     plan, round_ = world.planned(ON_ALIAS)
     world.prepare(plan, round_)
-    world.function.restore_alias(AliasSnapshot(name="live", version="3"))  # e.g. a half-done apply
+    # e.g. a half-done apply: its intent recorded, the alias moved
+    assert world.records.note_intent(EXECUTION, Intent(step="apply", action="apply 256 MB to live", alias="live"))
+    world.function.restore_alias(AliasSnapshot(name="live", version="3"))
     world.function.update(memory_mb=3008, description=version_description(plan.run_id, 3008))
     other_run = world.function.publish_version(version_description("0123456789", 768))
     world.function.point_alias(alias_name("0123456789", 768), other_run.version)
@@ -191,3 +193,18 @@ def test_a_run_step_functions_no_longer_knows_is_swept_and_one_failure_does_not_
     assert report.cleaned == [OTHER_EXECUTION]
     assert report.failed == {EXECUTION: "UpdateConflictError: deleting from orders: conflict"}
     assert world.records.pending_cleanups() == [EXECUTION], "left for the next sweep"
+
+
+def test_an_alias_no_step_set_out_to_move_is_left_as_another_deployment_left_it(world: World) -> None:
+    """Plan records the alias an apply would move; another deployment moves it before the run's Apply (which would
+    refuse): clean-up puts back only what the run moved, so that deployment stays."""
+    with_canary(world)
+    plan, round_ = world.planned(ON_ALIAS)
+    world.prepare(plan, round_)
+    world.function.restore_alias(AliasSnapshot(name="live", version="2"))  # the deployment promotes its canary
+
+    report = world.clean_up()
+
+    assert world.function.alias_snapshot("live") == AliasSnapshot(name="live", version="2")
+    assert (report.alias_name, report.final_alias_version, report.restored_alias) == ("live", "2", None)
+    assert report.deleted_versions == ["3", "4", "5"]
