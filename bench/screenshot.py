@@ -16,7 +16,8 @@ from PIL import Image
 
 from autotuner.domain.run.output import TuningOutput
 from autotuner.reports.html import render_html
-from autotuner_cli.demo import DEMO_TARGETS, EMULATED_NOTE, run_demo
+from autotuner_cli.demo import EMULATED_NOTE, run_demo
+from autotuner_cli.demo_targets import DEMO_TARGETS
 from bench.chromium import ChromiumError, run_headless
 
 ROOT = Path(__file__).resolve().parents[1]

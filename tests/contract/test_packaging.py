@@ -91,7 +91,9 @@ def test_a_new_environment_with_only_the_demo_extra_runs_the_command_and_the_dem
     """`pip install '<checkout>[demo]'` into a new virtual environment (this Python 3.13, no system site packages)
     is all `autotuner --version` and `autotuner demo` need, run from a directory outside the checkout. pip does
     not byte-compile what it installs (--no-compile: it halves the install; the demo compiles what it imports),
-    and the demo measures each size five times (--num 5, the least a run accepts): the whole workflow, quicker."""
+    and the demo tunes two of its functions (a sweep and an adaptive search, with its cost curve drawn) at five
+    calls a size (--num 5, the least a run accepts): the whole workflow and every package, quicker. The whole demo
+    runs as a command in tests/integration/test_cli.py."""
     checkout = copy_checkout(tmp_path / "checkout")
     venv, elsewhere = tmp_path / "venv", tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -116,8 +118,9 @@ def test_a_new_environment_with_only_the_demo_extra_runs_the_command_and_the_dem
     for module in run(python, "-c", where, timeout=60).split():
         assert Path(module).resolve().is_relative_to(venv.resolve()), f"{module}: not the installed package"
     out = elsewhere / "out"
-    demo = run(venv / "bin" / "autotuner", "demo", "--num", "5", "--out", out, timeout=1200)
-    results = demo_results(demo, out)
+    only = ("orders-api", "ml-inference-adaptive")  # a sweep and a search with its curve: every package at work
+    demo = run(venv / "bin" / "autotuner", "demo", "--num", "5", "--only", ",".join(only), "--out", out, timeout=1200)
+    results = demo_results(demo, out, only)
     assert all(result["outcome"] == "applied" for result in results.values())
 
 

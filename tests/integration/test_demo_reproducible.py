@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from autotuner.domain.run.output import TuningOutput
-from autotuner_cli.demo import DEMO_TARGETS, run_demo
+from autotuner_cli.demo import run_demo
+from autotuner_cli.demo_targets import DEMO_TARGETS
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +30,7 @@ from autotuner.reports.text import (
     traffic_lines,
 )
 from autotuner.workflow.savings import read_savings
+from autotuner_cli.demo_targets import DEMO_TARGETS, DemoTarget
 from autotuner_cli.progress import follow
 from autotuner_local.emulator import local_aws
 from autotuner_local.targets import create_target, record_invocations
@@ -47,24 +47,6 @@ EMULATED_NOTE = (
 )
 
 
-@dataclass(frozen=True)
-class DemoTarget:
-    name: str
-    workload: str
-    memory_mb: int
-    invocations_last_30_days: int  # emulated traffic, as CloudWatch's Invocations metric counts it
-    adaptive: bool = False  # the adaptive search instead of sweeping DEMO_SIZES
-    on_traffic: bool = False  # never invoked by the tuner: measured on production's calls to its alias live
-
-
-DEMO_TARGETS = (
-    DemoTarget("image-resize", "cpu-single-thread", 1024, 4_000_000),
-    DemoTarget("video-transcode", "cpu-multi-thread", 2048, 150_000),
-    DemoTarget("orders-api", "io-bound", 1024, 25_000_000),
-    DemoTarget("ml-inference", "memory-floor", 3008, 1_200_000),
-    DemoTarget("ml-inference-adaptive", "memory-floor", 3008, 1_200_000, adaptive=True),
-    DemoTarget("payments", "payments", 1024, 8_000_000, on_traffic=True),
-)
 # The payments handler's production, emulated: calls to payments:live at this pace while it is tuned on them.
 PRODUCTION_PER_SECOND = 80.0
 TRAFFIC_OPTIONS = {"weight": 0.5, "invocationsPerSize": 40, "checkEverySeconds": 10, "baselineHours": 1, "maxHours": 1}

@@ -14,7 +14,8 @@ from typing import TextIO
 import boto3
 
 from autotuner.domain.inputs.arn import parse_state_machine_arn
-from autotuner_cli.demo import DEMO_TARGETS, DemoTarget, create_target_of, printer
+from autotuner_cli.demo import create_target_of, printer
+from autotuner_cli.demo_targets import DEMO_TARGETS, DemoTarget
 from autotuner_local.emulator import LOCAL_CREDENTIALS, LOCAL_REGION, local_aws
 
 # The demo's functions, and the one events/*.json name (with the alias the alias alarm example watches).

@@ -17,6 +17,7 @@ from autotuner.domain.errors import DomainError
 from autotuner.domain.inputs.tuning_input import DEFAULT_NUM, MAX_NUM, MIN_NUM
 from autotuner_cli import commands
 from autotuner_cli.config import LOCAL_PORT, default_stack_name
+from autotuner_cli.demo_targets import DEMO_NAMES, DEMO_TARGETS
 from autotuner_cli.files import require_writable
 from autotuner_cli.input_options import add_input_options, given_input
 
@@ -44,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--num", type=_num, default=DEFAULT_NUM, help=f"invocations per memory size (default {DEFAULT_NUM})"
     )
     demo.add_argument("--seed", type=int, default=1, help="seed of the emulated targets' noise")
+    demo.add_argument(
+        "--only",
+        type=_demo_names,
+        metavar="NAME[,NAME]",
+        help=f"tune only these of the demo's functions ({', '.join(DEMO_NAMES)}; default: all)",
+    )
 
     local = sub.add_parser(
         "local", help="serve a local AWS endpoint with the stack and emulated functions deployed, until Ctrl-C"
@@ -155,6 +162,16 @@ def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
     return parse
 
 
+def _demo_names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in DEMO_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(unknown) or 'nothing'}: the demo's functions are {', '.join(DEMO_NAMES)}"
+        )
+    return names
+
+
 _num = _bounded(MIN_NUM, MAX_NUM, "; fewer invocations cannot be trusted")
 _port = _bounded(0, 65535, "")
 _positive = _bounded(1, 1000, "")
@@ -239,7 +256,9 @@ def _dispatch(arguments: argparse.Namespace) -> int:  # noqa: PLR0911 - one case
             require_writable(arguments.out, "--out")  # before the emulator starts, not after the whole demo
             from autotuner_cli.demo import run_demo
 
-            run_demo(arguments.out, num=arguments.num, seed=arguments.seed)
+            only = arguments.only or DEMO_NAMES
+            targets = [target for target in DEMO_TARGETS if target.name in only]
+            run_demo(arguments.out, num=arguments.num, seed=arguments.seed, targets=targets)
             return EXIT_OK
         case "local":
             from autotuner_cli.local import serve

@@ -280,3 +280,13 @@ def test_a_traffic_run_shows_its_candidate_and_the_production_calls_it_has() -> 
     assert Progress.from_history(history).line() == "Plan ✓  Candidate 2: 512 MB, 0 production calls"
     history.append(HistoryEvent(id=5, type="LambdaFunctionSucceeded", state="", output=checked))
     assert Progress.from_history(history).line() == "Plan ✓  Candidate 2: 512 MB, 17 production calls"
+
+
+def test_the_demo_tunes_only_the_functions_named_and_refuses_one_it_does_not_have(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert build_parser().parse_args(["demo", "--only", "orders-api, payments"]).only == ["orders-api", "payments"]
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["demo", "--only", "orders-api,billing"])
+    assert refused.value.code == 2
+    assert "billing: the demo's functions are image-resize, video-transcode" in capsys.readouterr().err
