@@ -45,6 +45,7 @@ def route_candidate(
     if version is not None:
         _check_published(control, traffic, version, memory)
     else:
+        _alias_as_found(control, traffic)  # before publishing: a refused route leaves nothing to delete
         guard.intend(Intent(step="prepare", action=f"publish {memory} MB as candidate {number}", memory_mb=memory))
         version = _publish(control, plan, traffic, memory, description)
         guard.confirm(f"published {memory} MB as candidate {number}")
@@ -72,10 +73,13 @@ def _publish(control: FunctionControl, plan: Plan, traffic: TrafficPlan, memory:
         control.update(memory_mb=memory, description=description)
         published = control.publish_version(description, code_sha256=traffic.code_sha256)
     finally:
+        # $LATEST back as found, where it is still as this step set it: a memory size another deployment set
+        # meanwhile is that deployment's (the run's description, its mark, always goes).
         original = plan.original
         current = control.configuration()
-        if (current.memory_mb, current.description) != (original.memory_mb, original.description):
-            control.update(memory_mb=original.memory_mb, description=original.description)
+        if current.description == description:
+            kept = original.memory_mb if current.memory_mb == memory else current.memory_mb
+            control.update(memory_mb=kept, description=original.description)
     if not is_run_version(published.description, plan.run_id):
         raise TargetChangedError(
             f"lambdaARN: publishing {memory} MB returned version {published.version} ({published.description!r}), "
@@ -112,17 +116,22 @@ def _same_or_refuse(
         )
 
 
-def _route(control: FunctionControl, guard: ChangeGuard, traffic: TrafficPlan, version: str) -> None:
-    """The alias as the run found it, with ``weight`` routed to the candidate; refused if it changed meanwhile."""
+def _alias_as_found(control: FunctionControl, traffic: TrafficPlan) -> None:
+    """The alias as the run found it (its version alone), else TargetChangedError: another deployment moved it."""
     found = control.alias_snapshot(traffic.alias)
-    routed = AliasSnapshot(name=traffic.alias, version=traffic.version, routing={version: traffic.options.weight})
-    if found == routed:
-        return  # a retry: done already
     if found != AliasSnapshot(name=traffic.alias, version=traffic.version):
         raise TargetChangedError(
             f"lambdaARN: alias {traffic.alias} changed since the run began (it points to version {found.version}, "
             f"routing {found.routing or 'nothing else'}); the run routes nothing to it"
         )
+
+
+def _route(control: FunctionControl, guard: ChangeGuard, traffic: TrafficPlan, version: str) -> None:
+    """The alias as the run found it, with ``weight`` routed to the candidate; refused if it changed meanwhile."""
+    routed = AliasSnapshot(name=traffic.alias, version=traffic.version, routing={version: traffic.options.weight})
+    if control.alias_snapshot(traffic.alias) == routed:
+        return  # a retry: done already
+    _alias_as_found(control, traffic)
     action = f"route {traffic.options.weight:.0%} of alias {traffic.alias} to version {version}"
     guard.intend(Intent(step="traffic", action=action, alias=traffic.alias))
     control.restore_alias(routed)

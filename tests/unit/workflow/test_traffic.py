@@ -103,10 +103,11 @@ def test_an_alias_changed_since_the_run_began_is_refused_and_left_as_it_is(world
     assert "the run routes nothing to it" in str(refused.value)
     assert world.function.alias_snapshot("live") == theirs
     assert not any(i.action.startswith("route") for i in intents(world))
+    assert versions(world) == ["1", "2"], "the alias is checked before anything is published"
     report = world.clean_up()  # the run's failure path
     assert world.function.alias_snapshot("live") == theirs, "clean-up does not undo another deployment's alias"
-    assert versions(world) == ["1", "2"], "the run's candidate (version 3) is deleted, the deployment's kept"
-    assert report.deleted_versions == ["3"]
+    assert versions(world) == ["1", "2"], "the deployment's version is kept"
+    assert report.deleted_versions == []
 
 
 @pytest.mark.parametrize(
@@ -165,7 +166,8 @@ def test_a_published_candidate_at_another_size_is_deleted(world: World) -> None:
 
     assert versions(world) == ["1"]
     assert world.function.alias_snapshot("live") == PLAIN
-    assert world.function.latest.memory_mb == 1024
+    latest = world.function.latest
+    assert (latest.memory_mb, latest.description) == (2048, "release 9"), "its size is the other change's"
 
 
 def test_a_version_the_run_did_not_publish_is_refused_and_kept(world: World) -> None:
