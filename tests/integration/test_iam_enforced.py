@@ -279,7 +279,8 @@ def a_traffic_run_promoting_the_version_it_measured(stack: LocalStack, make_targ
     options = {"weight": 0.5, "invocationsPerSize": 20, "checkEverySeconds": 10, "baselineHours": 1, "maxHours": 1}
     with TrafficGenerator("payments", "live", per_second=80.0) as production:
         production.wait_for(100)
-        tuning = {"lambdaARN": arn, "measure": "traffic", "traffic": options, "autoOptimize": True}
+        tuning = {"lambdaARN": arn, "measure": "traffic", "traffic": options, "autoOptimize": True,
+                  "canary": {"durationSeconds": 300}}  # fmt: skip
         run = run_tuning(stack, tuning, name="traffic", timeout_s=300)
     assert run.status == "SUCCEEDED", run.cause
 

@@ -98,7 +98,7 @@ def test_with_auto_optimize_the_alias_is_promoted_to_the_version_measured(
 ) -> None:
     before = alias_state()
 
-    run, production = tuned(stack, payments, autoOptimize=True)
+    run, production = tuned(stack, payments, autoOptimize=True, canary={"durationSeconds": 300})
 
     assert run.status == "SUCCEEDED", run.cause
     assert len(runtime.targets_invoked("payments")) == production.calls

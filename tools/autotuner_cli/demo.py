@@ -48,7 +48,9 @@ EMULATED_NOTE = (
 
 
 # The payments handler's production, emulated: calls to payments:live at this pace while it is tuned on them.
-PRODUCTION_PER_SECOND = 80.0
+PRODUCTION_PER_SECOND = 60.0
+# The promotion's canary: five minutes (the default half hour is as safe, and six times as long to watch).
+TRAFFIC_CANARY = {"durationSeconds": 300, "checkEverySeconds": 60}
 TRAFFIC_OPTIONS = {"weight": 0.5, "invocationsPerSize": 40, "checkEverySeconds": 10, "baselineHours": 1, "maxHours": 1}
 
 
@@ -86,7 +88,8 @@ def run_demo(
             if max_concurrency is not None and not target.on_traffic:
                 tuning["maxConcurrency"] = max_concurrency
             if target.on_traffic:
-                tuning |= {"lambdaARN": live_alias(target.name), "measure": "traffic", "traffic": TRAFFIC_OPTIONS}
+                tuning |= {"lambdaARN": live_alias(target.name), "measure": "traffic", "traffic": TRAFFIC_OPTIONS,
+                           "canary": TRAFFIC_CANARY}  # fmt: skip
             elif not target.adaptive:
                 tuning |= {"num": num, "powerValues": DEMO_SIZES}
             with production_of(target, seed) as production:
@@ -167,7 +170,7 @@ def production_of(target: DemoTarget, seed: int) -> Iterator[TrafficGenerator | 
         yield None
         return
     with TrafficGenerator(target.name, "live", per_second=PRODUCTION_PER_SECOND, seed=seed) as production:
-        production.wait_for(150)
+        production.wait_for(100)
         yield production
 
 

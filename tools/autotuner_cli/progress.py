@@ -14,6 +14,7 @@ FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 # Where tuner.asl.json's Catch sends a failed state: a state that exits into these did not complete (a contract
 # test checks this against the definition).
 FAILURE_PATH = frozenset({"CleanupAfterFailure", "ReportFailure"})
+MAX_POLL_S = 2.0
 SHOWN_STATES = ("Plan", "Prepare", "Measure", "Analyze", "Apply", "Cleanup", "Notify")
 
 
@@ -103,7 +104,10 @@ def follow(
     timeout_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Execution:
-    """Print progress until the run ends; return its final description."""
+    """Print progress until the run ends; return its final description. Each poll reads the whole history, which
+    grows with the run, so the polls space out as the run goes on (every ``poll_s``, at most a twentieth of the
+    time it has taken, up to ``MAX_POLL_S``): a long traffic run polled every 0.1 s spent more CPU on its own
+    history than on tuning."""
     out = out or sys.stdout
     interactive = out.isatty()
     shown = ""
@@ -121,4 +125,4 @@ def follow(
             return execution
         if timeout_s is not None and time.monotonic() - started > timeout_s:
             raise TimeoutError(f"the run is still {execution.status} after {timeout_s:.0f} s: {execution_arn}")
-        sleep(poll_s)
+        sleep(min(MAX_POLL_S, max(poll_s, (time.monotonic() - started) / 20)))
