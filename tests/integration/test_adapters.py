@@ -19,6 +19,7 @@ from autotuner.adapters.payloads import S3PayloadSource
 from autotuner.adapters.profiles import ProfileStore
 from autotuner.adapters.run_records import RunRecords
 from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.errors import TargetChangedError
 from autotuner.domain.inputs.arn import parse_function_arn
 from autotuner.domain.measuring.lambda_logs import decode_log_result, parse_log_tail
 from autotuner.handlers import wiring
@@ -64,6 +65,19 @@ def test_publish_alias_list_and_delete(runtime: InProcessRuntime, make_target: M
     assert not function.delete_version(first.version)
     with pytest.raises(ValueError, match="only numbered versions"):
         function.delete_version("$LATEST")
+
+
+def test_a_version_is_published_only_with_the_code_the_caller_names(
+    runtime: InProcessRuntime, make_target: MakeTarget
+) -> None:
+    function = control(make_target("f", memory_mb=1024))
+    code = function.configuration().code_sha256
+    function.update(memory_mb=512, description="autotuner run r1: measure 512 MB")
+    assert function.publish_version("autotuner run r1: measure 512 MB", code_sha256=code).version == "1"
+    function.update(memory_mb=768, description="autotuner run r1: measure 768 MB")
+    with pytest.raises(TargetChangedError, match=r"\$LATEST is no longer other=; nothing was published$"):
+        function.publish_version("autotuner run r1: measure 768 MB", code_sha256="other=")
+    assert [v.version for v in function.versions()] == ["1"]
 
 
 def test_update_conflicts_are_retried_with_jittered_backoff(runtime: InProcessRuntime, make_target: MakeTarget) -> None:

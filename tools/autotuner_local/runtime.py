@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
+from urllib.parse import unquote
 
 import botocore.session
 from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.awslambda.exceptions import PreconditionFailedException
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
+from moto.awslambda.responses import LambdaResponse
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import botocore_stubber
@@ -172,6 +174,10 @@ class InProcessRuntime:
                 mock.patch.object(CloudWatchResponse, "get_metric_statistics", _with_percentiles(CloudWatchResponse))
             )
             patches.enter_context(mock.patch.object(LambdaStorage, "publish_version", _publish_with_unique_numbers))
+            # PublishVersion with CodeSha256 publishes only that code, as Lambda does (moto ignores it).
+            patches.enter_context(
+                mock.patch.object(LambdaResponse, "publish_version", _publishing_only_the_code(LambdaResponse))
+            )
             # Lambda's UpdateFunctionCode takes Architectures (moto ignores it), and GetFunction's Code.Location
             # serves the package (moto's points nowhere).
             patches.enter_context(
@@ -413,6 +419,23 @@ def _publish_with_unique_numbers(storage: LambdaStorage, name_or_arn: str, descr
     versions.append(published)
     storage._arns[published.function_arn] = published
     return published
+
+
+def _publishing_only_the_code(response_class: Any) -> Callable[..., Any]:
+    original = response_class.publish_version
+
+    def publish_version(response: Any) -> Any:
+        expected = response._get_param("CodeSha256")
+        if expected:
+            function = response.backend.get_function(unquote(response.path.split("/")[-2]), None)
+            if function.code_sha_256 != expected:
+                raise PreconditionFailedException(
+                    f"CodeSHA256 ({expected}) is different from current CodeSHA256 in $LATEST "
+                    f"({function.code_sha_256}). Please try again with the CodeSHA256 in $LATEST."
+                )
+        return original(response)
+
+    return publish_version
 
 
 def _with_architectures(backend_class: Any) -> Callable[..., Any]:

@@ -259,13 +259,10 @@ class LambdaFunction:
                 lambda: self._client.publish_version(FunctionName=self.name, Description=description, **expected),
                 f"publishing a version of {self.arn.name}",
             )
-        except AwsError as error:
-            if code_sha256 and "PreconditionFailed" in str(error):
-                raise TargetChangedError(
-                    f"lambdaARN: the code of {self.arn.name}'s $LATEST is no longer {code_sha256} ({error}); "
-                    "nothing was published"
-                ) from error
-            raise
+        except CodeChangedError as error:  # PreconditionFailedException: only a CodeSha256 given can fail so
+            raise TargetChangedError(
+                f"lambdaARN: the code of {self.arn.name}'s $LATEST is no longer {code_sha256}; nothing was published"
+            ) from error
         version = str(raw["Version"])
         if raw.get("State", "Active") != "Active":
             try:
