@@ -2,8 +2,13 @@
 
 The cold start's part that is ours: the handler module's import, as Lambda runs it before the first event. CPU time,
 not wall time, so other work on the machine does not inflate it; the median of several interpreters, the runs of
-every handler interleaved so that a busy moment does not fall on one handler only. Our code is compiled on each
-import (no bytecode written), as in Lambda, where `sam build` ships none and the package is read-only.
+every handler interleaved so that a busy moment does not fall on one handler only.
+
+Two ways, as the package ships: with bytecode (src/Makefile compiles every module, checked against its source's
+hash) and without (SAM's own Python builder ships none, and Lambda's package directory is read-only, so each cold
+start compiled every module it imported). The bytecode is written to a scratch cache (PYTHONPYCACHEPREFIX) for
+exactly the modules a handler and its first call import, in the artifact's invalidation mode; nothing is written
+beside the sources.
 
 The last column adds what a handler's first call imports when its import has not (FIRST_CALL): a handler that
 defers the SDKs pays for them there, on the same cold start, so that column is the cold start's imports in all.
@@ -51,17 +56,23 @@ def table(template: dict[str, Any], source: Path, runs: int, slowest: int) -> No
     for name in functions:
         by_module[str(function_properties(template, name)["Handler"]).rsplit(".", 1)[0]].append(name)
     samples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    uncompiled: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as scratch:
+        bytecode = Path(scratch) / "bytecode"
+        for module in by_module:
+            _compile_what_it_imports(source, module, Path(scratch), bytecode)
         for run in range(runs):
             print(f"  run {run + 1}/{runs}: {len(by_module)} handlers", file=sys.stderr, flush=True)
             for module in by_module:
-                samples[module].append(_sample(source, module, Path(scratch)))
+                samples[module].append(_sample(source, module, Path(scratch), bytecode))
+                uncompiled[module].append(_sample(source, module, Path(scratch), Path(scratch) / "none"))
         print(f"{len(by_module)} handler modules of {source.parent.name}/{source.name}, median of {runs} runs\n")
         print(
             "| Handler module | Functions | Import (CPU ms) | Fastest, slowest | Our modules | Heavy imports "
-            "| With the first call's SDK imports (CPU ms) |"
+            "| With the first call's SDK imports (CPU ms) | Import without bytecode (CPU ms) "
+            "| The same, with the first call's (CPU ms) |"
         )
-        print("|---|---|---:|---:|---:|---|---:|")
+        print("|---|---|---:|---:|---:|---|---:|---:|---:|")
         for module, names in by_module.items():
             times = [sample["ms"] for sample in samples[module]]
             heavy = ", ".join(HEAVY[m] for m in HEAVY if m in samples[module][0]["heavy"]) or "none"
@@ -70,7 +81,8 @@ def table(template: dict[str, Any], source: Path, runs: int, slowest: int) -> No
                 f"| {module.removeprefix('autotuner.handlers.')} | {functions_of} "
                 f"| {statistics.median(times):.0f} | {min(times):.0f}, {max(times):.0f} "
                 f"| {samples[module][0]['ours']} | {heavy} "
-                f"| {statistics.median(sample['with_first_call'] for sample in samples[module]):.0f} |"
+                f"| {_median(samples[module], 'with_first_call'):.0f} "
+                f"| {_median(uncompiled[module], 'ms'):.0f} | {_median(uncompiled[module], 'with_first_call'):.0f} |"
             )
         for module in by_module if slowest else ():
             print(f"\n{module}, slowest by `-X importtime` (self / cumulative ms, inflated by the tracing):\n")
@@ -78,21 +90,48 @@ def table(template: dict[str, Any], source: Path, runs: int, slowest: int) -> No
                 print(f"- {name}: {self_us / 1000:.0f} / {cumulative_us / 1000:.0f}")
 
 
-def _environment(source: Path) -> dict[str, str]:
+def _median(samples: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(sample[key] for sample in samples))
+
+
+def _environment(source: Path, bytecode: Path) -> dict[str, str]:
+    """Bytecode is read from ``bytecode`` only (an empty directory: there is none, every module is compiled, even
+    those installed with theirs), and never written, as in Lambda, whose package directory is read-only."""
     inherited = os.environ.get("PYTHONPATH", "")
     return {
         **os.environ,
         "PYTHONPATH": f"{source}{os.pathsep}{inherited}" if inherited else str(source),
-        "PYTHONDONTWRITEBYTECODE": "1",  # as in Lambda: our code is compiled on every cold start
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPYCACHEPREFIX": str(bytecode),
         "POWERTOOLS_SERVICE_NAME": "autotuner",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
 
 
-def _sample(source: Path, module: str, scratch: Path) -> dict[str, Any]:
+# Imports the handler and its first call's SDKs, then compiles every module that brought in, as src/Makefile does.
+_COMPILE = (
+    "import importlib, importlib.util, py_compile, sys\n"
+    "for name in [{module!r}, *{first_call!r}]:\n"
+    "    importlib.import_module(name)\n"
+    "for loaded in list(sys.modules.values()):\n"
+    "    path = getattr(loaded, '__file__', None) or ''\n"
+    "    if path.endswith('.py'):\n"
+    "        py_compile.compile(path, cfile=importlib.util.cache_from_source(path), doraise=True,\n"
+    "                           invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)\n"
+)
+
+
+def _compile_what_it_imports(source: Path, module: str, scratch: Path, bytecode: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-c", _COMPILE.format(module=module, first_call=FIRST_CALL)],
+        capture_output=True, text=True, check=True, env=_environment(source, bytecode), cwd=scratch,
+    )  # fmt: skip
+
+
+def _sample(source: Path, module: str, scratch: Path, bytecode: Path) -> dict[str, Any]:
     completed = subprocess.run(
         [sys.executable, "-c", _IMPORT.format(module=module, heavy=list(HEAVY), first_call=FIRST_CALL)],
-        capture_output=True, text=True, check=True, env=_environment(source), cwd=scratch,
+        capture_output=True, text=True, check=True, env=_environment(source, bytecode), cwd=scratch,
     )  # fmt: skip
     sample: dict[str, Any] = json.loads(completed.stdout)
     return sample
@@ -101,7 +140,7 @@ def _sample(source: Path, module: str, scratch: Path) -> dict[str, Any]:
 def _slowest(source: Path, module: str, scratch: Path, count: int) -> list[tuple[int, int, str]]:
     completed = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        capture_output=True, text=True, check=True, env=_environment(source), cwd=scratch,
+        capture_output=True, text=True, check=True, env=_environment(source, scratch / "bytecode"), cwd=scratch,
     )  # fmt: skip
     rows: dict[str, tuple[int, int, str]] = {}
     for line in completed.stderr.splitlines():

@@ -2,6 +2,7 @@
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -253,7 +254,31 @@ def test_sam_build_succeeds(tmp_path: Path) -> None:
     shipped = sorted(p.name for p in (built / "autotuner").iterdir() if p.is_dir() and p.name != "__pycache__")
     assert shipped == ["adapters", "domain", "handlers", "reports", "workflow"], f"the artifact holds {shipped}"
     assert not list(built.glob("autotuner_*")), "the CLI and the emulator (tools/) must not ship"
+    for module in (built / "autotuner" / "handlers" / "plan.py", built / "pydantic" / "main.py"):
+        assert _shipped_bytecode_flags(module) == CHECKED_HASH, f"{module.relative_to(built)} ships no checked bytecode"
     shutil.rmtree(tmp_path / "build", ignore_errors=True)
+
+
+CHECKED_HASH = 0b11  # PEP 552: the pyc holds its source's hash, and the import checks it
+
+
+def _shipped_bytecode_flags(source: Path) -> int | None:
+    """The flags of the Python 3.13 bytecode shipped beside ``source`` (None when there is none): Lambda's
+    package directory is read-only, so without it every cold start compiles every module it imports."""
+    compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+    if not compiled.exists():
+        return None
+    header = compiled.read_bytes()[:16]
+    assert header[:4] == importlib.util.MAGIC_NUMBER, f"{compiled.name} was not written by this Python (3.13)"
+    return int.from_bytes(header[4:8], "little")
+
+
+def test_every_function_is_built_by_the_makefile_that_ships_bytecode() -> None:
+    """SAM's own Python builder ships no bytecode; src/Makefile does, for our modules and every dependency."""
+    for name in resources_of_type(TEMPLATE, "AWS::Serverless::Function"):
+        metadata = TEMPLATE["Resources"][name].get("Metadata", {})
+        assert metadata.get("BuildMethod") == "makefile", f"{name}: Metadata.BuildMethod must be makefile"
+    assert "build-%:" in (ROOT / "src" / "Makefile").read_text()
 
 
 @pytest.mark.tools
