@@ -25,6 +25,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from autotuner.adapters.clients import client
@@ -73,7 +74,7 @@ class SharedBudget:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.table, self.rate = table, rate
-        self._db: DynamoDBClient = dynamodb or client("dynamodb")
+        self._db: DynamoDBClient = dynamodb or client("dynamodb", config=_store_config())
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._reserving = threading.Lock()  # this process's threads take turns one at a time: they never collide
@@ -156,6 +157,13 @@ class SharedBudget:
             if key not in self._local:
                 self._local[key] = TokenBucket(self.rate, BURST, clock=_now, sleep=_pause)
             return self._local[key]
+
+
+@cache
+def _store_config() -> Config:
+    """Short time-outs and few retries: a table that does not answer within seconds is worth less than the call
+    waiting on it, which then paces itself (botocore's default would wait a minute per attempt)."""
+    return Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=2)
 
 
 def _now() -> float:
