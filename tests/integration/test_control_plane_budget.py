@@ -98,7 +98,7 @@ def test_threads_sharing_the_budget_get_turns_no_faster_than_the_rate(
     assert int(stored(KEY_A)[GRANTS]["N"]) == 40
 
 
-def test_a_write_that_collides_reads_again_and_takes_the_next_turn(aws: None, frozen: FrozenTime) -> None:
+def test_a_write_that_collides_takes_the_turn_after_the_one_it_found_taken(aws: None, frozen: FrozenTime) -> None:
     create_table()
     other = SharedBudget(TABLE, rate=4, dynamodb=boto3.client("dynamodb"))
     theirs: list[float] = []
@@ -108,13 +108,12 @@ def test_a_write_that_collides_reads_again_and_takes_the_next_turn(aws: None, fr
         if not theirs:  # the other caller's own write passes through its own client, not this hook
             theirs.append(frozen.now + other.acquire(KEY_A))
 
-    db.meta.events.register("before-call.dynamodb.UpdateItem", interleave)
+    db.meta.events.register("before-call.dynamodb.PutItem", interleave)
     mine = frozen.now + SharedBudget(TABLE, rate=4, dynamodb=db, seed=1).acquire(KEY_A)
 
     assert theirs == [1_000.0]
-    assert mine == 1_000.25, "the turn after the one taken between this caller's read and its write"
-    assert len(frozen.backoffs) == 1, "one jittered back-off after the collision"
-    assert 0 <= frozen.backoffs[0] <= 0.005
+    assert mine == 1_000.25, "the turn after the one the other caller took just before this caller's write"
+    assert frozen.backoffs == [], "the failed write returned the state: the retry goes at once"
     assert frozen.pauses == [0.25], "then the wait for its turn"
     assert int(stored(KEY_A)[GRANTS]["N"]) == 2
 
@@ -129,13 +128,14 @@ def test_writes_that_keep_colliding_pace_that_call_in_this_process(
     def interleave(**_: Any) -> None:
         other.acquire(KEY_A)  # before every write of this caller's: its read is always stale
 
-    db.meta.events.register("before-call.dynamodb.UpdateItem", interleave)
+    db.meta.events.register("before-call.dynamodb.PutItem", interleave)
     budget = SharedBudget(TABLE, rate=4, dynamodb=db, seed=1)
 
     with caplog.at_level(logging.WARNING, logger=control_plane_budget.__name__):
         assert budget.acquire(KEY_A) == 0.0  # this process's own bucket: its first call goes at once
     assert f"{WRITE_ATTEMPTS} writes in a row collided" in caplog.text
-    assert len(frozen.backoffs) == WRITE_ATTEMPTS - 1, "a jittered back-off between attempts"
+    assert len(frozen.backoffs) == WRITE_ATTEMPTS - 2, "a jittered back-off before every retry but the first"
+    assert all(0 <= b <= 0.2 for b in frozen.backoffs)
     assert len(frozen.pauses) == WRITE_ATTEMPTS - 1, "only the other caller waited (for its turns after its first)"
     assert int(stored(KEY_A)[GRANTS]["N"]) == WRITE_ATTEMPTS, "only the other caller's turns were stored"
 

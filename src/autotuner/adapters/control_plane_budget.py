@@ -4,9 +4,10 @@ Lambda allows 15 control-plane requests per second per account and region, acros
 GetFunction (100/s) and Invoke, and the quota cannot be raised. Fleet tuning runs many tuning runs at once, each in
 Lambdas of its own, so no one process sees the others' calls: the limit is kept in one DynamoDB item per account
 and region, holding the theoretical arrival time of the generic cell rate algorithm (domain/pacing.py). A call
-reads it, computes when it may go and the next state, writes that back only if nobody wrote in between (a
-conditional write; on a collision it reads again), then sleeps until its turn. Every attempt botocore makes goes
-through it (the hook is on ``before-send``), so retries spend the budget too.
+computes when it may go and the next state from the state its process last saw, writes that only if the stored
+state is still that one (a conditional write; one that fails returns the state it found, to compute again from),
+then sleeps until its turn. Every attempt botocore makes goes through it (the hook is on ``before-send``), so
+retries spend the budget too.
 
 The budget never fails a run: if its table cannot be read or written, the call is paced by a token bucket of this
 process at the same rate for a while (a warning is logged), and botocore's adaptive retries absorb what the other
@@ -22,6 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +82,7 @@ class SharedBudget:
         self._reserving = threading.Lock()  # this process's threads take turns one at a time: they never collide
         self._unavailable_until = float("-inf")
         self._local: dict[str, TokenBucket] = {}
+        self._seen: dict[str, _State | None] = {}  # per key, the state this process last wrote or found
 
     def acquire(self, key: str) -> float:
         """Wait for this call's turn under ``key``; returns how long it waited."""
@@ -105,52 +108,51 @@ class SharedBudget:
         return self._local_bucket(key).acquire()
 
     def _reserve(self, key: str) -> float:
-        """Take the next turn under ``key`` in the table: when this call may go."""
+        """Take the next turn under ``key`` in the table: when this call may go.
+
+        One conditional write per turn, no read: the write assumes the state this process last saw, and a write
+        that finds another state (another process took a turn since) fails with that state, from which the next
+        attempt computes its turn. So a process alone on a key makes one call per turn, and a collision one more."""
         delays = full_jitter_delays(COLLISION_BASE_S, COLLISION_CAP_S, WRITE_ATTEMPTS, self._rng)
+        seen = self._seen.get(key)
         for attempt in range(WRITE_ATTEMPTS):
-            read = self._read(key)
-            now = wall_clock()
-            call = schedule_call(float(read) if read is not None else None, now, self.rate, BURST)
-            if self._write(key, read, call.tat):
-                return call.go_at
-            if attempt < WRITE_ATTEMPTS - 1:
+            if attempt >= 2:  # the first retry goes at once: it knows the state; a second collision is contention
                 backoff(next(delays))
+            call = schedule_call(float(seen.tat) if seen else None, wall_clock(), self.rate, BURST)
+            written, seen = self._write(key, seen, call.tat)
+            self._seen[key] = seen
+            if written:
+                return call.go_at
         raise _ContendedError  # this call alone is paced by this process; the next one tries the table again
 
-    def _read(self, key: str) -> str | None:
-        """The stored state, as DynamoDB's exact decimal text (the condition of the write compares it)."""
-        try:
-            item = self._db.get_item(
-                TableName=self.table, Key={KEY: {"S": key}}, ConsistentRead=True, ProjectionExpression=STATE
-            ).get("Item")
-        except (ClientError, *NO_ANSWER) as error:
-            raise _TableUnavailableError(_described(error)) from error
-        return item[STATE]["N"] if item and STATE in item else None
-
-    def _write(self, key: str, read: str | None, tat: float) -> bool:
-        """Store ``tat`` if the state is still ``read``; False when another caller wrote first."""
-        values: dict[str, Any] = {
-            ":tat": {"N": repr(round(tat, 6))},
-            ":expires": {"N": str(int(tat + IDLE_KEY_EXPIRES_S))},
-            ":one": {"N": "1"},
+    def _write(self, key: str, seen: "_State | None", tat: float) -> "tuple[bool, _State | None]":
+        """Store ``tat`` if the state is still ``seen``: whether it was, and the state stored now. A whole-item put
+        (moto parses an update expression at four times a put's cost, which every emulated run would pay); the
+        state identifies the item, since every write moves it on."""
+        new = _State(repr(round(tat, 6)), (seen.grants if seen else 0) + 1)
+        arguments: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": {
+                KEY: {"S": key},
+                STATE: {"N": new.tat},
+                EXPIRES: {"N": str(int(tat + IDLE_KEY_EXPIRES_S))},
+                GRANTS: {"N": str(new.grants)},
+            },
+            "ConditionExpression": f"attribute_not_exists({STATE})" if seen is None else f"{STATE} = :seen",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if read is None:
-            condition = f"attribute_not_exists({STATE})"
-        else:
-            condition, values[":read"] = f"{STATE} = :read", {"N": read}
+        if seen is not None:
+            arguments["ExpressionAttributeValues"] = {":seen": {"N": seen.tat}}
         try:
-            self._db.update_item(
-                TableName=self.table,
-                Key={KEY: {"S": key}},
-                UpdateExpression=f"SET {STATE} = :tat, {EXPIRES} = :expires ADD {GRANTS} :one",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        except (ClientError, *NO_ANSWER) as error:
+            self._db.put_item(**arguments)
+        except ClientError as error:
             if is_code(error, "ConditionalCheckFailedException"):
-                return False
-            raise _TableUnavailableError(_described(error)) from error
-        return True
+                found: Any = error.response.get("Item", {})  # ALL_OLD: the item as the write found it
+                return False, _State.of(found)
+            raise _TableUnavailableError(describe(error)) from error
+        except NO_ANSWER as error:
+            raise _TableUnavailableError(f"{type(error).__name__}: {error}") from error
+        return True, new
 
     def _local_bucket(self, key: str) -> TokenBucket:
         with self._lock:
@@ -174,16 +176,24 @@ def _pause(seconds: float) -> None:
     pause(seconds)
 
 
+@dataclass(frozen=True)
+class _State:
+    tat: str  # DynamoDB's decimal text, which the next write's condition compares
+    grants: int
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> "_State | None":
+        if STATE not in item:
+            return None
+        return cls(item[STATE]["N"], int(item.get(GRANTS, {}).get("N", "0")))
+
+
 class _TableUnavailableError(Exception):
     pass
 
 
 class _ContendedError(Exception):
     pass
-
-
-def _described(error: BaseException) -> str:
-    return describe(error) if isinstance(error, ClientError) else f"{type(error).__name__}: {error}"
 
 
 def configured_budget() -> SharedBudget | None:
