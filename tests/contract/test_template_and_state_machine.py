@@ -385,6 +385,8 @@ FAIL_AT_ONCE = {
     "InvalidOptionsError": "the CLI's refusal of its options before any AWS call; not raised in a state machine",
     "SweepFailedError": "the hourly sweep's, invoked asynchronously (Lambda retries it, then dead-letters it); not "
     "raised in a state machine",
+    "_TableUnavailableError": "the control-plane budget's own: its acquire catches it and paces the process alone",
+    "_ContendedError": "the control-plane budget's own: its acquire catches it and paces that call alone",
 }
 
 

@@ -107,6 +107,36 @@ def test_every_function_that_may_invoke_or_change_functions_is_denied_it_on_the_
     assert set().union(*changing.values()) <= set(deny["Action"])
 
 
+# Lambda counts every control-plane call against 15/s per account and region, except these (GetFunction: 100/s).
+UNCOUNTED_ACTIONS = {"lambda:InvokeFunction", "lambda:GetFunction"}
+
+
+def test_every_function_that_makes_control_plane_calls_may_take_turns_in_the_shared_budget() -> None:
+    resolver = Resolver.for_template(TEMPLATE, {}, PSEUDO)
+    resolver.attributes[("ControlPlaneBudgetTable", "Arn")] = "<ControlPlaneBudgetTable.Arn>"
+    policy = resolver.resolve(TEMPLATE["Resources"]["ControlPlaneBudgetPolicy"]["Properties"])
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "<ControlPlaneBudgetTable.Arn>"}
+    ]
+    functions = resolved_functions({})
+    calling = {name for name, properties in functions.items() if lambda_actions(properties) - UNCOUNTED_ACTIONS}
+    budgeted = {name for name, p in functions.items() if "<ControlPlaneBudgetPolicy>" in p["Policies"]}
+    assert budgeted == calling, "the functions making Lambda control-plane calls, and only they, reach the budget"
+    for name in calling:
+        variables = functions[name]["Environment"]["Variables"]
+        assert variables["CONTROL_PLANE_BUDGET_TABLE"] == "<ControlPlaneBudgetTable>", name
+        assert variables["CONTROL_PLANE_RATE"] == "10", name
+        assert variables["TUNER_ACCOUNT_ID"] == PSEUDO["AWS::AccountId"], name
+
+
+def test_the_control_plane_rate_stays_under_lambdas_quota_with_room_for_other_callers() -> None:
+    rate = TEMPLATE["Parameters"]["ControlPlaneRate"]
+    assert (rate["Default"], rate["MinValue"], rate["MaxValue"]) == (10, 1, 14)
+    table = TEMPLATE["Resources"]["ControlPlaneBudgetTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table["KeySchema"] == [{"AttributeName": "budgetKey", "KeyType": "HASH"}]
+
+
 def test_plan_may_read_the_duration_metric_for_its_budget_check() -> None:
     policies = resolved_functions({})["PlanFunction"]["Policies"]
     statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]

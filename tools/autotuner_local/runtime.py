@@ -30,6 +30,7 @@ from unittest import mock
 from urllib.parse import unquote
 
 import botocore.session
+from botocore.handlers import BUILTIN_HANDLERS
 from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.awslambda.exceptions import PreconditionFailedException
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
@@ -51,6 +52,8 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
+from autotuner.adapters import control_plane_budget
+from autotuner.adapters.clients import forget_clients
 from autotuner.adapters.function_code import CodePackageError, elf_headers
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.inputs.portability import native_binary_problems
@@ -120,6 +123,15 @@ class Invocation:
     architecture: str = "x86_64"
 
 
+@dataclass(frozen=True)
+class LambdaApiCall:
+    """One attempt of a Lambda API call a handler made (retries each count), at the emulator's scaled time."""
+
+    function_name: str
+    operation: str
+    at: float
+
+
 class InProcessRuntime:
     """Serves every invocation the emulator makes: tuner handlers by their Handler string, emulated targets by
     their AUTOTUNER_WORKLOAD variable. Seeded, and reproducible however threads interleave: each emulated
@@ -145,6 +157,7 @@ class InProcessRuntime:
         self.invocations: list[Invocation] = []
         self.listeners: list[Callable[[Invocation], None]] = []
         self.authorizations: list[AuthorizationDecision] = []
+        self.lambda_calls: list[LambdaApiCall] = []
         self.logs = LambdaLogs(seed)
 
     @contextmanager
@@ -160,10 +173,14 @@ class InProcessRuntime:
             patches.enter_context(mock.patch.dict(os.environ, environment))  # restored whole on exit
             patches.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
             # Step Functions' Retry waits (seconds to minutes in AWS) are scaled down locally.
-            patches.enter_context(mock.patch.object(retrier_decl, "time", _ScaledTime(self._retry_time_scale)))
+            scaled = _ScaledTime(self._retry_time_scale)
+            patches.enter_context(mock.patch.object(retrier_decl, "time", scaled))
             # So are Wait states (a canary's checks, a minute apart in AWS), by the same factor.
             scaled_wait = _scaled_wait(self._retry_time_scale)
             patches.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+            # And the control-plane budget's turns: its clock runs faster by that factor, and its waits are shorter.
+            patches.enter_context(mock.patch.object(control_plane_budget, "wall_clock", scaled.time))
+            patches.enter_context(mock.patch.object(control_plane_budget, "pause", scaled.sleep))
             # moto parses a definition anew for each execution (and a JSONPath for each use), and builds a boto3
             # client for each Lambda task; AWS does none of this, and it took a fifth of the fault matrix's CPU.
             patches.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed)))
@@ -195,7 +212,30 @@ class InProcessRuntime:
             patches.enter_context(self.logs.installed())  # an alias's weights, and each call's lines in its log group
             patches.enter_context(calls_kept_apart())
             patches.enter_context(enforcement() if self._enforce_iam else nullcontext())
+            patches.enter_context(self._lambda_calls_recorded(scaled))
             yield self
+
+    @contextmanager
+    def _lambda_calls_recorded(self, scaled: "_ScaledTime") -> Iterator[None]:
+        """Every attempt of every Lambda call a handler makes, as it is sent (after any wait for its turn in the
+        control-plane budget: that hook is the client's first), into ``lambda_calls``."""
+        calls_lock = threading.Lock()
+
+        def record(event_name: str, **_: Any) -> None:
+            principal = CURRENT_PRINCIPAL.get()
+            if principal is not None:
+                call = LambdaApiCall(principal.function_name, event_name.rsplit(".", 1)[-1], scaled.time())
+                with calls_lock:
+                    self.lambda_calls.append(call)
+
+        hook = ("before-send.lambda", record)
+        BUILTIN_HANDLERS.append(hook)
+        forget_clients()  # clients created from here on carry the hook
+        try:
+            yield
+        finally:
+            BUILTIN_HANDLERS.remove(hook)
+            forget_clients()
 
     def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         payload = _decode_event(event)
@@ -565,11 +605,18 @@ def _one_client_per_service(create: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _ScaledTime:
+    """Emulated seconds: each lasts ``scale`` real seconds; the clock reads epoch seconds that started as the real
+    ones and run 1/scale times faster."""
+
     def __init__(self, scale: float) -> None:
         self._scale = scale
+        self._started = time.time()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds * self._scale)
+
+    def time(self) -> float:
+        return self._started + (time.time() - self._started) / self._scale
 
 
 def _scaled_wait(scale: float) -> Callable[..., None]:

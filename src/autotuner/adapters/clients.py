@@ -9,6 +9,7 @@ import os
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from autotuner.domain.inputs.arn import parse_arn
 from autotuner.domain.search.batching import MAX_PARALLEL_INVOCATIONS
 
 if TYPE_CHECKING:
@@ -50,7 +51,17 @@ def _client(service: str, region: str | None, endpoint: str | None, config: "Con
     import boto3.session
 
     session: Any = boto3.session.Session(botocore_session=_botocore_session())
-    return session.client(service, region_name=region, endpoint_url=endpoint, config=config)
+    return _paced(session.client(service, region_name=region, endpoint_url=endpoint, config=config), account=None)
+
+
+def _paced(created: Any, *, account: str | None) -> Any:
+    """A Lambda client's control-plane calls wait for their turn in the budget the stack's Lambdas share (see
+    adapters/control_plane_budget.py); ``account``: the one its calls act in (None: the stack's own)."""
+    if created.meta.service_model.service_name == "lambda":
+        from autotuner.adapters.control_plane_budget import pace_lambda_calls
+
+        pace_lambda_calls(created.meta.events, created.meta.region_name, account)
+    return created
 
 
 def _botocore_session() -> "botocore.session.Session":
@@ -93,7 +104,12 @@ def lambda_client_as(
     config = invoke_config() if for_invoke else control_plane_config()
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     session = _role_session(role_arn, session_name, external_id, endpoint)
-    return _client_in_session(session, "lambda", region, endpoint, config)  # type: ignore[no-any-return]
+    return _client_in_session(session, "lambda", region, endpoint, config, account=account_of_role(role_arn))  # type: ignore[no-any-return]
+
+
+def account_of_role(role_arn: str) -> str:
+    """The account whose control-plane budget the role's calls spend (its ARN names it; STS checked the ARN)."""
+    return parse_arn(role_arn, service="iam").account
 
 
 @lru_cache(maxsize=ROLE_SESSIONS_KEPT)
@@ -128,9 +144,16 @@ def _role_session(role_arn: str, session_name: str, external_id: str, _endpoint:
 
 @lru_cache(maxsize=4 * ROLE_SESSIONS_KEPT)
 def _client_in_session(
-    session: "boto3.session.Session", service: str, region: str | None, endpoint: str | None, config: "Config"
+    session: "boto3.session.Session",
+    service: str,
+    region: str | None,
+    endpoint: str | None,
+    config: "Config",
+    *,
+    account: str,
 ) -> Any:
-    return session.client(service, region_name=region, endpoint_url=endpoint, config=config)  # type: ignore[call-overload]
+    created = session.client(service, region_name=region, endpoint_url=endpoint, config=config)  # type: ignore[call-overload]
+    return _paced(created, account=account)
 
 
 def sns_client(region: str | None = None) -> "SNSClient":
@@ -147,6 +170,9 @@ def stepfunctions_client(region: str | None = None) -> "SFNClient":
 
 def forget_clients() -> None:
     """Drop cached clients (tests that start a fresh emulator)."""
+    from autotuner.adapters.control_plane_budget import forget_budgets
+
+    forget_budgets()
     _client.cache_clear()
     _role_session.cache_clear()
     _client_in_session.cache_clear()

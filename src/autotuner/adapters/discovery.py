@@ -1,7 +1,8 @@
 """Finding functions by tag and reading what the warmer must respect, without spending Lambda's
-control-plane quota (15 requests per second per account and region) where another API can answer."""
+control-plane quota (15 requests per second per account and region) where another API can answer. The Lambda
+calls it does make wait for their turn in the stack's shared budget (adapters/control_plane_budget.py), as every
+Lambda client's do."""
 
-import time
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -10,15 +11,11 @@ from autotuner.adapters.clients import client, lambda_client
 from autotuner.adapters.errors import ACCESS_DENIED_CODES, AwsError, describe, is_code
 from autotuner.domain.inputs.arn import function_name_of, parse_arn
 from autotuner.domain.inputs.scope import is_stack_function
-from autotuner.domain.pacing import TokenBucket
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
-
-# Stay well under the account-wide 15 rps, leaving room for tuning runs in flight.
-CONTROL_PLANE_RATE = 5.0
 
 
 class FunctionDirectory:
@@ -27,13 +24,11 @@ class FunctionDirectory:
         tagging: "ResourceGroupsTaggingAPIClient | None" = None,
         lambdas: "LambdaClient | None" = None,
         *,
-        limiter: TokenBucket | None = None,
         own_stack_id: str = "",
     ) -> None:
         self._own_stack_id = own_stack_id
         self._tagging: ResourceGroupsTaggingAPIClient = tagging or client("resourcegroupstaggingapi")
         self._lambda = lambdas or lambda_client()
-        self._limiter = limiter or TokenBucket(CONTROL_PLANE_RATE, 5, clock=time.monotonic, sleep=time.sleep)
 
     def tagged(self, key: str) -> dict[str, str]:
         """Function ARN -> value of tag ``key``, through the tagging API (its own quota, 100 per page); the tuner's
@@ -53,7 +48,6 @@ class FunctionDirectory:
     def provisioned_concurrency(self, function: str) -> int | None:
         """Provisioned environments on any alias or version (a warmer must step aside where there are some);
         None when they cannot be read (no permission, or an emulator without the API)."""
-        self._limiter.acquire()
         name = function_name_of(function)
         try:
             configs = self._lambda.list_provisioned_concurrency_configs(FunctionName=name)

@@ -1,10 +1,12 @@
 """Pacing calls to AWS: retry delays with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"),
-and a token bucket (at most ``rate`` calls per second on average, bursts up to ``burst``; the clock and the sleep
-are injected, so it is deterministic under test)."""
+a token bucket (at most ``rate`` calls per second on average, bursts up to ``burst``; the clock and the sleep
+are injected, so it is deterministic under test), and the same limit as a rule over one shared number, for a
+budget that many processes share through a store (see ``schedule_call``)."""
 
 import random
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 
 def full_jitter_delays(base_s: float, cap_s: float, attempts: int, rng: random.Random) -> Iterator[float]:
@@ -34,3 +36,27 @@ class TokenBucket:
         if wait:
             self._sleep(wait)
         return wait
+
+
+@dataclass(frozen=True)
+class ScheduledCall:
+    go_at: float  # when the call may be sent (never before the ``now`` it was asked at)
+    tat: float  # the theoretical arrival time to store for the next caller
+
+
+def schedule_call(tat: float | None, now: float, rate: float, burst: int) -> ScheduledCall:
+    """The generic cell rate algorithm (GCRA, ITU-T I.371) in its virtual-scheduling form, made a scheduler: a call
+    that arrives early waits instead of being refused.
+
+    The shared state is one number, the theoretical arrival time ``tat``: when the next call would be due if calls
+    came exactly every ``T = 1/rate`` seconds. A call asked at ``now`` may go at ``max(now, tat - (burst - 1)·T)``
+    and moves the state to ``max(tat, now) + T``. So every grant pushes ``tat`` on by at least ``T`` and no call
+    goes earlier than ``(burst - 1)·T`` before the ``tat`` it read: of the calls granted, at most
+    ``burst + rate·W`` go in any window of ``W`` seconds, whatever order the callers' clocks read them in. A state
+    left in the past (an idle key) is worth no more than ``burst`` calls at once: no credit, and no debt, carries
+    over. ``tat`` None: nobody has called yet."""
+    if rate <= 0 or burst < 1:
+        raise ValueError("rate must be positive and burst at least 1")
+    interval = 1 / rate
+    due = now if tat is None else max(tat, now)
+    return ScheduledCall(go_at=max(now, due - (burst - 1) * interval), tat=due + interval)

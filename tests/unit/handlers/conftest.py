@@ -38,6 +38,7 @@ Handler = Callable[[dict[str, Any], Any], object]  # a document; the savings wid
 RUNS_TABLE = "autotuner-RunsTable-1A2B3C"
 PROFILES_TABLE = "autotuner-ProfilesTable-4D5E6F"
 MEASUREMENTS_TABLE = "autotuner-MeasurementsTable-2P3Q4R"
+BUDGET_TABLE = "autotuner-ControlPlaneBudgetTable-5S6T7U"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:autotuner-ResultsTopic-7G8H"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:TunerStateMachine-9J0K"
 # $$.Execution.StartTime: the execution started a moment ago, so that its deadline (MAX_RUN_SECONDS) lies ahead.
@@ -52,7 +53,8 @@ STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/autotuner/5b6c7d
 PSEUDO = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
           "AWS::StackName": "autotuner", "AWS::StackId": STACK_ID, "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
 RESOURCES = {"RunsTable": RUNS_TABLE, "ProfilesTable": PROFILES_TABLE, "MeasurementsTable": MEASUREMENTS_TABLE,
-             "ResultsTopic": TOPIC, "TunerStateMachine": MACHINE}  # fmt: skip
+             "ControlPlaneBudgetTable": BUDGET_TABLE, "ResultsTopic": TOPIC,
+             "TunerStateMachine": MACHINE}  # fmt: skip
 
 
 def template_environment() -> dict[str, str]:
