@@ -64,6 +64,7 @@ from autotuner.handlers.settings import forget_settings
 from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, Role, enforcement
 from autotuner_local.call_context import call_environment, calls_kept_apart
 from autotuner_local.code_server import CodeServer, serving
+from autotuner_local.control_plane import ControlPlaneQuota
 from autotuner_local.log_groups import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE, LambdaLogs
 from autotuner_local.naming import LOGICAL_ID_TAG
 from autotuner_local.workloads import WORKLOADS, Workload
@@ -127,12 +128,20 @@ class InProcessRuntime:
     times that function ran at that size before, never from a stream shared in arrival order.
 
     A handler's boto3 calls are authorized against its function's role, as in AWS (see local.authorization);
-    every decision is kept in ``authorizations``."""
+    every decision is kept in ``authorizations``. With ``control_plane_quota``, Lambda's control-plane request
+    quotas are enforced and every request recorded (see local.control_plane); without, moto serves any rate."""
 
     def __init__(
-        self, *, seed: int = 0, quiet: bool = False, retry_time_scale: float = 0.01, enforce_iam: bool = True
+        self,
+        *,
+        seed: int = 0,
+        quiet: bool = False,
+        retry_time_scale: float = 0.01,
+        enforce_iam: bool = True,
+        control_plane_quota: ControlPlaneQuota | None = None,
     ) -> None:
         self._seed = seed
+        self.control_plane_quota = control_plane_quota
         self._invocations_at_size: Counter[tuple[str, int]] = Counter()
         self._quiet = quiet
         self._retry_time_scale = retry_time_scale
@@ -195,6 +204,8 @@ class InProcessRuntime:
             patches.enter_context(self.logs.installed())  # an alias's weights, and each call's lines in its log group
             patches.enter_context(calls_kept_apart())
             patches.enter_context(enforcement() if self._enforce_iam else nullcontext())
+            quota = self.control_plane_quota
+            patches.enter_context(quota.installed() if quota is not None else nullcontext())
             yield self
 
     def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
