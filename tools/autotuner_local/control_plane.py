@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 from unittest import mock
+from urllib.parse import unquote
 
+from moto.awslambda import urls as lambda_urls
 from moto.awslambda.responses import LambdaResponse
+from moto.core.utils import camelcase_to_underscores, method_names_from_class
 
 CONTROL_PLANE = "control-plane"  # the shared quota's name in the recording
 # APIs with a quota of their own, apart from the shared one; invocations have none of these (concurrency instead).
@@ -31,6 +34,7 @@ UNLIMITED = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
 SHARED_RATE = 15  # requests per second, per account and region
 WINDOW_S = 1.0
 BUDGET_MODULE = "autotuner.adapters.control_plane_budget"
+ACCOUNT_SETTINGS = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
 THROTTLED_BODY = '{"Reason":"CallerRateLimitExceeded","Type":"User","message":"Rate exceeded"}'
 
 
@@ -68,6 +72,7 @@ class ControlPlaneRequest:
     account: str
     region: str
     throttled: bool
+    function: str = ""  # the name of the function the request is about, if it is about one
 
 
 @dataclass
@@ -81,7 +86,7 @@ class ControlPlaneQuota:
     _admitted: dict[tuple[str, str, str], deque[float]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def admit(self, operation: str, account: str, region: str) -> bool:
+    def admit(self, operation: str, account: str, region: str, function: str = "") -> bool:
         """Record the request; False: it is over its quota and must be throttled."""
         if operation in UNLIMITED:
             return True
@@ -95,7 +100,7 @@ class ControlPlaneQuota:
             throttled = len(admitted) >= limit
             if not throttled:
                 admitted.append(now)
-            self.requests.append(ControlPlaneRequest(now, operation, quota, account, region, throttled))
+            self.requests.append(ControlPlaneRequest(now, operation, quota, account, region, throttled, function))
         return not throttled
 
     def recorded(self, quota: str = CONTROL_PLANE) -> list[ControlPlaneRequest]:
@@ -108,6 +113,9 @@ class ControlPlaneQuota:
         budget this clock, when the product has one."""
         with ExitStack() as patches:
             patches.enter_context(mock.patch.object(LambdaResponse, "call_action", _throttling(self)))
+            # GetAccountSettings counts too, though moto does not serve it: routed here (in-process requests), it
+            # is counted and answered as moto answers it otherwise.
+            patches.enter_context(mock.patch.dict(lambda_urls.url_paths, {ACCOUNT_SETTINGS: LambdaResponse.dispatch}))
             budget = _budget_module()
             if budget is not None:
                 patches.enter_context(mock.patch.object(budget, "wall_clock", self.clock.now))
@@ -131,9 +139,14 @@ def _budget_module() -> Any:
 
 def _throttling(quota: ControlPlaneQuota) -> Any:
     original = LambdaResponse.call_action
+    served = set(method_names_from_class(LambdaResponse))
 
     def call_action(response: LambdaResponse) -> Any:
-        if quota.admit(response._get_action(), str(response.current_account), str(response.region)):
+        account, region = str(response.current_account), str(response.region)
+        action = response._get_action()
+        if quota.admit(action, account, region, _function_named(response.path)):
+            if camelcase_to_underscores(action) not in served:
+                return 404, {}, "Not yet implemented"  # as moto answers what it does not route
             return original(response)
         headers = {
             "status": 429,
@@ -144,6 +157,16 @@ def _throttling(quota: ControlPlaneQuota) -> Any:
         return 429, headers, THROTTLED_BODY
 
     return call_action
+
+
+def _function_named(path: str) -> str:
+    """The function a request's path names (/2015-03-31/functions/<name, ARN or partial ARN>/...), by name."""
+    _, found, rest = path.partition("/functions/")
+    reference = unquote(rest.split("/")[0]) if found else ""
+    parts = reference.split(":")
+    if reference.startswith("arn:"):
+        return parts[6] if len(parts) > 6 else ""
+    return parts[2] if len(parts) > 2 else parts[0]  # account:function:name, name:qualifier or name
 
 
 @dataclass(frozen=True)
