@@ -19,10 +19,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 from urllib.parse import unquote
 
+from botocore import endpoint
+from botocore.retries import bucket
 from moto.awslambda import urls as lambda_urls
 from moto.awslambda.responses import LambdaResponse
 from moto.core.utils import camelcase_to_underscores, method_names_from_class
@@ -116,6 +119,9 @@ class ControlPlaneQuota:
             # GetAccountSettings counts too, though moto does not serve it: routed here (in-process requests), it
             # is counted and answered as moto answers it otherwise.
             patches.enter_context(mock.patch.dict(lambda_urls.url_paths, {ACCOUNT_SETTINGS: LambdaResponse.dispatch}))
+            if self.clock.scale != 1:  # botocore's retry backoff and adaptive limiter wait on the same clock
+                for owner, name, replacement in _botocore_on(self.clock):
+                    patches.enter_context(mock.patch.object(owner, name, replacement))
             budget = _budget_module()
             if budget is not None:
                 patches.enter_context(mock.patch.object(budget, "wall_clock", self.clock.now))
@@ -135,6 +141,22 @@ def _budget_module() -> Any:
     except ModuleNotFoundError:
         return None
     return module if hasattr(module, "wall_clock") and hasattr(module, "pause") else None
+
+
+def _botocore_on(clock: EmulatorClock) -> list[tuple[Any, str, Any]]:
+    """botocore's retry sleeps (endpoint) and its adaptive rate limiter (bucket: clock, and the waits it computes in
+    that clock's seconds) on the emulator's clock."""
+    sleep_amount = vars(bucket.TokenBucket)["_sleep_amount"]  # private: botocore's stubs do not declare it
+
+    def real_sleep_amount(token_bucket: Any, amount: float) -> float:
+        return float(sleep_amount(token_bucket, amount)) / clock.scale
+
+    return [
+        (endpoint, "time", SimpleNamespace(sleep=clock.sleep)),
+        (bucket.Clock, "current_time", lambda _self: clock.now()),
+        (bucket.Clock, "sleep", lambda _self, seconds: clock.sleep(seconds)),
+        (bucket.TokenBucket, "_sleep_amount", real_sleep_amount),
+    ]
 
 
 def _throttling(quota: ControlPlaneQuota) -> Any:

@@ -2,10 +2,13 @@
 on the emulator's clock, and the rates a benchmark reads from its recording."""
 
 import sys
+import time
 import types
 from typing import Any
 
 import pytest
+from botocore import endpoint
+from botocore.retries import bucket
 
 from autotuner_local.control_plane import (
     BUDGET_MODULE,
@@ -22,8 +25,8 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 class ManualClock(EmulatorClock):
     """Virtual time that moves only when told to."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__(scale)
         self.virtual = 0.0
 
     def elapsed(self) -> float:
@@ -93,6 +96,21 @@ def test_the_products_budget_reads_the_emulators_clock_while_the_quota_is_instal
         assert budget.wall_clock() == clock.now()
         assert budget.pause == clock.sleep
     assert budget.wall_clock() == 0.0
+
+
+def test_botocore_retries_wait_on_the_emulators_clock_when_it_runs_faster() -> None:
+    clock = ManualClock(scale=50.0)
+    clock.virtual = 77.0
+    limiter = bucket.TokenBucket(max_rate=2.0, clock=bucket.Clock())  # 2 tokens a second of the clock it reads
+
+    with ControlPlaneQuota(clock).installed():
+        assert vars(endpoint)["time"].sleep == clock.sleep  # the retry backoff
+        assert bucket.Clock().current_time() == clock.now()
+        wait = vars(bucket.TokenBucket)["_sleep_amount"](limiter, 1.0)
+        assert wait == pytest.approx(0.5 / 50)  # half a virtual second, in real seconds
+    assert vars(endpoint)["time"] is time
+    with ControlPlaneQuota(ManualClock()).installed():
+        assert vars(endpoint)["time"] is time, "on a clock at real speed botocore is left as it is"
 
 
 def test_the_peak_counts_the_most_requests_in_any_half_open_second() -> None:
