@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -135,7 +135,8 @@ def measure(functions: int, concurrency: int, *, scale: float = 1.0, seed: int =
         stack = deploy(parameters={"FleetConcurrency": str(concurrency), "FleetTag": FLEET_TAG}, region=REGION)
         targets = _create_targets(stack, functions)
         quota = ControlPlaneQuota(EmulatorClock(scale))
-        with quota.installed():
+        # Powertools prints a metric set that reaches 100 values even with metrics off; the table goes to stdout.
+        with quota.installed(), open(os.devnull, "w") as nowhere, redirect_stdout(nowhere):
             authorized_before = len(runtime.authorizations)
             run = _run_fleet(stack, len(targets), concurrency, quota, progress=progress)
             run.handler_calls = _lambda_calls(runtime.authorizations[authorized_before:])
@@ -214,7 +215,8 @@ def _lambda_calls(decisions: Sequence[AuthorizationDecision]) -> Counter[str]:
 
 def _outcome(execution: Execution) -> RunOutcome:
     target = str(json.loads(execution.execution_input).get("lambdaARN", "")).split(":")[-1]
-    cause = f"{execution.error}: {(execution.cause or '')[:400]}" if execution.error else ""
+    first_sentence = (execution.cause or "").split(". ")[0][:200]  # the rest names the run's target
+    cause = f"{execution.error}: {first_sentence}" if execution.error else ""
     return RunOutcome(target, execution.status, cause)
 
 

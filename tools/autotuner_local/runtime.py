@@ -324,8 +324,10 @@ class InProcessRuntime:
         started = time.perf_counter()
         principal = CURRENT_PRINCIPAL.set(self._principal(function))
         try:
-            handler = getattr(importlib.import_module(module_name), attribute)
             with call_environment(variables), self.handler_environments.entered(function.function_name):
+                # Imported (Lambda's init) with the function's variables, as Lambda does: Powertools' Metrics
+                # takes its namespace at import, and without one its flush at 100 values failed a call.
+                handler = getattr(importlib.import_module(module_name), attribute)
                 # One process serves every function of every stack a test deploys: each call reads its settings
                 # as a fresh execution environment would, so none reads another function's or stack's values.
                 forget_settings()
