@@ -13,6 +13,7 @@ Times are virtual (the emulator's clock: real time elapsed * scale); CPU is this
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -148,15 +149,22 @@ def _emulator(seed: int) -> Iterator[InProcessRuntime]:
     """moto in this process (no server: a request costs no HTTP round trip), with the runtime serving Lambdas."""
     environment = LOCAL_CREDENTIALS | {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
     unset = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL")
-    with mock.patch.dict(os.environ, environment), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        for variable in unset:
-            os.environ.pop(variable, None)  # restored with the rest on exit
-        forget_clients()
-        try:
+    moto_log = logging.getLogger("moto")  # its traces of the failures runs catch are noise beside the progress
+    level = moto_log.level
+    moto_log.setLevel(logging.CRITICAL)
+    try:
+        with (
+            mock.patch.dict(os.environ, environment),
+            mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        ):
+            for variable in unset:
+                os.environ.pop(variable, None)  # restored with the rest on exit
+            forget_clients()
             with InProcessRuntime(seed=seed, quiet=True, clients_per_environment=True).installed() as runtime:
                 yield runtime
-        finally:
-            forget_clients()
+    finally:
+        forget_clients()
+        moto_log.setLevel(level)
 
 
 def _create_targets(stack: LocalStack, count: int) -> list[str]:
