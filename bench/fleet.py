@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -110,8 +110,11 @@ class _Progress:
 
     total: int
     quota: ControlPlaneQuota
-    started: float = field(default_factory=time.monotonic)
+    started: float = 0.0  # on the quota's clock
     most_running: int = 0
+
+    def __post_init__(self) -> None:
+        self.started = self.quota.clock.elapsed()
 
     def sample(self, runs: Sequence[Execution]) -> tuple[int, int]:
         running = sum(execution.status == "RUNNING" for execution in runs)
@@ -121,8 +124,9 @@ class _Progress:
     def report(self, runs: Sequence[Execution]) -> None:
         finished, running = self.sample(runs)
         throttled = sum(r.throttled for r in self.quota.recorded(CONTROL_PLANE))
+        elapsed = self.quota.clock.elapsed() - self.started
         print(
-            f"  {time.monotonic() - self.started:6.0f} s: {finished}/{self.total} runs finished, {running} running, "
+            f"  {elapsed:6.0f} s: {finished}/{self.total} runs finished, {running} running, "
             f"{throttled} control-plane requests throttled",
             file=sys.stderr,
             flush=True,
