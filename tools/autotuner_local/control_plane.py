@@ -166,7 +166,7 @@ def _throttling(quota: ControlPlaneQuota) -> Any:
     def call_action(response: LambdaResponse) -> Any:
         account, region = str(response.current_account), str(response.region)
         action = response._get_action()
-        if quota.admit(action, account, region, _function_named(response.path)):
+        if quota.admit(action, account, region, function_named(response.path)):
             if camelcase_to_underscores(action) not in served:
                 return 404, {}, "Not yet implemented"  # as moto answers what it does not route
             return original(response)
@@ -181,10 +181,14 @@ def _throttling(quota: ControlPlaneQuota) -> Any:
     return call_action
 
 
-def _function_named(path: str) -> str:
-    """The function a request's path names (/2015-03-31/functions/<name, ARN or partial ARN>/...), by name."""
-    _, found, rest = path.partition("/functions/")
-    reference = unquote(rest.split("/")[0]) if found else ""
+def function_named(path: str) -> str:
+    """The function a request's path names (/2015-03-31/functions/<name, ARN or partial ARN>/..., or the
+    function's ARN after /tags/), by name; empty if it names none."""
+    unquoted = unquote(path)
+    _, found, rest = unquoted.partition("/functions/")
+    if not found:
+        _, found, rest = unquoted.partition("/tags/")
+    reference = rest.split("/")[0] if found else ""
     parts = reference.split(":")
     if reference.startswith("arn:"):
         return parts[6] if len(parts) > 6 else ""

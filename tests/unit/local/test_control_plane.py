@@ -16,6 +16,7 @@ from autotuner_local.control_plane import (
     ControlPlaneQuota,
     EmulatorClock,
     RateSummary,
+    function_named,
     peak_in_window,
 )
 
@@ -111,6 +112,21 @@ def test_botocore_retries_wait_on_the_emulators_clock_when_it_runs_faster() -> N
     assert vars(endpoint)["time"] is time
     with ControlPlaneQuota(ManualClock()).installed():
         assert vars(endpoint)["time"] is time, "on a clock at real speed botocore is left as it is"
+
+
+@pytest.mark.parametrize(
+    ("path", "function"),
+    [
+        ("/2015-03-31/functions/orders/versions", "orders"),
+        ("/2015-03-31/functions/orders%3Alive/aliases", "orders"),
+        (f"/2015-03-31/functions/arn%3Aaws%3Alambda%3A{REGION}%3A{ACCOUNT}%3Afunction%3Aorders%3A3", "orders"),
+        (f"/2015-03-31/functions/{ACCOUNT}%3Afunction%3Aorders/configuration", "orders"),
+        (f"/2017-03-31/tags/arn%3Aaws%3Alambda%3A{REGION}%3A{ACCOUNT}%3Afunction%3Aorders", "orders"),
+        ("/2016-08-19/account-settings", ""),
+    ],
+)
+def test_a_request_is_recorded_with_the_function_its_path_names(path: str, function: str) -> None:
+    assert function_named(path) == function
 
 
 def test_the_peak_counts_the_most_requests_in_any_half_open_second() -> None:
