@@ -62,7 +62,13 @@ class RunOutcome:
 
     function: str
     status: str
-    cause: str = ""
+    error: str = ""
+    cause: str = ""  # its first sentence
+
+    @property
+    def throttled(self) -> bool:
+        """Failed because Lambda throttled a call (retries exhausted): what the issue says must never happen."""
+        return "Throttl" in self.error or "TooManyRequestsException" in self.cause
 
 
 @dataclass
@@ -95,8 +101,18 @@ class FleetRun:
     def succeeded(self) -> int:
         return sum(run.status == "SUCCEEDED" for run in self.runs)
 
-    def failure_causes(self) -> Counter[str]:
-        return Counter(run.cause or run.status for run in self.runs if run.status != "SUCCEEDED")
+    def failed(self, *, throttled: bool = False) -> int:
+        return sum(run.status != "SUCCEEDED" and (run.throttled or not throttled) for run in self.runs)
+
+    def failure_causes(self) -> dict[str, tuple[int, str]]:
+        """Failed runs by error (their cause names their target): how many, and the first one's cause."""
+        causes: dict[str, tuple[int, str]] = {}
+        for run in self.runs:
+            if run.status != "SUCCEEDED":
+                error = run.error or run.status
+                count, example = causes.get(error, (0, run.cause))
+                causes[error] = (count + 1, example)
+        return causes
 
     def per_run(self, *, throttled: bool) -> list[int]:
         """Control-plane requests (or those throttled) about each run's target, in the order of ``runs``."""
@@ -227,24 +243,23 @@ def _lambda_calls(decisions: Sequence[AuthorizationDecision]) -> Counter[str]:
 
 def _outcome(execution: Execution) -> RunOutcome:
     target = str(json.loads(execution.execution_input).get("lambdaARN", "")).split(":")[-1]
-    first_sentence = (execution.cause or "").split(". ")[0][:200]  # the rest names the run's target
-    cause = f"{execution.error}: {first_sentence}" if execution.error else ""
-    return RunOutcome(target, execution.status, cause)
+    first_sentence = (execution.cause or "").split(". ")[0][:200]
+    return RunOutcome(target, execution.status, execution.error or "", first_sentence)
 
 
 def table(runs: Sequence[FleetRun]) -> str:
     """The benchmark's Markdown table: one row per fleet run."""
     header = (
-        "| functions | FleetConcurrency | wall time | runs succeeded / failed | control-plane calls | calls/s mean "
-        "| calls/s peak (admitted) | throttled | throttled per run (mean / max) | calls per run (mean / max) "
-        "| CPU per run |"
+        "| functions | FleetConcurrency | wall time | runs succeeded / failed (of which throttled) "
+        "| control-plane calls | calls/s mean | calls/s peak (admitted) | throttled "
+        "| throttled per run (mean / max) | calls per run (mean / max) | CPU per run |"
     )
     lines = [header, "|" + "---:|" * 11]
     for run in runs:
         summary, calls, throttles = run.summary, run.per_run(throttled=False), run.per_run(throttled=True)
-        failed = len(run.runs) - run.succeeded
+        outcome = f"{run.succeeded} / {run.failed()} ({run.failed(throttled=True)})"
         lines.append(
-            f"| {run.functions:,} | {run.concurrency} | {_duration(run.wall_s)} | {run.succeeded} / {failed} "
+            f"| {run.functions:,} | {run.concurrency} | {_duration(run.wall_s)} | {outcome} "
             f"| {summary.calls:,} | {summary.mean_per_s:.1f} | {summary.peak_per_s} ({summary.peak_admitted_per_s}) "
             f"| {summary.throttled:,} | {_mean_max(summary.throttled, throttles)} | {_mean_max(summary.calls, calls)} "
             f"| {run.cpu_s / max(1, len(run.runs)):.2f} s |"
@@ -261,7 +276,10 @@ def notes(runs: Sequence[FleetRun]) -> list[str]:
             lines.append(f"- {name}: the fleet execution ended {run.fleet_status}")
         if len(run.runs) != run.functions:
             lines.append(f"- {name}: {len(run.runs)} runs started for {run.functions} functions ({run.outcomes})")
-        lines.extend(f"- {name}: {count} runs failed: {cause}" for cause, count in run.failure_causes().items())
+        lines.extend(
+            f"- {name}: {count} runs failed with {error}, e.g. {example}"
+            for error, (count, example) in run.failure_causes().items()
+        )
         if run.most_runs_at_once > run.concurrency:
             lines.append(f"- {name}: {run.most_runs_at_once} runs were seen running at once")
         if run.concurrency > TEMPLATE_MAX_CONCURRENCY:

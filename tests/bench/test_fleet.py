@@ -5,7 +5,7 @@ import re
 from collections import Counter
 
 import pytest
-from bench.fleet import FleetRun, main, measure, notes, table
+from bench.fleet import FleetRun, RunOutcome, main, measure, notes, table
 
 from autotuner_local.control_plane import SHARED_RATE, peak_in_window
 
@@ -43,7 +43,7 @@ def test_the_table_s_figures_are_the_recording_s(fleet: FleetRun) -> None:
     per_run = Counter(r.function for r in fleet.requests)
 
     assert row[:2] == ["6", "3"]
-    assert row[3] == "6 / 0"
+    assert row[3] == "6 / 0 (0)"
     assert row[4] == str(len(fleet.requests))
     assert float(row[5]) == pytest.approx(len(fleet.requests) / fleet.wall_s, abs=0.05)
     assert row[6] == f"{peak_in_window(times)} ({fleet.summary.peak_admitted_per_s})"
@@ -69,3 +69,22 @@ def test_bad_arguments_are_refused_naming_the_option(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         main(["--functions", "0"])
     assert "--functions: must be positive, not 0" in capsys.readouterr().err
+
+
+def test_failures_are_grouped_by_error_and_those_from_throttling_are_counted_apart() -> None:
+    throttled = "listing aliases of fleet-0001: throttled (TooManyRequestsException: Rate exceeded)"
+    runs = [
+        RunOutcome("fleet-0000", "SUCCEEDED"),
+        RunOutcome("fleet-0001", "FAILED", "TargetThrottledError", throttled),
+        RunOutcome("fleet-0002", "FAILED", "TargetThrottledError", throttled.replace("0001", "0002")),
+        RunOutcome("fleet-0003", "FAILED", "Unknown", "the run failed without an error record"),
+    ]
+    fleet = FleetRun(4, 2, 1.0, 10.0, 1.0, "SUCCEEDED", {"tuned": 4}, runs, [], 2, False, Counter())
+
+    assert (fleet.succeeded, fleet.failed(), fleet.failed(throttled=True)) == (1, 3, 2)
+    assert fleet.failure_causes() == {
+        "TargetThrottledError": (2, throttled),
+        "Unknown": (1, "the run failed without an error record"),
+    }
+    assert cells(table([fleet]))[3] == "1 / 3 (2)"
+    assert f"- 4 functions at 2: 2 runs failed with TargetThrottledError, e.g. {throttled}" in notes([fleet])
