@@ -67,6 +67,8 @@ from autotuner.handlers.settings import forget_settings
 from autotuner_local.authorization import CURRENT_PRINCIPAL, AuthorizationDecision, Principal, Role, enforcement
 from autotuner_local.call_context import call_environment, calls_kept_apart
 from autotuner_local.code_server import CodeServer, serving
+from autotuner_local.control_plane import ControlPlaneQuota
+from autotuner_local.environments import HandlerEnvironments, clients_apart
 from autotuner_local.log_groups import LOG_FORMAT_VARIABLE, WORKLOAD_VARIABLE, LambdaLogs
 from autotuner_local.naming import LOGICAL_ID_TAG
 from autotuner_local.workloads import WORKLOADS, Workload
@@ -139,12 +141,24 @@ class InProcessRuntime:
     times that function ran at that size before, never from a stream shared in arrival order.
 
     A handler's boto3 calls are authorized against its function's role, as in AWS (see local.authorization);
-    every decision is kept in ``authorizations``."""
+    every decision is kept in ``authorizations``. With ``control_plane_quota``, Lambda's control-plane request
+    quotas are enforced and every request recorded (see local.control_plane); without, moto serves any rate. With
+    ``clients_per_environment``, each handler environment has its own boto3 clients, as in AWS (local.environments)."""
 
     def __init__(
-        self, *, seed: int = 0, quiet: bool = False, retry_time_scale: float = 0.01, enforce_iam: bool = True
+        self,
+        *,
+        seed: int = 0,
+        quiet: bool = False,
+        retry_time_scale: float = 0.01,
+        enforce_iam: bool = True,
+        control_plane_quota: ControlPlaneQuota | None = None,
+        clients_per_environment: bool = False,
     ) -> None:
         self._seed = seed
+        self.control_plane_quota = control_plane_quota
+        self._clients_per_environment = clients_per_environment
+        self.handler_environments = HandlerEnvironments()
         self._invocations_at_size: Counter[tuple[str, int]] = Counter()
         self._quiet = quiet
         self._retry_time_scale = retry_time_scale
@@ -213,6 +227,10 @@ class InProcessRuntime:
             patches.enter_context(calls_kept_apart())
             patches.enter_context(enforcement() if self._enforce_iam else nullcontext())
             patches.enter_context(self._lambda_calls_recorded(scaled))
+            # After the budget's scaled clock above: with a quota, the budget reads the quota's clock instead.
+            quota = self.control_plane_quota
+            patches.enter_context(quota.installed() if quota is not None else nullcontext())
+            patches.enter_context(clients_apart() if self._clients_per_environment else nullcontext())
             yield self
 
     @contextmanager
@@ -347,8 +365,10 @@ class InProcessRuntime:
         started = time.perf_counter()
         principal = CURRENT_PRINCIPAL.set(self._principal(function))
         try:
-            handler = getattr(importlib.import_module(module_name), attribute)
-            with call_environment(variables):
+            with call_environment(variables), self.handler_environments.entered(function.function_name):
+                # Imported (Lambda's init) with the function's variables, as Lambda does: Powertools' Metrics
+                # takes its namespace at import, and without one its flush at 100 values failed a call.
+                handler = getattr(importlib.import_module(module_name), attribute)
                 # One process serves every function of every stack a test deploys: each call reads its settings
                 # as a fresh execution environment would, so none reads another function's or stack's values.
                 forget_settings()
