@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -40,20 +41,22 @@ from autotuner_local.control_plane import (
     ControlPlaneRequest,
     EmulatorClock,
     RateSummary,
-    budget_clock_installed,
 )
 from autotuner_local.emulator import LOCAL_CREDENTIALS
 from autotuner_local.runtime import InProcessRuntime
 from autotuner_local.stack import LOCAL_ACCOUNT, LocalStack, deploy
 from autotuner_local.targets import create_target
+from autotuner_local.template import load_template
 
+ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
 FLEET_TAG = "autotuner:tune"
 WORKLOAD = "io-bound"
 # Light, so that the emulator's cost per run stays low: two sizes, five invocations each.
 PROFILE: dict[str, Any] = {"num": 5, "powerValues": [512, 1024], "strategy": "cost"}
 PROGRESS_EVERY_S = 5.0
-TEMPLATE_MAX_CONCURRENCY = 20  # template.yaml's FleetConcurrency MaxValue: CloudFormation refuses more
+# template.yaml's FleetConcurrency MaxValue: CloudFormation refuses more (the emulator does not check it).
+TEMPLATE_MAX_CONCURRENCY = int(load_template(ROOT / "template.yaml")["Parameters"]["FleetConcurrency"]["MaxValue"])
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,6 @@ class FleetRun:
     runs: list[RunOutcome]
     requests: list[ControlPlaneRequest]
     most_runs_at_once: int
-    budget_clock: bool
     handler_calls: Counter[str]  # Lambda calls on the shared quota the tuner's handlers made, by operation
 
     def admitted(self) -> Counter[str]:
@@ -229,7 +231,6 @@ def _run_fleet(
         runs=[_outcome(execution) for execution in tuner.executions],
         requests=quota.recorded(CONTROL_PLANE),
         most_runs_at_once=watch.most_running,
-        budget_clock=budget_clock_installed(),
         handler_calls=Counter(),
     )
 
@@ -289,10 +290,9 @@ def notes(runs: Sequence[FleetRun]) -> list[str]:
             )
     first = runs[0] if runs else None
     if first is not None:
-        budget = "reads" if first.budget_clock else "has no control-plane budget to give"
         lines.append(
             f"- virtual time = real time x {first.scale:g}; the quota is {SHARED_RATE} requests in any second of it; "
-            f"the product {budget} the emulator's clock"
+            "the product's control-plane budget reads the emulator's clock"
         )
     return lines
 

@@ -1,11 +1,10 @@
 """The fleet benchmark's figures come from the emulator's recording of Lambda's control plane, and that recording
 holds every Lambda call the tuner's handlers made (each served once, its throttled attempts besides)."""
 
-import re
 from collections import Counter
 
 import pytest
-from bench.fleet import FleetRun, RunOutcome, main, measure, notes, table
+from bench.fleet import TEMPLATE_MAX_CONCURRENCY, FleetRun, RunOutcome, main, measure, notes, table
 
 from autotuner_local.control_plane import SHARED_RATE, peak_in_window
 
@@ -62,7 +61,10 @@ def test_the_notes_say_what_the_clock_is_and_what_a_deployment_would_refuse(flee
     said = "\n".join(notes([fleet]))
     assert "virtual time = real time x 1" in said
     assert "MaxValue" not in said
-    assert re.search(r"MaxValue 20", "\n".join(notes([FleetRun(**{**fleet.__dict__, "concurrency": 50})])))
+    above = TEMPLATE_MAX_CONCURRENCY + 1
+    assert f"MaxValue {TEMPLATE_MAX_CONCURRENCY}" in "\n".join(
+        notes([FleetRun(**{**fleet.__dict__, "concurrency": above})])
+    )
 
 
 def test_bad_arguments_are_refused_naming_the_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,7 +81,7 @@ def test_failures_are_grouped_by_error_and_those_from_throttling_are_counted_apa
         RunOutcome("fleet-0002", "FAILED", "TargetThrottledError", throttled.replace("0001", "0002")),
         RunOutcome("fleet-0003", "FAILED", "Unknown", "the run failed without an error record"),
     ]
-    fleet = FleetRun(4, 2, 1.0, 10.0, 1.0, "SUCCEEDED", {"tuned": 4}, runs, [], 2, False, Counter())
+    fleet = FleetRun(4, 2, 1.0, 10.0, 1.0, "SUCCEEDED", {"tuned": 4}, runs, [], 2, Counter())
 
     assert (fleet.succeeded, fleet.failed(), fleet.failed(throttled=True)) == (1, 3, 2)
     assert fleet.failure_causes() == {

@@ -98,6 +98,31 @@ def test_threads_sharing_the_budget_get_turns_no_faster_than_the_rate(
     assert int(stored(KEY_A)[GRANTS]["N"]) == 40
 
 
+def test_a_call_that_wakes_up_past_half_its_turn_takes_a_new_one_and_one_within_it_goes(
+    runtime: InProcessRuntime, frozen: FrozenTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turns bound the rate only if calls go in them: a process starved of CPU that oversleeps its turn would
+    otherwise send its call among the next turns' calls (the emulator showed 23 in one second at 10/s)."""
+    create_table()
+    budget = SharedBudget(TABLE, rate=10, seed=0)
+    oversleep = [0.2, 0.04]  # the first wake-up is two turns late, the next within half a turn
+
+    def sleep_late(seconds: float) -> None:
+        frozen.now += seconds + oversleep.pop(0)
+
+    monkeypatch.setattr(control_plane_budget, "pause", sleep_late)
+    monkeypatch.setattr(control_plane_budget, "late_turns", control_plane_budget.LATE_TURNS)  # the emulator's is off
+    budget.acquire(KEY_A)  # the first turn: at once
+    late = budget.acquire(KEY_A)  # its turn at 1000.1; woke at 1000.3, so it took the next free one, at once
+    frozen.now += 0.06  # the next caller arrives at 1000.36: its turn is 1000.4
+    on_time = budget.acquire(KEY_A)  # woke 0.04 s late, within half a turn: it goes
+
+    assert late == pytest.approx(0.1)
+    assert on_time == pytest.approx(0.04)
+    assert frozen.now == pytest.approx(1_000.44)
+    assert int(stored(KEY_A)[GRANTS]["N"]) == 4, "the late call's first turn is spent, not given back"
+
+
 def test_a_write_that_collides_takes_the_turn_after_the_one_it_found_taken(aws: None, frozen: FrozenTime) -> None:
     create_table()
     other = SharedBudget(TABLE, rate=4, dynamodb=boto3.client("dynamodb"))

@@ -9,7 +9,7 @@ Every request is recorded (when, which operation, throttled or not), so a benchm
 
 The window is measured on an ``EmulatorClock``: virtual time = real time elapsed * ``scale``. The emulator is
 slower than AWS; a scale above 1 makes its calls as dense in virtual time as they would be in AWS. The product's
-shared control-plane budget must read the same clock, so the runtime gives it this one (see ``budget_clock``).
+shared control-plane budget must read the same clock, so the quota gives it this one while installed.
 """
 
 import threading
@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -30,13 +29,14 @@ from moto.awslambda import urls as lambda_urls
 from moto.awslambda.responses import LambdaResponse
 from moto.core.utils import camelcase_to_underscores, method_names_from_class
 
+from autotuner.adapters import control_plane_budget
+
 CONTROL_PLANE = "control-plane"  # the shared quota's name in the recording
 # APIs with a quota of their own, apart from the shared one; invocations have none of these (concurrency instead).
 OWN_QUOTAS = {"GetFunction": 100, "GetPolicy": 15}
 UNLIMITED = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
 SHARED_RATE = 15  # requests per second, per account and region
 WINDOW_S = 1.0
-BUDGET_MODULE = "autotuner.adapters.control_plane_budget"
 ACCOUNT_SETTINGS = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
 THROTTLED_BODY = '{"Reason":"CallerRateLimitExceeded","Type":"User","message":"Rate exceeded"}'
 
@@ -122,25 +122,13 @@ class ControlPlaneQuota:
             if self.clock.scale != 1:  # botocore's retry backoff and adaptive limiter wait on the same clock
                 for owner, name, replacement in _botocore_on(self.clock):
                     patches.enter_context(mock.patch.object(owner, name, replacement))
-            budget = _budget_module()
-            if budget is not None:
-                patches.enter_context(mock.patch.object(budget, "wall_clock", self.clock.now))
-                patches.enter_context(mock.patch.object(budget, "pause", self.clock.sleep))
+            patches.enter_context(mock.patch.object(control_plane_budget, "wall_clock", self.clock.now))
+            patches.enter_context(mock.patch.object(control_plane_budget, "pause", self.clock.sleep))
+            # A turn lasts 1/rate on this clock, as in AWS: a call that wakes up too late takes a new one.
+            patches.enter_context(
+                mock.patch.object(control_plane_budget, "late_turns", control_plane_budget.LATE_TURNS)
+            )
             yield self
-
-
-def budget_clock_installed() -> bool:
-    """Whether the product has a control-plane budget whose clock the emulator replaces."""
-    return _budget_module() is not None
-
-
-def _budget_module() -> Any:
-    """The product's budget module if it has one with replaceable ``wall_clock`` and ``pause`` (None: not yet)."""
-    try:
-        module = import_module(BUDGET_MODULE)
-    except ModuleNotFoundError:
-        return None
-    return module if hasattr(module, "wall_clock") and hasattr(module, "pause") else None
 
 
 def _botocore_on(clock: EmulatorClock) -> list[tuple[Any, str, Any]]:

@@ -195,6 +195,8 @@ class InProcessRuntime:
             # And the control-plane budget's turns: its clock runs faster by that factor, and its waits are shorter.
             patches.enter_context(mock.patch.object(control_plane_budget, "wall_clock", scaled.time))
             patches.enter_context(mock.patch.object(control_plane_budget, "pause", scaled.sleep))
+            # A turn lasts a millisecond on that clock, below what a sleep can hit: no wake-up would count as on time.
+            patches.enter_context(mock.patch.object(control_plane_budget, "late_turns", math.inf))
             # moto parses a definition anew for each execution (and a JSONPath for each use), and builds a boto3
             # client for each Lambda task; AWS does none of this, and it took a fifth of the fault matrix's CPU.
             patches.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed)))

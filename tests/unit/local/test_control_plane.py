@@ -1,17 +1,14 @@
 """The emulator's Lambda control-plane quota: a sliding one-second window per quota, account and region, measured
 on the emulator's clock, and the rates a benchmark reads from its recording."""
 
-import sys
 import time
-import types
-from typing import Any
 
 import pytest
 from botocore import endpoint
 from botocore.retries import bucket
 
+from autotuner.adapters import control_plane_budget
 from autotuner_local.control_plane import (
-    BUDGET_MODULE,
     CONTROL_PLANE,
     ControlPlaneQuota,
     EmulatorClock,
@@ -83,20 +80,16 @@ def test_the_clock_runs_scale_times_faster_than_real_time() -> None:
         EmulatorClock(scale=0)
 
 
-def test_the_products_budget_reads_the_emulators_clock_while_the_quota_is_installed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    budget: Any = types.ModuleType(BUDGET_MODULE)
-    budget.wall_clock = lambda: 0.0
-    budget.pause = lambda _seconds: None
-    monkeypatch.setitem(sys.modules, BUDGET_MODULE, budget)
+def test_the_products_budget_reads_the_emulators_clock_while_the_quota_is_installed() -> None:
     clock = ManualClock()
     clock.virtual = 1234.5
+    outside = control_plane_budget.wall_clock
 
     with ControlPlaneQuota(clock).installed():
-        assert budget.wall_clock() == clock.now()
-        assert budget.pause == clock.sleep
-    assert budget.wall_clock() == 0.0
+        assert control_plane_budget.wall_clock() == clock.now()
+        assert control_plane_budget.pause == clock.sleep
+        assert control_plane_budget.late_turns == control_plane_budget.LATE_TURNS, "late calls take a new turn"
+    assert control_plane_budget.wall_clock is outside
 
 
 def test_botocore_retries_wait_on_the_emulators_clock_when_it_runs_faster() -> None:
