@@ -23,7 +23,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 from autotuner_local.workloads import FAMILIES
-from bench import real_report, real_workloads, report
+from bench import page_sections, real_report, real_workloads, report
 from bench.interpolation import Interpolation
 from bench.methods import METHODS
 from bench.real_report import RealPart
@@ -141,7 +141,7 @@ def _publish(args: argparse.Namespace, results: Results, real_data: RealData | N
             command=_command(results),
         )
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(page)
+        out.write_text(page_sections.carried_over(out.read_text() if out.exists() else "", page))
         print(f"wrote {out}")
     if chart is not None:
         log_log = [r for r in real_rows if r.workload.endswith(f"({Interpolation.LOG_LOG})")]
