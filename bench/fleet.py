@@ -135,7 +135,7 @@ class _Progress:
         self.started = self.quota.clock.elapsed()
 
     def sample(self, runs: Sequence[Execution]) -> tuple[int, int]:
-        running = sum(execution.status == "RUNNING" for execution in runs)
+        running = sum(_status(execution) == "RUNNING" for execution in runs)
         self.most_running = max(self.most_running, running)
         return len(runs) - running, running
 
@@ -211,7 +211,7 @@ def _run_fleet(
     )["executionArn"]
     fleet = backend.describe_execution(fleet_arn)
     last_report = time.monotonic()
-    while fleet.status == "RUNNING" or any(e.status == "RUNNING" for e in tuner.executions):
+    while _status(fleet) == "RUNNING" or any(_status(e) == "RUNNING" for e in tuner.executions):
         time.sleep(0.5)
         watch.sample(tuner.executions)
         if progress and time.monotonic() - last_report >= PROGRESS_EVERY_S:
@@ -295,6 +295,13 @@ def notes(runs: Sequence[FleetRun]) -> list[str]:
             "the product's control-plane budget reads the emulator's clock"
         )
     return lines
+
+
+def _status(execution: Execution) -> str:
+    """An execution's status, read while moto's threads run it: one just created has none yet (moto's own
+    ``status`` then raises), and counts as running."""
+    state = getattr(execution, "exec_status", None)
+    return str(state.value) if state is not None else "RUNNING"
 
 
 def _duration(seconds: float) -> str:
