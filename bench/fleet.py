@@ -35,12 +35,12 @@ from autotuner.adapters.profiles import ProfileStore
 from autotuner_local.authorization import AuthorizationDecision
 from autotuner_local.control_plane import (
     CONTROL_PLANE,
-    OWN_QUOTAS,
     SHARED_RATE,
     ControlPlaneQuota,
     ControlPlaneRequest,
     EmulatorClock,
     RateSummary,
+    shared_quota_calls,
 )
 from autotuner_local.emulator import LOCAL_CREDENTIALS
 from autotuner_local.runtime import InProcessRuntime
@@ -236,10 +236,8 @@ def _run_fleet(
 
 
 def _lambda_calls(decisions: Sequence[AuthorizationDecision]) -> Counter[str]:
-    """The Lambda calls on the shared quota that handlers made (and their roles allowed), by operation, from the
-    authorization hook: once per call, however often botocore sent it."""
-    operations = (d.action.removeprefix("lambda:") for d in decisions if d.allowed and d.action.startswith("lambda:"))
-    return Counter(o for o in operations if o not in OWN_QUOTAS and o not in ("InvokeFunction", "ListTags"))
+    """The handlers' calls on the shared quota, by operation."""
+    return Counter(d.action.removeprefix("lambda:") for d in shared_quota_calls(decisions))
 
 
 def _outcome(execution: Execution) -> RunOutcome:

@@ -30,6 +30,7 @@ from moto.awslambda.responses import LambdaResponse
 from moto.core.utils import camelcase_to_underscores, method_names_from_class
 
 from autotuner.adapters import control_plane_budget
+from autotuner_local.authorization import AuthorizationDecision
 
 CONTROL_PLANE = "control-plane"  # the shared quota's name in the recording
 # APIs with a quota of their own, apart from the shared one; invocations have none of these (concurrency instead).
@@ -39,6 +40,19 @@ SHARED_RATE = 15  # requests per second, per account and region
 WINDOW_S = 1.0
 ACCOUNT_SETTINGS = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
 THROTTLED_BODY = '{"Reason":"CallerRateLimitExceeded","Type":"User","message":"Rate exceeded"}'
+
+
+def shared_quota_calls(decisions: Sequence[AuthorizationDecision]) -> list[AuthorizationDecision]:
+    """The Lambda calls on the shared quota that handlers made and their roles allowed, from the emulator's
+    authorizations: once per call, however often botocore sent it. ListTags is GetFunction's own check of
+    whether the caller may see the tags it returns, not a request of its own."""
+    return [
+        d
+        for d in decisions
+        if d.allowed
+        and d.action.startswith("lambda:")
+        and d.action.removeprefix("lambda:") not in {*OWN_QUOTAS, "InvokeFunction", "ListTags"}
+    ]
 
 
 class EmulatorClock:

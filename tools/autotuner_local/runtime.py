@@ -30,7 +30,6 @@ from unittest import mock
 from urllib.parse import unquote
 
 import botocore.session
-from botocore.handlers import BUILTIN_HANDLERS
 from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.awslambda.exceptions import PreconditionFailedException
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
@@ -53,7 +52,6 @@ from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from autotuner.adapters import control_plane_budget
-from autotuner.adapters.clients import forget_clients
 from autotuner.adapters.function_code import CodePackageError, elf_headers
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.inputs.portability import native_binary_problems
@@ -125,15 +123,6 @@ class Invocation:
     architecture: str = "x86_64"
 
 
-@dataclass(frozen=True)
-class LambdaApiCall:
-    """One attempt of a Lambda API call a handler made (retries each count), at the emulator's scaled time."""
-
-    function_name: str
-    operation: str
-    at: float
-
-
 class InProcessRuntime:
     """Serves every invocation the emulator makes: tuner handlers by their Handler string, emulated targets by
     their AUTOTUNER_WORKLOAD variable. Seeded, and reproducible however threads interleave: each emulated
@@ -171,7 +160,6 @@ class InProcessRuntime:
         self.invocations: list[Invocation] = []
         self.listeners: list[Callable[[Invocation], None]] = []
         self.authorizations: list[AuthorizationDecision] = []
-        self.lambda_calls: list[LambdaApiCall] = []
         self.logs = LambdaLogs(seed)
 
     @contextmanager
@@ -228,34 +216,11 @@ class InProcessRuntime:
             patches.enter_context(self.logs.installed())  # an alias's weights, and each call's lines in its log group
             patches.enter_context(calls_kept_apart())
             patches.enter_context(enforcement() if self._enforce_iam else nullcontext())
-            patches.enter_context(self._lambda_calls_recorded(scaled))
             # After the budget's scaled clock above: with a quota, the budget reads the quota's clock instead.
             quota = self.control_plane_quota
             patches.enter_context(quota.installed() if quota is not None else nullcontext())
             patches.enter_context(clients_apart() if self._clients_per_environment else nullcontext())
             yield self
-
-    @contextmanager
-    def _lambda_calls_recorded(self, scaled: "_ScaledTime") -> Iterator[None]:
-        """Every attempt of every Lambda call a handler makes, as it is sent (after any wait for its turn in the
-        control-plane budget: that hook is the client's first), into ``lambda_calls``."""
-        calls_lock = threading.Lock()
-
-        def record(event_name: str, **_: Any) -> None:
-            principal = CURRENT_PRINCIPAL.get()
-            if principal is not None:
-                call = LambdaApiCall(principal.function_name, event_name.rsplit(".", 1)[-1], scaled.time())
-                with calls_lock:
-                    self.lambda_calls.append(call)
-
-        hook = ("before-send.lambda", record)
-        BUILTIN_HANDLERS.append(hook)
-        forget_clients()  # clients created from here on carry the hook
-        try:
-            yield
-        finally:
-            BUILTIN_HANDLERS.remove(hook)
-            forget_clients()
 
     def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         payload = _decode_event(event)
