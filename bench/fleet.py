@@ -67,6 +67,7 @@ class RunOutcome:
     status: str
     error: str = ""
     cause: str = ""  # its first sentence
+    detail: str = ""  # the whole cause (with a handler's stack trace when it raised), for stderr
 
     @property
     def throttled(self) -> bool:
@@ -243,7 +244,7 @@ def _lambda_calls(decisions: Sequence[AuthorizationDecision]) -> Counter[str]:
 def _outcome(execution: Execution) -> RunOutcome:
     target = str(json.loads(execution.execution_input).get("lambdaARN", "")).split(":")[-1]
     first_sentence = (execution.cause or "").split(". ")[0][:200]
-    return RunOutcome(target, execution.status, execution.error or "", first_sentence)
+    return RunOutcome(target, execution.status, execution.error or "", first_sentence, execution.cause or "")
 
 
 def table(runs: Sequence[FleetRun]) -> str:
@@ -323,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         runs.append(measure(args.functions, concurrency, scale=args.scale, seed=args.seed))
         print(table(runs[-1:]), file=sys.stderr, flush=True)
+        for failed in (run for run in runs[-1].runs if run.status != "SUCCEEDED"):  # the page keeps one sentence
+            print(f"{failed.function} {failed.status} {failed.error}: {failed.detail}", file=sys.stderr, flush=True)
     print(f"Profile of every function: {json.dumps(PROFILE)}, workload {WORKLOAD}\n")
     print(table(runs))
     print()

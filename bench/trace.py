@@ -27,7 +27,7 @@ from autotuner_local.workloads import FAMILIES
 from bench import real_workloads
 from bench.interpolation import Interpolation
 from bench.methods import Outcome, adaptive, reference
-from bench.real_workloads import DEFAULT_REAL_DATA
+from bench.real_workloads import DEFAULT_REAL_DATA, RealDataError
 from bench.simulate import SimulatedFunction, pricing_for, regret, true_cost, true_optimum
 
 
@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(int(first), int(last or first) + 1)
     for name in [n.strip() for n in args.workloads.split(",") if n.strip()]:
         for interpolation in _interpolations(name, args.interpolation):
-            rows = [_trace(_workload(name, interpolation, seed, args.real_data), seed, args.traces) for seed in seeds]
+            try:
+                workloads = [_workload(name, interpolation, seed, args.real_data) for seed in seeds]
+            except RealDataError as error:
+                sys.exit(f"{error}. Pass --real-data PATH (a family's name needs none).")
+            rows = [_trace(workload, seed, args.traces) for workload, seed in zip(workloads, seeds, strict=True)]
             _summary(name if interpolation is None else f"{name} ({interpolation})", rows)
     return 0
 
