@@ -49,7 +49,8 @@ ACCOUNT_VARIABLE = "TUNER_ACCOUNT_ID"  # the account of the stack's own clients;
 DEFAULT_RATE = 10.0
 # One call at a time, spaced by 1/rate: at most 1 + rate * W turns in any W seconds (15 in a second at 14/s).
 BURST = 1
-# Calls Lambda does not count against the 15/s (GetFunction has its own 100/s).
+# Calls Lambda does not count against the 15/s (GetFunction has its own 100/s). GetPolicy has its own 15/s too, but
+# takes a turn here: a fleet's Plans, starting together, would otherwise call it at once.
 UNCOUNTED_OPERATIONS = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream", "GetFunction"})
 
 # A call that wakes up more than half a turn after its own takes a new one, at most LATE_RETAKES times (then it
