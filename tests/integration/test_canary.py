@@ -4,7 +4,7 @@ exactly as the run record holds it. Tests put metric data and set alarm states w
 emulator scales the Wait between checks as it scales Retry waits)."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -230,3 +230,27 @@ def test_a_canary_on_an_alias_that_cannot_carry_one_is_refused_before_anything_c
     assert (run.status, run.error) == ("FAILED", "InvalidInputError")
     assert f"canary: alias 'live' {expected}" in (run.cause or "")
     assert target_state("orders") == before
+
+
+def test_calls_through_an_alias_publish_the_metrics_a_canary_reads_by_version(
+    orders: str, runtime: InProcessRuntime
+) -> None:
+    """What Lambda publishes and moto does not: without it, every canary here would see no calls at all."""
+    client = boto3.client("lambda")
+    client.invoke(FunctionName="orders:live", Payload=b"{}")
+    client.invoke(FunctionName="orders:live", Payload=json.dumps({"fail": "boom"}).encode())
+    client.invoke(FunctionName="orders", Payload=b"{}")  # not through the alias: no Resource to publish under
+
+    version = str(live_alias()["FunctionVersion"])
+
+    def total(metric: str) -> float:
+        named = {"FunctionName": "orders", "Resource": "orders:live", "ExecutedVersion": version}
+        dimensions: list[Any] = [{"Name": name, "Value": value} for name, value in named.items()]
+        points = boto3.client("cloudwatch").get_metric_statistics(
+            Namespace="AWS/Lambda", MetricName=metric, Dimensions=dimensions, Statistics=["Sum"], Period=3600,
+            StartTime=datetime.now(UTC) - timedelta(minutes=5), EndTime=datetime.now(UTC) + timedelta(minutes=5),
+        )["Datapoints"]  # fmt: skip
+        return sum(p["Sum"] for p in points)
+
+    assert (total("Invocations"), total("Errors")) == (2, 1)
+    assert total("Duration") > 0

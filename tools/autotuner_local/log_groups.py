@@ -8,6 +8,10 @@ call writes into its function's log group.
   names), under a stream per execution environment named ``YYYY/MM/DD/[VERSION]<id>``, as Lambda does. The function's
   LoggingConfig is the emulated target's AUTOTUNER_LOG_FORMAT and AUTOTUNER_LOG_GROUP variables (moto keeps none).
 - FilterLogEvents honours ``logStreamNamePrefix`` (moto searches every stream) and always interleaves by time.
+- Every call of an emulated target through an alias publishes the AWS/Lambda metrics Lambda publishes by
+  FunctionName, Resource (``name:alias``) and ExecutedVersion: Invocations, Errors and Duration, which a canary reads
+  to judge the version it routes a share to. (Lambda publishes more dimension sets; the others are left out, so
+  that what tests put by FunctionName alone stays the only figure there.)
 
 moto's logs backend is not thread-safe: writes and filtered reads take one lock."""
 
@@ -17,23 +21,33 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.exceptions import JsonRESTError
 from moto.logs.exceptions import ResourceAlreadyExistsException
 from moto.logs.models import logs_backends
 from moto.logs.responses import LogsResponse
 
 from autotuner.domain.inputs.arn import parse_function_reference
-from autotuner.domain.measuring.lambda_logs import InvocationReport, format_platform_report, format_report_line
+from autotuner.domain.measuring.lambda_logs import (
+    InvocationReport,
+    InvocationStatus,
+    format_platform_report,
+    format_report_line,
+)
 from autotuner.domain.measuring.log_events import default_log_group
 
 LOG_FORMAT_VARIABLE = "AUTOTUNER_LOG_FORMAT"
 LOG_GROUP_VARIABLE = "AUTOTUNER_LOG_GROUP"
 WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
+LAMBDA_NAMESPACE = "AWS/Lambda"
+# The alias the call being served was made through (None: the function, a version or $LATEST), for its metrics.
+INVOKED_ALIAS: ContextVar[str | None] = ContextVar("invoked_alias", default=None)
 
 
 class LambdaLogs:
@@ -52,7 +66,11 @@ class LambdaLogs:
 
         def invoke(backend: LambdaBackend, function_name: str, qualifier: str | None, *args: Any) -> Any:
             name, routed = logs.route(backend, function_name, qualifier)
-            return original_invoke(backend, name, routed, *args)
+            alias = INVOKED_ALIAS.set(_alias(function_name, qualifier))
+            try:
+                return original_invoke(backend, name, routed, *args)
+            finally:
+                INVOKED_ALIAS.reset(alias)
 
         def get_configuration(function: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
             configuration = original_configuration(function, on_create)
@@ -114,6 +132,25 @@ class LambdaLogs:
             with suppress(ResourceAlreadyExistsException):
                 backend.create_log_stream(group, stream)
             backend.put_log_events(group, stream, events)
+
+    def publish_metrics(self, function: LambdaFunction, report: InvocationReport) -> None:
+        """The call's Invocations, Errors and Duration by FunctionName, Resource and ExecutedVersion, when it came
+        through an alias (CloudWatch stamps them now)."""
+        alias = INVOKED_ALIAS.get()
+        if alias is None:
+            return
+        dimensions = [
+            {"Name": "FunctionName", "Value": str(function.function_name)},
+            {"Name": "Resource", "Value": f"{function.function_name}:{alias}"},
+            {"Name": "ExecutedVersion", "Value": str(function.version)},
+        ]
+        failed = report.status is not InvocationStatus.SUCCESS
+        data: list[dict[str, Any]] = [
+            {"MetricName": "Invocations", "Value": 1, "Unit": "Count", "Dimensions": dimensions},
+            {"MetricName": "Errors", "Value": int(failed), "Unit": "Count", "Dimensions": dimensions},
+            {"MetricName": "Duration", "Value": report.duration_ms, "Unit": "Milliseconds", "Dimensions": dimensions},
+        ]
+        cloudwatch_backends[str(function.account_id)][str(function.region)].put_metric_data(LAMBDA_NAMESPACE, data)
 
     def filter(self, response: LogsResponse, original: Callable[[LogsResponse], Any]) -> Any:
         """FilterLogEvents as CloudWatch Logs answers it: the streams a prefix names (or all), the events of the time
@@ -188,3 +225,13 @@ def _lines(report: InvocationReport, version: str, form: str, now: datetime) -> 
             f"{now.isoformat()} {report.request_id} Task timed out after {report.duration_ms / 1000:.2f} seconds"
         )
     return [*lines, f"END RequestId: {report.request_id}", format_report_line(report)]
+
+
+def _alias(function_name: str, qualifier: str | None) -> str | None:
+    """The alias a call names, in its function name or its Qualifier; None for a version or $LATEST."""
+    try:
+        named = parse_function_reference(function_name).qualifier
+    except ValueError:
+        named = None
+    alias = named or qualifier
+    return None if alias is None or alias == "$LATEST" or alias.isdigit() else alias

@@ -272,6 +272,7 @@ class InProcessRuntime:
         with self._lock:
             self._idle_environments[environment].append(environment_id)
         self.logs.write(function, environment_id, report)
+        self.logs.publish_metrics(function, report)
         self._record(
             Invocation(
                 function.function_name,

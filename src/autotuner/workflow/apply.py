@@ -9,7 +9,7 @@ found, not one an earlier attempt may have moved already."""
 
 import time
 
-from autotuner.domain.automation.canary import CanaryConfig, CanaryWindow
+from autotuner.domain.automation.canary import DURATION_TOLERANCE_GIVEN, CanaryConfig, CanaryWindow
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture
 from autotuner.domain.errors import TargetChangedError
@@ -68,7 +68,7 @@ def apply_choice(request: ApplyRequest, control: FunctionControl, guard: ChangeG
         found = record.alias.version if record.alias is not None else control.alias_version(plan.apply_alias)
         change = _apply_to_alias(
             control, plan, guard, alias=plan.apply_alias, memory=memory, previous_version=found,
-            architecture=architecture, timeout=timeout,
+            architecture=architecture, timeout=timeout, analysis=request.analysis,
         )  # fmt: skip
     change.elapsed_ms = (time.monotonic() - started) * 1000
     if change.canary is None:
@@ -104,6 +104,7 @@ def _apply_to_alias(
     previous_version: str | None,
     architecture: Architecture | None,
     timeout: int | None,
+    analysis: Analysis,
 ) -> AppliedChange:
     previous = control.configuration(previous_version) if previous_version else plan.original
     lane = architecture.value if architecture is not None else None
@@ -115,12 +116,14 @@ def _apply_to_alias(
         control.update(memory_mb=memory, description=description, timeout_s=timeout)
         published = control.publish_version(description)
         if plan.tuning.canary is not None and previous_version is not None:
+            slowdown = sweep_slowdown(analysis, memory, previous.memory_mb)
+            config = _tolerating_measured_slowdown(plan, plan.tuning.canary, slowdown)
             canary = CanaryWindow(
                 alias=alias, new_version=published.version, old_version=previous_version,
-                config=plan.tuning.canary, started_epoch_s=time.time(),
+                config=config, started_epoch_s=time.time(),
             )  # fmt: skip
             # The old version stays the alias's main one; the new one takes its weight of the traffic.
-            routed = {published.version: plan.tuning.canary.weight}
+            routed = {published.version: config.weight}
             control.restore_alias(AliasSnapshot(name=alias, version=previous_version, routing=routed))
         else:
             control.point_alias(alias, published.version)
@@ -167,8 +170,7 @@ def _promote_measured(control: FunctionControl, plan: Plan, analysis: Analysis, 
     if config is None:
         control.restore_alias(AliasSnapshot(name=traffic.alias, version=version))
         return change
-    if "canary" not in plan.given_fields:
-        config = _tolerating_measured_slowdown(config, analysis, memory)
+    config = _tolerating_measured_slowdown(plan, config, traffic_slowdown(analysis, memory))
     window = CanaryWindow(
         alias=traffic.alias,
         new_version=version,
@@ -181,14 +183,35 @@ def _promote_measured(control: FunctionControl, plan: Plan, analysis: Analysis, 
     return change.model_copy(update={"canary": window})
 
 
-def _tolerating_measured_slowdown(config: CanaryConfig, analysis: Analysis, memory: int) -> CanaryConfig:
-    """The default canary rolls back a version whose p95 is 20% above the old one's; a cheaper size chosen on
-    traffic may be slower by design, by as much as its window measured: the tolerance is widened to that."""
-    trial = next((t for t in reversed(analysis.trials) if t.memory_mb == memory and t.comparison is not None), None)
-    if trial is None or trial.comparison is None or trial.comparison.current_p95_ms <= 0:
+def _tolerating_measured_slowdown(plan: Plan, config: CanaryConfig, slowdown: float | None) -> CanaryConfig:
+    """The canary rolls back a version whose p95 is ``durationTolerance`` above the old one's; a cheaper size may be
+    slower by design, by as much as the run measured: unless the input set ``canary.durationTolerance`` itself, the
+    tolerance is widened to that (at most 10, the field's own limit)."""
+    if slowdown is None or DURATION_TOLERANCE_GIVEN in plan.given_fields:
         return config
-    slowdown = trial.comparison.candidate_p95_ms / trial.comparison.current_p95_ms
     widened = min(10.0, slowdown * (1 + config.duration_tolerance) - 1)
     if widened <= config.duration_tolerance:
         return config
     return config.model_copy(update={"duration_tolerance": widened})
+
+
+def traffic_slowdown(analysis: Analysis, memory: int) -> float | None:
+    """The chosen version's p95 over the current one's, as its window on production measured them."""
+    trial = next((t for t in reversed(analysis.trials) if t.memory_mb == memory and t.comparison is not None), None)
+    if trial is None or trial.comparison is None or trial.comparison.current_p95_ms <= 0:
+        return None
+    return trial.comparison.candidate_p95_ms / trial.comparison.current_p95_ms
+
+
+def sweep_slowdown(analysis: Analysis, memory: int, previous_mb: int) -> float | None:
+    """The chosen size's p95 over the alias's current size's, both as the run measured them; else the ratio of
+    the cost curve's durations at the two sizes (it is fitted to every size measured); None when neither is known."""
+    measured = {c.memory_mb: c.duration_ms for c in analysis.candidates if c.warm_invocations and c.duration_ms}
+    chosen, current = measured.get(memory), measured.get(previous_mb)
+    if chosen is not None and current is not None and current.p95 > 0:
+        return chosen.p95 / current.p95
+    curve = analysis.curve
+    if curve is None or not curve.fits:
+        return None
+    before = curve.terms.median_duration_ms(previous_mb)
+    return curve.terms.median_duration_ms(memory) / before if before > 0 else None

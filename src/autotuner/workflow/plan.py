@@ -64,6 +64,7 @@ from autotuner.domain.inputs.tuning_input import (
     SearchMode,
     TuningDefaults,
     TuningInput,
+    given_fields,
     read_tuning_input,
 )
 from autotuner.domain.measuring.lambda_logs import InvocationReport
@@ -218,7 +219,7 @@ def plan_run(
         execution_id=request.execution_id,
         started_at=request.started_at,
         tuning=tuning,
-        given_fields=sorted(request.input) if isinstance(request.input, dict) else [],
+        given_fields=given_fields(request.input),
         function=function.model_copy(update={"qualifier": None}),
         target_role=through,
         original=original,
@@ -770,7 +771,7 @@ class TrafficRun:
             execution_id=self.request.execution_id,
             started_at=self.request.started_at,
             tuning=self.tuning,
-            given_fields=sorted(self.request.input) if isinstance(self.request.input, dict) else [],
+            given_fields=given_fields(self.request.input),
             function=function,
             target_role=self.through,
             original=self.original,

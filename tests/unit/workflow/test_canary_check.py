@@ -1,14 +1,22 @@
-"""CheckCanary's last check promotes the new version; when the answer to the write that keeps it is lost, the
+"""A canary of a cheaper, slower size tolerates the slowdown the run measured. CheckCanary's last check promotes the
+new version; when the answer to the write that keeps it is lost, the
 retried check finds it promoted, whatever the alarms say by then, and never rolls back a kept change."""
+
+from collections.abc import Mapping
 
 import pytest
 
 from autotuner.adapters.errors import WriteUnconfirmedError
-from autotuner.domain.automation.canary import Verdict
+from autotuner.domain.automation.canary import Verdict, VersionFigures
+from autotuner.domain.inputs.tuning_input import given_fields
+from autotuner.domain.run.documents import Analysis
+from autotuner.domain.run.output import AppliedChange
 from autotuner.domain.run.record import AliasSnapshot
+from autotuner.workflow.apply import ApplyRequest, apply_choice
 from autotuner.workflow.canary import CanaryCheckRequest, check_canary
+from tests.unit.domain.decision.test_selection import candidate
 from tests.unit.workflow.memory_ports import MemoryCanaryWatch
-from tests.unit.workflow.scenario import EXECUTION, SWEEP, World
+from tests.unit.workflow.scenario import EXECUTION, SWEEP, World, with_decision
 
 CANARY = {"weight": 0.1, "durationSeconds": 60, "checkEverySeconds": 60}  # one check decides
 
@@ -20,7 +28,8 @@ def test_a_promotion_whose_answer_was_lost_is_found_promoted_on_retry(world: Wor
     applied = world.apply(plan, 256)
     assert applied.canary is not None
     request = CanaryCheckRequest(execution_id=EXECUTION, plan=plan, applied=applied)
-    watch = MemoryCanaryWatch()
+    new = applied.canary.new_version
+    watch = MemoryCanaryWatch(figures={new: VersionFigures(version=new, invocations=50, errors=0, throttles=0)})
 
     world.records.unanswered.add("record_applied")
     with pytest.raises(WriteUnconfirmedError):
@@ -35,3 +44,32 @@ def test_a_promotion_whose_answer_was_lost_is_found_promoted_on_retry(world: Wor
     record = world.records.read(EXECUTION)
     assert record is not None
     assert record.applied == applied
+
+
+def canary_of_256(world: World, canary: Mapping[str, object]) -> AppliedChange:
+    """A sweep measured 256 MB at twice the p95 of the alias's 1024 MB, chose 256 MB and applies it by canary."""
+    world.function.publish_version("release 9")
+    world.function.restore_alias(AliasSnapshot(name="live", version="1"))
+    plan, _ = world.planned({**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live", "canary": canary})
+    measured = [candidate(256, 1e-6, 400.0), candidate(1024, 2e-6, 200.0)]
+    analysis = with_decision(Analysis(candidates=measured), 256)
+    return apply_choice(ApplyRequest(plan=plan, analysis=analysis), world.function, world.guard(plan))
+
+
+def test_a_canary_tolerates_the_slowdown_the_sweep_measured_at_the_cheaper_size(world: World) -> None:
+    """Otherwise its p95 check would roll back every cheaper, slower size the run chose on purpose."""
+    applied = canary_of_256(world, CANARY)
+    assert applied.canary is not None
+    assert applied.canary.config.duration_tolerance == pytest.approx(2.0 * 1.2 - 1)
+
+
+def test_a_duration_tolerance_the_input_gave_is_kept_as_given(world: World) -> None:
+    applied = canary_of_256(world, CANARY | {"durationTolerance": 0.3})
+    assert applied.canary is not None
+    assert applied.canary.config.duration_tolerance == 0.3
+
+
+def test_the_plan_names_the_canary_fields_the_input_gave() -> None:
+    given = given_fields({"lambdaARN": "x", "canary": {"durationTolerance": 0.3, "weight": 0.2}})
+    assert given == ["canary", "canary.durationTolerance", "canary.weight", "lambdaARN"]
+    assert given_fields(["not", "a", "dict"]) == []

@@ -15,6 +15,11 @@ from autotuner.domain.camel import CamelModel
 DEFAULT_WEIGHT = 0.1
 DEFAULT_DURATION_S = 1800
 DEFAULT_CHECK_EVERY_S = 60
+# A quiet window proves nothing without calls: ten calls is the fewest at which one error (10%) already exceeds the
+# default error-rate tolerance, so the error check can act at all.
+DEFAULT_MIN_INVOCATIONS = 10
+# In a plan's given fields when the input set the canary's duration tolerance itself (then it is kept as given).
+DURATION_TOLERANCE_GIVEN = "canary.durationTolerance"
 
 
 class CanaryConfig(CamelModel):
@@ -30,6 +35,13 @@ class CanaryConfig(CamelModel):
     )
     duration_tolerance: float = Field(
         default=0.2, ge=0, le=10, description="how much higher (relative) the new version's p95 duration may be"
+    )
+    min_invocations: int = Field(
+        default=DEFAULT_MIN_INVOCATIONS,
+        ge=0,
+        le=1_000_000,
+        description="calls the new version must have served by the window's end to be promoted; with fewer there "
+        "is nothing to judge it on, and the alias is rolled back",
     )
 
     @property
@@ -104,17 +116,39 @@ class CanaryCheck(CamelModel):
 def judge(
     window: CanaryWindow, checks: int, alarms_in_alarm: list[str], new: VersionFigures, old: VersionFigures
 ) -> tuple[Verdict, str]:
-    """Roll back at the first sign the new version is worse; promote once every check of the window was quiet."""
+    """Roll back at the first sign the new version is worse; promote once every check of the window was quiet and
+    the new version served the calls a promotion needs (else roll back: nothing to judge it on)."""
     config = window.config
-    if alarms_in_alarm:
-        return Verdict.ROLLED_BACK, f"alarm {', '.join(alarms_in_alarm)} in ALARM during the canary"
-    if new.error_rate > old.error_rate + config.error_rate_tolerance:
+    worse = _sign_of_worse(config, alarms_in_alarm, new, old)
+    if worse is not None:
+        return Verdict.ROLLED_BACK, worse
+    if checks < config.checks:
+        return Verdict.WATCHING, f"check {checks} of {config.checks}: quiet so far"
+    if new.invocations < config.min_invocations:
         return Verdict.ROLLED_BACK, (
+            f"the new version served {new.invocations:g} calls in the {config.duration_seconds} s window, fewer than "
+            f"the {config.min_invocations} a promotion needs (canary.minInvocations): nothing to judge it on "
+            f"({new.describe()}; {old.describe()})"
+        )
+    return Verdict.PROMOTED, (
+        f"quiet for all {config.checks} checks of {config.duration_seconds} s at {config.weight:.0%} of the traffic "
+        f"({new.describe()}; {old.describe()})"
+    )
+
+
+def _sign_of_worse(
+    config: CanaryConfig, alarms_in_alarm: list[str], new: VersionFigures, old: VersionFigures
+) -> str | None:
+    """Why the new version looks worse than the old one so far, if it does."""
+    if alarms_in_alarm:
+        return f"alarm {', '.join(alarms_in_alarm)} in ALARM during the canary"
+    if new.error_rate > old.error_rate + config.error_rate_tolerance:
+        return (
             f"the new version's error rate {new.error_rate:.1%} exceeds the old version's {old.error_rate:.1%} by "
             f"more than {config.error_rate_tolerance:.1%} ({new.describe()}; {old.describe()})"
         )
     if new.throttle_rate > old.throttle_rate + config.error_rate_tolerance:
-        return Verdict.ROLLED_BACK, (
+        return (
             f"the new version's throttle rate {new.throttle_rate:.1%} exceeds the old version's "
             f"{old.throttle_rate:.1%} by more than {config.error_rate_tolerance:.1%}"
         )
@@ -123,16 +157,11 @@ def judge(
         and old.p95_duration_ms is not None
         and new.p95_duration_ms > old.p95_duration_ms * (1 + config.duration_tolerance)
     ):
-        return Verdict.ROLLED_BACK, (
+        return (
             f"the new version's p95 duration {new.p95_duration_ms:.0f} ms exceeds the old version's "
             f"{old.p95_duration_ms:.0f} ms by more than {config.duration_tolerance:.0%}"
         )
-    if checks < config.checks:
-        return Verdict.WATCHING, f"check {checks} of {config.checks}: quiet so far"
-    return Verdict.PROMOTED, (
-        f"quiet for all {config.checks} checks of {config.duration_seconds} s at {config.weight:.0%} of the traffic "
-        f"({new.describe()}; {old.describe()})"
-    )
+    return None
 
 
 def canary_problems(alias: str, version: str | None, routing: dict[str, float]) -> list[str]:

@@ -197,6 +197,16 @@ class ReadInput:
     warnings: list[str]
 
 
+def given_fields(raw: object) -> list[str]:
+    """The fields the input set itself (the rest are defaults): its top-level keys, and ``canary.<key>`` for each
+    of its canary's, whose defaults the run may adapt to what it measured."""
+    if not isinstance(raw, dict):
+        return []
+    canary = raw.get("canary")
+    nested = [f"canary.{key}" for key in canary] if isinstance(canary, dict) else []
+    return sorted([*map(str, raw), *nested])
+
+
 def parse_tuning_input(raw: object, defaults: TuningDefaults | None = None) -> TuningInput:
     """Validate ``raw`` and resolve its defaults; every problem is reported at once, each naming its field."""
     return read_tuning_input(raw, defaults).tuning

@@ -181,7 +181,8 @@ class Plan(CamelModel):
     started_at: str | None = None
     tuning: TuningInput
     given_fields: list[str] = Field(
-        default_factory=list, description="the input's own fields (the rest are defaults), for the profile"
+        default_factory=list,
+        description="the input's own fields (the rest are defaults), for the profile; canary.<key> for its canary's",
     )
     function: FunctionRef = Field(description="the target, unqualified (its partition, account and region)")
     target_role: AssumedRole | None = Field(

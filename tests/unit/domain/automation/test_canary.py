@@ -76,3 +76,17 @@ def test_a_canary_needs_an_applied_alias_and_a_weight_below_one(extra: dict[str,
 def test_a_canary_on_an_applied_alias_is_accepted_with_its_defaults() -> None:
     tuning = parse_tuning_input({"lambdaARN": f"{ARN}:live", "num": 5, "autoOptimize": True, "canary": {}})
     assert tuning.canary == CanaryConfig(weight=0.1, duration_seconds=1800, check_every_seconds=60)
+
+
+def test_a_window_the_new_version_served_too_few_calls_in_is_rolled_back_not_promoted() -> None:
+    """A quiet window with no calls proves nothing: the error check cannot act on fewer than ten."""
+    verdict, reason = judge(WINDOW, 5, [], figures(invocations=9, errors=0), OLD)
+    assert verdict is Verdict.ROLLED_BACK
+    assert "served 9 calls in the 300 s window, fewer than the 10 a promotion needs" in reason
+    assert judge(WINDOW, 5, [], figures(invocations=10, errors=0), OLD)[0] is Verdict.PROMOTED
+    assert judge(WINDOW, 4, [], figures(invocations=0, errors=0), OLD)[0] is Verdict.WATCHING, "until the window ends"
+
+
+def test_an_operator_may_promote_on_no_calls_by_asking_for_none() -> None:
+    blind = WINDOW.model_copy(update={"config": WINDOW.config.model_copy(update={"min_invocations": 0})})
+    assert judge(blind, 5, [], figures(invocations=0, errors=0, p95_duration_ms=None), OLD)[0] is Verdict.PROMOTED
