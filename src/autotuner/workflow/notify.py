@@ -256,6 +256,8 @@ def profile_of(plan: Plan) -> ProfileToStore:
     through the state machine twice."""
     dumped = plan.tuning.model_dump(mode="json", by_alias=True)
     given = {k: dumped[k] for k in plan.given_fields if k in dumped}
+    if isinstance(given.get("canary"), dict):  # its own fields too: a default kept would be frozen as if given
+        given["canary"] = {k: v for k, v in given["canary"].items() if f"canary.{k}" in plan.given_fields}
     return ProfileToStore(profile=profile_of_input(given), stored_by=stored_by_run(plan.execution_id))
 
 

@@ -8,6 +8,7 @@ from autotuner.domain.costs.money import usd
 from autotuner.domain.errors import InvalidInputError
 from autotuner.domain.run.documents import Analysis, CleanupReport, Plan, StepError
 from autotuner.domain.run.output import LATEST, AppliedChange, Outcome, curve_summary
+from autotuner.domain.run.record import AliasSnapshot
 from autotuner.domain.run.verdict import verdict
 from autotuner.workflow.notify import FailedRun, FailureRequest, NotifyRequest, describe_failure, finish, profile_of
 from tests.unit.workflow.memory_ports import (
@@ -357,3 +358,13 @@ def test_a_payload_the_target_rejects_fails_without_its_words_in_the_cause_or_th
     assert "raised ValueError; the function's messages and logs are in log group /aws/lambda/orders" in failure.message
     [message] = world.notifier.published
     assert "evil" not in str(refused.value) + failure.message + message.subject + message.message
+
+
+def test_a_stored_canary_keeps_the_fields_given_not_its_defaults(world: World) -> None:
+    """A default stored as if given would be frozen: the duration tolerance would no longer widen to what a later
+    run measures."""
+    world.function.publish_version("release 9")
+    world.function.restore_alias(AliasSnapshot(name="live", version="1"))
+    canary = {"duration_seconds": 300, "weight": 0.2}  # either spelling is accepted; the profile stores camelCase
+    plan, _ = world.planned({**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live", "canary": canary})
+    assert profile_of(plan).profile["canary"] == {"durationSeconds": 300, "weight": 0.2}

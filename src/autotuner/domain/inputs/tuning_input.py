@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, ValidationError
+from pydantic.alias_generators import to_camel
 
 from autotuner.domain.automation.canary import CanaryConfig
 from autotuner.domain.camel import CamelModel
@@ -198,12 +199,12 @@ class ReadInput:
 
 
 def given_fields(raw: object) -> list[str]:
-    """The fields the input set itself (the rest are defaults): its top-level keys, and ``canary.<key>`` for each
-    of its canary's, whose defaults the run may adapt to what it measured."""
+    """The fields the input set itself (the rest are defaults): its top-level keys, and ``canary.<key>`` (camelCase)
+    for each of its canary's, whose defaults the run may adapt to what it measured."""
     if not isinstance(raw, dict):
         return []
     canary = raw.get("canary")
-    nested = [f"canary.{key}" for key in canary] if isinstance(canary, dict) else []
+    nested = [f"canary.{to_camel(str(key))}" for key in canary] if isinstance(canary, dict) else []
     return sorted([*map(str, raw), *nested])
 
 
