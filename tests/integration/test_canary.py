@@ -232,18 +232,23 @@ def test_a_canary_on_an_alias_that_cannot_carry_one_is_refused_before_anything_c
     assert target_state("orders") == before
 
 
-def test_calls_through_an_alias_publish_the_metrics_a_canary_reads_by_version(
+def test_calls_through_a_routed_alias_publish_the_metrics_a_canary_reads_by_version(
     orders: str, runtime: InProcessRuntime
 ) -> None:
     """What Lambda publishes and moto does not: without it, every canary here would see no calls at all."""
     client = boto3.client("lambda")
-    client.invoke(FunctionName="orders:live", Payload=b"{}")
-    client.invoke(FunctionName="orders:live", Payload=json.dumps({"fail": "boom"}).encode())
+    old = live_alias()["FunctionVersion"]
+    client.update_function_configuration(FunctionName="orders", Description="release 10")
+    new = client.publish_version(FunctionName="orders")["Version"]
+    assert new != old
+    client.invoke(FunctionName="orders:live", Payload=b"{}")  # the alias routes nothing yet: nothing to publish
+    client.update_alias(FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {new: 0.5}})
+    for call in range(10):
+        payload = {"fail": "boom"} if call == 0 else {}
+        client.invoke(FunctionName="orders:live", Payload=json.dumps(payload).encode())
     client.invoke(FunctionName="orders", Payload=b"{}")  # not through the alias: no Resource to publish under
 
-    version = str(live_alias()["FunctionVersion"])
-
-    def total(metric: str) -> float:
+    def total(metric: str, version: str) -> float:
         named = {"FunctionName": "orders", "Resource": "orders:live", "ExecutedVersion": version}
         dimensions: list[Any] = [{"Name": name, "Value": value} for name, value in named.items()]
         points = boto3.client("cloudwatch").get_metric_statistics(
@@ -252,5 +257,8 @@ def test_calls_through_an_alias_publish_the_metrics_a_canary_reads_by_version(
         )["Datapoints"]  # fmt: skip
         return sum(p["Sum"] for p in points)
 
-    assert (total("Invocations"), total("Errors")) == (2, 1)
-    assert total("Duration") > 0
+    served = {v: total("Invocations", v) for v in (old, new)}
+    assert sum(served.values()) == 10, served
+    assert all(served.values()), f"both versions served some of the calls: {served}"
+    assert total("Errors", old) + total("Errors", new) == 1
+    assert total("Duration", new) > 0

@@ -8,10 +8,12 @@ call writes into its function's log group.
   names), under a stream per execution environment named ``YYYY/MM/DD/[VERSION]<id>``, as Lambda does. The function's
   LoggingConfig is the emulated target's AUTOTUNER_LOG_FORMAT and AUTOTUNER_LOG_GROUP variables (moto keeps none).
 - FilterLogEvents honours ``logStreamNamePrefix`` (moto searches every stream) and always interleaves by time.
-- Every call of an emulated target through an alias publishes the AWS/Lambda metrics Lambda publishes by
-  FunctionName, Resource (``name:alias``) and ExecutedVersion: Invocations, Errors and Duration, which a canary reads
-  to judge the version it routes a share to. (Lambda publishes more dimension sets; the others are left out, so
-  that what tests put by FunctionName alone stays the only figure there.)
+- A call of an emulated target through an alias that routes a weight to another version (a canary's, a traffic
+  candidate's) publishes the AWS/Lambda metrics Lambda publishes by FunctionName, Resource (``name:alias``) and
+  ExecutedVersion: Invocations, Errors and Duration, which a canary reads to judge the version it routes a share to.
+  Lambda publishes them for every call, and by more dimension sets; here only what something reads is published:
+  every call's datums made each later metric query of a deployment scan thousands more (the fault matrix ran 40%
+  slower), and what tests put by FunctionName alone stays the only figure there.
 
 moto's logs backend is not thread-safe: writes and filtered reads take one lock."""
 
@@ -46,7 +48,7 @@ LOG_FORMAT_VARIABLE = "AUTOTUNER_LOG_FORMAT"
 LOG_GROUP_VARIABLE = "AUTOTUNER_LOG_GROUP"
 WORKLOAD_VARIABLE = "AUTOTUNER_WORKLOAD"
 LAMBDA_NAMESPACE = "AWS/Lambda"
-# The alias the call being served was made through (None: the function, a version or $LATEST), for its metrics.
+# The alias the call being served was made through, when it routes a weight to another version, for its metrics.
 INVOKED_ALIAS: ContextVar[str | None] = ContextVar("invoked_alias", default=None)
 
 
@@ -65,8 +67,8 @@ class LambdaLogs:
         logs = self
 
         def invoke(backend: LambdaBackend, function_name: str, qualifier: str | None, *args: Any) -> Any:
-            name, routed = logs.route(backend, function_name, qualifier)
-            alias = INVOKED_ALIAS.set(_alias(function_name, qualifier))
+            name, routed, weighted = logs.route(backend, function_name, qualifier)
+            alias = INVOKED_ALIAS.set(weighted)
             try:
                 return original_invoke(backend, name, routed, *args)
             finally:
@@ -91,31 +93,33 @@ class LambdaLogs:
             patches.enter_context(mock.patch.object(LogsResponse, "filter_log_events", filter_log_events))
             yield self
 
-    def route(self, backend: LambdaBackend, function_name: str, qualifier: str | None) -> tuple[str, str | None]:
+    def route(
+        self, backend: LambdaBackend, function_name: str, qualifier: str | None
+    ) -> tuple[str, str | None, str | None]:
         """The function and version a call to ``function_name`` (maybe ``name:alias``) runs, drawing by the alias's
-        weights as Lambda does."""
+        weights as Lambda does; and the alias when it routes a weight to another version (else None)."""
         try:
             reference = parse_function_reference(function_name)
         except ValueError:
-            return function_name, qualifier
+            return function_name, qualifier, None
         alias = reference.qualifier or qualifier
         if alias is None or alias == "$LATEST" or alias.isdigit():
-            return function_name, qualifier
+            return function_name, qualifier, None
         try:
             found = backend.get_alias(alias, reference.name)
         except JsonRESTError:
-            return function_name, qualifier
+            return function_name, qualifier, None
         routing: Any = found.routing_config or {}  # moto keeps the request's RoutingConfig (typed as a str)
         weights = routing.get("AdditionalVersionWeights") or {}
         if not weights:
-            return function_name, qualifier
+            return function_name, qualifier, None
         with self._lock:
             draw = self._routing.random()
         for version, weight in sorted(weights.items()):
             if draw < float(weight):
-                return reference.unqualified, str(version)
+                return reference.unqualified, str(version), alias
             draw -= float(weight)
-        return reference.unqualified, str(found.function_version)
+        return reference.unqualified, str(found.function_version), alias
 
     def write(self, function: LambdaFunction, environment_id: str, report: InvocationReport) -> None:
         """The call's lines, into its function's log group, under its execution environment's stream."""
@@ -135,7 +139,7 @@ class LambdaLogs:
 
     def publish_metrics(self, function: LambdaFunction, report: InvocationReport) -> None:
         """The call's Invocations, Errors and Duration by FunctionName, Resource and ExecutedVersion, when it came
-        through an alias (CloudWatch stamps them now)."""
+        through an alias that routes a weight to another version (CloudWatch stamps them now)."""
         alias = INVOKED_ALIAS.get()
         if alias is None:
             return
@@ -225,13 +229,3 @@ def _lines(report: InvocationReport, version: str, form: str, now: datetime) -> 
             f"{now.isoformat()} {report.request_id} Task timed out after {report.duration_ms / 1000:.2f} seconds"
         )
     return [*lines, f"END RequestId: {report.request_id}", format_report_line(report)]
-
-
-def _alias(function_name: str, qualifier: str | None) -> str | None:
-    """The alias a call names, in its function name or its Qualifier; None for a version or $LATEST."""
-    try:
-        named = parse_function_reference(function_name).qualifier
-    except ValueError:
-        named = None
-    alias = named or qualifier
-    return None if alias is None or alias == "$LATEST" or alias.isdigit() else alias
