@@ -116,7 +116,7 @@ def _apply_to_alias(
         control.update(memory_mb=memory, description=description, timeout_s=timeout)
         published = control.publish_version(description)
         if plan.tuning.canary is not None and previous_version is not None:
-            slowdown = sweep_slowdown(analysis, memory, previous.memory_mb)
+            slowdown = _sweep_slowdown(analysis, memory, previous.memory_mb)
             config = _tolerating_measured_slowdown(plan, plan.tuning.canary, slowdown)
             canary = CanaryWindow(
                 alias=alias, new_version=published.version, old_version=previous_version,
@@ -170,7 +170,7 @@ def _promote_measured(control: FunctionControl, plan: Plan, analysis: Analysis, 
     if config is None:
         control.restore_alias(AliasSnapshot(name=traffic.alias, version=version))
         return change
-    config = _tolerating_measured_slowdown(plan, config, traffic_slowdown(analysis, memory))
+    config = _tolerating_measured_slowdown(plan, config, _traffic_slowdown(analysis, memory))
     window = CanaryWindow(
         alias=traffic.alias,
         new_version=version,
@@ -195,7 +195,7 @@ def _tolerating_measured_slowdown(plan: Plan, config: CanaryConfig, slowdown: fl
     return config.model_copy(update={"duration_tolerance": widened})
 
 
-def traffic_slowdown(analysis: Analysis, memory: int) -> float | None:
+def _traffic_slowdown(analysis: Analysis, memory: int) -> float | None:
     """The chosen version's p95 over the current one's, as its window on production measured them."""
     trial = next((t for t in reversed(analysis.trials) if t.memory_mb == memory and t.comparison is not None), None)
     if trial is None or trial.comparison is None or trial.comparison.current_p95_ms <= 0:
@@ -203,7 +203,7 @@ def traffic_slowdown(analysis: Analysis, memory: int) -> float | None:
     return trial.comparison.candidate_p95_ms / trial.comparison.current_p95_ms
 
 
-def sweep_slowdown(analysis: Analysis, memory: int, previous_mb: int) -> float | None:
+def _sweep_slowdown(analysis: Analysis, memory: int, previous_mb: int) -> float | None:
     """The chosen size's p95 over the alias's current size's, both as the run measured them; else the ratio of
     the cost curve's durations at the two sizes (it is fitted to every size measured); None when neither is known."""
     measured = {c.memory_mb: c.duration_ms for c in analysis.candidates if c.warm_invocations and c.duration_ms}
