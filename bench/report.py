@@ -10,7 +10,14 @@ from typing import Any
 
 from autotuner.domain.costs.money import usd
 from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, run_cost, transitions
+from autotuner.domain.costs.run_cost import (
+    ESTIMATED_ALIAS_MS,
+    ESTIMATED_STEP_MS,
+    FIXED_TRANSITIONS,
+    RunCost,
+    run_cost,
+    transitions,
+)
 from autotuner.domain.inputs.memory_sizes import DEFAULT_POWER_VALUES
 from autotuner.domain.inputs.tuning_input import DEFAULT_MAX_CONCURRENCY
 from autotuner.domain.measuring.statistics import percentile
@@ -646,11 +653,11 @@ estimate of the tool's own run, each tool as it runs, at the same wall-time esti
 {ESTIMATED_ALIAS_MS / 1000:.0f} s per version published, {ESTIMATED_STEP_MS / 1000:.1f} s per other step, a Lambda
 that invokes the target waiting for it, and one Step Functions transition per state entered. Ours: Lambdas at
 {TUNER_MEMORY_MB} MB arm64; each Measure task measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for
-its longest; six states every run enters, and per round Prepare, Measure, Analyze, MoreRounds and one state per
-Measure task (`autotuner.domain.costs.run_cost.transitions`, checked against executed runs). The reference tool: its own
-Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a Publisher and
-an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each waiting for
-its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,
+its longest; {FIXED_TRANSITIONS} states every run enters, and per round Prepare, Measure, Analyze, MoreRounds and one
+state per Measure task (`autotuner.domain.costs.run_cost.transitions`, checked against executed runs). The reference
+tool: its own Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a
+Publisher and an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each
+waiting for its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,
 {reference_tool.transitions(reference_sizes)} transitions and {reference_tool.lambda_invocations(reference_sizes)}
 Lambda invocations.
 "inside a margin": runs whose choice breaks a margin on the function's true figures; "under half a margin": runs

@@ -34,8 +34,8 @@ def test_the_reference_tools_run_is_priced_with_its_own_state_machine_and_lambda
 def test_ours_is_priced_with_our_state_machine_and_lambdas() -> None:
     cost = tool_run_cost("adaptive", RUN)
 
-    # Receive, Plan, MeasuredBy, ShouldApply, Cleanup, Notify, Done; Prepare, Measure, Analyze, MoreRounds; six tasks
-    assert cost.transitions == 7 + 4 + 6
+    # Receive, Plan, MeasuredBy, Cleanup, Notify; Prepare, Measure, Analyze, MoreRounds; six tasks
+    assert cost.transitions == 5 + 4 + 6
     elapsed_s = (12_000 + 6 * ESTIMATED_ALIAS_MS + 5 * ESTIMATED_STEP_MS) / 1000
     lambdas = elapsed_s * 256 / 1024 * US_EAST_1.arm64_gb_second + (6 + 2 + 3) * US_EAST_1.request
     assert cost.tuner_lambda_cost == pytest.approx(lambdas)

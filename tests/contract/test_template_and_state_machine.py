@@ -156,6 +156,18 @@ def test_every_transition_target_exists_and_every_state_is_reachable(machine: st
     check(DEFINITIONS[machine])
 
 
+def test_both_ends_of_measuring_apply_by_the_same_rule() -> None:
+    """The last MoreRounds of a sweep and the last TrafficDecided of a traffic run each decide whether to Apply (one
+    state fewer than a Choice of its own): the two rules must not drift apart."""
+    rules = [
+        [rule for rule in STATES[name]["Choices"] if rule["Next"] == "Apply"]
+        for name in ("MoreRounds", "TrafficDecided")
+    ]
+    assert all(len(found) == 1 for found in rules), rules
+    assert rules[0] == rules[1], "MoreRounds and TrafficDecided apply by different rules"
+    assert STATES["MoreRounds"]["Default"] == STATES["TrafficDecided"]["Default"] == "Cleanup"
+
+
 def test_every_task_that_can_fail_is_caught_and_failures_end_in_a_fail_state_with_words() -> None:
     top = ASL["States"]
     for name, state in top.items():

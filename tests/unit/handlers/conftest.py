@@ -216,7 +216,7 @@ class TunerRun:
             if state == stop_before:
                 return dict(document)
             if state == "Apply" and not (document["plan"]["applies"] and document["analysis"]["decision"]):
-                continue  # ShouldApply
+                continue  # MoreRounds goes to Cleanup
             document = self.measure(document) if state == "Measure" else self.task(state, document)
             while state == "Analyze" and not document["analysis"]["complete"]:  # MoreRounds
                 document = self.task("Analyze", self.measure(self.task("Prepare", document)))

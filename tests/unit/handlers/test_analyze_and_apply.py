@@ -34,8 +34,8 @@ def test_analyze_decides_and_returns_the_whole_document_for_the_choice_states(
         "trafficCheck",
         "cleanup",
     }
-    assert analyzed["analysis"]["complete"] is True, "MoreRounds goes on to ShouldApply"
-    assert analyzed["analysis"]["decision"]["chosenMemoryMb"] == 256, "ShouldApply goes to Apply"
+    assert analyzed["analysis"]["complete"] is True, "MoreRounds ends the rounds"
+    assert analyzed["analysis"]["decision"]["chosenMemoryMb"] == 256, "MoreRounds goes on to Apply"
     assert [c["memoryMb"] for c in analyzed["analysis"]["candidates"]] == [256, 512, 1024]
     assert emitted_metrics(capsys.readouterr().out) == {"SizesMeasured": 3}
 

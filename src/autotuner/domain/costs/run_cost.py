@@ -4,8 +4,9 @@ Transitions follow the structure of statemachine/tuner.asl.json, and only this m
 the count with the states executed runs entered, canaries included): Receive, Plan and MeasuredBy, then per round
 Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure task (a task measures up to
 maxConcurrency batches at once; see domain/search/batching.py), or for a traffic run a RouteCandidate per candidate
-and each check's WaitForTraffic, CheckTraffic and TrafficDecided; then ShouldApply, Apply and CanaryStarted (when
-applying), each canary check's WaitForCanary, CheckCanary and CanaryDecided, Cleanup, Notify and Done.
+and each check's WaitForTraffic, CheckTraffic and TrafficDecided (the last MoreRounds or TrafficDecided also decides
+whether to apply); then Apply and CanaryStarted (when applying), each canary check's WaitForCanary, CheckCanary and
+CanaryDecided, Cleanup, and Notify, which ends the run.
 """
 
 import math
@@ -15,7 +16,7 @@ from pydantic import Field
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
 
-FIXED_TRANSITIONS = 7  # Receive, Plan, MeasuredBy, ShouldApply, Cleanup, Notify, Done
+FIXED_TRANSITIONS = 5  # Receive, Plan, MeasuredBy, Cleanup, Notify
 TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
 TRANSITIONS_PER_CANDIDATE = 1  # RouteCandidate
 TRANSITIONS_PER_TRAFFIC_CHECK = 3  # WaitForTraffic, CheckTraffic, TrafficDecided

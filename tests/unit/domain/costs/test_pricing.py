@@ -113,16 +113,15 @@ def test_arm64_never_costs_more(memory_mb: int, billed_ms: int) -> None:
 
 
 def test_transitions_count_the_states_a_run_enters() -> None:
-    # Receive, Plan, MeasuredBy, Prepare, Measure, one MeasureBatches, Analyze, MoreRounds, ShouldApply, Cleanup,
-    # Notify, Done
-    assert transitions(rounds=1, tasks=1, applied=False) == 12
-    # the seven every run enters, five rounds of four and a task each, then Apply and CanaryStarted
-    assert transitions(rounds=5, tasks=5, applied=True) == 7 + 5 * (4 + 1) + 2
+    # Receive, Plan, MeasuredBy, Prepare, Measure, one MeasureBatches, Analyze, MoreRounds, Cleanup, Notify
+    assert transitions(rounds=1, tasks=1, applied=False) == 10
+    # the five every run enters, five rounds of four and a task each, then Apply and CanaryStarted
+    assert transitions(rounds=5, tasks=5, applied=True) == 5 + 5 * (4 + 1) + 2
     assert transitions(rounds=1, tasks=3, applied=False) - transitions(rounds=1, tasks=1, applied=False) == 2
     # each canary check: WaitForCanary, CheckCanary, CanaryDecided
-    assert transitions(rounds=1, tasks=1, applied=True, canary_checks=3) == 12 + 2 + 3 * 3
+    assert transitions(rounds=1, tasks=1, applied=True, canary_checks=3) == 10 + 2 + 3 * 3
     # a traffic run: a RouteCandidate per candidate, and WaitForTraffic, CheckTraffic, TrafficDecided per check
-    assert transitions(rounds=0, tasks=0, applied=False, candidates=3, traffic_checks=10) == 7 + 3 + 3 * 10
+    assert transitions(rounds=0, tasks=0, applied=False, candidates=3, traffic_checks=10) == 5 + 3 + 3 * 10
 
 
 def test_the_tuners_lambdas_are_counted_per_step_a_run_enters() -> None:
