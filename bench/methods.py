@@ -48,6 +48,7 @@ class Outcome:
     invocations: int
     target_cost: float  # USD for the target's invocations, cold starts and failures included
     rounds: int
+    prepares: int  # rounds that went through Prepare: the first, and each later one that publishes or retires
     sizes: int  # distinct sizes measured: a version and an alias each
     tasks: int  # tuner Lambdas that measured: Measure tasks (a round's batches grouped), the reference's executors
     wall_ms: float  # time the tuner's Lambdas spent waiting for the target
@@ -70,6 +71,7 @@ def outcome(
     chosen: int | None,
     *,
     rounds: int,
+    prepares: int = 1,
     failed: bool = False,
     interval: tuple[float, float] | None = None,
     claims_clear_winner: bool = False,
@@ -84,6 +86,7 @@ def outcome(
         invocations=target.all_invocations,
         target_cost=target.spent(),
         rounds=rounds,
+        prepares=prepares,
         sizes=len(target.measurements),
         tasks=target.tasks,
         wall_ms=target.wall_ms(),
@@ -168,7 +171,7 @@ def adaptive(
     target = SimulatedTarget(workload, seed)
     target.probe(CURRENT_MEMORY_MB)
     plan: SearchRound = first_round(settings)
-    rounds, retired = 0, set[int]()
+    rounds, prepares, retired = 0, 1, set[int]()
     while True:
         for memory in plan.add:
             if memory in retired or not settings.allows(memory):
@@ -199,8 +202,9 @@ def adaptive(
         if observe is not None:
             observe(measured_now, candidates, curve, plan)
         retired |= set(plan.retire)
-        if plan.complete:
+        if plan.complete or not plan.add:
             break
+        prepares += int(needs_prepare(plan, candidates))
     used_curve = curve is not None and not decision.reason.startswith(measured.reason)  # a fall-back appends
     interval, distinction = stated_claims(
         target, decision, candidates, curve, used_curve=used_curve, seed=seed, settings=settings
@@ -210,6 +214,7 @@ def adaptive(
         target,
         decision.chosen_memory_mb,
         rounds=rounds,
+        prepares=prepares,
         interval=interval,
         claims_clear_winner=clear,
         claim_covers=tuple(r.memory_mb for r in distinction.rivals) if distinction else (),
@@ -220,6 +225,12 @@ def adaptive(
         reason=decision.reason,
         applies=_has_evidence(candidates, decision.chosen_memory_mb),
     )
+
+
+def needs_prepare(plan: SearchRound, measured: list[CandidateStats]) -> bool:
+    """Whether the workflow's next round goes through Prepare: it measures a new size or retires one
+    (``Round.needs_prepare``)."""
+    return bool(set(plan.add) - {c.memory_mb for c in measured} or plan.retire)
 
 
 def stated_claims(

@@ -196,8 +196,8 @@ def tool_run_cost(method: str, outcome: Outcome) -> RunCost:
     """The target's invocations, plus an estimate of the tool's own run as that tool runs: the reference tool's
     with its own state machine and Lambdas (bench/reference_tool.py), every other method with ours. Ours: Plan
     waits for its probe and each Measure task for its longest batch; about ESTIMATED_ALIAS_MS per size prepared and
-    ESTIMATED_STEP_MS per other step (Plan, Prepare and Analyze each round, Cleanup, Notify); one transition per
-    state entered."""
+    ESTIMATED_STEP_MS per other step (Plan, Analyze each round, Prepare each round that publishes or retires an
+    alias, Cleanup, Notify); one transition per state entered."""
     if method == "reference":
         return reference_run_cost(
             sizes=outcome.sizes,
@@ -206,15 +206,16 @@ def tool_run_cost(method: str, outcome: Outcome) -> RunCost:
             waited_ms=outcome.wall_ms,
             prices=PRICES,
         )
-    tuner_ms = outcome.wall_ms + ESTIMATED_ALIAS_MS * outcome.sizes + ESTIMATED_STEP_MS * (2 * outcome.rounds + 3)
+    steps = outcome.rounds + outcome.prepares + 3
+    tuner_ms = outcome.wall_ms + ESTIMATED_ALIAS_MS * outcome.sizes + ESTIMATED_STEP_MS * steps
     return run_cost(
         target_invocations=outcome.invocations,
         target_cost=outcome.target_cost,
         tuner_elapsed_ms=tuner_ms,
-        tuner_invocations=outcome.tasks + 2 * outcome.rounds + 3,
+        tuner_invocations=outcome.tasks + steps,
         tuner_memory_mb=TUNER_MEMORY_MB,
         tuner_architecture=Architecture.ARM64,
-        transition_count=transitions(outcome.rounds, outcome.tasks, applied=False),
+        transition_count=transitions(outcome.rounds, outcome.tasks, applied=False, prepares=outcome.prepares),
         prices=PRICES,
     )
 
@@ -653,8 +654,10 @@ estimate of the tool's own run, each tool as it runs, at the same wall-time esti
 {ESTIMATED_ALIAS_MS / 1000:.0f} s per version published, {ESTIMATED_STEP_MS / 1000:.1f} s per other step, a Lambda
 that invokes the target waiting for it, and one Step Functions transition per state entered. Ours: Lambdas at
 {TUNER_MEMORY_MB} MB arm64; each Measure task measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for
-its longest; {FIXED_TRANSITIONS} states every run enters, and per round Prepare, Measure, Analyze, MoreRounds and one
-state per Measure task (`autotuner.domain.costs.run_cost.transitions`, checked against executed runs). The reference
+its longest; {FIXED_TRANSITIONS} states every run enters, and per round Measure, Analyze, MoreRounds, one state per
+Measure task and Prepare when the round publishes or retires an alias (the first always; a later one that only adds
+calls to sizes already prepared goes straight to Measure) (`autotuner.domain.costs.run_cost.transitions`, checked
+against executed runs). The reference
 tool: its own Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a
 Publisher and an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each
 waiting for its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,

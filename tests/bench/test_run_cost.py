@@ -1,6 +1,8 @@
 """Each tool's run is priced as that tool runs: ours with our state machine and Lambdas, the reference tool with its
 own (bench/reference_tool.py)."""
 
+from dataclasses import replace
+
 import pytest
 from bench.methods import Outcome
 from bench.reference_tool import lambda_invocations, transitions
@@ -10,7 +12,9 @@ from autotuner.domain.costs.pricing import prices_for_region
 from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS
 
 US_EAST_1 = prices_for_region("us-east-1")
-RUN = Outcome(chosen_mb=512, invocations=60, target_cost=0.001, rounds=1, sizes=6, tasks=6, wall_ms=12_000.0)
+RUN = Outcome(
+    chosen_mb=512, invocations=60, target_cost=0.001, rounds=1, prepares=1, sizes=6, tasks=6, wall_ms=12_000.0
+)
 
 
 def test_the_reference_tool_enters_its_own_states_and_runs_its_own_lambdas() -> None:
@@ -39,3 +43,15 @@ def test_ours_is_priced_with_our_state_machine_and_lambdas() -> None:
     elapsed_s = (12_000 + 6 * ESTIMATED_ALIAS_MS + 5 * ESTIMATED_STEP_MS) / 1000
     lambdas = elapsed_s * 256 / 1024 * US_EAST_1.arm64_gb_second + (6 + 2 + 3) * US_EAST_1.request
     assert cost.tuner_lambda_cost == pytest.approx(lambdas)
+
+
+def test_ours_prices_a_round_without_prepare_a_state_and_a_step_less() -> None:
+    three_rounds = replace(RUN, rounds=3, prepares=3, tasks=8)
+    full, skipped = (
+        tool_run_cost("adaptive", three_rounds),
+        tool_run_cost("adaptive", replace(three_rounds, prepares=2)),
+    )
+
+    assert full.transitions - skipped.transitions == 1
+    step = ESTIMATED_STEP_MS / 1000 * 256 / 1024 * US_EAST_1.arm64_gb_second + US_EAST_1.request
+    assert full.tuner_lambda_cost - skipped.tuner_lambda_cost == pytest.approx(step)

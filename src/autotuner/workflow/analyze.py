@@ -35,7 +35,7 @@ class AnalyzeRequest(CamelModel):
     plan: Plan
     round: Round
     analysis: Analysis
-    prepared: Prepared
+    prepared: Prepared | None = Field(description="None when the round skipped Prepare (nothing to publish or retire)")
     measurements: list[MeasuredTask] = Field(description="what the Measure Map returns: one item per task")
 
 
@@ -62,10 +62,12 @@ def analyze_round(
         complete=True,
         rounds=previous.rounds + 1,
         tuner_elapsed_ms=previous.tuner_elapsed_ms
-        + request.prepared.elapsed_ms
+        + (request.prepared.elapsed_ms if request.prepared else 0.0)
         + sum(task.elapsed_ms for task in request.measurements),
-        tuner_invocations=previous.tuner_invocations + lambdas_per_round(len(request.measurements)),
+        tuner_invocations=previous.tuner_invocations
+        + lambdas_per_round(len(request.measurements), prepared=request.prepared is not None),
         tasks=previous.tasks + len(request.measurements),
+        prepares=previous.prepares + int(request.prepared is not None),
         notes=previous.notes,
         retired_sizes=top.retired_sizes,
     )

@@ -75,6 +75,7 @@ def finish(
             analysis.tasks,
             request.applied is not None,
             checks,
+            prepares=analysis.prepares,
             candidates=len(analysis.trials),
             traffic_checks=sum(t.checks for t in analysis.trials),
         ),

@@ -219,7 +219,8 @@ class TunerRun:
                 continue  # MoreRounds goes to Cleanup
             document = self.measure(document) if state == "Measure" else self.task(state, document)
             while state == "Analyze" and not document["analysis"]["complete"]:  # MoreRounds
-                document = self.task("Analyze", self.measure(self.task("Prepare", document)))
+                prepared = self.task("Prepare", document) if document["round"]["needsPrepare"] else document
+                document = self.task("Analyze", self.measure(prepared))
         raise ValueError(f"no state {stop_before} on the path")
 
 

@@ -139,6 +139,25 @@ def test_a_next_round_measures_only_new_sizes_on_new_aliases_and_goes_on_countin
 
 
 @pytest.mark.parametrize(
+    ("answer", "needs_prepare"),
+    [
+        (SearchRound(add={512: 4}, reason="top up"), False),
+        (SearchRound(add={512: 4}, retire=[256], reason="top up, let one go"), True),
+        (SearchRound(add={512: 4, 768: 2}, reason="one new"), True),
+    ],
+)
+def test_a_round_that_only_adds_calls_to_prepared_sizes_skips_prepare(
+    world: World, monkeypatch: pytest.MonkeyPatch, answer: SearchRound, needs_prepare: bool
+) -> None:
+    plan, _ = world.planned(ADAPTIVE)
+    searching(monkeypatch, answer)
+    step = rounds.following(plan, Analysis(rounds=1, candidates=measured(plan, {256: 2, 512: 2})), [], 0.0)
+    assert step.round is not None
+    assert step.round.needs_prepare is needs_prepare
+    assert step.round.model_dump(mode="json")["needsPrepare"] is needs_prepare, "MoreRounds reads it from the state"
+
+
+@pytest.mark.parametrize(
     "answer",
     [SearchRound(complete=True, retire=[256], reason="settled"), SearchRound(retire=[256], reason="nothing to add")],
 )

@@ -2,7 +2,8 @@
 
 Transitions follow the structure of statemachine/tuner.asl.json, and only this module counts them (tests compare
 the count with the states executed runs entered, canaries included): Receive, Plan and MeasuredBy, then per round
-Prepare + Measure (Map) + Analyze + MoreRounds, one MeasureBatches per Measure task (a task measures up to
+Measure (Map) + Analyze + MoreRounds, Prepare before it unless the round only adds calls to sizes already prepared,
+one MeasureBatches per Measure task (a task measures up to
 maxConcurrency batches at once; see domain/search/batching.py), or for a traffic run a RouteCandidate per candidate
 and each check's WaitForTraffic, CheckTraffic and TrafficDecided (the last MoreRounds or TrafficDecided also decides
 whether to apply); then Apply and CanaryStarted (when applying), each canary check's WaitForCanary, CheckCanary and
@@ -17,13 +18,13 @@ from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
 
 FIXED_TRANSITIONS = 5  # Receive, Plan, MeasuredBy, Cleanup, Notify
-TRANSITIONS_PER_ROUND = 4  # Prepare, Measure, Analyze, MoreRounds
+TRANSITIONS_PER_ROUND = 3  # Measure, Analyze, MoreRounds; and Prepare when the round publishes or retires
 TRANSITIONS_PER_CANDIDATE = 1  # RouteCandidate
 TRANSITIONS_PER_TRAFFIC_CHECK = 3  # WaitForTraffic, CheckTraffic, TrafficDecided
 TRANSITIONS_TO_APPLY = 2  # Apply, CanaryStarted
 TRANSITIONS_PER_CANARY_CHECK = 3  # WaitForCanary, CheckCanary, CanaryDecided
 LAMBDAS_BEFORE_ROUNDS = 1  # Plan
-LAMBDAS_PER_ROUND = 2  # Prepare, Analyze; each Measure task adds one
+LAMBDAS_PER_ROUND = 1  # Analyze; each Measure task and each Prepare add one
 LAMBDAS_AFTER_ANALYZE = 2  # Cleanup, Notify; Apply and each canary check add one
 # Rough wall time of the tuner's steps that do not invoke the target, for estimates before a run.
 ESTIMATED_STEP_MS = 800.0
@@ -44,13 +45,22 @@ class RunCost(CamelModel):
 
 
 def transitions(
-    rounds: int, tasks: int, applied: bool, canary_checks: int = 0, *, candidates: int = 0, traffic_checks: int = 0
+    rounds: int,
+    tasks: int,
+    applied: bool,
+    canary_checks: int = 0,
+    *,
+    prepares: int | None = None,
+    candidates: int = 0,
+    traffic_checks: int = 0,
 ) -> int:
-    """States entered by a run of ``rounds`` rounds and ``tasks`` Measure tasks in all (or, on traffic, of
-    ``candidates`` and their ``traffic_checks``), and a canary's checks."""
+    """States entered by a run of ``rounds`` rounds, ``prepares`` of them through Prepare (every one unless told),
+    and ``tasks`` Measure tasks in all (or, on traffic, of ``candidates`` and their ``traffic_checks``), and a
+    canary's checks."""
     return (
         FIXED_TRANSITIONS
         + TRANSITIONS_PER_ROUND * rounds
+        + (rounds if prepares is None else prepares)
         + tasks
         + TRANSITIONS_PER_CANDIDATE * candidates
         + TRANSITIONS_PER_TRAFFIC_CHECK * traffic_checks
@@ -59,14 +69,24 @@ def transitions(
     )
 
 
-def lambdas_per_round(tasks: int) -> int:
-    """The tuner's Lambda invocations in a round of ``tasks`` Measure tasks."""
-    return LAMBDAS_PER_ROUND + tasks
+def lambdas_per_round(tasks: int, *, prepared: bool = True) -> int:
+    """The tuner's Lambda invocations in a round of ``tasks`` Measure tasks, through Prepare or not."""
+    return LAMBDAS_PER_ROUND + tasks + int(prepared)
 
 
-def lambdas_in_run(rounds: int, tasks: int, applied: bool, canary_checks: int = 0) -> int:
-    """The tuner's Lambda invocations in a whole run (``tasks``: Measure tasks of every round together)."""
-    return LAMBDAS_BEFORE_ROUNDS + rounds * LAMBDAS_PER_ROUND + tasks + lambdas_after_analyze(applied, canary_checks)
+def lambdas_in_run(
+    rounds: int, tasks: int, applied: bool, canary_checks: int = 0, *, prepares: int | None = None
+) -> int:
+    """The tuner's Lambda invocations in a whole run (``tasks``: Measure tasks of every round together;
+    ``prepares``: rounds through Prepare, every one unless told)."""
+    prepared = rounds if prepares is None else prepares
+    return (
+        LAMBDAS_BEFORE_ROUNDS
+        + rounds * LAMBDAS_PER_ROUND
+        + prepared
+        + tasks
+        + lambdas_after_analyze(applied, canary_checks)
+    )
 
 
 def lambdas_after_analyze(applied: bool, canary_checks: int) -> int:

@@ -9,7 +9,7 @@ JSONPath in the state machine resolves.
 
 from typing import Any, Self
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from autotuner.domain.advice.concurrency import AccountConcurrency
 from autotuner.domain.advice.model import TimeoutAdvice
@@ -121,6 +121,13 @@ class Round(CamelModel):
             tasks=grouped.tasks,
             task_concurrency=grouped.concurrency,
         )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def needs_prepare(self) -> bool:
+        """Whether the round publishes or retires an alias; a round that only adds calls to sizes earlier rounds
+        prepared goes from MoreRounds straight to Measure (a state and a Lambda fewer)."""
+        return bool(self.prepare or self.retire)
 
     @property
     def batches(self) -> list[Batch]:
@@ -256,6 +263,9 @@ class Analysis(CamelModel):
     tuner_elapsed_ms: float = Field(default=0.0, description="summed wall time of the tuner's own Lambdas")
     tuner_invocations: int = 0
     tasks: int = Field(default=0, description="Measure tasks run so far (one transition and one Lambda each)")
+    prepares: int = Field(
+        default=0, description="rounds that went through Prepare (one transition and one Lambda each)"
+    )
     retired_sizes: list[int] = Field(default_factory=list, description="sizes the search let go (aliases deleted)")
     notes: list[str] = Field(default_factory=list)
     curve: CostCurve | None = Field(default=None, description="the cost curve over every MB (adaptive, cost)")

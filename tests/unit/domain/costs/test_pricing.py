@@ -122,6 +122,8 @@ def test_transitions_count_the_states_a_run_enters() -> None:
     assert transitions(rounds=1, tasks=1, applied=True, canary_checks=3) == 10 + 2 + 3 * 3
     # a traffic run: a RouteCandidate per candidate, and WaitForTraffic, CheckTraffic, TrafficDecided per check
     assert transitions(rounds=0, tasks=0, applied=False, candidates=3, traffic_checks=10) == 5 + 3 + 3 * 10
+    # rounds that only add calls to sizes already prepared go from MoreRounds straight to Measure
+    assert transitions(rounds=5, tasks=5, applied=False, prepares=2) == transitions(5, 5, applied=False) - 3
 
 
 def test_the_tuners_lambdas_are_counted_per_step_a_run_enters() -> None:
@@ -129,6 +131,8 @@ def test_the_tuners_lambdas_are_counted_per_step_a_run_enters() -> None:
     assert lambdas_in_run(rounds=1, tasks=1, applied=False) == 1 + 3 + 2
     # five rounds of a task each, then Apply and two canary checks
     assert lambdas_in_run(rounds=5, tasks=5, applied=True, canary_checks=2) == 1 + 5 * 3 + 2 + 1 + 2
+    # three of them without a Prepare
+    assert lambdas_in_run(rounds=5, tasks=5, applied=True, canary_checks=2, prepares=2) == 1 + 5 * 3 - 3 + 2 + 1 + 2
 
 
 def test_provisioned_concurrency_is_priced_where_the_on_demand_prices_are_us_east_1s() -> None:
