@@ -699,5 +699,6 @@ choice that keeps less than half of a margin; at least {TARGET_EVIDENCE:.0%} of 
 .venv/bin/python -m bench --quick         # a smoke test
 .venv/bin/python -m bench --families      # the model families only (--real: the real workloads only)
 .venv/bin/python -m bench --tuning        # for tuning defaults: seeds from 10000, held-out workloads left out
+.venv/bin/python -m bench.fleet --functions 1000 --concurrency 10 50   # "Fleets at scale", about 35 min each
 ```
 """
