@@ -204,12 +204,14 @@ def _traffic_slowdown(analysis: Analysis, memory: int) -> float | None:
 
 
 def _sweep_slowdown(analysis: Analysis, memory: int, previous_mb: int) -> float | None:
-    """The chosen size's p95 over the alias's current size's, both as the run measured them; else the ratio of
-    the cost curve's durations at the two sizes (it is fitted to every size measured); None when neither is known."""
+    """The chosen size's median duration over the alias's current size's, both as the run measured them; else the
+    ratio of the cost curve's durations at the two sizes (it is fitted to every size measured); None when neither
+    is known. Medians, not p95s: a sweep measures a size a few times, so its p95 is about its slowest call, and one
+    slow call at the chosen size would widen the tolerance the canary checks p95s with far past the slowdown."""
     measured = {c.memory_mb: c.duration_ms for c in analysis.candidates if c.warm_invocations and c.duration_ms}
     chosen, current = measured.get(memory), measured.get(previous_mb)
-    if chosen is not None and current is not None and current.p95 > 0:
-        return chosen.p95 / current.p95
+    if chosen is not None and current is not None and current.median > 0:
+        return chosen.median / current.median
     curve = analysis.curve
     if curve is None or not curve.fits:
         return None

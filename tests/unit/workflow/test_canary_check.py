@@ -8,7 +8,9 @@ import pytest
 
 from autotuner.adapters.errors import WriteUnconfirmedError
 from autotuner.domain.automation.canary import Verdict, VersionFigures
+from autotuner.domain.decision.candidate import CandidateStats
 from autotuner.domain.inputs.tuning_input import given_fields
+from autotuner.domain.measuring.statistics import summarize
 from autotuner.domain.run.documents import Analysis
 from autotuner.domain.run.output import AppliedChange
 from autotuner.domain.run.record import AliasSnapshot
@@ -46,12 +48,15 @@ def test_a_promotion_whose_answer_was_lost_is_found_promoted_on_retry(world: Wor
     assert record.applied == applied
 
 
-def canary_of_256(world: World, canary: Mapping[str, object]) -> AppliedChange:
-    """A sweep measured 256 MB at twice the p95 of the alias's 1024 MB, chose 256 MB and applies it by canary."""
+def canary_of_256(
+    world: World, canary: Mapping[str, object], measured: list[CandidateStats] | None = None
+) -> AppliedChange:
+    """A sweep measured 256 MB at twice the duration of the alias's 1024 MB (unless ``measured`` says otherwise),
+    chose 256 MB and applies it by canary."""
     world.function.publish_version("release 9")
     world.function.restore_alias(AliasSnapshot(name="live", version="1"))
     plan, _ = world.planned({**SWEEP, "autoOptimize": True, "autoOptimizeAlias": "live", "canary": canary})
-    measured = [candidate(256, 1e-6, 400.0), candidate(1024, 2e-6, 200.0)]
+    measured = measured or [candidate(256, 1e-6, 400.0), candidate(1024, 2e-6, 200.0)]
     analysis = with_decision(Analysis(candidates=measured), 256)
     return apply_choice(ApplyRequest(plan=plan, analysis=analysis), world.function, world.guard(plan))
 
@@ -59,6 +64,18 @@ def canary_of_256(world: World, canary: Mapping[str, object]) -> AppliedChange:
 def test_a_canary_tolerates_the_slowdown_the_sweep_measured_at_the_cheaper_size(world: World) -> None:
     """Otherwise its p95 check would roll back every cheaper, slower size the run chose on purpose."""
     applied = canary_of_256(world, CANARY)
+    assert applied.canary is not None
+    assert applied.canary.config.duration_tolerance == pytest.approx(2.0 * 1.2 - 1)
+
+
+def test_one_slow_call_at_the_chosen_size_does_not_widen_the_tolerance_past_the_measured_slowdown(
+    world: World,
+) -> None:
+    """Six calls at 256 MB, one of them ten times slower: the p95 is that call; the slowdown is the medians' 2x."""
+    slowest = summarize([400.0] * 5 + [4000.0], 0.2)
+    assert slowest.p95 > 3000
+    outlier = candidate(256, 1e-6, 400.0, n=6).model_copy(update={"duration_ms": slowest})
+    applied = canary_of_256(world, CANARY, measured=[outlier, candidate(1024, 2e-6, 200.0)])
     assert applied.canary is not None
     assert applied.canary.config.duration_tolerance == pytest.approx(2.0 * 1.2 - 1)
 
