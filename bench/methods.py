@@ -60,6 +60,7 @@ class Outcome:
     used_curve: bool = False
     reason: str = ""  # the decision's reason, as the output prints it
     applies: bool = True  # the choice has the evidence auto-apply needs (5 calls, 4 warm); else it is recommended
+    measured: tuple[int, ...] = ()  # the sizes it measured that worked, with a warm call: what it could choose from
 
 
 # Called after each round of the adaptive search with what it measured, the statistics, the curve and the plan.
@@ -98,6 +99,13 @@ def outcome(
         used_curve=used_curve,
         reason=reason,
         applies=applies,
+        measured=tuple(
+            sorted(
+                memory
+                for memory, batch in target.measurements.items()
+                if not batch.failures and any(not r.is_cold_start for r in batch.reports())
+            )
+        ),
     )
 
 

@@ -25,7 +25,15 @@ from autotuner_local.workloads import WorkloadFamily
 from bench import reference_tool
 from bench.methods import PARROTFISH_BUDGET, Outcome
 from bench.reference_tool import reference_run_cost
-from bench.simulate import PRICES, SimulatedFunction, broken_margin, regret, true_cost, true_optimum
+from bench.simulate import (
+    PRICES,
+    SimulatedFunction,
+    broken_margin,
+    explored_regret,
+    regret,
+    true_cost,
+    true_optimum,
+)
 
 REFERENCE_INVOCATIONS = 60  # 6 sizes x 10, what the reference tool plans
 TARGET_MEDIAN = 0.01
@@ -58,6 +66,7 @@ class Scored:
     claim_wrong: bool | None  # for a clear-winner claim: whether a size it covers is truly more than 1% cheaper
     margin: str | None = None  # the margin the choice breaks on the function's true figures
     under_half: str | None = None  # the margin of which it keeps less than half
+    explored: float = float("inf")  # the regret of the truly cheapest size it measured (simulate.explored_regret)
 
 
 def score(workload: SimulatedFunction, outcome: Outcome) -> Scored:
@@ -77,6 +86,7 @@ def score(workload: SimulatedFunction, outcome: Outcome) -> Scored:
         claim_wrong=_claim_wrong(workload, outcome, cost) if outcome.claims_clear_winner else None,
         margin=broken_margin(workload, chosen) if chosen is not None else None,
         under_half=broken_margin(workload, chosen, kept=0.5) if chosen is not None else None,
+        explored=explored_regret(workload, outcome.measured),
     )
 
 
@@ -147,6 +157,9 @@ class Figures:
     by_path: dict[str, "PathFigures"] = dataclasses.field(
         default_factory=dict
     )  # "curve" and "measured" decisions apart
+    explored: tuple[float, float] = (0.0, 0.0)  # median and p95 of the regret of the cheapest size measured
+    unexplored_misses: float = 0.0  # share of runs over the median target that measured no size within it
+    choice_misses: float = 0.0  # share of runs over the median target that measured one within it
 
     @property
     def label(self) -> str:
@@ -181,6 +194,9 @@ def figures(workload: str, method: str, scored: Sequence[Scored]) -> Figures:
         applied=sum(o.applies for o in outcomes) / len(outcomes),
         sizes=statistics.fmean(o.sizes for o in outcomes),
         transitions=statistics.fmean(c.transitions for c in costs),
+        explored=(percentile([s.explored for s in scored], 50), percentile([s.explored for s in scored], 95)),
+        unexplored_misses=sum(s.regret > TARGET_MEDIAN and s.explored > TARGET_MEDIAN for s in scored) / len(scored),
+        choice_misses=sum(s.regret > TARGET_MEDIAN >= s.explored for s in scored) / len(scored),
         by_path={
             path: _path_figures(runs)
             for path, runs in (
@@ -314,7 +330,7 @@ def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
             f"- **{row.workload}: regret median {row.median:.2%}, p95 {row.p95:.2%}** (targets {TARGET_MEDIAN:.0%} / "
             f"{TARGET_P95:.0%}). By how the run decided: {paths}. The curve decided {row.curve_used:.0%} of runs; "
             "the rest fell back to the trimmed means of the few calls each measured size got "
-            f"({row.invocations:.1f} invocations over {row.sizes:.1f} sizes on average)."
+            f"({row.invocations:.1f} invocations over {row.sizes:.1f} sizes on average). " + _explored(row)
         )
     if ref is not None and row.median - ref.median > TARGET_MEDIAN_OVER_REFERENCE:
         lines.append(
@@ -359,6 +375,17 @@ def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
             + _failed_reference(ref)
         )
     return lines
+
+
+def _explored(row: Figures) -> str:
+    """How much of the regret is the sizes measured and how much the choice among them."""
+    median, p95 = row.explored
+    return (
+        f"A perfect choice among the sizes each run measured would have had a regret median {median:.2%}, p95 "
+        f"{p95:.2%}. Runs over {TARGET_MEDIAN:.0%}: {row.unexplored_misses:.0%} of all runs had measured no size "
+        f"within {TARGET_MEDIAN:.0%} of the optimum (the search did not look there), {row.choice_misses:.0%} had "
+        "measured one and chose a dearer size (by the curve or by the measured costs)."
+    )
 
 
 def _failed_reference(ref: Figures) -> str:

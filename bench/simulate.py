@@ -14,7 +14,7 @@ under 80% of the timeout.
 
 import functools
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -125,6 +125,12 @@ def regret(workload: SimulatedFunction, memory_mb: int | None) -> float:
     does not take, counted apart), so its regret is 0."""
     cost = true_cost(workload, memory_mb) if memory_mb is not None else None
     return float("inf") if cost is None else max(0.0, cost / true_optimum(workload)[1] - 1)
+
+
+def explored_regret(workload: SimulatedFunction, sizes: Iterable[int]) -> float:
+    """The regret of the truly cheapest of ``sizes`` (the sizes a run measured): what a perfect choice among them
+    would get. A run's regret beyond it is its choice's; up to it, the sizes it never measured."""
+    return min((regret(workload, size) for size in sizes), default=float("inf"))
 
 
 @dataclass

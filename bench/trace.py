@@ -28,7 +28,7 @@ from bench import real_workloads
 from bench.interpolation import Interpolation
 from bench.methods import Outcome, adaptive, reference
 from bench.real_workloads import DEFAULT_REAL_DATA, RealDataError
-from bench.simulate import SimulatedFunction, pricing_for, regret, true_cost, true_optimum
+from bench.simulate import SimulatedFunction, explored_regret, pricing_for, regret, true_cost, true_optimum
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _trace(workload: SimulatedFunction, seed: int, verbose: bool) -> Decompositi
     result = Decomposition(
         ours=regret(workload, ours.chosen_mb),
         reference=regret(workload, ref.chosen_mb),
-        explored=min(regret(workload, c.memory_mb) for c in measured),
+        explored=explored_regret(workload, ours.measured),
         trimmed=regret(workload, by_trimmed),
         mean=regret(workload, by_mean),
         curve=regret(workload, run.curve.optimum_mb) if run.curve is not None and run.curve.fits else None,

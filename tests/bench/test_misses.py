@@ -3,6 +3,10 @@
 from dataclasses import replace
 
 from bench.report import Figures, PathFigures, misses
+from bench.simulate import explored_regret, regret, true_optimum
+
+from autotuner.domain.inputs.memory_sizes import MAX_MEMORY_MB, MIN_MEMORY_MB
+from autotuner_local.workloads import FAMILIES
 
 PATH = PathFigures(runs=10, median=0.0, p95=0.01, coverage=1.0, wrong_claims=0.0, claims=4)
 
@@ -72,3 +76,19 @@ def test_a_choice_under_half_a_margin_or_without_the_evidence_to_apply_is_named(
     text = misses([row("reference"), adaptive, row("adaptive-20")], range(0, 10))
     assert "noisy-bimodal: 10% of choices keep less than half of a margin** on the function's true figures" in text
     assert "noisy-bimodal: 80% of choices had the evidence to apply** (target 90%)" in text
+
+
+def test_a_regret_miss_says_how_much_of_it_is_the_sizes_measured_and_how_much_the_choice() -> None:
+    adaptive = row("adaptive", median=0.03, explored=(0.004, 0.037), unexplored_misses=0.2, choice_misses=0.5)
+    text = misses([row("reference"), adaptive, row("adaptive-20")], range(0, 10))
+    assert "among the sizes each run measured would have had a regret median 0.40%, p95 3.70%" in text
+    assert "Runs over 1%: 20% of all runs had measured no size within 1% of the optimum" in text
+    assert "50% had measured one and chose a dearer size" in text
+
+
+def test_the_regret_of_the_sizes_measured_is_that_of_the_truly_cheapest_of_them() -> None:
+    workload = FAMILIES["cpu-single-thread"].draw(0)
+    optimum = true_optimum(workload)[0]
+    assert explored_regret(workload, [MIN_MEMORY_MB, optimum, MAX_MEMORY_MB]) == 0.0
+    assert explored_regret(workload, [MAX_MEMORY_MB]) == regret(workload, MAX_MEMORY_MB) > 0
+    assert explored_regret(workload, []) == float("inf")
