@@ -51,6 +51,7 @@ class Outcome:
     prepares: int  # rounds that went through Prepare: the first, and each later one that publishes or retires
     sizes: int  # distinct sizes measured: a version and an alias each
     tasks: int  # tuner Lambdas that measured: Measure tasks (a round's batches grouped), the reference's executors
+    single_task_rounds: int  # our rounds of one Measure task, run by MeasureOneTask with no Map
     wall_ms: float  # time the tuner's Lambdas spent waiting for the target
     failed: bool = False  # the method as shipped ends the run with an error
     interval: tuple[float, float] | None = None  # the 95% interval it states for the chosen size's cost
@@ -90,6 +91,7 @@ def outcome(
         prepares=prepares,
         sizes=len(target.measurements),
         tasks=target.tasks,
+        single_task_rounds=target.single_task_rounds,
         wall_ms=target.wall_ms(),
         failed=failed,
         interval=interval,
@@ -113,8 +115,10 @@ def measure_round(target: SimulatedTarget, additions: dict[int, int]) -> None:
     """A round of our workflow: a batch per size (``additions``: memory -> invocations), in size order, grouped into
     Measure tasks as the round planner groups them (serial invocations, the default maxConcurrency)."""
     batches = [_batch(memory, count) for memory, count in sorted(additions.items())]
-    for task in measure_tasks(batches, max_concurrency=DEFAULT_MAX_CONCURRENCY, parallel=False).tasks:
+    tasks = measure_tasks(batches, max_concurrency=DEFAULT_MAX_CONCURRENCY, parallel=False).tasks
+    for task in tasks:
         target.measure_task(task)
+    target.single_task_rounds += int(len(tasks) == 1)  # as Round.single_task
 
 
 def _batch(memory_mb: int, invocations: int) -> Batch:

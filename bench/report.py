@@ -231,7 +231,13 @@ def tool_run_cost(method: str, outcome: Outcome) -> RunCost:
         tuner_invocations=outcome.tasks + steps,
         tuner_memory_mb=TUNER_MEMORY_MB,
         tuner_architecture=Architecture.ARM64,
-        transition_count=transitions(outcome.rounds, outcome.tasks, applied=False, prepares=outcome.prepares),
+        transition_count=transitions(
+            outcome.rounds,
+            outcome.tasks,
+            applied=False,
+            single_task_rounds=outcome.single_task_rounds,
+            prepares=outcome.prepares,
+        ),
         prices=PRICES,
     )
 
@@ -681,10 +687,11 @@ estimate of the tool's own run, each tool as it runs, at the same wall-time esti
 {ESTIMATED_ALIAS_MS / 1000:.0f} s per version published, {ESTIMATED_STEP_MS / 1000:.1f} s per other step, a Lambda
 that invokes the target waiting for it, and one Step Functions transition per state entered. Ours: Lambdas at
 {TUNER_MEMORY_MB} MB arm64; each Measure task measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for
-its longest; {FIXED_TRANSITIONS} states every run enters, and per round Measure, Analyze, MoreRounds, one state per
-Measure task and Prepare when the round publishes or retires an alias (the first always; a later one that only adds
-calls to sizes already prepared goes straight to Measure) (`autotuner.domain.costs.run_cost.transitions`, checked
-against executed runs). The reference
+its longest; {FIXED_TRANSITIONS} states every run enters, and per round Analyze, MoreRounds, a measuring state
+(MeasureOneTask when the round's calls fit one task, else the Measure Map and one state per task) and Prepare when
+the round publishes or retires an alias (the first always; a later one that only adds calls to sizes already
+prepared goes straight to measuring) (`autotuner.domain.costs.run_cost.transitions`, checked against executed
+runs). The reference
 tool: its own Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a
 Publisher and an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each
 waiting for its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,

@@ -146,6 +146,7 @@ class SimulatedTarget:
     probes: list[InvocationReport] = field(default_factory=list)  # Plan's probe: invoked, not measured
     tasks: int = 0  # tuner Lambdas that measured (Measure tasks; the reference tool's executors)
     tasks_waited_ms: float = 0.0  # what they waited for the target, each for its longest batch
+    single_task_rounds: int = 0  # our rounds measured by one task: MeasureOneTask, with no Map
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)

@@ -13,7 +13,15 @@ from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_M
 
 US_EAST_1 = prices_for_region("us-east-1")
 RUN = Outcome(
-    chosen_mb=512, invocations=60, target_cost=0.001, rounds=1, prepares=1, sizes=6, tasks=6, wall_ms=12_000.0
+    chosen_mb=512,
+    invocations=60,
+    target_cost=0.001,
+    rounds=1,
+    prepares=1,
+    sizes=6,
+    tasks=6,
+    single_task_rounds=0,
+    wall_ms=12_000.0,
 )
 
 
@@ -55,3 +63,14 @@ def test_ours_prices_a_round_without_prepare_a_state_and_a_step_less() -> None:
     assert full.transitions - skipped.transitions == 1
     step = ESTIMATED_STEP_MS / 1000 * 256 / 1024 * US_EAST_1.arm64_gb_second + US_EAST_1.request
     assert full.tuner_lambda_cost - skipped.tuner_lambda_cost == pytest.approx(step)
+
+
+def test_ours_prices_a_round_of_one_task_a_state_less() -> None:
+    three_rounds = replace(RUN, rounds=3, prepares=3, tasks=3)
+    mapped, single = (
+        tool_run_cost("adaptive", three_rounds),
+        tool_run_cost("adaptive", replace(three_rounds, single_task_rounds=3)),
+    )
+
+    assert mapped.transitions - single.transitions == 3
+    assert mapped.tuner_lambda_cost == pytest.approx(single.tuner_lambda_cost)  # the same Lambdas either way

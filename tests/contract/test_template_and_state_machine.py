@@ -168,6 +168,33 @@ def test_both_ends_of_measuring_apply_by_the_same_rule() -> None:
     assert STATES["MoreRounds"]["Default"] == STATES["TrafficDecided"]["Default"] == "Cleanup"
 
 
+def test_a_round_of_one_task_is_measured_and_prepared_as_any_other() -> None:
+    """MeasureOneTask and PrepareForOneTask (a round whose calls fit one Measure task, with no Map around it) run
+    the same Lambdas with the same event, timeout, retries and Catch as the Map's MeasureBatches and Prepare; and
+    every Choice that starts a round sends a one-task round to them, any other to the Map's path."""
+    batches, one = STATES["MeasureBatches"], STATES["MeasureOneTask"]
+    for key in ("Resource", "TimeoutSeconds", "Retry"):
+        assert one[key] == batches[key], f"MeasureOneTask's {key} differs from MeasureBatches'"
+    for key in ("Catch", "ResultPath"):
+        assert one[key] == STATES["Measure"][key], f"MeasureOneTask's {key} differs from Measure's"
+    assert one["Parameters"] == {**STATES["Measure"]["ItemSelector"], "batches.$": "$.round.tasks[0]"}
+    prepare, for_one = ({k: v for k, v in STATES[n].items() if k not in {"Comment", "Next"}}
+                        for n in ("Prepare", "PrepareForOneTask"))  # fmt: skip
+    assert prepare == for_one, "PrepareForOneTask differs from Prepare"
+    assert (STATES["Prepare"]["Next"], STATES["PrepareForOneTask"]["Next"]) == ("Measure", "MeasureOneTask")
+    single = {"Variable": "$.round.singleTask", "BooleanEquals": True}
+    for name in ("MeasuredBy", "MoreRounds"):
+        for rule in STATES[name]["Choices"]:
+            conditions = rule.get("And", [{k: v for k, v in rule.items() if k != "Next"}])
+            if rule["Next"] in {"MeasureOneTask", "PrepareForOneTask"}:
+                assert single in conditions, f"{name} sends a round to {rule['Next']} whatever its tasks"
+        targets = [rule["Next"] for rule in STATES[name]["Choices"]] + [STATES[name].get("Default")]
+        # a one-task rule must come before the Map's, which would otherwise take the round first
+        if "Measure" in targets:
+            assert targets.index("MeasureOneTask") < targets.index("Measure"), name
+        assert targets.index("PrepareForOneTask") < targets.index("Prepare"), name
+
+
 def test_every_task_that_can_fail_is_caught_and_failures_end_in_a_fail_state_with_words() -> None:
     top = ASL["States"]
     for name, state in top.items():

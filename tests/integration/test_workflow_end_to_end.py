@@ -88,8 +88,11 @@ def test_transitions_charged_match_the_executed_state_machine(
     arn = make_target("resize", description=ORIGINAL_DESCRIPTION)
     run = run_tuning(stack, {"lambdaARN": arn, "num": 5, "powerValues": [256, 512], **fields})
     assert run.status == "SUCCEEDED", run.cause
-    assert run.states_entered().count("MeasureBatches") == tasks
-    assert len(run.states_entered()) == transitions(rounds=1, tasks=tasks, applied=False)
+    entered = run.states_entered()
+    single = int(tasks == 1)  # one task: MeasureOneTask, after PrepareForOneTask; more: the Measure Map
+    assert (entered.count("MeasureOneTask"), entered.count("PrepareForOneTask")) == (single, single)
+    assert (entered.count("Measure"), entered.count("MeasureBatches")) == (1 - single, tasks * (1 - single))
+    assert len(entered) == transitions(rounds=1, tasks=tasks, applied=False, single_task_rounds=single)
     assert run.output["stateMachine"]["executionCost"] == pytest.approx(len(run.states_entered()) * 0.000025)
 
 
@@ -213,7 +216,7 @@ def test_bad_input_fails_in_plan_with_the_field_named_and_nothing_touched(
     assert run.error == error
     assert cause in (run.cause or "")
     assert "Traceback" not in (run.cause or "")
-    assert "Prepare" not in run.states_entered()
+    assert not {"Prepare", "PrepareForOneTask"} & set(run.states_entered())
     assert_untouched("resize")
     (message,) = notifications(queue)
     assert message["Subject"].startswith("Autotuner: tuning")
@@ -324,14 +327,17 @@ def test_an_adaptive_search_loops_through_rounds_and_leaves_nothing_behind(
     assert search["mode"] == "adaptive"
     assert search["rounds"] >= 2
     entered = run.states_entered()
-    prepares = entered.count("Prepare")
+    prepares = entered.count("Prepare") + entered.count("PrepareForOneTask")
     planned = later_rounds(run)
     assert len(planned) == search["rounds"] - 1
     assert prepares == 1 + sum(bool(r["prepare"] or r["retire"]) for r in planned), "only rounds that change aliases"
-    assert entered.count("MeasureBatches") == search["rounds"], "no round measures more than maxConcurrency batches"
+    # no round measures more than maxConcurrency batches: each is one task, measured with no Map around it
+    assert entered.count("MeasureOneTask") == search["rounds"]
+    assert entered.count("Measure") == entered.count("MeasureBatches") == entered.count("Prepare") == 0
     assert len(entered) == transitions(
-        search["rounds"], search["rounds"], applied="Apply" in entered, prepares=prepares
-    )
+        search["rounds"], search["rounds"], applied="Apply" in entered, prepares=prepares,
+        single_task_rounds=search["rounds"],
+    )  # fmt: skip
     assert run.output["stateMachine"]["executionCost"] == pytest.approx(len(entered) * 0.000025)
     assert search["invocations"] <= 36
     assert search["log"][0].startswith("Coarse pass:")

@@ -16,6 +16,8 @@ FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 FAILURE_PATH = frozenset({"CleanupAfterFailure", "ReportFailure"})
 MAX_POLL_S = 2.0
 SHOWN_STATES = ("Plan", "Prepare", "Measure", "Analyze", "Apply", "Cleanup", "Notify")
+# A round of one Measure task takes these states instead of Prepare and the Measure Map: shown as those.
+SHOWN_AS = {"PrepareForOneTask": "Prepare", "MeasureOneTask": "Measure"}
 
 
 @dataclass
@@ -36,8 +38,9 @@ class Progress:
             if event.type.endswith("StateEntered") and exited is not None:
                 (progress.failed if event.state in FAILURE_PATH else progress.completed).append(exited)
                 exited = None
-            if event.type.endswith("StateExited") and event.state in SHOWN_STATES:
-                exited = event.state
+            shown = SHOWN_AS.get(event.state or "", event.state)
+            if event.type.endswith("StateExited") and shown in SHOWN_STATES:
+                exited = shown
             output = event.output or {}
             if event.type == "LambdaFunctionSucceeded" and {"batches", "elapsedMs"} <= output.keys():  # a task
                 batches = MeasuredTask.model_validate(output).batches

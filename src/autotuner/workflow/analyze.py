@@ -4,8 +4,9 @@ their choices (domain/decision/architecture.py); the timeout the choice wants is
 
 import time
 from collections import defaultdict
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from autotuner.domain.advice.concurrency import TRAFFIC_DAYS
 from autotuner.domain.advice.model import TimeoutAdvice
@@ -36,7 +37,15 @@ class AnalyzeRequest(CamelModel):
     round: Round
     analysis: Analysis
     prepared: Prepared | None = Field(description="None when the round skipped Prepare (nothing to publish or retire)")
-    measurements: list[MeasuredTask] = Field(description="what the Measure Map returns: one item per task")
+    measurements: list[MeasuredTask] = Field(
+        description="what the Measure Map returns, one item per task; MeasureOneTask returns its one task's alone"
+    )
+
+    @field_validator("measurements", mode="before")
+    @classmethod
+    def _one_task_as_list(cls, value: Any) -> Any:
+        """MeasureOneTask (a Task state, no Map) hands over its task's result itself, not in a list."""
+        return [value] if isinstance(value, dict) else value
 
 
 def analyze_round(
@@ -68,6 +77,7 @@ def analyze_round(
         + lambdas_per_round(len(request.measurements), prepared=request.prepared is not None),
         tasks=previous.tasks + len(request.measurements),
         prepares=previous.prepares + int(request.prepared is not None),
+        single_task_rounds=previous.single_task_rounds + int(request.round.single_task),
         notes=previous.notes,
         retired_sizes=top.retired_sizes,
     )

@@ -75,6 +75,7 @@ def finish(
             analysis.tasks,
             request.applied is not None,
             checks,
+            single_task_rounds=analysis.single_task_rounds,
             prepares=analysis.prepares,
             candidates=len(analysis.trials),
             traffic_checks=sum(t.checks for t in analysis.trials),

@@ -598,7 +598,7 @@ def _estimate(
         tuner_invocations=lambdas_in_run(1, tasks, applied=True),  # an upper bound: as if applied
         tuner_memory_mb=tuner.memory_mb,
         tuner_architecture=tuner.architecture,
-        transition_count=transitions(1, tasks, tuning.applies),
+        transition_count=transitions(1, tasks, tuning.applies, single_task_rounds=int(tasks == 1)),
         prices=pricing.prices,
     )
 
@@ -749,7 +749,8 @@ class TrafficRun:
             target_invocations=0, target_cost=0.0, tuner_elapsed_ms=lambdas * ESTIMATED_STEP_MS,
             tuner_invocations=lambdas, tuner_memory_mb=self.settings.tuner.memory_mb,
             tuner_architecture=self.settings.tuner.architecture,
-            transition_count=transitions(0, 0, self.tuning.applies, canary, candidates=options.max_candidates,
+            transition_count=transitions(0, 0, self.tuning.applies, canary, single_task_rounds=0,
+                                         candidates=options.max_candidates,
                                          traffic_checks=checks),
             prices=self.pricing.prices,
         )  # fmt: skip

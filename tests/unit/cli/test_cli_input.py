@@ -96,6 +96,19 @@ def test_states_that_completed_are_ticked() -> None:
     assert Progress.from_history(history).line() == "Plan ✓  Prepare ✓"
 
 
+def test_a_round_of_one_task_shows_as_prepare_and_measure() -> None:
+    history = events(
+        ("TaskStateEntered", "Plan"),
+        ("TaskStateExited", "Plan"),
+        ("TaskStateEntered", "PrepareForOneTask"),
+        ("TaskStateExited", "PrepareForOneTask"),
+        ("TaskStateEntered", "MeasureOneTask"),
+        ("TaskStateExited", "MeasureOneTask"),
+        ("TaskStateEntered", "CleanupAfterFailure"),
+    )
+    assert Progress.from_history(history).line() == "Plan ✓  Prepare ✓  Measure 0/0 ✗"
+
+
 def given(*arguments: str) -> GivenInput:
     return given_input(build_parser().parse_args(list(arguments)))
 

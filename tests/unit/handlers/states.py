@@ -36,7 +36,10 @@ def read_path(path: str, document: Any, context: dict[str, Any]) -> Any:
     found: Any = context if path.startswith("$$") else document
     for part in path.lstrip("$").split("."):
         if part:
-            found = found[part]
+            key, _, index = part.partition("[")  # a list item: "tasks[0]"
+            found = found[key]
+            if index:
+                found = found[int(index.removesuffix("]"))]
     return found
 
 

@@ -2,13 +2,13 @@
 
 Transitions follow the structure of statemachine/tuner.asl.json, and only this module counts them (tests compare
 the count with the states executed runs entered, canaries included): Receive, Plan and MeasuredBy, then per round
-Measure (Map) + Analyze + MoreRounds, Prepare before it unless the round only adds calls to sizes already prepared,
-one MeasureBatches per Measure task (a task measures up to
-maxConcurrency batches at once; see domain/search/batching.py), or for a traffic run a RouteCandidate per candidate
-and each check's WaitForTraffic, CheckTraffic and TrafficDecided (the last MoreRounds or TrafficDecided also decides
-whether to apply); then Apply and CanaryStarted (when applying), each canary check's WaitForCanary, CheckCanary and
-CanaryDecided, Cleanup, and Notify, which ends the run.
-"""
+a measuring state, Analyze and MoreRounds, Prepare before them unless the round only adds calls to sizes already
+prepared. The measuring state is MeasureOneTask (a Task) when the round's calls fit one Measure task, else the
+Measure Map and one MeasureBatches per task (a task measures up to maxConcurrency batches at once; see
+domain/search/batching.py). A traffic run has instead a RouteCandidate per candidate and each check's
+WaitForTraffic, CheckTraffic and TrafficDecided (the last MoreRounds or TrafficDecided also decides whether to
+apply); then Apply and CanaryStarted (when applying), each canary check's WaitForCanary, CheckCanary and
+CanaryDecided, Cleanup, and Notify, which ends the run."""
 
 import math
 
@@ -18,7 +18,7 @@ from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
 
 FIXED_TRANSITIONS = 5  # Receive, Plan, MeasuredBy, Cleanup, Notify
-TRANSITIONS_PER_ROUND = 3  # Measure, Analyze, MoreRounds; and Prepare when the round publishes or retires
+TRANSITIONS_PER_ROUND = 3  # MeasureOneTask or Measure, Analyze, MoreRounds; and Prepare when the round needs it
 TRANSITIONS_PER_CANDIDATE = 1  # RouteCandidate
 TRANSITIONS_PER_TRAFFIC_CHECK = 3  # WaitForTraffic, CheckTraffic, TrafficDecided
 TRANSITIONS_TO_APPLY = 2  # Apply, CanaryStarted
@@ -50,18 +50,21 @@ def transitions(
     applied: bool,
     canary_checks: int = 0,
     *,
+    single_task_rounds: int,
     prepares: int | None = None,
     candidates: int = 0,
     traffic_checks: int = 0,
 ) -> int:
     """States entered by a run of ``rounds`` rounds, ``prepares`` of them through Prepare (every one unless told),
-    and ``tasks`` Measure tasks in all (or, on traffic, of ``candidates`` and their ``traffic_checks``), and a
-    canary's checks."""
+    and ``tasks`` Measure tasks in all, ``single_task_rounds`` of them a round's only task, run by MeasureOneTask
+    (the others each a MeasureBatches in the Map); or, on traffic, of ``candidates`` and their ``traffic_checks``;
+    and a canary's checks."""
     return (
         FIXED_TRANSITIONS
         + TRANSITIONS_PER_ROUND * rounds
         + (rounds if prepares is None else prepares)
         + tasks
+        - single_task_rounds
         + TRANSITIONS_PER_CANDIDATE * candidates
         + TRANSITIONS_PER_TRAFFIC_CHECK * traffic_checks
         + TRANSITIONS_TO_APPLY * int(applied)

@@ -129,6 +129,13 @@ class Round(CamelModel):
         prepared goes from MoreRounds straight to Measure (a state and a Lambda fewer)."""
         return bool(self.prepare or self.retire)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def single_task(self) -> bool:
+        """Whether the round's calls fit one Measure task, which MeasureOneTask runs with no Map around it (a
+        state fewer: the Map and its one iteration are two transitions)."""
+        return len(self.tasks) == 1
+
     @property
     def batches(self) -> list[Batch]:
         """Every batch of the round, in order."""
@@ -262,7 +269,10 @@ class Analysis(CamelModel):
     rounds: int = 0
     tuner_elapsed_ms: float = Field(default=0.0, description="summed wall time of the tuner's own Lambdas")
     tuner_invocations: int = 0
-    tasks: int = Field(default=0, description="Measure tasks run so far (one transition and one Lambda each)")
+    tasks: int = Field(default=0, description="Measure tasks run so far (one Lambda each)")
+    single_task_rounds: int = Field(
+        default=0, description="rounds measured by MeasureOneTask, with no Map: a transition fewer each"
+    )
     prepares: int = Field(
         default=0, description="rounds that went through Prepare (one transition and one Lambda each)"
     )

@@ -113,17 +113,24 @@ def test_arm64_never_costs_more(memory_mb: int, billed_ms: int) -> None:
 
 
 def test_transitions_count_the_states_a_run_enters() -> None:
-    # Receive, Plan, MeasuredBy, Prepare, Measure, one MeasureBatches, Analyze, MoreRounds, Cleanup, Notify
-    assert transitions(rounds=1, tasks=1, applied=False) == 10
+    # Receive, Plan, MeasuredBy, Prepare, Measure (the Map), one MeasureBatches, Analyze, MoreRounds, Cleanup, Notify
+    assert transitions(rounds=1, tasks=1, applied=False, single_task_rounds=0) == 10
+    # a round of one task measures it in MeasureOneTask, with no Map around it: a state fewer
+    assert transitions(rounds=1, tasks=1, applied=False, single_task_rounds=1) == 9
     # the five every run enters, five rounds of four and a task each, then Apply and CanaryStarted
-    assert transitions(rounds=5, tasks=5, applied=True) == 5 + 5 * (4 + 1) + 2
-    assert transitions(rounds=1, tasks=3, applied=False) - transitions(rounds=1, tasks=1, applied=False) == 2
+    assert transitions(rounds=5, tasks=5, applied=True, single_task_rounds=0) == 5 + 5 * (4 + 1) + 2
+    assert transitions(rounds=5, tasks=5, applied=True, single_task_rounds=5) == 5 + 5 * 4 + 2
+    # a round of three tasks: the Map and a MeasureBatches each
+    three, one = (transitions(rounds=1, tasks=n, applied=False, single_task_rounds=int(n == 1)) for n in (3, 1))
+    assert three - one == 3
     # each canary check: WaitForCanary, CheckCanary, CanaryDecided
-    assert transitions(rounds=1, tasks=1, applied=True, canary_checks=3) == 10 + 2 + 3 * 3
+    assert transitions(rounds=1, tasks=1, applied=True, canary_checks=3, single_task_rounds=1) == 9 + 2 + 3 * 3
     # a traffic run: a RouteCandidate per candidate, and WaitForTraffic, CheckTraffic, TrafficDecided per check
-    assert transitions(rounds=0, tasks=0, applied=False, candidates=3, traffic_checks=10) == 5 + 3 + 3 * 10
-    # rounds that only add calls to sizes already prepared go from MoreRounds straight to Measure
-    assert transitions(rounds=5, tasks=5, applied=False, prepares=2) == transitions(5, 5, applied=False) - 3
+    traffic = transitions(rounds=0, tasks=0, applied=False, candidates=3, traffic_checks=10, single_task_rounds=0)
+    assert traffic == 5 + 3 + 3 * 10
+    # rounds that only add calls to sizes already prepared go from MoreRounds straight to measuring
+    every = transitions(5, 5, applied=False, single_task_rounds=5)
+    assert transitions(rounds=5, tasks=5, applied=False, single_task_rounds=5, prepares=2) == every - 3
 
 
 def test_the_tuners_lambdas_are_counted_per_step_a_run_enters() -> None:
