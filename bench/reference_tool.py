@@ -12,7 +12,7 @@ one takes another path (Executor retries, then CleanUpOnError) and is priced her
 """
 
 from autotuner.domain.costs.pricing import Architecture, PriceSheet
-from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, run_cost
+from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, gb_seconds, run_cost
 
 LAMBDA_MEMORY_MB = 128
 LAMBDA_ARCHITECTURE = Architecture.X86_64
@@ -47,9 +47,8 @@ def reference_run_cost(
     return run_cost(
         target_invocations=target_invocations,
         target_cost=target_cost,
-        tuner_elapsed_ms=elapsed_ms,
+        tuner_gb_seconds=gb_seconds(elapsed_ms, LAMBDA_MEMORY_MB),
         tuner_invocations=lambda_invocations(sizes),
-        tuner_memory_mb=LAMBDA_MEMORY_MB,
         tuner_architecture=LAMBDA_ARCHITECTURE,
         transition_count=transitions(sizes),
         prices=prices,

@@ -15,6 +15,7 @@ from autotuner.domain.costs.run_cost import (
     ESTIMATED_STEP_MS,
     FIXED_TRANSITIONS,
     RunCost,
+    gb_seconds,
     run_cost,
     transitions,
 )
@@ -46,7 +47,8 @@ TARGET_UNDER_HALF_MARGIN = 0.0  # no choice keeps less than half of a margin on 
 TARGET_EVIDENCE = 0.9  # choices with the evidence auto-apply needs
 CLAIM_MARGIN = 0.01  # a clear-winner claim says no size is more than 1% cheaper
 WITHIN = 0.02
-TUNER_MEMORY_MB = 256  # the tuner's own Lambdas (template default), arm64
+TUNER_MEMORY_MB = 256  # the tuner's own Lambdas (template.yaml's Globals), arm64
+ANALYZE_MEMORY_MB = 1024  # AnalyzeFunction's own MemorySize
 METHOD_LABELS = {
     "reference": "reference tool",
     "sweep": "sweep 64 MB",
@@ -213,7 +215,7 @@ def tool_run_cost(method: str, outcome: Outcome) -> RunCost:
     with its own state machine and Lambdas (bench/reference_tool.py), every other method with ours. Ours: Plan
     waits for its probe and each Measure task for its longest batch; about ESTIMATED_ALIAS_MS per size prepared and
     ESTIMATED_STEP_MS per other step (Plan, Analyze each round, Prepare each round that publishes or retires an
-    alias, Cleanup, Notify); one transition per state entered."""
+    alias, Cleanup, Notify), each at its function's memory; one transition per state entered."""
     if method == "reference":
         return reference_run_cost(
             sizes=outcome.sizes,
@@ -222,14 +224,14 @@ def tool_run_cost(method: str, outcome: Outcome) -> RunCost:
             waited_ms=outcome.wall_ms,
             prices=PRICES,
         )
-    steps = outcome.rounds + outcome.prepares + 3
+    steps = outcome.prepares + 3  # and Analyze each round, at its own memory
     tuner_ms = outcome.wall_ms + ESTIMATED_ALIAS_MS * outcome.sizes + ESTIMATED_STEP_MS * steps
+    analyze_ms = ESTIMATED_STEP_MS * outcome.rounds
     return run_cost(
         target_invocations=outcome.invocations,
         target_cost=outcome.target_cost,
-        tuner_elapsed_ms=tuner_ms,
-        tuner_invocations=outcome.tasks + steps,
-        tuner_memory_mb=TUNER_MEMORY_MB,
+        tuner_gb_seconds=gb_seconds(tuner_ms, TUNER_MEMORY_MB) + gb_seconds(analyze_ms, ANALYZE_MEMORY_MB),
+        tuner_invocations=outcome.tasks + steps + outcome.rounds,
         tuner_architecture=Architecture.ARM64,
         transition_count=transitions(
             outcome.rounds,
@@ -686,12 +688,12 @@ the memory margin: their optimum moved up with it.
 estimate of the tool's own run, each tool as it runs, at the same wall-time estimates: about
 {ESTIMATED_ALIAS_MS / 1000:.0f} s per version published, {ESTIMATED_STEP_MS / 1000:.1f} s per other step, a Lambda
 that invokes the target waiting for it, and one Step Functions transition per state entered. Ours: Lambdas at
-{TUNER_MEMORY_MB} MB arm64; each Measure task measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for
-its longest; {FIXED_TRANSITIONS} states every run enters, and per round Analyze, MoreRounds, a measuring state
-(MeasureOneTask when the round's calls fit one task, else the Measure Map and one state per task) and Prepare when
-the round publishes or retires an alias (the first always; a later one that only adds calls to sizes already
-prepared goes straight to measuring) (`autotuner.domain.costs.run_cost.transitions`, checked against executed
-runs). The reference
+{TUNER_MEMORY_MB} MB arm64 (Analyze at {ANALYZE_MEMORY_MB} MB, as template.yaml sets them); each Measure task
+measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for its longest; {FIXED_TRANSITIONS} states every
+run enters, and per round Analyze, MoreRounds, a measuring state (MeasureOneTask when the round's calls fit one task,
+else the Measure Map and one state per task) and Prepare when the round publishes or retires an alias (the first
+always; a later one that only adds calls to sizes already prepared goes straight to measuring)
+(`autotuner.domain.costs.run_cost.transitions`, checked against executed runs). The reference
 tool: its own Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a
 Publisher and an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each
 waiting for its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,

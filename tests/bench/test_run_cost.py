@@ -2,16 +2,19 @@
 own (bench/reference_tool.py)."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from bench.methods import Outcome
 from bench.reference_tool import lambda_invocations, transitions
-from bench.report import tool_run_cost
+from bench.report import ANALYZE_MEMORY_MB, TUNER_MEMORY_MB, tool_run_cost
 
 from autotuner.domain.costs.pricing import prices_for_region
 from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS
+from autotuner_local.template import function_properties, load_template
 
 US_EAST_1 = prices_for_region("us-east-1")
+TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
 RUN = Outcome(
     chosen_mb=512,
     invocations=60,
@@ -48,8 +51,11 @@ def test_ours_is_priced_with_our_state_machine_and_lambdas() -> None:
 
     # Receive, Plan, MeasuredBy, Cleanup, Notify; Prepare, Measure, Analyze, MoreRounds; six tasks
     assert cost.transitions == 5 + 4 + 6
-    elapsed_s = (12_000 + 6 * ESTIMATED_ALIAS_MS + 5 * ESTIMATED_STEP_MS) / 1000
-    lambdas = elapsed_s * 256 / 1024 * US_EAST_1.arm64_gb_second + (6 + 2 + 3) * US_EAST_1.request
+    # Plan, Prepare, Cleanup and Notify at 256 MB, with the tasks' waits and the versions; Analyze at 1024
+    elapsed_s = (12_000 + 6 * ESTIMATED_ALIAS_MS + 4 * ESTIMATED_STEP_MS) / 1000
+    analyze_s = ESTIMATED_STEP_MS / 1000
+    gb_s = elapsed_s * 256 / 1024 + analyze_s * 1024 / 1024
+    lambdas = gb_s * US_EAST_1.arm64_gb_second + (6 + 2 + 3) * US_EAST_1.request
     assert cost.tuner_lambda_cost == pytest.approx(lambdas)
 
 
@@ -74,3 +80,15 @@ def test_ours_prices_a_round_of_one_task_a_state_less() -> None:
 
     assert mapped.transitions - single.transitions == 3
     assert mapped.tuner_lambda_cost == pytest.approx(single.tuner_lambda_cost)  # the same Lambdas either way
+
+
+def test_our_steps_are_priced_at_the_memory_the_template_gives_their_functions() -> None:
+    memory = {name: function_properties(TEMPLATE, f"{name}Function")["MemorySize"]
+              for name in ("Plan", "Prepare", "Measure", "Analyze", "Cleanup", "Notify")}  # fmt: skip
+    assert memory == {**dict.fromkeys(memory, TUNER_MEMORY_MB), "Analyze": ANALYZE_MEMORY_MB}
+
+
+def test_analyze_is_priced_at_its_own_memory() -> None:
+    one_more_round = tool_run_cost("adaptive", replace(RUN, rounds=2)).tuner_lambda_cost
+    analyze = ESTIMATED_STEP_MS / 1000 * ANALYZE_MEMORY_MB / 1024 * US_EAST_1.arm64_gb_second + US_EAST_1.request
+    assert one_more_round - tool_run_cost("adaptive", RUN).tuner_lambda_cost == pytest.approx(analyze)

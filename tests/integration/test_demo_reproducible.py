@@ -21,7 +21,7 @@ def measured(output: TuningOutput) -> dict[str, Any]:
     """Everything a run measured and decided; not how long the tuner's own steps took (the host's wall clock)."""
     dumped = output.model_dump(mode="json", include={"power", "cost", "duration", "decision", "candidates"})
     dumped |= output.model_dump(mode="json", include={"savings", "confidence", "stats"})
-    dumped["applied"] = output.applied and output.applied.model_dump(mode="json", exclude={"elapsed_ms"})
+    dumped["applied"] = output.applied and output.applied.model_dump(mode="json", exclude={"elapsed_ms", "gb_seconds"})
     dumped["targetInvocations"] = output.state_machine.invocations
     dumped["targetCost"] = output.state_machine.lambda_cost
     return dumped

@@ -16,7 +16,7 @@ class AnalyzeFunctionSettings(MeasurementsTableSetting):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = AnalyzeFunctionSettings.current()
     store = wiring.measurements(settings.measurements_table)
-    document = analyze_round(AnalyzeRequest.model_validate(event), store)
+    document = analyze_round(AnalyzeRequest.model_validate(event), store, memory_mb=context.memory_limit_in_mb)
     analysis = document.analysis
     logger.info("decision", extra={"reason": analysis.decision.reason if analysis.decision else None})
     metrics.add_metric(name="SizesMeasured", unit="Count", value=len(analysis.candidates))

@@ -2,6 +2,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner.domain.costs.run_cost import gb_seconds
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import ProfilesTableSetting, RunsTableSetting
@@ -45,6 +46,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         wiring.function_control,
         wiring.profiles(settings.profiles_table),
     )
+    report.gb_seconds = gb_seconds(report.elapsed_ms, context.memory_limit_in_mb)
     logger.info("cleaned up", extra={"execution": execution_id, "skipped": report.skipped})
     metrics.add_metric(name="VersionsDeleted", unit="Count", value=len(report.deleted_versions))
     return report.model_dump(mode="json")

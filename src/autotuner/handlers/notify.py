@@ -25,6 +25,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request,
         wiring.notifier(settings.results_topic_arn),
         visualization_base_url=settings.visualization_url,
+        memory_mb=context.memory_limit_in_mb,
         registry=wiring.profiles(settings.profiles_table),
         invocation_counts=wiring.invocation_counts(),
         traffic=wiring.traffic_history(),

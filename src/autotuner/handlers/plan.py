@@ -37,8 +37,6 @@ class PlanFunctionSettings(
     measure_reserved_concurrency: int = Field(validation_alias="MEASURE_RESERVED_CONCURRENCY", ge=0)
     # The template sets this for Measure only: Plan's few trial invocations keep the usual first wait.
     throttle_base_delay_ms: float = Field(default=200, validation_alias="THROTTLE_BASE_DELAY_MS", ge=0)
-    # Lambda sets this in every function; locally the emulator does not, and the tuner's default size is 256.
-    tuner_memory_mb: int = Field(default=256, validation_alias="AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
 
 
 @observed
@@ -50,7 +48,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             defaults=settings.defaults,
             target_arn_pattern=settings.target_function_arn_pattern,
             stack_id=settings.stack_id,
-            tuner=TunerPricing(memory_mb=settings.tuner_memory_mb, architecture=settings.tuner_architecture),
+            # Plan's own memory, as Lambda's context gives it: what the run's estimate prices the tuner's steps at.
+            tuner=TunerPricing(memory_mb=context.memory_limit_in_mb, architecture=settings.tuner_architecture),
             max_run_seconds=settings.max_run_seconds,
             tuner_account=settings.tuner_account,
             target_account_role_name=settings.target_account_role_name,

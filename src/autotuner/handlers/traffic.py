@@ -29,7 +29,10 @@ def route_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     request = TrafficRouteRequest.model_validate(event)
     control = wiring.function_control(request.plan.function, request.plan.target_role)
     check = route_candidate(
-        request, control, wiring.change_guard(settings.runs_table, request.plan.execution_id, control)
+        request,
+        control,
+        wiring.change_guard(settings.runs_table, request.plan.execution_id, control),
+        memory_mb=context.memory_limit_in_mb,
     )
     metrics.add_metric(name="TrafficCandidatesRouted", unit="Count", value=1)
     return check.model_dump(mode="json")
@@ -48,7 +51,7 @@ def check_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, An
         records=wiring.run_records(settings.runs_table),
         store=wiring.measurements(settings.measurements_table),
     )
-    document = check_traffic(request, ports, settle_s=settings.log_settle_seconds)
+    document = check_traffic(request, ports, memory_mb=context.memory_limit_in_mb, settle_s=settings.log_settle_seconds)
     check = document.traffic_check
     if check is not None and check.verdict is not Verdict.WATCHING:
         logger.info("traffic window ended", extra={"ended": check.ended, "next": check.next_memory_mb})

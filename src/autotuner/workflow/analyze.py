@@ -13,7 +13,7 @@ from autotuner.domain.advice.model import TimeoutAdvice
 from autotuner.domain.advice.timeout import DurationBaseline, invoked_by_api_gateway, timeout_advice
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.costs.run_cost import lambdas_per_round
+from autotuner.domain.costs.run_cost import gb_seconds, lambdas_per_round
 from autotuner.domain.decision.architecture import choose_architecture
 from autotuner.domain.decision.candidate import CandidateStats, Exclusion
 from autotuner.domain.decision.margins import exclusions
@@ -49,7 +49,7 @@ class AnalyzeRequest(CamelModel):
 
 
 def analyze_round(
-    request: AnalyzeRequest, store: MeasurementStore, *, resamples: int = DEFAULT_RESAMPLES
+    request: AnalyzeRequest, store: MeasurementStore, *, memory_mb: int, resamples: int = DEFAULT_RESAMPLES
 ) -> RunDocument:
     """Every round so far, read back from the run's storage: the state carries only each batch's counts (grouped
     by the Measure task that measured it, each task billed for its own wall time)."""
@@ -70,9 +70,9 @@ def analyze_round(
         other_lanes=lanes[1:],
         complete=True,
         rounds=previous.rounds + 1,
-        tuner_elapsed_ms=previous.tuner_elapsed_ms
-        + (request.prepared.elapsed_ms if request.prepared else 0.0)
-        + sum(task.elapsed_ms for task in request.measurements),
+        tuner_gb_seconds=previous.tuner_gb_seconds
+        + (request.prepared.gb_seconds if request.prepared else 0.0)
+        + sum(task.gb_seconds for task in request.measurements),
         tuner_invocations=previous.tuner_invocations
         + lambdas_per_round(len(request.measurements), prepared=request.prepared is not None),
         tasks=previous.tasks + len(request.measurements),
@@ -92,7 +92,7 @@ def analyze_round(
         analysis.notes = [*analysis.notes, note + upcoming.reason]
     if analysis.complete:
         analysis = _finish(plan, analysis)
-    analysis.tuner_elapsed_ms += (time.monotonic() - started) * 1000
+    analysis.tuner_gb_seconds += gb_seconds((time.monotonic() - started) * 1000, memory_mb)
     return RunDocument(plan=plan, round=upcoming.round or request.round, analysis=analysis)
 
 

@@ -14,7 +14,7 @@ from autotuner.domain.automation.automatic_runs import ProfileToStore, profile_o
 from autotuner.domain.automation.canary import CanaryCheck, Verdict
 from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.run_cost import lambdas_after_analyze, run_cost, transitions
+from autotuner.domain.costs.run_cost import gb_seconds, lambdas_after_analyze, run_cost, transitions
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Lane, Plan, StepError
@@ -50,6 +50,7 @@ def finish(
     notifier: Notifier | None,
     *,
     visualization_base_url: str,
+    memory_mb: int,
     registry: RunRegistry | None = None,
     invocation_counts: InvocationCounts | None = None,
     traffic: TrafficHistory | None = None,
@@ -61,14 +62,15 @@ def finish(
     rolled_back = canary is not None and canary.verdict is Verdict.ROLLED_BACK
     applied = None if rolled_back else request.applied  # a rolled-back canary left nothing applied
     checks = canary.checks if canary is not None else 0
-    extra_ms = (request.applied.elapsed_ms if request.applied else 0.0) + request.cleanup.elapsed_ms
+    steps_gb_s = (request.applied.gb_seconds if request.applied else 0.0) + request.cleanup.gb_seconds
     on_traffic = plan.traffic is not None  # production's calls: the tuner invoked nothing, and pays for none
     cost = run_cost(
         target_invocations=0 if on_traffic else analysis.invocations + plan.preflight_invocations,
         target_cost=0.0 if on_traffic else sum(c.total_cost for c in analysis.all_candidates) + plan.preflight_cost,
-        tuner_elapsed_ms=analysis.tuner_elapsed_ms + extra_ms + (time.monotonic() - started) * 1000,
+        tuner_gb_seconds=analysis.tuner_gb_seconds
+        + steps_gb_s
+        + gb_seconds((time.monotonic() - started) * 1000, memory_mb),
         tuner_invocations=analysis.tuner_invocations + lambdas_after_analyze(request.applied is not None, checks),
-        tuner_memory_mb=plan.tuner.memory_mb,
         tuner_architecture=plan.tuner.architecture,
         transition_count=transitions(
             analysis.rounds,

@@ -19,6 +19,7 @@ from autotuner.domain.costs.run_cost import (
     RunCost,
     duration_bound,
     estimate_target_cost,
+    gb_seconds,
     lambdas_after_analyze,
     lambdas_in_run,
     run_cost,
@@ -241,7 +242,9 @@ def plan_run(
     if registry is not None:
         _claim(registry, plan)
     analysis = Analysis(
-        tuner_elapsed_ms=(time.monotonic() - started) * 1000, tuner_invocations=1, notes=[opening_reason]
+        tuner_gb_seconds=gb_seconds((time.monotonic() - started) * 1000, settings.tuner.memory_mb),
+        tuner_invocations=1,
+        notes=[opening_reason],
     )
     return RunDocument(plan=plan, round=opening, analysis=analysis)
 
@@ -310,7 +313,7 @@ def _start_on_traffic(
     _open_record(records, document.plan, on_traffic.control)  # nothing above changed anything
     if registry is not None:
         _claim(registry, document.plan)
-    document.analysis.tuner_elapsed_ms = (time.monotonic() - started) * 1000
+    document.analysis.tuner_gb_seconds = gb_seconds((time.monotonic() - started) * 1000, document.plan.tuner.memory_mb)
     return document
 
 
@@ -594,9 +597,10 @@ def _estimate(
     return run_cost(
         target_invocations=len(sizes) * per_size * lane_count,
         target_cost=target,
-        tuner_elapsed_ms=invoking_ms + aliases * ESTIMATED_ALIAS_MS + 6 * ESTIMATED_STEP_MS,
+        tuner_gb_seconds=gb_seconds(
+            invoking_ms + aliases * ESTIMATED_ALIAS_MS + 6 * ESTIMATED_STEP_MS, tuner.memory_mb
+        ),
         tuner_invocations=lambdas_in_run(1, tasks, applied=True),  # an upper bound: as if applied
-        tuner_memory_mb=tuner.memory_mb,
         tuner_architecture=tuner.architecture,
         transition_count=transitions(1, tasks, tuning.applies, single_task_rounds=int(tasks == 1)),
         prices=pricing.prices,
@@ -746,8 +750,9 @@ class TrafficRun:
         canary = self.tuning.canary.checks if self.tuning.canary is not None and self.tuning.applies else 0
         lambdas = 1 + options.max_candidates + checks + lambdas_after_analyze(self.tuning.applies, canary)
         return run_cost(
-            target_invocations=0, target_cost=0.0, tuner_elapsed_ms=lambdas * ESTIMATED_STEP_MS,
-            tuner_invocations=lambdas, tuner_memory_mb=self.settings.tuner.memory_mb,
+            target_invocations=0, target_cost=0.0,
+            tuner_gb_seconds=gb_seconds(lambdas * ESTIMATED_STEP_MS, self.settings.tuner.memory_mb),
+            tuner_invocations=lambdas,
             tuner_architecture=self.settings.tuner.architecture,
             transition_count=transitions(0, 0, self.tuning.applies, canary, single_task_rounds=0,
                                          candidates=options.max_candidates,

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.run_cost import gb_seconds
 from autotuner.domain.errors import TargetChangedError
 from autotuner.domain.run.documents import Plan
 from autotuner.domain.run.naming import is_run_version, version_description
@@ -31,6 +32,7 @@ def route_candidate(
     control: FunctionControl,
     guard: ChangeGuard,
     *,
+    memory_mb: int,
     clock: Callable[[], float] = time.time,
 ) -> TrafficCheck:
     started = time.monotonic()
@@ -53,7 +55,7 @@ def route_candidate(
     now = clock()
     window = TrafficWindow(
         number=number, memory_mb=memory, version=version, current_version=traffic.version, started_epoch_s=now,
-        read_until_epoch_s=now, route_elapsed_ms=(time.monotonic() - started) * 1000,
+        read_until_epoch_s=now, route_gb_seconds=gb_seconds((time.monotonic() - started) * 1000, memory_mb),
     )  # fmt: skip
     weight = traffic.options.weight
     return TrafficCheck(

@@ -10,8 +10,10 @@ only through the run's guard, so a clean-up that closed the record meanwhile win
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from autotuner.domain.camel import CamelModel
+from autotuner.domain.costs.run_cost import gb_seconds
 from autotuner.domain.errors import RunStoppedError
 from autotuner.domain.measuring.log_events import LoggedCall, VersionLogs
 from autotuner.domain.run.documents import Analysis, Plan, RunDocument
@@ -74,15 +76,23 @@ class TrafficPorts:
     store: MeasurementStore
 
 
+class Billing(NamedTuple):
+    """When this check's Lambda started, and its memory: what Lambda bills it for."""
+
+    started: float
+    memory_mb: int
+
+
 def check_traffic(
     request: TrafficCheckRequest,
     ports: TrafficPorts,
     *,
+    memory_mb: int,
     settle_s: float = SETTLE_S,
     clock: Callable[[], float] = time.time,
     resamples: int = DEFAULT_RESAMPLES,
 ) -> RunDocument:
-    started = time.monotonic()
+    billing = Billing(time.monotonic(), memory_mb)
     plan, check = request.plan, request.traffic_check
     traffic, window = plan.traffic, check.window
     if traffic is None or window is None:
@@ -98,13 +108,13 @@ def check_traffic(
         deadline_s=traffic.deadline_epoch_s,
     )  # fmt: skip
     if end is None:
-        analysis = _counted(request.analysis, started, routes=0)
+        analysis = _counted(request.analysis, billing, routes=0)
         pace = wait_seconds(window, traffic.options, traffic.baseline.calls_per_hour, now)
         watching = TrafficCheck(verdict=Verdict.WATCHING, reason=reason, window=window, wait_seconds=pace,
                                 alarms_in_alarm=alarms)  # fmt: skip
         return RunDocument(plan=plan, analysis=analysis, traffic_check=watching)
     _route_back(ports, request.execution_id, traffic)
-    return _fold(request, ports, window, (end, reason), alarms, now=now, started=started, resamples=resamples)
+    return _fold(request, ports, window, (end, reason), alarms, now=now, billing=billing, resamples=resamples)
 
 
 def _read(
@@ -180,7 +190,7 @@ def _fold(
     alarms: list[str],
     *,
     now: float,
-    started: float,
+    billing: Billing,
     resamples: int,
 ) -> RunDocument:
     """Every window so far into the decision, the ended one as a trial; then the next candidate, or the end."""
@@ -215,7 +225,7 @@ def _fold(
     notes = [*request.analysis.notes, f"Candidate {trial.number}, {trial.memory_mb} MB: {_told(trial)}."]
     after = f"Candidate {trial.number + 1}" if following.memory_mb is not None else f"Stopped after {len(trials)}"
     notes.append(f"{after}: {following.reason}.")
-    analysis = _counted(request.analysis, started, routes=1, route_ms=window.route_elapsed_ms).model_copy(
+    analysis = _counted(request.analysis, billing, routes=1, route_gb_s=window.route_gb_seconds).model_copy(
         update={
             "candidates": decided.candidates,
             "decision": decided.decision,
@@ -258,12 +268,12 @@ def _told(trial: Trial) -> str:
     return f"{trial.ended.value}, {trial.reason}{compared}"
 
 
-def _counted(analysis: Analysis, started: float, *, routes: int, route_ms: float = 0.0) -> Analysis:
+def _counted(analysis: Analysis, billing: Billing, *, routes: int, route_gb_s: float = 0.0) -> Analysis:
     """This check's Lambda (and, when its window ends, the RouteCandidate that opened it) in the run's own cost."""
-    elapsed = (time.monotonic() - started) * 1000 + route_ms
+    own = gb_seconds((time.monotonic() - billing.started) * 1000, billing.memory_mb)
     return analysis.model_copy(
         update={
-            "tuner_elapsed_ms": analysis.tuner_elapsed_ms + elapsed,
+            "tuner_gb_seconds": analysis.tuner_gb_seconds + own + route_gb_s,
             "tuner_invocations": analysis.tuner_invocations + 1 + routes,
         }
     )

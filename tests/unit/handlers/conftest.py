@@ -151,10 +151,10 @@ class Deployment:
         return self.world.invoker
 
     @staticmethod
-    def call(handler: Handler, event: Any) -> dict[str, Any]:
-        """As Lambda does: the event through JSON, a context, the result through JSON."""
+    def call(handler: Handler, event: Any, *, memory_mb: int = 256) -> dict[str, Any]:
+        """As Lambda does: the event through JSON, a context (the function's memory), the result through JSON."""
         context = LocalContext(
-            handler.__name__, "$LATEST", "arn:aws:lambda:us-east-1:123456789012:function:autotuner-step", 256, 60
+            handler.__name__, "$LATEST", "arn:aws:lambda:us-east-1:123456789012:function:autotuner-step", memory_mb, 60
         )
         result = handler(json.loads(json.dumps(event)), context)
         loaded: dict[str, Any] = json.loads(json.dumps(result))

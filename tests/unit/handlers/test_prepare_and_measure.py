@@ -116,3 +116,18 @@ def test_measuring_past_the_run_deadline_fails_without_invoking(run: TunerRun, d
         deployment.call(measure.handler, task)
     assert RunTimedOutError.__name__ not in retried_errors(TUNER["MeasureBatches"])
     assert len(deployment.world.invoker.calls) == calls_before
+
+
+@pytest.mark.parametrize("memory_mb", [128, 256, 1024])
+def test_prepare_and_measure_bill_their_wall_time_at_their_own_memory(
+    run: TunerRun, deployment: Deployment, memory_mb: int
+) -> None:
+    """What Lambda bills each step, for the run's own cost: its wall time at the memory its function has."""
+    document = run.until("Prepare", SWEEP)
+    prepared = deployment.call(prepare.handler, run.event("Prepare", document), memory_mb=memory_mb)
+    (task,) = run.task_events(run.until("Measure", SWEEP))
+    measured = deployment.call(measure.handler, task, memory_mb=memory_mb)
+
+    for step in (prepared, measured):
+        assert step["elapsedMs"] > 0
+        assert step["gbSeconds"] == pytest.approx(step["elapsedMs"] / 1000 * memory_mb / 1024)

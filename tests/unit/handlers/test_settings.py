@@ -34,7 +34,7 @@ CASES: list[tuple[type[FunctionSettings], dict[str, str], dict[str, object]]] = 
          "ALLOW_AUTO_APPLY": "false", "ALLOW_ARCHITECTURE_SWITCH": "true", "MEASURE_RESERVED_CONCURRENCY": "20"},
         {"power_values": [128, 512, 1024], "max_memory_mb": 3008, "max_run_seconds": 600, "stack_id": STACK_ID,
          "tuner_architecture": Architecture.X86_64, "target_function_arn_pattern": PATTERN, "runs_table": "runs",
-         "profiles_table": "profiles", "throttle_base_delay_ms": 200, "tuner_memory_mb": 256,
+         "profiles_table": "profiles", "throttle_base_delay_ms": 200,
          "tuner_account": "123456789012", "target_account_role_name": "tuner-target",
          "target_account_ids": ["210987654321", "333344445555"], "max_run_budget_usd": 10.0,
          "max_run_invocations": 5000, "allow_auto_apply": False, "allow_architecture_switch": True,

@@ -40,6 +40,7 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:lambda-autotuner-tu
 TARGET = function_arn("orders")
 SWEEP = {"lambdaARN": TARGET, "num": 5, "powerValues": [256, 512]}
 RESAMPLES = 50  # bootstraps of a unit test: enough to exercise them, few enough to be fast
+STEP_MEMORY_MB = 256  # what Lambda bills each step at (the template's default memory)
 
 # A traffic run on alias live: a candidate takes 10% of its calls until it has 20; the baseline is the last 2 h.
 LIVE = f"{TARGET}:live"
@@ -133,7 +134,9 @@ class World:
 
     def route(self, plan: Plan, check: TrafficCheck) -> TrafficCheck:
         request = TrafficRouteRequest(plan=plan, traffic_check=check)
-        return route_candidate(request, self.function, self.guard(plan), clock=lambda: self.now)
+        return route_candidate(
+            request, self.function, self.guard(plan), memory_mb=STEP_MEMORY_MB, clock=lambda: self.now
+        )
 
     def check(self, plan: Plan, analysis: Analysis, check: TrafficCheck) -> RunDocument:
         """CheckTraffic, wired as its handler wires it (logs settle 60 s)."""
@@ -142,7 +145,7 @@ class World:
             store=self.measurements,
         )  # fmt: skip
         request = TrafficCheckRequest(execution_id=plan.execution_id, plan=plan, analysis=analysis, traffic_check=check)
-        return check_traffic(request, ports, clock=lambda: self.now, resamples=RESAMPLES)
+        return check_traffic(request, ports, memory_mb=STEP_MEMORY_MB, clock=lambda: self.now, resamples=RESAMPLES)
 
     def guard(self, plan: Plan) -> ChangeGuard:
         """As wiring.change_guard: the undo is a clean-up from the run record, ``again``."""
@@ -173,7 +176,7 @@ class World:
             prepared=prepared,
             measurements=self.measure(plan, round_),
         )
-        return analyze_round(request, self.measurements, resamples=RESAMPLES)
+        return analyze_round(request, self.measurements, memory_mb=STEP_MEMORY_MB, resamples=RESAMPLES)
 
     def measure_and_analyze(self, plan: Plan, round_: Round, prepared: Prepared) -> Analysis:
         return self.analyze(plan, round_, prepared).analysis

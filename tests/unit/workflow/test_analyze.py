@@ -1,9 +1,11 @@
 """Analyze: a round's batches folded by size into candidates, a decision, and the account of the tuner's own work."""
 
+import time
+
 from autotuner.domain.run.documents import Analysis
 from autotuner.workflow.analyze import AnalyzeRequest, analyze_round
 from tests.unit.workflow.memory_ports import Invocation, MemoryFunction, Reply, steady
-from tests.unit.workflow.scenario import SWEEP, TARGET, World
+from tests.unit.workflow.scenario import STEP_MEMORY_MB, SWEEP, TARGET, World
 
 
 def test_batches_of_a_size_fold_into_one_candidate_and_the_cheapest_size_is_chosen() -> None:
@@ -15,15 +17,18 @@ def test_batches_of_a_size_fold_into_one_candidate_and_the_cheapest_size_is_chos
     plan, round_, planned = opening.plan, opening.round, opening.analysis
     assert plan is not None
     assert round_ is not None
-    prepared = world.prepare(plan, round_)
-    measurements = world.measure(plan, round_)
+    prepared = world.prepare(plan, round_).model_copy(update={"gb_seconds": 0.5})  # as its handler bills it
+    measurements = [task.model_copy(update={"gb_seconds": 0.25}) for task in world.measure(plan, round_)]
 
+    started = time.monotonic()
     document = analyze_round(
         AnalyzeRequest(plan=plan, round=round_, analysis=planned, prepared=prepared, measurements=measurements),
         world.measurements,
+        memory_mb=1024,
         resamples=50,
     )
 
+    took_s = time.monotonic() - started
     analysis = document.analysis
     assert [len(task.batches) for task in measurements] == [9]
     assert [(c.memory_mb, c.invocations) for c in analysis.candidates] == [(256, 5), (512, 5), (1024, 5)]
@@ -31,9 +36,9 @@ def test_batches_of_a_size_fold_into_one_candidate_and_the_cheapest_size_is_chos
     assert analysis.decision.chosen_memory_mb == 256
     assert (analysis.complete, analysis.rounds, analysis.tasks) == (True, 1, 1)
     assert analysis.tuner_invocations == planned.tuner_invocations + 2 + 1, "Plan, Prepare, one Measure, Analyze"
-    assert analysis.tuner_elapsed_ms >= planned.tuner_elapsed_ms + prepared.elapsed_ms + sum(
-        task.elapsed_ms for task in measurements
-    )
+    # Prepare's and the task's bills, and Analyze's own wall time at its 1,024 MB (a GB: its seconds)
+    analyze_gb_s = analysis.tuner_gb_seconds - planned.tuner_gb_seconds - 0.5 - 0.25
+    assert 0 < analyze_gb_s <= took_s
     assert analysis.notes == planned.notes, "a sweep adds no note: it is one round"
     assert (document.plan, document.round) == (plan, round_)
 
@@ -84,8 +89,8 @@ def test_a_retried_analyze_decides_the_same_from_the_same_measurements(world: Wo
     request = AnalyzeRequest(
         plan=plan, round=round_, analysis=Analysis(), prepared=prepared, measurements=world.measure(plan, round_)
     )
-    first = analyze_round(request, world.measurements, resamples=50)
-    again = analyze_round(request, world.measurements, resamples=50)
+    first = analyze_round(request, world.measurements, memory_mb=STEP_MEMORY_MB, resamples=50)
+    again = analyze_round(request, world.measurements, memory_mb=STEP_MEMORY_MB, resamples=50)
     assert first.analysis.candidates == again.analysis.candidates, "the bootstrap is seeded by the run"
     assert first.analysis.decision == again.analysis.decision
 

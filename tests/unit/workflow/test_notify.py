@@ -19,7 +19,7 @@ from tests.unit.workflow.memory_ports import (
     Reply,
     raising,
 )
-from tests.unit.workflow.scenario import EXECUTION, SWEEP, TARGET, World
+from tests.unit.workflow.scenario import EXECUTION, STEP_MEMORY_MB, SWEEP, TARGET, World
 
 URL = "https://lambda-power-tuning.show/"
 STOPPED = StepError(
@@ -42,7 +42,9 @@ def tuned(world: World, tuning_input: dict[str, object]) -> NotifyRequest:
 def test_a_finished_run_is_recorded_and_published_and_its_input_is_not_kept(world: World) -> None:
     request = tuned(world, {**SWEEP, "autoOptimize": True, "payload": {"card": "4111 1111 1111 1111"}})
 
-    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+    output = finish(
+        request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB, registry=world.registry
+    )
 
     assert (output.outcome, output.power, output.warnings) == (Outcome.APPLIED, world.function.latest.memory_mb, [])
     stored = world.registry.runs[TARGET]
@@ -60,7 +62,9 @@ def test_the_saving_is_worth_the_functions_invocations_of_the_last_30_days(world
     request = tuned(world, {**SWEEP, "autoOptimize": True})
     counts = MemoryInvocationCounts({TARGET: 3_000_000})
 
-    output = finish(request, world.notifier, visualization_base_url=URL, invocation_counts=counts)
+    output = finish(
+        request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB, invocation_counts=counts
+    )
 
     assert counts.windows == [30]
     assert output.savings is not None
@@ -80,7 +84,13 @@ def test_the_saving_is_worth_the_functions_invocations_of_the_last_30_days(world
 
 def test_without_invocations_in_cloudwatch_the_monthly_saving_is_unknown_not_zero(world: World) -> None:
     request = tuned(world, {**SWEEP, "autoOptimize": True})
-    output = finish(request, world.notifier, visualization_base_url=URL, invocation_counts=MemoryInvocationCounts({}))
+    output = finish(
+        request,
+        world.notifier,
+        visualization_base_url=URL,
+        memory_mb=STEP_MEMORY_MB,
+        invocation_counts=MemoryInvocationCounts({}),
+    )
     assert output.savings is not None
     assert output.savings.monthly is not None
     assert output.savings.monthly.usd is None
@@ -94,7 +104,9 @@ def test_without_invocations_in_cloudwatch_the_monthly_saving_is_unknown_not_zer
 def test_a_monthly_saving_that_cannot_be_read_is_a_warning(world: World) -> None:
     request = tuned(world, SWEEP)
     counts = MemoryInvocationCounts(failure=RuntimeError("AccessDenied"))
-    output = finish(request, world.notifier, visualization_base_url=URL, invocation_counts=counts)
+    output = finish(
+        request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB, invocation_counts=counts
+    )
     assert output.warnings == ["the monthly saving could not be worked out: AccessDenied"]
     assert output.savings is not None
     assert output.savings.monthly is None
@@ -106,7 +118,9 @@ def test_a_run_asked_to_save_its_profile_stores_its_input_as_given_and_says_by_w
     request = tuned(world, given)
     world.registry.clock = lambda: 1_800_000_000.0
 
-    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+    output = finish(
+        request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB, registry=world.registry
+    )
 
     stored = world.registry.get(TARGET)
     assert stored is not None
@@ -120,7 +134,9 @@ def test_a_run_asked_to_save_its_profile_stores_its_input_as_given_and_says_by_w
 def test_a_run_whose_end_cannot_be_recorded_is_a_warning(world: World) -> None:
     request = tuned(world, {**SWEEP, "saveProfile": True})
     world.registry.record_failure = RuntimeError("ProvisionedThroughputExceededException")
-    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+    output = finish(
+        request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB, registry=world.registry
+    )
     assert output.warnings == [
         "this run's end could not be recorded nor its input stored as the function's profile: "
         "ProvisionedThroughputExceededException"
@@ -133,7 +149,9 @@ def test_a_run_whose_end_cannot_be_recorded_is_a_warning(world: World) -> None:
 def test_a_notification_that_cannot_be_published_is_a_warning(world: World) -> None:
     request = tuned(world, SWEEP)
     world.notifier.failure = RuntimeError("AuthorizationError")
-    output = finish(request, world.notifier, visualization_base_url=URL, registry=world.registry)
+    output = finish(
+        request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB, registry=world.registry
+    )
     assert output.warnings == ["the notification could not be published: AuthorizationError"]
     assert TARGET in world.registry.runs
 
@@ -154,7 +172,7 @@ def test_an_adaptive_run_carries_the_cost_curve_its_last_round_decided_with(worl
     assert curve is not None
     assert request.analysis.rounds > 1
 
-    output = finish(request, world.notifier, visualization_base_url=URL)
+    output = finish(request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB)
 
     assert output.search is not None
     assert output.search.curve is not None
@@ -166,7 +184,7 @@ def test_an_adaptive_run_carries_the_cost_curve_its_last_round_decided_with(worl
 
 
 def test_a_sweep_carries_no_cost_curve(world: World) -> None:
-    output = finish(tuned(world, SWEEP), None, visualization_base_url=URL)
+    output = finish(tuned(world, SWEEP), None, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB)
     assert output.search is not None
     assert output.search.curve is None
     assert output.model_dump(mode="json", by_alias=True)["search"]["curve"] is None
@@ -174,14 +192,14 @@ def test_a_sweep_carries_no_cost_curve(world: World) -> None:
 
 def test_a_dry_run_is_not_stored_as_a_profile(world: World) -> None:
     request = tuned(world, {**SWEEP, "dryRun": True})
-    output = finish(request, None, visualization_base_url=URL, registry=world.registry)
+    output = finish(request, None, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB, registry=world.registry)
     assert output.outcome is Outcome.DRY_RUN
     assert world.registry.runs == {}
 
 
 def _read_back(plan: Plan, analysis: Analysis, applied: AppliedChange, cleanup: CleanupReport) -> list[str]:
     request = NotifyRequest(plan=plan, analysis=analysis, applied=applied, cleanup=cleanup)
-    return finish(request, None, visualization_base_url=URL).warnings
+    return finish(request, None, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB).warnings
 
 
 def test_what_clean_up_read_back_must_match_what_was_applied(world: World) -> None:
@@ -304,7 +322,7 @@ def test_a_notification_that_cannot_be_sent_changes_no_failure(world: World) -> 
 
 def test_the_notification_states_the_margins_in_one_line(world: World) -> None:
     request = tuned(world, {**SWEEP, "autoOptimize": True})
-    output = finish(request, world.notifier, visualization_base_url=URL)
+    output = finish(request, world.notifier, visualization_base_url=URL, memory_mb=STEP_MEMORY_MB)
     margins = output.decision.margins
     assert margins is not None
     assert margins.memory is not None
@@ -328,7 +346,13 @@ def test_a_targets_own_words_never_reach_the_output_or_the_notification(world: W
         return Reply(duration_ms=100.0)
 
     world.invoker.respond = respond
-    output = finish(tuned(world, SWEEP), world.notifier, visualization_base_url=URL, registry=world.registry)
+    output = finish(
+        tuned(world, SWEEP),
+        world.notifier,
+        visualization_base_url=URL,
+        memory_mb=STEP_MEMORY_MB,
+        registry=world.registry,
+    )
 
     failed = next(c for c in output.candidates if c.memory_mb == 256)
     assert failed.failure_reason is not None

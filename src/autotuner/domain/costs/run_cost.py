@@ -15,7 +15,13 @@ import math
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
+from autotuner.domain.costs.pricing import (
+    MB_PER_GB,
+    Architecture,
+    PriceSheet,
+    invocation_cost,
+    step_functions_cost,
+)
 
 FIXED_TRANSITIONS = 5  # Receive, Plan, MeasuredBy, Cleanup, Notify
 TRANSITIONS_PER_ROUND = 3  # MeasureOneTask or Measure, Analyze, MoreRounds; and Prepare when the round needs it
@@ -97,26 +103,27 @@ def lambdas_after_analyze(applied: bool, canary_checks: int) -> int:
     return LAMBDAS_AFTER_ANALYZE + int(applied) + canary_checks
 
 
-def tuner_cost(
-    elapsed_ms: float, invocations: int, memory_mb: int, architecture: Architecture, prices: PriceSheet
-) -> float:
-    """The tuner's own Lambdas: their summed wall time at their memory, plus a request charge each."""
-    duration_only = invocation_cost(memory_mb, elapsed_ms, prices, architecture) - prices.request
-    return duration_only + invocations * prices.request
+def gb_seconds(elapsed_ms: float, memory_mb: int) -> float:
+    """What Lambda bills a step's wall time at its function's memory."""
+    return elapsed_ms / 1000 * memory_mb / MB_PER_GB
+
+
+def tuner_cost(gb_s: float, invocations: int, architecture: Architecture, prices: PriceSheet) -> float:
+    """The tuner's own Lambdas: each one's wall time at its own memory (``gb_s`` in all), plus a request each."""
+    return gb_s * prices.gb_second(architecture) + invocations * prices.request
 
 
 def run_cost(
     *,
     target_invocations: int,
     target_cost: float,
-    tuner_elapsed_ms: float,
+    tuner_gb_seconds: float,
     tuner_invocations: int,
-    tuner_memory_mb: int,
     tuner_architecture: Architecture,
     transition_count: int,
     prices: PriceSheet,
 ) -> RunCost:
-    tuner = tuner_cost(tuner_elapsed_ms, tuner_invocations, tuner_memory_mb, tuner_architecture, prices)
+    tuner = tuner_cost(tuner_gb_seconds, tuner_invocations, tuner_architecture, prices)
     transitions_cost = step_functions_cost(transition_count, prices)
     return RunCost(
         target_invocations=target_invocations,

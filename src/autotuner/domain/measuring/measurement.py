@@ -47,6 +47,7 @@ class MeasuredTask(CamelModel):
 
     batches: list[MeasuredBatch]
     elapsed_ms: float
+    gb_seconds: float = Field(default=0.0, description="what Lambda bills the task: its wall time at its memory")
 
 
 def batch_key(memory_mb: int, alias: str, first_invocation: int) -> str:

@@ -80,7 +80,8 @@ class TargetFacts(CamelModel):
 
 
 class TunerPricing(CamelModel):
-    """The tuner's own Lambdas, for the run's own cost."""
+    """The tuner's own Lambdas, for the run's estimated cost: Plan's memory stands for every step's (a step's
+    actual bill is its own wall time at its own memory: Analysis.tuner_gb_seconds)."""
 
     memory_mb: int = 256
     architecture: Architecture = Architecture.ARM64
@@ -157,6 +158,9 @@ class Prepared(CamelModel):
     aliases: list[PreparedAlias] = Field(default_factory=list)
     retired: list[str] = Field(default_factory=list)
     elapsed_ms: float = 0.0
+    gb_seconds: float = Field(
+        default=0.0, description="what Lambda bills the step: its wall time at its function's memory"
+    )
 
 
 class MeasureSpec(CamelModel):
@@ -267,7 +271,9 @@ class Analysis(CamelModel):
     decision: Decision | None = None
     complete: bool = False
     rounds: int = 0
-    tuner_elapsed_ms: float = Field(default=0.0, description="summed wall time of the tuner's own Lambdas")
+    tuner_gb_seconds: float = Field(
+        default=0.0, description="the tuner's own Lambdas so far: each one's wall time at its own memory"
+    )
     tuner_invocations: int = 0
     tasks: int = Field(default=0, description="Measure tasks run so far (one Lambda each)")
     single_task_rounds: int = Field(
@@ -334,6 +340,9 @@ class CleanupReport(CamelModel):
     lock_released: bool = False
     complete: bool = False
     elapsed_ms: float = 0.0
+    gb_seconds: float = Field(
+        default=0.0, description="what Lambda bills the step: its wall time at its function's memory"
+    )
 
 
 class Failure(CamelModel):

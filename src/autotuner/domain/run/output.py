@@ -80,6 +80,9 @@ class AppliedChange(CamelModel):
     previous_timeout_s: int | None = None
     version: str | None = None
     elapsed_ms: float = 0.0
+    gb_seconds: float = Field(
+        default=0.0, description="what Lambda bills the step: its wall time at its function's memory"
+    )
     canary: CanaryWindow | None = Field(default=None, description="the version took a share of the traffic first")
 
 

@@ -81,7 +81,9 @@ class TrafficWindow(CamelModel):
     candidate: Tally = Field(default_factory=Tally)
     current: Tally = Field(default_factory=Tally)
     reads: LogReads = Field(default_factory=LogReads)
-    route_elapsed_ms: float = Field(default=0.0, description="what RouteCandidate took, for the run's own cost")
+    route_gb_seconds: float = Field(
+        default=0.0, description="what Lambda billed RouteCandidate (its wall time at its memory): the run's own cost"
+    )
 
 
 class TrafficCheck(CamelModel):
