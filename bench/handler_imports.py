@@ -12,6 +12,9 @@ beside the sources.
 
 The last column adds what a handler's first call imports when its import has not (FIRST_CALL): a handler that
 defers the SDKs pays for them there, on the same cold start, so that column is the cold start's imports in all.
+"Peak memory" is the interpreter's largest resident set after those imports and the clients a tuning step builds
+(FIRST_CLIENTS), the floor of what Lambda reports as Max Memory Used (which adds its runtime client's own part and
+what the calls hold), for choosing the functions' memory.
 """
 
 import json
@@ -36,6 +39,7 @@ HEAVY = {
 # What every handler's first call imports if its import has not: a client (boto3) and the Tracer (the X-Ray SDK,
 # whose import builds a botocore session). Timed after the handler's import, for the cold start's imports in all.
 FIRST_CALL = ["boto3", "aws_xray_sdk.core"]
+FIRST_CLIENTS = ["lambda", "dynamodb", "sts"]  # what Prepare and Measure build (sts: a target in another account)
 _IMPORT = (
     "import importlib, json, sys, time\n"
     "started = time.process_time()\n"
@@ -46,7 +50,11 @@ _IMPORT = (
     "for first_use in {first_call!r}:\n"
     "    importlib.import_module(first_use)\n"
     "with_first_call = (time.process_time() - started) * 1000\n"
-    "print(json.dumps({{'ms': elapsed, 'ours': ours, 'heavy': heavy, 'with_first_call': with_first_call}}))\n"
+    "import boto3, resource\n"
+    "clients = [boto3.client(name, region_name='us-east-1') for name in {clients!r}]\n"
+    "peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+    "print(json.dumps({{'ms': elapsed, 'ours': ours, 'heavy': heavy, 'with_first_call': with_first_call,\n"
+    "                   'peak_mb': peak_mb}}))\n"
 )
 
 
@@ -70,9 +78,9 @@ def table(template: dict[str, Any], source: Path, runs: int, slowest: int) -> No
         print(
             "| Handler module | Functions | Import (CPU ms) | Fastest, slowest | Our modules | Heavy imports "
             "| With the first call's SDK imports (CPU ms) | Import without bytecode (CPU ms) "
-            "| The same, with the first call's (CPU ms) |"
+            "| The same, with the first call's (CPU ms) | Peak memory, with its clients (MB) |"
         )
-        print("|---|---|---:|---:|---:|---|---:|---:|---:|")
+        print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|")
         for module, names in by_module.items():
             times = [sample["ms"] for sample in samples[module]]
             heavy = ", ".join(HEAVY[m] for m in HEAVY if m in samples[module][0]["heavy"]) or "none"
@@ -82,7 +90,8 @@ def table(template: dict[str, Any], source: Path, runs: int, slowest: int) -> No
                 f"| {statistics.median(times):.0f} | {min(times):.0f}, {max(times):.0f} "
                 f"| {samples[module][0]['ours']} | {heavy} "
                 f"| {_median(samples[module], 'with_first_call'):.0f} "
-                f"| {_median(uncompiled[module], 'ms'):.0f} | {_median(uncompiled[module], 'with_first_call'):.0f} |"
+                f"| {_median(uncompiled[module], 'ms'):.0f} | {_median(uncompiled[module], 'with_first_call'):.0f} "
+                f"| {max(sample['peak_mb'] for sample in samples[module]):.0f} |"
             )
         for module in by_module if slowest else ():
             print(f"\n{module}, slowest by `-X importtime` (self / cumulative ms, inflated by the tracing):\n")
@@ -130,7 +139,8 @@ def _compile_what_it_imports(source: Path, module: str, scratch: Path, bytecode:
 
 def _sample(source: Path, module: str, scratch: Path, bytecode: Path) -> dict[str, Any]:
     completed = subprocess.run(
-        [sys.executable, "-c", _IMPORT.format(module=module, heavy=list(HEAVY), first_call=FIRST_CALL)],
+        [sys.executable, "-c",
+         _IMPORT.format(module=module, heavy=list(HEAVY), first_call=FIRST_CALL, clients=FIRST_CLIENTS)],
         capture_output=True, text=True, check=True, env=_environment(source, bytecode), cwd=scratch,
     )  # fmt: skip
     sample: dict[str, Any] = json.loads(completed.stdout)

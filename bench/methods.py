@@ -53,6 +53,7 @@ class Outcome:
     tasks: int  # tuner Lambdas that measured: Measure tasks (a round's batches grouped), the reference's executors
     single_task_rounds: int  # our rounds of one Measure task, run by MeasureOneTask with no Map
     wall_ms: float  # time the tuner's Lambdas spent waiting for the target
+    tasks_waited_ms: float  # the part of it the measuring Lambdas waited (Measure tasks; the reference's executors)
     failed: bool = False  # the method as shipped ends the run with an error
     interval: tuple[float, float] | None = None  # the 95% interval it states for the chosen size's cost
     claims_clear_winner: bool = False  # it prints a probability under 5% that a size more than 1% cheaper exists
@@ -93,6 +94,7 @@ def outcome(
         tasks=target.tasks,
         single_task_rounds=target.single_task_rounds,
         wall_ms=target.wall_ms(),
+        tasks_waited_ms=target.tasks_waited_ms,
         failed=failed,
         interval=interval,
         claims_clear_winner=claims_clear_winner,

@@ -48,6 +48,7 @@ TARGET_EVIDENCE = 0.9  # choices with the evidence auto-apply needs
 CLAIM_MARGIN = 0.01  # a clear-winner claim says no size is more than 1% cheaper
 WITHIN = 0.02
 TUNER_MEMORY_MB = 256  # the tuner's own Lambdas (template.yaml's Globals), arm64
+WAITING_MEMORY_MB = 192  # PrepareFunction's and MeasureFunction's own MemorySize: they mostly wait
 ANALYZE_MEMORY_MB = 1024  # AnalyzeFunction's own MemorySize
 METHOD_LABELS = {
     "reference": "reference tool",
@@ -224,14 +225,20 @@ def tool_run_cost(method: str, outcome: Outcome) -> RunCost:
             waited_ms=outcome.wall_ms,
             prices=PRICES,
         )
-    steps = outcome.prepares + 3  # and Analyze each round, at its own memory
-    tuner_ms = outcome.wall_ms + ESTIMATED_ALIAS_MS * outcome.sizes + ESTIMATED_STEP_MS * steps
+    # Plan (its probe's wait included), Cleanup and Notify; Prepare and Measure; Analyze: each at its memory.
+    other_ms = outcome.wall_ms - outcome.tasks_waited_ms + ESTIMATED_STEP_MS * 3
+    waiting_ms = outcome.tasks_waited_ms + ESTIMATED_ALIAS_MS * outcome.sizes + ESTIMATED_STEP_MS * outcome.prepares
     analyze_ms = ESTIMATED_STEP_MS * outcome.rounds
+    gb_s = (
+        gb_seconds(other_ms, TUNER_MEMORY_MB)
+        + gb_seconds(waiting_ms, WAITING_MEMORY_MB)
+        + gb_seconds(analyze_ms, ANALYZE_MEMORY_MB)
+    )
     return run_cost(
         target_invocations=outcome.invocations,
         target_cost=outcome.target_cost,
-        tuner_gb_seconds=gb_seconds(tuner_ms, TUNER_MEMORY_MB) + gb_seconds(analyze_ms, ANALYZE_MEMORY_MB),
-        tuner_invocations=outcome.tasks + steps + outcome.rounds,
+        tuner_gb_seconds=gb_s,
+        tuner_invocations=outcome.tasks + outcome.prepares + 3 + outcome.rounds,
         tuner_architecture=Architecture.ARM64,
         transition_count=transitions(
             outcome.rounds,
@@ -688,12 +695,13 @@ the memory margin: their optimum moved up with it.
 estimate of the tool's own run, each tool as it runs, at the same wall-time estimates: about
 {ESTIMATED_ALIAS_MS / 1000:.0f} s per version published, {ESTIMATED_STEP_MS / 1000:.1f} s per other step, a Lambda
 that invokes the target waiting for it, and one Step Functions transition per state entered. Ours: Lambdas at
-{TUNER_MEMORY_MB} MB arm64 (Analyze at {ANALYZE_MEMORY_MB} MB, as template.yaml sets them); each Measure task
-measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for its longest; {FIXED_TRANSITIONS} states every
-run enters, and per round Analyze, MoreRounds, a measuring state (MeasureOneTask when the round's calls fit one task,
-else the Measure Map and one state per task) and Prepare when the round publishes or retires an alias (the first
-always; a later one that only adds calls to sizes already prepared goes straight to measuring)
-(`autotuner.domain.costs.run_cost.transitions`, checked against executed runs). The reference
+{TUNER_MEMORY_MB} MB arm64 (Prepare and Measure at {WAITING_MEMORY_MB} MB, Analyze at {ANALYZE_MEMORY_MB} MB, as
+template.yaml sets them); each Measure task measures up to {DEFAULT_MAX_CONCURRENCY} batches at once and waits for
+its longest; {FIXED_TRANSITIONS} states every run enters, and per round Analyze, MoreRounds, a measuring state
+(MeasureOneTask when the round's calls fit one task, else the Measure Map and one state per task) and Prepare when
+the round publishes or retires an alias (the first always; a later one that only adds calls to sizes already
+prepared goes straight to measuring) (`autotuner.domain.costs.run_cost.transitions`, checked against executed
+runs). The reference
 tool: its own Lambdas, at {reference_tool.LAMBDA_MEMORY_MB} MB x86_64, and its own state machine: an Initializer, a
 Publisher and an IsCountReached per size and once more to put `$LATEST` back, a Map with an Executor per size (each
 waiting for its size's invocations), then Cleaner, Analyzer and Optimizer; for its {reference_sizes} sizes,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from bench.methods import Outcome
 from bench.reference_tool import lambda_invocations, transitions
-from bench.report import ANALYZE_MEMORY_MB, TUNER_MEMORY_MB, tool_run_cost
+from bench.report import ANALYZE_MEMORY_MB, TUNER_MEMORY_MB, WAITING_MEMORY_MB, tool_run_cost
 
 from autotuner.domain.costs.pricing import prices_for_region
 from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS
@@ -25,6 +25,7 @@ RUN = Outcome(
     tasks=6,
     single_task_rounds=0,
     wall_ms=12_000.0,
+    tasks_waited_ms=11_000.0,
 )
 
 
@@ -51,10 +52,12 @@ def test_ours_is_priced_with_our_state_machine_and_lambdas() -> None:
 
     # Receive, Plan, MeasuredBy, Cleanup, Notify; Prepare, Measure, Analyze, MoreRounds; six tasks
     assert cost.transitions == 5 + 4 + 6
-    # Plan, Prepare, Cleanup and Notify at 256 MB, with the tasks' waits and the versions; Analyze at 1024
-    elapsed_s = (12_000 + 6 * ESTIMATED_ALIAS_MS + 4 * ESTIMATED_STEP_MS) / 1000
+    # Plan (its probe's second included), Cleanup and Notify at 256 MB; Prepare (the six versions) and the Measure
+    # tasks' waits at 192; Analyze at 1024
+    other_s = (1_000 + 3 * ESTIMATED_STEP_MS) / 1000
+    waiting_s = (11_000 + 6 * ESTIMATED_ALIAS_MS + ESTIMATED_STEP_MS) / 1000
     analyze_s = ESTIMATED_STEP_MS / 1000
-    gb_s = elapsed_s * 256 / 1024 + analyze_s * 1024 / 1024
+    gb_s = other_s * 256 / 1024 + waiting_s * 192 / 1024 + analyze_s * 1024 / 1024
     lambdas = gb_s * US_EAST_1.arm64_gb_second + (6 + 2 + 3) * US_EAST_1.request
     assert cost.tuner_lambda_cost == pytest.approx(lambdas)
 
@@ -67,7 +70,7 @@ def test_ours_prices_a_round_without_prepare_a_state_and_a_step_less() -> None:
     )
 
     assert full.transitions - skipped.transitions == 1
-    step = ESTIMATED_STEP_MS / 1000 * 256 / 1024 * US_EAST_1.arm64_gb_second + US_EAST_1.request
+    step = ESTIMATED_STEP_MS / 1000 * 192 / 1024 * US_EAST_1.arm64_gb_second + US_EAST_1.request
     assert full.tuner_lambda_cost - skipped.tuner_lambda_cost == pytest.approx(step)
 
 
@@ -85,7 +88,8 @@ def test_ours_prices_a_round_of_one_task_a_state_less() -> None:
 def test_our_steps_are_priced_at_the_memory_the_template_gives_their_functions() -> None:
     memory = {name: function_properties(TEMPLATE, f"{name}Function")["MemorySize"]
               for name in ("Plan", "Prepare", "Measure", "Analyze", "Cleanup", "Notify")}  # fmt: skip
-    assert memory == {**dict.fromkeys(memory, TUNER_MEMORY_MB), "Analyze": ANALYZE_MEMORY_MB}
+    waiting = dict.fromkeys(("Prepare", "Measure"), WAITING_MEMORY_MB)
+    assert memory == {**dict.fromkeys(memory, TUNER_MEMORY_MB), **waiting, "Analyze": ANALYZE_MEMORY_MB}
 
 
 def test_analyze_is_priced_at_its_own_memory() -> None:
