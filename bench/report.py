@@ -386,10 +386,26 @@ def _workload_misses(row: Figures, ref: Figures | None) -> list[str]:
             f"target's invocations cost {usd(row.target_cost)} against {usd(ref.target_cost)}; the tuner's own share "
             f"is {usd(tuner)} against {usd(ref_tuner)}: {row.rounds:.1f} rounds, {row.sizes:.1f} sizes prepared and "
             f"{row.transitions:.1f} state transitions against one round, {ref.sizes:.0f} sizes and "
-            f"{ref.transitions:.0f} transitions. Fewer rounds and fewer sizes prepared would close it."
+            f"{ref.transitions:.0f} transitions. {_what_closes_it(row, ref, tuner - ref_tuner)}"
             + _failed_reference(ref)
         )
     return lines
+
+
+def _what_closes_it(row: Figures, ref: Figures, tuner_over: float) -> str:
+    """Which part of the run costs more than the reference's, and what would bring it down."""
+    target_over = row.target_cost - ref.target_cost
+    calls = (
+        f"the search spreads {row.invocations:.1f} calls over {row.sizes:.1f} sizes, the reference "
+        f"{ref.invocations:.0f} over {ref.sizes:.0f}, and each size's first call is a cold start"
+    )
+    if tuner_over <= 0:
+        return (
+            f"The tuner's own share is the smaller; the target's calls cost more: {calls}. Fewer sizes would close it."
+        )
+    if target_over <= 0:
+        return "The target's calls cost less; fewer rounds and fewer sizes prepared would close it."
+    return f"Both cost more ({calls}); fewer rounds and fewer sizes would close it."
 
 
 def _explored(row: Figures) -> str:

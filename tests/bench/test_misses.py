@@ -92,3 +92,14 @@ def test_the_regret_of_the_sizes_measured_is_that_of_the_truly_cheapest_of_them(
     assert explored_regret(workload, [MIN_MEMORY_MB, optimum, MAX_MEMORY_MB]) == 0.0
     assert explored_regret(workload, [MAX_MEMORY_MB]) == regret(workload, MAX_MEMORY_MB) > 0
     assert explored_regret(workload, []) == float("inf")
+
+
+def test_a_run_cost_miss_names_the_part_that_costs_more() -> None:
+    reference = row("reference", invocations=60.0, sizes=6.0)  # 0.0005 for the target, 0.0005 for the tool
+    by_target = misses([reference, row("adaptive", target_cost=0.0009, run_cost=0.0012), row("adaptive-20")], range(10))
+    assert "The tuner's own share is the smaller; the target's calls cost more" in by_target
+    assert "the search spreads 34.0 calls over 8.0 sizes, the reference 60 over 6" in by_target
+    by_tuner = misses([reference, row("adaptive", target_cost=0.0004, run_cost=0.0012), row("adaptive-20")], range(10))
+    assert "The target's calls cost less; fewer rounds and fewer sizes prepared would close it." in by_tuner
+    both = misses([reference, row("adaptive", target_cost=0.0006, run_cost=0.0012), row("adaptive-20")], range(10))
+    assert "Both cost more (the search spreads" in both
