@@ -11,8 +11,8 @@ That is a successful run with the default input (no onlyColdStarts, which adds a
 one takes another path (Executor retries, then CleanUpOnError) and is priced here as if it had not failed.
 """
 
-from autotuner.domain.costs.pricing import Architecture, PriceSheet
-from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, gb_seconds, run_cost
+from autotuner.domain.costs.pricing import Architecture, PriceSheet, gb_seconds
+from autotuner.domain.costs.run_cost import ESTIMATED_ALIAS_MS, ESTIMATED_STEP_MS, RunCost, run_cost
 
 LAMBDA_MEMORY_MB = 128
 LAMBDA_ARCHITECTURE = Architecture.X86_64

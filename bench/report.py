@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from autotuner.domain.costs.money import usd
-from autotuner.domain.costs.pricing import Architecture
+from autotuner.domain.costs.pricing import Architecture, gb_seconds
 from autotuner.domain.costs.run_cost import (
     ESTIMATED_ALIAS_MS,
     ESTIMATED_STEP_MS,
     FIXED_TRANSITIONS,
     RunCost,
-    gb_seconds,
     run_cost,
     transitions,
 )

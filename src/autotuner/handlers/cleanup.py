@@ -2,7 +2,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner.domain.costs.run_cost import gb_seconds
+from autotuner.domain.costs.pricing import gb_seconds
 from autotuner.handlers import wiring
 from autotuner.handlers.observability import logger, metrics, observed
 from autotuner.handlers.settings import ProfilesTableSetting, RunsTableSetting

@@ -12,8 +12,8 @@ from autotuner.domain.advice.concurrency import TRAFFIC_DAYS
 from autotuner.domain.advice.model import TimeoutAdvice
 from autotuner.domain.advice.timeout import DurationBaseline, invoked_by_api_gateway, timeout_advice
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.pricing import Architecture
-from autotuner.domain.costs.run_cost import gb_seconds, lambdas_per_round
+from autotuner.domain.costs.pricing import Architecture, gb_seconds
+from autotuner.domain.costs.run_cost import lambdas_per_round
 from autotuner.domain.decision.architecture import choose_architecture
 from autotuner.domain.decision.candidate import CandidateStats, Exclusion
 from autotuner.domain.decision.margins import exclusions

@@ -14,7 +14,8 @@ from autotuner.domain.automation.automatic_runs import ProfileToStore, profile_o
 from autotuner.domain.automation.canary import CanaryCheck, Verdict
 from autotuner.domain.automation.savings_ledger import INVOCATION_WINDOW_DAYS, monthly_saving
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.run_cost import gb_seconds, lambdas_after_analyze, run_cost, transitions
+from autotuner.domain.costs.pricing import gb_seconds
+from autotuner.domain.costs.run_cost import lambdas_after_analyze, run_cost, transitions
 from autotuner.domain.inputs.arn import FunctionRef, parse_function_arn
 from autotuner.domain.measuring.target_text import where_its_words_are
 from autotuner.domain.run.documents import Analysis, CleanupReport, Failure, Lane, Plan, StepError

@@ -11,7 +11,7 @@ from pydantic import Field
 from autotuner.domain.automation.canary import canary_problems
 from autotuner.domain.camel import CamelModel
 from autotuner.domain.costs.money import usd
-from autotuner.domain.costs.pricing import Architecture, prices_for_region
+from autotuner.domain.costs.pricing import Architecture, gb_seconds, prices_for_region
 from autotuner.domain.costs.run_cost import (
     DURATION_HISTORY_DAYS,
     ESTIMATED_ALIAS_MS,
@@ -19,7 +19,6 @@ from autotuner.domain.costs.run_cost import (
     RunCost,
     duration_bound,
     estimate_target_cost,
-    gb_seconds,
     lambdas_after_analyze,
     lambdas_in_run,
     run_cost,

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.run_cost import gb_seconds
+from autotuner.domain.costs.pricing import gb_seconds
 from autotuner.domain.errors import TargetChangedError
 from autotuner.domain.run.documents import Plan
 from autotuner.domain.run.naming import is_run_version, version_description

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.run_cost import gb_seconds
+from autotuner.domain.costs.pricing import gb_seconds
 from autotuner.domain.errors import RunStoppedError
 from autotuner.domain.measuring.log_events import LoggedCall, VersionLogs
 from autotuner.domain.run.documents import Analysis, Plan, RunDocument

@@ -142,6 +142,11 @@ def billable_duration_ms(report: InvocationReport, *, init_billed: bool = True) 
     return billed
 
 
+def gb_seconds(elapsed_ms: float, memory_mb: int) -> float:
+    """What Lambda bills for ``elapsed_ms`` at ``memory_mb``: the unit its duration prices are per."""
+    return elapsed_ms / 1000 * memory_mb / MB_PER_GB
+
+
 def invocation_cost(
     memory_mb: int,
     billed_ms: float,
@@ -151,10 +156,9 @@ def invocation_cost(
     ephemeral_storage_mb: int = FREE_EPHEMERAL_STORAGE_MB,
 ) -> float:
     """USD for one invocation: duration at ``memory_mb`` for ``billed_ms``, storage above 512 MB, the request."""
-    seconds = billed_ms / 1000
-    compute = memory_mb / MB_PER_GB * seconds * prices.gb_second(architecture)
-    extra_storage_gb = max(0, ephemeral_storage_mb - FREE_EPHEMERAL_STORAGE_MB) / MB_PER_GB
-    storage = extra_storage_gb * seconds * prices.ephemeral_storage_gb_second
+    compute = gb_seconds(billed_ms, memory_mb) * prices.gb_second(architecture)
+    extra_storage_mb = max(0, ephemeral_storage_mb - FREE_EPHEMERAL_STORAGE_MB)
+    storage = gb_seconds(billed_ms, extra_storage_mb) * prices.ephemeral_storage_gb_second
     return compute + storage + prices.request
 
 

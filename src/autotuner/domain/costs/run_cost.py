@@ -15,13 +15,7 @@ import math
 from pydantic import Field
 
 from autotuner.domain.camel import CamelModel
-from autotuner.domain.costs.pricing import (
-    MB_PER_GB,
-    Architecture,
-    PriceSheet,
-    invocation_cost,
-    step_functions_cost,
-)
+from autotuner.domain.costs.pricing import Architecture, PriceSheet, invocation_cost, step_functions_cost
 
 FIXED_TRANSITIONS = 5  # Receive, Plan, MeasuredBy, Cleanup, Notify
 TRANSITIONS_PER_ROUND = 3  # MeasureOneTask or Measure, Analyze, MoreRounds; and Prepare when the round needs it
@@ -101,11 +95,6 @@ def lambdas_in_run(
 def lambdas_after_analyze(applied: bool, canary_checks: int) -> int:
     """The tuner's Lambda invocations after the last Analyze: Apply, each canary check, Cleanup and Notify."""
     return LAMBDAS_AFTER_ANALYZE + int(applied) + canary_checks
-
-
-def gb_seconds(elapsed_ms: float, memory_mb: int) -> float:
-    """What Lambda bills a step's wall time at its function's memory."""
-    return elapsed_ms / 1000 * memory_mb / MB_PER_GB
 
 
 def tuner_cost(gb_s: float, invocations: int, architecture: Architecture, prices: PriceSheet) -> float:
